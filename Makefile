@@ -1,0 +1,35 @@
+# collectsim: `make demo` and `make test` are all a new machine needs (Python 3.11+).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+RESULTS := results/baseline
+
+.PHONY: demo test docs constraints clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/collectsim validate scenarios/baseline.toml scenarios/strategies/*.toml
+	$(VENV)/bin/collectsim run scenarios/baseline.toml --all --out $(RESULTS)
+	@echo "Results: $(RESULTS)/<policy>/ (metrics.json, daily.csv, invoices.csv, customers.csv, events.csv)"
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+# Regenerate the scenario key reference from the declared settings.
+docs: $(STAMP)
+	$(PY) -m collectsim.reference > docs/scenario-keys.md
+
+# Re-pin tested versions after changing dependencies (then run `make test`).
+constraints:
+	rm -rf /tmp/collectsim-pin && $(PYTHON) -m venv /tmp/collectsim-pin
+	/tmp/collectsim-pin/bin/pip install --quiet -e '.[test,notebook]'
+	{ echo '# Tested versions, installed with `pip install -c constraints.txt`. Regenerate with `make constraints`.'; \
+	  /tmp/collectsim-pin/bin/pip freeze --exclude-editable | grep -v '^collectsim'; } > constraints.txt
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .hypothesis

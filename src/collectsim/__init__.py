@@ -1,0 +1,24 @@
+"""collectsim: try a B2B collections policy on a simulated receivables portfolio before adopting it.
+
+The public API::
+
+    scenario = collectsim.load_scenario("scenarios/baseline.toml")
+    result = collectsim.simulate(scenario, policy="as-is", seed=1)
+    result.metrics.to_frame()
+"""
+
+from .decisions import Action, ActionKind, Decision, DecisionMaker, Point
+from .eventlog import EventKind, EventLog
+from .metrics import ConservationError, Metrics
+from .policy_spec import PolicySpec
+from .rule_policy import RuleBasedPolicy
+from .run import RunResult, simulate
+from .scenario import Scenario, load_scenario, load_strategy, parse_scenario
+from .schema import ScenarioError
+
+__all__ = [
+    "Action", "ActionKind", "ConservationError", "Decision", "DecisionMaker", "EventKind", "EventLog",
+    "Metrics", "Point", "PolicySpec", "RuleBasedPolicy", "RunResult", "Scenario", "ScenarioError",
+    "load_scenario", "load_strategy", "parse_scenario", "simulate",
+]
+__version__ = "0.1.0"

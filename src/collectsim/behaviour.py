@@ -1,0 +1,77 @@
+"""How customers react: small pure rules that work on NumPy scalars and arrays alike.
+
+These functions are the whole of the behaviour model's arithmetic. The SimPy engine calls them one
+event at a time; a vectorised engine can call the very same functions on arrays of customers, so
+the two engines share every rule and differ only in how they walk through time. Randomness comes
+in as uniforms from :mod:`collectsim.draws`, never from inside a rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .draws import Number
+
+
+def clip01(x: Number) -> Number:
+    """Clamp to the goodwill scale [0, 1]."""
+    out = np.clip(x, 0.0, 1.0)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def goodwill_after(goodwill: Number, change: Number, sensitivity: Number) -> Number:
+    """Goodwill after an action whose effect is ``change`` points, scaled by the segment's sensitivity."""
+    return clip01(goodwill + change * sensitivity)
+
+
+def response_probability(base: Number, tone_multiplier: Number, responsiveness: Number,
+                         goodwill: Number, goodwill_weight: Number, cap: Number) -> Number:
+    """Chance that one reminder prompts a payment soon.
+
+    base (by channel) x tone multiplier x segment responsiveness x goodwill factor, where the
+    goodwill factor is ``1 - w + 2 w goodwill``: 1 at goodwill 0.5, higher for customers who like
+    dealing with us. Capped at ``cap``.
+    """
+    factor = 1.0 - goodwill_weight + 2.0 * goodwill_weight * goodwill
+    out = np.minimum(base * tone_multiplier * responsiveness * factor, cap)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def discount_take_probability(appetite: Number, rate: Number, reference_rate: Number) -> Number:
+    """Chance that a customer takes an early-payment discount of ``rate``.
+
+    Linear in the rate up to the reference rate, where it equals the segment's appetite; a larger
+    discount does not tempt more (assumption: customers who can pay early already do at the reference).
+    """
+    out = appetite * np.minimum(np.asarray(rate, dtype=np.float64) / reference_rate, 1.0)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def unchased_pay_day(due_day: Number, issue_day: Number, lateness_days: Number) -> Number:
+    """Day an invoice is paid if nobody chases it: due date plus lateness, never before issue."""
+    out = np.maximum(np.asarray(issue_day), np.asarray(due_day) + np.rint(lateness_days).astype(np.int64))
+    return int(out) if np.ndim(out) == 0 else out
+
+
+def prompted_pay_day(now: Number, due_day: Number, delay_days: Number) -> Number:
+    """Day a customer pays after a reminder works.
+
+    Before the due date a reminder makes the customer pay on time (at the due date); after it, the
+    payment arrives ``delay_days`` later, at the earliest the next day (same-day order stays fixed).
+    """
+    after_due = np.asarray(now) + 1 + np.floor(delay_days).astype(np.int64)
+    out = np.where(np.asarray(now) < np.asarray(due_day), due_day, after_due)
+    return int(out) if np.ndim(out) == 0 else out
+
+
+def cents_of(amount: Number) -> Number:
+    """Currency amount to whole cents (round half to even), at least one cent."""
+    out = np.maximum(np.rint(np.asarray(amount, dtype=np.float64) * 100.0), 1).astype(np.int64)
+    return int(out) if np.ndim(out) == 0 else out
+
+
+def share_of(balance_cents: Number, fraction: Number) -> Number:
+    """A part of a balance in cents, at least one cent and at most the balance."""
+    part = np.rint(np.asarray(balance_cents) * np.asarray(fraction, dtype=np.float64)).astype(np.int64)
+    out = np.clip(part, 1, balance_cents)
+    return int(out) if np.ndim(out) == 0 else out

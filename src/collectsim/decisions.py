@@ -1,0 +1,89 @@
+"""The decision interface: the engine asks, a decision maker answers.
+
+The engine knows how invoices, customers and money move; it does not know what a policy is. At each
+decision point (an invoice is issued; a review day the decision maker asked for arrives) it hands the
+decision maker a read-only view of the invoice and acts on the answer: a tuple of actions to take now
+and the day on which to be asked again. The rule-based policy from TOML is one decision maker; a
+scripted one drives tests; the training notebook's trainee and, later, an optimiser are others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Protocol
+
+from .policy_spec import CHANNELS, TONES
+
+
+class Point(IntEnum):
+    """Why the engine is asking."""
+
+    ISSUED = 0  # the invoice has just been issued
+    REVIEW = 1  # a review day the decision maker asked for has come
+
+
+class ActionKind(IntEnum):
+    """What can be done to an invoice. Core II appends kinds; numbers never change."""
+
+    REMIND = 0
+    OFFER_DISCOUNT = 1
+    WRITE_OFF = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One action. Money in integer cents; ``channel``/``tone`` index ``CHANNELS``/``TONES``."""
+
+    kind: ActionKind
+    channel: int = -1
+    tone: int = -1
+    cost: int = 0
+    rate: float = 0.0
+    window_days: int = 0
+
+    @staticmethod
+    def remind(channel: str, tone: str, cost_cents: int) -> Action:
+        return Action(ActionKind.REMIND, CHANNELS.index(channel), TONES.index(tone), int(cost_cents))
+
+    @staticmethod
+    def offer_discount(rate: float, window_days: int) -> Action:
+        return Action(ActionKind.OFFER_DISCOUNT, rate=float(rate), window_days=int(window_days))
+
+    @staticmethod
+    def write_off() -> Action:
+        return Action(ActionKind.WRITE_OFF)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer at a decision point: actions now, and when to ask again (None: not again)."""
+
+    actions: tuple[Action, ...] = ()
+    review_day: int | None = None
+
+
+NO_DECISION = Decision()
+
+
+class InvoiceView(Protocol):
+    """What a decision maker may read about an invoice (attributes; it must not change them)."""
+
+    customer: int
+    seq: int
+    segment: int
+    amount: int
+    balance: int
+    issue_day: int
+    due_day: int
+    disputed: bool
+    reminders_sent: int
+    actions_taken: int
+
+
+class DecisionMaker(Protocol):
+    """Anything that answers the engine's questions."""
+
+    def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:
+        """Return the actions to take on ``invoice`` today and the next day to be asked."""
+        ...

@@ -1,0 +1,299 @@
+"""The SimPy engine: a receivables portfolio lived through day by day.
+
+Picture the credit controller's desk. Each morning new invoices go out; during the day disputes get
+settled, payments arrive, customers raise disputes, and the controller works through the invoices
+the policy says to look at today: reminders, write-offs. Each customer orders in its own rhythm and
+each invoice is a SimPy process that sleeps until its next event: a payment the customer intends, a
+dispute, a resolution, or the next review the policy asked for. Only that next event is in the heap.
+
+**Same-day order** (fixed, so results never depend on the order SimPy happened to schedule things).
+Within a day events run by phase, and within a phase by customer id, then invoice sequence number:
+
+  0. orders: new invoices are issued (and the policy decides the terms, e.g. a discount offer);
+  1. disputes are resolved (a credit note, or the customer accepts the invoice);
+  2. payments arrive (in full, in part, or in full less an early-payment discount);
+  3. customers raise disputes;
+  4. reviews: the policy acts (reminders, write-offs).
+
+Anything an event causes happens on a later (day, phase): a reminder that works brings the payment
+the next day at the earliest. Every random number is a counter-based draw keyed by
+(seed, purpose, customer, invoice sequence, step), so no event order or policy choice shifts another
+invoice's draws. Money is integer cents throughout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+from simpy.events import Event
+
+from . import behaviour as rules
+from .decisions import Action, ActionKind, Decision, DecisionMaker, Point
+from .draws import Purpose, exponential, geometric_days, lognormal, normal_ppf, u, uniform_int
+from .eventlog import EventKind, EventLog
+from .invoices import InvoiceTable
+from .policy_spec import CHANNELS, TONES
+from .portfolio import Customers, make_customers
+from .scenario import Scenario
+
+NEVER = 1 << 62
+PHASE_ORDER, PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW = range(5)
+_PRIORITY_BASE = 2  # above SimPy's URGENT (0) and NORMAL (1)
+
+
+class EngineError(RuntimeError):
+    """A decision maker asked for something the engine cannot do."""
+
+
+class _Wake(Event):
+    """A timeout that sorts by (day, our phase/customer/invoice key) instead of insertion order."""
+
+    def __init__(self, env: simpy.Environment, delay: int, priority: int) -> None:
+        self.env = env
+        self.callbacks = []
+        self._value = None
+        self._ok = True
+        env.schedule(self, priority, delay)
+
+
+def _priority(phase: int, customer: int, seq: int) -> int:
+    return _PRIORITY_BASE + (phase << 60) + (customer << 28) + seq
+
+
+class Invoice:
+    """An invoice's state while the run goes on (also the view a decision maker reads)."""
+
+    __slots__ = ("row", "customer", "seq", "segment", "amount", "balance", "issue_day", "due_day",
+                 "disputed", "reminders_sent", "actions_taken", "payments", "pay_day", "dispute_day",
+                 "resolve_day", "review_day", "discount_rate", "discount_deadline")
+
+    def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
+                 issue_day: int, due_day: int) -> None:
+        self.row, self.customer, self.seq, self.segment = row, customer, seq, segment
+        self.amount = self.balance = amount
+        self.issue_day, self.due_day = issue_day, due_day
+        self.disputed = False
+        self.reminders_sent = self.actions_taken = self.payments = 0
+        self.pay_day = self.dispute_day = self.resolve_day = self.review_day = NEVER
+        self.discount_rate = 0.0
+        self.discount_deadline = -1
+
+    def next_event(self) -> tuple[int, int]:
+        """(day, phase) of the earliest pending event; NEVER if none."""
+        best = (NEVER, PHASE_REVIEW)
+        if self.disputed:
+            best = min(best, (self.resolve_day, PHASE_RESOLVE))
+        else:
+            best = min(best, (self.pay_day, PHASE_PAY), (self.dispute_day, PHASE_DISPUTE))
+        return min(best, (self.review_day, PHASE_REVIEW))
+
+
+class SimpyEngine:
+    """Runs one scenario under one decision maker with one seed."""
+
+    def __init__(self, scenario: Scenario, decider: DecisionMaker, seed: int,
+                 customers: Customers | None = None) -> None:
+        self.scenario = scenario
+        self.decider = decider
+        self.seed = int(seed)
+        self.customers = customers if customers is not None else make_customers(scenario, self.seed)
+        self.env = simpy.Environment()
+        self.log = EventLog()
+        self.goodwill = self.customers.goodwill_baseline.astype(float).tolist()
+        self._rows: list[Invoice] = []
+        self._end = scenario.horizon.total_days
+        self._issue_end = scenario.horizon.measured_end
+        segs = scenario.portfolio.segments
+        self._segments = segs
+        self._habit = self.customers.habit_days_late.tolist()
+        self._segment_of = self.customers.segment.tolist()
+        b = scenario.behaviour
+        self._response_by_channel = tuple(getattr(b.response, c) for c in CHANNELS)
+        self._response_by_tone = tuple(getattr(b.tone_response, t) for t in TONES)
+        self._goodwill_by_tone = tuple(getattr(b.tone_goodwill, t) for t in TONES)
+        self._goodwill_by_channel = tuple(getattr(b.channel_goodwill, c) for c in CHANNELS)
+        self._b = b
+
+    # --- running -------------------------------------------------------------------------------------
+
+    def run(self) -> tuple[Customers, InvoiceTable, EventLog, np.ndarray]:
+        """Simulate the whole horizon; return customers, invoices, the frozen log and final goodwill."""
+        for customer in range(len(self.customers)):
+            self.env.process(self._orders(customer))
+        self.env.run(until=self._end)
+        return self.customers, self._invoice_table(), self.log.freeze(), np.asarray(self.goodwill)
+
+    def _invoice_table(self) -> InvoiceTable:
+        rows = self._rows
+        return InvoiceTable(
+            customer=[r.customer for r in rows], seq=[r.seq for r in rows], segment=[r.segment for r in rows],
+            issue_day=[r.issue_day for r in rows], due_day=[r.due_day for r in rows],
+            amount=[r.amount for r in rows], discount_rate=[r.discount_rate for r in rows],
+            discount_deadline=[r.discount_deadline for r in rows], balance=[r.balance for r in rows])
+
+    def _orders(self, customer: int):
+        """Issue this customer's invoices until the measured period ends (no new invoices in run-off)."""
+        seg = self._segments[self._segment_of[customer]]
+        mean_gap = 365.0 / seg.orders_per_year
+        seq = 0
+        day = geometric_days(u(self.seed, Purpose.ORDER_GAP, customer, 0), mean_gap) - 1
+        priority = _priority(PHASE_ORDER, customer, 0)
+        while day < self._issue_end:
+            yield _Wake(self.env, day - self.env.now, priority)
+            self._issue(customer, seq, day)
+            seq += 1
+            day += geometric_days(u(self.seed, Purpose.ORDER_GAP, customer, seq), mean_gap)
+
+    def _issue(self, customer: int, seq: int, day: int) -> None:
+        seed = self.seed
+        seg_index = self._segment_of[customer]
+        seg = self._segments[seg_index]
+        amount = rules.cents_of(lognormal(u(seed, Purpose.INVOICE_AMOUNT, customer, seq),
+                                          seg.amount_median, seg.amount_sigma))
+        inv = Invoice(len(self._rows), customer, seq, seg_index, amount, day, day + seg.terms_days)
+        self._rows.append(inv)
+        # The customer's intentions, before any chasing.
+        if u(seed, Purpose.DISPUTE, customer, seq) < seg.dispute_rate:
+            inv.dispute_day = day + uniform_int(u(seed, Purpose.DISPUTE_DAY, customer, seq), 0,
+                                                min(seg.terms_days, 14))
+        if u(seed, Purpose.IGNORES_INVOICE, customer, seq) >= seg.ignore_share:
+            lateness = self._habit[customer] + seg.days_late_sd_within * normal_ppf(
+                u(seed, Purpose.PAYMENT_LATENESS, customer, seq))
+            inv.pay_day = rules.unchased_pay_day(inv.due_day, day, lateness)
+        # The first review may fall on the issue day itself (phase 4 comes after phase 0).
+        self._apply(inv, day, self.decider.decide(Point.ISSUED, day, inv, self.goodwill[customer]),
+                    earliest_review=day)
+        self.env.process(self._life(inv))
+
+    def _life(self, inv: Invoice):
+        """The invoice's process: sleep until its next event, handle it, until settled or the run ends."""
+        env = self.env
+        key = (inv.customer << 28) + inv.seq + _PRIORITY_BASE
+        handlers = (None, self._resolve_dispute, self._pay, self._raise_dispute, self._review)
+        while inv.balance > 0:
+            day, phase = inv.next_event()
+            if day >= self._end:
+                return
+            yield _Wake(env, day - env.now, key + (phase << 60))
+            handlers[phase](inv, day)
+
+    # --- what happens ---------------------------------------------------------------------------------
+
+    def _change_goodwill(self, customer: int, change: float) -> tuple[float, float]:
+        before = self.goodwill[customer]
+        seg = self._segments[self._segment_of[customer]]
+        after = rules.goodwill_after(before, change, seg.goodwill_sensitivity)
+        self.goodwill[customer] = after
+        return before, after
+
+    def _resolve_dispute(self, inv: Invoice, day: int) -> None:
+        seed, c, s = self.seed, inv.customer, inv.seq
+        seg = self._segments[inv.segment]
+        inv.disputed = False
+        inv.resolve_day = NEVER
+        g = self.goodwill[c]
+        self.log.record(day, EventKind.DISPUTE_RESOLVED, c, inv.row, goodwill_before=g, goodwill_after=g)
+        if u(seed, Purpose.CREDIT_NOTE, c, s) < seg.credit_note_share:
+            fraction = min(1.0, 2.0 * seg.credit_note_fraction * u(seed, Purpose.CREDIT_NOTE_FRACTION, c, s))
+            credit = rules.share_of(inv.balance, fraction)
+            before, after = self._change_goodwill(c, self._b.credit_note_goodwill)
+            inv.balance -= credit
+            self.log.record(day, EventKind.CREDIT_NOTE, c, inv.row, credit,
+                            goodwill_before=before, goodwill_after=after)
+        if inv.pay_day != NEVER:
+            delay = exponential(u(seed, Purpose.RESOLUTION_PAY_DELAY, c, s), self._b.response_delay_days)
+            inv.pay_day = max(inv.pay_day, rules.prompted_pay_day(day, inv.due_day, delay))
+
+    def _pay(self, inv: Invoice, day: int) -> None:
+        seed, c, s = self.seed, inv.customer, inv.seq
+        seg = self._segments[inv.segment]
+        g = self.goodwill[c]
+        if inv.discount_rate > 0 and day <= inv.discount_deadline:
+            discount = min(inv.balance - 1, round(inv.amount * inv.discount_rate))
+            if discount > 0:
+                before, after = self._change_goodwill(c, self._b.discount_goodwill)
+                inv.balance -= discount
+                self.log.record(day, EventKind.DISCOUNT, c, inv.row, discount,
+                                goodwill_before=before, goodwill_after=after)
+                g = after
+            paid = inv.balance
+        elif inv.balance >= 2 and u(seed, Purpose.PARTIAL_PAYMENT, c, s, inv.payments) < seg.partial_share:
+            fraction = 0.3 + 0.4 * u(seed, Purpose.PARTIAL_FRACTION, c, s, inv.payments)
+            paid = min(rules.share_of(inv.balance, fraction), inv.balance - 1)
+        else:
+            paid = inv.balance
+        inv.balance -= paid
+        inv.payments += 1
+        self.log.record(day, EventKind.PAYMENT, c, inv.row, paid, goodwill_before=g, goodwill_after=g)
+        if inv.balance > 0:
+            inv.pay_day = day + geometric_days(u(seed, Purpose.PARTIAL_GAP, c, s, inv.payments),
+                                               seg.partial_gap_days)
+        else:
+            inv.pay_day = NEVER
+
+    def _raise_dispute(self, inv: Invoice, day: int) -> None:
+        c, seg = inv.customer, self._segments[inv.segment]
+        inv.disputed = True
+        inv.dispute_day = NEVER
+        before, after = self._change_goodwill(c, self._b.dispute_goodwill)
+        self.log.record(day, EventKind.DISPUTE_RAISED, c, inv.row, goodwill_before=before, goodwill_after=after)
+        wait = exponential(u(self.seed, Purpose.DISPUTE_RESOLUTION_DAYS, c, inv.seq), seg.dispute_resolution_days)
+        inv.resolve_day = day + 1 + int(wait)
+
+    def _review(self, inv: Invoice, day: int) -> None:
+        inv.review_day = NEVER
+        self._apply(inv, day, self.decider.decide(Point.REVIEW, day, inv, self.goodwill[inv.customer]),
+                    earliest_review=day + 1)
+
+    def _apply(self, inv: Invoice, day: int, decision: Decision, earliest_review: int) -> None:
+        for action in decision.actions:
+            if inv.balance == 0:
+                break
+            kind = action.kind
+            if kind is ActionKind.REMIND:
+                self._remind(inv, day, action)
+            elif kind is ActionKind.OFFER_DISCOUNT:
+                self._offer_discount(inv, day, action)
+            elif kind is ActionKind.WRITE_OFF:
+                g = self.goodwill[inv.customer]
+                self.log.record(day, EventKind.WRITE_OFF, inv.customer, inv.row, inv.balance,
+                                goodwill_before=g, goodwill_after=g)
+                inv.balance = 0
+            else:
+                raise EngineError(f"unknown action kind {kind!r}")
+            inv.actions_taken += 1
+        review = decision.review_day
+        if review is not None and inv.balance > 0:
+            if review < earliest_review:
+                raise EngineError(f"decision maker asked to review invoice {inv.customer}-{inv.seq} "
+                                  f"on day {review}; the earliest possible is day {earliest_review}")
+            inv.review_day = review
+
+    def _remind(self, inv: Invoice, day: int, action: Action) -> None:
+        c, seg, b = inv.customer, self._segments[inv.segment], self._b
+        change = self._goodwill_by_tone[action.tone] + self._goodwill_by_channel[action.channel]
+        before, after = self._change_goodwill(c, change)
+        self.log.record(day, EventKind.REMINDER, c, inv.row, 0, action.channel, action.tone, action.cost,
+                        before, after)
+        inv.reminders_sent += 1
+        if inv.disputed or inv.pay_day <= day:
+            return
+        p = rules.response_probability(self._response_by_channel[action.channel],
+                                       self._response_by_tone[action.tone], seg.responsiveness, after,
+                                       b.goodwill_response_weight, b.max_response_probability)
+        step = inv.actions_taken
+        if u(self.seed, Purpose.RESPONSE, c, inv.seq, step) < p:
+            delay = exponential(u(self.seed, Purpose.RESPONSE_DELAY, c, inv.seq, step), b.response_delay_days)
+            inv.pay_day = min(inv.pay_day, rules.prompted_pay_day(day, inv.due_day, delay))
+
+    def _offer_discount(self, inv: Invoice, day: int, action: Action) -> None:
+        """Anyone paying within the window deducts the discount; take-up pulls the payment into it."""
+        inv.discount_rate = action.rate
+        inv.discount_deadline = day + action.window_days
+        if inv.dispute_day != NEVER:
+            return  # a customer about to dispute the invoice does not rush to pay it
+        seg, c = self._segments[inv.segment], inv.customer
+        p = rules.discount_take_probability(seg.discount_appetite, action.rate, self._b.discount_reference_rate)
+        if u(self.seed, Purpose.DISCOUNT_TAKE_UP, c, inv.seq) < p:
+            pay = day + uniform_int(u(self.seed, Purpose.DISCOUNT_PAY_DAY, c, inv.seq), 0, action.window_days)
+            inv.pay_day = min(inv.pay_day, pay)

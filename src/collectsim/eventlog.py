@@ -1,0 +1,108 @@
+"""The event log: the audit trail of every action, payment, dispute, credit note and write-off.
+
+A collections team is told to document every interaction; the simulator does the same. Each row
+says on which day what happened to which customer's invoice, how much money moved (integer cents),
+by which channel and in which tone, what it cost, and the customer's goodwill before and after.
+Metrics are computed from this log alone (plus the invoice table), so every number in a report can
+be traced back to rows here. Columns are appended to plain lists while the engine runs and frozen
+into NumPy arrays once at the end.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+import pandas as pd
+
+from .policy_spec import CHANNELS, TONES
+
+
+class EventKind(IntEnum):
+    """Kinds of event. Core II appends kinds; numbers never change."""
+
+    REMINDER = 0
+    PAYMENT = 1
+    DISCOUNT = 2
+    DISPUTE_RAISED = 3
+    DISPUTE_RESOLVED = 4
+    CREDIT_NOTE = 5
+    WRITE_OFF = 6
+
+
+#: Kinds whose ``amount`` reduces the invoice's principal balance.
+BALANCE_REDUCING = (EventKind.PAYMENT, EventKind.DISCOUNT, EventKind.CREDIT_NOTE, EventKind.WRITE_OFF)
+
+COLUMNS = ("day", "kind", "customer", "invoice", "amount", "channel", "tone", "cost",
+           "goodwill_before", "goodwill_after")
+_DTYPES = (np.int32, np.int8, np.int32, np.int64, np.int64, np.int8, np.int8, np.int64,
+           np.float64, np.float64)
+
+
+class EventLog:
+    """Columns of events; ``invoice`` is the row of the invoice table (-1 for customer events)."""
+
+    __slots__ = ("_lists", "_arrays")
+
+    def __init__(self) -> None:
+        self._lists: tuple[list, ...] | None = tuple([] for _ in COLUMNS)
+        self._arrays: dict[str, np.ndarray] | None = None
+
+    def record(self, day: int, kind: EventKind, customer: int, invoice: int, amount: int = 0,
+               channel: int = -1, tone: int = -1, cost: int = 0,
+               goodwill_before: float = float("nan"), goodwill_after: float = float("nan")) -> None:
+        """Append one event (only while the log is open)."""
+        lists = self._lists
+        lists[0].append(day)
+        lists[1].append(kind)
+        lists[2].append(customer)
+        lists[3].append(invoice)
+        lists[4].append(amount)
+        lists[5].append(channel)
+        lists[6].append(tone)
+        lists[7].append(cost)
+        lists[8].append(goodwill_before)
+        lists[9].append(goodwill_after)
+
+    def freeze(self) -> EventLog:
+        """Turn the columns into arrays; no more events can be recorded."""
+        if self._arrays is None:
+            self._arrays = {name: np.asarray(values, dtype=dtype)
+                            for name, values, dtype in zip(COLUMNS, self._lists, _DTYPES)}
+            self._lists = None
+        return self
+
+    @classmethod
+    def from_columns(cls, **columns) -> EventLog:
+        """A frozen log from given columns (missing ones take their neutral value); for tests and imports."""
+        n = len(columns["day"])
+        neutral = {"amount": 0, "channel": -1, "tone": -1, "cost": 0, "invoice": -1,
+                   "goodwill_before": np.nan, "goodwill_after": np.nan}
+        log = cls()
+        log._lists = None
+        log._arrays = {name: np.asarray(columns.get(name, np.full(n, neutral.get(name, 0))), dtype=dtype)
+                       for name, dtype in zip(COLUMNS, _DTYPES)}
+        return log
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        if self._arrays is None:
+            raise RuntimeError("the event log is still open; freeze() it first")
+        return self._arrays[column]
+
+    def __len__(self) -> int:
+        return len(self._arrays["day"]) if self._arrays is not None else len(self._lists[0])
+
+    def count(self, kind: EventKind) -> int:
+        return int(np.count_nonzero(self["kind"] == kind))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per event with readable kind, channel and tone."""
+        df = pd.DataFrame({name: self[name] for name in COLUMNS})
+        df["kind"] = pd.Categorical.from_codes(df["kind"], [k.name.lower() for k in EventKind])
+        df["channel"] = _labels(df["channel"], CHANNELS)
+        df["tone"] = _labels(df["tone"], TONES)
+        return df
+
+
+def _labels(codes: pd.Series, names: tuple[str, ...]) -> pd.Series:
+    return pd.Series(np.where(codes >= 0, np.asarray(names + ("",))[codes.clip(lower=0)], ""), index=codes.index)

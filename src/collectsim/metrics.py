@@ -1,0 +1,309 @@
+"""Metrics of a run, from the invoice table and the event log alone.
+
+Conventions (also in the playbook's metrics chapter):
+
+*Windows.* Period metrics (DSO, CEI, aging, goodwill) cover the measured period: days
+``warmup_days`` to ``warmup_days + measured_days - 1``. Money totals follow the *cohort* of invoices
+issued in the measured period, to the end of the run-off, so that they satisfy exactly, in cents::
+
+    invoiced = (cash_collected - fees_collected) + discounts_granted + credit_notes
+               + settlements_forgiven + written_off + outstanding
+
+*Balances* are taken at the end of each day, after that day's events.
+
+*DSO* (count-back, the primary figure): at each calendar month-end in the measured period, take total
+receivables and count back through the credit sales of that month and the months before until they
+are used up; a partly used month counts its days pro rata. ``dso`` is the mean over those month-ends
+(the period's last day when the period holds none). ``dso_simple`` = average receivables over the
+period / credit sales of the period x days in the period. ``best_possible_dso`` is the same with
+current (not past-due) receivables only, and ``add`` (average days delinquent) = ``dso`` -
+``best_possible_dso``.
+
+*CEI* = (opening AR + credit sales - closing total AR) / (opening AR + credit sales - closing current
+AR) x 100, with opening AR at the end of the day before the period, closing AR at the end of its last
+day, and credit sales for the whole period (not divided by the number of months).
+
+*Costs.* Collection costs are action costs (reminders; in core II also agency fees, legal costs and
+staff time) plus discounts granted. ``cost_to_collect`` = collection costs / cash collected.
+``npv`` discounts the cohort's cash to the start of the measured period at the cost of capital
+(``(1 + r) ** (days / 365)``); ``net_value`` = NPV of (cash - collection costs paid in cash) - margin
+lost to churn (discounts are not subtracted again: they are already missing from the cash).
+
+*Lateness.* ``mean_days_late`` is, over cohort invoices fully paid by the customer, the mean of
+max(0, day of last payment - due day); ``share_paid_late`` is the share of those paid after the due day.
+
+All money is integer cents.
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .eventlog import BALANCE_REDUCING, EventKind, EventLog
+from .invoices import InvoiceTable
+from .scenario import Scenario
+
+AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+#: Inclusive ranges of days past due for each aging bucket (None: open-ended).
+_BUCKET_RANGES = ((None, 0), (1, 30), (31, 60), (61, 90), (91, None))
+
+
+class ConservationError(AssertionError):
+    """Money was created or lost: a bug in the engine, never the user's fault."""
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Headline metrics of one run. Money in integer cents; ratios as plain numbers."""
+
+    dso: float
+    dso_simple: float
+    best_possible_dso: float
+    add: float
+    cei: float
+    bad_debt_ratio: float
+    cost_to_collect: float
+    cash_collected: int
+    fees_collected: int
+    invoiced: int
+    discounts_granted: int
+    credit_notes: int
+    settlements_forgiven: int
+    written_off: int
+    outstanding: int
+    collection_costs: int
+    npv: float
+    net_value: float
+    mean_goodwill: float
+    churned_customers: int
+    margin_lost_to_churn: int
+    recovery_rate: float
+    staff_utilisation: float
+    mean_wait_days: float
+    mean_days_late: float
+    share_paid_late: float
+    reminders_sent: int
+    reminders_per_customer: float
+    disputes: int
+    invoices: int
+    customers: int
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.to_dict()])
+
+
+# --- balances over time ------------------------------------------------------------------------------
+
+
+def balance_changes(invoices: InvoiceTable, events: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every change of principal balance as (invoice row, day, delta cents): issue +, reductions -."""
+    reducing = np.isin(events["kind"], BALANCE_REDUCING)
+    rows = np.concatenate([np.arange(len(invoices)), events["invoice"][reducing]])
+    days = np.concatenate([invoices["issue_day"], events["day"][reducing]]).astype(np.int64)
+    deltas = np.concatenate([invoices["amount"], -events["amount"][reducing]])
+    return rows, days, deltas
+
+
+def aging_by_day(invoices: InvoiceTable, events: EventLog, total_days: int) -> np.ndarray:
+    """Receivables at the end of each day by aging bucket: array (buckets, days) of cents."""
+    rows, days, deltas = balance_changes(invoices, events)
+    due = invoices["due_day"].astype(np.int64)[rows]
+    out = np.zeros((len(AGING_BUCKETS), total_days + 1), dtype=np.int64)
+    for b, (lo, hi) in enumerate(_BUCKET_RANGES):
+        start = days if lo is None else np.maximum(days, due + lo)
+        stop = np.full_like(days, total_days) if hi is None else due + hi + 1
+        keep = start < np.minimum(stop, total_days)
+        np.add.at(out[b], start[keep], deltas[keep])
+        inside = keep & (stop < total_days)
+        np.add.at(out[b], stop[inside], -deltas[inside])
+    return np.cumsum(out, axis=1)[:, :total_days]
+
+
+def daily_series(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
+                 goodwill_baseline: np.ndarray) -> pd.DataFrame:
+    """One row per day: credit sales, cash, receivables by aging bucket, mean goodwill, reminders."""
+    horizon = scenario.horizon
+    n = horizon.total_days
+    day = events["day"]
+    kind = events["kind"]
+    sales = np.bincount(invoices["issue_day"], weights=invoices["amount"], minlength=n)[:n]
+    is_cash = kind == EventKind.PAYMENT
+    cash = np.bincount(day[is_cash], weights=events["amount"][is_cash], minlength=n)[:n]
+    aging = aging_by_day(invoices, events, n)
+    moved = ~np.isnan(events["goodwill_before"])
+    delta = np.bincount(day[moved], weights=(events["goodwill_after"] - events["goodwill_before"])[moved],
+                        minlength=n)[:n]
+    customers = max(len(goodwill_baseline), 1)
+    mean_goodwill = (goodwill_baseline.sum() + np.cumsum(delta)) / customers
+    reminders = np.bincount(day[kind == EventKind.REMINDER], minlength=n)[:n]
+    frame = pd.DataFrame({
+        "day": np.arange(n),
+        "date": pd.date_range(horizon.start_date, periods=n, freq="D"),
+        "period": np.where(np.arange(n) < horizon.measured_start, "warm-up",
+                           np.where(np.arange(n) < horizon.measured_end, "measured", "run-off")),
+        "credit_sales": sales.astype(np.int64),
+        "cash": cash.astype(np.int64),
+        "receivables": aging.sum(axis=0),
+    })
+    for b, name in enumerate(AGING_BUCKETS):
+        frame[f"ar_{name}"] = aging[b]
+    frame["mean_goodwill"] = mean_goodwill
+    frame["reminders"] = reminders
+    return frame
+
+
+# --- DSO, CEI -------------------------------------------------------------------------------------------
+
+
+def count_back_dso(receivables: int, monthly_sales: list[tuple[int, int]]) -> float:
+    """Count-back DSO: walk back through (sales, days) per month, newest first, until AR is used up.
+
+    If receivables exceed all the sales given, every month's days are counted (a lower bound).
+    """
+    remaining = float(receivables)
+    days = 0.0
+    for sales, month_days in monthly_sales:
+        if remaining <= 0:
+            break
+        if sales >= remaining:
+            return days + remaining / sales * month_days
+        remaining -= sales
+        days += month_days
+    return days
+
+
+def month_ends(start: dt.date, first_day: int, stop_day: int) -> list[int]:
+    """Simulation days in [first_day, stop_day) that are the last day of a calendar month."""
+    out = []
+    for d in range(first_day, stop_day):
+        date = start + dt.timedelta(days=d)
+        if date.day == calendar.monthrange(date.year, date.month)[1]:
+            out.append(d)
+    return out
+
+
+def dso_count_back_at(day: int, start: dt.date, sales_by_day: np.ndarray, receivables: int) -> float:
+    """Count-back DSO at the end of ``day``, over calendar months going back to day 0."""
+    months: list[tuple[int, int]] = []
+    end = day + 1  # exclusive
+    while end > 0:
+        date = start + dt.timedelta(days=end - 1)
+        month_start_day = end - date.day  # first day of that calendar month, in simulation days
+        first = max(month_start_day, 0)
+        months.append((int(sales_by_day[first:end].sum()), end - first))
+        end = first
+    return count_back_dso(receivables, months)
+
+
+def cei(opening_ar: int, credit_sales: int, closing_ar: int, closing_current_ar: int) -> float:
+    """Collection effectiveness index, in percent (100 = everything collectable was collected)."""
+    denominator = opening_ar + credit_sales - closing_current_ar
+    return 100.0 * (opening_ar + credit_sales - closing_ar) / denominator if denominator else 100.0
+
+
+# --- all together --------------------------------------------------------------------------------------------
+
+
+def check_conservation(invoices: InvoiceTable, events: EventLog) -> None:
+    """Per invoice: amount = reductions + final balance, with no negative balance. Raise if not."""
+    reducing = np.isin(events["kind"], BALANCE_REDUCING)
+    reduced = np.bincount(events["invoice"][reducing], weights=events["amount"][reducing],
+                          minlength=len(invoices)).astype(np.int64)
+    balance = invoices["balance"]
+    bad = np.flatnonzero((reduced + balance != invoices["amount"]) | (balance < 0))
+    if len(bad):
+        i = bad[0]
+        raise ConservationError(
+            f"money not conserved on invoice {invoices['customer'][i]}-{invoices['seq'][i]}: amount "
+            f"{invoices['amount'][i]} != reductions {reduced[i]} + balance {balance[i]} ({len(bad)} invoices)")
+    if np.any(events["amount"] < 0):
+        raise ConservationError("negative amount in the event log")
+
+
+def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
+                    goodwill_baseline: np.ndarray, daily: pd.DataFrame | None = None) -> Metrics:
+    """All headline metrics of a run (see the module docstring for the conventions)."""
+    h = scenario.horizon
+    if daily is None:
+        daily = daily_series(scenario, invoices, events, goodwill_baseline)
+    w, e, m = h.measured_start, h.measured_end, h.measured_days
+    period = slice(w, e)
+
+    credit_sales = int(daily["credit_sales"].to_numpy()[period].sum())
+    ar = daily["receivables"].to_numpy()
+    current = daily["ar_current"].to_numpy()
+    opening = int(ar[w - 1]) if w > 0 else 0
+    closing, closing_current = int(ar[e - 1]), int(current[e - 1])
+    if credit_sales > 0:
+        dso_simple = float(ar[period].mean()) / credit_sales * m
+        bpdso = float(current[period].mean()) / credit_sales * m
+    else:
+        dso_simple = bpdso = 0.0
+    sales_by_day = daily["credit_sales"].to_numpy()
+    checkpoints = month_ends(h.start_date, w, e) or [e - 1]
+    dso = float(np.mean([dso_count_back_at(d, h.start_date, sales_by_day, int(ar[d])) for d in checkpoints]))
+
+    # The cohort: invoices issued in the measured period, followed to the end of the run.
+    cohort = (invoices["issue_day"] >= w) & (invoices["issue_day"] < e)
+    in_cohort = cohort[events["invoice"]] if len(events) else np.zeros(0, dtype=bool)
+    kind, amount = events["kind"], events["amount"]
+
+    def total(k: EventKind) -> int:
+        return int(amount[in_cohort & (kind == k)].sum())
+
+    invoiced = int(invoices["amount"][cohort].sum())
+    principal_paid = total(EventKind.PAYMENT)
+    fees = 0
+    cash = principal_paid + fees
+    discounts, credit_notes, written_off = (total(EventKind.DISCOUNT), total(EventKind.CREDIT_NOTE),
+                                            total(EventKind.WRITE_OFF))
+    outstanding = int(invoices["balance"][cohort].sum())
+    forgiven = 0
+    if invoiced != principal_paid + discounts + credit_notes + forgiven + written_off + outstanding:
+        raise ConservationError("cohort totals do not add up to the amount invoiced")
+    action_costs = int(events["cost"][in_cohort].sum())
+    collection_costs = action_costs + discounts
+
+    rate = scenario.economics.cost_of_capital
+    is_cash = in_cohort & (kind == EventKind.PAYMENT)
+    factor = (1.0 + rate) ** (-(events["day"] - w) / 365.0)
+    npv = float((amount[is_cash] * factor[is_cash]).sum())
+    net_value = npv - float((events["cost"][in_cohort] * factor[in_cohort]).sum())
+
+    # Lateness over cohort invoices closed by the customer's own payment.
+    paid_rows = events["invoice"][is_cash]
+    last_pay = np.full(len(invoices), -1, dtype=np.int64)
+    np.maximum.at(last_pay, paid_rows, events["day"][is_cash])
+    closed_by_other = np.zeros(len(invoices), dtype=bool)
+    closing_kinds = in_cohort & np.isin(kind, (EventKind.WRITE_OFF,))
+    closed_by_other[events["invoice"][closing_kinds]] = True
+    settled = cohort & (invoices["balance"] == 0) & (last_pay >= 0) & ~closed_by_other
+    late_days = np.maximum(last_pay[settled] - invoices["due_day"][settled], 0)
+    mean_days_late = float(late_days.mean()) if len(late_days) else 0.0
+    share_late = float((late_days > 0).mean()) if len(late_days) else 0.0
+
+    reminders = int(np.count_nonzero(in_cohort & (kind == EventKind.REMINDER)))
+    n_customers = len(goodwill_baseline)
+    return Metrics(
+        dso=dso, dso_simple=dso_simple, best_possible_dso=bpdso, add=dso - bpdso,
+        cei=cei(opening, credit_sales, closing, closing_current),
+        bad_debt_ratio=written_off / invoiced if invoiced else 0.0,
+        cost_to_collect=collection_costs / cash if cash else 0.0,
+        cash_collected=cash, fees_collected=fees, invoiced=invoiced, discounts_granted=discounts,
+        credit_notes=credit_notes, settlements_forgiven=forgiven, written_off=written_off,
+        outstanding=outstanding, collection_costs=collection_costs, npv=npv, net_value=net_value,
+        mean_goodwill=float(daily["mean_goodwill"].to_numpy()[period].mean()),
+        churned_customers=0, margin_lost_to_churn=0, recovery_rate=0.0, staff_utilisation=0.0,
+        mean_wait_days=0.0, mean_days_late=mean_days_late, share_paid_late=share_late,
+        reminders_sent=reminders, reminders_per_customer=reminders / n_customers if n_customers else 0.0,
+        disputes=int(np.count_nonzero(in_cohort & (kind == EventKind.DISPUTE_RAISED))),
+        invoices=int(cohort.sum()), customers=n_customers)

@@ -1,0 +1,120 @@
+"""A collections policy as validated values: the levers a finance manager compares.
+
+A policy is what a credit controller would write on one page: when reminders go out, by which
+channel and in what tone; whether an early-payment discount is offered; whether chasing stops
+while an invoice is disputed; when an unpaid balance is written off. Segments of customers may
+get their own version of any lever (``[policy.segments.<name>]``), which is how personalisation
+is expressed. Every key has a dotted name (``discount.rate``, ``reminders.steps``) that sweeps use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .schema import ScenarioError, as_raw, build, deep_merge, join, set_dotted, setting, table
+
+CHANNELS = ("email", "letter", "phone")
+TONES = ("friendly", "firm", "final")
+
+
+@dataclass(frozen=True)
+class ReminderStep:
+    """One step of the reminder ladder, at an offset in days from the due date."""
+
+    offset: int = setting(required=True, unit="days from due date", low=-60, high=730,
+                          doc="When the step is taken; negative means before the due date.")
+    channel: str = setting("email", choices=CHANNELS, doc="How the reminder is sent.")
+    tone: str = setting("friendly", choices=TONES, doc="Wording, from a courtesy note to a final notice.")
+    cost: float | None = setting(None, unit="currency", low=0, high=10_000,
+                                 doc="Cost of this step; when absent, the channel's cost in [economics].")
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """The reminder ladder."""
+
+    steps: tuple[ReminderStep, ...] = setting(
+        (), doc="Reminder steps as an array of tables {offset, channel, tone, cost}, in increasing offset.")
+    pause_on_dispute: bool = setting(
+        True, doc="Skip reminder steps that fall due while the invoice is disputed.",
+        source="playbook practice: chasing a disputed invoice harms the relationship and collects nothing")
+
+    def check(self, path: str, source: str) -> None:
+        offsets = [s.offset for s in self.steps]
+        for i in range(1, len(offsets)):
+            if offsets[i] <= offsets[i - 1]:
+                raise ScenarioError(source, join(join(path, "steps"), i), offsets[i],
+                                    f"offset must be greater than the previous step's ({offsets[i - 1]})")
+
+
+@dataclass(frozen=True)
+class Discount:
+    """Early-payment discount offered on every invoice ("2/10 net 30" is rate 0.02, window 10)."""
+
+    rate: float = setting(0.0, unit="fraction of invoice", low=0.0, high=0.2,
+                          doc="Discount for paying within the window; 0 means no discount is offered.")
+    window_days: int = setting(10, unit="days from issue", low=0, high=120,
+                               doc="Days after issue within which the discount may be taken.")
+
+
+@dataclass(frozen=True)
+class WriteOff:
+    """When an unpaid balance is given up."""
+
+    age_days: int = setting(365, unit="days past due", low=1, high=3650,
+                            doc="Remaining balance is written off this many days after the due date.")
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """A whole policy: reminders, discount, disputes handling and write-off, with segment overrides."""
+
+    name: str = setting(required=True, doc="Name used to pick the policy (`--policy NAME`).")
+    description: str = setting("", doc="One sentence saying what the policy is for.")
+    reminders: Reminders = table(Reminders, doc="The reminder ladder.")
+    discount: Discount = table(Discount, doc="Early-payment discount.")
+    write_off: WriteOff = table(WriteOff, doc="Write-off rule.")
+    segments: Mapping[str, Mapping[str, Any]] = setting(
+        {}, doc="Per-segment overrides: `[policy.segments.<segment>]` holds any of the keys above "
+                "(not name or segments) and replaces them for that segment's customers.")
+
+    def check(self, path: str, source: str) -> None:
+        for segment, override in self.segments.items():
+            where = join(join(path, "segments"), segment)
+            if not isinstance(override, Mapping):
+                raise ScenarioError(source, where, override, "must be a table of policy keys")
+            for banned in ("name", "segments"):
+                if banned in override:
+                    raise ScenarioError(source, join(where, banned), override[banned],
+                                        "cannot be overridden per segment")
+            # Validate the override by building the policy it produces, errors named under it.
+            build(PolicySpec, deep_merge(self._base_raw(), override), where, source)
+
+    def _base_raw(self) -> dict:
+        raw = as_raw(self)
+        raw.pop("segments", None)
+        return raw
+
+    def for_segment(self, segment: str) -> PolicySpec:
+        """The policy as it applies to one segment's customers (the base policy if no override)."""
+        override = self.segments.get(segment)
+        if not override:
+            return self
+        return build(PolicySpec, deep_merge(self._base_raw(), override), f"segments.{segment}", self.name)
+
+    def with_values(self, values: Mapping[str, Any]) -> PolicySpec:
+        """A copy with dotted keys replaced (``{"discount.rate": 0.02}``), validated again.
+
+        Segment overrides that do not set a key inherit the new value.
+        """
+        raw = as_raw(self)
+        for dotted, value in values.items():
+            raw = set_dotted(raw, dotted, as_raw(value))
+        return build(PolicySpec, raw, "", f"policy {self.name!r}")
+
+
+def parse_policy(data: Any, path: str, source: str) -> PolicySpec:
+    """Build a policy from its table (inline in a scenario, or the ``[policy]`` of a strategy file)."""
+    return build(PolicySpec, data, path, source)

@@ -1,0 +1,64 @@
+"""The rule-based decision maker: a policy file's ladder of steps, applied day by day.
+
+It keeps no memory of its own: what to do on a day follows from the invoice's due date, whether it
+is disputed, and the policy that applies to the customer's segment. So the same invoice gets the same
+treatment whichever engine asks and in whatever order.
+"""
+
+from __future__ import annotations
+
+from .decisions import Action, Decision, InvoiceView, Point
+from .policy_spec import PolicySpec
+from .scenario import Economics, Scenario
+
+
+class _SegmentRules:
+    """A policy resolved for one segment, with step days and costs precomputed."""
+
+    __slots__ = ("offsets", "reminders", "pause_on_dispute", "issue_actions", "write_off_age")
+
+    def __init__(self, spec: PolicySpec, economics: Economics) -> None:
+        channel_cost = {"email": economics.cost_email, "letter": economics.cost_letter,
+                        "phone": economics.cost_phone}
+        steps = spec.reminders.steps
+        self.offsets = tuple(s.offset for s in steps)
+        self.reminders = tuple(
+            Action.remind(s.channel, s.tone, round(100 * (channel_cost[s.channel] if s.cost is None else s.cost)))
+            for s in steps)
+        self.pause_on_dispute = spec.reminders.pause_on_dispute
+        self.write_off_age = spec.write_off.age_days
+        rate = spec.discount.rate
+        self.issue_actions = (Action.offer_discount(rate, spec.discount.window_days),) if rate > 0 else ()
+
+    def next_review(self, invoice: InvoiceView, after_day: int) -> int | None:
+        """First step day or write-off day strictly after ``after_day``."""
+        due = invoice.due_day
+        for offset in self.offsets:
+            if due + offset > after_day:
+                return due + offset
+        write_off_day = due + self.write_off_age
+        return write_off_day if write_off_day > after_day else None
+
+
+class RuleBasedPolicy:
+    """Decision maker for a :class:`PolicySpec`, with per-segment overrides applied."""
+
+    def __init__(self, spec: PolicySpec, scenario: Scenario) -> None:
+        self.spec = spec
+        self._rules = [_SegmentRules(spec.for_segment(seg.name), scenario.economics)
+                       for seg in scenario.portfolio.segments]
+
+    def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:
+        rules = self._rules[invoice.segment]
+        if point is Point.ISSUED:
+            # Steps dated before issue (pre-due steps on short terms) are skipped.
+            return Decision(rules.issue_actions, rules.next_review(invoice, day - 1))
+        due = invoice.due_day
+        actions: tuple[Action, ...] = ()
+        for offset, reminder in zip(rules.offsets, rules.reminders):
+            if due + offset == day and not (invoice.disputed and rules.pause_on_dispute):
+                actions = (reminder,)
+                break
+        if day == due + rules.write_off_age:
+            actions = (*actions, Action.write_off())
+        return Decision(actions, rules.next_review(invoice, day))

@@ -1,0 +1,334 @@
+"""Scenario files: a portfolio, its economics, a time horizon and the policies to try on it.
+
+A scenario is the finance manager's "what if" written down: who the customers are (segments with
+their ordering and paying habits), what money costs, how long to simulate, and which policies to
+compare. It is a TOML file, read with the standard library and validated into frozen dataclasses;
+loading never executes code. Policies are written inline as ``[policies.<name>]`` tables or pulled
+from strategy files (one ``[policy]`` each) listed in ``include_policies``, relative to the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .policy_spec import PolicySpec, parse_policy
+from .schema import NO_VALUE, ScenarioError, build, join, setting, table
+
+# --- the portfolio ----------------------------------------------------------------------------------
+
+SME_LATENESS = "SME invoices are paid about 1-2 weeks late on average (accounting-software vendor data)"
+DISPUTE_TIME = "disputes take 15-30 days to resolve (collections-software vendor pages; assumption)"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A group of customers who order and pay alike."""
+
+    name: str = setting(required=True, doc="Segment name, used in reports and policy overrides.")
+    customers: int = setting(100, unit="customers", low=1, high=1_000_000, doc="Number of customers.")
+    orders_per_year: float = setting(12.0, unit="invoices per customer-year", low=0, high=3650,
+                                     low_exclusive=True, doc="Mean ordering rate of one customer.")
+    amount_median: float = setting(1500.0, unit="currency", low=0.01, high=1e9,
+                                   doc="Median invoice amount (log-normal).")
+    amount_sigma: float = setting(0.8, unit="log scale", low=0, high=3,
+                                  doc="Spread of invoice amounts: sigma of log(amount).")
+    terms_days: int = setting(30, unit="days", low=0, high=365, doc="Payment terms: due date = issue + terms.")
+    days_late_mean: float = setting(10.0, unit="days after due", low=-60, high=365, source=SME_LATENESS,
+                                    doc="Mean of customers' habitual lateness when nobody chases them.")
+    days_late_sd_between: float = setting(7.0, unit="days", low=0, high=365,
+                                          doc="How much habitual lateness varies between customers.")
+    days_late_sd_within: float = setting(5.0, unit="days", low=0, high=365,
+                                         doc="How much one customer's lateness varies between invoices.")
+    ignore_share: float = setting(0.05, unit="probability", low=0, high=1,
+                                  doc="Share of invoices the customer does not pay unless chased.")
+    responsiveness: float = setting(1.0, unit="multiplier", low=0, high=5,
+                                    doc="Scales every reminder's response probability for this segment.")
+    discount_appetite: float = setting(0.4, unit="probability", low=0, high=1,
+                                       doc="Chance of taking an early-payment discount at the reference rate.")
+    dispute_rate: float = setting(0.05, unit="probability", low=0, high=1,
+                                  doc="Share of invoices the customer disputes.")
+    dispute_resolution_days: float = setting(20.0, unit="days", low=1, high=365, source=DISPUTE_TIME,
+                                             doc="Mean days from a dispute being raised to its resolution.")
+    credit_note_share: float = setting(0.5, unit="probability", low=0, high=1,
+                                       doc="Share of disputes resolved with a credit note (customer was right).")
+    credit_note_fraction: float = setting(0.3, unit="fraction of balance", low=0, high=1,
+                                          doc="Mean share of the balance credited when a credit note is issued.")
+    partial_share: float = setting(0.05, unit="probability", low=0, high=1,
+                                   doc="Share of payments made in part, the rest later.")
+    partial_gap_days: float = setting(14.0, unit="days", low=1, high=365,
+                                      doc="Mean days between a part payment and the next payment.")
+    goodwill_baseline: float = setting(0.7, unit="0-1", low=0, high=1,
+                                       doc="Relationship health a customer starts at (and, in core II, returns to).")
+    goodwill_sensitivity: float = setting(1.0, unit="multiplier", low=0, high=5,
+                                          doc="Scales how much every action moves this segment's goodwill.")
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """The customers, as segments."""
+
+    segments: tuple[Segment, ...] = setting(
+        (), doc="Customer segments, as `[[portfolio.segments]]` tables.", required=True)
+
+    def check(self, path: str, source: str) -> None:
+        if not self.segments:
+            raise ScenarioError(source, join(path, "segments"), [], "needs at least one segment")
+        seen: set[str] = set()
+        for i, seg in enumerate(self.segments):
+            if seg.name in seen:
+                raise ScenarioError(source, join(join(join(path, "segments"), i), "name"), seg.name,
+                                    "duplicate segment name; each segment needs its own name")
+            seen.add(seg.name)
+
+    @property
+    def customer_count(self) -> int:
+        return sum(s.customers for s in self.segments)
+
+
+@dataclass(frozen=True)
+class Economics:
+    """What money and actions cost."""
+
+    currency: str = setting("EUR", doc="Currency code used in reports.")
+    gross_margin: float = setting(0.25, unit="fraction of sales", low=0, high=1,
+                                  doc="Gross margin on sales (for margin lost to churn).")
+    cost_of_capital: float = setting(0.08, unit="per year", low=0, high=1,
+                                     doc="Annual rate for NPV and the financing cost of receivables.")
+    cost_email: float = setting(0.5, unit="currency", low=0, high=10_000, doc="Cost of one email reminder.")
+    cost_letter: float = setting(2.0, unit="currency", low=0, high=10_000, doc="Cost of one letter.")
+    cost_phone: float = setting(6.0, unit="currency", low=0, high=10_000,
+                                doc="Cost of one collection call (about 10 minutes of a collector's time).")
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The calendar of a run: warm-up, measured period, run-off."""
+
+    start_date: dt.date = setting(dt.date(2025, 1, 1), unit="date", doc="Calendar date of day 0.")
+    warmup_days: int = setting(180, unit="days", low=0, high=3650,
+                               doc="Days simulated before measuring, so receivables reach steady state.")
+    measured_days: int = setting(365, unit="days", low=1, high=3650, doc="Length of the measured period.")
+    runoff_days: int = setting(400, unit="days", low=0, high=3650,
+                               doc="Days after the measured period with no new invoices, so chasing can finish.")
+
+    @property
+    def measured_start(self) -> int:
+        return self.warmup_days
+
+    @property
+    def measured_end(self) -> int:
+        """First day after the measured period."""
+        return self.warmup_days + self.measured_days
+
+    @property
+    def total_days(self) -> int:
+        return self.warmup_days + self.measured_days + self.runoff_days
+
+
+# --- behaviour effect sizes ----------------------------------------------------------------------------
+
+FIELD_EXPERIMENTS = ("reminder letters raise payment and deterrent wording beats plain wording "
+                     "(tax and fine field experiments): direction solid, size an assumption")
+
+
+@dataclass(frozen=True)
+class ResponseByChannel:
+    """Chance that one reminder makes a customer pay soon, before tone, goodwill and segment scaling."""
+
+    email: float = setting(0.20, unit="probability", low=0, high=1, doc="Email reminder.")
+    letter: float = setting(0.25, unit="probability", low=0, high=1, doc="Posted letter.")
+    phone: float = setting(0.40, unit="probability", low=0, high=1, doc="Phone call.")
+
+
+@dataclass(frozen=True)
+class ResponseByTone:
+    """Multiplier of the response chance by tone."""
+
+    friendly: float = setting(1.0, unit="multiplier", low=0, high=5, doc="Friendly wording.")
+    firm: float = setting(1.3, unit="multiplier", low=0, high=5, source=FIELD_EXPERIMENTS, doc="Firm wording.")
+    final: float = setting(1.6, unit="multiplier", low=0, high=5, source=FIELD_EXPERIMENTS,
+                           doc="Final notice.")
+
+
+@dataclass(frozen=True)
+class GoodwillByTone:
+    """Goodwill change caused by one reminder of each tone (before segment sensitivity)."""
+
+    friendly: float = setting(-0.002, unit="goodwill points", low=-1, high=1, doc="Friendly wording.")
+    firm: float = setting(-0.03, unit="goodwill points", low=-1, high=1, doc="Firm wording.")
+    final: float = setting(-0.08, unit="goodwill points", low=-1, high=1, doc="Final notice.")
+
+
+@dataclass(frozen=True)
+class GoodwillByChannel:
+    """Goodwill change added for the channel (a call is personal; a letter is formal)."""
+
+    email: float = setting(0.0, unit="goodwill points", low=-1, high=1, doc="Email.")
+    letter: float = setting(0.0, unit="goodwill points", low=-1, high=1, doc="Letter.")
+    phone: float = setting(0.01, unit="goodwill points", low=-1, high=1, doc="Phone call.")
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Effect sizes of the behaviour model; each is an assumption unless a source is given."""
+
+    response: ResponseByChannel = table(ResponseByChannel, doc="Response chance by channel.")
+    tone_response: ResponseByTone = table(ResponseByTone, doc="Response multiplier by tone.")
+    tone_goodwill: GoodwillByTone = table(GoodwillByTone, doc="Goodwill change by tone.")
+    channel_goodwill: GoodwillByChannel = table(GoodwillByChannel, doc="Goodwill change by channel.")
+    goodwill_response_weight: float = setting(
+        0.5, unit="0-1", low=0, high=1,
+        doc="How strongly goodwill scales response: factor = 1 - w + 2 w goodwill (1 at goodwill 0.5).")
+    max_response_probability: float = setting(0.95, unit="probability", low=0, high=1,
+                                              doc="Cap on the response chance of one reminder.")
+    response_delay_days: float = setting(3.0, unit="days", low=0, high=60,
+                                         doc="Mean days from a reminder that works to the payment.")
+    discount_reference_rate: float = setting(
+        0.02, unit="fraction", low=0, high=0.2, low_exclusive=True,
+        doc="Discount rate at which take-up equals the segment's discount appetite (linear below).")
+    discount_goodwill: float = setting(0.01, unit="goodwill points", low=-1, high=1,
+                                       doc="Goodwill change when a customer takes a discount.")
+    dispute_goodwill: float = setting(-0.02, unit="goodwill points", low=-1, high=1,
+                                      doc="Goodwill change when a customer raises a dispute.")
+    credit_note_goodwill: float = setting(0.02, unit="goodwill points", low=-1, high=1,
+                                          doc="Goodwill change when a dispute ends in a credit note.")
+
+
+# --- the scenario ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: portfolio, economics, horizon, behaviour, seed and policies."""
+
+    name: str = setting("", doc="Scenario name for reports; defaults to the file name.")
+    description: str = setting("", doc="What the scenario represents.")
+    seed: int = setting(1, low=0, high=2**63 - 1, doc="Default run seed (`--seed` overrides it).")
+    include_policies: tuple[str, ...] = setting(
+        (), doc="Strategy files to include, as paths relative to this file.")
+    portfolio: Portfolio = table(Portfolio, doc="The customers.")
+    economics: Economics = table(Economics, doc="Costs and rates.")
+    horizon: Horizon = table(Horizon, doc="Time horizon.")
+    behaviour: Behaviour = table(Behaviour, doc="Behaviour effect sizes.")
+    policies: tuple[PolicySpec, ...] = field(default=(), metadata={"spec": None}, init=False)
+    source: str = field(default="<memory>", init=False, compare=False)
+
+    def policy(self, name: str | None = None) -> PolicySpec:
+        """The named policy (the first one when ``name`` is None)."""
+        if name is None:
+            return self.policies[0]
+        for p in self.policies:
+            if p.name == name:
+                return p
+        raise ScenarioError(self.source, "policies", name,
+                            "no such policy; available: " + ", ".join(p.name for p in self.policies))
+
+    def with_policies(self, *policies: PolicySpec) -> Scenario:
+        """The same scenario with another list of policies (checked against its segments)."""
+        out = replace(self)
+        _finish(out, tuple(policies), self.source)
+        return out
+
+
+def _finish(scn: Scenario, policies: tuple[PolicySpec, ...], source: str) -> None:
+    segment_names = [s.name for s in scn.portfolio.segments]
+    for i, pol in enumerate(policies):
+        for seg in pol.segments:
+            if seg not in segment_names:
+                raise ScenarioError(source, f"policies.{pol.name}.segments.{seg}", seg,
+                                    "unknown segment; segments are: " + ", ".join(segment_names))
+        if any(p.name == pol.name for p in policies[:i]):
+            raise ScenarioError(source, f"policies.{pol.name}", pol.name, "duplicate policy name")
+    object.__setattr__(scn, "policies", policies)
+    object.__setattr__(scn, "source", source)
+    if not scn.name:
+        object.__setattr__(scn, "name", Path(source).stem if source != "<memory>" else "scenario")
+
+
+# --- reading files ----------------------------------------------------------------------------------------
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning every reading problem into a one-line ScenarioError."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(source, "", NO_VALUE, "file not found") from None
+    except OSError as exc:
+        raise ScenarioError(source, "", NO_VALUE, f"cannot be read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(source, "", NO_VALUE,
+                            f"is not UTF-8 text (bad byte at position {exc.start}); save it as UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, "", NO_VALUE, f"is not valid TOML: {exc}") from None
+
+
+def parse_scenario(data: dict[str, Any], source: str = "<memory>", base_dir: Path | None = None) -> Scenario:
+    """Validate a parsed scenario table (policies inline and included) into a Scenario."""
+    data = dict(data)
+    inline = data.pop("policies", {})
+    scn = build(Scenario, data, "", source)
+    if not isinstance(inline, dict):
+        raise ScenarioError(source, "policies", inline, "must be a table of [policies.<name>] tables")
+    policies: list[PolicySpec] = []
+    for name, table_ in inline.items():
+        path = f"policies.{name}"
+        if not isinstance(table_, dict):
+            raise ScenarioError(source, path, table_, "must be a table")
+        if "name" in table_ and table_["name"] != name:
+            raise ScenarioError(source, f"{path}.name", table_["name"], f"must match the table name {name!r}")
+        policies.append(parse_policy({**table_, "name": name}, path, source))
+    for i, rel in enumerate(scn.include_policies):
+        if base_dir is None:
+            raise ScenarioError(source, join("include_policies", i), rel,
+                                "includes need a scenario loaded from a file")
+        path = (base_dir / rel)
+        if not path.is_file():
+            raise ScenarioError(source, join("include_policies", i), rel,
+                                f"file not found (looked for {path})")
+        included = load_strategy(path)
+        if any(p.name == included.name for p in policies):
+            raise ScenarioError(source, join("include_policies", i), rel,
+                                f"duplicate policy name {included.name!r}; policy names must be unique")
+        policies.append(included)
+    if not policies:
+        raise ScenarioError(source, "policies", NO_VALUE,
+                            "no policy; add a [policies.<name>] table or include_policies")
+    _finish(scn, tuple(policies), source)
+    return scn
+
+
+def load_strategy(path: str | Path) -> PolicySpec:
+    """Load a strategy file: one ``[policy]`` table with a name."""
+    path = Path(path)
+    data = read_toml(path)
+    source = str(path)
+    for key in data:
+        if key != "policy":
+            raise ScenarioError(source, key, data[key], "unknown key; a strategy file holds only [policy]")
+    if "policy" not in data:
+        raise ScenarioError(source, "policy", NO_VALUE, "missing [policy] table")
+    return parse_policy(data["policy"], "policy", source)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file, with the strategy files it includes."""
+    path = Path(path)
+    data = read_toml(path)
+    if "policy" in data and "portfolio" not in data:
+        raise ScenarioError(str(path), "policy", NO_VALUE,
+                            "this is a strategy file; include it from a scenario with include_policies")
+    return parse_scenario(data, str(path), path.parent)
+
+
+def is_strategy_file(data: dict[str, Any]) -> bool:
+    return "policy" in data and "portfolio" not in data

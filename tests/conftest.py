@@ -1,0 +1,54 @@
+"""Shared fixtures: small scenarios built in memory, and the hypothesis profiles."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import collectsim
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+SMALL = {
+    "name": "small",
+    "seed": 7,
+    "horizon": {"start_date": "2025-01-01", "warmup_days": 60, "measured_days": 180, "runoff_days": 200},
+    "portfolio": {"segments": [
+        {"name": "steady", "customers": 30, "orders_per_year": 12, "days_late_mean": 8.0,
+         "ignore_share": 0.1, "dispute_rate": 0.08},
+        {"name": "late", "customers": 20, "orders_per_year": 10, "days_late_mean": 30.0,
+         "ignore_share": 0.2, "dispute_rate": 0.1, "partial_share": 0.3},
+    ]},
+    "policies": {
+        "ladder": {"reminders": {"steps": [
+            {"offset": -3, "channel": "email", "tone": "friendly"},
+            {"offset": 7, "channel": "phone", "tone": "friendly"},
+            {"offset": 21, "channel": "letter", "tone": "firm"}]},
+            "write_off": {"age_days": 120}},
+    },
+}
+
+
+def small_data() -> dict:
+    """A fresh copy of the small scenario's tables, to edit in a test."""
+    return copy.deepcopy(SMALL)
+
+
+@pytest.fixture
+def small() -> collectsim.Scenario:
+    return collectsim.parse_scenario(small_data())
+
+
+@pytest.fixture(scope="session")
+def baseline() -> collectsim.Scenario:
+    return collectsim.load_scenario(SCENARIOS / "baseline.toml")
