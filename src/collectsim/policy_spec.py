@@ -45,7 +45,7 @@ class Reminders:
         offsets = [s.offset for s in self.steps]
         for i in range(1, len(offsets)):
             if offsets[i] <= offsets[i - 1]:
-                raise ScenarioError(source, join(join(path, "steps"), i), offsets[i],
+                raise ScenarioError(source, join(join(join(path, "steps"), i), "offset"), offsets[i],
                                     f"offset must be greater than the previous step's ({offsets[i - 1]})")
 
 
@@ -71,13 +71,13 @@ class WriteOff:
 class PolicySpec:
     """A whole policy: reminders, discount, disputes handling and write-off, with segment overrides."""
 
-    name: str = setting(required=True, doc="Name used to pick the policy (`--policy NAME`).")
-    description: str = setting("", doc="One sentence saying what the policy is for.")
+    name: str = setting(required=True, source="", doc="Name used to pick the policy (`--policy NAME`).")
+    description: str = setting("", source="", doc="One sentence saying what the policy is for.")
     reminders: Reminders = table(Reminders, doc="The reminder ladder.")
     discount: Discount = table(Discount, doc="Early-payment discount.")
     write_off: WriteOff = table(WriteOff, doc="Write-off rule.")
     segments: Mapping[str, Mapping[str, Any]] = setting(
-        {}, doc="Per-segment overrides: `[policy.segments.<segment>]` holds any of the keys above "
+        {}, source="", doc="Per-segment overrides: `[policy.segments.<segment>]` holds any of the keys above "
                 "(not name or segments) and replaces them for that segment's customers.")
 
     def check(self, path: str, source: str) -> None:

@@ -28,7 +28,7 @@ DISPUTE_TIME = "disputes take 15-30 days to resolve (collections-software vendor
 class Segment:
     """A group of customers who order and pay alike."""
 
-    name: str = setting(required=True, doc="Segment name, used in reports and policy overrides.")
+    name: str = setting(required=True, source="", doc="Segment name, used in reports and policy overrides.")
     customers: int = setting(100, unit="customers", low=1, high=1_000_000, doc="Number of customers.")
     orders_per_year: float = setting(12.0, unit="invoices per customer-year", low=0, high=3650,
                                      low_exclusive=True, doc="Mean ordering rate of one customer.")
@@ -72,7 +72,7 @@ class Portfolio:
     """The customers, as segments."""
 
     segments: tuple[Segment, ...] = setting(
-        (), doc="Customer segments, as `[[portfolio.segments]]` tables.", required=True)
+        (), doc="Customer segments, as `[[portfolio.segments]]` tables.", required=True, source="")
 
     def check(self, path: str, source: str) -> None:
         if not self.segments:
@@ -93,7 +93,7 @@ class Portfolio:
 class Economics:
     """What money and actions cost."""
 
-    currency: str = setting("EUR", doc="Currency code used in reports.")
+    currency: str = setting("EUR", source="", doc="Currency code used in reports.")
     gross_margin: float = setting(0.25, unit="fraction of sales", low=0, high=1,
                                   doc="Gross margin on sales (for margin lost to churn).")
     cost_of_capital: float = setting(0.08, unit="per year", low=0, high=1,
@@ -108,7 +108,7 @@ class Economics:
 class Horizon:
     """The calendar of a run: warm-up, measured period, run-off."""
 
-    start_date: dt.date = setting(dt.date(2025, 1, 1), unit="date", doc="Calendar date of day 0.")
+    start_date: dt.date = setting(dt.date(2025, 1, 1), unit="date", source="", doc="Calendar date of day 0.")
     warmup_days: int = setting(180, unit="days", low=0, high=3650,
                                doc="Days simulated before measuring, so receivables reach steady state.")
     measured_days: int = setting(365, unit="days", low=1, high=3650, doc="Length of the measured period.")
@@ -205,12 +205,12 @@ class Behaviour:
 class Scenario:
     """A validated scenario: portfolio, economics, horizon, behaviour, seed and policies."""
 
-    name: str = setting("", doc="Scenario name for reports; defaults to the file name.")
-    description: str = setting("", doc="What the scenario represents.")
-    seed: int = setting(1, low=0, high=2**63 - 1, doc="Default run seed (`--seed` overrides it).")
+    name: str = setting("", source="", doc="Scenario name for reports; defaults to the file name.")
+    description: str = setting("", source="", doc="What the scenario represents.")
+    seed: int = setting(1, low=0, high=2**63 - 1, source="", doc="Default run seed (`--seed` overrides it).")
     include_policies: tuple[str, ...] = setting(
-        (), doc="Strategy files to include, as paths relative to this file.")
-    portfolio: Portfolio = table(Portfolio, doc="The customers.")
+        (), source="", doc="Strategy files to include, as paths relative to this file.")
+    portfolio: Portfolio = table(Portfolio, doc="The customers.", required=True)
     economics: Economics = table(Economics, doc="Costs and rates.")
     horizon: Horizon = table(Horizon, doc="Time horizon.")
     behaviour: Behaviour = table(Behaviour, doc="Behaviour effect sizes.")

@@ -36,6 +36,10 @@ NO_VALUE = object()
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return "{" + ", ".join(value) + "}" if value else "{}"
     text = repr(value) if isinstance(value, str) else str(value)
     text = text.replace("\n", " ")
     return text if len(text) <= 80 else text[:77] + "..."
@@ -82,9 +86,9 @@ def setting(default: Any = None, *, doc: str, unit: str = "", low: float | None 
     return field(default=default, metadata={"spec": spec})
 
 
-def table(cls: type, *, doc: str) -> Any:
+def table(cls: type, *, doc: str, required: bool = False) -> Any:
     """Declare a nested table whose keys are the fields of ``cls``."""
-    return field(default_factory=cls, metadata={"spec": Spec(doc)})
+    return field(default_factory=cls, metadata={"spec": Spec(doc, source="", required=required)})
 
 
 def spec_of(f: dataclasses.Field) -> Spec:

@@ -1,0 +1,38 @@
+"""The behaviour rules: same answer on scalars and arrays, and the intended directions."""
+
+import numpy as np
+
+from collectsim import behaviour as rules
+
+
+def test_rules_agree_on_scalars_and_arrays():
+    g = np.linspace(0, 1, 11)
+    arr = rules.response_probability(0.3, 1.3, 1.0, g, 0.5, 0.95)
+    assert [rules.response_probability(0.3, 1.3, 1.0, float(x), 0.5, 0.95) for x in g] == arr.tolist()
+    days = np.arange(20)
+    assert [rules.prompted_pay_day(int(d), 10, 2.7) for d in days] == rules.prompted_pay_day(days, 10, 2.7).tolist()
+    fractions = np.array([0.0, 0.5, 1.0])
+    assert [rules.share_of(1000, f) for f in fractions.tolist()] == rules.share_of(1000, fractions).tolist()
+
+
+def test_response_rises_with_goodwill_and_is_capped():
+    p = rules.response_probability(0.3, 1.0, 1.0, np.linspace(0, 1, 11), 0.5, 0.95)
+    assert np.all(np.diff(p) > 0)
+    assert rules.response_probability(0.9, 1.6, 5.0, 1.0, 0.5, 0.95) == 0.95
+    assert rules.response_probability(0.3, 1.0, 1.0, 0.5, 0.5, 1.0) == 0.3  # goodwill 0.5 is neutral
+
+
+def test_goodwill_stays_on_its_scale():
+    assert rules.goodwill_after(0.02, -0.08, 1.0) == 0.0
+    assert rules.goodwill_after(0.99, 0.05, 2.0) == 1.0
+    assert rules.goodwill_after(0.5, -0.03, 2.0) == 0.44
+
+
+def test_pay_days_and_discount_take_up():
+    assert rules.unchased_pay_day(40, 10, -50.0) == 10  # never before issue
+    assert rules.unchased_pay_day(40, 10, 6.4) == 46
+    assert rules.prompted_pay_day(5, 10, 3.0) == 10  # before due: pay on time
+    assert rules.prompted_pay_day(12, 10, 0.0) == 13  # after due: next day at the earliest
+    assert rules.discount_take_probability(0.6, 0.01, 0.02) == 0.3
+    assert rules.discount_take_probability(0.6, 0.05, 0.02) == 0.6
+    assert rules.cents_of(12.345) == 1234 and rules.cents_of(0.0001) == 1
