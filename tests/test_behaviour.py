@@ -36,3 +36,14 @@ def test_pay_days_and_discount_take_up():
     assert rules.discount_take_probability(0.6, 0.01, 0.02) == 0.3
     assert rules.discount_take_probability(0.6, 0.05, 0.02) == 0.6
     assert rules.cents_of(12.345) == 1234 and rules.cents_of(0.0001) == 1
+
+
+def test_part_payments_and_credit_notes_stay_within_their_ranges():
+    p = np.linspace(1e-9, 1 - 1e-9, 101)
+    parts = rules.part_payment_fraction(p, 0.5)
+    assert abs(parts.min() - 0.3) < 1e-8 and abs(parts.max() - 0.7) < 1e-8 and abs(parts.mean() - 0.5) < 1e-9
+    assert rules.part_payment_fraction(p, 0.9).max() <= 0.95
+    assert rules.part_payment_fraction(float(p[25]), 0.5) == parts[25]  # scalar path = array path
+    notes = rules.credit_note_fraction(p, 0.3)
+    assert notes.min() >= 0 and notes.max() <= 0.6 + 1e-9
+    assert rules.credit_note_fraction(p, 0.8).max() == 1.0

@@ -64,6 +64,20 @@ def prompted_pay_day(now: Number, due_day: Number, delay_days: Number) -> Number
     return int(out) if np.ndim(out) == 0 else out
 
 
+def part_payment_fraction(p: Number, mean: Number) -> Number:
+    """Share of the balance paid in a part payment: uniform on mean +/- 0.2 (within 0.05-0.95)."""
+    low = np.clip(np.asarray(mean, dtype=np.float64) - 0.2, 0.05, 0.95)
+    high = np.clip(np.asarray(mean, dtype=np.float64) + 0.2, 0.05, 0.95)
+    out = low + (high - low) * np.asarray(p, dtype=np.float64)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def credit_note_fraction(p: Number, mean: Number) -> Number:
+    """Share of the balance a credit note covers: uniform on 0 to twice the mean, capped at 1."""
+    out = np.minimum(1.0, 2.0 * np.asarray(mean, dtype=np.float64) * np.asarray(p, dtype=np.float64))
+    return float(out) if np.ndim(out) == 0 else out
+
+
 def cents_of(amount: Number) -> Number:
     """Currency amount to whole cents (round half to even), at least one cent."""
     out = np.maximum(np.rint(np.asarray(amount, dtype=np.float64) * 100.0), 1).astype(np.int64)

@@ -154,8 +154,8 @@ class SimpyEngine:
         self._rows.append(inv)
         # The customer's intentions, before any chasing.
         if u(seed, Purpose.DISPUTE, customer, seq) < seg.dispute_rate:
-            inv.dispute_day = day + uniform_int(u(seed, Purpose.DISPUTE_DAY, customer, seq), 0,
-                                                min(seg.terms_days, 14))
+            latest = min(seg.terms_days, self._b.dispute_raise_days)
+            inv.dispute_day = day + uniform_int(u(seed, Purpose.DISPUTE_DAY, customer, seq), 0, latest)
         if u(seed, Purpose.IGNORES_INVOICE, customer, seq) >= seg.ignore_share:
             lateness = self._habit[customer] + seg.days_late_sd_within * normal_ppf(
                 u(seed, Purpose.PAYMENT_LATENESS, customer, seq))
@@ -194,7 +194,8 @@ class SimpyEngine:
         g = self.goodwill[c]
         self.log.record(day, EventKind.DISPUTE_RESOLVED, c, inv.row, goodwill_before=g, goodwill_after=g)
         if u(seed, Purpose.CREDIT_NOTE, c, s) < seg.credit_note_share:
-            fraction = min(1.0, 2.0 * seg.credit_note_fraction * u(seed, Purpose.CREDIT_NOTE_FRACTION, c, s))
+            fraction = rules.credit_note_fraction(u(seed, Purpose.CREDIT_NOTE_FRACTION, c, s),
+                                                  seg.credit_note_fraction)
             credit = rules.share_of(inv.balance, fraction)
             before, after = self._change_goodwill(c, self._b.credit_note_goodwill)
             inv.balance -= credit
@@ -218,7 +219,8 @@ class SimpyEngine:
                 g = after
             paid = inv.balance
         elif inv.balance >= 2 and u(seed, Purpose.PARTIAL_PAYMENT, c, s, inv.payments) < seg.partial_share:
-            fraction = 0.3 + 0.4 * u(seed, Purpose.PARTIAL_FRACTION, c, s, inv.payments)
+            fraction = rules.part_payment_fraction(u(seed, Purpose.PARTIAL_FRACTION, c, s, inv.payments),
+                                                   self._b.part_payment_fraction)
             paid = min(rules.share_of(inv.balance, fraction), inv.balance - 1)
         else:
             paid = inv.balance

@@ -196,6 +196,12 @@ class Behaviour:
                                       doc="Goodwill change when a customer raises a dispute.")
     credit_note_goodwill: float = setting(0.02, unit="goodwill points", low=-1, high=1,
                                           doc="Goodwill change when a dispute ends in a credit note.")
+    dispute_raise_days: int = setting(14, unit="days after issue", low=0, high=365,
+                                      doc="A dispute is raised on a uniformly drawn day from issue to this many "
+                                          "days after it (not after the due date).")
+    part_payment_fraction: float = setting(0.5, unit="fraction of balance", low=0.05, high=0.95,
+                                           doc="Mean share of the balance paid in a part payment "
+                                               "(uniform within +/- 0.2).")
 
 
 # --- the scenario ------------------------------------------------------------------------------------------
