@@ -37,6 +37,25 @@ def response_probability(base: Number, tone_multiplier: Number, responsiveness: 
     return float(out) if np.ndim(out) == 0 else out
 
 
+def unmoved_after(unmoved: Number, probability: Number) -> Number:
+    """Chance that none of the reminders so far moved the customer, after one more with ``probability``."""
+    out = np.asarray(unmoved, dtype=np.float64) * (1.0 - np.asarray(probability, dtype=np.float64))
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def responds(threshold: Number, unmoved: Number) -> Number:
+    """Has the customer been moved to pay? True once the invoice's uniform ``threshold`` exceeds ``unmoved``.
+
+    Each reminder k moves a customer with probability p_k independently of the others, so the chance
+    of no response through reminder k is the product of (1 - p_j). Drawing one uniform per invoice and
+    responding at the first reminder where it exceeds that product gives exactly that distribution,
+    and couples the invoice across policies: an invoice quick to respond under one ladder is quick
+    under another. Once moved, later reminders find it moved too (they cannot delay the payment).
+    """
+    out = np.asarray(threshold) > np.asarray(unmoved)
+    return bool(out) if np.ndim(out) == 0 else out
+
+
 def discount_take_probability(appetite: Number, rate: Number, reference_rate: Number) -> Number:
     """Chance that a customer takes an early-payment discount of ``rate``.
 

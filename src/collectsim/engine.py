@@ -65,7 +65,7 @@ class Invoice:
 
     __slots__ = ("row", "customer", "seq", "segment", "amount", "balance", "issue_day", "due_day",
                  "disputed", "reminders_sent", "actions_taken", "payments", "pay_day", "dispute_day",
-                 "resolve_day", "review_day", "discount_rate", "discount_deadline")
+                 "resolve_day", "review_day", "discount_rate", "discount_deadline", "unmoved", "responses")
 
     def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
                  issue_day: int, due_day: int) -> None:
@@ -77,6 +77,8 @@ class Invoice:
         self.pay_day = self.dispute_day = self.resolve_day = self.review_day = NEVER
         self.discount_rate = 0.0
         self.discount_deadline = -1
+        self.unmoved = 1.0  # chance that no reminder so far would have moved the customer
+        self.responses = 0
 
     def next_event(self) -> tuple[int, int]:
         """(day, phase) of the earliest pending event; NEVER if none."""
@@ -283,9 +285,13 @@ class SimpyEngine:
         p = rules.response_probability(self._response_by_channel[action.channel],
                                        self._response_by_tone[action.tone], seg.responsiveness, after,
                                        b.goodwill_response_weight, b.max_response_probability)
-        step = inv.actions_taken
-        if u(self.seed, Purpose.RESPONSE, c, inv.seq, step) < p:
-            delay = exponential(u(self.seed, Purpose.RESPONSE_DELAY, c, inv.seq, step), b.response_delay_days)
+        # One latent threshold per invoice (see rules.responds): the same invoice reacts alike under
+        # every policy, which is what makes common random numbers effective.
+        inv.unmoved = rules.unmoved_after(inv.unmoved, p)
+        if rules.responds(u(self.seed, Purpose.RESPONSE, c, inv.seq), inv.unmoved):
+            delay = exponential(u(self.seed, Purpose.RESPONSE_DELAY, c, inv.seq, inv.responses),
+                                b.response_delay_days)
+            inv.responses += 1
             inv.pay_day = min(inv.pay_day, rules.prompted_pay_day(day, inv.due_day, delay))
 
     def _offer_discount(self, inv: Invoice, day: int, action: Action) -> None:
