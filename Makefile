@@ -9,13 +9,13 @@ RESULTS := results/baseline
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,dask]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/collectsim validate scenarios/baseline.toml scenarios/strategies/*.toml
-	$(VENV)/bin/collectsim run scenarios/baseline.toml --all --out $(RESULTS)
-	@echo "Results: $(RESULTS)/<policy>/ (metrics.json, daily.csv, invoices.csv, customers.csv, events.csv)"
+	$(VENV)/bin/collectsim compare scenarios/baseline.toml --reps 10 --workers 2 --out $(RESULTS)
+	@echo "Results: $(RESULTS)/ (summary.csv, differences.csv, replications.csv, comparison.json, *.png)"
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -27,7 +27,7 @@ docs: $(STAMP)
 # Re-pin tested versions after changing dependencies (then run `make test`).
 constraints:
 	rm -rf /tmp/collectsim-pin && $(PYTHON) -m venv /tmp/collectsim-pin
-	/tmp/collectsim-pin/bin/pip install --quiet -e '.[test,notebook]'
+	/tmp/collectsim-pin/bin/pip install --quiet -e '.[test,notebook,dask]'
 	{ echo '# Tested versions, installed with `pip install -c constraints.txt`. Regenerate with `make constraints`.'; \
 	  /tmp/collectsim-pin/bin/pip freeze --exclude-editable | grep -v '^collectsim'; } > constraints.txt
 

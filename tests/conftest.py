@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 from pathlib import Path
 
@@ -52,3 +53,18 @@ def small() -> collectsim.Scenario:
 @pytest.fixture(scope="session")
 def baseline() -> collectsim.Scenario:
     return collectsim.load_scenario(SCENARIOS / "baseline.toml")
+
+
+def write_small_scenario(directory: Path, segment_names=("steady", "late"), policy_names=("ladder",)) -> Path:
+    """The small scenario as a TOML file (segment and policy names may be changed), for CLI tests."""
+    data = small_data()
+    lines = ["seed = 7", "[horizon]", "warmup_days = 30", "measured_days = 90", "runoff_days = 90"]
+    for seg, name in zip(data["portfolio"]["segments"], segment_names):
+        lines.append("[[portfolio.segments]]")
+        lines += [f"{k} = {json.dumps(name if k == 'name' else v)}" for k, v in seg.items()]
+    for i, name in enumerate(policy_names):
+        lines += [f"[policies.{json.dumps(name)}]",
+                  f'reminders.steps = [{{ offset = {7 + i}, channel = "email", tone = "friendly" }}]']
+    path = directory / "small.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

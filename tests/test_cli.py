@@ -5,21 +5,11 @@ import json
 import pandas as pd
 
 from collectsim.cli import main
-from conftest import small_data
+from conftest import write_small_scenario
 
 
 def _write_small(tmp_path, segment_name="steady"):
-    data = small_data()
-    data["portfolio"]["segments"][0]["name"] = segment_name
-    lines = ['seed = 7', '[horizon]', 'warmup_days = 30', 'measured_days = 90', 'runoff_days = 90']
-    for seg in data["portfolio"]["segments"]:
-        lines.append("[[portfolio.segments]]")
-        lines += [f"{k} = {json.dumps(v)}" for k, v in seg.items()]
-    lines += ["[policies.ladder]",
-              'reminders.steps = [{ offset = 7, channel = "email", tone = "friendly" }]']
-    path = tmp_path / "small.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_small_scenario(tmp_path, segment_names=(segment_name, "late"))
 
 
 def test_run_writes_results_and_says_where(tmp_path, capsys):

@@ -7,6 +7,7 @@ The public API::
     result.metrics.to_frame()
 """
 
+from .compare import Comparison, compare
 from .decisions import Action, ActionKind, Decision, DecisionMaker, Point
 from .eventlog import EventKind, EventLog
 from .metrics import ConservationError, Metrics
@@ -15,10 +16,11 @@ from .rule_policy import RuleBasedPolicy
 from .run import RunResult, simulate
 from .scenario import Scenario, load_scenario, load_strategy, parse_scenario
 from .schema import ScenarioError
+from .sweep import SweepResult, sweep
 
 __all__ = [
-    "Action", "ActionKind", "ConservationError", "Decision", "DecisionMaker", "EventKind", "EventLog",
+    "Action", "ActionKind", "Comparison", "ConservationError", "Decision", "DecisionMaker", "EventKind", "EventLog",
     "Metrics", "Point", "PolicySpec", "RuleBasedPolicy", "RunResult", "Scenario", "ScenarioError",
-    "load_scenario", "load_strategy", "parse_scenario", "simulate",
+    "SweepResult", "compare", "load_scenario", "load_strategy", "parse_scenario", "simulate", "sweep",
 ]
 __version__ = "0.1.0"

@@ -9,12 +9,15 @@ import argparse
 import json
 import os
 import sys
+import tomllib
 from pathlib import Path
 
+from .compare import METRIC_NAMES, compare
 from .metrics import Metrics
 from .run import simulate
 from .scenario import is_strategy_file, load_scenario, load_strategy, read_toml
-from .schema import ScenarioError
+from .schema import NO_VALUE, ScenarioError
+from .sweep import sweep
 
 EXIT_BAD_INPUT = 2
 
@@ -35,7 +38,111 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="run seed (default: the scenario's seed)")
     run.add_argument("--out", type=Path, metavar="DIR", help="write metrics, daily series and the event log here")
     run.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+
+    compare = sub.add_parser("compare", help="compare policies over replications (common random numbers)")
+    compare.add_argument("scenario", type=Path, metavar="SCENARIO")
+    compare.add_argument("--policies", help="comma-separated policy names (default: all of the scenario's)")
+    how_many = compare.add_mutually_exclusive_group()
+    how_many.add_argument("--reps", type=int, help="replications per policy (default 10)")
+    how_many.add_argument("--target-halfwidth", type=float, metavar="X",
+                          help="add replications until every difference in --metric is known to +/- X")
+    compare.add_argument("--metric", default="cash_collected", help="metric for --target-halfwidth")
+    compare.add_argument("--max-reps", type=int, default=200, help="upper limit in sequential mode")
+    _common_job_options(compare)
+
+    sweep = sub.add_parser("sweep", help="vary policy keys over a grid, every point replicated")
+    sweep.add_argument("scenario", type=Path, metavar="SCENARIO")
+    sweep.add_argument("--policy", help="base policy (default: the scenario's first)")
+    sweep.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...",
+                       help="a dotted policy key and its values (TOML literals); repeat for more keys")
+    sweep.add_argument("--reps", type=int, default=5, help="replications per point (default 5)")
+    sweep.add_argument("--metric", default="cash_collected", help="metric for the plot (default cash_collected)")
+    _common_job_options(sweep)
     return parser
+
+
+def _common_job_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="local worker processes (default: run in this process)")
+    where.add_argument("--dask", metavar="ADDRESS|local", help="run on Dask: 'local' starts a LocalCluster")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="write CSV tables and PNG plots here")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON (no progress bar)")
+
+
+def _grid_value(text: str):
+    """A command-line grid value read as a TOML literal (0.02, 10, true, "x"); bare words as strings."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _parse_grid(items: list[str]) -> dict:
+    grid = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            raise ScenarioError("--grid", item, NO_VALUE, "write KEY=V1,V2,... (for example discount.rate=0,0.01,0.02)")
+        grid[key.strip()] = [_grid_value(v.strip()) for v in values.split(",")]
+    return grid
+
+
+def _compare(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    names = [n.strip() for n in args.policies.split(",")] if args.policies else None
+    sequential = args.target_halfwidth is not None
+    if sequential and args.metric not in METRIC_NAMES:
+        raise ScenarioError("--metric", "", args.metric, "unknown metric; one of " + ", ".join(METRIC_NAMES))
+    comp = compare(scenario, names, reps=(args.reps or (5 if sequential else 10)), seed=args.seed,
+                   executor=args.dask and ("local" if args.dask == "local" else args.dask), workers=args.workers,
+                   target_halfwidth=args.target_halfwidth, metric=args.metric, max_reps=args.max_reps,
+                   progress=not args.json)
+    if args.json:
+        print(comp.to_json())
+    else:
+        print(f"{scenario.name}: {len(comp.policies)} policies x {comp.reps} replications, seed {comp.seed}"
+              + (" (PARTIAL: interrupted)" if comp.partial else ""))
+        if comp.sequential:
+            print(comp.sequential.describe())
+        summary = comp.summary().set_index(["metric", "policy"])["mean"].unstack("policy")
+        currency = scenario.economics.currency
+        print(format_table(list(comp.policies), [metric_rows(_mean_metrics(summary[p]), currency)
+                                                 for p in comp.policies]))
+        for line in comp.headline():
+            print(f"  - {line}")
+    if args.out:
+        comp.write(args.out)
+        print(f"results written to {args.out}/", file=sys.stderr if args.json else sys.stdout)
+    return 130 if comp.partial else 0
+
+
+def _mean_metrics(means) -> Metrics:
+    """A Metrics record holding the means over replications (for the summary table)."""
+    values = {name: means[name] for name in Metrics.__dataclass_fields__}
+    money = ("cash_collected", "fees_collected", "invoiced", "discounts_granted", "credit_notes",
+             "settlements_forgiven", "written_off", "outstanding", "collection_costs", "margin_lost_to_churn")
+    return Metrics(**{k: (round(v) if k in money else v) for k, v in values.items()})
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    if args.metric not in METRIC_NAMES:
+        raise ScenarioError("--metric", "", args.metric, "unknown metric; one of " + ", ".join(METRIC_NAMES))
+    result = sweep(scenario, args.policy, _parse_grid(args.grid), reps=args.reps, seed=args.seed,
+                   executor=args.dask and ("local" if args.dask == "local" else args.dask), workers=args.workers,
+                   progress=not args.json)
+    if args.json:
+        print(result.to_json())
+    else:
+        table = result.frame[result.frame["metric"] == args.metric]
+        print(f"{scenario.name}: sweep of {result.base_policy!r}, {result.reps} replications per point, "
+              f"metric {args.metric} (mean and 95% CI)" + (" (PARTIAL: interrupted)" if result.partial else ""))
+        print(table.drop(columns="metric").to_string(index=False))
+    if args.out:
+        result.write(args.out, args.metric)
+        print(f"results written to {args.out}/", file=sys.stderr if args.json else sys.stdout)
+    return 130 if result.partial else 0
 
 
 def _validate(files: list[Path]) -> int:
@@ -139,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args.files)
+        if args.command == "compare":
+            return _compare(args)
+        if args.command == "sweep":
+            return _sweep(args)
         return _run(args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -163,3 +163,8 @@ def uniform_int(p: Number, low: int, high: int) -> Number:
     """Integer uniform on ``low..high`` inclusive, from a uniform ``p``."""
     out = low + np.floor(np.asarray(p, dtype=np.float64) * (high - low + 1)).astype(np.int64)
     return int(out) if np.ndim(out) == 0 else out
+
+
+def derive_seed(seed: int, index: int) -> int:
+    """The seed of replication ``index`` of a job seeded ``seed`` (63 bits, a pure function of both)."""
+    return _word_int(seed & _MASK, 0x5EED, index, 0, 0) >> 1

@@ -1,0 +1,244 @@
+"""Comparing policies: Monte Carlo replications with common random numbers and paired intervals.
+
+A finance manager's question is never "what does policy A do" but "is A better than B, by how much,
+and how sure are we". Each policy is run ``reps`` times; replication j of every policy uses the same
+seed (common random numbers), so A and B meet the same customers, orders and chance events, and the
+per-replication difference A - B isolates the policy's effect. Each metric gets a mean and 95%
+t-interval per policy, and each pair of policies a paired-difference interval and a verdict in words.
+
+In sequential mode replications are added in batches until every pairwise difference of the chosen
+metric is known to within ``target_halfwidth`` (or ``max_reps`` is reached). Ctrl-C returns the
+replications finished so far, marked ``partial``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+import pandas as pd
+
+from .draws import derive_seed
+from .executors import ExecutorSpec, open_executor, run_all
+from .exports import write_csv
+from .metrics import Metrics
+from .policy_spec import PolicySpec
+from .replication import Replication, Task, run_task
+from .scenario import Scenario
+from .schema import ScenarioError
+from .stats import Interval, mean_interval, paired_interval
+from .verdicts import verdict
+
+METRIC_NAMES = tuple(f for f in Metrics.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Sequential:
+    """How a sequential comparison ended."""
+
+    metric: str
+    target_halfwidth: float
+    met: bool
+    widest_halfwidth: float
+    reps: int
+    max_reps: int
+
+    def describe(self) -> str:
+        if self.met:
+            return (f"target met: every difference in {self.metric} known to +/- {self.widest_halfwidth:,.4g} "
+                    f"(target {self.target_halfwidth:,.4g}) after {self.reps} replications")
+        return (f"maximum of {self.max_reps} replications reached; widest half-width in {self.metric} is "
+                f"{self.widest_halfwidth:,.4g} (target {self.target_halfwidth:,.4g})")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Replications of several policies on one scenario, with their statistics."""
+
+    scenario: str
+    currency: str
+    seed: int
+    policies: tuple[str, ...]
+    replications: tuple[Replication, ...]
+    partial: bool = False
+    sequential: Sequential | None = None
+    measured: tuple[int, int] = (0, 0)  # first and one-past-last day of the measured period
+    _by_label: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_label: dict[str, list[Replication]] = {p: [] for p in self.policies}
+        for r in self.replications:
+            by_label[r.label].append(r)
+        for runs in by_label.values():
+            runs.sort(key=lambda r: r.rep)
+        self._by_label.update(by_label)
+
+    @property
+    def reps(self) -> int:
+        """Number of complete replications (every policy has each of them)."""
+        return len(self._by_label[self.policies[0]]) if self.policies else 0
+
+    def runs(self, policy: str) -> list[Replication]:
+        return self._by_label[policy]
+
+    def values(self, policy: str, metric: str) -> list[float]:
+        return [r.metrics[metric] for r in self._by_label[policy]]
+
+    def interval(self, policy: str, metric: str) -> Interval:
+        return mean_interval(self.values(policy, metric))
+
+    def difference(self, a: str, b: str, metric: str) -> Interval:
+        return paired_interval(self.values(a, metric), self.values(b, metric))
+
+    def replication_table(self) -> pd.DataFrame:
+        """One row per policy and replication, with its seed and every metric."""
+        rows = [{"policy": r.label, "rep": r.rep, "seed": r.seed, **r.metrics}
+                for p in self.policies for r in self._by_label[p]]
+        return pd.DataFrame(rows)
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and 95% interval of every metric for every policy (one row per policy and metric)."""
+        rows = []
+        for p in self.policies:
+            for m in METRIC_NAMES:
+                iv = self.interval(p, m)
+                rows.append({"policy": p, "metric": m, "mean": iv.mean, "lo": iv.lo, "hi": iv.hi, "n": iv.n})
+        return pd.DataFrame(rows)
+
+    def differences(self) -> pd.DataFrame:
+        """Paired difference a - b of every metric for every pair of policies, with a verdict."""
+        rows = []
+        for a, b in combinations(self.policies, 2):
+            for m in METRIC_NAMES:
+                iv = self.difference(a, b, m)
+                mean_b = self.interval(b, m).mean
+                rows.append({"a": a, "b": b, "metric": m, "mean": iv.mean, "lo": iv.lo, "hi": iv.hi,
+                             "significant": iv.excludes_zero, "verdict": verdict(a, b, m, iv, mean_b)})
+        return pd.DataFrame(rows, columns=["a", "b", "metric", "mean", "lo", "hi", "significant", "verdict"])
+
+    def to_dict(self) -> dict:
+        metrics = {p: {m: {"mean": _num(iv.mean), "lo": _num(iv.lo), "hi": _num(iv.hi)}
+                       for m in METRIC_NAMES for iv in [self.interval(p, m)]} for p in self.policies}
+        diffs = [{k: (_num(v) if isinstance(v, float) else v) for k, v in row.items()}
+                 for row in self.differences().to_dict(orient="records")]
+        for d in diffs:
+            d["significant"] = bool(d["significant"])
+        out = {"scenario": self.scenario, "seed": self.seed, "reps": self.reps, "partial": self.partial,
+               "money_unit": "cents", "policies": list(self.policies), "metrics": metrics, "differences": diffs}
+        if self.sequential is not None:
+            s = self.sequential
+            out["sequential"] = {"metric": s.metric, "target_halfwidth": s.target_halfwidth, "met": s.met,
+                                 "widest_halfwidth": _num(s.widest_halfwidth), "reps": s.reps,
+                                 "max_reps": s.max_reps}
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def headline(self, metrics: Sequence[str] = ("cash_collected", "dso", "bad_debt_ratio", "cost_to_collect",
+                                                   "mean_goodwill", "net_value")) -> list[str]:
+        """The verdicts on the metrics a finance manager reads first."""
+        diffs = self.differences()
+        order = {m: i for i, m in enumerate(metrics)}
+        chosen = diffs[diffs["metric"].isin(metrics)]
+        chosen = chosen.assign(_order=chosen["metric"].map(order)).sort_values(["a", "b", "_order"], kind="stable")
+        return chosen["verdict"].tolist()
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """summary.csv, differences.csv, replications.csv and the PNG plots, in ``out_dir``."""
+        from . import plots
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = [write_csv(self.summary(), out / "summary.csv"),
+                 write_csv(self.differences(), out / "differences.csv"),
+                 write_csv(self.replication_table(), out / "replications.csv")]
+        (out / "comparison.json").write_text(self.to_json() + "\n", encoding="utf-8")
+        paths.append(out / "comparison.json")
+        if self.reps:
+            paths += plots.save_comparison_plots(self, out)
+        return paths
+
+
+def _num(x: float) -> float | None:
+    """JSON has no NaN: an undefined interval end becomes null."""
+    return None if isinstance(x, float) and math.isnan(x) else x
+
+
+def _labels(specs: Sequence[PolicySpec]) -> list[str]:
+    """Policy names, made unique when a policy is listed twice ('as-is', 'as-is (2)')."""
+    labels, seen = [], {}
+    for spec in specs:
+        seen[spec.name] = seen.get(spec.name, 0) + 1
+        labels.append(spec.name if seen[spec.name] == 1 else f"{spec.name} ({seen[spec.name]})")
+    return labels
+
+
+def _widest_halfwidth(comp: Comparison, metric: str) -> float:
+    pairs = list(combinations(comp.policies, 2))
+    widths = ([comp.difference(a, b, metric).halfwidth for a, b in pairs] if pairs
+              else [comp.interval(p, metric).halfwidth for p in comp.policies])
+    return max(widths) if widths else math.inf
+
+
+def compare(scenario: Scenario, policies: Sequence[str | PolicySpec] | None = None, reps: int = 10,
+            seed: int | None = None, executor: ExecutorSpec = None, workers: int | None = None,
+            target_halfwidth: float | None = None, metric: str = "cash_collected", max_reps: int = 200,
+            progress: bool = True) -> Comparison:
+    """Compare policies on ``scenario`` with common random numbers.
+
+    ``policies`` are names in the scenario or PolicySpec objects (default: all of the scenario's); the
+    same one may be listed twice. Replication j of every policy runs with seed ``derive_seed(seed, j)``.
+    With ``target_halfwidth``, ``reps`` is the batch size and replications are added until every pairwise
+    difference of ``metric`` has a 95% half-width at most the target, or ``max_reps`` is reached.
+    """
+    specs = [p if isinstance(p, PolicySpec) else scenario.policy(p)
+             for p in (policies if policies is not None else [p.name for p in scenario.policies])]
+    if not specs:
+        raise ScenarioError(scenario.source, "policies", [], "name at least one policy to compare")
+    if reps < 1:
+        raise ValueError("reps must be at least 1")
+    if metric not in METRIC_NAMES:
+        raise ValueError(f"unknown metric {metric!r}; metrics are: {', '.join(METRIC_NAMES)}")
+    seed = scenario.seed if seed is None else int(seed)
+    labels = _labels(specs)
+    done: dict[tuple[str, int], Replication] = {}
+    interrupted = False
+    sequential = None
+
+    def collect(task: Task, result: Replication) -> None:
+        done[(task.label, task.rep)] = result
+
+    with open_executor(executor, workers) as ex:
+        start = 0
+        while True:
+            stop = start + reps if target_halfwidth is None else min(start + reps, max_reps)
+            tasks = [Task(scenario, spec, label, j, derive_seed(seed, j))
+                     for j in range(start, stop) for spec, label in zip(specs, labels)]
+            interrupted = run_all(run_task, tasks, ex, collect, progress,
+                                  description=f"{scenario.name}: replications {start + 1}-{stop}")
+            comp = _assemble(scenario, seed, labels, done, interrupted, None)
+            if target_halfwidth is None or interrupted:
+                break
+            widest = _widest_halfwidth(comp, metric)
+            met = widest <= target_halfwidth
+            if met or stop >= max_reps:
+                sequential = Sequential(metric, target_halfwidth, met, widest, comp.reps, max_reps)
+                break
+            start = stop
+    return _assemble(scenario, seed, labels, done, interrupted, sequential)
+
+
+def _assemble(scenario: Scenario, seed: int, labels: list[str], done: dict, partial: bool,
+              sequential: Sequential | None) -> Comparison:
+    """Keep the replications every policy finished (pairs need both sides)."""
+    reps_by_label = [{rep for (lab, rep) in done if lab == label} for label in labels]
+    complete = sorted(set.intersection(*reps_by_label))
+    runs = tuple(done[(label, rep)] for label in labels for rep in complete)
+    h = scenario.horizon
+    return Comparison(scenario.name, scenario.economics.currency, seed, tuple(labels), runs,
+                      partial, sequential, (h.measured_start, h.measured_end))

@@ -1,0 +1,98 @@
+"""Where replications run: in this process, in local worker processes, or on a Dask cluster.
+
+Every kind is used through the ``concurrent.futures`` interface (``submit`` and futures), and results
+are filed by (policy, replication), never by arrival order, so the same job gives identical numbers
+whichever executor ran it. Ctrl-C stops the job and keeps the replications that had finished.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import multiprocessing
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from tqdm.auto import tqdm
+
+ExecutorSpec = cf.Executor | str | None
+
+
+@contextlib.contextmanager
+def open_executor(executor: ExecutorSpec = None, workers: int | None = None) -> Iterator[cf.Executor | None]:
+    """An executor for a job, closed afterwards if this function created it.
+
+    ``executor`` may be an Executor you manage, ``"dask"`` or ``"local"`` (a Dask LocalCluster with
+    ``workers`` processes, default 2), a Dask scheduler address such as ``"tcp://host:8786"``, or None:
+    then ``workers`` > 1 starts that many local processes and otherwise everything runs in this process.
+    """
+    if isinstance(executor, cf.Executor):
+        yield executor
+        return
+    if isinstance(executor, str):
+        with _dask_executor(executor, workers) as ex:
+            yield ex
+        return
+    if executor is not None:
+        raise TypeError(f"executor must be an Executor, 'dask', 'local', a scheduler address or None, "
+                        f"not {executor!r}")
+    if workers is None or workers <= 1:
+        yield None
+        return
+    # Spawned (not forked) workers: safe alongside threads such as the progress bar's.
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _dask_executor(address: str, workers: int | None) -> Iterator[cf.Executor]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise RuntimeError("Dask is not installed: pip install 'collectsim[dask]'") from None
+    cluster = None
+    if address in ("dask", "local"):
+        cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(address)
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_all(fn: Callable[[Any], Any], tasks: Sequence[Any], executor: cf.Executor | None,
+            on_result: Callable[[Any, Any], None], progress: bool = True, description: str = "") -> bool:
+    """Run ``fn`` on every task, handing each (task, result) to ``on_result``.
+
+    Returns True if the job was interrupted (Ctrl-C); the results handed over until then stand.
+    A progress bar appears on stderr when the job runs longer than about a second (notebook-aware).
+    """
+    bar = tqdm(total=len(tasks), desc=description, unit="run", delay=1.0, disable=not progress,
+               file=sys.stderr, leave=False)
+    futures: dict[cf.Future, Any] = {}
+    try:
+        if executor is None:
+            for task in tasks:
+                on_result(task, fn(task))
+                bar.update()
+        else:
+            futures = {executor.submit(fn, task): task for task in tasks}
+            for future in cf.as_completed(futures):
+                on_result(futures[future], future.result())
+                bar.update()
+        return False
+    except KeyboardInterrupt:
+        for future in futures:
+            future.cancel()
+        return True
+    finally:
+        bar.close()

@@ -1,0 +1,67 @@
+"""Saying a difference between two policies in plain words.
+
+"firm-and-fair collects 0.9% more cash than as-is (95% CI 0.7% to 1.1%)". Money is compared in
+percent of the second policy's mean (the interval is the paired interval divided by that mean, taken
+as fixed); days, points and counts in their own units. When the interval contains zero the verdict
+says there is no significant difference and gives the interval of a - b.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .stats import Interval
+
+#: metric -> (words, kind). Kinds: money (cents), days, share (0-1, said in percentage points),
+#: percent (already in %), score (goodwill 0-1), count, value (currency floats such as NPV).
+METRICS: dict[str, tuple[str, str]] = {
+    "cash_collected": ("cash", "money"), "fees_collected": ("fees", "money"), "invoiced": ("invoicing", "money"),
+    "discounts_granted": ("discounts granted", "money"), "credit_notes": ("credit notes", "money"),
+    "settlements_forgiven": ("settlements forgiven", "money"), "written_off": ("write-offs", "money"),
+    "outstanding": ("outstanding balance", "money"), "collection_costs": ("collection cost", "money"),
+    "margin_lost_to_churn": ("margin lost to churn", "money"), "npv": ("NPV of cash", "value"),
+    "net_value": ("net value", "value"), "dso": ("DSO", "days"), "dso_simple": ("simple DSO", "days"),
+    "best_possible_dso": ("best possible DSO", "days"), "add": ("average days delinquent", "days"),
+    "mean_days_late": ("mean days late", "days"), "mean_wait_days": ("mean wait", "days"),
+    "cei": ("CEI", "percent"), "bad_debt_ratio": ("bad-debt ratio", "share"),
+    "cost_to_collect": ("cost to collect", "share"), "recovery_rate": ("recovery rate", "share"),
+    "staff_utilisation": ("staff utilisation", "share"), "share_paid_late": ("share paid late", "share"),
+    "mean_goodwill": ("mean goodwill", "score"), "churned_customers": ("churned customers", "count"),
+    "reminders_sent": ("reminders sent", "count"), "reminders_per_customer": ("reminders per customer", "count"),
+    "disputes": ("disputes", "count"), "invoices": ("invoices", "count"), "customers": ("customers", "count"),
+}
+
+_UNIT = {"days": (" days", 1.0, 1), "share": (" percentage points", 100.0, 2), "percent": (" points", 1.0, 2),
+         "score": ("", 1.0, 3), "count": ("", 1.0, 1)}
+
+
+def _fmt(x: float, digits: int) -> str:
+    return f"{x:,.{digits}f}"
+
+
+def verdict(a: str, b: str, metric: str, diff: Interval, mean_b: float) -> str:
+    """One sentence comparing policy ``a`` with ``b`` on ``metric`` from the paired interval of a - b."""
+    words, kind = METRICS.get(metric, (metric.replace("_", " "), "count"))
+    if math.isnan(diff.lo):
+        return f"{a} minus {b} in {words}: {diff.mean:,.4g} (one replication: no interval)"
+    relative = kind in ("money", "value") and mean_b != 0
+    if relative:
+        scale, unit, digits = 100.0 / abs(mean_b), "%", 1
+    elif kind in ("money", "value"):
+        scale, unit, digits = 0.01 if kind == "money" else 1.0, " (currency)", 2
+    else:
+        unit, scale, digits = _UNIT[kind]
+    mean, lo, hi = diff.mean * scale, diff.lo * scale, diff.hi * scale
+    # A percent sign goes on both ends ("2.4% to 3.8%"); a spelled-out unit once, at the end.
+    lo_unit = unit if unit == "%" else ""
+    if not diff.excludes_zero:
+        return (f"no significant difference in {words} between {a} and {b} "
+                f"(95% CI of {a} minus {b}: {_fmt(lo, digits)}{lo_unit} to {_fmt(hi, digits)}{unit})")
+    up = mean > 0
+    size, ci_lo, ci_hi = abs(mean), (lo if up else -hi), (hi if up else -lo)
+    ci = f"(95% CI {_fmt(ci_lo, digits)}{lo_unit} to {_fmt(ci_hi, digits)}{unit})"
+    if metric == "cash_collected" and relative:
+        return f"{a} collects {_fmt(size, digits)}% {'more' if up else 'less'} cash than {b} {ci}"
+    if relative:
+        return f"{a} has {_fmt(size, digits)}% {'more' if up else 'less'} {words} than {b} {ci}"
+    return f"{a} has {words} {_fmt(size, digits)}{unit} {'higher' if up else 'lower'} than {b} {ci}"

@@ -1,0 +1,202 @@
+"""Comparing policies: common random numbers, paired intervals, verdicts, sequential mode, partial results."""
+
+import csv
+import importlib
+import json
+
+import numpy as np
+import pytest
+
+import collectsim
+from collectsim.cli import main
+from collectsim.compare import METRIC_NAMES
+from collectsim.draws import derive_seed
+from collectsim.stats import paired_interval, welch_interval
+from conftest import SCENARIOS, write_small_scenario
+
+compare_module = importlib.import_module("collectsim.compare")  # the package exports a function of that name
+
+
+def test_self_comparison_gives_differences_of_exactly_zero(small):
+    comp = collectsim.compare(small, ["ladder", "ladder"], reps=4, progress=False)
+    assert comp.policies == ("ladder", "ladder (2)")
+    diffs = comp.differences()
+    assert len(diffs) == len(METRIC_NAMES)
+    assert (diffs["mean"] == 0).all() and (diffs["lo"] == 0).all() and (diffs["hi"] == 0).all()
+    assert not diffs["significant"].any()
+    assert diffs["verdict"].str.startswith("no significant difference").all()
+
+
+def test_same_content_under_another_name_gives_identical_replications(small):
+    policy = small.policy("ladder")
+    twin = collectsim.PolicySpec(**{**policy.__dict__, "name": "twin"})
+    comp = collectsim.compare(small, [policy, twin], reps=3, progress=False)
+    for a, b in zip(comp.runs("ladder"), comp.runs("twin")):
+        assert a.seed == b.seed and a.metrics == b.metrics
+        assert np.array_equal(a.cumulative_cash, b.cumulative_cash)
+        assert np.array_equal(a.final_goodwill, b.final_goodwill)
+
+
+def test_replications_use_common_seeds_that_differ_between_replications(small):
+    comp = collectsim.compare(small, reps=3, seed=5, progress=False)
+    assert [r.seed for r in comp.runs("ladder")] == [derive_seed(5, j) for j in range(3)]
+    assert len({r.metrics["cash_collected"] for r in comp.runs("ladder")}) == 3
+
+
+@pytest.fixture(scope="module")
+def crn_ratios():
+    """Half-width of the independent-seed CI over the paired (CRN) CI, baseline's first two policies, 30 reps."""
+    baseline = collectsim.load_scenario(SCENARIOS / "baseline.toml")
+    a, b = baseline.policies[0].name, baseline.policies[1].name
+    crn = collectsim.compare(baseline, [a, b], reps=30, seed=1, workers=2, progress=False)
+    independent_b = collectsim.compare(baseline, [b], reps=30, seed=2, workers=2, progress=False)
+    assert not {r.seed for r in crn.runs(a)} & {r.seed for r in independent_b.runs(b)}
+    ratios = {}
+    for metric in ("cash_collected", "dso"):
+        paired = paired_interval(crn.values(a, metric), crn.values(b, metric))
+        unpaired = welch_interval(crn.values(a, metric), independent_b.values(b, metric))
+        ratios[metric] = unpaired.halfwidth / paired.halfwidth
+        print(f"\n{metric}: independent-seed CI half-width / paired CI half-width = {ratios[metric]:.2f}")
+    return ratios
+
+
+def test_common_random_numbers_narrow_the_cash_interval_at_least_threefold(crn_ratios):
+    assert crn_ratios["cash_collected"] >= 3
+
+
+def test_common_random_numbers_narrow_the_dso_interval(crn_ratios):
+    assert crn_ratios["dso"] >= 1.5  # measured about 2.2 on this machine
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Known gap (issue 4 acceptance): CRN narrows the DSO interval about 2.2x, not 3x, on the baseline. "
+    "Heavy-tailed invoice amounts (lognormal sigma 0.8) make the policy's effect on DSO differ between "
+    "replications; with equal amounts the ratio is about 3.1x. Strict: this fails loudly once it passes."))
+def test_common_random_numbers_narrow_the_dso_interval_threefold(crn_ratios):
+    assert crn_ratios["dso"] >= 3
+
+
+def test_json_has_the_documented_shape(small):
+    out = json.loads(collectsim.compare(small, reps=2, progress=False).to_json())
+    assert {"scenario", "seed", "reps", "partial", "policies", "metrics", "differences"} <= out.keys()
+    assert out["policies"] == ["ladder"] and out["reps"] == 2 and out["partial"] is False
+    assert set(out["metrics"]["ladder"]["dso"]) == {"mean", "lo", "hi"}
+    assert out["differences"] == []  # one policy: no pairs
+
+
+def test_one_replication_has_no_interval_and_says_so(small):
+    comp = collectsim.compare(small, ["ladder", "ladder"], reps=1, progress=False)
+    out = json.loads(comp.to_json())
+    assert out["metrics"]["ladder"]["dso"]["lo"] is None
+    assert "no interval" in comp.differences()["verdict"].iloc[0]
+
+
+def test_sequential_mode_stops_when_a_loose_target_is_met(small):
+    comp = collectsim.compare(small, ["ladder", "ladder"], reps=3, target_halfwidth=1e12, metric="dso",
+                              progress=False)
+    assert comp.sequential.met and comp.sequential.reps == comp.reps == 3
+    assert "target met" in comp.sequential.describe()
+    assert json.loads(comp.to_json())["sequential"]["reps"] == 3
+
+
+def test_sequential_mode_reports_when_the_maximum_is_reached(small):
+    policy = small.policy()
+    other = policy.with_values({"name": "other", "discount.rate": 0.02})
+    comp = collectsim.compare(small, [policy, other], reps=2, target_halfwidth=1e-9, metric="dso", max_reps=6,
+                              progress=False)
+    assert not comp.sequential.met and comp.reps == 6
+    assert "maximum of 6 replications reached" in comp.sequential.describe()
+
+
+def test_sequential_mode_adds_replications_until_the_target_holds(small):
+    policy = small.policy()
+    other = policy.with_values({"name": "other", "discount.rate": 0.02})
+    first = collectsim.compare(small, [policy, other], reps=2, progress=False)
+    target = first.difference("ladder", "other", "dso").halfwidth / 2  # needs more than two replications
+    comp = collectsim.compare(small, [policy, other], reps=2, target_halfwidth=target, metric="dso",
+                              max_reps=60, progress=False)
+    assert comp.sequential.met and comp.reps > 2
+    assert comp.difference("ladder", "other", "dso").halfwidth <= target
+
+
+def test_interrupt_returns_the_finished_replications_marked_partial(small, monkeypatch):
+    calls = {"n": 0}
+    real = compare_module.run_task
+
+    def interrupted_on_fifth(task):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real(task)
+
+    monkeypatch.setattr(compare_module, "run_task", interrupted_on_fifth)
+    policy = small.policy()
+    comp = collectsim.compare(small, [policy, policy.with_values({"name": "b"})], reps=4, progress=False)
+    assert comp.partial is True
+    assert comp.reps == 2  # replications 0 and 1 finished for both policies; 2 only for one
+    assert json.loads(comp.to_json())["partial"] is True
+
+
+def test_executors_give_identical_json(tmp_path, capsys):
+    path = write_small_scenario(tmp_path, policy_names=("ladder", "later"))
+    outputs = {}
+    for option in (["--workers", "1"], ["--workers", "2"], ["--dask", "local"]):
+        assert main(["compare", str(path), "--reps", "3", "--json", *option]) == 0
+        outputs[option[-1]] = capsys.readouterr().out
+    assert outputs["1"] == outputs["2"] == outputs["local"]
+    assert json.loads(outputs["1"])["reps"] == 3
+
+
+def test_compare_cli_writes_tables_and_plots(tmp_path, capsys):
+    path = write_small_scenario(tmp_path, policy_names=("ladder", "later"))
+    out = tmp_path / "out"
+    assert main(["compare", str(path), "--policies", "ladder,later", "--reps", "2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "2 policies x 2 replications" in text and "collects" in text or "no significant" in text
+    for name in ("summary.csv", "differences.csv", "replications.csv", "comparison.json", "cash_curve.png",
+                 "aging.png", "goodwill.png", "cash_vs_goodwill.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "cash_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_json_mode_prints_only_json_and_no_progress(tmp_path, capsys):
+    path = write_small_scenario(tmp_path)
+    assert main(["compare", str(path), "--reps", "2", "--json"]) == 0
+    captured = capsys.readouterr()
+    json.loads(captured.out)
+    assert captured.err == ""
+
+
+def test_unknown_policy_or_metric_is_a_one_line_error(tmp_path, capsys):
+    path = write_small_scenario(tmp_path)
+    assert main(["compare", str(path), "--policies", "ladder,nope"]) == 2
+    assert "no such policy" in capsys.readouterr().err
+    assert main(["compare", str(path), "--target-halfwidth", "1", "--metric", "speed"]) == 2
+    assert "unknown metric" in capsys.readouterr().err
+
+
+def test_formula_like_names_read_back_escaped_from_csv(tmp_path, capsys):
+    path = write_small_scenario(tmp_path, segment_names=("=SUM(A1:A9)", "+late"), policy_names=("@cmd", "-x"))
+    scenario = collectsim.load_scenario(path)
+    assert [s.name for s in scenario.portfolio.segments] == ["=SUM(A1:A9)", "+late"]
+    out = tmp_path / "cmp"
+    assert main(["compare", str(path), "--reps", "2", "--out", str(out)]) == 0
+    with open(out / "summary.csv", newline="") as fh:
+        policies = {row["policy"] for row in csv.DictReader(fh)}
+    assert policies == {"'@cmd", "'-x"}
+    with open(out / "differences.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["a"] for r in rows} == {"'@cmd"} and all(r["verdict"][0] not in "=+-@" for r in rows)
+    assert main(["run", str(path), "--policy", "@cmd", "--out", str(tmp_path / "run")]) == 0
+    with open(tmp_path / "run" / "customers.csv", newline="") as fh:
+        segments = {row["segment"] for row in csv.DictReader(fh)}
+    assert segments == {"'=SUM(A1:A9)", "'+late"}
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("path", [SCENARIOS / "baseline.toml"])
+def test_headline_verdicts_cover_cash_and_relationship(path):
+    comp = collectsim.compare(collectsim.load_scenario(path), ["as-is", "discount-led"], reps=2, progress=False)
+    lines = comp.headline()
+    assert len(lines) == 6
+    assert "cash" in lines[0] and "DSO" in lines[1] and "goodwill" in lines[4]
