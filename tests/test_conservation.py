@@ -1,4 +1,7 @@
-"""Conservation of money, exactly in cents, over random valid scenarios and policies (hypothesis)."""
+"""Conservation of money, exactly in cents, over random valid scenarios and policies (hypothesis).
+
+Policies include reminders, discounts, instalment plans (with defaults) and write-offs.
+"""
 
 import numpy as np
 from hypothesis import given, settings
@@ -30,6 +33,8 @@ def _segment(i):
         "partial_gap_days": st.floats(1, 60),
         "goodwill_baseline": st.floats(0, 1),
         "goodwill_sensitivity": st.floats(0, 5),
+        "plan_acceptance": st.floats(0, 1),
+        "instalment_reliability": st.floats(0, 1),
     })
 
 
@@ -42,6 +47,10 @@ def _policy(draw, segment_names):
         "reminders": {"steps": steps, "pause_on_dispute": draw(st.booleans())},
         "discount": {"rate": draw(st.floats(0, 0.2)), "window_days": draw(st.integers(0, 60))},
         "write_off": {"age_days": draw(st.integers(1, 300))},
+        "plans": {"offer": draw(st.booleans()), "after_days_overdue": draw(st.integers(0, 90)),
+                  "instalments": draw(st.integers(1, 12)), "interval_days": draw(st.integers(1, 60)),
+                  "down_payment": draw(st.floats(0, 0.9)), "missed_tolerance": draw(st.integers(0, 3)),
+                  "on_default": draw(st.sampled_from(["resume", "write_off"]))},
     }
     if draw(st.booleans()):
         policy["segments"] = {draw(st.sampled_from(segment_names)): {

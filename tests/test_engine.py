@@ -10,7 +10,8 @@ from conftest import small_data
 
 PHASE_OF_KIND = {EventKind.DISPUTE_RESOLVED: 1, EventKind.CREDIT_NOTE: 1, EventKind.DISCOUNT: 2,
                  EventKind.PAYMENT: 2, EventKind.DISPUTE_RAISED: 3, EventKind.REMINDER: 4,
-                 EventKind.WRITE_OFF: 4}
+                 EventKind.WRITE_OFF: 4, EventKind.PLAN_OFFERED: 4, EventKind.PLAN_AGREED: 4,
+                 EventKind.PLAN_MISSED: 2, EventKind.PLAN_DEFAULTED: 2}
 
 
 class WriteOffAtDue:
@@ -86,6 +87,10 @@ def test_same_day_events_run_in_the_documented_order(small):
     data = small_data()
     data["policies"]["ladder"]["discount"] = {"rate": 0.02, "window_days": 10}
     data["policies"]["ladder"]["reminders"]["pause_on_dispute"] = False
+    data["policies"]["ladder"]["plans"] = {"offer": True, "after_days_overdue": 10, "missed_tolerance": 0,
+                                           "on_default": "write_off"}
+    for seg in data["portfolio"]["segments"]:
+        seg["instalment_reliability"] = 0.7
     result = collectsim.simulate(collectsim.parse_scenario(data))
     ev = result.events
     seq = result.invoices["seq"][ev["invoice"]]

@@ -88,14 +88,18 @@ def _parse_grid(items: list[str]) -> dict:
     return grid
 
 
+def _check_metric(metric: str) -> None:
+    if metric not in METRIC_NAMES:
+        raise ScenarioError("--metric", "", metric, "unknown metric; one of " + ", ".join(METRIC_NAMES))
+
+
 def _compare(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     names = [n.strip() for n in args.policies.split(",")] if args.policies else None
     sequential = args.target_halfwidth is not None
-    if sequential and args.metric not in METRIC_NAMES:
-        raise ScenarioError("--metric", "", args.metric, "unknown metric; one of " + ", ".join(METRIC_NAMES))
+    _check_metric(args.metric)
     comp = compare(scenario, names, reps=(args.reps or (5 if sequential else 10)), seed=args.seed,
-                   executor=args.dask and ("local" if args.dask == "local" else args.dask), workers=args.workers,
+                   executor=args.dask, workers=args.workers,
                    target_halfwidth=args.target_halfwidth, metric=args.metric, max_reps=args.max_reps,
                    progress=not args.json)
     if args.json:
@@ -127,10 +131,9 @@ def _mean_metrics(means) -> Metrics:
 
 def _sweep(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
-    if args.metric not in METRIC_NAMES:
-        raise ScenarioError("--metric", "", args.metric, "unknown metric; one of " + ", ".join(METRIC_NAMES))
+    _check_metric(args.metric)
     result = sweep(scenario, args.policy, _parse_grid(args.grid), reps=args.reps, seed=args.seed,
-                   executor=args.dask and ("local" if args.dask == "local" else args.dask), workers=args.workers,
+                   executor=args.dask, workers=args.workers,
                    progress=not args.json)
     if args.json:
         print(result.to_json())

@@ -21,6 +21,7 @@ class Point(IntEnum):
 
     ISSUED = 0  # the invoice has just been issued
     REVIEW = 1  # a review day the decision maker asked for has come
+    PLAN_DEFAULTED = 2  # the customer broke an instalment plan; the invoice is back with the policy
 
 
 class ActionKind(IntEnum):
@@ -29,6 +30,7 @@ class ActionKind(IntEnum):
     REMIND = 0
     OFFER_DISCOUNT = 1
     WRITE_OFF = 2
+    OFFER_PLAN = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,10 @@ class Action:
     cost: int = 0
     rate: float = 0.0
     window_days: int = 0
+    instalments: int = 0
+    interval_days: int = 0
+    down_payment: float = 0.0
+    tolerance: int = 0
 
     @staticmethod
     def remind(channel: str, tone: str, cost_cents: int) -> Action:
@@ -53,6 +59,14 @@ class Action:
     @staticmethod
     def write_off() -> Action:
         return Action(ActionKind.WRITE_OFF)
+
+    @staticmethod
+    def offer_plan(channel: str, cost_cents: int, instalments: int, interval_days: int, down_payment: float,
+                   tolerance: int) -> Action:
+        """Propose an instalment plan through ``channel`` (a friendly contact that costs ``cost_cents``)."""
+        return Action(ActionKind.OFFER_PLAN, CHANNELS.index(channel), TONES.index("friendly"), int(cost_cents),
+                      instalments=int(instalments), interval_days=int(interval_days),
+                      down_payment=float(down_payment), tolerance=int(tolerance))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +91,8 @@ class InvoiceView(Protocol):
     issue_day: int
     due_day: int
     disputed: bool
+    in_plan: bool
+    had_plan: bool
     reminders_sent: int
     actions_taken: int
 

@@ -55,6 +55,8 @@ class Purpose(IntEnum):
     PARTIAL_FRACTION = 17
     PARTIAL_GAP = 18
     RESOLUTION_PAY_DELAY = 19
+    PLAN_ACCEPTANCE = 20
+    INSTALMENT = 21
 
 
 def _mix_int(z: int) -> int:

@@ -11,9 +11,10 @@ Within a day events run by phase, and within a phase by customer id, then invoic
 
   0. orders: new invoices are issued (and the policy decides the terms, e.g. a discount offer);
   1. disputes are resolved (a credit note, or the customer accepts the invoice);
-  2. payments arrive (in full, in part, or in full less an early-payment discount);
+  2. payments arrive (in full, in part, in full less an early-payment discount, or as a plan
+     instalment); instalments are missed and plans broken;
   3. customers raise disputes;
-  4. reviews: the policy acts (reminders, write-offs).
+  4. reviews: the policy acts (reminders, plan offers, write-offs, its answer to a broken plan).
 
 Anything an event causes happens on a later (day, phase): a reminder that works brings the payment
 the next day at the earliest. Every random number is a counter-based draw keyed by
@@ -65,7 +66,9 @@ class Invoice:
 
     __slots__ = ("row", "customer", "seq", "segment", "amount", "balance", "issue_day", "due_day",
                  "disputed", "reminders_sent", "actions_taken", "payments", "pay_day", "dispute_day",
-                 "resolve_day", "review_day", "discount_rate", "discount_deadline", "unmoved", "responses")
+                 "resolve_day", "review_day", "discount_rate", "discount_deadline", "unmoved", "responses",
+                 "in_plan", "had_plan", "plan_day", "plan_left", "plan_interval", "plan_tolerance",
+                 "plan_missed", "plan_attempts", "plan_down", "broke_plan")
 
     def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
                  issue_day: int, due_day: int) -> None:
@@ -79,12 +82,19 @@ class Invoice:
         self.discount_deadline = -1
         self.unmoved = 1.0  # chance that no reminder so far would have moved the customer
         self.responses = 0
+        self.in_plan = self.had_plan = False
+        self.plan_day = NEVER
+        self.plan_left = self.plan_interval = self.plan_tolerance = self.plan_missed = self.plan_attempts = 0
+        self.plan_down = 0  # cents due as down payment at the first plan day (0: none)
+        self.broke_plan = False  # the next review tells the policy that the plan was broken
 
     def next_event(self) -> tuple[int, int]:
         """(day, phase) of the earliest pending event; NEVER if none."""
         best = (NEVER, PHASE_REVIEW)
         if self.disputed:
             best = min(best, (self.resolve_day, PHASE_RESOLVE))
+        elif self.in_plan:
+            best = min(best, (self.plan_day, PHASE_PAY), (self.dispute_day, PHASE_DISPUTE))
         else:
             best = min(best, (self.pay_day, PHASE_PAY), (self.dispute_day, PHASE_DISPUTE))
         return min(best, (self.review_day, PHASE_REVIEW))
@@ -208,6 +218,9 @@ class SimpyEngine:
             inv.pay_day = max(inv.pay_day, rules.prompted_pay_day(day, inv.due_day, delay))
 
     def _pay(self, inv: Invoice, day: int) -> None:
+        if inv.in_plan:
+            self._pay_instalment(inv, day)
+            return
         seed, c, s = self.seed, inv.customer, inv.seq
         seg = self._segments[inv.segment]
         g = self.goodwill[c]
@@ -246,7 +259,9 @@ class SimpyEngine:
 
     def _review(self, inv: Invoice, day: int) -> None:
         inv.review_day = NEVER
-        self._apply(inv, day, self.decider.decide(Point.REVIEW, day, inv, self.goodwill[inv.customer]),
+        point = Point.PLAN_DEFAULTED if inv.broke_plan else Point.REVIEW
+        inv.broke_plan = False
+        self._apply(inv, day, self.decider.decide(point, day, inv, self.goodwill[inv.customer]),
                     earliest_review=day + 1)
 
     def _apply(self, inv: Invoice, day: int, decision: Decision, earliest_review: int) -> None:
@@ -258,6 +273,8 @@ class SimpyEngine:
                 self._remind(inv, day, action)
             elif kind is ActionKind.OFFER_DISCOUNT:
                 self._offer_discount(inv, day, action)
+            elif kind is ActionKind.OFFER_PLAN:
+                self._offer_plan(inv, day, action)
             elif kind is ActionKind.WRITE_OFF:
                 g = self.goodwill[inv.customer]
                 self.log.record(day, EventKind.WRITE_OFF, inv.customer, inv.row, inv.balance,
@@ -267,6 +284,9 @@ class SimpyEngine:
                 raise EngineError(f"unknown action kind {kind!r}")
             inv.actions_taken += 1
         review = decision.review_day
+        if inv.in_plan:
+            inv.review_day = NEVER  # the plan runs the invoice until it is paid or broken
+            return
         if review is not None and inv.balance > 0:
             if review < earliest_review:
                 raise EngineError(f"decision maker asked to review invoice {inv.customer}-{inv.seq} "
@@ -293,6 +313,64 @@ class SimpyEngine:
                                 b.response_delay_days)
             inv.responses += 1
             inv.pay_day = min(inv.pay_day, rules.prompted_pay_day(day, inv.due_day, delay))
+
+    def _offer_plan(self, inv: Invoice, day: int, action: Action) -> None:
+        """Propose a plan; if the customer agrees, instalments replace its own intentions."""
+        c, seg = inv.customer, self._segments[inv.segment]
+        g = self.goodwill[c]
+        self.log.record(day, EventKind.PLAN_OFFERED, c, inv.row, 0, action.channel, action.tone, action.cost, g, g)
+        inv.had_plan = True
+        if inv.disputed or u(self.seed, Purpose.PLAN_ACCEPTANCE, c, inv.seq) >= seg.plan_acceptance:
+            return
+        before, after = self._change_goodwill(c, self._b.plan_goodwill)
+        self.log.record(day, EventKind.PLAN_AGREED, c, inv.row, inv.balance, goodwill_before=before,
+                        goodwill_after=after)
+        inv.in_plan = True
+        inv.pay_day = NEVER
+        inv.plan_left = action.instalments
+        inv.plan_interval = action.interval_days
+        inv.plan_tolerance = action.tolerance
+        inv.plan_missed = inv.plan_attempts = 0
+        if action.down_payment > 0 and inv.balance >= 2:
+            inv.plan_down = min(rules.share_of(inv.balance, action.down_payment), inv.balance - 1)
+            inv.plan_day = day + 1
+        else:
+            inv.plan_down = 0
+            inv.plan_day = day + action.interval_days
+
+    def _pay_instalment(self, inv: Invoice, day: int) -> None:
+        """An instalment falls due: paid (then the next is scheduled) or missed (tried again, or default)."""
+        c, seg = inv.customer, self._segments[inv.segment]
+        g = self.goodwill[c]
+        paid_ok = u(self.seed, Purpose.INSTALMENT, c, inv.seq, inv.plan_attempts) < seg.instalment_reliability
+        inv.plan_attempts += 1
+        if paid_ok:
+            if inv.plan_down:
+                amount, inv.plan_down = inv.plan_down, 0
+            else:
+                amount = inv.balance if inv.plan_left <= 1 else inv.balance // inv.plan_left
+                inv.plan_left -= 1
+            amount = max(1, min(amount, inv.balance))
+            inv.balance -= amount
+            inv.payments += 1
+            self.log.record(day, EventKind.PAYMENT, c, inv.row, amount, goodwill_before=g, goodwill_after=g)
+            if inv.balance == 0:
+                inv.in_plan = False
+            inv.plan_day = day + inv.plan_interval
+            return
+        inv.plan_missed += 1
+        self.log.record(day, EventKind.PLAN_MISSED, c, inv.row, goodwill_before=g, goodwill_after=g)
+        if inv.plan_missed <= inv.plan_tolerance:
+            inv.plan_day = day + inv.plan_interval
+            return
+        inv.in_plan = False
+        inv.plan_day = NEVER
+        before, after = self._change_goodwill(c, self._b.plan_default_goodwill)
+        self.log.record(day, EventKind.PLAN_DEFAULTED, c, inv.row, inv.balance, goodwill_before=before,
+                        goodwill_after=after)
+        # The policy hears of it in today's reviews (phase 4), keeping the same-day order.
+        inv.broke_plan = True
+        inv.review_day = day
 
     def _offer_discount(self, inv: Invoice, day: int, action: Action) -> None:
         """Anyone paying within the window deducts the discount; take-up pulls the payment into it."""

@@ -28,6 +28,10 @@ class EventKind(IntEnum):
     DISPUTE_RESOLVED = 4
     CREDIT_NOTE = 5
     WRITE_OFF = 6
+    PLAN_OFFERED = 7
+    PLAN_AGREED = 8
+    PLAN_MISSED = 9
+    PLAN_DEFAULTED = 10
 
 
 #: Kinds whose ``amount`` reduces the invoice's principal balance.

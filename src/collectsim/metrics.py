@@ -91,6 +91,8 @@ class Metrics:
     reminders_sent: int
     reminders_per_customer: float
     disputes: int
+    plans_agreed: int
+    plans_defaulted: int
     invoices: int
     customers: int
 
@@ -306,4 +308,6 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         mean_wait_days=0.0, mean_days_late=mean_days_late, share_paid_late=share_late,
         reminders_sent=reminders, reminders_per_customer=reminders / n_customers if n_customers else 0.0,
         disputes=int(np.count_nonzero(in_cohort & (kind == EventKind.DISPUTE_RAISED))),
+        plans_agreed=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_AGREED))),
+        plans_defaulted=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_DEFAULTED))),
         invoices=int(cohort.sum()), customers=n_customers)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from .metrics import AGING_BUCKETS
 from .stats import t_quantile
@@ -19,6 +20,9 @@ from .verdicts import METRICS
 
 if TYPE_CHECKING:
     from .compare import Comparison
+
+
+_MONEY = StrMethodFormatter("{x:,.0f}")
 
 
 def _band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -51,6 +55,7 @@ def cash_curve(comp: Comparison) -> Figure:
     _shade_measured(ax, comp)
     ax.set_xlabel("day")
     ax.set_ylabel(f"cumulative cash ({comp.currency}), invoices of the whole run")
+    ax.yaxis.set_major_formatter(_MONEY)
     ax.set_title(f"{comp.scenario}: cash collected ({comp.reps} replications, 95% band)")
     ax.legend()
     fig.tight_layout()
@@ -68,6 +73,7 @@ def aging_over_time(comp: Comparison) -> Figure:
         _shade_measured(ax, comp, label=False)
         ax.set_title(policy)
         ax.set_ylabel(comp.currency)
+        ax.yaxis.set_major_formatter(_MONEY)
     axes[0].legend(title="days past due", loc="upper right", fontsize="small")
     axes[-1].set_xlabel("day")
     fig.tight_layout()
@@ -100,6 +106,7 @@ def cash_vs_relationship(comp: Comparison) -> Figure:
         ax.scatter(x, y, label=policy, alpha=0.7)
     ax.set_xlabel("mean goodwill over the measured period")
     ax.set_ylabel(f"cash collected ({comp.currency})")
+    ax.yaxis.set_major_formatter(_MONEY)
     ax.set_title("Cash versus relationship, one point per replication")
     ax.legend()
     fig.tight_layout()
@@ -130,8 +137,10 @@ def sweep_plot(frame: pd.DataFrame, keys: list[str], metric: str) -> Figure:
         ax.set_xlabel(keys[1])
         ax.set_ylabel(keys[0])
         fig.colorbar(image, ax=ax, label=f"{words} (mean)")
+        norm = image.norm
         for (i, j), value in np.ndenumerate(table.to_numpy()):
-            ax.text(j, i, f"{value:,.3g}", ha="center", va="center", color="white", fontsize="small")
+            colour = "black" if norm(value) > 0.6 else "white"  # readable on light and dark cells
+            ax.text(j, i, f"{value:,.3g}", ha="center", va="center", color=colour, fontsize="small")
     else:
         x = np.arange(len(data))
         ax.plot(x, data["mean"], marker="o")

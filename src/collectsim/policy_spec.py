@@ -60,6 +60,26 @@ class Discount:
 
 
 @dataclass(frozen=True)
+class Plans:
+    """Instalment plans offered to customers who are behind."""
+
+    offer: bool = setting(False, doc="Offer instalment plans at all.")
+    after_days_overdue: int = setting(30, unit="days past due", low=0, high=365,
+                                      doc="A plan is offered on this day past due (once per invoice), "
+                                          "instead of the reminder step due that day.")
+    instalments: int = setting(3, unit="instalments", low=1, high=24,
+                               doc="Number of instalments after the down payment.")
+    interval_days: int = setting(30, unit="days", low=1, high=120, doc="Days between instalments.")
+    down_payment: float = setting(0.2, unit="fraction of balance", low=0, high=0.9,
+                                  doc="Share of the balance paid the day after the plan is agreed; 0 for none.")
+    missed_tolerance: int = setting(1, unit="missed instalments", low=0, high=12,
+                                    doc="Missed instalments tolerated; one more ends the plan in default "
+                                        "(a missed instalment is tried again one interval later).")
+    on_default: str = setting("resume", choices=("resume", "write_off"),
+                              doc="After a default: resume the reminder ladder, or write the balance off.")
+
+
+@dataclass(frozen=True)
 class WriteOff:
     """When an unpaid balance is given up."""
 
@@ -69,12 +89,13 @@ class WriteOff:
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """A whole policy: reminders, discount, disputes handling and write-off, with segment overrides."""
+    """A whole policy: reminders, discount, plans and write-off, with segment overrides."""
 
     name: str = setting(required=True, source="", doc="Name used to pick the policy (`--policy NAME`).")
     description: str = setting("", source="", doc="One sentence saying what the policy is for.")
     reminders: Reminders = table(Reminders, doc="The reminder ladder.")
     discount: Discount = table(Discount, doc="Early-payment discount.")
+    plans: Plans = table(Plans, doc="Instalment plans.")
     write_off: WriteOff = table(WriteOff, doc="Write-off rule.")
     segments: Mapping[str, Mapping[str, Any]] = setting(
         {}, source="", doc="Per-segment overrides: `[policy.segments.<segment>]` holds any of the keys above "

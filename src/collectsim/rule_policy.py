@@ -15,7 +15,8 @@ from .scenario import Economics, Scenario
 class _SegmentRules:
     """A policy resolved for one segment, with step days and costs precomputed."""
 
-    __slots__ = ("offsets", "reminders", "pause_on_dispute", "issue_actions", "write_off_age")
+    __slots__ = ("offsets", "reminders", "pause_on_dispute", "issue_actions", "write_off_age", "plan_offset",
+                 "plan_offer", "plan_write_off_on_default")
 
     def __init__(self, spec: PolicySpec, economics: Economics) -> None:
         channel_cost = {"email": economics.cost_email, "letter": economics.cost_letter,
@@ -29,15 +30,30 @@ class _SegmentRules:
         self.write_off_age = spec.write_off.age_days
         rate = spec.discount.rate
         self.issue_actions = (Action.offer_discount(rate, spec.discount.window_days),) if rate > 0 else ()
+        plans = spec.plans
+        self.plan_offset = plans.after_days_overdue if plans.offer else None
+        # The offer goes through the channel of the step it replaces (email when no step falls that day).
+        channel = next((st.channel for st in steps if st.offset == plans.after_days_overdue), "email")
+        cost = next((r.cost for r, o in zip(self.reminders, self.offsets) if o == plans.after_days_overdue),
+                    round(100 * channel_cost[channel]))
+        self.plan_offer = Action.offer_plan(channel, cost, plans.instalments, plans.interval_days,
+                                            plans.down_payment, plans.missed_tolerance)
+        self.plan_write_off_on_default = plans.on_default == "write_off"
 
     def next_review(self, invoice: InvoiceView, after_day: int) -> int | None:
-        """First step day or write-off day strictly after ``after_day``."""
+        """First step day, plan-offer day or write-off day strictly after ``after_day``."""
         due = invoice.due_day
-        for offset in self.offsets:
-            if due + offset > after_day:
-                return due + offset
+        days = [due + o for o in self.offsets if due + o > after_day]
+        if self.plan_offset is not None and not invoice.had_plan and due + self.plan_offset > after_day:
+            days.append(due + self.plan_offset)
         write_off_day = due + self.write_off_age
-        return write_off_day if write_off_day > after_day else None
+        if write_off_day > after_day:
+            days.append(write_off_day)
+        return min(days) if days else None
+
+    def offers_plan(self, invoice: InvoiceView, day: int) -> bool:
+        return (self.plan_offset is not None and not invoice.had_plan and not invoice.disputed
+                and day == invoice.due_day + self.plan_offset)
 
 
 class RuleBasedPolicy:
@@ -54,11 +70,21 @@ class RuleBasedPolicy:
             # Steps dated before issue (pre-due steps on short terms) are skipped.
             return Decision(rules.issue_actions, rules.next_review(invoice, day - 1))
         due = invoice.due_day
+        write_off_due = day >= due + rules.write_off_age
+        if point is Point.PLAN_DEFAULTED:
+            # A broken plan: write off if the policy says so or the write-off age has passed meanwhile;
+            # otherwise the ladder resumes with its next step.
+            if rules.plan_write_off_on_default or write_off_due:
+                return Decision((Action.write_off(),), None)
+            return Decision((), rules.next_review(invoice, day))
         actions: tuple[Action, ...] = ()
-        for offset, reminder in zip(rules.offsets, rules.reminders):
-            if due + offset == day and not (invoice.disputed and rules.pause_on_dispute):
-                actions = (reminder,)
-                break
-        if day == due + rules.write_off_age:
+        if rules.offers_plan(invoice, day):
+            actions = (rules.plan_offer,)  # the offer replaces the step due today
+        else:
+            for offset, reminder in zip(rules.offsets, rules.reminders):
+                if due + offset == day and not (invoice.disputed and rules.pause_on_dispute):
+                    actions = (reminder,)
+                    break
+        if write_off_due:
             actions = (*actions, Action.write_off())
         return Decision(actions, rules.next_review(invoice, day))

@@ -61,6 +61,10 @@ class Segment:
                                    doc="Share of payments made in part, the rest later.")
     partial_gap_days: float = setting(14.0, unit="days", low=1, high=365,
                                       doc="Mean days between a part payment and the next payment.")
+    plan_acceptance: float = setting(0.5, unit="probability", low=0, high=1,
+                                     doc="Chance that the customer agrees to an instalment plan offered to it.")
+    instalment_reliability: float = setting(0.9, unit="probability", low=0, high=1,
+                                            doc="Chance that each instalment of an agreed plan is paid on its day.")
     goodwill_baseline: float = setting(0.7, unit="0-1", low=0, high=1,
                                        doc="Relationship health a customer starts at (and, in core II, returns to).")
     goodwill_sensitivity: float = setting(1.0, unit="multiplier", low=0, high=5,
@@ -196,6 +200,10 @@ class Behaviour:
                                       doc="Goodwill change when a customer raises a dispute.")
     credit_note_goodwill: float = setting(0.02, unit="goodwill points", low=-1, high=1,
                                           doc="Goodwill change when a dispute ends in a credit note.")
+    plan_goodwill: float = setting(0.03, unit="goodwill points", low=-1, high=1,
+                                   doc="Goodwill change when a customer agrees to an instalment plan.")
+    plan_default_goodwill: float = setting(-0.03, unit="goodwill points", low=-1, high=1,
+                                           doc="Goodwill change when a plan ends in default.")
     dispute_raise_days: int = setting(14, unit="days after issue", low=0, high=365,
                                       doc="A dispute is raised on a uniformly drawn day from issue to this many "
                                           "days after it (not after the due date).")

@@ -28,7 +28,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "staff_utilisation": ("staff utilisation", "share"), "share_paid_late": ("share paid late", "share"),
     "mean_goodwill": ("mean goodwill", "score"), "churned_customers": ("churned customers", "count"),
     "reminders_sent": ("reminders sent", "count"), "reminders_per_customer": ("reminders per customer", "count"),
-    "disputes": ("disputes", "count"), "invoices": ("invoices", "count"), "customers": ("customers", "count"),
+    "disputes": ("disputes", "count"), "plans_agreed": ("plans agreed", "count"),
+    "plans_defaulted": ("plans defaulted", "count"), "invoices": ("invoices", "count"),
+    "customers": ("customers", "count"),
 }
 
 _UNIT = {"days": (" days", 1.0, 1), "share": (" percentage points", 100.0, 2), "percent": (" points", 1.0, 2),
