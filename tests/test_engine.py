@@ -11,7 +11,7 @@ from conftest import small_data
 PHASE_OF_KIND = {EventKind.DISPUTE_RESOLVED: 1, EventKind.CREDIT_NOTE: 1, EventKind.DISCOUNT: 2,
                  EventKind.PAYMENT: 2, EventKind.DISPUTE_RAISED: 3, EventKind.REMINDER: 4,
                  EventKind.WRITE_OFF: 4, EventKind.PLAN_OFFERED: 4, EventKind.PLAN_AGREED: 4,
-                 EventKind.PLAN_MISSED: 2, EventKind.PLAN_DEFAULTED: 2}
+                 EventKind.PLAN_MISSED: 2, EventKind.PLAN_DEFAULTED: 2, EventKind.CHURNED: -1}
 
 
 class WriteOffAtDue:
@@ -49,7 +49,8 @@ def _scenario(**segment_changes):
 
 
 def test_scripted_write_off_on_due_date_writes_off_everything_unpaid():
-    result = collectsim.simulate(_scenario(ignore_share=1.0, dispute_rate=0.0), decider=WriteOffAtDue())
+    result = collectsim.simulate(_scenario(ignore_share=1.0, dispute_rate=0.0, churn_per_year=0.0),
+                                 decider=WriteOffAtDue())
     events = result.events.to_frame()
     assert set(events["kind"]) == {"write_off"}
     due = result.invoices["due_day"][events["invoice"]]
@@ -83,17 +84,17 @@ def test_review_day_in_the_past_is_refused():
 
 
 def test_same_day_events_run_in_the_documented_order(small):
-    """(day, phase, customer, invoice sequence) never goes backwards in the log."""
+    """(day, phase, customer, invoice sequence) never goes backwards; churn comes first in its day."""
     data = small_data()
     data["policies"]["ladder"]["discount"] = {"rate": 0.02, "window_days": 10}
     data["policies"]["ladder"]["reminders"]["pause_on_dispute"] = False
     data["policies"]["ladder"]["plans"] = {"offer": True, "after_days_overdue": 10, "missed_tolerance": 0,
                                            "on_default": "write_off"}
     for seg in data["portfolio"]["segments"]:
-        seg["instalment_reliability"] = 0.7
+        seg.update(instalment_reliability=0.7, churn_per_year=0.5)
     result = collectsim.simulate(collectsim.parse_scenario(data))
     ev = result.events
-    seq = result.invoices["seq"][ev["invoice"]]
+    seq = np.where(ev["invoice"] >= 0, result.invoices["seq"][ev["invoice"]], -1)  # -1: customer events
     phase = np.array([PHASE_OF_KIND[EventKind(k)] for k in ev["kind"]])
     keys = list(zip(ev["day"], phase, ev["customer"], seq))
     assert keys == sorted(keys)

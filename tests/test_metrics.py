@@ -29,7 +29,10 @@ Count-back DSO at month-ends: 28 Feb (day 58): AR = B 20000 + E 8000 = 28000 = F
 = 19.375 days. dso = (28 + 19.375) / 2 = 23.6875.
 Lateness: cohort invoices fully paid by the customer: C (day 65, due 89: 0 days late) and
 E (last payment day 75, due 70: 5 days late) -> mean 2.5, share late 0.5. B was written off.
-Mean goodwill: 0.6 on days 31-49 (19 days), 0.55 on days 50-89 (40 days) -> (19 x 0.6 + 40 x 0.55)/59.
+Mean goodwill: 0.6 on days 31-49; from day 50 customer 0 is 0.1 below its baseline and recovers with
+time constant tau = 180 days, so the mean is 0.6 - 0.05 exp(-(t - 50) / 180) on day t >= 50.
+Churn: customer 1 leaves on day 60 (in the period). Its lifetime margin: 12 orders a year x mean invoice
+1500 x exp(0.8^2 / 2) x margin 0.25 x annuity factor (1 - 1.1^-5) / 0.1 over 5 years at 10%.
 """
 
 import numpy as np
@@ -66,13 +69,13 @@ def example():
         discount_deadline=[-1, -1, 69, -1, -1], balance=[0, 0, 0, 10000, 0])
     #            A   A   B   B   B   C   C   E   E   goodwill
     events = EventLog.from_columns(
-        day=[35, 40, 68, 70, 100, 65, 65, 72, 75, 50],
-        kind=[R, P, R, P, W, D, P, P, P, R],
-        customer=[0, 0, 0, 0, 0, 1, 1, 1, 1, 0],
-        invoice=[0, 0, 1, 1, 1, 2, 2, 4, 4, 1],
-        amount=[0, 10000, 0, 5000, 15000, 600, 29400, 3000, 5000, 0],
-        cost=[70, 0, 50, 0, 0, 0, 0, 0, 0, 0],
-        goodwill_before=[np.nan] * 9 + [0.5], goodwill_after=[np.nan] * 9 + [0.4])
+        day=[35, 40, 68, 70, 100, 65, 65, 72, 75, 50, 60],
+        kind=[R, P, R, P, W, D, P, P, P, R, EventKind.CHURNED],
+        customer=[0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 1],
+        invoice=[0, 0, 1, 1, 1, 2, 2, 4, 4, 1, -1],
+        amount=[0, 10000, 0, 5000, 15000, 600, 29400, 3000, 5000, 0, 0],
+        cost=[70, 0, 50, 0, 0, 0, 0, 0, 0, 0, 0],
+        goodwill_before=[np.nan] * 9 + [0.5, np.nan], goodwill_after=[np.nan] * 9 + [0.4, np.nan])
     baseline = np.array([0.5, 0.7])
     return scenario, invoices, events, baseline
 
@@ -101,11 +104,15 @@ def test_lateness_goodwill_and_npv(example):
     m = compute_metrics(*example)
     assert m.mean_days_late == pytest.approx(2.5)
     assert m.share_paid_late == pytest.approx(0.5)
-    assert m.mean_goodwill == pytest.approx((19 * 0.6 + 40 * 0.55) / 59)
+    days = np.arange(31, 90)
+    expected = np.where(days < 50, 0.6, 0.6 - 0.05 * np.exp(-(days - 50) / 180.0))
+    assert m.mean_goodwill == pytest.approx(expected.mean(), rel=1e-12)
+    clv = round(12 * 1500 * 100 * np.exp(0.8**2 / 2) * 0.25 * (1 - 1.1**-5) / 0.1)
+    assert m.churned_customers == 1 and m.margin_lost_to_churn == clv
     cash = [(70, 5000), (65, 29400), (72, 3000), (75, 5000)]
     npv = sum(a * 1.1 ** (-(d - 31) / 365) for d, a in cash)
     assert m.npv == pytest.approx(npv)
-    assert m.net_value == pytest.approx(npv - 50 * 1.1 ** (-(68 - 31) / 365))
+    assert m.net_value == pytest.approx(npv - 50 * 1.1 ** (-(68 - 31) / 365) - m.margin_lost_to_churn)
 
 
 def test_aging_buckets_by_day(example):

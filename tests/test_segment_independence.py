@@ -11,9 +11,12 @@ def _outcomes(result, segment):
     seg_index = [s.name for s in result.scenario.portfolio.segments].index(segment)
     inv, ev = result.invoices, result.events
     mine = result.customers.segment[ev["customer"]] == seg_index
-    events = sorted(zip(ev["day"][mine], ev["kind"][mine], ev["customer"][mine], inv["seq"][ev["invoice"][mine]],
+    seq = np.where(ev["invoice"] >= 0, inv["seq"][ev["invoice"]], -1)
+    events = sorted(zip(ev["day"][mine], ev["kind"][mine], ev["customer"][mine], seq[mine],
                         ev["amount"][mine], ev["channel"][mine], ev["tone"][mine], ev["cost"][mine],
-                        ev["goodwill_before"][mine], ev["goodwill_after"][mine]))
+                        # churn events have no goodwill change (NaN); NaN != NaN, so compare a stand-in
+                        np.nan_to_num(ev["goodwill_before"][mine], nan=-1.0),
+                        np.nan_to_num(ev["goodwill_after"][mine], nan=-1.0)))
     rows = inv["segment"] == seg_index
     invoices = sorted(zip(inv["customer"][rows], inv["seq"][rows], inv["amount"][rows], inv["balance"][rows],
                           inv["issue_day"][rows]))

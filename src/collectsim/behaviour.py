@@ -8,9 +8,68 @@ in as uniforms from :mod:`collectsim.draws`, never from inside a rule.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .draws import Number
+
+
+def recovered_goodwill(goodwill: Number, baseline: Number, days: Number, recovery_days: Number) -> Number:
+    """Goodwill ``days`` after it was ``goodwill``, relaxing toward ``baseline`` with time constant ``recovery_days``.
+
+    Relationships mend slowly when nothing new happens: the gap to the baseline shrinks by a factor
+    e every ``recovery_days``.
+    """
+    if isinstance(goodwill, float) and isinstance(days, int):  # the engine's per-event path, without NumPy
+        return baseline + (goodwill - baseline) * math.exp(-days / recovery_days)
+    out = np.asarray(baseline) + (np.asarray(goodwill) - np.asarray(baseline)) * np.exp(
+        -np.asarray(days, dtype=np.float64) / recovery_days)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def order_rate_factor(goodwill: Number, baseline: Number, elasticity: Number) -> Number:
+    """Multiplier of a customer's ordering rate: 1 at its baseline goodwill, ``1 + e x (g - b)`` around it."""
+    out = np.maximum(0.0, 1.0 + np.asarray(elasticity) * (np.asarray(goodwill) - np.asarray(baseline)))
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def churn_hazard_integral(daily_hazard: Number, slope: Number, gap: Number, days: Number,
+                          recovery_days: Number, terms: int = 40) -> Number:
+    """Integrated churn hazard over ``days`` while goodwill recovers from ``gap`` below baseline.
+
+    The hazard is ``h0 exp(slope x (baseline - g(t)))`` with ``baseline - g(t) = gap exp(-t / tau)``.
+    Its integral is ``h0 (X + tau sum_k (D^k - (D e^(-X/tau))^k) / (k k!))`` with ``D = slope x gap``
+    (the exponential-integral series), exact for every gap of either sign.
+    """
+    if isinstance(gap, float) and isinstance(days, int):  # the engine's per-event path, without NumPy
+        d = slope * gap
+        if d == 0.0:
+            return daily_hazard * days  # goodwill at baseline: a constant hazard
+        w = d * math.exp(-days / recovery_days)
+        series, d_pow, w_pow, fact = 0.0, 1.0, 1.0, 1.0
+        for k in range(1, terms + 1):
+            d_pow *= d
+            w_pow *= w
+            fact *= k
+            term = (d_pow - w_pow) / (k * fact)
+            series += term
+            if abs(term) < 1e-17 * abs(series):
+                break  # later terms are smaller still and cannot change the sum
+        return daily_hazard * (days + recovery_days * series)
+    h0 = np.asarray(daily_hazard, dtype=np.float64)
+    x = np.asarray(days, dtype=np.float64)
+    d = np.asarray(slope, dtype=np.float64) * np.asarray(gap, dtype=np.float64)
+    w = d * np.exp(-x / recovery_days)
+    series = np.zeros(np.broadcast(d, w).shape)
+    d_pow, w_pow, fact = np.ones_like(series), np.ones_like(series), 1.0
+    for k in range(1, terms + 1):
+        d_pow = d_pow * d
+        w_pow = w_pow * w
+        fact *= k
+        series = series + (d_pow - w_pow) / (k * fact)
+    out = h0 * (x + recovery_days * series)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def clip01(x: Number) -> Number:

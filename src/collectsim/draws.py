@@ -19,6 +19,7 @@ the same uniforms give the same variates.
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 from typing import TypeVar
 
@@ -57,6 +58,7 @@ class Purpose(IntEnum):
     RESOLUTION_PAY_DELAY = 19
     PLAN_ACCEPTANCE = 20
     INSTALMENT = 21
+    CHURN = 22
 
 
 def _mix_int(z: int) -> int:
@@ -128,6 +130,14 @@ def _poly(coefs, x):
 
 def normal_ppf(p: Number) -> Number:
     """Standard normal quantile of ``p`` in (0, 1); works on floats and arrays alike."""
+    if isinstance(p, float):  # the engine's per-event path, the same arithmetic without NumPy
+        if _P_LOW <= p <= 1.0 - _P_LOW:
+            q = p - 0.5
+            r = q * q
+            return _poly(_A, r) * q / (_poly(_B, r) * r + 1.0)
+        q_low = math.sqrt(-2.0 * math.log(min(p, 1.0 - p)))
+        tail = _poly(_C, q_low) / (_poly(_D, q_low) * q_low + 1.0)
+        return tail if p < 0.5 else -tail
     p_arr = np.asarray(p, dtype=np.float64)
     q_low = np.sqrt(-2.0 * np.log(np.minimum(p_arr, 1.0 - p_arr)))
     tail = _poly(_C, q_low) / (_poly(_D, q_low) * q_low + 1.0)

@@ -16,6 +16,13 @@ Within a day events run by phase, and within a phase by customer id, then invoic
   3. customers raise disputes;
   4. reviews: the policy acts (reminders, plan offers, write-offs, its answer to a broken plan).
 
+**Customers over time.** Goodwill moves with every action and between actions relaxes back toward
+the customer's baseline. It sets the pace of ordering (the gap to the next order is drawn at each
+order from the current goodwill) and a churn hazard; each customer leaves once its integrated hazard
+passes its own exponential threshold (a counter-based draw), at the start of that day: it orders no
+more, while its open invoices are still collected. Goodwill and hazard are brought up to date only
+when a customer is touched, using the exact recovery curve, so no daily process per customer is needed.
+
 Anything an event causes happens on a later (day, phase): a reminder that works brings the payment
 the next day at the earliest. Every random number is a counter-based draw keyed by
 (seed, purpose, customer, invoice sequence, step), so no event order or policy choice shifts another
@@ -111,7 +118,13 @@ class SimpyEngine:
         self.customers = customers if customers is not None else make_customers(scenario, self.seed)
         self.env = simpy.Environment()
         self.log = EventLog()
-        self.goodwill = self.customers.goodwill_baseline.astype(float).tolist()
+        n = len(self.customers)
+        self.goodwill = self.customers.goodwill_baseline.astype(float).tolist()  # as of _anchor_day
+        self._baseline = self.customers.goodwill_baseline.astype(float).tolist()
+        self._anchor_day = [0] * n
+        self._hazard = [0.0] * n  # integrated churn hazard up to _anchor_day
+        self._threshold = (-np.log(u(self.seed, Purpose.CHURN, np.arange(n, dtype=np.int64)))).tolist()
+        self.churn_day = [NEVER] * n
         self._rows: list[Invoice] = []
         self._end = scenario.horizon.total_days
         self._issue_end = scenario.horizon.measured_end
@@ -125,6 +138,9 @@ class SimpyEngine:
         self._goodwill_by_tone = tuple(getattr(b.tone_goodwill, t) for t in TONES)
         self._goodwill_by_channel = tuple(getattr(b.channel_goodwill, c) for c in CHANNELS)
         self._b = b
+        self._tau = b.goodwill_recovery_days
+        self._daily_churn = [seg.churn_per_year and -np.log1p(-min(seg.churn_per_year, 1 - 1e-12)) / 365.0
+                             for seg in segs]
 
     # --- running -------------------------------------------------------------------------------------
 
@@ -133,7 +149,20 @@ class SimpyEngine:
         for customer in range(len(self.customers)):
             self.env.process(self._orders(customer))
         self.env.run(until=self._end)
+        for customer in range(len(self.customers)):
+            self._advance(customer, self._end - 1)  # churns after the last touch, goodwill at the end
+        self._record_churn()
         return self.customers, self._invoice_table(), self.log.freeze(), np.asarray(self.goodwill)
+
+    def _record_churn(self) -> None:
+        """Churn events, placed at the start of their day (they were found when the customer was next touched)."""
+        churned = [(day, c) for c, day in enumerate(self.churn_day) if day < self._end]
+        if not churned:
+            return
+        nan = float("nan")
+        for day, c in sorted(churned):
+            self.log.record(day, EventKind.CHURNED, c, -1, goodwill_before=nan, goodwill_after=nan)
+        self.log.reorder_by_day(churn_kind=EventKind.CHURNED)
 
     def _invoice_table(self) -> InvoiceTable:
         rows = self._rows
@@ -147,14 +176,21 @@ class SimpyEngine:
         """Issue this customer's invoices until the measured period ends (no new invoices in run-off)."""
         seg = self._segments[self._segment_of[customer]]
         mean_gap = 365.0 / seg.orders_per_year
+        elasticity = self._b.order_goodwill_elasticity
         seq = 0
         day = geometric_days(u(self.seed, Purpose.ORDER_GAP, customer, 0), mean_gap) - 1
         priority = _priority(PHASE_ORDER, customer, 0)
         while day < self._issue_end:
             yield _Wake(self.env, day - self.env.now, priority)
+            self._advance(customer, day)
+            if self.churn_day[customer] <= day:
+                return  # the customer has left
             self._issue(customer, seq, day)
             seq += 1
-            day += geometric_days(u(self.seed, Purpose.ORDER_GAP, customer, seq), mean_gap)
+            factor = rules.order_rate_factor(self.goodwill[customer], self._baseline[customer], elasticity)
+            if factor <= 0:
+                return  # goodwill so low the customer orders nothing more
+            day += geometric_days(u(self.seed, Purpose.ORDER_GAP, customer, seq), mean_gap / factor)
 
     def _issue(self, customer: int, seq: int, day: int) -> None:
         seed = self.seed
@@ -173,7 +209,7 @@ class SimpyEngine:
                 u(seed, Purpose.PAYMENT_LATENESS, customer, seq))
             inv.pay_day = rules.unchased_pay_day(inv.due_day, day, lateness)
         # The first review may fall on the issue day itself (phase 4 comes after phase 0).
-        self._apply(inv, day, self.decider.decide(Point.ISSUED, day, inv, self.goodwill[customer]),
+        self._apply(inv, day, self.decider.decide(Point.ISSUED, day, inv, self._goodwill_on(customer, day)),
                     earliest_review=day)
         self.env.process(self._life(inv))
 
@@ -191,8 +227,39 @@ class SimpyEngine:
 
     # --- what happens ---------------------------------------------------------------------------------
 
-    def _change_goodwill(self, customer: int, change: float) -> tuple[float, float]:
-        before = self.goodwill[customer]
+    def _advance(self, customer: int, day: int) -> None:
+        """Bring the customer's goodwill and integrated churn hazard up to ``day`` (exact, memoryless)."""
+        last = self._anchor_day[customer]
+        if day <= last:
+            return
+        gap = self._baseline[customer] - self.goodwill[customer]
+        h0 = self._daily_churn[self._segment_of[customer]]
+        slope = self._b.churn_goodwill_slope
+        if h0 > 0 and self.churn_day[customer] == NEVER:
+            total = self._hazard[customer] + rules.churn_hazard_integral(h0, slope, gap, day - last, self._tau)
+            threshold = self._threshold[customer]
+            if total >= threshold:
+                # First whole day on which the integrated hazard reaches the threshold (bisection).
+                lo, hi = 0, day - last
+                already = self._hazard[customer]
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    if already + rules.churn_hazard_integral(h0, slope, gap, mid, self._tau) >= threshold:
+                        hi = mid
+                    else:
+                        lo = mid
+                self.churn_day[customer] = last + hi
+            self._hazard[customer] = total
+        self.goodwill[customer] = rules.recovered_goodwill(self.goodwill[customer], self._baseline[customer],
+                                                           day - last, self._tau)
+        self._anchor_day[customer] = day
+
+    def _goodwill_on(self, customer: int, day: int) -> float:
+        self._advance(customer, day)
+        return self.goodwill[customer]
+
+    def _change_goodwill(self, customer: int, change: float, day: int) -> tuple[float, float]:
+        before = self._goodwill_on(customer, day)
         seg = self._segments[self._segment_of[customer]]
         after = rules.goodwill_after(before, change, seg.goodwill_sensitivity)
         self.goodwill[customer] = after
@@ -203,13 +270,13 @@ class SimpyEngine:
         seg = self._segments[inv.segment]
         inv.disputed = False
         inv.resolve_day = NEVER
-        g = self.goodwill[c]
+        g = self._goodwill_on(c, day)
         self.log.record(day, EventKind.DISPUTE_RESOLVED, c, inv.row, goodwill_before=g, goodwill_after=g)
         if u(seed, Purpose.CREDIT_NOTE, c, s) < seg.credit_note_share:
             fraction = rules.credit_note_fraction(u(seed, Purpose.CREDIT_NOTE_FRACTION, c, s),
                                                   seg.credit_note_fraction)
             credit = rules.share_of(inv.balance, fraction)
-            before, after = self._change_goodwill(c, self._b.credit_note_goodwill)
+            before, after = self._change_goodwill(c, self._b.credit_note_goodwill, day)
             inv.balance -= credit
             self.log.record(day, EventKind.CREDIT_NOTE, c, inv.row, credit,
                             goodwill_before=before, goodwill_after=after)
@@ -223,11 +290,11 @@ class SimpyEngine:
             return
         seed, c, s = self.seed, inv.customer, inv.seq
         seg = self._segments[inv.segment]
-        g = self.goodwill[c]
+        g = self._goodwill_on(c, day)
         if inv.discount_rate > 0 and day <= inv.discount_deadline:
             discount = min(inv.balance - 1, round(inv.amount * inv.discount_rate))
             if discount > 0:
-                before, after = self._change_goodwill(c, self._b.discount_goodwill)
+                before, after = self._change_goodwill(c, self._b.discount_goodwill, day)
                 inv.balance -= discount
                 self.log.record(day, EventKind.DISCOUNT, c, inv.row, discount,
                                 goodwill_before=before, goodwill_after=after)
@@ -252,7 +319,7 @@ class SimpyEngine:
         c, seg = inv.customer, self._segments[inv.segment]
         inv.disputed = True
         inv.dispute_day = NEVER
-        before, after = self._change_goodwill(c, self._b.dispute_goodwill)
+        before, after = self._change_goodwill(c, self._b.dispute_goodwill, day)
         self.log.record(day, EventKind.DISPUTE_RAISED, c, inv.row, goodwill_before=before, goodwill_after=after)
         wait = exponential(u(self.seed, Purpose.DISPUTE_RESOLUTION_DAYS, c, inv.seq), seg.dispute_resolution_days)
         inv.resolve_day = day + 1 + int(wait)
@@ -261,7 +328,7 @@ class SimpyEngine:
         inv.review_day = NEVER
         point = Point.PLAN_DEFAULTED if inv.broke_plan else Point.REVIEW
         inv.broke_plan = False
-        self._apply(inv, day, self.decider.decide(point, day, inv, self.goodwill[inv.customer]),
+        self._apply(inv, day, self.decider.decide(point, day, inv, self._goodwill_on(inv.customer, day)),
                     earliest_review=day + 1)
 
     def _apply(self, inv: Invoice, day: int, decision: Decision, earliest_review: int) -> None:
@@ -276,7 +343,7 @@ class SimpyEngine:
             elif kind is ActionKind.OFFER_PLAN:
                 self._offer_plan(inv, day, action)
             elif kind is ActionKind.WRITE_OFF:
-                g = self.goodwill[inv.customer]
+                g = self._goodwill_on(inv.customer, day)
                 self.log.record(day, EventKind.WRITE_OFF, inv.customer, inv.row, inv.balance,
                                 goodwill_before=g, goodwill_after=g)
                 inv.balance = 0
@@ -296,7 +363,7 @@ class SimpyEngine:
     def _remind(self, inv: Invoice, day: int, action: Action) -> None:
         c, seg, b = inv.customer, self._segments[inv.segment], self._b
         change = self._goodwill_by_tone[action.tone] + self._goodwill_by_channel[action.channel]
-        before, after = self._change_goodwill(c, change)
+        before, after = self._change_goodwill(c, change, day)
         self.log.record(day, EventKind.REMINDER, c, inv.row, 0, action.channel, action.tone, action.cost,
                         before, after)
         inv.reminders_sent += 1
@@ -317,12 +384,12 @@ class SimpyEngine:
     def _offer_plan(self, inv: Invoice, day: int, action: Action) -> None:
         """Propose a plan; if the customer agrees, instalments replace its own intentions."""
         c, seg = inv.customer, self._segments[inv.segment]
-        g = self.goodwill[c]
+        g = self._goodwill_on(c, day)
         self.log.record(day, EventKind.PLAN_OFFERED, c, inv.row, 0, action.channel, action.tone, action.cost, g, g)
         inv.had_plan = True
         if inv.disputed or u(self.seed, Purpose.PLAN_ACCEPTANCE, c, inv.seq) >= seg.plan_acceptance:
             return
-        before, after = self._change_goodwill(c, self._b.plan_goodwill)
+        before, after = self._change_goodwill(c, self._b.plan_goodwill, day)
         self.log.record(day, EventKind.PLAN_AGREED, c, inv.row, inv.balance, goodwill_before=before,
                         goodwill_after=after)
         inv.in_plan = True
@@ -341,7 +408,7 @@ class SimpyEngine:
     def _pay_instalment(self, inv: Invoice, day: int) -> None:
         """An instalment falls due: paid (then the next is scheduled) or missed (tried again, or default)."""
         c, seg = inv.customer, self._segments[inv.segment]
-        g = self.goodwill[c]
+        g = self._goodwill_on(c, day)
         paid_ok = u(self.seed, Purpose.INSTALMENT, c, inv.seq, inv.plan_attempts) < seg.instalment_reliability
         inv.plan_attempts += 1
         if paid_ok:
@@ -365,7 +432,7 @@ class SimpyEngine:
             return
         inv.in_plan = False
         inv.plan_day = NEVER
-        before, after = self._change_goodwill(c, self._b.plan_default_goodwill)
+        before, after = self._change_goodwill(c, self._b.plan_default_goodwill, day)
         self.log.record(day, EventKind.PLAN_DEFAULTED, c, inv.row, inv.balance, goodwill_before=before,
                         goodwill_after=after)
         # The policy hears of it in today's reviews (phase 4), keeping the same-day order.

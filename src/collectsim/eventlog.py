@@ -32,6 +32,7 @@ class EventKind(IntEnum):
     PLAN_AGREED = 8
     PLAN_MISSED = 9
     PLAN_DEFAULTED = 10
+    CHURNED = 11  # a customer leaves: no more orders (recorded at the start of its day)
 
 
 #: Kinds whose ``amount`` reduces the invoice's principal balance.
@@ -67,6 +68,16 @@ class EventLog:
         lists[7].append(cost)
         lists[8].append(goodwill_before)
         lists[9].append(goodwill_after)
+
+    def reorder_by_day(self, churn_kind: EventKind) -> None:
+        """Sort the open log by day, stably, with ``churn_kind`` events first within their day.
+
+        Churn is found when a customer is next touched, so its events are appended late; this puts
+        them back at the start of the day they happened, leaving every other event's order unchanged.
+        """
+        days, kinds = self._lists[0], self._lists[1]
+        order = sorted(range(len(days)), key=lambda i: (days[i], kinds[i] != churn_kind, i))
+        self._lists = tuple([column[i] for i in order] for column in self._lists)
 
     def freeze(self) -> EventLog:
         """Turn the columns into arrays; no more events can be recorded."""

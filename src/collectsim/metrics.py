@@ -29,6 +29,11 @@ staff time) plus discounts granted. ``cost_to_collect`` = collection costs / cas
 (``(1 + r) ** (days / 365)``); ``net_value`` = NPV of (cash - collection costs paid in cash) - margin
 lost to churn (discounts are not subtracted again: they are already missing from the cash).
 
+*Relationship.* ``mean_goodwill`` is the mean over customers and over the measured days of each
+customer's goodwill at the end of the day (it relaxes toward the baseline between actions).
+``churned_customers`` counts customers who left during the measured period, and
+``margin_lost_to_churn`` adds up their lifetime margin (see :func:`customer_lifetime_margin`).
+
 *Lateness.* ``mean_days_late`` is, over cohort invoices fully paid by the customer, the mean of
 max(0, day of last payment - due day); ``share_paid_late`` is the share of those paid after the due day.
 
@@ -130,6 +135,35 @@ def aging_by_day(invoices: InvoiceTable, events: EventLog, total_days: int) -> n
     return np.cumsum(out, axis=1)[:, :total_days]
 
 
+def goodwill_gap_path(jumps: np.ndarray, recovery_days: float) -> np.ndarray:
+    """Summed goodwill above baseline at the end of each day, from the day's summed jumps.
+
+    Every customer's gap to its baseline shrinks by exp(-1 / recovery_days) a day, so the sum over
+    customers does too: gap(t) = gap(t - 1) x exp(-1/tau) + jumps(t). Exact at whole days.
+    """
+    decay = float(np.exp(-1.0 / recovery_days))
+    out = np.empty(len(jumps))
+    gap = 0.0
+    for t, jump in enumerate(jumps.tolist()):
+        gap = gap * decay + jump
+        out[t] = gap
+    return out
+
+
+def customer_lifetime_margin(scenario: Scenario, segment: np.ndarray) -> np.ndarray:
+    """Margin a customer would still have brought (cents): yearly margin at baseline x discounted lifetime.
+
+    Yearly margin = orders per year x mean invoice (median x exp(sigma^2 / 2)) x gross margin; the
+    lifetime of ``customer_lifetime_years`` is discounted at the cost of capital (an annuity factor).
+    """
+    econ = scenario.economics
+    segs = scenario.portfolio.segments
+    yearly = np.array([s.orders_per_year * s.amount_median * np.exp(s.amount_sigma**2 / 2) for s in segs]) * 100.0
+    years, rate = econ.customer_lifetime_years, econ.cost_of_capital
+    annuity = (1 - (1 + rate) ** -years) / rate if rate > 0 else years
+    return np.rint(yearly[segment] * econ.gross_margin * annuity).astype(np.int64)
+
+
 def daily_series(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
                  goodwill_baseline: np.ndarray) -> pd.DataFrame:
     """One row per day: credit sales, cash, receivables by aging bucket, mean goodwill, reminders."""
@@ -142,10 +176,11 @@ def daily_series(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
     cash = np.bincount(day[is_cash], weights=events["amount"][is_cash], minlength=n)[:n]
     aging = aging_by_day(invoices, events, n)
     moved = ~np.isnan(events["goodwill_before"])
-    delta = np.bincount(day[moved], weights=(events["goodwill_after"] - events["goodwill_before"])[moved],
+    jumps = np.bincount(day[moved], weights=(events["goodwill_after"] - events["goodwill_before"])[moved],
                         minlength=n)[:n]
     customers = max(len(goodwill_baseline), 1)
-    mean_goodwill = (goodwill_baseline.sum() + np.cumsum(delta)) / customers
+    mean_goodwill = (goodwill_baseline.sum() + goodwill_gap_path(jumps, scenario.behaviour.goodwill_recovery_days)
+                     ) / customers
     reminders = np.bincount(day[kind == EventKind.REMINDER], minlength=n)[:n]
     frame = pd.DataFrame({
         "day": np.arange(n),
@@ -232,9 +267,12 @@ def check_conservation(invoices: InvoiceTable, events: EventLog) -> None:
 
 
 def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
-                    goodwill_baseline: np.ndarray, daily: pd.DataFrame | None = None) -> Metrics:
+                    goodwill_baseline: np.ndarray, daily: pd.DataFrame | None = None,
+                    customer_segments: np.ndarray | None = None) -> Metrics:
     """All headline metrics of a run (see the module docstring for the conventions)."""
     h = scenario.horizon
+    if customer_segments is None:
+        customer_segments = np.zeros(len(goodwill_baseline), dtype=np.int64)
     if daily is None:
         daily = daily_series(scenario, invoices, events, goodwill_baseline)
     w, e, m = h.measured_start, h.measured_end, h.measured_days
@@ -256,7 +294,9 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
 
     # The cohort: invoices issued in the measured period, followed to the end of the run.
     cohort = (invoices["issue_day"] >= w) & (invoices["issue_day"] < e)
-    in_cohort = cohort[events["invoice"]] if len(events) else np.zeros(0, dtype=bool)
+    on_invoice = events["invoice"] >= 0  # customer events (churn) carry invoice -1
+    in_cohort = np.zeros(len(events), dtype=bool)
+    in_cohort[on_invoice] = cohort[events["invoice"][on_invoice]]
     kind, amount = events["kind"], events["amount"]
 
     def total(k: EventKind) -> int:
@@ -275,11 +315,15 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     action_costs = int(events["cost"][in_cohort].sum())
     collection_costs = action_costs + discounts
 
+    churn = (kind == EventKind.CHURNED) & (events["day"] >= w) & (events["day"] < e)
+    churned = events["customer"][churn]
+    margin_lost = int(customer_lifetime_margin(scenario, customer_segments)[churned].sum()) if len(churned) else 0
+
     rate = scenario.economics.cost_of_capital
     is_cash = in_cohort & (kind == EventKind.PAYMENT)
     factor = (1.0 + rate) ** (-(events["day"] - w) / 365.0)
     npv = float((amount[is_cash] * factor[is_cash]).sum())
-    net_value = npv - float((events["cost"][in_cohort] * factor[in_cohort]).sum())
+    net_value = npv - float((events["cost"][in_cohort] * factor[in_cohort]).sum()) - margin_lost
 
     # Lateness over cohort invoices closed by the customer's own payment.
     paid_rows = events["invoice"][is_cash]
@@ -304,7 +348,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         credit_notes=credit_notes, settlements_forgiven=forgiven, written_off=written_off,
         outstanding=outstanding, collection_costs=collection_costs, npv=npv, net_value=net_value,
         mean_goodwill=float(daily["mean_goodwill"].to_numpy()[period].mean()),
-        churned_customers=0, margin_lost_to_churn=0, recovery_rate=0.0, staff_utilisation=0.0,
+        churned_customers=len(churned), margin_lost_to_churn=margin_lost, recovery_rate=0.0, staff_utilisation=0.0,
         mean_wait_days=0.0, mean_days_late=mean_days_late, share_paid_late=share_late,
         reminders_sent=reminders, reminders_per_customer=reminders / n_customers if n_customers else 0.0,
         disputes=int(np.count_nonzero(in_cohort & (kind == EventKind.DISPUTE_RAISED))),

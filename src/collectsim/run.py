@@ -11,7 +11,7 @@ import pandas as pd
 
 from .decisions import DecisionMaker
 from .engine import SimpyEngine
-from .eventlog import EventLog
+from .eventlog import EventKind, EventLog
 from .exports import write_csv
 from .invoices import InvoiceTable
 from .metrics import Metrics, check_conservation, compute_metrics, daily_series
@@ -50,12 +50,17 @@ class RunResult:
         (out / "metrics.json").write_text(self.to_json() + "\n", encoding="utf-8")
         customers = self.customers.to_frame(self.scenario)
         customers["final_goodwill"] = self.final_goodwill
+        churn = self.events["kind"] == EventKind.CHURNED
+        churn_day = np.full(len(customers), -1)
+        churn_day[self.events["customer"][churn]] = self.events["day"][churn]
+        customers["churn_day"] = churn_day  # -1: still a customer at the end
         names = np.asarray([s.name for s in self.scenario.portfolio.segments], dtype=object)
         invoices = self.invoices.to_frame()
         invoices["segment"] = names[invoices["segment"].to_numpy()]
         events = self.events.to_frame()
-        events.insert(3, "invoice_no", invoices["invoice"].to_numpy()[events["invoice"].to_numpy()]
-                      if len(events) else [])
+        rows = events["invoice"].to_numpy()
+        names = invoices["invoice"].to_numpy()
+        events.insert(3, "invoice_no", np.where(rows >= 0, names[np.maximum(rows, 0)] if len(names) else "", ""))
         paths = [out / "metrics.json"]
         for name, frame in (("daily", self.daily), ("invoices", invoices), ("customers", customers),
                             ("events", events)):
@@ -80,5 +85,5 @@ def simulate(scenario: Scenario, policy: str | PolicySpec | None = None, seed: i
     customers, invoices, events, goodwill = SimpyEngine(scenario, decider, seed).run()
     check_conservation(invoices, events)
     daily = daily_series(scenario, invoices, events, customers.goodwill_baseline)
-    metrics = compute_metrics(scenario, invoices, events, customers.goodwill_baseline, daily)
+    metrics = compute_metrics(scenario, invoices, events, customers.goodwill_baseline, daily, customers.segment)
     return RunResult(scenario, name, seed, metrics, customers, invoices, events, daily, goodwill)

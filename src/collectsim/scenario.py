@@ -65,8 +65,10 @@ class Segment:
                                      doc="Chance that the customer agrees to an instalment plan offered to it.")
     instalment_reliability: float = setting(0.9, unit="probability", low=0, high=1,
                                             doc="Chance that each instalment of an agreed plan is paid on its day.")
+    churn_per_year: float = setting(0.05, unit="probability per year", low=0, high=1,
+                                    doc="Chance a customer leaves within a year at its baseline goodwill.")
     goodwill_baseline: float = setting(0.7, unit="0-1", low=0, high=1,
-                                       doc="Relationship health a customer starts at (and, in core II, returns to).")
+                                       doc="Relationship health a customer starts at and returns to over time.")
     goodwill_sensitivity: float = setting(1.0, unit="multiplier", low=0, high=5,
                                           doc="Scales how much every action moves this segment's goodwill.")
 
@@ -106,6 +108,10 @@ class Economics:
     cost_letter: float = setting(2.0, unit="currency", low=0, high=10_000, doc="Cost of one letter.")
     cost_phone: float = setting(6.0, unit="currency", low=0, high=10_000,
                                 doc="Cost of one collection call (about 10 minutes of a collector's time).")
+    customer_lifetime_years: float = setting(
+        5.0, unit="years", low=0, high=50,
+        doc="Years of margin a customer would still have brought; a churned customer's lost margin is its "
+            "expected yearly margin at baseline over this many years, discounted at the cost of capital.")
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,10 @@ class Horizon:
 
 FIELD_EXPERIMENTS = ("reminder letters raise payment and deterrent wording beats plain wording "
                      "(tax and fine field experiments): direction solid, size an assumption")
+
+
+CHURN_RISK = ("risk of losing a customer about 2x after a past-due reminder and 5x after collections "
+              "(billing vendor, B2C, confounded): an upper bound; the size is an assumption")
 
 
 @dataclass(frozen=True)
@@ -200,6 +210,15 @@ class Behaviour:
                                       doc="Goodwill change when a customer raises a dispute.")
     credit_note_goodwill: float = setting(0.02, unit="goodwill points", low=-1, high=1,
                                           doc="Goodwill change when a dispute ends in a credit note.")
+    goodwill_recovery_days: float = setting(
+        180.0, unit="days", low=1, high=36_500,
+        doc="Time constant of goodwill's return to baseline: the gap shrinks by a factor e in this many days.")
+    order_goodwill_elasticity: float = setting(
+        1.0, unit="per goodwill point", low=0, high=10,
+        doc="Ordering rate multiplier is 1 + e x (goodwill - baseline): lower goodwill, fewer orders.")
+    churn_goodwill_slope: float = setting(
+        7.0, unit="per goodwill point", low=0, high=50, source=CHURN_RISK,
+        doc="Churn hazard multiplier is exp(s x (baseline - goodwill)): 0.1 below baseline doubles it.")
     plan_goodwill: float = setting(0.03, unit="goodwill points", low=-1, high=1,
                                    doc="Goodwill change when a customer agrees to an instalment plan.")
     plan_default_goodwill: float = setting(-0.03, unit="goodwill points", low=-1, high=1,
