@@ -1,6 +1,7 @@
 """Conservation of money, exactly in cents, over random valid scenarios and policies (hypothesis).
 
-Policies include reminders, discounts, instalment plans (with defaults) and write-offs.
+Policies include reminders, discounts, instalment plans (with defaults), statutory fees, settlements and
+write-offs; segments churn.
 """
 
 import numpy as np
@@ -8,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import collectsim
-from collectsim.eventlog import BALANCE_REDUCING
+from collectsim.eventlog import BALANCE_REDUCING, EventKind
 
 
 def _segment(i):
@@ -35,6 +36,9 @@ def _segment(i):
         "goodwill_sensitivity": st.floats(0, 5),
         "plan_acceptance": st.floats(0, 1),
         "instalment_reliability": st.floats(0, 1),
+        "fee_payment_share": st.floats(0, 1),
+        "settlement_acceptance": st.floats(0, 1),
+        "churn_per_year": st.floats(0, 1),
     })
 
 
@@ -51,6 +55,10 @@ def _policy(draw, segment_names):
                   "instalments": draw(st.integers(1, 12)), "interval_days": draw(st.integers(1, 60)),
                   "down_payment": draw(st.floats(0, 0.9)), "missed_tolerance": draw(st.integers(0, 3)),
                   "on_default": draw(st.sampled_from(["resume", "write_off"]))},
+        "fees": {"enforce": draw(st.booleans()), "claim_at_days_overdue": draw(st.integers(0, 120)),
+                 "interest_margin": draw(st.floats(0, 0.5)), "fixed_compensation": draw(st.floats(0, 500))},
+        "settlement": {"offer": draw(st.booleans()), "after_days_overdue": draw(st.integers(0, 200)),
+                       "forgive": draw(st.floats(0, 0.95))},
     }
     if draw(st.booleans()):
         policy["segments"] = {draw(st.sampled_from(segment_names)): {
@@ -87,3 +95,7 @@ def test_money_is_conserved_per_invoice_and_in_total(data):
     assert m.invoiced == (m.cash_collected - m.fees_collected) + m.discounts_granted + m.credit_notes \
         + m.settlements_forgiven + m.written_off + m.outstanding
     assert m.cash_collected >= 0 and m.outstanding >= 0
+    # Claimed fees are settled at most once per invoice, paid or waived.
+    closed = ev["invoice"][np.isin(ev["kind"], (EventKind.FEES_PAID, EventKind.FEES_WAIVED))]
+    assert len(closed) == len(set(closed.tolist()))
+    assert set(closed.tolist()) <= set(ev["invoice"][ev["kind"] == EventKind.FEES_CLAIMED].tolist())

@@ -11,7 +11,10 @@ from conftest import small_data
 PHASE_OF_KIND = {EventKind.DISPUTE_RESOLVED: 1, EventKind.CREDIT_NOTE: 1, EventKind.DISCOUNT: 2,
                  EventKind.PAYMENT: 2, EventKind.DISPUTE_RAISED: 3, EventKind.REMINDER: 4,
                  EventKind.WRITE_OFF: 4, EventKind.PLAN_OFFERED: 4, EventKind.PLAN_AGREED: 4,
-                 EventKind.PLAN_MISSED: 2, EventKind.PLAN_DEFAULTED: 2, EventKind.CHURNED: -1}
+                 EventKind.PLAN_MISSED: 2, EventKind.PLAN_DEFAULTED: 2, EventKind.CHURNED: -1,
+                 EventKind.FEES_CLAIMED: 4, EventKind.FEES_PAID: 2, EventKind.SETTLEMENT_OFFERED: 4,
+                 EventKind.SETTLEMENT: 2}
+# FEES_WAIVED follows whatever closed the invoice (a write-off, a credit note), in that event's phase.
 
 
 class WriteOffAtDue:
@@ -92,8 +95,12 @@ def test_same_day_events_run_in_the_documented_order(small):
                                            "on_default": "write_off"}
     for seg in data["portfolio"]["segments"]:
         seg.update(instalment_reliability=0.7, churn_per_year=0.5)
+    data["policies"]["ladder"]["fees"] = {"enforce": True, "claim_at_days_overdue": 5}
+    data["policies"]["ladder"]["settlement"] = {"offer": True, "after_days_overdue": 15}
     result = collectsim.simulate(collectsim.parse_scenario(data))
     ev = result.events
+    ordered = ev["kind"] != EventKind.FEES_WAIVED
+    ev = {name: ev[name][ordered] for name in ("day", "kind", "customer", "invoice")}
     seq = np.where(ev["invoice"] >= 0, result.invoices["seq"][ev["invoice"]], -1)  # -1: customer events
     phase = np.array([PHASE_OF_KIND[EventKind(k)] for k in ev["kind"]])
     keys = list(zip(ev["day"], phase, ev["customer"], seq))

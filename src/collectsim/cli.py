@@ -124,7 +124,7 @@ def _compare(args: argparse.Namespace) -> int:
 def _mean_metrics(means) -> Metrics:
     """A Metrics record holding the means over replications (for the summary table)."""
     values = {name: means[name] for name in Metrics.__dataclass_fields__}
-    money = ("cash_collected", "fees_collected", "invoiced", "discounts_granted", "credit_notes",
+    money = ("cash_collected", "fees_collected", "fees_waived", "invoiced", "discounts_granted", "credit_notes",
              "settlements_forgiven", "written_off", "outstanding", "collection_costs", "margin_lost_to_churn")
     return Metrics(**{k: (round(v) if k in money else v) for k, v in values.items()})
 
@@ -176,7 +176,9 @@ def metric_rows(metrics: Metrics, currency: str) -> list[tuple[str, str]]:
     return [
         ("Invoiced (cohort)", _money(m.invoiced, currency)),
         ("Cash collected", _money(m.cash_collected, currency)),
+        ("Fees collected", _money(m.fees_collected, currency)),
         ("Discounts granted", _money(m.discounts_granted, currency)),
+        ("Settlements forgiven", _money(m.settlements_forgiven, currency)),
         ("Credit notes", _money(m.credit_notes, currency)),
         ("Written off", _money(m.written_off, currency)),
         ("Outstanding at end", _money(m.outstanding, currency)),

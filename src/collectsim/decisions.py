@@ -31,6 +31,8 @@ class ActionKind(IntEnum):
     OFFER_DISCOUNT = 1
     WRITE_OFF = 2
     OFFER_PLAN = 3
+    CLAIM_FEES = 4
+    OFFER_SETTLEMENT = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,9 @@ class Action:
     interval_days: int = 0
     down_payment: float = 0.0
     tolerance: int = 0
+    interest_rate: float = 0.0
+    compensation: int = 0
+    forgive: float = 0.0
 
     @staticmethod
     def remind(channel: str, tone: str, cost_cents: int) -> Action:
@@ -59,6 +64,17 @@ class Action:
     @staticmethod
     def write_off() -> Action:
         return Action(ActionKind.WRITE_OFF)
+
+    @staticmethod
+    def claim_fees(interest_rate: float, compensation_cents: int) -> Action:
+        """Claim statutory interest (yearly rate, simple, from the day after due) and fixed compensation."""
+        return Action(ActionKind.CLAIM_FEES, interest_rate=float(interest_rate), compensation=int(compensation_cents))
+
+    @staticmethod
+    def offer_settlement(forgive: float, channel: str = "letter", cost_cents: int = 0) -> Action:
+        """Offer to forgive ``forgive`` of the balance if the customer pays the rest soon."""
+        return Action(ActionKind.OFFER_SETTLEMENT, CHANNELS.index(channel), TONES.index("friendly"),
+                      int(cost_cents), forgive=float(forgive))
 
     @staticmethod
     def offer_plan(channel: str, cost_cents: int, instalments: int, interval_days: int, down_payment: float,
@@ -93,6 +109,8 @@ class InvoiceView(Protocol):
     disputed: bool
     in_plan: bool
     had_plan: bool
+    fees_claimed: bool
+    had_settlement_offer: bool
     reminders_sent: int
     actions_taken: int
 

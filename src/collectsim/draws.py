@@ -59,6 +59,9 @@ class Purpose(IntEnum):
     PLAN_ACCEPTANCE = 20
     INSTALMENT = 21
     CHURN = 22
+    FEE_PAYMENT = 23
+    SETTLEMENT_ACCEPTANCE = 24
+    SETTLEMENT_DELAY = 25
 
 
 def _mix_int(z: int) -> int:

@@ -75,7 +75,9 @@ class Invoice:
                  "disputed", "reminders_sent", "actions_taken", "payments", "pay_day", "dispute_day",
                  "resolve_day", "review_day", "discount_rate", "discount_deadline", "unmoved", "responses",
                  "in_plan", "had_plan", "plan_day", "plan_left", "plan_interval", "plan_tolerance",
-                 "plan_missed", "plan_attempts", "plan_down", "broke_plan")
+                 "plan_missed", "plan_attempts", "plan_down", "broke_plan",
+                 "fees_claimed", "fee_rate", "fee_compensation", "interest", "interest_day",
+                 "had_settlement_offer", "settle_forgive")
 
     def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
                  issue_day: int, due_day: int) -> None:
@@ -94,6 +96,12 @@ class Invoice:
         self.plan_left = self.plan_interval = self.plan_tolerance = self.plan_missed = self.plan_attempts = 0
         self.plan_down = 0  # cents due as down payment at the first plan day (0: none)
         self.broke_plan = False  # the next review tells the policy that the plan was broken
+        self.fees_claimed = self.had_settlement_offer = False
+        self.fee_rate = 0.0
+        self.fee_compensation = 0
+        self.interest = 0.0  # statutory interest accrued, in (fractional) cents, up to interest_day
+        self.interest_day = 0
+        self.settle_forgive = 0.0  # share of the balance forgiven at the next payment (accepted settlement)
 
     def next_event(self) -> tuple[int, int]:
         """(day, phase) of the earliest pending event; NEVER if none."""
@@ -277,9 +285,12 @@ class SimpyEngine:
                                                   seg.credit_note_fraction)
             credit = rules.share_of(inv.balance, fraction)
             before, after = self._change_goodwill(c, self._b.credit_note_goodwill, day)
+            self._accrue_interest(inv, day)
             inv.balance -= credit
             self.log.record(day, EventKind.CREDIT_NOTE, c, inv.row, credit,
                             goodwill_before=before, goodwill_after=after)
+            if inv.balance == 0:
+                self._settle_fees(inv, day, paying=False)
         if inv.pay_day != NEVER:
             delay = exponential(u(seed, Purpose.RESOLUTION_PAY_DELAY, c, s), self._b.response_delay_days)
             inv.pay_day = max(inv.pay_day, rules.prompted_pay_day(day, inv.due_day, delay))
@@ -291,7 +302,15 @@ class SimpyEngine:
         seed, c, s = self.seed, inv.customer, inv.seq
         seg = self._segments[inv.segment]
         g = self._goodwill_on(c, day)
-        if inv.discount_rate > 0 and day <= inv.discount_deadline:
+        self._accrue_interest(inv, day)
+        if inv.settle_forgive > 0:
+            forgiven = min(inv.balance - 1, round(inv.balance * inv.settle_forgive))
+            inv.settle_forgive = 0.0
+            if forgiven > 0:
+                inv.balance -= forgiven
+                self.log.record(day, EventKind.SETTLEMENT, c, inv.row, forgiven, goodwill_before=g, goodwill_after=g)
+            paid = inv.balance
+        elif inv.discount_rate > 0 and day <= inv.discount_deadline:
             discount = min(inv.balance - 1, round(inv.amount * inv.discount_rate))
             if discount > 0:
                 before, after = self._change_goodwill(c, self._b.discount_goodwill, day)
@@ -314,6 +333,7 @@ class SimpyEngine:
                                                seg.partial_gap_days)
         else:
             inv.pay_day = NEVER
+            self._settle_fees(inv, day, paying=True)
 
     def _raise_dispute(self, inv: Invoice, day: int) -> None:
         c, seg = inv.customer, self._segments[inv.segment]
@@ -342,11 +362,17 @@ class SimpyEngine:
                 self._offer_discount(inv, day, action)
             elif kind is ActionKind.OFFER_PLAN:
                 self._offer_plan(inv, day, action)
+            elif kind is ActionKind.CLAIM_FEES:
+                self._claim_fees(inv, day, action)
+            elif kind is ActionKind.OFFER_SETTLEMENT:
+                self._offer_settlement(inv, day, action)
             elif kind is ActionKind.WRITE_OFF:
+                self._accrue_interest(inv, day)
                 g = self._goodwill_on(inv.customer, day)
                 self.log.record(day, EventKind.WRITE_OFF, inv.customer, inv.row, inv.balance,
                                 goodwill_before=g, goodwill_after=g)
                 inv.balance = 0
+                self._settle_fees(inv, day, paying=False)
             else:
                 raise EngineError(f"unknown action kind {kind!r}")
             inv.actions_taken += 1
@@ -381,6 +407,52 @@ class SimpyEngine:
             inv.responses += 1
             inv.pay_day = min(inv.pay_day, rules.prompted_pay_day(day, inv.due_day, delay))
 
+    def _claim_fees(self, inv: Invoice, day: int, action: Action) -> None:
+        """Claim compensation now and interest from the day after the due date (once per invoice)."""
+        if inv.fees_claimed:
+            return
+        inv.fees_claimed = True
+        inv.fee_rate = action.interest_rate
+        inv.fee_compensation = action.compensation
+        inv.interest_day = inv.due_day  # interest on the balance outstanding now, from the due date
+        self._accrue_interest(inv, day)
+        before, after = self._change_goodwill(inv.customer, self._b.fee_goodwill, day)
+        self.log.record(day, EventKind.FEES_CLAIMED, inv.customer, inv.row, action.compensation,
+                        goodwill_before=before, goodwill_after=after)
+
+    def _accrue_interest(self, inv: Invoice, day: int) -> None:
+        """Simple statutory interest on the unpaid principal up to ``day`` (kept in fractional cents)."""
+        if inv.fees_claimed and day > inv.interest_day:
+            inv.interest += inv.balance * inv.fee_rate * (day - inv.interest_day) / 365.0
+            inv.interest_day = day
+
+    def _settle_fees(self, inv: Invoice, day: int, paying: bool) -> None:
+        """When the principal is closed, claimed fees are paid with it (by chance) or waived."""
+        if not inv.fees_claimed:
+            return
+        owed = inv.fee_compensation + max(0, round(inv.interest))
+        inv.fees_claimed = False  # settled: nothing more to pay or waive
+        g = self._goodwill_on(inv.customer, day)
+        pays = paying and u(self.seed, Purpose.FEE_PAYMENT, inv.customer, inv.seq) < \
+            self._segments[inv.segment].fee_payment_share
+        kind = EventKind.FEES_PAID if pays else EventKind.FEES_WAIVED
+        self.log.record(day, kind, inv.customer, inv.row, owed, goodwill_before=g, goodwill_after=g)
+
+    def _offer_settlement(self, inv: Invoice, day: int, action: Action) -> None:
+        """Offer to forgive part of the balance; if accepted the customer pays the rest soon."""
+        c, seg = inv.customer, self._segments[inv.segment]
+        inv.had_settlement_offer = True
+        accepted = (not inv.disputed and not inv.in_plan
+                    and u(self.seed, Purpose.SETTLEMENT_ACCEPTANCE, c, inv.seq) < seg.settlement_acceptance)
+        before, after = self._change_goodwill(c, self._b.settlement_goodwill if accepted else 0.0, day)
+        self.log.record(day, EventKind.SETTLEMENT_OFFERED, c, inv.row, 0, action.channel, action.tone,
+                        action.cost, before, after)
+        if not accepted:
+            return
+        inv.settle_forgive = action.forgive
+        delay = exponential(u(self.seed, Purpose.SETTLEMENT_DELAY, c, inv.seq), self._b.response_delay_days)
+        inv.pay_day = min(inv.pay_day, day + 1 + int(delay))
+
     def _offer_plan(self, inv: Invoice, day: int, action: Action) -> None:
         """Propose a plan; if the customer agrees, instalments replace its own intentions."""
         c, seg = inv.customer, self._segments[inv.segment]
@@ -409,6 +481,7 @@ class SimpyEngine:
         """An instalment falls due: paid (then the next is scheduled) or missed (tried again, or default)."""
         c, seg = inv.customer, self._segments[inv.segment]
         g = self._goodwill_on(c, day)
+        self._accrue_interest(inv, day)
         paid_ok = u(self.seed, Purpose.INSTALMENT, c, inv.seq, inv.plan_attempts) < seg.instalment_reliability
         inv.plan_attempts += 1
         if paid_ok:
@@ -423,6 +496,7 @@ class SimpyEngine:
             self.log.record(day, EventKind.PAYMENT, c, inv.row, amount, goodwill_before=g, goodwill_after=g)
             if inv.balance == 0:
                 inv.in_plan = False
+                self._settle_fees(inv, day, paying=True)
             inv.plan_day = day + inv.plan_interval
             return
         inv.plan_missed += 1

@@ -33,10 +33,16 @@ class EventKind(IntEnum):
     PLAN_MISSED = 9
     PLAN_DEFAULTED = 10
     CHURNED = 11  # a customer leaves: no more orders (recorded at the start of its day)
+    FEES_CLAIMED = 12  # amount: the fixed compensation claimed (interest accrues on top until paid)
+    FEES_PAID = 13  # amount: interest and compensation paid, cash on top of the principal
+    FEES_WAIVED = 14  # amount: interest and compensation given up
+    SETTLEMENT_OFFERED = 15
+    SETTLEMENT = 16  # amount: principal forgiven when a settled invoice is paid
 
 
 #: Kinds whose ``amount`` reduces the invoice's principal balance.
-BALANCE_REDUCING = (EventKind.PAYMENT, EventKind.DISCOUNT, EventKind.CREDIT_NOTE, EventKind.WRITE_OFF)
+BALANCE_REDUCING = (EventKind.PAYMENT, EventKind.DISCOUNT, EventKind.CREDIT_NOTE, EventKind.WRITE_OFF,
+                    EventKind.SETTLEMENT)
 
 COLUMNS = ("day", "kind", "customer", "invoice", "amount", "channel", "tone", "cost",
            "goodwill_before", "goodwill_after")

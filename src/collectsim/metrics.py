@@ -23,6 +23,10 @@ current (not past-due) receivables only, and ``add`` (average days delinquent) =
 AR) x 100, with opening AR at the end of the day before the period, closing AR at the end of its last
 day, and credit sales for the whole period (not divided by the number of months).
 
+*Fees.* Statutory interest and compensation, when claimed, are paid on top of the principal
+(``fees_collected``, part of ``cash_collected``) or waived (``fees_waived``); settlements forgive part
+of the principal (``settlements_forgiven``).
+
 *Costs.* Collection costs are action costs (reminders; in core II also agency fees, legal costs and
 staff time) plus discounts granted. ``cost_to_collect`` = collection costs / cash collected.
 ``npv`` discounts the cohort's cash to the start of the measured period at the cost of capital
@@ -54,6 +58,9 @@ from .eventlog import BALANCE_REDUCING, EventKind, EventLog
 from .invoices import InvoiceTable
 from .scenario import Scenario
 
+#: Kinds whose amount is cash received: principal payments, and interest and compensation on top.
+CASH_KINDS = (EventKind.PAYMENT, EventKind.FEES_PAID)
+
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 #: Inclusive ranges of days past due for each aging bucket (None: open-ended).
 _BUCKET_RANGES = ((None, 0), (1, 30), (31, 60), (61, 90), (91, None))
@@ -76,6 +83,7 @@ class Metrics:
     cost_to_collect: float
     cash_collected: int
     fees_collected: int
+    fees_waived: int
     invoiced: int
     discounts_granted: int
     credit_notes: int
@@ -172,7 +180,7 @@ def daily_series(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
     day = events["day"]
     kind = events["kind"]
     sales = np.bincount(invoices["issue_day"], weights=invoices["amount"], minlength=n)[:n]
-    is_cash = kind == EventKind.PAYMENT
+    is_cash = np.isin(kind, CASH_KINDS)
     cash = np.bincount(day[is_cash], weights=events["amount"][is_cash], minlength=n)[:n]
     aging = aging_by_day(invoices, events, n)
     moved = ~np.isnan(events["goodwill_before"])
@@ -304,12 +312,12 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
 
     invoiced = int(invoices["amount"][cohort].sum())
     principal_paid = total(EventKind.PAYMENT)
-    fees = 0
+    fees = total(EventKind.FEES_PAID)
     cash = principal_paid + fees
     discounts, credit_notes, written_off = (total(EventKind.DISCOUNT), total(EventKind.CREDIT_NOTE),
                                             total(EventKind.WRITE_OFF))
     outstanding = int(invoices["balance"][cohort].sum())
-    forgiven = 0
+    forgiven = total(EventKind.SETTLEMENT)
     if invoiced != principal_paid + discounts + credit_notes + forgiven + written_off + outstanding:
         raise ConservationError("cohort totals do not add up to the amount invoiced")
     action_costs = int(events["cost"][in_cohort].sum())
@@ -320,15 +328,15 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     margin_lost = int(customer_lifetime_margin(scenario, customer_segments)[churned].sum()) if len(churned) else 0
 
     rate = scenario.economics.cost_of_capital
-    is_cash = in_cohort & (kind == EventKind.PAYMENT)
+    is_cash = in_cohort & np.isin(kind, CASH_KINDS)
     factor = (1.0 + rate) ** (-(events["day"] - w) / 365.0)
     npv = float((amount[is_cash] * factor[is_cash]).sum())
     net_value = npv - float((events["cost"][in_cohort] * factor[in_cohort]).sum()) - margin_lost
 
     # Lateness over cohort invoices closed by the customer's own payment.
-    paid_rows = events["invoice"][is_cash]
+    is_principal = in_cohort & (kind == EventKind.PAYMENT)
     last_pay = np.full(len(invoices), -1, dtype=np.int64)
-    np.maximum.at(last_pay, paid_rows, events["day"][is_cash])
+    np.maximum.at(last_pay, events["invoice"][is_principal], events["day"][is_principal])
     closed_by_other = np.zeros(len(invoices), dtype=bool)
     closing_kinds = in_cohort & np.isin(kind, (EventKind.WRITE_OFF,))
     closed_by_other[events["invoice"][closing_kinds]] = True
@@ -344,7 +352,8 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         cei=cei(opening, credit_sales, closing, closing_current),
         bad_debt_ratio=written_off / invoiced if invoiced else 0.0,
         cost_to_collect=collection_costs / cash if cash else 0.0,
-        cash_collected=cash, fees_collected=fees, invoiced=invoiced, discounts_granted=discounts,
+        cash_collected=cash, fees_collected=fees, fees_waived=total(EventKind.FEES_WAIVED),
+        invoiced=invoiced, discounts_granted=discounts,
         credit_notes=credit_notes, settlements_forgiven=forgiven, written_off=written_off,
         outstanding=outstanding, collection_costs=collection_costs, npv=npv, net_value=net_value,
         mean_goodwill=float(daily["mean_goodwill"].to_numpy()[period].mean()),

@@ -79,6 +79,37 @@ class Plans:
                               doc="After a default: resume the reminder ladder, or write the balance off.")
 
 
+EU_LATE_PAYMENT = "EU Directive 2011/7/EU: reference rate + 8 points, EUR 40 per invoice (UK 1998 Act: base + 8%)"
+
+
+@dataclass(frozen=True)
+class Fees:
+    """Statutory late-payment interest and fixed compensation, claimed or left unclaimed."""
+
+    enforce: bool = setting(False, source="statutory interest is claimed by only 3-20% of creditors (old "
+                                          "small surveys): unclaimed by default",
+                            doc="Claim interest and compensation on invoices still unpaid at the claim day.")
+    claim_at_days_overdue: int = setting(30, unit="days past due", low=0, high=365,
+                                         doc="Day past due on which the claim is made (with the step due that day).")
+    interest_margin: float = setting(0.08, unit="per year, over the reference rate", low=0, high=0.5,
+                                     source=EU_LATE_PAYMENT,
+                                     doc="Statutory interest rate above economics.reference_rate, simple, "
+                                         "on the unpaid principal from the day after the due date.")
+    fixed_compensation: float = setting(40.0, unit="currency per invoice", low=0, high=10_000,
+                                        source=EU_LATE_PAYMENT, doc="Fixed recovery compensation per late invoice.")
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Settling old debt for less than is owed."""
+
+    offer: bool = setting(False, doc="Offer to settle old debt for part of the balance.")
+    after_days_overdue: int = setting(120, unit="days past due", low=0, high=3650,
+                                      doc="Day past due on which the settlement is offered (once per invoice).")
+    forgive: float = setting(0.3, unit="fraction of balance", low=0, high=0.95,
+                             doc="Share of the balance forgiven if the customer pays the rest.")
+
+
 @dataclass(frozen=True)
 class WriteOff:
     """When an unpaid balance is given up."""
@@ -89,13 +120,15 @@ class WriteOff:
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """A whole policy: reminders, discount, plans and write-off, with segment overrides."""
+    """A whole policy: reminders, discount, plans, fees, settlements and write-off, with segment overrides."""
 
     name: str = setting(required=True, source="", doc="Name used to pick the policy (`--policy NAME`).")
     description: str = setting("", source="", doc="One sentence saying what the policy is for.")
     reminders: Reminders = table(Reminders, doc="The reminder ladder.")
     discount: Discount = table(Discount, doc="Early-payment discount.")
     plans: Plans = table(Plans, doc="Instalment plans.")
+    fees: Fees = table(Fees, doc="Statutory interest and compensation.")
+    settlement: Settlement = table(Settlement, doc="Settlement offers on old debt.")
     write_off: WriteOff = table(WriteOff, doc="Write-off rule.")
     segments: Mapping[str, Mapping[str, Any]] = setting(
         {}, source="", doc="Per-segment overrides: `[policy.segments.<segment>]` holds any of the keys above "

@@ -16,7 +16,8 @@ class _SegmentRules:
     """A policy resolved for one segment, with step days and costs precomputed."""
 
     __slots__ = ("offsets", "reminders", "pause_on_dispute", "issue_actions", "write_off_age", "plan_offset",
-                 "plan_offer", "plan_write_off_on_default")
+                 "plan_offer", "plan_write_off_on_default", "fee_offset", "fee_claim", "settle_offset",
+                 "settle_offer")
 
     def __init__(self, spec: PolicySpec, economics: Economics) -> None:
         channel_cost = {"email": economics.cost_email, "letter": economics.cost_letter,
@@ -39,6 +40,13 @@ class _SegmentRules:
         self.plan_offer = Action.offer_plan(channel, cost, plans.instalments, plans.interval_days,
                                             plans.down_payment, plans.missed_tolerance)
         self.plan_write_off_on_default = plans.on_default == "write_off"
+        fees = spec.fees
+        self.fee_offset = fees.claim_at_days_overdue if fees.enforce else None
+        self.fee_claim = Action.claim_fees(economics.reference_rate + fees.interest_margin,
+                                           round(100 * fees.fixed_compensation))
+        settle = spec.settlement
+        self.settle_offset = settle.after_days_overdue if settle.offer else None
+        self.settle_offer = Action.offer_settlement(settle.forgive, "letter", round(100 * economics.cost_letter))
 
     def next_review(self, invoice: InvoiceView, after_day: int) -> int | None:
         """First step day, plan-offer day or write-off day strictly after ``after_day``."""
@@ -46,6 +54,11 @@ class _SegmentRules:
         days = [due + o for o in self.offsets if due + o > after_day]
         if self.plan_offset is not None and not invoice.had_plan and due + self.plan_offset > after_day:
             days.append(due + self.plan_offset)
+        if self.fee_offset is not None and not invoice.fees_claimed and due + self.fee_offset > after_day:
+            days.append(due + self.fee_offset)
+        if (self.settle_offset is not None and not invoice.had_settlement_offer
+                and due + self.settle_offset > after_day):
+            days.append(due + self.settle_offset)
         write_off_day = due + self.write_off_age
         if write_off_day > after_day:
             days.append(write_off_day)
@@ -85,6 +98,11 @@ class RuleBasedPolicy:
                 if due + offset == day and not (invoice.disputed and rules.pause_on_dispute):
                     actions = (reminder,)
                     break
+        if rules.fee_offset is not None and day == due + rules.fee_offset and not invoice.fees_claimed:
+            actions = (*actions, rules.fee_claim)
+        if (rules.settle_offset is not None and day == due + rules.settle_offset
+                and not invoice.had_settlement_offer and not invoice.disputed):
+            actions = (*actions, rules.settle_offer)
         if write_off_due:
             actions = (*actions, Action.write_off())
         return Decision(actions, rules.next_review(invoice, day))

@@ -65,6 +65,11 @@ class Segment:
                                      doc="Chance that the customer agrees to an instalment plan offered to it.")
     instalment_reliability: float = setting(0.9, unit="probability", low=0, high=1,
                                             doc="Chance that each instalment of an agreed plan is paid on its day.")
+    fee_payment_share: float = setting(0.5, unit="probability", low=0, high=1,
+                                       doc="Chance that a customer pays claimed interest and compensation with "
+                                           "its last payment (otherwise they are waived).")
+    settlement_acceptance: float = setting(0.5, unit="probability", low=0, high=1,
+                                           doc="Chance that the customer accepts a settlement offer and pays.")
     churn_per_year: float = setting(0.05, unit="probability per year", low=0, high=1,
                                     doc="Chance a customer leaves within a year at its baseline goodwill.")
     goodwill_baseline: float = setting(0.7, unit="0-1", low=0, high=1,
@@ -108,6 +113,9 @@ class Economics:
     cost_letter: float = setting(2.0, unit="currency", low=0, high=10_000, doc="Cost of one letter.")
     cost_phone: float = setting(6.0, unit="currency", low=0, high=10_000,
                                 doc="Cost of one collection call (about 10 minutes of a collector's time).")
+    reference_rate: float = setting(0.02, unit="per year", low=-0.05, high=0.5,
+                                    doc="Central-bank reference rate for statutory interest (ECB main "
+                                        "refinancing rate, Bank of England base rate); set to the current one.")
     customer_lifetime_years: float = setting(
         5.0, unit="years", low=0, high=50,
         doc="Years of margin a customer would still have brought; a churned customer's lost margin is its "
@@ -210,6 +218,10 @@ class Behaviour:
                                       doc="Goodwill change when a customer raises a dispute.")
     credit_note_goodwill: float = setting(0.02, unit="goodwill points", low=-1, high=1,
                                           doc="Goodwill change when a dispute ends in a credit note.")
+    fee_goodwill: float = setting(-0.05, unit="goodwill points", low=-1, high=1,
+                                  doc="Goodwill change when interest and compensation are claimed.")
+    settlement_goodwill: float = setting(0.02, unit="goodwill points", low=-1, high=1,
+                                         doc="Goodwill change when a customer accepts a settlement.")
     goodwill_recovery_days: float = setting(
         180.0, unit="days", low=1, high=36_500,
         doc="Time constant of goodwill's return to baseline: the gap shrinks by a factor e in this many days.")

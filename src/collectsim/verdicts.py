@@ -15,7 +15,8 @@ from .stats import Interval
 #: metric -> (words, kind). Kinds: money (cents), days, share (0-1, said in percentage points),
 #: percent (already in %), score (goodwill 0-1), count, value (currency floats such as NPV).
 METRICS: dict[str, tuple[str, str]] = {
-    "cash_collected": ("cash", "money"), "fees_collected": ("fees", "money"), "invoiced": ("invoicing", "money"),
+    "cash_collected": ("cash", "money"), "fees_collected": ("fees", "money"),
+    "fees_waived": ("fees waived", "money"), "invoiced": ("invoicing", "money"),
     "discounts_granted": ("discounts granted", "money"), "credit_notes": ("credit notes", "money"),
     "settlements_forgiven": ("settlements forgiven", "money"), "written_off": ("write-offs", "money"),
     "outstanding": ("outstanding balance", "money"), "collection_costs": ("collection cost", "money"),
