@@ -1,7 +1,7 @@
 """Conservation of money, exactly in cents, over random valid scenarios and policies (hypothesis).
 
-Policies include reminders, discounts, instalment plans (with defaults), statutory fees, settlements and
-write-offs; segments churn.
+Policies include reminders, discounts, instalment plans (with defaults), statutory fees, settlements,
+mediation, agency and legal action, and write-offs; segments churn.
 """
 
 import numpy as np
@@ -39,6 +39,7 @@ def _segment(i):
         "fee_payment_share": st.floats(0, 1),
         "settlement_acceptance": st.floats(0, 1),
         "churn_per_year": st.floats(0, 1),
+        "recoverability": st.floats(0, 5),
     })
 
 
@@ -59,6 +60,11 @@ def _policy(draw, segment_names):
                  "interest_margin": draw(st.floats(0, 0.5)), "fixed_compensation": draw(st.floats(0, 500))},
         "settlement": {"offer": draw(st.booleans()), "after_days_overdue": draw(st.integers(0, 200)),
                        "forgive": draw(st.floats(0, 0.95))},
+        "escalation": {"mediation": draw(st.booleans()), "mediation_after_days": draw(st.integers(1, 60)),
+                       "agency": draw(st.booleans()), "agency_after_days_overdue": draw(st.integers(0, 120)),
+                       "agency_fee": draw(st.floats(0, 1)), "legal": draw(st.booleans()),
+                       "legal_after_days_overdue": draw(st.integers(0, 200)),
+                       "legal_min_balance": draw(st.floats(0, 5000))},
     }
     if draw(st.booleans()):
         policy["segments"] = {draw(st.sampled_from(segment_names)): {

@@ -13,7 +13,9 @@ PHASE_OF_KIND = {EventKind.DISPUTE_RESOLVED: 1, EventKind.CREDIT_NOTE: 1, EventK
                  EventKind.WRITE_OFF: 4, EventKind.PLAN_OFFERED: 4, EventKind.PLAN_AGREED: 4,
                  EventKind.PLAN_MISSED: 2, EventKind.PLAN_DEFAULTED: 2, EventKind.CHURNED: -1,
                  EventKind.FEES_CLAIMED: 4, EventKind.FEES_PAID: 2, EventKind.SETTLEMENT_OFFERED: 4,
-                 EventKind.SETTLEMENT: 2}
+                 EventKind.SETTLEMENT: 2, EventKind.MEDIATION: 4, EventKind.AGENCY_PLACED: 4,
+                 EventKind.AGENCY_COLLECTED: 2, EventKind.AGENCY_RETURNED: 2, EventKind.LEGAL_FILED: 4,
+                 EventKind.LEGAL_COLLECTED: 2, EventKind.LEGAL_ENDED: 2}
 # FEES_WAIVED follows whatever closed the invoice (a write-off, a credit note), in that event's phase.
 
 
@@ -97,6 +99,12 @@ def test_same_day_events_run_in_the_documented_order(small):
         seg.update(instalment_reliability=0.7, churn_per_year=0.5)
     data["policies"]["ladder"]["fees"] = {"enforce": True, "claim_at_days_overdue": 5}
     data["policies"]["ladder"]["settlement"] = {"offer": True, "after_days_overdue": 15}
+    data["policies"]["ladder"]["escalation"] = {"mediation": True, "mediation_after_days": 5, "agency": True,
+                                                "agency_after_days_overdue": 25, "legal": True,
+                                                "legal_after_days_overdue": 40, "legal_min_balance": 100.0}
+    data["policies"]["ladder"]["write_off"] = {"age_days": 300}
+    data["horizon"]["runoff_days"] = 700
+    data["behaviour"] = {"legal_days": 60.0}
     result = collectsim.simulate(collectsim.parse_scenario(data))
     ev = result.events
     ordered = ev["kind"] != EventKind.FEES_WAIVED

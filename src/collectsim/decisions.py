@@ -22,6 +22,8 @@ class Point(IntEnum):
     ISSUED = 0  # the invoice has just been issued
     REVIEW = 1  # a review day the decision maker asked for has come
     PLAN_DEFAULTED = 2  # the customer broke an instalment plan; the invoice is back with the policy
+    DISPUTE_RAISED = 3  # the customer has just disputed the invoice
+    ESCALATION_ENDED = 4  # an agency gave the invoice back, or legal action ended without payment
 
 
 class ActionKind(IntEnum):
@@ -33,6 +35,9 @@ class ActionKind(IntEnum):
     OFFER_PLAN = 3
     CLAIM_FEES = 4
     OFFER_SETTLEMENT = 5
+    MEDIATE = 6
+    PLACE_WITH_AGENCY = 7
+    FILE_LEGAL = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,21 @@ class Action:
                       int(cost_cents), forgive=float(forgive))
 
     @staticmethod
+    def mediate(cost_cents: int) -> Action:
+        """Bring a mediator into the invoice's dispute."""
+        return Action(ActionKind.MEDIATE, cost=int(cost_cents))
+
+    @staticmethod
+    def place_with_agency(fee: float) -> Action:
+        """Hand the invoice to a collection agency working for a contingency ``fee`` (share of what it collects)."""
+        return Action(ActionKind.PLACE_WITH_AGENCY, rate=float(fee))
+
+    @staticmethod
+    def file_legal(cost_cents: int) -> Action:
+        """Start legal action, paying ``cost_cents`` now."""
+        return Action(ActionKind.FILE_LEGAL, cost=int(cost_cents))
+
+    @staticmethod
     def offer_plan(channel: str, cost_cents: int, instalments: int, interval_days: int, down_payment: float,
                    tolerance: int) -> Action:
         """Propose an instalment plan through ``channel`` (a friendly contact that costs ``cost_cents``)."""
@@ -111,6 +131,11 @@ class InvoiceView(Protocol):
     had_plan: bool
     fees_claimed: bool
     had_settlement_offer: bool
+    disputed_since: int
+    mediated: bool
+    escalation: int  # 0 with us, 1 with an agency, 2 in court
+    was_at_agency: bool
+    was_in_court: bool
     reminders_sent: int
     actions_taken: int
 

@@ -62,6 +62,13 @@ class Purpose(IntEnum):
     FEE_PAYMENT = 23
     SETTLEMENT_ACCEPTANCE = 24
     SETTLEMENT_DELAY = 25
+    MEDIATION = 26
+    MEDIATION_DAYS = 27
+    AGENCY = 28
+    AGENCY_DAYS = 29
+    JUDGMENT = 30
+    JUDGMENT_PAID = 31
+    LEGAL_DAYS = 32
 
 
 def _mix_int(z: int) -> int:

@@ -75,9 +75,10 @@ class Invoice:
                  "disputed", "reminders_sent", "actions_taken", "payments", "pay_day", "dispute_day",
                  "resolve_day", "review_day", "discount_rate", "discount_deadline", "unmoved", "responses",
                  "in_plan", "had_plan", "plan_day", "plan_left", "plan_interval", "plan_tolerance",
-                 "plan_missed", "plan_attempts", "plan_down", "broke_plan",
+                 "plan_missed", "plan_attempts", "plan_down",
                  "fees_claimed", "fee_rate", "fee_compensation", "interest", "interest_day",
-                 "had_settlement_offer", "settle_forgive")
+                 "had_settlement_offer", "settle_forgive", "disputed_since", "mediated", "escalation",
+                 "was_at_agency", "was_in_court", "escalation_day", "escalation_pays", "agency_fee", "pending")
 
     def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
                  issue_day: int, due_day: int) -> None:
@@ -95,17 +96,25 @@ class Invoice:
         self.plan_day = NEVER
         self.plan_left = self.plan_interval = self.plan_tolerance = self.plan_missed = self.plan_attempts = 0
         self.plan_down = 0  # cents due as down payment at the first plan day (0: none)
-        self.broke_plan = False  # the next review tells the policy that the plan was broken
+        self.pending = Point.REVIEW  # what the next review tells the policy (a broken plan, an ended escalation)
         self.fees_claimed = self.had_settlement_offer = False
         self.fee_rate = 0.0
         self.fee_compensation = 0
         self.interest = 0.0  # statutory interest accrued, in (fractional) cents, up to interest_day
         self.interest_day = 0
         self.settle_forgive = 0.0  # share of the balance forgiven at the next payment (accepted settlement)
+        self.disputed_since = -1
+        self.mediated = self.was_at_agency = self.was_in_court = False
+        self.escalation = 0  # 0 with us, 1 with an agency, 2 in court
+        self.escalation_day = NEVER  # when the agency or the court case ends
+        self.escalation_pays = False
+        self.agency_fee = 0.0
 
     def next_event(self) -> tuple[int, int]:
         """(day, phase) of the earliest pending event; NEVER if none."""
         best = (NEVER, PHASE_REVIEW)
+        if self.escalation:
+            return (self.escalation_day, PHASE_PAY)  # out of our hands until the agency or court is done
         if self.disputed:
             best = min(best, (self.resolve_day, PHASE_RESOLVE))
         elif self.in_plan:
@@ -296,6 +305,9 @@ class SimpyEngine:
             inv.pay_day = max(inv.pay_day, rules.prompted_pay_day(day, inv.due_day, delay))
 
     def _pay(self, inv: Invoice, day: int) -> None:
+        if inv.escalation:
+            self._end_escalation(inv, day)
+            return
         if inv.in_plan:
             self._pay_instalment(inv, day)
             return
@@ -343,11 +355,13 @@ class SimpyEngine:
         self.log.record(day, EventKind.DISPUTE_RAISED, c, inv.row, goodwill_before=before, goodwill_after=after)
         wait = exponential(u(self.seed, Purpose.DISPUTE_RESOLUTION_DAYS, c, inv.seq), seg.dispute_resolution_days)
         inv.resolve_day = day + 1 + int(wait)
+        inv.disputed_since = day
+        if not inv.in_plan:
+            self._apply(inv, day, self.decider.decide(Point.DISPUTE_RAISED, day, inv, after), earliest_review=day)
 
     def _review(self, inv: Invoice, day: int) -> None:
         inv.review_day = NEVER
-        point = Point.PLAN_DEFAULTED if inv.broke_plan else Point.REVIEW
-        inv.broke_plan = False
+        point, inv.pending = inv.pending, Point.REVIEW
         self._apply(inv, day, self.decider.decide(point, day, inv, self._goodwill_on(inv.customer, day)),
                     earliest_review=day + 1)
 
@@ -366,6 +380,12 @@ class SimpyEngine:
                 self._claim_fees(inv, day, action)
             elif kind is ActionKind.OFFER_SETTLEMENT:
                 self._offer_settlement(inv, day, action)
+            elif kind is ActionKind.MEDIATE:
+                self._mediate(inv, day, action)
+            elif kind is ActionKind.PLACE_WITH_AGENCY:
+                self._escalate(inv, day, action, agency=True)
+            elif kind is ActionKind.FILE_LEGAL:
+                self._escalate(inv, day, action, agency=False)
             elif kind is ActionKind.WRITE_OFF:
                 self._accrue_interest(inv, day)
                 g = self._goodwill_on(inv.customer, day)
@@ -377,8 +397,8 @@ class SimpyEngine:
                 raise EngineError(f"unknown action kind {kind!r}")
             inv.actions_taken += 1
         review = decision.review_day
-        if inv.in_plan:
-            inv.review_day = NEVER  # the plan runs the invoice until it is paid or broken
+        if inv.in_plan or inv.escalation:
+            inv.review_day = NEVER  # the plan, agency or court runs the invoice until it ends
             return
         if review is not None and inv.balance > 0:
             if review < earliest_review:
@@ -406,6 +426,61 @@ class SimpyEngine:
                                 b.response_delay_days)
             inv.responses += 1
             inv.pay_day = min(inv.pay_day, rules.prompted_pay_day(day, inv.due_day, delay))
+
+    def _mediate(self, inv: Invoice, day: int, action: Action) -> None:
+        """A mediator hears the dispute; if it works, the dispute ends within the mediation's length."""
+        if not inv.disputed or inv.mediated:
+            return
+        c, b = inv.customer, self._b
+        inv.mediated = True
+        before, after = self._change_goodwill(c, b.mediation_goodwill, day)
+        self.log.record(day, EventKind.MEDIATION, c, inv.row, 0, cost=action.cost, goodwill_before=before,
+                        goodwill_after=after)
+        if u(self.seed, Purpose.MEDIATION, c, inv.seq) < b.mediation_success:
+            length = exponential(u(self.seed, Purpose.MEDIATION_DAYS, c, inv.seq), b.mediation_days)
+            inv.resolve_day = min(inv.resolve_day, day + 1 + int(length))
+
+    def _escalate(self, inv: Invoice, day: int, action: Action, agency: bool) -> None:
+        """Hand the invoice to an agency or to court; the outcome and its day are drawn now."""
+        c, seg, b = inv.customer, self._segments[inv.segment], self._b
+        seed, s = self.seed, inv.seq
+        before, after = self._change_goodwill(c, b.agency_goodwill if agency else b.legal_goodwill, day)
+        kind = EventKind.AGENCY_PLACED if agency else EventKind.LEGAL_FILED
+        self.log.record(day, kind, c, inv.row, inv.balance, cost=action.cost, goodwill_before=before,
+                        goodwill_after=after)
+        inv.pay_day = inv.dispute_day = NEVER  # the customer now deals with the agency or the court
+        if agency:
+            inv.escalation, inv.was_at_agency, inv.agency_fee = 1, True, action.rate
+            collects = u(seed, Purpose.AGENCY, c, s) < min(1.0, b.agency_success * seg.recoverability)
+            days = 1 + int(exponential(u(seed, Purpose.AGENCY_DAYS, c, s), b.agency_days))
+            inv.escalation_pays = collects and days <= b.agency_max_days
+            inv.escalation_day = day + (days if inv.escalation_pays else b.agency_max_days)
+        else:
+            inv.escalation, inv.was_in_court = 2, True
+            wins = u(seed, Purpose.JUDGMENT, c, s) < b.judgment_success
+            paid = u(seed, Purpose.JUDGMENT_PAID, c, s) < min(1.0, b.judgment_paid_share * seg.recoverability)
+            inv.escalation_pays = wins and paid
+            inv.escalation_day = day + 1 + int(exponential(u(seed, Purpose.LEGAL_DAYS, c, s), b.legal_days))
+
+    def _end_escalation(self, inv: Invoice, day: int) -> None:
+        """The agency or court is done: the balance is collected (cash, gross), or the policy decides again."""
+        c = inv.customer
+        g = self._goodwill_on(c, day)
+        agency = inv.escalation == 1
+        inv.escalation, inv.escalation_day = 0, NEVER
+        self._accrue_interest(inv, day)
+        if inv.escalation_pays:
+            amount = inv.balance
+            fee = round(amount * inv.agency_fee) if agency else 0
+            kind = EventKind.AGENCY_COLLECTED if agency else EventKind.LEGAL_COLLECTED
+            inv.balance = 0
+            self.log.record(day, kind, c, inv.row, amount, cost=fee, goodwill_before=g, goodwill_after=g)
+            self._settle_fees(inv, day, paying=True)
+            return
+        kind = EventKind.AGENCY_RETURNED if agency else EventKind.LEGAL_ENDED
+        self.log.record(day, kind, c, inv.row, inv.balance, goodwill_before=g, goodwill_after=g)
+        inv.pending = Point.ESCALATION_ENDED  # the policy hears of it in today's reviews (phase 4)
+        inv.review_day = day
 
     def _claim_fees(self, inv: Invoice, day: int, action: Action) -> None:
         """Claim compensation now and interest from the day after the due date (once per invoice)."""
@@ -510,7 +585,7 @@ class SimpyEngine:
         self.log.record(day, EventKind.PLAN_DEFAULTED, c, inv.row, inv.balance, goodwill_before=before,
                         goodwill_after=after)
         # The policy hears of it in today's reviews (phase 4), keeping the same-day order.
-        inv.broke_plan = True
+        inv.pending = Point.PLAN_DEFAULTED
         inv.review_day = day
 
     def _offer_discount(self, inv: Invoice, day: int, action: Action) -> None:

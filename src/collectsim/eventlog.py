@@ -38,11 +38,18 @@ class EventKind(IntEnum):
     FEES_WAIVED = 14  # amount: interest and compensation given up
     SETTLEMENT_OFFERED = 15
     SETTLEMENT = 16  # amount: principal forgiven when a settled invoice is paid
+    MEDIATION = 17  # cost: the mediator
+    AGENCY_PLACED = 18  # amount: balance handed over
+    AGENCY_COLLECTED = 19  # amount: principal collected (cash, gross); cost: the agency's fee
+    AGENCY_RETURNED = 20  # the agency gives up; amount: balance handed back
+    LEGAL_FILED = 21  # amount: balance sued for; cost: legal cost
+    LEGAL_COLLECTED = 22  # amount: principal paid after judgment (cash)
+    LEGAL_ENDED = 23  # no money from the court case; amount: balance left
 
 
 #: Kinds whose ``amount`` reduces the invoice's principal balance.
 BALANCE_REDUCING = (EventKind.PAYMENT, EventKind.DISCOUNT, EventKind.CREDIT_NOTE, EventKind.WRITE_OFF,
-                    EventKind.SETTLEMENT)
+                    EventKind.SETTLEMENT, EventKind.AGENCY_COLLECTED, EventKind.LEGAL_COLLECTED)
 
 COLUMNS = ("day", "kind", "customer", "invoice", "amount", "channel", "tone", "cost",
            "goodwill_before", "goodwill_after")

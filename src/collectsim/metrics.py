@@ -33,6 +33,10 @@ staff time) plus discounts granted. ``cost_to_collect`` = collection costs / cas
 (``(1 + r) ** (days / 365)``); ``net_value`` = NPV of (cash - collection costs paid in cash) - margin
 lost to churn (discounts are not subtracted again: they are already missing from the cash).
 
+*Escalation.* ``recovery_rate`` = principal collected by agencies and courts / the balance at each
+cohort invoice's first hand-over (0 when nothing was escalated). Agency fees, legal and mediation
+costs are collection costs; what an agency collects counts gross in cash.
+
 *Relationship.* ``mean_goodwill`` is the mean over customers and over the measured days of each
 customer's goodwill at the end of the day (it relaxes toward the baseline between actions).
 ``churned_customers`` counts customers who left during the measured period, and
@@ -59,7 +63,7 @@ from .invoices import InvoiceTable
 from .scenario import Scenario
 
 #: Kinds whose amount is cash received: principal payments, and interest and compensation on top.
-CASH_KINDS = (EventKind.PAYMENT, EventKind.FEES_PAID)
+CASH_KINDS = (EventKind.PAYMENT, EventKind.FEES_PAID, EventKind.AGENCY_COLLECTED, EventKind.LEGAL_COLLECTED)
 
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 #: Inclusive ranges of days past due for each aging bucket (None: open-ended).
@@ -104,6 +108,7 @@ class Metrics:
     reminders_sent: int
     reminders_per_customer: float
     disputes: int
+    escalated_invoices: int
     plans_agreed: int
     plans_defaulted: int
     invoices: int
@@ -311,7 +316,8 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         return int(amount[in_cohort & (kind == k)].sum())
 
     invoiced = int(invoices["amount"][cohort].sum())
-    principal_paid = total(EventKind.PAYMENT)
+    recovered = total(EventKind.AGENCY_COLLECTED) + total(EventKind.LEGAL_COLLECTED)
+    principal_paid = total(EventKind.PAYMENT) + recovered
     fees = total(EventKind.FEES_PAID)
     cash = principal_paid + fees
     discounts, credit_notes, written_off = (total(EventKind.DISCOUNT), total(EventKind.CREDIT_NOTE),
@@ -323,6 +329,10 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     action_costs = int(events["cost"][in_cohort].sum())
     collection_costs = action_costs + discounts
 
+    # Escalated: the balance at each cohort invoice's first hand-over (agency, or court without agency).
+    handed = in_cohort & np.isin(kind, (EventKind.AGENCY_PLACED, EventKind.LEGAL_FILED))
+    first = np.unique(events["invoice"][handed], return_index=True)[1]
+    escalated = int(amount[handed][first].sum())
     churn = (kind == EventKind.CHURNED) & (events["day"] >= w) & (events["day"] < e)
     churned = events["customer"][churn]
     margin_lost = int(customer_lifetime_margin(scenario, customer_segments)[churned].sum()) if len(churned) else 0
@@ -357,10 +367,12 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         credit_notes=credit_notes, settlements_forgiven=forgiven, written_off=written_off,
         outstanding=outstanding, collection_costs=collection_costs, npv=npv, net_value=net_value,
         mean_goodwill=float(daily["mean_goodwill"].to_numpy()[period].mean()),
-        churned_customers=len(churned), margin_lost_to_churn=margin_lost, recovery_rate=0.0, staff_utilisation=0.0,
+        churned_customers=len(churned), margin_lost_to_churn=margin_lost,
+        recovery_rate=recovered / escalated if escalated else 0.0, staff_utilisation=0.0,
         mean_wait_days=0.0, mean_days_late=mean_days_late, share_paid_late=share_late,
         reminders_sent=reminders, reminders_per_customer=reminders / n_customers if n_customers else 0.0,
         disputes=int(np.count_nonzero(in_cohort & (kind == EventKind.DISPUTE_RAISED))),
+        escalated_invoices=len(first),
         plans_agreed=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_AGREED))),
         plans_defaulted=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_DEFAULTED))),
         invoices=int(cohort.sum()), customers=n_customers)

@@ -110,6 +110,33 @@ class Settlement:
                              doc="Share of the balance forgiven if the customer pays the rest.")
 
 
+AGENCY_FEES = "commercial collection agencies charge typically 15-50% of what they collect, less on large claims"
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Mediation for disputes, a collection agency, and legal action as the last resort."""
+
+    mediation: bool = setting(False, doc="Bring in a mediator when a dispute stays open too long.")
+    mediation_after_days: int = setting(30, unit="days of dispute", low=1, high=365,
+                                        doc="Days a dispute may stay open before mediation is sought.")
+    mediation_cost: float = setting(300.0, unit="currency per case", low=0, high=100_000,
+                                    doc="Cost of one mediation.")
+    agency: bool = setting(False, doc="Hand unpaid invoices to a collection agency.")
+    agency_after_days_overdue: int = setting(90, unit="days past due", low=0, high=3650,
+                                             doc="Day past due on which the invoice goes to the agency.")
+    agency_fee: float = setting(0.25, unit="fraction of what it collects", low=0, high=1, source=AGENCY_FEES,
+                                doc="Contingency fee, a collection cost; the cash collected is counted gross.")
+    legal: bool = setting(False, doc="Take legal action on unpaid invoices.")
+    legal_after_days_overdue: int = setting(180, unit="days past due", low=0, high=3650,
+                                            doc="Day past due on which to file (or when the agency gives up, "
+                                                "if later).")
+    legal_min_balance: float = setting(500.0, unit="currency", low=0, high=1e9,
+                                       doc="Smallest balance worth suing for; smaller ones are written off.")
+    legal_cost: float = setting(600.0, unit="currency per case", low=0, high=1e7,
+                                doc="Court fees and lawyer's time for one case (can exceed the debt).")
+
+
 @dataclass(frozen=True)
 class WriteOff:
     """When an unpaid balance is given up."""
@@ -120,7 +147,7 @@ class WriteOff:
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """A whole policy: reminders, discount, plans, fees, settlements and write-off, with segment overrides."""
+    """A whole policy: reminders, discount, plans, fees, settlements, escalation and write-off."""
 
     name: str = setting(required=True, source="", doc="Name used to pick the policy (`--policy NAME`).")
     description: str = setting("", source="", doc="One sentence saying what the policy is for.")
@@ -129,6 +156,7 @@ class PolicySpec:
     plans: Plans = table(Plans, doc="Instalment plans.")
     fees: Fees = table(Fees, doc="Statutory interest and compensation.")
     settlement: Settlement = table(Settlement, doc="Settlement offers on old debt.")
+    escalation: Escalation = table(Escalation, doc="Mediation, agency and legal action.")
     write_off: WriteOff = table(WriteOff, doc="Write-off rule.")
     segments: Mapping[str, Mapping[str, Any]] = setting(
         {}, source="", doc="Per-segment overrides: `[policy.segments.<segment>]` holds any of the keys above "

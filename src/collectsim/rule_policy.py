@@ -17,7 +17,8 @@ class _SegmentRules:
 
     __slots__ = ("offsets", "reminders", "pause_on_dispute", "issue_actions", "write_off_age", "plan_offset",
                  "plan_offer", "plan_write_off_on_default", "fee_offset", "fee_claim", "settle_offset",
-                 "settle_offer")
+                 "settle_offer", "mediation_after", "mediation", "agency_offset", "agency", "legal_offset",
+                 "legal", "legal_min")
 
     def __init__(self, spec: PolicySpec, economics: Economics) -> None:
         channel_cost = {"email": economics.cost_email, "letter": economics.cost_letter,
@@ -47,6 +48,14 @@ class _SegmentRules:
         settle = spec.settlement
         self.settle_offset = settle.after_days_overdue if settle.offer else None
         self.settle_offer = Action.offer_settlement(settle.forgive, "letter", round(100 * economics.cost_letter))
+        esc = spec.escalation
+        self.mediation_after = esc.mediation_after_days if esc.mediation else None
+        self.mediation = Action.mediate(round(100 * esc.mediation_cost))
+        self.agency_offset = esc.agency_after_days_overdue if esc.agency else None
+        self.agency = Action.place_with_agency(esc.agency_fee)
+        self.legal_offset = esc.legal_after_days_overdue if esc.legal else None
+        self.legal = Action.file_legal(round(100 * esc.legal_cost))
+        self.legal_min = round(100 * esc.legal_min_balance)
 
     def next_review(self, invoice: InvoiceView, after_day: int) -> int | None:
         """First step day, plan-offer day or write-off day strictly after ``after_day``."""
@@ -59,6 +68,12 @@ class _SegmentRules:
         if (self.settle_offset is not None and not invoice.had_settlement_offer
                 and due + self.settle_offset > after_day):
             days.append(due + self.settle_offset)
+        if self.mediation_after is not None and invoice.disputed and not invoice.mediated:
+            days.append(max(invoice.disputed_since + self.mediation_after, after_day + 1))
+        if self.agency_offset is not None and not invoice.was_at_agency and due + self.agency_offset > after_day:
+            days.append(due + self.agency_offset)
+        if self.legal_offset is not None and not invoice.was_in_court and due + self.legal_offset > after_day:
+            days.append(due + self.legal_offset)
         write_off_day = due + self.write_off_age
         if write_off_day > after_day:
             days.append(write_off_day)
@@ -84,6 +99,11 @@ class RuleBasedPolicy:
             return Decision(rules.issue_actions, rules.next_review(invoice, day - 1))
         due = invoice.due_day
         write_off_due = day >= due + rules.write_off_age
+        if point is Point.DISPUTE_RAISED:
+            # Reviews come after new disputes in the day, so today's step, if any, still stands.
+            return Decision((), rules.next_review(invoice, day - 1))
+        if point is Point.ESCALATION_ENDED:
+            return self._after_escalation(rules, invoice, day, write_off_due)
         if point is Point.PLAN_DEFAULTED:
             # A broken plan: write off if the policy says so or the write-off age has passed meanwhile;
             # otherwise the ladder resumes with its next step.
@@ -103,6 +123,26 @@ class RuleBasedPolicy:
         if (rules.settle_offset is not None and day == due + rules.settle_offset
                 and not invoice.had_settlement_offer and not invoice.disputed):
             actions = (*actions, rules.settle_offer)
+        if (rules.mediation_after is not None and invoice.disputed and not invoice.mediated
+                and day >= invoice.disputed_since + rules.mediation_after):
+            actions = (*actions, rules.mediation)
+        if not write_off_due and not invoice.disputed:
+            if rules.legal_offset is not None and day == due + rules.legal_offset and not invoice.was_in_court:
+                # Legal day: sue for what is worth it, write off the rest.
+                escalate = rules.legal if invoice.balance >= rules.legal_min else Action.write_off()
+                return Decision((escalate,), rules.next_review(invoice, day))
+            if rules.agency_offset is not None and day == due + rules.agency_offset and not invoice.was_at_agency:
+                return Decision((rules.agency,), rules.next_review(invoice, day))  # instead of today's step
         if write_off_due:
             actions = (*actions, Action.write_off())
         return Decision(actions, rules.next_review(invoice, day))
+
+    @staticmethod
+    def _after_escalation(rules: _SegmentRules, invoice: InvoiceView, day: int, write_off_due: bool) -> Decision:
+        """The agency gave up or the court case brought nothing: sue, write off, or resume the ladder."""
+        can_sue = rules.legal_offset is not None and not invoice.was_in_court
+        if can_sue and day >= invoice.due_day + rules.legal_offset:
+            return Decision((rules.legal if invoice.balance >= rules.legal_min else Action.write_off(),), None)
+        if write_off_due or invoice.was_in_court:
+            return Decision((Action.write_off(),), None)
+        return Decision((), rules.next_review(invoice, day))

@@ -70,6 +70,9 @@ class Segment:
                                            "its last payment (otherwise they are waived).")
     settlement_acceptance: float = setting(0.5, unit="probability", low=0, high=1,
                                            doc="Chance that the customer accepts a settlement offer and pays.")
+    recoverability: float = setting(1.0, unit="multiplier", low=0, high=5,
+                                    doc="Scales the chance that an agency or a court judgment gets money from "
+                                        "this segment's customers.")
     churn_per_year: float = setting(0.05, unit="probability per year", low=0, high=1,
                                     doc="Chance a customer leaves within a year at its baseline goodwill.")
     goodwill_baseline: float = setting(0.7, unit="0-1", low=0, high=1,
@@ -153,6 +156,7 @@ FIELD_EXPERIMENTS = ("reminder letters raise payment and deterrent wording beats
                      "(tax and fine field experiments): direction solid, size an assumption")
 
 
+SMALL_CLAIMS = "small claims in England & Wales take about 50 weeks from issue to trial (official statistics 2024-25)"
 CHURN_RISK = ("risk of losing a customer about 2x after a past-due reminder and 5x after collections "
               "(billing vendor, B2C, confounded): an upper bound; the size is an assumption")
 
@@ -222,6 +226,29 @@ class Behaviour:
                                   doc="Goodwill change when interest and compensation are claimed.")
     settlement_goodwill: float = setting(0.02, unit="goodwill points", low=-1, high=1,
                                          doc="Goodwill change when a customer accepts a settlement.")
+    mediation_success: float = setting(0.7, unit="probability", low=0, high=1,
+                                       doc="Chance a mediation settles the dispute within mediation_days.")
+    mediation_days: float = setting(14.0, unit="days", low=1, high=365, doc="Mean length of a mediation.")
+    mediation_goodwill: float = setting(0.01, unit="goodwill points", low=-1, high=1,
+                                        doc="Goodwill change when a mediator is brought in (a fair hearing).")
+    agency_success: float = setting(0.5, unit="probability", low=0, high=1,
+                                    doc="Chance an agency collects an invoice handed to it (before recoverability).")
+    agency_days: float = setting(60.0, unit="days", low=1, high=3650,
+                                 doc="Mean days an agency takes to collect, when it does.")
+    agency_max_days: int = setting(180, unit="days", low=1, high=3650,
+                                   doc="Days after which an agency that has not collected returns the invoice.")
+    agency_goodwill: float = setting(-0.15, unit="goodwill points", low=-1, high=1,
+                                     doc="Goodwill change when an invoice goes to an agency.")
+    legal_days: float = setting(350.0, unit="days", low=1, high=3650, source=SMALL_CLAIMS,
+                                doc="Mean days from filing to judgment.")
+    judgment_success: float = setting(0.9, unit="probability", low=0, high=1,
+                                      source="about 92% of small-claims judgments are by default (official statistics)",
+                                      doc="Chance the court finds for us.")
+    judgment_paid_share: float = setting(0.6, unit="probability", low=0, high=1,
+                                         doc="Chance a judgment is paid (many are never recorded as paid; "
+                                             "before recoverability).")
+    legal_goodwill: float = setting(-0.3, unit="goodwill points", low=-1, high=1,
+                                    doc="Goodwill change when we sue a customer.")
     goodwill_recovery_days: float = setting(
         180.0, unit="days", low=1, high=36_500,
         doc="Time constant of goodwill's return to baseline: the gap shrinks by a factor e in this many days.")

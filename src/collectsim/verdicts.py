@@ -29,7 +29,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "staff_utilisation": ("staff utilisation", "share"), "share_paid_late": ("share paid late", "share"),
     "mean_goodwill": ("mean goodwill", "score"), "churned_customers": ("churned customers", "count"),
     "reminders_sent": ("reminders sent", "count"), "reminders_per_customer": ("reminders per customer", "count"),
-    "disputes": ("disputes", "count"), "plans_agreed": ("plans agreed", "count"),
+    "disputes": ("disputes", "count"),
+    "escalated_invoices": ("escalated invoices", "count"), "plans_agreed": ("plans agreed", "count"),
     "plans_defaulted": ("plans defaulted", "count"), "invoices": ("invoices", "count"),
     "customers": ("customers", "count"),
 }
