@@ -1,7 +1,7 @@
 """Conservation of money, exactly in cents, over random valid scenarios and policies (hypothesis).
 
 Policies include reminders, discounts, instalment plans (with defaults), statutory fees, settlements,
-mediation, agency and legal action, and write-offs; segments churn.
+mediation, agency and legal action, and write-offs; segments churn; the team may be unlimited or small.
 """
 
 import numpy as np
@@ -77,6 +77,8 @@ def scenarios(draw):
     n = draw(st.integers(1, 3))
     segments = [draw(_segment(i)) for i in range(n)]
     return {
+        "team": {"staff": draw(st.sampled_from([0.0, 0.01, 0.05, 0.5])),
+                 "minutes_dispute": draw(st.floats(0, 600))},
         "seed": draw(st.integers(0, 2**40)),
         "horizon": {"warmup_days": draw(st.integers(0, 60)), "measured_days": draw(st.integers(1, 120)),
                     "runoff_days": draw(st.integers(0, 150))},

@@ -147,7 +147,7 @@ def test_pause_on_dispute_skips_reminders_while_disputed(pause):
 def test_event_log_frame_is_readable(small):
     frame = collectsim.simulate(small).events.to_frame()
     assert list(frame.columns) == ["day", "kind", "customer", "invoice", "amount", "channel", "tone",
-                                   "cost", "goodwill_before", "goodwill_after"]
+                                   "cost", "goodwill_before", "goodwill_after", "minutes", "wait"]
     reminders = frame[frame["kind"] == "reminder"]
     assert set(reminders["channel"]) <= {"email", "letter", "phone"}
     assert set(reminders["tone"]) <= {"friendly", "firm"}

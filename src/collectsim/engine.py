@@ -14,7 +14,17 @@ Within a day events run by phase, and within a phase by customer id, then invoic
   2. payments arrive (in full, in part, in full less an early-payment discount, or as a plan
      instalment); instalments are missed and plans broken;
   3. customers raise disputes;
-  4. reviews: the policy acts (reminders, plan offers, write-offs, its answer to a broken plan).
+  4. reviews: the policy acts (reminders, plan offers, write-offs, its answer to a broken plan);
+  5. with a limited team (``[team] staff`` > 0): the team works through the day's queue.
+
+**Team capacity.** With unlimited capacity (the default) every action is done when the policy asks.
+With ``staff`` people, each action that takes staff time (calls, letters and other paperwork, emails,
+taking up a dispute case) joins a queue, and at the end of each day the team serves it from that day's
+minutes in a fixed priority order: dispute cases, then calls, then letters and paperwork, then emails;
+within a class the oldest request first, then by customer id and invoice sequence. Service is strict:
+the first item that does not fit ends the day, and the rest waits (a task longer than a whole day's
+time is done on a day the team has not yet touched, and uses it up). Items no longer needed (the invoice
+was paid, escalated or put on a plan) are dropped. The log records each item's minutes and wait.
 
 **Customers over time.** Goodwill moves with every action and between actions relaxes back toward
 the customer's baseline. It sets the pace of ordering (the gap to the next order is drawn at each
@@ -45,7 +55,9 @@ from .portfolio import Customers, make_customers
 from .scenario import Scenario
 
 NEVER = 1 << 62
-PHASE_ORDER, PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW = range(5)
+PHASE_ORDER, PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW, PHASE_TEAM = range(6)
+# Work classes served first to last by a team with limited time (see module docstring).
+WORK_DISPUTE, WORK_CALL, WORK_LETTER, WORK_EMAIL = range(4)
 _PRIORITY_BASE = 2  # above SimPy's URGENT (0) and NORMAL (1)
 
 
@@ -78,7 +90,8 @@ class Invoice:
                  "plan_missed", "plan_attempts", "plan_down",
                  "fees_claimed", "fee_rate", "fee_compensation", "interest", "interest_day",
                  "had_settlement_offer", "settle_forgive", "disputed_since", "mediated", "escalation",
-                 "was_at_agency", "was_in_court", "escalation_day", "escalation_pays", "agency_fee", "pending")
+                 "was_at_agency", "was_in_court", "escalation_day", "escalation_pays", "agency_fee", "pending",
+                 "proc", "taken_up")
 
     def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
                  issue_day: int, due_day: int) -> None:
@@ -109,6 +122,8 @@ class Invoice:
         self.escalation_day = NEVER  # when the agency or the court case ends
         self.escalation_pays = False
         self.agency_fee = 0.0
+        self.proc = None  # the SimPy process living this invoice
+        self.taken_up = True  # False while a dispute waits for a collector (limited team only)
 
     def next_event(self) -> tuple[int, int]:
         """(day, phase) of the earliest pending event; NEVER if none."""
@@ -116,7 +131,8 @@ class Invoice:
         if self.escalation:
             return (self.escalation_day, PHASE_PAY)  # out of our hands until the agency or court is done
         if self.disputed:
-            best = min(best, (self.resolve_day, PHASE_RESOLVE))
+            if self.taken_up:
+                best = min(best, (self.resolve_day, PHASE_RESOLVE))
         elif self.in_plan:
             best = min(best, (self.plan_day, PHASE_PAY), (self.dispute_day, PHASE_DISPUTE))
         else:
@@ -155,6 +171,13 @@ class SimpyEngine:
         self._goodwill_by_tone = tuple(getattr(b.tone_goodwill, t) for t in TONES)
         self._goodwill_by_channel = tuple(getattr(b.channel_goodwill, c) for c in CHANNELS)
         self._b = b
+        team = scenario.team
+        self._daily_minutes = team.daily_minutes
+        self._minutes_by_channel = tuple({"email": team.minutes_email, "letter": team.minutes_letter,
+                                          "phone": team.minutes_call}[c] for c in CHANNELS)
+        self._team = team
+        self._queue: list[tuple] = []
+        self._work = (0.0, 0)  # (minutes, wait) of the action being carried out, for the log
         self._tau = b.goodwill_recovery_days
         self._daily_churn = [seg.churn_per_year and -np.log1p(-min(seg.churn_per_year, 1 - 1e-12)) / 365.0
                              for seg in segs]
@@ -165,6 +188,8 @@ class SimpyEngine:
         """Simulate the whole horizon; return customers, invoices, the frozen log and final goodwill."""
         for customer in range(len(self.customers)):
             self.env.process(self._orders(customer))
+        if self._daily_minutes is not None:
+            self.env.process(self._team_days())
         self.env.run(until=self._end)
         for customer in range(len(self.customers)):
             self._advance(customer, self._end - 1)  # churns after the last touch, goodwill at the end
@@ -228,7 +253,7 @@ class SimpyEngine:
         # The first review may fall on the issue day itself (phase 4 comes after phase 0).
         self._apply(inv, day, self.decider.decide(Point.ISSUED, day, inv, self._goodwill_on(customer, day)),
                     earliest_review=day)
-        self.env.process(self._life(inv))
+        inv.proc = self.env.process(self._life(inv))
 
     def _life(self, inv: Invoice):
         """The invoice's process: sleep until its next event, handle it, until settled or the run ends."""
@@ -239,7 +264,10 @@ class SimpyEngine:
             day, phase = inv.next_event()
             if day >= self._end:
                 return
-            yield _Wake(env, day - env.now, key + (phase << 60))
+            try:
+                yield _Wake(env, day - env.now, key + (phase << 60))
+            except simpy.Interrupt:
+                continue  # the team changed this invoice: work out its next event again
             handlers[phase](inv, day)
 
     # --- what happens ---------------------------------------------------------------------------------
@@ -356,6 +384,9 @@ class SimpyEngine:
         wait = exponential(u(self.seed, Purpose.DISPUTE_RESOLUTION_DAYS, c, inv.seq), seg.dispute_resolution_days)
         inv.resolve_day = day + 1 + int(wait)
         inv.disputed_since = day
+        if self._daily_minutes is not None and self._team.minutes_dispute > 0:
+            inv.taken_up = False  # resolution waits until a collector takes up the case
+            self._queue.append((WORK_DISPUTE, day, inv.customer, inv.seq, inv, None, self._team.minutes_dispute))
         if not inv.in_plan:
             self._apply(inv, day, self.decider.decide(Point.DISPUTE_RAISED, day, inv, after), earliest_review=day)
 
@@ -369,33 +400,13 @@ class SimpyEngine:
         for action in decision.actions:
             if inv.balance == 0:
                 break
-            kind = action.kind
-            if kind is ActionKind.REMIND:
-                self._remind(inv, day, action)
-            elif kind is ActionKind.OFFER_DISCOUNT:
-                self._offer_discount(inv, day, action)
-            elif kind is ActionKind.OFFER_PLAN:
-                self._offer_plan(inv, day, action)
-            elif kind is ActionKind.CLAIM_FEES:
-                self._claim_fees(inv, day, action)
-            elif kind is ActionKind.OFFER_SETTLEMENT:
-                self._offer_settlement(inv, day, action)
-            elif kind is ActionKind.MEDIATE:
-                self._mediate(inv, day, action)
-            elif kind is ActionKind.PLACE_WITH_AGENCY:
-                self._escalate(inv, day, action, agency=True)
-            elif kind is ActionKind.FILE_LEGAL:
-                self._escalate(inv, day, action, agency=False)
-            elif kind is ActionKind.WRITE_OFF:
-                self._accrue_interest(inv, day)
-                g = self._goodwill_on(inv.customer, day)
-                self.log.record(day, EventKind.WRITE_OFF, inv.customer, inv.row, inv.balance,
-                                goodwill_before=g, goodwill_after=g)
-                inv.balance = 0
-                self._settle_fees(inv, day, paying=False)
-            else:
-                raise EngineError(f"unknown action kind {kind!r}")
-            inv.actions_taken += 1
+            minutes = self._minutes(action)
+            if self._daily_minutes is not None and minutes > 0:
+                self._queue.append((self._work_class(action), day, inv.customer, inv.seq, inv, action, minutes))
+                continue
+            self._work = (minutes, 0)
+            self._execute(inv, day, action)
+            self._work = (0.0, 0)
         review = decision.review_day
         if inv.in_plan or inv.escalation:
             inv.review_day = NEVER  # the plan, agency or court runs the invoice until it ends
@@ -406,12 +417,122 @@ class SimpyEngine:
                                   f"on day {review}; the earliest possible is day {earliest_review}")
             inv.review_day = review
 
+    def _execute(self, inv: Invoice, day: int, action: Action) -> None:
+        """Carry out one action now."""
+        if inv.balance == 0:
+            return
+        kind = action.kind
+        if kind is ActionKind.REMIND:
+            self._remind(inv, day, action)
+        elif kind is ActionKind.OFFER_DISCOUNT:
+            self._offer_discount(inv, day, action)
+        elif kind is ActionKind.OFFER_PLAN:
+            self._offer_plan(inv, day, action)
+        elif kind is ActionKind.CLAIM_FEES:
+            self._claim_fees(inv, day, action)
+        elif kind is ActionKind.OFFER_SETTLEMENT:
+            self._offer_settlement(inv, day, action)
+        elif kind is ActionKind.MEDIATE:
+            self._mediate(inv, day, action)
+        elif kind is ActionKind.PLACE_WITH_AGENCY:
+            self._escalate(inv, day, action, agency=True)
+        elif kind is ActionKind.FILE_LEGAL:
+            self._escalate(inv, day, action, agency=False)
+        elif kind is ActionKind.WRITE_OFF:
+            self._accrue_interest(inv, day)
+            g = self._goodwill_on(inv.customer, day)
+            self.log.record(day, EventKind.WRITE_OFF, inv.customer, inv.row, inv.balance,
+                            goodwill_before=g, goodwill_after=g)
+            inv.balance = 0
+            self._settle_fees(inv, day, paying=False)
+        else:
+            raise EngineError(f"unknown action kind {kind!r}")
+        inv.actions_taken += 1
+
+    # --- the team ---------------------------------------------------------------------------------------
+
+    def _minutes(self, action: Action) -> float:
+        kind = action.kind
+        if kind is ActionKind.REMIND:
+            return self._minutes_by_channel[action.channel]
+        if kind is ActionKind.OFFER_PLAN:
+            return self._team.minutes_call
+        if kind in (ActionKind.OFFER_SETTLEMENT, ActionKind.CLAIM_FEES, ActionKind.PLACE_WITH_AGENCY,
+                    ActionKind.FILE_LEGAL, ActionKind.MEDIATE):
+            return self._team.minutes_letter
+        return 0.0  # write-offs and discount terms take no collector's time
+
+    @staticmethod
+    def _work_class(action: Action) -> int:
+        if action.kind is ActionKind.OFFER_PLAN or (action.kind is ActionKind.REMIND
+                                                    and CHANNELS[action.channel] == "phone"):
+            return WORK_CALL
+        if action.kind is ActionKind.REMIND and CHANNELS[action.channel] == "email":
+            return WORK_EMAIL
+        return WORK_LETTER
+
+    def _team_days(self):
+        """The team's day: after all reviews, serve the queue from the day's minutes."""
+        priority = _priority(PHASE_TEAM, 0, 0)
+        for day in range(self._end):
+            yield _Wake(self.env, day - self.env.now, priority)
+            self._serve(day)
+
+    def _serve(self, day: int) -> None:
+        left = self._daily_minutes
+        self._queue.sort(key=lambda item: item[:4])  # class, request day, customer, invoice sequence
+        waiting, full = [], False
+        for item in self._queue:
+            work_class, requested, _, _, inv, action, minutes = item
+            if full:
+                waiting.append(item)
+                continue
+            if not self._still_needed(inv, action):
+                continue
+            if minutes > left and left < self._daily_minutes:
+                full = True  # strict priority: nothing overtakes the first item that does not fit
+                waiting.append(item)
+                continue
+            left -= minutes  # a task longer than a whole day takes a day nobody has touched yet
+            self._work = (minutes, day - requested)
+            if action is None:
+                self._take_up_dispute(inv, day)
+            else:
+                self._execute(inv, day, action)
+            self._work = (0.0, 0)
+            self._wake(inv)
+        self._queue = waiting
+
+    @staticmethod
+    def _still_needed(inv: Invoice, action: Action | None) -> bool:
+        if action is None:
+            return inv.disputed and not inv.taken_up
+        if inv.balance == 0 or inv.escalation:
+            return False
+        return not (inv.in_plan and action.kind in (ActionKind.REMIND, ActionKind.OFFER_PLAN,
+                                                     ActionKind.OFFER_SETTLEMENT))
+
+    def _take_up_dispute(self, inv: Invoice, day: int) -> None:
+        inv.taken_up = True
+        inv.resolve_day = max(inv.resolve_day, day + 1)
+        g = self._goodwill_on(inv.customer, day)
+        self.log.record(day, EventKind.DISPUTE_TAKEN_UP, inv.customer, inv.row, goodwill_before=g,
+                        goodwill_after=g, minutes=self._work[0], wait=self._work[1])
+
+    def _wake(self, inv: Invoice) -> None:
+        """Make the invoice work out its next event again, after the team changed it."""
+        proc = inv.proc
+        if proc is not None and proc.is_alive:
+            proc.interrupt()
+        elif inv.balance > 0:
+            inv.proc = self.env.process(self._life(inv))
+
     def _remind(self, inv: Invoice, day: int, action: Action) -> None:
         c, seg, b = inv.customer, self._segments[inv.segment], self._b
         change = self._goodwill_by_tone[action.tone] + self._goodwill_by_channel[action.channel]
         before, after = self._change_goodwill(c, change, day)
         self.log.record(day, EventKind.REMINDER, c, inv.row, 0, action.channel, action.tone, action.cost,
-                        before, after)
+                        before, after, minutes=self._work[0], wait=self._work[1])
         inv.reminders_sent += 1
         if inv.disputed or inv.pay_day <= day:
             return
@@ -435,7 +556,7 @@ class SimpyEngine:
         inv.mediated = True
         before, after = self._change_goodwill(c, b.mediation_goodwill, day)
         self.log.record(day, EventKind.MEDIATION, c, inv.row, 0, cost=action.cost, goodwill_before=before,
-                        goodwill_after=after)
+                        goodwill_after=after, minutes=self._work[0], wait=self._work[1])
         if u(self.seed, Purpose.MEDIATION, c, inv.seq) < b.mediation_success:
             length = exponential(u(self.seed, Purpose.MEDIATION_DAYS, c, inv.seq), b.mediation_days)
             inv.resolve_day = min(inv.resolve_day, day + 1 + int(length))
@@ -447,8 +568,8 @@ class SimpyEngine:
         before, after = self._change_goodwill(c, b.agency_goodwill if agency else b.legal_goodwill, day)
         kind = EventKind.AGENCY_PLACED if agency else EventKind.LEGAL_FILED
         self.log.record(day, kind, c, inv.row, inv.balance, cost=action.cost, goodwill_before=before,
-                        goodwill_after=after)
-        inv.pay_day = inv.dispute_day = NEVER  # the customer now deals with the agency or the court
+                        goodwill_after=after, minutes=self._work[0], wait=self._work[1])
+        inv.pay_day = inv.dispute_day = inv.review_day = NEVER  # the customer now deals with the agency or court
         if agency:
             inv.escalation, inv.was_at_agency, inv.agency_fee = 1, True, action.rate
             collects = u(seed, Purpose.AGENCY, c, s) < min(1.0, b.agency_success * seg.recoverability)
@@ -493,7 +614,7 @@ class SimpyEngine:
         self._accrue_interest(inv, day)
         before, after = self._change_goodwill(inv.customer, self._b.fee_goodwill, day)
         self.log.record(day, EventKind.FEES_CLAIMED, inv.customer, inv.row, action.compensation,
-                        goodwill_before=before, goodwill_after=after)
+                        goodwill_before=before, goodwill_after=after, minutes=self._work[0], wait=self._work[1])
 
     def _accrue_interest(self, inv: Invoice, day: int) -> None:
         """Simple statutory interest on the unpaid principal up to ``day`` (kept in fractional cents)."""
@@ -521,7 +642,7 @@ class SimpyEngine:
                     and u(self.seed, Purpose.SETTLEMENT_ACCEPTANCE, c, inv.seq) < seg.settlement_acceptance)
         before, after = self._change_goodwill(c, self._b.settlement_goodwill if accepted else 0.0, day)
         self.log.record(day, EventKind.SETTLEMENT_OFFERED, c, inv.row, 0, action.channel, action.tone,
-                        action.cost, before, after)
+                        action.cost, before, after, *self._work)
         if not accepted:
             return
         inv.settle_forgive = action.forgive
@@ -532,7 +653,8 @@ class SimpyEngine:
         """Propose a plan; if the customer agrees, instalments replace its own intentions."""
         c, seg = inv.customer, self._segments[inv.segment]
         g = self._goodwill_on(c, day)
-        self.log.record(day, EventKind.PLAN_OFFERED, c, inv.row, 0, action.channel, action.tone, action.cost, g, g)
+        self.log.record(day, EventKind.PLAN_OFFERED, c, inv.row, 0, action.channel, action.tone, action.cost, g, g,
+                        *self._work)
         inv.had_plan = True
         if inv.disputed or u(self.seed, Purpose.PLAN_ACCEPTANCE, c, inv.seq) >= seg.plan_acceptance:
             return
@@ -540,7 +662,7 @@ class SimpyEngine:
         self.log.record(day, EventKind.PLAN_AGREED, c, inv.row, inv.balance, goodwill_before=before,
                         goodwill_after=after)
         inv.in_plan = True
-        inv.pay_day = NEVER
+        inv.pay_day = inv.review_day = NEVER
         inv.plan_left = action.instalments
         inv.plan_interval = action.interval_days
         inv.plan_tolerance = action.tolerance

@@ -45,6 +45,7 @@ class EventKind(IntEnum):
     LEGAL_FILED = 21  # amount: balance sued for; cost: legal cost
     LEGAL_COLLECTED = 22  # amount: principal paid after judgment (cash)
     LEGAL_ENDED = 23  # no money from the court case; amount: balance left
+    DISPUTE_TAKEN_UP = 24  # a collector takes up the dispute case (minutes, wait)
 
 
 #: Kinds whose ``amount`` reduces the invoice's principal balance.
@@ -52,9 +53,9 @@ BALANCE_REDUCING = (EventKind.PAYMENT, EventKind.DISCOUNT, EventKind.CREDIT_NOTE
                     EventKind.SETTLEMENT, EventKind.AGENCY_COLLECTED, EventKind.LEGAL_COLLECTED)
 
 COLUMNS = ("day", "kind", "customer", "invoice", "amount", "channel", "tone", "cost",
-           "goodwill_before", "goodwill_after")
+           "goodwill_before", "goodwill_after", "minutes", "wait")
 _DTYPES = (np.int32, np.int8, np.int32, np.int64, np.int64, np.int8, np.int8, np.int64,
-           np.float64, np.float64)
+           np.float64, np.float64, np.float64, np.int32)
 
 
 class EventLog:
@@ -68,8 +69,9 @@ class EventLog:
 
     def record(self, day: int, kind: EventKind, customer: int, invoice: int, amount: int = 0,
                channel: int = -1, tone: int = -1, cost: int = 0,
-               goodwill_before: float = float("nan"), goodwill_after: float = float("nan")) -> None:
-        """Append one event (only while the log is open)."""
+               goodwill_before: float = float("nan"), goodwill_after: float = float("nan"),
+               minutes: float = 0.0, wait: int = 0) -> None:
+        """Append one event (only while the log is open). ``minutes`` of staff time, after ``wait`` days."""
         lists = self._lists
         lists[0].append(day)
         lists[1].append(kind)
@@ -81,6 +83,8 @@ class EventLog:
         lists[7].append(cost)
         lists[8].append(goodwill_before)
         lists[9].append(goodwill_after)
+        lists[10].append(minutes)
+        lists[11].append(wait)
 
     def reorder_by_day(self, churn_kind: EventKind) -> None:
         """Sort the open log by day, stably, with ``churn_kind`` events first within their day.
@@ -105,7 +109,7 @@ class EventLog:
         """A frozen log from given columns (missing ones take their neutral value); for tests and imports."""
         n = len(columns["day"])
         neutral = {"amount": 0, "channel": -1, "tone": -1, "cost": 0, "invoice": -1,
-                   "goodwill_before": np.nan, "goodwill_after": np.nan}
+                   "goodwill_before": np.nan, "goodwill_after": np.nan, "minutes": 0.0, "wait": 0}
         log = cls()
         log._lists = None
         log._arrays = {name: np.asarray(columns.get(name, np.full(n, neutral.get(name, 0))), dtype=dtype)

@@ -37,6 +37,12 @@ lost to churn (discounts are not subtracted again: they are already missing from
 cohort invoice's first hand-over (0 when nothing was escalated). Agency fees, legal and mediation
 costs are collection costs; what an agency collects counts gross in cash.
 
+*Team.* With a limited team (``[team] staff`` > 0), ``staff_utilisation`` = staff minutes worked in
+the measured period / minutes available (above 1 when tasks longer than a whole day were done: overtime),
+and ``mean_wait_days`` = mean days an item of work waited
+for a collector, over the items done in the period. Staff cost (staff x hours x hourly cost for each
+measured day) is a collection cost and enters ``net_value``; with unlimited capacity both are 0.
+
 *Relationship.* ``mean_goodwill`` is the mean over customers and over the measured days of each
 customer's goodwill at the end of the day (it relaxes toward the baseline between actions).
 ``churned_customers`` counts customers who left during the measured period, and
@@ -327,7 +333,10 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     if invoiced != principal_paid + discounts + credit_notes + forgiven + written_off + outstanding:
         raise ConservationError("cohort totals do not add up to the amount invoiced")
     action_costs = int(events["cost"][in_cohort].sum())
-    collection_costs = action_costs + discounts
+    team = scenario.team
+    daily_staff_cost = round(team.staff * team.hours_per_day * team.hourly_cost * 100)
+    staff_cost = daily_staff_cost * m
+    collection_costs = action_costs + discounts + staff_cost
 
     # Escalated: the balance at each cohort invoice's first hand-over (agency, or court without agency).
     handed = in_cohort & np.isin(kind, (EventKind.AGENCY_PLACED, EventKind.LEGAL_FILED))
@@ -341,7 +350,14 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     is_cash = in_cohort & np.isin(kind, CASH_KINDS)
     factor = (1.0 + rate) ** (-(events["day"] - w) / 365.0)
     npv = float((amount[is_cash] * factor[is_cash]).sum())
-    net_value = npv - float((events["cost"][in_cohort] * factor[in_cohort]).sum()) - margin_lost
+    staff_npv = daily_staff_cost * float(((1.0 + rate) ** (-np.arange(m) / 365.0)).sum())
+    net_value = npv - float((events["cost"][in_cohort] * factor[in_cohort]).sum()) - staff_npv - margin_lost
+
+    # Team: minutes worked and waits in the measured period (whichever invoice the work was for).
+    in_period = (events["day"] >= w) & (events["day"] < e) & (events["minutes"] > 0)
+    available = (team.daily_minutes or 0.0) * m
+    utilisation = float(events["minutes"][in_period].sum()) / available if available else 0.0
+    mean_wait = float(events["wait"][in_period].mean()) if in_period.any() else 0.0
 
     # Lateness over cohort invoices closed by the customer's own payment.
     is_principal = in_cohort & (kind == EventKind.PAYMENT)
@@ -368,8 +384,8 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         outstanding=outstanding, collection_costs=collection_costs, npv=npv, net_value=net_value,
         mean_goodwill=float(daily["mean_goodwill"].to_numpy()[period].mean()),
         churned_customers=len(churned), margin_lost_to_churn=margin_lost,
-        recovery_rate=recovered / escalated if escalated else 0.0, staff_utilisation=0.0,
-        mean_wait_days=0.0, mean_days_late=mean_days_late, share_paid_late=share_late,
+        recovery_rate=recovered / escalated if escalated else 0.0, staff_utilisation=utilisation,
+        mean_wait_days=mean_wait, mean_days_late=mean_days_late, share_paid_late=share_late,
         reminders_sent=reminders, reminders_per_customer=reminders / n_customers if n_customers else 0.0,
         disputes=int(np.count_nonzero(in_cohort & (kind == EventKind.DISPUTE_RAISED))),
         escalated_invoices=len(first),

@@ -150,6 +150,31 @@ class Horizon:
         return self.warmup_days + self.measured_days + self.runoff_days
 
 
+@dataclass(frozen=True)
+class Team:
+    """The collections team: how many people, how long tasks take, what their time costs."""
+
+    staff: float = setting(0.0, unit="full-time staff", low=0, high=10_000,
+                           doc="People working collections; 0 means unlimited capacity (no queue, no staff cost).")
+    hours_per_day: float = setting(7.5, unit="hours", low=0.5, high=24, doc="Working hours per person per day.")
+    minutes_call: float = setting(10.0, unit="minutes", low=0, high=600,
+                                  doc="Staff time for a call (reminder call or plan offer).")
+    minutes_letter: float = setting(5.0, unit="minutes", low=0, high=600,
+                                    doc="Staff time for a letter or other paperwork (fee claim, settlement offer, "
+                                        "hand-over to an agency or lawyer, mediation request).")
+    minutes_email: float = setting(1.0, unit="minutes", low=0, high=600, doc="Staff time for an email reminder.")
+    minutes_dispute: float = setting(45.0, unit="minutes", low=0, high=6000,
+                                     doc="Staff time to take up a dispute case; a dispute cannot be resolved "
+                                         "before the day after it is taken up.")
+    hourly_cost: float = setting(36.0, unit="currency per hour", low=0, high=10_000,
+                                 doc="Cost of an hour of staff time; staff cost is part of the cost to collect.")
+
+    @property
+    def daily_minutes(self) -> float | None:
+        """Minutes of staff time each day, or None for unlimited capacity."""
+        return self.staff * self.hours_per_day * 60.0 if self.staff > 0 else None
+
+
 # --- behaviour effect sizes ----------------------------------------------------------------------------
 
 FIELD_EXPERIMENTS = ("reminder letters raise payment and deterrent wording beats plain wording "
@@ -285,6 +310,7 @@ class Scenario:
     portfolio: Portfolio = table(Portfolio, doc="The customers.", required=True)
     economics: Economics = table(Economics, doc="Costs and rates.")
     horizon: Horizon = table(Horizon, doc="Time horizon.")
+    team: Team = table(Team, doc="The collections team (capacity).")
     behaviour: Behaviour = table(Behaviour, doc="Behaviour effect sizes.")
     policies: tuple[PolicySpec, ...] = field(default=(), metadata={"spec": None}, init=False)
     source: str = field(default="<memory>", init=False, compare=False)
