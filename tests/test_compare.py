@@ -65,11 +65,11 @@ def test_common_random_numbers_narrow_the_cash_interval_at_least_threefold(crn_r
 
 
 def test_common_random_numbers_narrow_the_dso_interval(crn_ratios):
-    assert crn_ratios["dso"] >= 1.5  # measured 1.74 (deterministic: fixed seeds)
+    assert crn_ratios["dso"] >= 1.5  # measured 2.05 (deterministic: fixed seeds)
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Known gap (issue 4 acceptance): CRN narrows the DSO interval 1.7x, not 3x, on the baseline. "
+    "Known gap (issue 4 acceptance): CRN narrows the DSO interval about 2x, not 3x, on the baseline. "
     "Heavy-tailed invoice amounts (lognormal sigma 0.8) make the policy's effect on DSO differ between "
     "replications (with equal amounts the ratio was 3.1x before goodwill drove orders), and goodwill-driven "
     "ordering and churn now let the two policies' order streams drift apart. Strict: fails once it passes."))
@@ -112,11 +112,12 @@ def test_sequential_mode_reports_when_the_maximum_is_reached(small):
 def test_sequential_mode_adds_replications_until_the_target_holds(small):
     policy = small.policy()
     other = policy.with_values({"name": "other", "discount.rate": 0.02})
-    first = collectsim.compare(small, [policy, other], reps=2, progress=False)
-    target = first.difference("ladder", "other", "dso").halfwidth / 2  # needs more than two replications
-    comp = collectsim.compare(small, [policy, other], reps=2, target_halfwidth=target, metric="dso",
-                              max_reps=60, progress=False)
-    assert comp.sequential.met and comp.reps > 2
+    first = collectsim.compare(small, [policy, other], reps=10, progress=False)
+    # The first 10 replications of the sequential run are these same ones, so 10 cannot meet the target.
+    target = 0.8 * first.difference("ladder", "other", "dso").halfwidth
+    comp = collectsim.compare(small, [policy, other], reps=5, target_halfwidth=target, metric="dso",
+                              max_reps=80, progress=False)
+    assert comp.sequential.met and comp.reps > 10
     assert comp.difference("ladder", "other", "dso").halfwidth <= target
 
 

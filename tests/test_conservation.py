@@ -1,7 +1,8 @@
 """Conservation of money, exactly in cents, over random valid scenarios and policies (hypothesis).
 
 Policies include reminders, discounts, instalment plans (with defaults), statutory fees, settlements,
-mediation, agency and legal action, and write-offs; segments churn; the team may be unlimited or small.
+mediation, agency and legal action, and write-offs; segments churn; the team may be unlimited or small;
+customers go through liquidity states, insolvency and an economy-wide shock.
 """
 
 import numpy as np
@@ -40,6 +41,10 @@ def _segment(i):
         "settlement_acceptance": st.floats(0, 1),
         "churn_per_year": st.floats(0, 1),
         "recoverability": st.floats(0, 5),
+        "strain_rate": st.floats(0, 1),
+        "distress_rate": st.floats(0, 1),
+        "insolvency_rate": st.floats(0, 1),
+        "seasonality": st.floats(0, 1),
     })
 
 
@@ -79,6 +84,8 @@ def scenarios(draw):
     return {
         "team": {"staff": draw(st.sampled_from([0.0, 0.01, 0.05, 0.5])),
                  "minutes_dispute": draw(st.floats(0, 600))},
+        "economy": {"shock": draw(st.booleans()), "shock_start_day": draw(st.integers(0, 200)),
+                    "shock_months": draw(st.integers(1, 12))},
         "seed": draw(st.integers(0, 2**40)),
         "horizon": {"warmup_days": draw(st.integers(0, 60)), "measured_days": draw(st.integers(1, 120)),
                     "runoff_days": draw(st.integers(0, 150))},

@@ -11,7 +11,7 @@ def _scenario(policy_changes, **segment):
     data = small_data()
     data["policies"]["ladder"].update(policy_changes)
     for seg in data["portfolio"]["segments"]:
-        seg.update({"partial_share": 0.0, "dispute_rate": 0.0, **segment})
+        seg.update({"partial_share": 0.0, "dispute_rate": 0.0, "strain_rate": 0.0, **segment})  # no part payments
     data["economics"] = {"reference_rate": 0.03}
     return collectsim.parse_scenario(data)
 

@@ -69,6 +69,9 @@ class Purpose(IntEnum):
     JUDGMENT = 30
     JUDGMENT_PAID = 31
     LEGAL_DAYS = 32
+    LIQUIDITY = 33
+    INSOLVENCY = 34
+    INSOLVENCY_DAY = 35
 
 
 def _mix_int(z: int) -> int:

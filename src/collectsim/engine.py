@@ -50,6 +50,7 @@ from .decisions import Action, ActionKind, Decision, DecisionMaker, Point
 from .draws import Purpose, exponential, geometric_days, lognormal, normal_ppf, u, uniform_int
 from .eventlog import EventKind, EventLog
 from .invoices import InvoiceTable
+from .liquidity import BLOCK_DAYS, DISTRESSED, HEALTHY, INSOLVENT, STRAINED, liquidity_paths
 from .policy_spec import CHANNELS, TONES
 from .portfolio import Customers, make_customers
 from .scenario import Scenario
@@ -179,6 +180,11 @@ class SimpyEngine:
         self._queue: list[tuple] = []
         self._work = (0.0, 0)  # (minutes, wait) of the action being carried out, for the log
         self._tau = b.goodwill_recovery_days
+        self._liquidity = liquidity_paths(scenario, self.seed, self.customers.segment)
+        self._liquidity_states = self._liquidity.states.tolist()  # plain lists: fast per-event look-ups
+        self._insolvent_day = self._liquidity.insolvency_day.tolist()
+        self._last_block = self._liquidity.states.shape[1] - 1
+        self._open: list[list[Invoice]] = [[] for _ in range(n)]  # invoices per customer, for insolvency
         self._daily_churn = [seg.churn_per_year and -np.log1p(-min(seg.churn_per_year, 1 - 1e-12)) / 365.0
                              for seg in segs]
 
@@ -190,6 +196,9 @@ class SimpyEngine:
             self.env.process(self._orders(customer))
         if self._daily_minutes is not None:
             self.env.process(self._team_days())
+        for customer, day in enumerate(self._liquidity.insolvency_day.tolist()):
+            if day < self._end:
+                self.env.process(self._insolvency(customer, day))
         self.env.run(until=self._end)
         for customer in range(len(self.customers)):
             self._advance(customer, self._end - 1)  # churns after the last touch, goodwill at the end
@@ -198,7 +207,8 @@ class SimpyEngine:
 
     def _record_churn(self) -> None:
         """Churn events, placed at the start of their day (they were found when the customer was next touched)."""
-        churned = [(day, c) for c, day in enumerate(self.churn_day) if day < self._end]
+        insolvent = self._liquidity.insolvency_day
+        churned = [(day, c) for c, day in enumerate(self.churn_day) if day < min(self._end, insolvent[c])]
         if not churned:
             return
         nan = float("nan")
@@ -225,8 +235,8 @@ class SimpyEngine:
         while day < self._issue_end:
             yield _Wake(self.env, day - self.env.now, priority)
             self._advance(customer, day)
-            if self.churn_day[customer] <= day:
-                return  # the customer has left
+            if self.churn_day[customer] <= day or self._insolvent_day[customer] <= day:
+                return  # the customer has left, or can no longer trade
             self._issue(customer, seq, day)
             seq += 1
             factor = rules.order_rate_factor(self.goodwill[customer], self._baseline[customer], elasticity)
@@ -242,13 +252,20 @@ class SimpyEngine:
                                           seg.amount_median, seg.amount_sigma))
         inv = Invoice(len(self._rows), customer, seq, seg_index, amount, day, day + seg.terms_days)
         self._rows.append(inv)
+        self._open[customer].append(inv)
         # The customer's intentions, before any chasing.
         if u(seed, Purpose.DISPUTE, customer, seq) < seg.dispute_rate:
             latest = min(seg.terms_days, self._b.dispute_raise_days)
             inv.dispute_day = day + uniform_int(u(seed, Purpose.DISPUTE_DAY, customer, seq), 0, latest)
-        if u(seed, Purpose.IGNORES_INVOICE, customer, seq) >= seg.ignore_share:
+        liquidity = self._liquidity_on(customer, day)
+        ignore = seg.ignore_share
+        if liquidity == DISTRESSED:
+            ignore += (1.0 - ignore) * self._b.distressed_ignore
+        if u(seed, Purpose.IGNORES_INVOICE, customer, seq) >= ignore:
             lateness = self._habit[customer] + seg.days_late_sd_within * normal_ppf(
                 u(seed, Purpose.PAYMENT_LATENESS, customer, seq))
+            if liquidity != HEALTHY:
+                lateness += self._b.strained_extra_days * (2 if liquidity == DISTRESSED else 1)
             inv.pay_day = rules.unchased_pay_day(inv.due_day, day, lateness)
         # The first review may fall on the issue day itself (phase 4 comes after phase 0).
         self._apply(inv, day, self.decider.decide(Point.ISSUED, day, inv, self._goodwill_on(customer, day)),
@@ -359,7 +376,7 @@ class SimpyEngine:
                                 goodwill_before=before, goodwill_after=after)
                 g = after
             paid = inv.balance
-        elif inv.balance >= 2 and u(seed, Purpose.PARTIAL_PAYMENT, c, s, inv.payments) < seg.partial_share:
+        elif inv.balance >= 2 and u(seed, Purpose.PARTIAL_PAYMENT, c, s, inv.payments) < self._part_share(seg, c, day):
             fraction = rules.part_payment_fraction(u(seed, Purpose.PARTIAL_FRACTION, c, s, inv.payments),
                                                    self._b.part_payment_fraction)
             paid = min(rules.share_of(inv.balance, fraction), inv.balance - 1)
@@ -374,6 +391,37 @@ class SimpyEngine:
         else:
             inv.pay_day = NEVER
             self._settle_fees(inv, day, paying=True)
+
+    def _liquidity_on(self, customer: int, day: int) -> int:
+        """The customer's liquidity state on ``day`` (see collectsim.liquidity)."""
+        if day >= self._insolvent_day[customer]:
+            return INSOLVENT
+        state = self._liquidity_states[customer][min(day // BLOCK_DAYS, self._last_block)]
+        return DISTRESSED if state == INSOLVENT else state  # the failing month, before the day itself
+
+    def _part_share(self, seg, customer: int, day: int) -> float:
+        """Chance a payment is made in part: higher while the customer is short of cash."""
+        if self._liquidity_on(customer, day) == HEALTHY:
+            return seg.partial_share
+        return min(1.0, seg.partial_share + self._b.strained_part_payment)
+
+    def _insolvency(self, customer: int, day: int):
+        """The customer fails: every open balance is lost, and it orders no more."""
+        yield _Wake(self.env, day - self.env.now, _priority(PHASE_ORDER, customer, 0) - 1)
+        nan = float("nan")
+        self.log.record(day, EventKind.INSOLVENT, customer, -1, goodwill_before=nan, goodwill_after=nan)
+        g = self._goodwill_on(customer, day)
+        for inv in self._open[customer]:
+            if inv.balance == 0:
+                continue
+            self._accrue_interest(inv, day)
+            self.log.record(day, EventKind.INSOLVENCY_LOSS, customer, inv.row, inv.balance, goodwill_before=g,
+                            goodwill_after=g)
+            inv.balance = 0
+            inv.escalation = 0
+            self._settle_fees(inv, day, paying=False)
+            self._wake(inv)
+        self._open[customer] = []
 
     def _raise_dispute(self, inv: Invoice, day: int) -> None:
         c, seg = inv.customer, self._segments[inv.segment]
@@ -536,8 +584,11 @@ class SimpyEngine:
         inv.reminders_sent += 1
         if inv.disputed or inv.pay_day <= day:
             return
+        liquidity = self._liquidity_on(c, day)
+        responsiveness = seg.responsiveness * (b.strained_response if liquidity == STRAINED else
+                                               b.distressed_response if liquidity == DISTRESSED else 1.0)
         p = rules.response_probability(self._response_by_channel[action.channel],
-                                       self._response_by_tone[action.tone], seg.responsiveness, after,
+                                       self._response_by_tone[action.tone], responsiveness, after,
                                        b.goodwill_response_weight, b.max_response_probability)
         # One latent threshold per invoice (see rules.responds): the same invoice reacts alike under
         # every policy, which is what makes common random numbers effective.
@@ -656,7 +707,10 @@ class SimpyEngine:
         self.log.record(day, EventKind.PLAN_OFFERED, c, inv.row, 0, action.channel, action.tone, action.cost, g, g,
                         *self._work)
         inv.had_plan = True
-        if inv.disputed or u(self.seed, Purpose.PLAN_ACCEPTANCE, c, inv.seq) >= seg.plan_acceptance:
+        acceptance = seg.plan_acceptance
+        if self._liquidity_on(c, day) != HEALTHY:
+            acceptance = min(1.0, acceptance + self._b.strained_plan_acceptance)
+        if inv.disputed or u(self.seed, Purpose.PLAN_ACCEPTANCE, c, inv.seq) >= acceptance:
             return
         before, after = self._change_goodwill(c, self._b.plan_goodwill, day)
         self.log.record(day, EventKind.PLAN_AGREED, c, inv.row, inv.balance, goodwill_before=before,

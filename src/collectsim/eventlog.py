@@ -46,11 +46,14 @@ class EventKind(IntEnum):
     LEGAL_COLLECTED = 22  # amount: principal paid after judgment (cash)
     LEGAL_ENDED = 23  # no money from the court case; amount: balance left
     DISPUTE_TAKEN_UP = 24  # a collector takes up the dispute case (minutes, wait)
+    INSOLVENT = 25  # a customer becomes insolvent (start of its day); it orders and pays no more
+    INSOLVENCY_LOSS = 26  # amount: an open invoice's balance lost to the customer's insolvency
 
 
 #: Kinds whose ``amount`` reduces the invoice's principal balance.
 BALANCE_REDUCING = (EventKind.PAYMENT, EventKind.DISCOUNT, EventKind.CREDIT_NOTE, EventKind.WRITE_OFF,
-                    EventKind.SETTLEMENT, EventKind.AGENCY_COLLECTED, EventKind.LEGAL_COLLECTED)
+                    EventKind.SETTLEMENT, EventKind.AGENCY_COLLECTED, EventKind.LEGAL_COLLECTED,
+                    EventKind.INSOLVENCY_LOSS)
 
 COLUMNS = ("day", "kind", "customer", "invoice", "amount", "channel", "tone", "cost",
            "goodwill_before", "goodwill_after", "minutes", "wait")

@@ -33,6 +33,9 @@ staff time) plus discounts granted. ``cost_to_collect`` = collection costs / cas
 (``(1 + r) ** (days / 365)``); ``net_value`` = NPV of (cash - collection costs paid in cash) - margin
 lost to churn (discounts are not subtracted again: they are already missing from the cash).
 
+*Bad debt.* ``written_off`` includes balances lost when a customer becomes insolvent;
+``insolvencies`` counts customers that failed during the measured period.
+
 *Escalation.* ``recovery_rate`` = principal collected by agencies and courts / the balance at each
 cohort invoice's first hand-over (0 when nothing was escalated). Agency fees, legal and mediation
 costs are collection costs; what an agency collects counts gross in cash.
@@ -115,6 +118,7 @@ class Metrics:
     reminders_per_customer: float
     disputes: int
     escalated_invoices: int
+    insolvencies: int
     plans_agreed: int
     plans_defaulted: int
     invoices: int
@@ -326,8 +330,8 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     principal_paid = total(EventKind.PAYMENT) + recovered
     fees = total(EventKind.FEES_PAID)
     cash = principal_paid + fees
-    discounts, credit_notes, written_off = (total(EventKind.DISCOUNT), total(EventKind.CREDIT_NOTE),
-                                            total(EventKind.WRITE_OFF))
+    discounts, credit_notes = total(EventKind.DISCOUNT), total(EventKind.CREDIT_NOTE)
+    written_off = total(EventKind.WRITE_OFF) + total(EventKind.INSOLVENCY_LOSS)  # bad debt either way
     outstanding = int(invoices["balance"][cohort].sum())
     forgiven = total(EventKind.SETTLEMENT)
     if invoiced != principal_paid + discounts + credit_notes + forgiven + written_off + outstanding:
@@ -389,6 +393,8 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         reminders_sent=reminders, reminders_per_customer=reminders / n_customers if n_customers else 0.0,
         disputes=int(np.count_nonzero(in_cohort & (kind == EventKind.DISPUTE_RAISED))),
         escalated_invoices=len(first),
+        insolvencies=int(np.count_nonzero((kind == EventKind.INSOLVENT) & (events["day"] >= w)
+                                          & (events["day"] < e))),
         plans_agreed=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_AGREED))),
         plans_defaulted=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_DEFAULTED))),
         invoices=int(cohort.sum()), customers=n_customers)

@@ -73,6 +73,20 @@ class Segment:
     recoverability: float = setting(1.0, unit="multiplier", low=0, high=5,
                                     doc="Scales the chance that an agency or a court judgment gets money from "
                                         "this segment's customers.")
+    strain_rate: float = setting(0.02, unit="probability per month", low=0, high=1,
+                                 doc="Chance a healthy customer becomes cash-strained in a month.")
+    strain_recovery_rate: float = setting(0.25, unit="probability per month", low=0, high=1,
+                                          doc="Chance a strained customer is healthy again the next month.")
+    distress_rate: float = setting(0.05, unit="probability per month", low=0, high=1,
+                                   doc="Chance a strained customer becomes distressed in a month.")
+    distress_recovery_rate: float = setting(0.1, unit="probability per month", low=0, high=1,
+                                            doc="Chance a distressed customer is back to strained the next month.")
+    insolvency_rate: float = setting(0.05, unit="probability per month", low=0, high=1,
+                                     doc="Chance a distressed customer becomes insolvent in a month.")
+    seasonality: float = setting(0.0, unit="0-1", low=0, high=1,
+                                 doc="Seasonal swing of the strain rate: x (1 + s cos(2 pi (month - peak) / 12)).")
+    seasonal_peak_month: int = setting(1, unit="calendar month", low=1, high=12,
+                                       doc="Month of the year in which strain is most likely.")
     churn_per_year: float = setting(0.05, unit="probability per year", low=0, high=1,
                                     doc="Chance a customer leaves within a year at its baseline goodwill.")
     goodwill_baseline: float = setting(0.7, unit="0-1", low=0, high=1,
@@ -175,6 +189,17 @@ class Team:
         return self.staff * self.hours_per_day * 60.0 if self.staff > 0 else None
 
 
+@dataclass(frozen=True)
+class Economy:
+    """An optional economy-wide shock that strains many customers at once."""
+
+    shock: bool = setting(False, doc="Apply the shock.")
+    shock_start_day: int = setting(365, unit="day", low=0, high=36_500, doc="Simulation day the shock begins.")
+    shock_months: int = setting(6, unit="months", low=1, high=120, doc="How long the shock lasts.")
+    shock_strain_multiplier: float = setting(5.0, unit="multiplier", low=1, high=100,
+                                             doc="Strain and distress rates are multiplied by this during the shock.")
+
+
 # --- behaviour effect sizes ----------------------------------------------------------------------------
 
 FIELD_EXPERIMENTS = ("reminder letters raise payment and deterrent wording beats plain wording "
@@ -274,6 +299,21 @@ class Behaviour:
                                              "before recoverability).")
     legal_goodwill: float = setting(-0.3, unit="goodwill points", low=-1, high=1,
                                     doc="Goodwill change when we sue a customer.")
+    strained_extra_days: float = setting(15.0, unit="days", low=0, high=365,
+                                         doc="Extra lateness of an invoice issued while the customer is strained "
+                                             "(twice that when distressed).")
+    strained_response: float = setting(0.6, unit="multiplier", low=0, high=5,
+                                       doc="Reminder response multiplier while strained.")
+    distressed_response: float = setting(0.2, unit="multiplier", low=0, high=5,
+                                         doc="Reminder response multiplier while distressed.")
+    strained_part_payment: float = setting(0.25, unit="probability", low=0, high=1,
+                                           doc="Added to the part-payment share while strained or distressed.")
+    strained_plan_acceptance: float = setting(0.3, unit="probability", low=0, high=1,
+                                              doc="Added to plan acceptance while strained or distressed: a plan "
+                                                  "that fits its cash is what a strained customer needs.")
+    distressed_ignore: float = setting(0.5, unit="probability", low=0, high=1,
+                                       doc="Extra chance that an invoice issued while distressed is not paid "
+                                           "unless chased.")
     goodwill_recovery_days: float = setting(
         180.0, unit="days", low=1, high=36_500,
         doc="Time constant of goodwill's return to baseline: the gap shrinks by a factor e in this many days.")
@@ -311,6 +351,7 @@ class Scenario:
     economics: Economics = table(Economics, doc="Costs and rates.")
     horizon: Horizon = table(Horizon, doc="Time horizon.")
     team: Team = table(Team, doc="The collections team (capacity).")
+    economy: Economy = table(Economy, doc="Economy-wide shock.")
     behaviour: Behaviour = table(Behaviour, doc="Behaviour effect sizes.")
     policies: tuple[PolicySpec, ...] = field(default=(), metadata={"spec": None}, init=False)
     source: str = field(default="<memory>", init=False, compare=False)

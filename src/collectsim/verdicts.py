@@ -30,7 +30,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "mean_goodwill": ("mean goodwill", "score"), "churned_customers": ("churned customers", "count"),
     "reminders_sent": ("reminders sent", "count"), "reminders_per_customer": ("reminders per customer", "count"),
     "disputes": ("disputes", "count"),
-    "escalated_invoices": ("escalated invoices", "count"), "plans_agreed": ("plans agreed", "count"),
+    "escalated_invoices": ("escalated invoices", "count"),
+    "insolvencies": ("insolvencies", "count"), "plans_agreed": ("plans agreed", "count"),
     "plans_defaulted": ("plans defaulted", "count"), "invoices": ("invoices", "count"),
     "customers": ("customers", "count"),
 }
