@@ -44,6 +44,7 @@ from collectsim.invoices import InvoiceTable
 from collectsim.metrics import (
     aging_by_day,
     cei,
+    collectability_by_age,
     compute_metrics,
     count_back_dso,
     daily_series,
@@ -144,3 +145,15 @@ def test_count_back_dso_walks_back_through_months():
 
 def test_cei_of_a_perfect_period_is_100():
     assert cei(opening_ar=100, credit_sales=1000, closing_ar=50, closing_current_ar=50) == 100.0
+
+
+def test_collectability_by_age_by_hand(example):
+    """Age 0 (end of the due day): open A 10000, B 20000, D 10000, E 8000 (C was paid before its due date);
+    later collected A 10000, B 5000, E 8000 -> 23000 / 48000. Age 30: B 15000 and D 10000 open, nothing
+    collected later -> 0."""
+    _, invoices, events, _ = example
+    curve = collectability_by_age(invoices, events, (0, 30))
+    assert curve[0] == pytest.approx(23000 / 48000)
+    assert curve[30] == 0.0
+    only_a = collectability_by_age(invoices, events, (0, 30), rows=np.array([0]))
+    assert only_a[0] == 1.0 and np.isnan(only_a[30])
