@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -68,3 +69,10 @@ def write_small_scenario(directory: Path, segment_names=("steady", "late"), poli
     path = directory / "small.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def paired_t(diffs) -> float:
+    """t-statistic of paired per-seed differences (infinite, with their sign, when they do not vary)."""
+    d = np.asarray(diffs, dtype=float)
+    sd = d.std(ddof=1)
+    return float(d.mean() / (sd / np.sqrt(len(d)))) if sd > 0 else float(np.sign(d.mean()) * np.inf)

@@ -3,7 +3,7 @@
 import numpy as np
 
 import collectsim
-from conftest import small_data
+from conftest import paired_t, small_data
 
 
 def _scenario(policy=None, **segment):
@@ -75,6 +75,4 @@ def test_higher_goodwill_brings_more_orders_and_less_churn():
         more_orders.append(a.invoices - b.invoices)
         less_churn.append(b.churned_customers - a.churned_customers)
     for diffs in (more_orders, less_churn):
-        d = np.array(diffs, dtype=float)
-        t = d.mean() / (d.std(ddof=1) / np.sqrt(len(d)))
-        assert t > 3, (d, t)
+        assert paired_t(diffs) > 3, diffs

@@ -1,10 +1,9 @@
 """Escalation: mediation for disputes, a collection agency, and legal action as the last resort."""
 
-import numpy as np
 
 import collectsim
 from collectsim import Decision, Point
-from conftest import small_data
+from conftest import paired_t, small_data
 
 
 def _scenario(escalation, write_off=400, **segment):
@@ -108,6 +107,4 @@ def test_agency_and_legal_recover_debt_bound_for_write_off_at_a_goodwill_cost():
         less_written_off.append(a.written_off - b.written_off)
         goodwill_drop.append(a.mean_goodwill - b.mean_goodwill)
     for diffs in (less_written_off, goodwill_drop):
-        d = np.array(diffs, dtype=float)
-        t = d.mean() / (d.std(ddof=1) / np.sqrt(len(d)))
-        assert t > 3, (d, t)
+        assert paired_t(diffs) > 3, diffs

@@ -1,10 +1,9 @@
 """Instalment plans: offered once, agreed or declined, paid by instalments, missed, broken."""
 
-import numpy as np
 
 import collectsim
 from collectsim import Decision, Point
-from conftest import small_data
+from conftest import paired_t, small_data
 
 
 def _scenario(plans, **segment):
@@ -124,6 +123,4 @@ def test_plans_for_strained_customers_lower_bad_debt_at_a_goodwill_gain():
         bad.append(a.bad_debt_ratio - b.bad_debt_ratio)
         goodwill.append(b.mean_goodwill - a.mean_goodwill)
     for diffs in (bad, goodwill):
-        d = np.array(diffs)
-        t = d.mean() / (d.std(ddof=1) / np.sqrt(len(d)))
-        assert t > 3, (d, t)
+        assert paired_t(diffs) > 3, diffs

@@ -4,10 +4,9 @@ Each test runs two policies on the same seeds and requires the paired difference
 expected way with a t-statistic above 3 (not just a lucky draw).
 """
 
-import numpy as np
 
 import collectsim
-from conftest import small_data
+from conftest import paired_t, small_data
 
 SEEDS = range(1, 11)
 
@@ -22,12 +21,9 @@ def _scenario(**segment_changes):
 
 def _paired(scenario, policy_a, policy_b, metric):
     """Per-seed differences a - b of one metric, and their t-statistic."""
-    diffs = np.array([getattr(collectsim.simulate(scenario, policy_a, seed=s).metrics, metric)
-                      - getattr(collectsim.simulate(scenario, policy_b, seed=s).metrics, metric)
-                      for s in SEEDS], dtype=float)
-    sd = diffs.std(ddof=1)
-    t = diffs.mean() / (sd / np.sqrt(len(diffs))) if sd > 0 else np.sign(diffs.mean()) * np.inf
-    return diffs, t
+    diffs = [getattr(collectsim.simulate(scenario, policy_a, seed=s).metrics, metric)
+             - getattr(collectsim.simulate(scenario, policy_b, seed=s).metrics, metric) for s in SEEDS]
+    return diffs, paired_t(diffs)
 
 
 def _steps(*offsets, tone="friendly", channel="email"):
