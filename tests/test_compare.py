@@ -202,3 +202,15 @@ def test_headline_verdicts_cover_cash_and_relationship(path):
     lines = comp.headline()
     assert len(lines) == 6
     assert "cash" in lines[0] and "DSO" in lines[1] and "goodwill" in lines[4]
+
+
+@pytest.mark.parametrize("option", [["--reps", "0"], ["--reps", "x"], ["--target-halfwidth", "-1"],
+                                    ["--workers", "0"], ["--max-reps", "0"]])
+def test_bad_numbers_on_the_command_line_are_refused(tmp_path, capsys, option):
+    path = write_small_scenario(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        main(["compare", str(path), *option])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1].startswith(f"collectsim compare: error: argument {option[0]}")
+    assert "Traceback" not in err

@@ -22,6 +22,20 @@ from .sweep import sweep
 EXIT_BAD_INPUT = 2
 
 
+def _positive(kind):
+    """An argparse type: a number of ``kind`` above zero, with a one-line error otherwise."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}") \
+                from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text} must be above 0")
+        return value
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="collectsim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,11 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("scenario", type=Path, metavar="SCENARIO")
     compare.add_argument("--policies", help="comma-separated policy names (default: all of the scenario's)")
     how_many = compare.add_mutually_exclusive_group()
-    how_many.add_argument("--reps", type=int, help="replications per policy (default 10)")
-    how_many.add_argument("--target-halfwidth", type=float, metavar="X",
+    how_many.add_argument("--reps", type=_positive(int), help="replications per policy (default 10)")
+    how_many.add_argument("--target-halfwidth", type=_positive(float), metavar="X",
                           help="add replications until every difference in --metric is known to +/- X")
     compare.add_argument("--metric", default="cash_collected", help="metric for --target-halfwidth")
-    compare.add_argument("--max-reps", type=int, default=200, help="upper limit in sequential mode")
+    compare.add_argument("--max-reps", type=_positive(int), default=200, help="upper limit in sequential mode")
     _common_job_options(compare)
 
     sweep = sub.add_parser("sweep", help="vary policy keys over a grid, every point replicated")
@@ -55,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--policy", help="base policy (default: the scenario's first)")
     sweep.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...",
                        help="a dotted policy key and its values (TOML literals); repeat for more keys")
-    sweep.add_argument("--reps", type=int, default=5, help="replications per point (default 5)")
+    sweep.add_argument("--reps", type=_positive(int), default=5, help="replications per point (default 5)")
     sweep.add_argument("--metric", default="cash_collected", help="metric for the plot (default cash_collected)")
     _common_job_options(sweep)
     return parser
@@ -64,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
 def _common_job_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=int, help="local worker processes (default: run in this process)")
+    where.add_argument("--workers", type=_positive(int), help="local worker processes (default: run in this process)")
     where.add_argument("--dask", metavar="ADDRESS|local", help="run on Dask: 'local' starts a LocalCluster")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write CSV tables and PNG plots here")
     parser.add_argument("--json", action="store_true", help="print the result as JSON (no progress bar)")
