@@ -47,3 +47,23 @@ def test_part_payments_and_credit_notes_stay_within_their_ranges():
     notes = rules.credit_note_fraction(p, 0.3)
     assert notes.min() >= 0 and notes.max() <= 0.6 + 1e-9
     assert rules.credit_note_fraction(p, 0.8).max() == 1.0
+
+
+def test_age_factor_halves_every_halflife_and_agrees_on_scalars_and_arrays():
+    ages = np.array([-5, 0, 45, 90, 180, 365])
+    arr = rules.age_factor(ages, 90.0)
+    assert [rules.age_factor(int(a), 90.0) for a in ages] == arr.tolist()
+    assert arr[0] == arr[1] == 1.0  # no fading before or on the due date
+    assert abs(arr[3] - 0.5) < 1e-12 and abs(arr[4] - 0.25) < 1e-12
+    assert np.all(np.diff(arr[1:]) < 0)
+    assert rules.age_factor(365, 0.0) == 1.0  # half-life 0 switches fading off
+
+
+def test_set_aside_days_never_below_the_share_and_slower_for_higher_uniforms():
+    p = np.linspace(0.001, 0.999, 200)
+    arr = rules.set_aside_days(p, 0.2, 90.0, 1.2)
+    assert [rules.set_aside_days(float(x), 0.2, 90.0, 1.2) for x in p] == arr.tolist()
+    assert np.all(arr[p < 0.2] == -1)
+    paid = arr[p >= 0.2]
+    assert np.all(paid >= 0) and np.all(np.diff(paid) >= 0)  # one uniform: a monotone delay
+    assert 60 <= int(np.median(paid)) <= 120  # the median sits near the 90-day setting

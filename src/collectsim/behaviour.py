@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .draws import Number
+from .draws import Number, lognormal
 
 
 def recovered_goodwill(goodwill: Number, baseline: Number, days: Number, recovery_days: Number) -> Number:
@@ -94,6 +94,34 @@ def response_probability(base: Number, tone_multiplier: Number, responsiveness: 
     factor = 1.0 - goodwill_weight + 2.0 * goodwill_weight * goodwill
     out = np.minimum(base * tone_multiplier * responsiveness * factor, cap)
     return float(out) if np.ndim(out) == 0 else out
+
+
+def age_factor(days_past_due: Number, halflife_days: Number) -> Number:
+    """Multiplier of a reminder's response chance for debt ``days_past_due`` old: halves every ``halflife_days``.
+
+    Debt gets harder to collect as it ages (the collectability-by-age curve collection surveys quote);
+    1 up to the due date, and always 1 when ``halflife_days`` is 0 (no fading).
+    """
+    if isinstance(days_past_due, int) and isinstance(halflife_days, float):  # the engine's per-event path
+        return 0.5 ** (days_past_due / halflife_days) if halflife_days > 0 and days_past_due > 0 else 1.0
+    age = np.maximum(np.asarray(days_past_due, dtype=np.float64), 0.0)
+    h = np.asarray(halflife_days, dtype=np.float64)
+    out = np.where(h > 0, np.power(0.5, age / np.where(h > 0, h, 1.0)), 1.0)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def set_aside_days(p: Number, never_share: Number, median_days: Number, sigma: Number) -> Number:
+    """Days past due (>= 0) at which a set-aside invoice is paid unchased, or -1 for never.
+
+    One uniform decides both: below ``never_share`` the customer never pays of its own accord; above
+    it, the rescaled uniform gives a log-normal delay. The same invoice is thus as slow under every policy.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    never = np.asarray(never_share, dtype=np.float64)
+    rescaled = np.clip((p - never) / np.maximum(1.0 - never, 1e-300), 2.0**-53, 1.0 - 2.0**-53)
+    days = np.minimum(lognormal(rescaled, median_days, sigma), 1e6).astype(np.int64)
+    out = np.where(p < never, -1, days)
+    return int(out) if np.ndim(out) == 0 else out
 
 
 def unmoved_after(unmoved: Number, probability: Number) -> Number:

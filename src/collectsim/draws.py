@@ -72,6 +72,7 @@ class Purpose(IntEnum):
     LIQUIDITY = 33
     INSOLVENCY = 34
     INSOLVENCY_DAY = 35
+    SET_ASIDE_PAY_DAY = 36
 
 
 def _mix_int(z: int) -> int:

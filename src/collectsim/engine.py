@@ -267,6 +267,12 @@ class SimpyEngine:
             if liquidity != HEALTHY:
                 lateness += self._b.strained_extra_days * (2 if liquidity == DISTRESSED else 1)
             inv.pay_day = rules.unchased_pay_day(inv.due_day, day, lateness)
+        elif self._b.set_aside_pay_days > 0:
+            # Set aside, not always for ever: some is paid of the customer's own accord much later.
+            late = rules.set_aside_days(u(seed, Purpose.SET_ASIDE_PAY_DAY, customer, seq), self._b.set_aside_never_share,
+                                        self._b.set_aside_pay_days, self._b.set_aside_pay_sigma)
+            if late >= 0:
+                inv.pay_day = inv.due_day + 1 + late
         # The first review may fall on the issue day itself (phase 4 comes after phase 0).
         self._apply(inv, day, self.decider.decide(Point.ISSUED, day, inv, self._goodwill_on(customer, day)),
                     earliest_review=day)
@@ -590,6 +596,7 @@ class SimpyEngine:
         p = rules.response_probability(self._response_by_channel[action.channel],
                                        self._response_by_tone[action.tone], responsiveness, after,
                                        b.goodwill_response_weight, b.max_response_probability)
+        p *= rules.age_factor(day - inv.due_day, b.response_halflife_days)
         # One latent threshold per invoice (see rules.responds): the same invoice reacts alike under
         # every policy, which is what makes common random numbers effective.
         inv.unmoved = rules.unmoved_after(inv.unmoved, p)

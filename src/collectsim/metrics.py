@@ -230,6 +230,16 @@ def collectability_by_age(invoices: InvoiceTable, events: EventLog, ages: tuple[
     balance, summed over invoices. NaN where no debt reached that age. This is the curve collection
     surveys quote ("about 70% of debt three months past due is recovered").
     """
+    parts = collectability_parts(invoices, events, ages, rows)
+    return {age: collected / open_ if open_ > 0 else float("nan") for age, (collected, open_) in parts.items()}
+
+
+def collectability_parts(invoices: InvoiceTable, events: EventLog, ages: tuple[int, ...],
+                         rows: np.ndarray | None = None) -> dict[int, tuple[int, int]]:
+    """(collected later, open) in cents at each age: the two sums behind :func:`collectability_by_age`.
+
+    Summing them over replications before dividing pools the runs, weighting each by its debt.
+    """
     collected_kinds = (EventKind.PAYMENT, EventKind.AGENCY_COLLECTED, EventKind.LEGAL_COLLECTED)
     rows_all, days, deltas = balance_changes(invoices, events)
     chosen = np.ones(len(invoices), dtype=bool) if rows is None else np.isin(np.arange(len(invoices)), rows)
@@ -243,8 +253,7 @@ def collectability_by_age(invoices: InvoiceTable, events: EventLog, ages: tuple[
         later = is_collection & (events["day"] > cutoff[np.maximum(events["invoice"], 0)]) & (events["invoice"] >= 0)
         collected = np.bincount(events["invoice"][later], weights=events["amount"][later], minlength=len(invoices))
         mask = chosen & (open_at > 0)
-        total = open_at[mask].sum()
-        out[age] = float(collected[mask].sum() / total) if total > 0 else float("nan")
+        out[age] = (int(round(collected[mask].sum())), int(round(open_at[mask].sum())))
     return out
 
 

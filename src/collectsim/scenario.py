@@ -21,6 +21,8 @@ from .schema import NO_VALUE, ScenarioError, build, join, setting, table
 # --- the portfolio ----------------------------------------------------------------------------------
 
 SME_LATENESS = "SME invoices are paid about 1-2 weeks late on average (accounting-software vendor data)"
+DEBT_AGE = ("assumption, calibrated so the baseline's as-is collectability by age of debt lands in "
+            "the ranges of commercial collection surveys (DESIGN.md section 11)")
 DISPUTE_TIME = "disputes take 15-30 days to resolve (collections-software vendor pages; assumption)"
 
 
@@ -44,7 +46,8 @@ class Segment:
     days_late_sd_within: float = setting(5.0, unit="days", low=0, high=365,
                                          doc="How much one customer's lateness varies between invoices.")
     ignore_share: float = setting(0.05, unit="probability", low=0, high=1,
-                                  doc="Share of invoices the customer does not pay unless chased.")
+                                  doc="Share of invoices the customer sets aside: not paid on its habit, only "
+                                      "when chased or, much later, of its own accord (see behaviour.set_aside_*).")
     responsiveness: float = setting(1.0, unit="multiplier", low=0, high=5,
                                     doc="Scales every reminder's response probability for this segment.")
     discount_appetite: float = setting(0.4, unit="probability", low=0, high=1,
@@ -333,6 +336,22 @@ class Behaviour:
     part_payment_fraction: float = setting(0.5, unit="fraction of balance", low=0.05, high=0.95,
                                            doc="Mean share of the balance paid in a part payment "
                                                "(uniform within +/- 0.2).")
+    response_halflife_days: float = setting(
+        90.0, unit="days past due", low=0, high=36_500, source=DEBT_AGE,
+        doc="Days past due after which a reminder's response chance has halved: old debt is harder to "
+            "collect. 0 means reminders work alike at every age.")
+    set_aside_pay_days: float = setting(
+        90.0, unit="days past due", low=0, high=36_500, source=DEBT_AGE,
+        doc="Median days past due at which the customer pays an invoice it had set aside (see ignore_share) "
+            "of its own accord, unless a reminder moves it sooner; 0 means only chasing gets it paid.")
+    set_aside_never_share: float = setting(
+        0.2, unit="probability", low=0, high=1, source=DEBT_AGE,
+        doc="Share of set-aside invoices the customer never pays of its own accord (bad faith, or money that "
+            "is not there); only chasing, an agency or a court can still collect them.")
+    set_aside_pay_sigma: float = setting(
+        1.2, unit="log scale", low=0, high=10, source=DEBT_AGE,
+        doc="Spread of those days (log-normal sigma); a wide spread means some set-aside debt is paid after "
+            "months and some effectively never.")
 
 
 # --- the scenario ------------------------------------------------------------------------------------------
