@@ -1,8 +1,9 @@
 """Conservation of money, exactly in cents, over random valid scenarios and policies (hypothesis).
 
-Policies include reminders, discounts, instalment plans (with defaults), statutory fees, settlements,
-mediation, agency and legal action, and write-offs; segments churn; the team may be unlimited or small;
-customers go through liquidity states, insolvency and an economy-wide shock.
+Policies include reminders, discounts, instalment plans (offered, or on request), statutory fees, settlements,
+mediation, agency and legal action, credit hold, and write-offs; segments churn; the team may be unlimited or small;
+customers go through liquidity states, insolvency and an economy-wide shock; terms may run from
+the end of the month and payments may wait for a payment run.
 """
 
 import numpy as np
@@ -45,6 +46,9 @@ def _segment(i):
         "distress_rate": st.floats(0, 1),
         "insolvency_rate": st.floats(0, 1),
         "seasonality": st.floats(0, 1),
+        "terms_end_of_month": st.booleans(),
+        "payment_run": st.sampled_from(["any", "weekly", "fortnightly", "monthly"]),
+        "payment_run_day": st.integers(1, 7),
     })
 
 
@@ -60,7 +64,7 @@ def _policy(draw, segment_names):
         "plans": {"offer": draw(st.booleans()), "after_days_overdue": draw(st.integers(0, 90)),
                   "instalments": draw(st.integers(1, 12)), "interval_days": draw(st.integers(1, 60)),
                   "down_payment": draw(st.floats(0, 0.9)), "missed_tolerance": draw(st.integers(0, 3)),
-                  "on_default": draw(st.sampled_from(["resume", "write_off"]))},
+                  "on_default": draw(st.sampled_from(["resume", "write_off"])), "on_request": draw(st.booleans())},
         "fees": {"enforce": draw(st.booleans()), "claim_at_days_overdue": draw(st.integers(0, 120)),
                  "interest_margin": draw(st.floats(0, 0.5)), "fixed_compensation": draw(st.floats(0, 500))},
         "settlement": {"offer": draw(st.booleans()), "after_days_overdue": draw(st.integers(0, 200)),
@@ -69,7 +73,8 @@ def _policy(draw, segment_names):
                        "agency": draw(st.booleans()), "agency_after_days_overdue": draw(st.integers(0, 120)),
                        "agency_fee": draw(st.floats(0, 1)), "legal": draw(st.booleans()),
                        "legal_after_days_overdue": draw(st.integers(0, 200)),
-                       "legal_min_balance": draw(st.floats(0, 5000))},
+                       "legal_min_balance": draw(st.floats(0, 5000)), "credit_hold": draw(st.booleans()),
+                       "credit_hold_after_days_overdue": draw(st.integers(0, 120))},
     }
     if draw(st.booleans()):
         policy["segments"] = {draw(st.sampled_from(segment_names)): {
@@ -86,6 +91,7 @@ def scenarios(draw):
                  "minutes_dispute": draw(st.floats(0, 600))},
         "economy": {"shock": draw(st.booleans()), "shock_start_day": draw(st.integers(0, 200)),
                     "shock_months": draw(st.integers(1, 12))},
+        "behaviour": {"reputation_spillover": draw(st.sampled_from([0.0, 0.3]))},
         "seed": draw(st.integers(0, 2**40)),
         "horizon": {"warmup_days": draw(st.integers(0, 60)), "measured_days": draw(st.integers(1, 120)),
                     "runoff_days": draw(st.integers(0, 150))},

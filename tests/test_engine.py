@@ -16,8 +16,9 @@ PHASE_OF_KIND = {EventKind.DISPUTE_RESOLVED: 1, EventKind.CREDIT_NOTE: 1, EventK
                  EventKind.SETTLEMENT: 2, EventKind.MEDIATION: 4, EventKind.AGENCY_PLACED: 4,
                  EventKind.AGENCY_COLLECTED: 2, EventKind.AGENCY_RETURNED: 2, EventKind.LEGAL_FILED: 4,
                  EventKind.LEGAL_COLLECTED: 2, EventKind.LEGAL_ENDED: 2, EventKind.INSOLVENT: 0,
-                 EventKind.INSOLVENCY_LOSS: 0}
-# FEES_WAIVED follows whatever closed the invoice (a write-off, a credit note), in that event's phase.
+                 EventKind.INSOLVENCY_LOSS: 0, EventKind.ORDER_REFUSED: 0, EventKind.PLAN_REQUESTED: 4}
+# FEES_WAIVED follows whatever closed the invoice (a write-off, a credit note), in that event's phase;
+# REPUTATION events of other customers are recorded with the escalation that caused them.
 
 
 class WriteOffAtDue:
@@ -95,7 +96,7 @@ def test_same_day_events_run_in_the_documented_order(small):
     data["policies"]["ladder"]["discount"] = {"rate": 0.02, "window_days": 10}
     data["policies"]["ladder"]["reminders"]["pause_on_dispute"] = False
     data["policies"]["ladder"]["plans"] = {"offer": True, "after_days_overdue": 10, "missed_tolerance": 0,
-                                           "on_default": "write_off"}
+                                           "on_default": "write_off", "on_request": True}
     for seg in data["portfolio"]["segments"]:
         seg.update(instalment_reliability=0.7, churn_per_year=0.5, strain_rate=0.1, distress_rate=0.2,
                    insolvency_rate=0.1)
@@ -103,13 +104,15 @@ def test_same_day_events_run_in_the_documented_order(small):
     data["policies"]["ladder"]["settlement"] = {"offer": True, "after_days_overdue": 15}
     data["policies"]["ladder"]["escalation"] = {"mediation": True, "mediation_after_days": 5, "agency": True,
                                                 "agency_after_days_overdue": 25, "legal": True,
-                                                "legal_after_days_overdue": 40, "legal_min_balance": 100.0}
+                                                "legal_after_days_overdue": 40, "legal_min_balance": 100.0,
+                                                "credit_hold": True, "credit_hold_after_days_overdue": 20}
     data["policies"]["ladder"]["write_off"] = {"age_days": 300}
     data["horizon"]["runoff_days"] = 700
-    data["behaviour"] = {"legal_days": 60.0}
+    data["behaviour"] = {"legal_days": 60.0, "reputation_spillover": 0.1}
     result = collectsim.simulate(collectsim.parse_scenario(data))
     ev = result.events
-    ordered = ev["kind"] != EventKind.FEES_WAIVED
+    assert ev.count(EventKind.REPUTATION) > 0
+    ordered = (ev["kind"] != EventKind.FEES_WAIVED) & (ev["kind"] != EventKind.REPUTATION)
     ev = {name: ev[name][ordered] for name in ("day", "kind", "customer", "invoice")}
     seq = np.where(ev["invoice"] >= 0, result.invoices["seq"][ev["invoice"]], -1)  # -1: customer events
     phase = np.array([PHASE_OF_KIND[EventKind(k)] for k in ev["kind"]])

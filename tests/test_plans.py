@@ -124,3 +124,30 @@ def test_plans_for_strained_customers_lower_bad_debt_at_a_goodwill_gain():
         goodwill.append(b.mean_goodwill - a.mean_goodwill)
     for diffs in (bad, goodwill):
         assert paired_t(diffs) > 3, diffs
+
+
+def _requests(on_request):
+    data = small_data()
+    for seg in data["portfolio"]["segments"]:
+        seg.update(strain_rate=0.3, strain_recovery_rate=0.1, distress_rate=0.1, insolvency_rate=0.0)
+    data["policies"]["ladder"]["plans"] = {"offer": False, "on_request": on_request, "instalments": 3}
+    result = collectsim.simulate(collectsim.parse_scenario(data), seed=5)
+    return result, result.events.to_frame()
+
+
+def test_strained_customers_ask_for_plans_and_the_policy_grants_or_refuses():
+    granted, ev = _requests(True)
+    asked = ev[ev["kind"] == "plan_requested"]
+    agreed = ev[ev["kind"] == "plan_agreed"]
+    assert len(asked) > 10
+    # Each grant is agreed on the day it was asked for, for the same invoice; nothing is offered unasked.
+    assert sorted(zip(asked["day"], asked["invoice"])) == sorted(zip(agreed["day"], agreed["invoice"]))
+    assert (ev["kind"] == "plan_offered").sum() == 0
+    refused, ev_refused = _requests(False)
+    asked_refused = ev_refused[ev_refused["kind"] == "plan_requested"]
+    assert len(asked_refused) > 10 and (ev_refused["kind"] == "plan_agreed").sum() == 0
+    assert (asked_refused["goodwill_after"] < asked_refused["goodwill_before"]).all()
+    # The request comes with a reminder about an overdue invoice, once per invoice.
+    due = refused.invoices["due_day"][asked_refused["invoice"].to_numpy()]
+    assert (asked_refused["day"].to_numpy() > due).all() and asked_refused["invoice"].is_unique
+    assert granted.metrics.mean_goodwill > refused.metrics.mean_goodwill

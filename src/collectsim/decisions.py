@@ -141,7 +141,13 @@ class InvoiceView(Protocol):
 
 
 class DecisionMaker(Protocol):
-    """Anything that answers the engine's questions."""
+    """Anything that answers the engine's questions.
+
+    A decision maker may also offer ``credit_hold_after(segment) -> int | None``: the days past due beyond
+    which that segment's customers are refused new orders (credit hold). Without it, no order is refused.
+    And ``plan_on_request(segment) -> Action | None``: the plan (an ``offer_plan`` action) granted when a
+    strained customer asks for one, or None to refuse. Without it, every request is refused.
+    """
 
     def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:
         """Return the actions to take on ``invoice`` today and the next day to be asked."""

@@ -73,6 +73,7 @@ class Purpose(IntEnum):
     INSOLVENCY = 34
     INSOLVENCY_DAY = 35
     SET_ASIDE_PAY_DAY = 36
+    PLAN_REQUEST = 37
 
 
 def _mix_int(z: int) -> int:

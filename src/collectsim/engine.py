@@ -46,6 +46,7 @@ import simpy
 from simpy.events import Event
 
 from . import behaviour as rules
+from . import business_calendar
 from .decisions import Action, ActionKind, Decision, DecisionMaker, Point
 from .draws import Purpose, exponential, geometric_days, lognormal, normal_ppf, u, uniform_int
 from .eventlog import EventKind, EventLog
@@ -92,7 +93,7 @@ class Invoice:
                  "fees_claimed", "fee_rate", "fee_compensation", "interest", "interest_day",
                  "had_settlement_offer", "settle_forgive", "disputed_since", "mediated", "escalation",
                  "was_at_agency", "was_in_court", "escalation_day", "escalation_pays", "agency_fee", "pending",
-                 "proc", "taken_up")
+                 "proc", "taken_up", "plan_requested")
 
     def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
                  issue_day: int, due_day: int) -> None:
@@ -125,6 +126,7 @@ class Invoice:
         self.agency_fee = 0.0
         self.proc = None  # the SimPy process living this invoice
         self.taken_up = True  # False while a dispute waits for a collector (limited team only)
+        self.plan_requested = False
 
     def next_event(self) -> tuple[int, int]:
         """(day, phase) of the earliest pending event; NEVER if none."""
@@ -164,6 +166,11 @@ class SimpyEngine:
         self._issue_end = scenario.horizon.measured_end
         segs = scenario.portfolio.segments
         self._segments = segs
+        self._members = [np.flatnonzero(self.customers.segment == i).tolist() for i in range(len(segs))]
+        self._start_date = scenario.horizon.start_date
+        runs = [business_calendar.next_run_days(self._end, seg.payment_run, seg.payment_run_day, self._start_date)
+                for seg in segs]
+        self._next_run = [None if r is None else r.tolist() for r in runs]  # first run day on or after each day
         self._habit = self.customers.habit_days_late.tolist()
         self._segment_of = self.customers.segment.tolist()
         b = scenario.behaviour
@@ -226,8 +233,11 @@ class SimpyEngine:
 
     def _orders(self, customer: int):
         """Issue this customer's invoices until the measured period ends (no new invoices in run-off)."""
-        seg = self._segments[self._segment_of[customer]]
+        seg_index = self._segment_of[customer]
+        seg = self._segments[seg_index]
         mean_gap = 365.0 / seg.orders_per_year
+        hold_after = getattr(self.decider, "credit_hold_after", None)
+        hold = None if hold_after is None else [hold_after(i) for i in range(len(self._segments))]
         elasticity = self._b.order_goodwill_elasticity
         seq = 0
         day = geometric_days(u(self.seed, Purpose.ORDER_GAP, customer, 0), mean_gap) - 1
@@ -237,12 +247,30 @@ class SimpyEngine:
             self._advance(customer, day)
             if self.churn_day[customer] <= day or self._insolvent_day[customer] <= day:
                 return  # the customer has left, or can no longer trade
-            self._issue(customer, seq, day)
-            seq += 1
+            if hold is not None and hold[seg_index] is not None and self._overdue_beyond(customer, day, hold[seg_index]):
+                self._refuse(customer, seq, day)
+            else:
+                self._issue(customer, seq, day)
+            seq += 1  # a refused order keeps its number, so later orders are the same ones under every policy
             factor = rules.order_rate_factor(self.goodwill[customer], self._baseline[customer], elasticity)
             if factor <= 0:
                 return  # goodwill so low the customer orders nothing more
             day += geometric_days(u(self.seed, Purpose.ORDER_GAP, customer, seq), mean_gap / factor)
+
+    def _overdue_beyond(self, customer: int, day: int, days_overdue: int) -> bool:
+        """Whether the customer has an undisputed invoice outside a plan more than ``days_overdue`` past due."""
+        still_open = [inv for inv in self._open[customer] if inv.balance > 0]
+        self._open[customer] = still_open  # settled invoices need no more looking at
+        return any(day - inv.due_day > days_overdue and not inv.disputed and not inv.in_plan for inv in still_open)
+
+    def _refuse(self, customer: int, seq: int, day: int) -> None:
+        """Credit hold: the order is not supplied (the sale is lost) and the customer takes it badly."""
+        seg = self._segments[self._segment_of[customer]]
+        amount = rules.cents_of(lognormal(u(self.seed, Purpose.INVOICE_AMOUNT, customer, seq),
+                                          seg.amount_median, seg.amount_sigma))
+        before, after = self._change_goodwill(customer, self._b.credit_hold_goodwill, day)
+        self.log.record(day, EventKind.ORDER_REFUSED, customer, -1, amount, goodwill_before=before,
+                        goodwill_after=after)
 
     def _issue(self, customer: int, seq: int, day: int) -> None:
         seed = self.seed
@@ -250,7 +278,9 @@ class SimpyEngine:
         seg = self._segments[seg_index]
         amount = rules.cents_of(lognormal(u(seed, Purpose.INVOICE_AMOUNT, customer, seq),
                                           seg.amount_median, seg.amount_sigma))
-        inv = Invoice(len(self._rows), customer, seq, seg_index, amount, day, day + seg.terms_days)
+        due = day + seg.terms_days if not seg.terms_end_of_month else business_calendar.due_day(
+            day, seg.terms_days, True, self._start_date)
+        inv = Invoice(len(self._rows), customer, seq, seg_index, amount, day, due)
         self._rows.append(inv)
         self._open[customer].append(inv)
         # The customer's intentions, before any chasing.
@@ -361,6 +391,10 @@ class SimpyEngine:
             return
         if inv.in_plan:
             self._pay_instalment(inv, day)
+            return
+        runs = self._next_run[inv.segment]
+        if runs is not None and runs[day] != day:
+            inv.pay_day = runs[day]  # the customer's accounts payable releases it in the next payment run
             return
         seed, c, s = self.seed, inv.customer, inv.seq
         seg = self._segments[inv.segment]
@@ -591,6 +625,10 @@ class SimpyEngine:
         if inv.disputed or inv.pay_day <= day:
             return
         liquidity = self._liquidity_on(c, day)
+        if (liquidity != HEALTHY and day > inv.due_day and not inv.plan_requested and not inv.in_plan
+                and u(self.seed, Purpose.PLAN_REQUEST, c, inv.seq) < b.plan_request_share):
+            if self._plan_requested(inv, day):
+                return
         responsiveness = seg.responsiveness * (b.strained_response if liquidity == STRAINED else
                                                b.distressed_response if liquidity == DISTRESSED else 1.0)
         p = rules.response_probability(self._response_by_channel[action.channel],
@@ -628,6 +666,9 @@ class SimpyEngine:
         self.log.record(day, kind, c, inv.row, inv.balance, cost=action.cost, goodwill_before=before,
                         goodwill_after=after, minutes=self._work[0], wait=self._work[1])
         inv.pay_day = inv.dispute_day = inv.review_day = NEVER  # the customer now deals with the agency or court
+        if b.reputation_spillover > 0:
+            self._spill_over(c, inv.segment, b.reputation_spillover * (b.agency_goodwill if agency else b.legal_goodwill),
+                             day)
         if agency:
             inv.escalation, inv.was_at_agency, inv.agency_fee = 1, True, action.rate
             collects = u(seed, Purpose.AGENCY, c, s) < min(1.0, b.agency_success * seg.recoverability)
@@ -640,6 +681,18 @@ class SimpyEngine:
             paid = u(seed, Purpose.JUDGMENT_PAID, c, s) < min(1.0, b.judgment_paid_share * seg.recoverability)
             inv.escalation_pays = wins and paid
             inv.escalation_day = day + 1 + int(exponential(u(seed, Purpose.LEGAL_DAYS, c, s), b.legal_days))
+
+    def _spill_over(self, customer: int, segment: int, change: float, day: int) -> None:
+        """The other active customers of the segment hear of an escalation: each one's goodwill moves a little."""
+        for other in self._members[segment]:
+            if other == customer:
+                continue
+            self._advance(other, day)
+            if self.churn_day[other] <= day or self._insolvent_day[other] <= day:
+                continue
+            before, after = self._change_goodwill(other, change, day)
+            if after != before:
+                self.log.record(day, EventKind.REPUTATION, other, -1, 0, goodwill_before=before, goodwill_after=after)
 
     def _end_escalation(self, inv: Invoice, day: int) -> None:
         """The agency or court is done: the balance is collected (cash, gross), or the policy decides again."""
@@ -707,6 +760,22 @@ class SimpyEngine:
         delay = exponential(u(self.seed, Purpose.SETTLEMENT_DELAY, c, inv.seq), self._b.response_delay_days)
         inv.pay_day = min(inv.pay_day, day + 1 + int(delay))
 
+    def _plan_requested(self, inv: Invoice, day: int) -> bool:
+        """A strained customer asks to pay in instalments: the policy grants the plan or refuses it."""
+        inv.plan_requested = True
+        c = inv.customer
+        grant = getattr(self.decider, "plan_on_request", None)
+        plan = None if grant is None else grant(inv.segment)
+        if plan is None or inv.disputed:
+            before, after = self._change_goodwill(c, self._b.plan_refused_goodwill, day)
+            self.log.record(day, EventKind.PLAN_REQUESTED, c, inv.row, 0, goodwill_before=before, goodwill_after=after)
+            return False
+        g = self._goodwill_on(c, day)
+        self.log.record(day, EventKind.PLAN_REQUESTED, c, inv.row, 0, goodwill_before=g, goodwill_after=g)
+        inv.had_plan = True
+        self._agree_plan(inv, day, plan)
+        return True
+
     def _offer_plan(self, inv: Invoice, day: int, action: Action) -> None:
         """Propose a plan; if the customer agrees, instalments replace its own intentions."""
         c, seg = inv.customer, self._segments[inv.segment]
@@ -717,8 +786,13 @@ class SimpyEngine:
         acceptance = seg.plan_acceptance
         if self._liquidity_on(c, day) != HEALTHY:
             acceptance = min(1.0, acceptance + self._b.strained_plan_acceptance)
-        if inv.disputed or u(self.seed, Purpose.PLAN_ACCEPTANCE, c, inv.seq) >= acceptance:
+        if inv.disputed or inv.in_plan or u(self.seed, Purpose.PLAN_ACCEPTANCE, c, inv.seq) >= acceptance:
             return
+        self._agree_plan(inv, day, action)
+
+    def _agree_plan(self, inv: Invoice, day: int, action: Action) -> None:
+        """The customer is on a plan: instalments replace its own intentions."""
+        c = inv.customer
         before, after = self._change_goodwill(c, self._b.plan_goodwill, day)
         self.log.record(day, EventKind.PLAN_AGREED, c, inv.row, inv.balance, goodwill_before=before,
                         goodwill_after=after)

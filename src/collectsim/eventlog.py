@@ -48,6 +48,9 @@ class EventKind(IntEnum):
     DISPUTE_TAKEN_UP = 24  # a collector takes up the dispute case (minutes, wait)
     INSOLVENT = 25  # a customer becomes insolvent (start of its day); it orders and pays no more
     INSOLVENCY_LOSS = 26  # amount: an open invoice's balance lost to the customer's insolvency
+    REPUTATION = 27  # word of an escalation against another customer of the segment moves this one's goodwill
+    ORDER_REFUSED = 28  # credit hold: an order not supplied; amount: the invoice it would have been
+    PLAN_REQUESTED = 29  # a strained customer asks for a plan; a refusal moves goodwill (granted: PLAN_AGREED follows)
 
 
 #: Kinds whose ``amount`` reduces the invoice's principal balance.

@@ -50,6 +50,8 @@ measured day) is a collection cost and enters ``net_value``; with unlimited capa
 customer's goodwill at the end of the day (it relaxes toward the baseline between actions).
 ``churned_customers`` counts customers who left during the measured period, and
 ``margin_lost_to_churn`` adds up their lifetime margin (see :func:`customer_lifetime_margin`).
+``sales_refused`` adds up the orders refused on credit hold during the measured period (the invoices
+they would have been); they are not invoiced, so they reduce sales and cash rather than count as debt.
 
 *Lateness.* ``mean_days_late`` is, over cohort invoices fully paid by the customer, the mean of
 max(0, day of last payment - due day); ``share_paid_late`` is the share of those paid after the due day.
@@ -121,6 +123,7 @@ class Metrics:
     insolvencies: int
     plans_agreed: int
     plans_defaulted: int
+    sales_refused: int
     invoices: int
     customers: int
 
@@ -433,4 +436,6 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
                                           & (events["day"] < e))),
         plans_agreed=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_AGREED))),
         plans_defaulted=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_DEFAULTED))),
+        sales_refused=int(events["amount"][(kind == EventKind.ORDER_REFUSED) & (events["day"] >= w)
+                                          & (events["day"] < e)].sum()),
         invoices=int(cohort.sum()), customers=n_customers)

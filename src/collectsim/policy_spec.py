@@ -77,6 +77,8 @@ class Plans:
                                         "(a missed instalment is tried again one interval later).")
     on_default: str = setting("resume", choices=("resume", "write_off"),
                               doc="After a default: resume the reminder ladder, or write the balance off.")
+    on_request: bool = setting(False, doc="Grant a plan (these instalments, interval and tolerance) when a strained "
+                                          "or distressed customer asks for one; independent of `offer`.")
 
 
 EU_LATE_PAYMENT = "EU Directive 2011/7/EU: reference rate + 8 points, EUR 40 per invoice (UK 1998 Act: base + 8%)"
@@ -135,6 +137,11 @@ class Escalation:
                                        doc="Smallest balance worth suing for; smaller ones are written off.")
     legal_cost: float = setting(600.0, unit="currency per case", low=0, high=1e7,
                                 doc="Court fees and lawyer's time for one case (can exceed the debt).")
+    credit_hold: bool = setting(False, doc="Stop supplying a customer while it has debt too far past due.")
+    credit_hold_after_days_overdue: int = setting(
+        60, unit="days past due", low=0, high=3650,
+        doc="New orders are refused while any of the customer's invoices is more than this many days past due "
+            "(disputed invoices and those in an instalment plan do not count).")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ class _SegmentRules:
     """A policy resolved for one segment, with step days and costs precomputed."""
 
     __slots__ = ("offsets", "reminders", "pause_on_dispute", "issue_actions", "write_off_age", "plan_offset",
-                 "plan_offer", "plan_write_off_on_default", "fee_offset", "fee_claim", "settle_offset",
+                 "plan_offer", "plan_write_off_on_default", "plan_on_request", "fee_offset", "fee_claim", "settle_offset",
                  "settle_offer", "mediation_after", "mediation", "agency_offset", "agency", "legal_offset",
                  "legal", "legal_min")
 
@@ -41,6 +41,7 @@ class _SegmentRules:
         self.plan_offer = Action.offer_plan(channel, cost, plans.instalments, plans.interval_days,
                                             plans.down_payment, plans.missed_tolerance)
         self.plan_write_off_on_default = plans.on_default == "write_off"
+        self.plan_on_request = plans.on_request
         fees = spec.fees
         self.fee_offset = fees.claim_at_days_overdue if fees.enforce else None
         self.fee_claim = Action.claim_fees(economics.reference_rate + fees.interest_margin,
@@ -91,6 +92,17 @@ class RuleBasedPolicy:
         self.spec = spec
         self._rules = [_SegmentRules(spec.for_segment(seg.name), scenario.economics)
                        for seg in scenario.portfolio.segments]
+        escalations = [spec.for_segment(seg.name).escalation for seg in scenario.portfolio.segments]
+        self._hold = [e.credit_hold_after_days_overdue if e.credit_hold else None for e in escalations]
+
+    def plan_on_request(self, segment: int) -> Action | None:
+        """The plan granted when a strained customer of the segment asks for one (None: requests are refused)."""
+        rules = self._rules[segment]
+        return rules.plan_offer if rules.plan_on_request else None
+
+    def credit_hold_after(self, segment: int) -> int | None:
+        """Days past due beyond which the segment's customers are refused new orders (None: never)."""
+        return self._hold[segment]
 
     def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:
         rules = self._rules[invoice.segment]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .business_calendar import PAYMENT_RUNS
 from .policy_spec import PolicySpec, parse_policy
 from .schema import NO_VALUE, ScenarioError, build, join, setting, table
 
@@ -39,6 +40,13 @@ class Segment:
     amount_sigma: float = setting(0.8, unit="log scale", low=0, high=3,
                                   doc="Spread of invoice amounts: sigma of log(amount).")
     terms_days: int = setting(30, unit="days", low=0, high=365, doc="Payment terms: due date = issue + terms.")
+    terms_end_of_month: bool = setting(False, source="",
+                                       doc="Terms run from the end of the issue month (\"30 days end of month\").")
+    payment_run: str = setting("any", choices=PAYMENT_RUNS, source="",
+                               doc="When the customer releases payments: any day, or only in a weekly, "
+                                   "fortnightly or monthly payment run (payments wait for the next run day).")
+    payment_run_day: int = setting(4, unit="weekday 1-7 (Mon-Sun), or day of month 1-28 for monthly", low=1,
+                                   high=28, doc="Day of the payment run.")
     days_late_mean: float = setting(10.0, unit="days after due", low=-60, high=365, source=SME_LATENESS,
                                     doc="Mean of customers' habitual lateness when nobody chases them.")
     days_late_sd_between: float = setting(7.0, unit="days", low=0, high=365,
@@ -114,6 +122,9 @@ class Portfolio:
                 raise ScenarioError(source, join(join(join(path, "segments"), i), "name"), seg.name,
                                     "duplicate segment name; each segment needs its own name")
             seen.add(seg.name)
+            if seg.payment_run in ("weekly", "fortnightly") and seg.payment_run_day > 7:
+                raise ScenarioError(source, join(join(join(path, "segments"), i), "payment_run_day"),
+                                    seg.payment_run_day, f"a {seg.payment_run} run needs a weekday, 1 (Monday) to 7")
 
     @property
     def customer_count(self) -> int:
@@ -352,6 +363,20 @@ class Behaviour:
         1.2, unit="log scale", low=0, high=10, source=DEBT_AGE,
         doc="Spread of those days (log-normal sigma); a wide spread means some set-aside debt is paid after "
             "months and some effectively never.")
+
+    plan_request_share: float = setting(
+        0.5, unit="probability", low=0, high=1,
+        doc="Chance that a strained or distressed customer, reminded about an overdue invoice, asks to pay it "
+            "in instalments (once per invoice); granted only where the policy has `plans.on_request`.")
+    plan_refused_goodwill: float = setting(-0.03, unit="goodwill points", low=-1, high=1,
+                                           doc="Goodwill change when a customer's request for a plan is refused.")
+    credit_hold_goodwill: float = setting(-0.03, unit="goodwill points", low=-1, high=1,
+                                          doc="Goodwill change of a customer each time an order is refused "
+                                              "on credit hold.")
+    reputation_spillover: float = setting(
+        0.0, unit="fraction", low=0, high=1,
+        doc="Word gets around: when an invoice goes to an agency or to court, every other active customer of "
+            "the same segment takes this fraction of that customer's goodwill change (0, the default, is off).")
 
 
 # --- the scenario ------------------------------------------------------------------------------------------

@@ -32,7 +32,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "disputes": ("disputes", "count"),
     "escalated_invoices": ("escalated invoices", "count"),
     "insolvencies": ("insolvencies", "count"), "plans_agreed": ("plans agreed", "count"),
-    "plans_defaulted": ("plans defaulted", "count"), "invoices": ("invoices", "count"),
+    "plans_defaulted": ("plans defaulted", "count"),
+    "sales_refused": ("sales refused on credit hold", "money"), "invoices": ("invoices", "count"),
     "customers": ("customers", "count"),
 }
 
