@@ -1,7 +1,8 @@
 """Conservation of money, exactly in cents, over random valid scenarios and policies (hypothesis).
 
 Policies include reminders, discounts, instalment plans (offered, or on request), statutory fees, settlements,
-mediation, agency and legal action, credit hold, and write-offs; segments churn; the team may be unlimited or small;
+mediation, agency and legal action, credit hold, credit checks and limits on new customers, and
+write-offs; segments churn; the team may be unlimited or small;
 customers go through liquidity states, insolvency and an economy-wide shock; terms may run from
 the end of the month and payments may wait for a payment run.
 """
@@ -49,6 +50,7 @@ def _segment(i):
         "terms_end_of_month": st.booleans(),
         "payment_run": st.sampled_from(["any", "weekly", "fortnightly", "monthly"]),
         "payment_run_day": st.integers(1, 7),
+        "new_customers_per_year": st.sampled_from([0.0, 5.0, 30.0]),
     })
 
 
@@ -76,6 +78,8 @@ def _policy(draw, segment_names):
                        "legal_min_balance": draw(st.floats(0, 5000)), "credit_hold": draw(st.booleans()),
                        "credit_hold_after_days_overdue": draw(st.integers(0, 120))},
     }
+    policy["onboarding"] = {"credit_check": draw(st.booleans()), "refuse_share": draw(st.floats(0, 1)),
+                            "credit_limit": draw(st.sampled_from([0.0, 500.0, 5000.0]))}
     if draw(st.booleans()):
         policy["segments"] = {draw(st.sampled_from(segment_names)): {
             "discount": {"rate": draw(st.floats(0, 0.2))}, "write_off": {"age_days": draw(st.integers(1, 90))}}}

@@ -147,6 +147,8 @@ class DecisionMaker(Protocol):
     which that segment's customers are refused new orders (credit hold). Without it, no order is refused.
     And ``plan_on_request(segment) -> Action | None``: the plan (an ``offer_plan`` action) granted when a
     strained customer asks for one, or None to refuse. Without it, every request is refused.
+    And ``onboarding(segment) -> (threshold, check_cost_cents, limit_cents) | None``: new customers whose
+    credit report exceeds the threshold are refused; the limit (0: none) caps what they may owe.
     """
 
     def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:

@@ -74,6 +74,8 @@ class Purpose(IntEnum):
     INSOLVENCY_DAY = 35
     SET_ASIDE_PAY_DAY = 36
     PLAN_REQUEST = 37
+    ARRIVAL = 38
+    CREDIT_REPORT = 39
 
 
 def _mix_int(z: int) -> int:

@@ -157,7 +157,10 @@ class SimpyEngine:
         n = len(self.customers)
         self.goodwill = self.customers.goodwill_baseline.astype(float).tolist()  # as of _anchor_day
         self._baseline = self.customers.goodwill_baseline.astype(float).tolist()
-        self._anchor_day = [0] * n
+        self._arrival = self.customers.arrival_day.tolist()
+        self._anchor_day = list(self._arrival)  # goodwill and churn start when the customer does
+        self._refused = [False] * n  # applicants turned down at their credit check
+        self._limit = [0] * n  # credit limit in cents set at onboarding (0: none)
         self._hazard = [0.0] * n  # integrated churn hazard up to _anchor_day
         self._threshold = (-np.log(u(self.seed, Purpose.CHURN, np.arange(n, dtype=np.int64)))).tolist()
         self.churn_day = [NEVER] * n
@@ -208,7 +211,8 @@ class SimpyEngine:
                 self.env.process(self._insolvency(customer, day))
         self.env.run(until=self._end)
         for customer in range(len(self.customers)):
-            self._advance(customer, self._end - 1)  # churns after the last touch, goodwill at the end
+            if not self._refused[customer]:
+                self._advance(customer, self._end - 1)  # churns after the last touch, goodwill at the end
         self._record_churn()
         return self.customers, self._invoice_table(), self.log.freeze(), np.asarray(self.goodwill)
 
@@ -240,14 +244,22 @@ class SimpyEngine:
         hold = None if hold_after is None else [hold_after(i) for i in range(len(self._segments))]
         elasticity = self._b.order_goodwill_elasticity
         seq = 0
-        day = geometric_days(u(self.seed, Purpose.ORDER_GAP, customer, 0), mean_gap) - 1
         priority = _priority(PHASE_ORDER, customer, 0)
+        arrival = self._arrival[customer]
+        if arrival > 0:  # a new customer: it applies, and may be checked and refused
+            yield _Wake(self.env, arrival - self.env.now, priority)
+            if self._insolvent_day[customer] <= arrival or not self._onboard(customer, seg_index, arrival):
+                return
+        day = arrival + geometric_days(u(self.seed, Purpose.ORDER_GAP, customer, 0), mean_gap) - 1
+        limit = self._limit[customer]
         while day < self._issue_end:
             yield _Wake(self.env, day - self.env.now, priority)
             self._advance(customer, day)
             if self.churn_day[customer] <= day or self._insolvent_day[customer] <= day:
                 return  # the customer has left, or can no longer trade
-            if hold is not None and hold[seg_index] is not None and self._overdue_beyond(customer, day, hold[seg_index]):
+            if ((hold is not None and hold[seg_index] is not None
+                 and self._overdue_beyond(customer, day, hold[seg_index]))
+                    or (limit and self._open_balance(customer) + self._amount(customer, seq) > limit)):
                 self._refuse(customer, seq, day)
             else:
                 self._issue(customer, seq, day)
@@ -257,6 +269,37 @@ class SimpyEngine:
                 return  # goodwill so low the customer orders nothing more
             day += geometric_days(u(self.seed, Purpose.ORDER_GAP, customer, seq), mean_gap / factor)
 
+    def _onboard(self, customer: int, segment: int, day: int) -> bool:
+        """A new customer applies: checked (and perhaps refused) if the policy says so; True if it may trade."""
+        rule = getattr(self.decider, "onboarding", None)
+        rule = None if rule is None else rule(segment)
+        nan = float("nan")
+        if rule is None:
+            self.log.record(day, EventKind.CUSTOMER_ONBOARDED, customer, -1, goodwill_before=nan, goodwill_after=nan)
+            return True
+        threshold, cost, limit = rule
+        if self.customers.credit_report[customer] > threshold:
+            self._refused[customer] = True
+            self.log.record(day, EventKind.CUSTOMER_REFUSED, customer, -1, cost=cost, goodwill_before=nan,
+                            goodwill_after=nan)
+            return False
+        self._limit[customer] = limit
+        self.log.record(day, EventKind.CUSTOMER_ONBOARDED, customer, -1, cost=cost, goodwill_before=nan,
+                        goodwill_after=nan)
+        return True
+
+    def _open_balance(self, customer: int) -> int:
+        """What the customer owes now (principal on its open invoices)."""
+        still_open = [inv for inv in self._open[customer] if inv.balance > 0]
+        self._open[customer] = still_open
+        return sum(inv.balance for inv in still_open)
+
+    def _amount(self, customer: int, seq: int) -> int:
+        """Amount of the customer's order number ``seq`` (the same draw whether it is supplied or refused)."""
+        seg = self._segments[self._segment_of[customer]]
+        return rules.cents_of(lognormal(u(self.seed, Purpose.INVOICE_AMOUNT, customer, seq),
+                                        seg.amount_median, seg.amount_sigma))
+
     def _overdue_beyond(self, customer: int, day: int, days_overdue: int) -> bool:
         """Whether the customer has an undisputed invoice outside a plan more than ``days_overdue`` past due."""
         still_open = [inv for inv in self._open[customer] if inv.balance > 0]
@@ -265,9 +308,7 @@ class SimpyEngine:
 
     def _refuse(self, customer: int, seq: int, day: int) -> None:
         """Credit hold: the order is not supplied (the sale is lost) and the customer takes it badly."""
-        seg = self._segments[self._segment_of[customer]]
-        amount = rules.cents_of(lognormal(u(self.seed, Purpose.INVOICE_AMOUNT, customer, seq),
-                                          seg.amount_median, seg.amount_sigma))
+        amount = self._amount(customer, seq)
         before, after = self._change_goodwill(customer, self._b.credit_hold_goodwill, day)
         self.log.record(day, EventKind.ORDER_REFUSED, customer, -1, amount, goodwill_before=before,
                         goodwill_after=after)
@@ -276,8 +317,7 @@ class SimpyEngine:
         seed = self.seed
         seg_index = self._segment_of[customer]
         seg = self._segments[seg_index]
-        amount = rules.cents_of(lognormal(u(seed, Purpose.INVOICE_AMOUNT, customer, seq),
-                                          seg.amount_median, seg.amount_sigma))
+        amount = self._amount(customer, seq)
         due = day + seg.terms_days if not seg.terms_end_of_month else business_calendar.due_day(
             day, seg.terms_days, True, self._start_date)
         inv = Invoice(len(self._rows), customer, seq, seg_index, amount, day, due)
@@ -448,6 +488,8 @@ class SimpyEngine:
     def _insolvency(self, customer: int, day: int):
         """The customer fails: every open balance is lost, and it orders no more."""
         yield _Wake(self.env, day - self.env.now, _priority(PHASE_ORDER, customer, 0) - 1)
+        if self._arrival[customer] > day or self._refused[customer]:
+            return  # never became our customer: its failure is not ours to record
         nan = float("nan")
         self.log.record(day, EventKind.INSOLVENT, customer, -1, goodwill_before=nan, goodwill_after=nan)
         g = self._goodwill_on(customer, day)
@@ -685,7 +727,7 @@ class SimpyEngine:
     def _spill_over(self, customer: int, segment: int, change: float, day: int) -> None:
         """The other active customers of the segment hear of an escalation: each one's goodwill moves a little."""
         for other in self._members[segment]:
-            if other == customer:
+            if other == customer or self._arrival[other] > day or self._refused[other]:
                 continue
             self._advance(other, day)
             if self.churn_day[other] <= day or self._insolvent_day[other] <= day:

@@ -51,6 +51,8 @@ class EventKind(IntEnum):
     REPUTATION = 27  # word of an escalation against another customer of the segment moves this one's goodwill
     ORDER_REFUSED = 28  # credit hold: an order not supplied; amount: the invoice it would have been
     PLAN_REQUESTED = 29  # a strained customer asks for a plan; a refusal moves goodwill (granted: PLAN_AGREED follows)
+    CUSTOMER_ONBOARDED = 30  # a new customer starts trading; cost: its credit check, if any
+    CUSTOMER_REFUSED = 31  # an applicant refused after its credit check; cost: the check
 
 
 #: Kinds whose ``amount`` reduces the invoice's principal balance.

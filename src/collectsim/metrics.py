@@ -47,11 +47,15 @@ for a collector, over the items done in the period. Staff cost (staff x hours x 
 measured day) is a collection cost and enters ``net_value``; with unlimited capacity both are 0.
 
 *Relationship.* ``mean_goodwill`` is the mean over customers and over the measured days of each
-customer's goodwill at the end of the day (it relaxes toward the baseline between actions).
+customer's goodwill at the end of the day (it relaxes toward the baseline between actions); customers
+who have churned, or have not yet arrived or were refused, count at their last or baseline goodwill.
 ``churned_customers`` counts customers who left during the measured period, and
 ``margin_lost_to_churn`` adds up their lifetime margin (see :func:`customer_lifetime_margin`).
 ``sales_refused`` adds up the orders refused on credit hold during the measured period (the invoices
 they would have been); they are not invoiced, so they reduce sales and cash rather than count as debt.
+``new_customers`` and ``customers_refused`` count applicants taken on and turned down at their credit
+check in the measured period; the checks' cost is a collection cost. ``customers`` counts everyone who
+was or applied to be a customer during the run.
 
 *Lateness.* ``mean_days_late`` is, over cohort invoices fully paid by the customer, the mean of
 max(0, day of last payment - due day); ``share_paid_late`` is the share of those paid after the due day.
@@ -124,6 +128,8 @@ class Metrics:
     plans_agreed: int
     plans_defaulted: int
     sales_refused: int
+    new_customers: int
+    customers_refused: int
     invoices: int
     customers: int
 
@@ -375,7 +381,9 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     forgiven = total(EventKind.SETTLEMENT)
     if invoiced != principal_paid + discounts + credit_notes + forgiven + written_off + outstanding:
         raise ConservationError("cohort totals do not add up to the amount invoiced")
-    action_costs = int(events["cost"][in_cohort].sum())
+    in_measured = (events["day"] >= w) & (events["day"] < e)
+    onboarding = in_measured & np.isin(kind, (EventKind.CUSTOMER_ONBOARDED, EventKind.CUSTOMER_REFUSED))
+    action_costs = int(events["cost"][in_cohort].sum()) + int(events["cost"][onboarding].sum())
     team = scenario.team
     daily_staff_cost = round(team.staff * team.hours_per_day * team.hourly_cost * 100)
     staff_cost = daily_staff_cost * m
@@ -394,7 +402,8 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     factor = (1.0 + rate) ** (-(events["day"] - w) / 365.0)
     npv = float((amount[is_cash] * factor[is_cash]).sum())
     staff_npv = daily_staff_cost * float(((1.0 + rate) ** (-np.arange(m) / 365.0)).sum())
-    net_value = npv - float((events["cost"][in_cohort] * factor[in_cohort]).sum()) - staff_npv - margin_lost
+    charged = in_cohort | onboarding
+    net_value = npv - float((events["cost"][charged] * factor[charged]).sum()) - staff_npv - margin_lost
 
     # Team: minutes worked and waits in the measured period (whichever invoice the work was for).
     in_period = (events["day"] >= w) & (events["day"] < e) & (events["minutes"] > 0)
@@ -438,4 +447,6 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         plans_defaulted=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_DEFAULTED))),
         sales_refused=int(events["amount"][(kind == EventKind.ORDER_REFUSED) & (events["day"] >= w)
                                           & (events["day"] < e)].sum()),
+        new_customers=int(np.count_nonzero(in_measured & (kind == EventKind.CUSTOMER_ONBOARDED))),
+        customers_refused=int(np.count_nonzero(in_measured & (kind == EventKind.CUSTOMER_REFUSED))),
         invoices=int(cohort.sum()), customers=n_customers)

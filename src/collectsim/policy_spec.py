@@ -153,6 +153,21 @@ class WriteOff:
 
 
 @dataclass(frozen=True)
+class Onboarding:
+    """Credit checks on customers who arrive during the run: refuse the riskiest, cap what the rest may owe."""
+
+    credit_check: bool = setting(False, doc="Check every new customer's credit before supplying it.")
+    refuse_share: float = setting(0.1, unit="share of applicants", low=0, high=1,
+                                  doc="Refuse applicants whose credit report is in this worst share of the "
+                                      "segment's (the report is a noisy signal of how late they will pay).")
+    check_cost: float = setting(15.0, unit="currency per applicant", low=0, high=10_000,
+                                doc="Cost of one credit report, a collection cost.")
+    credit_limit: float = setting(0.0, unit="currency", low=0, high=1e9,
+                                  doc="Most a new customer may owe: an order that would take its open balance "
+                                      "above the limit is refused (0: no limit).")
+
+
+@dataclass(frozen=True)
 class PolicySpec:
     """A whole policy: reminders, discount, plans, fees, settlements, escalation and write-off."""
 
@@ -165,6 +180,7 @@ class PolicySpec:
     settlement: Settlement = table(Settlement, doc="Settlement offers on old debt.")
     escalation: Escalation = table(Escalation, doc="Mediation, agency and legal action.")
     write_off: WriteOff = table(WriteOff, doc="Write-off rule.")
+    onboarding: Onboarding = table(Onboarding, doc="Credit checks and limits for new customers.")
     segments: Mapping[str, Mapping[str, Any]] = setting(
         {}, source="", doc="Per-segment overrides: `[policy.segments.<segment>]` holds any of the keys above "
                 "(not name or segments) and replaces them for that segment's customers.")

@@ -7,8 +7,11 @@ treatment whichever engine asks and in whatever order.
 
 from __future__ import annotations
 
+import math
+
 from .decisions import Action, Decision, InvoiceView, Point
-from .policy_spec import PolicySpec
+from .draws import normal_ppf
+from .policy_spec import Onboarding, PolicySpec
 from .scenario import Economics, Scenario
 
 
@@ -93,12 +96,18 @@ class RuleBasedPolicy:
         self._rules = [_SegmentRules(spec.for_segment(seg.name), scenario.economics)
                        for seg in scenario.portfolio.segments]
         escalations = [spec.for_segment(seg.name).escalation for seg in scenario.portfolio.segments]
+        self._onboarding = [_onboarding_rule(spec.for_segment(seg.name).onboarding)
+                            for seg in scenario.portfolio.segments]
         self._hold = [e.credit_hold_after_days_overdue if e.credit_hold else None for e in escalations]
 
     def plan_on_request(self, segment: int) -> Action | None:
         """The plan granted when a strained customer of the segment asks for one (None: requests are refused)."""
         rules = self._rules[segment]
         return rules.plan_offer if rules.plan_on_request else None
+
+    def onboarding(self, segment: int) -> tuple[float, int, int] | None:
+        """(refusal threshold on the credit report, check cost in cents, credit limit in cents or 0), or None."""
+        return self._onboarding[segment]
 
     def credit_hold_after(self, segment: int) -> int | None:
         """Days past due beyond which the segment's customers are refused new orders (None: never)."""
@@ -158,3 +167,13 @@ class RuleBasedPolicy:
         if write_off_due or invoice.was_in_court:
             return Decision((Action.write_off(),), None)
         return Decision((), rules.next_review(invoice, day))
+
+
+def _onboarding_rule(onboarding: Onboarding) -> tuple[float, int, int] | None:
+    """The engine's view of an onboarding policy: refuse reports above the threshold, the cost, the limit."""
+    limit = round(100 * onboarding.credit_limit)
+    if not onboarding.credit_check:
+        return (math.inf, 0, limit) if limit else None
+    keep = 1.0 - onboarding.refuse_share  # share of applicants taken on
+    threshold = math.inf if keep >= 1 - 1e-15 else -math.inf if keep <= 1e-15 else float(normal_ppf(keep))
+    return threshold, round(100 * onboarding.check_cost), limit

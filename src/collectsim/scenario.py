@@ -40,6 +40,9 @@ class Segment:
     amount_sigma: float = setting(0.8, unit="log scale", low=0, high=3,
                                   doc="Spread of invoice amounts: sigma of log(amount).")
     terms_days: int = setting(30, unit="days", low=0, high=365, doc="Payment terms: due date = issue + terms.")
+    new_customers_per_year: float = setting(0.0, unit="customers per year", low=0, high=100_000,
+                                            doc="New customers who apply during the warm-up and measured period "
+                                                "(a Poisson stream; they are like the segment's others).")
     terms_end_of_month: bool = setting(False, source="",
                                        doc="Terms run from the end of the issue month (\"30 days end of month\").")
     payment_run: str = setting("any", choices=PAYMENT_RUNS, source="",
@@ -373,6 +376,9 @@ class Behaviour:
     credit_hold_goodwill: float = setting(-0.03, unit="goodwill points", low=-1, high=1,
                                           doc="Goodwill change of a customer each time an order is refused "
                                               "on credit hold.")
+    credit_check_accuracy: float = setting(
+        0.6, unit="correlation", low=0, high=1,
+        doc="How well a credit report predicts a new customer's habitual lateness (0: not at all, 1: exactly).")
     reputation_spillover: float = setting(
         0.0, unit="fraction", low=0, high=1,
         doc="Word gets around: when an invoice goes to an agency or to court, every other active customer of "
