@@ -66,7 +66,7 @@ def _policy(draw, segment_names):
         "plans": {"offer": draw(st.booleans()), "after_days_overdue": draw(st.integers(0, 90)),
                   "instalments": draw(st.integers(1, 12)), "interval_days": draw(st.integers(1, 60)),
                   "down_payment": draw(st.floats(0, 0.9)), "missed_tolerance": draw(st.integers(0, 3)),
-                  "on_default": draw(st.sampled_from(["resume", "write_off"])), "on_request": draw(st.booleans())},
+                  "on_default": draw(st.sampled_from(["resume", "restart", "escalate", "write_off"])), "on_request": draw(st.booleans())},
         "fees": {"enforce": draw(st.booleans()), "claim_at_days_overdue": draw(st.integers(0, 120)),
                  "interest_margin": draw(st.floats(0, 0.5)), "fixed_compensation": draw(st.floats(0, 500))},
         "settlement": {"offer": draw(st.booleans()), "after_days_overdue": draw(st.integers(0, 200)),

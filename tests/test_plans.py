@@ -77,6 +77,34 @@ def test_after_a_default_the_ladder_resumes():
     assert len(defaults) > 50 and len(resumed) == len(defaults)  # the +7 and +21 steps follow the default
 
 
+def test_after_a_default_the_ladder_can_restart_from_the_break():
+    # Ladder -3, +7, +21 (small scenario); the plan is offered at +30, after every step has gone out.
+    scenario = _scenario({"after_days_overdue": 30, "missed_tolerance": 0, "down_payment": 0.0, "interval_days": 5,
+                          "on_default": "restart"}, plan_acceptance=1.0, instalment_reliability=0.0)
+    ev = _events(collectsim.simulate(scenario))
+    defaults = ev[ev["kind"] == "plan_defaulted"].set_index("invoice")["day"]
+    reminders = ev[ev["kind"] == "reminder"]
+    checked = 0
+    for inv, day in defaults.items():
+        if day + 21 < scenario.horizon.total_days:
+            after = reminders.loc[(reminders["invoice"] == inv) & (reminders["day"] > day), "day"].tolist()
+            assert after == [day + 7, day + 21]  # the +7 and +21 steps again, counted from the break
+            checked += 1
+    assert checked > 50
+
+
+def test_after_a_default_the_invoice_can_go_straight_to_the_agency():
+    data_plans = {"after_days_overdue": 10, "missed_tolerance": 0, "down_payment": 0.0, "interval_days": 5,
+                  "on_default": "escalate"}
+    scenario = _scenario(data_plans, plan_acceptance=1.0, instalment_reliability=0.0)
+    scenario = scenario.with_policies(scenario.policy("ladder").with_values(
+        {"escalation.agency": True, "escalation.agency_after_days_overdue": 200}))
+    ev = _events(collectsim.simulate(scenario))
+    defaults = ev[ev["kind"] == "plan_defaulted"].set_index("invoice")["day"]
+    placed = ev[ev["kind"] == "agency_placed"].set_index("invoice")["day"]
+    assert len(defaults) > 50 and (placed.reindex(defaults.index) == defaults).all()
+
+
 class BreakRecorder:
     """Scripted: offer a plan at due + 1, record PLAN_DEFAULTED questions, write off then."""
 

@@ -138,6 +138,7 @@ class InvoiceView(Protocol):
     was_in_court: bool
     reminders_sent: int
     actions_taken: int
+    plan_broken_day: int  # day the customer broke an instalment plan on this invoice; -1 if it has not
 
 
 class DecisionMaker(Protocol):

@@ -93,7 +93,7 @@ class Invoice:
                  "fees_claimed", "fee_rate", "fee_compensation", "interest", "interest_day",
                  "had_settlement_offer", "settle_forgive", "disputed_since", "mediated", "escalation",
                  "was_at_agency", "was_in_court", "escalation_day", "escalation_pays", "agency_fee", "pending",
-                 "proc", "taken_up", "plan_requested")
+                 "proc", "taken_up", "plan_requested", "plan_broken_day")
 
     def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
                  issue_day: int, due_day: int) -> None:
@@ -127,6 +127,7 @@ class Invoice:
         self.proc = None  # the SimPy process living this invoice
         self.taken_up = True  # False while a dispute waits for a collector (limited team only)
         self.plan_requested = False
+        self.plan_broken_day = -1
 
     def next_event(self) -> tuple[int, int]:
         """(day, phase) of the earliest pending event; NEVER if none."""
@@ -880,6 +881,7 @@ class SimpyEngine:
             return
         inv.in_plan = False
         inv.plan_day = NEVER
+        inv.plan_broken_day = day
         before, after = self._change_goodwill(c, self._b.plan_default_goodwill, day)
         self.log.record(day, EventKind.PLAN_DEFAULTED, c, inv.row, inv.balance, goodwill_before=before,
                         goodwill_after=after)

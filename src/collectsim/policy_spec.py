@@ -75,8 +75,10 @@ class Plans:
     missed_tolerance: int = setting(1, unit="missed instalments", low=0, high=12,
                                     doc="Missed instalments tolerated; one more ends the plan in default "
                                         "(a missed instalment is tried again one interval later).")
-    on_default: str = setting("resume", choices=("resume", "write_off"),
-                              doc="After a default: resume the reminder ladder, or write the balance off.")
+    on_default: str = setting("resume", choices=("resume", "restart", "escalate", "write_off"),
+                              doc="After a default: resume the reminder ladder with its next step; restart it, "
+                                  "its offsets counted from the day the plan broke; escalate (to the agency if "
+                                  "the policy uses one, else to court if it sues, else write off); or write off.")
     on_request: bool = setting(False, doc="Grant a plan (these instalments, interval and tolerance) when a strained "
                                           "or distressed customer asks for one; independent of `offer`.")
 

@@ -19,7 +19,7 @@ class _SegmentRules:
     """A policy resolved for one segment, with step days and costs precomputed."""
 
     __slots__ = ("offsets", "reminders", "pause_on_dispute", "issue_actions", "write_off_age", "plan_offset",
-                 "plan_offer", "plan_write_off_on_default", "plan_on_request", "fee_offset", "fee_claim", "settle_offset",
+                 "plan_offer", "plan_on_default", "plan_on_request", "fee_offset", "fee_claim", "settle_offset",
                  "settle_offer", "mediation_after", "mediation", "agency_offset", "agency", "legal_offset",
                  "legal", "legal_min")
 
@@ -43,7 +43,7 @@ class _SegmentRules:
                     round(100 * channel_cost[channel]))
         self.plan_offer = Action.offer_plan(channel, cost, plans.instalments, plans.interval_days,
                                             plans.down_payment, plans.missed_tolerance)
-        self.plan_write_off_on_default = plans.on_default == "write_off"
+        self.plan_on_default = plans.on_default
         self.plan_on_request = plans.on_request
         fees = spec.fees
         self.fee_offset = fees.claim_at_days_overdue if fees.enforce else None
@@ -61,10 +61,17 @@ class _SegmentRules:
         self.legal = Action.file_legal(round(100 * esc.legal_cost))
         self.legal_min = round(100 * esc.legal_min_balance)
 
+    def ladder_start(self, invoice: InvoiceView) -> int:
+        """Day the reminder offsets count from: the due date, or the day a plan broke when the ladder restarts."""
+        if self.plan_on_default == "restart" and invoice.plan_broken_day >= 0:
+            return invoice.plan_broken_day
+        return invoice.due_day
+
     def next_review(self, invoice: InvoiceView, after_day: int) -> int | None:
         """First step day, plan-offer day or write-off day strictly after ``after_day``."""
         due = invoice.due_day
-        days = [due + o for o in self.offsets if due + o > after_day]
+        start = self.ladder_start(invoice)
+        days = [start + o for o in self.offsets if start + o > after_day]
         if self.plan_offset is not None and not invoice.had_plan and due + self.plan_offset > after_day:
             days.append(due + self.plan_offset)
         if self.fee_offset is not None and not invoice.fees_claimed and due + self.fee_offset > after_day:
@@ -128,15 +135,23 @@ class RuleBasedPolicy:
         if point is Point.PLAN_DEFAULTED:
             # A broken plan: write off if the policy says so or the write-off age has passed meanwhile;
             # otherwise the ladder resumes with its next step.
-            if rules.plan_write_off_on_default or write_off_due:
+            if rules.plan_on_default == "write_off" or write_off_due:
+                return Decision((Action.write_off(),), None)
+            if rules.plan_on_default == "escalate" and not invoice.disputed:
+                if rules.agency_offset is not None and not invoice.was_at_agency:
+                    return Decision((rules.agency,), rules.next_review(invoice, day))
+                if rules.legal_offset is not None and not invoice.was_in_court:
+                    return Decision((rules.legal if invoice.balance >= rules.legal_min else Action.write_off(),),
+                                    rules.next_review(invoice, day))
                 return Decision((Action.write_off(),), None)
             return Decision((), rules.next_review(invoice, day))
         actions: tuple[Action, ...] = ()
         if rules.offers_plan(invoice, day):
             actions = (rules.plan_offer,)  # the offer replaces the step due today
         else:
+            start = rules.ladder_start(invoice)
             for offset, reminder in zip(rules.offsets, rules.reminders):
-                if due + offset == day and not (invoice.disputed and rules.pause_on_dispute):
+                if start + offset == day and not (invoice.disputed and rules.pause_on_dispute):
                     actions = (reminder,)
                     break
         if rules.fee_offset is not None and day == due + rules.fee_offset and not invoice.fees_claimed:
