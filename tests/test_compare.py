@@ -65,14 +65,15 @@ def test_common_random_numbers_narrow_the_cash_interval_at_least_threefold(crn_r
 
 
 def test_common_random_numbers_narrow_the_dso_interval(crn_ratios):
-    assert crn_ratios["dso"] >= 1.5  # measured 2.05 (deterministic: fixed seeds)
+    assert crn_ratios["dso"] >= 1.5  # measured 1.73 (deterministic: fixed seeds; 2.05 before core II's later behaviour)
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Known gap (issue 4 acceptance): CRN narrows the DSO interval about 2x, not 3x, on the baseline. "
+    "Known gap (issue 4 acceptance): CRN narrows the DSO interval about 1.7x, not 3x, on the baseline. "
     "Heavy-tailed invoice amounts (lognormal sigma 0.8) make the policy's effect on DSO differ between "
     "replications (with equal amounts the ratio was 3.1x before goodwill drove orders), and goodwill-driven "
-    "ordering and churn now let the two policies' order streams drift apart. Strict: fails once it passes."))
+    "ordering and churn let the two policies' order streams drift apart, and set-aside debt paid months late "
+    "adds policy-dependent noise. Strict: fails once it passes."))
 def test_common_random_numbers_narrow_the_dso_interval_threefold(crn_ratios):
     assert crn_ratios["dso"] >= 3
 
