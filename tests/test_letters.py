@@ -11,8 +11,18 @@ import pytest
 import collectsim
 from collectsim.cli import main
 from collectsim.eventlog import EventKind
-from collectsim.letters import (FIELDS, TEMPLATES, LetterError, event_templates, letter_values, placeholders, render,
-                                sample_letters, template_for, template_text)
+from collectsim.letters import (
+    FIELDS,
+    TEMPLATES,
+    LetterError,
+    event_templates,
+    letter_values,
+    placeholders,
+    render,
+    sample_letters,
+    template_for,
+    template_text,
+)
 from conftest import SCENARIOS
 
 STRATEGIES = ("as-is", "firm-and-fair", "discount-led", "flexible-plans", "gentle", "aggressive")
