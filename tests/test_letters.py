@@ -101,3 +101,14 @@ def test_letters_command_prints_each_sample(capsys, tmp_path):
     assert "=== discount-offer" in out and "2% off for early payment" in out
     assert (tmp_path / "discount-offer.txt").is_file()
     assert main(["letters", str(SCENARIOS / "baseline.toml"), "--policy", "nope"]) == 2
+
+
+def test_exported_event_log_names_the_template_of_each_message(small, tmp_path):
+    import pandas as pd
+
+    result = collectsim.simulate(small, seed=3)
+    result.write(tmp_path)
+    events = pd.read_csv(tmp_path / "events.csv", keep_default_na=False)
+    reminders = events[events["kind"] == "reminder"]
+    assert len(reminders) and set(reminders["template"]) <= {"friendly-pre-due", "friendly-overdue", "firm"}
+    assert (events.loc[events["kind"] == "payment", "template"] == "").all()

@@ -9,8 +9,9 @@ that names the file and the field.
 
 Which template an event used is a pure function of what the event log already holds (its kind, its
 tone, and its day against the invoice's due date), so :func:`event_templates` recovers it for every
-row without the engine having to store it. The discount offer is the exception: it goes out with the
-invoice itself, which the log records as the issue, not as an event.
+row without the engine having to store it; ``RunResult.write`` adds it to ``events.csv`` as the
+``template`` column. The discount offer is the exception: it goes out with the invoice itself, which
+the log records as the issue, not as an event.
 """
 
 from __future__ import annotations
