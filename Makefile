@@ -24,7 +24,7 @@ test: $(STAMP)
 docs: $(STAMP)
 	$(PY) -m collectsim.reference > docs/scenario-keys.md
 
-# Run the playbook's comparisons and sensitivity analysis, fill its chapters (playbook/build/) and
+# Run the playbook's comparisons and sensitivity analysis, fill its chapters (playbook/filled/) and
 # write playbook/evidence/ with its manifest. A few minutes on 2 cores; commit the result.
 PLAYBOOK_REPS ?= 5
 PLAYBOOK_SENS_REPS ?= 2

@@ -99,7 +99,7 @@ def test_filled_chapters_match_their_sources_and_the_evidence(values, tmp_path):
     for fresh in written:
         committed = (pb.BUILD / fresh.name).read_text(encoding="utf-8")
         assert committed == fresh.read_text(encoding="utf-8"), (
-            f"playbook/build/{fresh.name} is out of date; run `python -m collectsim.playbook --fill-only`")
+            f"playbook/filled/{fresh.name} is out of date; run `python -m collectsim.playbook --fill-only`")
         assert "{{ev:" not in committed
 
 

@@ -9,7 +9,7 @@ numbers, runs a small sensitivity analysis over assumed effect sizes, and writes
 - ``playbook/evidence/<archetype>/``: summary, differences and replication tables (CSV) and figures;
 - ``playbook/evidence/sensitivity.csv``: the strategy ranking under each variant of the assumptions;
 - ``playbook/evidence/manifest.json``: a hash of the scenario files and model code the evidence came from;
-- ``playbook/build/``: the chapters with every placeholder filled.
+- ``playbook/filled/``: the chapters with every placeholder filled.
 
 Tests then refuse stale evidence (inputs changed since the manifest), chapters with a figure typed in
 by hand (digits outside placeholders and a short allow-list), and placeholders without a value. With
@@ -45,7 +45,7 @@ from .verdicts import verdict
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = ROOT / "playbook"
 EVIDENCE = PLAYBOOK / "evidence"
-BUILD = PLAYBOOK / "build"
+BUILD = PLAYBOOK / "filled"  # not "build": .gitignore drops build/ directories
 
 #: Portfolio archetypes (scenario file stems) and how the chapters name them.
 ARCHETYPES = {"baseline": "SME wholesaler", "large-manufacturers": "supplier to a few large manufacturers",
@@ -85,9 +85,10 @@ VARIANTS: dict[str, tuple[str, dict[str, float]]] = {
                    {"behaviour.churn_goodwill_slope": 2.0}),
     "churn-harsh": ("customers leave twice as readily after a damaged relationship (churn slope 14)",
                     {"behaviour.churn_goodwill_slope": 14.0}),
-    "escalation-cheap": ("agency and court cost a third of the assumed goodwill",
-                         {"behaviour.agency_goodwill": -0.05, "behaviour.legal_goodwill": -0.1,
-                          "behaviour.tone_goodwill.final": -0.027}),
+    "firmness-cheap": ("firm and final wording cost a third of the assumed goodwill",
+                       {"behaviour.tone_goodwill.firm": -0.01, "behaviour.tone_goodwill.final": -0.027}),
+    "escalation-cheap": ("agencies and courts cost a third of the assumed goodwill",
+                         {"behaviour.agency_goodwill": -0.05, "behaviour.legal_goodwill": -0.1}),
 }
 
 #: Modules that only present results; changing them does not make the evidence stale.
@@ -218,8 +219,11 @@ def fmt_mean(metric: str, value: float, currency: str) -> str:
     return f"{value:,.1f}"
 
 
-def fmt_diff(metric: str, mean: float, mean_b: float, currency: str, percent: bool = True) -> str:
-    """A paired mean difference a - b in the unit a reader expects (money also in percent of b)."""
+def fmt_diff(metric: str, mean: float, mean_b: float, currency: str, percent: bool = True, unit: bool = True) -> str:
+    """A paired mean difference a - b in the unit a reader expects (money also in percent of b).
+
+    Shares are said in percentage points ('pp'); ``unit=False`` leaves the unit of days and shares off.
+    """
     kind = _kind(metric)
     if math.isnan(mean):
         return "not defined"
@@ -228,9 +232,9 @@ def fmt_diff(metric: str, mean: float, mean_b: float, currency: str, percent: bo
         pct = f" ({sign}{abs(100 * mean / mean_b):.1f}%)" if mean_b and percent else ""
         return f"{sign}{currency} {abs(mean) / 100:,.0f}{pct}"
     if kind == "days":
-        return f"{sign}{abs(mean):.1f} days"
+        return f"{sign}{abs(mean):.1f}" + (" days" if unit else "")
     if kind == "share":
-        return f"{sign}{abs(100 * mean):.2f} percentage points"
+        return f"{sign}{abs(100 * mean):.2f}" + (" pp" if unit else "")
     if kind == "score":
         return f"{sign}{abs(mean):.3f}"
     return f"{sign}{abs(mean):,.1f}"
@@ -276,7 +280,7 @@ def comparison_values(arch: str, comp: Comparison) -> dict[str, str]:
             mean_b = comp.interval(b, metric).mean
             key = f"{arch}.{SHORT[a]}_vs_{SHORT[b]}.{short_m}"
             vals[f"{key}.diff"] = fmt_diff(metric, iv.mean, mean_b, cur)
-            vals[f"{key}.ci"] = (f"{fmt_diff(metric, iv.lo, mean_b, cur, False)} to "
+            vals[f"{key}.ci"] = (f"{fmt_diff(metric, iv.lo, mean_b, cur, False, False)} to "
                                  f"{fmt_diff(metric, iv.hi, mean_b, cur, False)}")
             vals[f"{key}.verdict"] = verdict(a, b, metric, iv, mean_b)
             vals[f"{key}.sig"] = "significant" if iv.excludes_zero else "not significant"
@@ -385,7 +389,7 @@ def generate(settings: Settings, root: Path = ROOT) -> dict[str, str]:
                 "sens_reps": settings.sens_reps, "archetypes": list(ARCHETYPES), "strategies": list(SHORT),
                 "variants": {k: v[1] for k, v in VARIANTS.items()}, "generated_by": "make playbook"}
     (evidence / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    build_chapters(values, root / "playbook", root / "playbook" / "build")
+    build_chapters(values, root / "playbook", root / "playbook" / "filled")
     return values
 
 
