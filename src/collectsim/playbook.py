@@ -272,6 +272,10 @@ def comparison_values(arch: str, comp: Comparison) -> dict[str, str]:
     for policy in comp.policies:
         for short_m, metric in METRICS.items():
             vals[f"{arch}.{SHORT[policy]}.{short_m}"] = fmt_mean(metric, comp.interval(policy, metric).mean, cur)
+    for short_m in ("net", "cash", "goodwill"):
+        order = sorted(comp.policies, key=lambda p: -comp.interval(p, METRICS[short_m]).mean)
+        vals[f"{arch}.rank.{short_m}"] = " > ".join(order)
+        vals[f"{arch}.best.{short_m}"] = order[0]
     for a, b in PAIRS:
         if a not in comp.policies or b not in comp.policies:
             continue
