@@ -25,7 +25,7 @@ docs: $(STAMP)
 	$(PY) -m collectsim.reference > docs/scenario-keys.md
 
 # Run the playbook's comparisons and sensitivity analysis, fill its chapters (playbook/filled/) and
-# write playbook/evidence/ with its manifest. A few minutes on 2 cores; commit the result.
+# write playbook/evidence/ with its manifest. About five minutes on 2 cores; commit the result.
 PLAYBOOK_REPS ?= 5
 PLAYBOOK_SENS_REPS ?= 2
 playbook: $(STAMP)
