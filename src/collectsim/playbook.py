@@ -338,6 +338,19 @@ def sensitivity(arch: str, path: Path, main: Comparison, settings: Settings) -> 
     return pd.DataFrame(rows), vals
 
 
+def sensitivity_table(frame: pd.DataFrame) -> str:
+    """A Markdown table: one row per variant, one column per archetype, each cell the ranking by net value."""
+    archs = list(ARCHETYPES)
+    lines = ["| assumption | " + " | ".join(ARCHETYPES[a] for a in archs) + " |", "|---" * (len(archs) + 1) + "|"]
+    for name, (words, _) in VARIANTS.items():
+        cells = []
+        for a in archs:
+            row = frame[(frame["archetype"] == a) & (frame["variant"] == name)]
+            cells.append(row["ranking"].iloc[0] if len(row) else "")
+        lines.append(f"| {words} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def code_values() -> dict[str, str]:
     """Values the chapters quote from the code and strategy files rather than from simulation."""
     base = PolicySpec(name="defaults")
@@ -386,7 +399,9 @@ def generate(settings: Settings, root: Path = ROOT) -> dict[str, str]:
         frame, sens_vals = sensitivity(arch, path, comp, settings)
         sens_frames.append(frame)
         values.update(sens_vals)
-    write_csv(pd.concat(sens_frames, ignore_index=True), evidence / "sensitivity.csv")
+    sens = pd.concat(sens_frames, ignore_index=True)
+    write_csv(sens, evidence / "sensitivity.csv")
+    values["sens.table"] = sensitivity_table(sens)
     (evidence / "values.json").write_text(json.dumps(values, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     hashes = file_hashes(root)
     manifest = {"inputs_hash": inputs_hash(hashes), "files": hashes, "reps": settings.reps,
