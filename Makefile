@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 RESULTS := results/baseline
 
-.PHONY: demo test docs constraints clean
+.PHONY: demo test docs constraints clean playbook
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ test: $(STAMP)
 # Regenerate the scenario key reference from the declared settings.
 docs: $(STAMP)
 	$(PY) -m collectsim.reference > docs/scenario-keys.md
+
+# Run the playbook's comparisons and sensitivity analysis, fill its chapters (playbook/filled/) and
+# write playbook/evidence/ with its manifest. About five minutes on 2 cores; commit the result.
+PLAYBOOK_REPS ?= 5
+PLAYBOOK_SENS_REPS ?= 2
+playbook: $(STAMP)
+	$(PY) -m collectsim.playbook --reps $(PLAYBOOK_REPS) --sens-reps $(PLAYBOOK_SENS_REPS) --workers 2
 
 # Re-pin tested versions after changing dependencies (then run `make test`).
 constraints:

@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--reps", type=_positive(int), default=5, help="replications per point (default 5)")
     sweep.add_argument("--metric", default="cash_collected", help="metric for the plot (default cash_collected)")
     _common_job_options(sweep)
+
+    letters = sub.add_parser("letters", help="render a sample of each message template a policy sends")
+    letters.add_argument("scenario", type=Path, metavar="SCENARIO")
+    letters.add_argument("--policy", help="policy name (default: the scenario's first policy)")
+    letters.add_argument("--seed", type=int, help="run seed (default: the scenario's seed)")
+    letters.add_argument("--out", type=Path, metavar="DIR", help="also write each letter to DIR/<template>.txt")
     return parser
 
 
@@ -260,6 +266,28 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _letters(args: argparse.Namespace) -> int:
+    """Simulate the policy once and print the first real use of each template it sent."""
+    from .letters import LetterError, sample_letters
+
+    scenario = load_scenario(args.scenario)
+    result = simulate(scenario, args.policy, args.seed)
+    try:
+        letters, unused = sample_letters(result)
+    except LetterError as exc:
+        raise ScenarioError("templates", "", NO_VALUE, str(exc)) from None
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+    for letter in letters:
+        print(f"=== {letter.template} (invoice {letter.invoice_number}, day {letter.day}) ===")
+        print(letter.text)
+        if args.out:
+            (args.out / f"{letter.template}.txt").write_text(letter.text, encoding="utf-8")
+    if unused:
+        print(f"policy {result.policy!r} never sends: {', '.join(unused)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -269,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "letters":
+            return _letters(args)
         return _run(args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -14,6 +14,7 @@ from .engine import SimpyEngine
 from .eventlog import EventKind, EventLog
 from .exports import write_csv
 from .invoices import InvoiceTable
+from .letters import event_templates
 from .metrics import Metrics, check_conservation, compute_metrics, daily_series
 from .policy_spec import PolicySpec
 from .portfolio import Customers
@@ -61,6 +62,7 @@ class RunResult:
         rows = events["invoice"].to_numpy()
         names = invoices["invoice"].to_numpy()
         events.insert(3, "invoice_no", np.where(rows >= 0, names[np.maximum(rows, 0)] if len(names) else "", ""))
+        events["template"] = event_templates(self.events, self.invoices)  # the message each action sent
         paths = [out / "metrics.json"]
         for name, frame in (("daily", self.daily), ("invoices", invoices), ("customers", customers),
                             ("events", events)):

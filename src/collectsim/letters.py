@@ -1,0 +1,172 @@
+"""Message templates: the words behind each action, personalised for one invoice.
+
+A reminder ladder in a policy file says *when* to write and in what tone; a credit controller also
+needs *what* to write. The templates in ``collectsim/templates/`` are plain-text files, one per stage
+and tone, with ``{placeholders}`` for the customer's name, the invoice number, the amount, the due date
+and the days overdue (plus the terms of an offer where there is one). Edit them freely: any
+placeholder of :data:`FIELDS` may be used, and a template naming anything else fails with an error
+that names the file and the field.
+
+Which template an event used is a pure function of what the event log already holds (its kind, its
+tone, and its day against the invoice's due date), so :func:`event_templates` recovers it for every
+row without the engine having to store it; ``RunResult.write`` adds it to ``events.csv`` as the
+``template`` column. The discount offer is the exception: it goes out with the invoice itself, which
+the log records as the issue, not as an event.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib import resources
+
+import numpy as np
+
+from .eventlog import EventKind, EventLog
+from .invoices import InvoiceTable
+from .policy_spec import TONES, PolicySpec
+
+#: Every template, in the order a customer would meet them.
+TEMPLATES = ("discount-offer", "friendly-pre-due", "friendly-overdue", "firm", "final-notice", "plan-offer",
+             "settlement-offer", "handover-notice")
+
+#: Placeholders a template may use.
+FIELDS = ("customer_name", "supplier_name", "invoice_number", "amount", "due_date", "days_overdue", "days_to_due",
+          "discount_rate", "discount_deadline", "discounted_amount", "down_payment", "instalments",
+          "instalment_amount", "interval_days", "settlement_amount", "settlement_deadline", "handed_to")
+
+SETTLEMENT_DAYS = 14  # days the letter gives the customer to accept a settlement (wording only)
+
+
+class LetterError(ValueError):
+    """A template that cannot be rendered: unknown template, unknown or unfilled placeholder."""
+
+
+def template_text(name: str) -> str:
+    """The text of template ``name`` as shipped in ``collectsim/templates/<name>.txt``."""
+    if name not in TEMPLATES:
+        raise LetterError(f"unknown template {name!r}; templates are: {', '.join(TEMPLATES)}")
+    return resources.files("collectsim").joinpath("templates", f"{name}.txt").read_text(encoding="utf-8")
+
+
+def placeholders(text: str) -> set[str]:
+    """The placeholder names used in a template text."""
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+def render(name: str, values: Mapping[str, object], text: str | None = None) -> str:
+    """Template ``name`` (or the given ``text``) with its placeholders filled from ``values``."""
+    text = template_text(name) if text is None else text
+    used = placeholders(text)
+    unknown = sorted(f for f in used if f not in FIELDS)
+    if unknown:
+        raise LetterError(f"templates/{name}.txt: unknown placeholder {{{unknown[0]}}}; "
+                          f"allowed: {', '.join(FIELDS)}")
+    missing = sorted(f for f in used if f not in values)
+    if missing:
+        raise LetterError(f"templates/{name}.txt: no value for placeholder {{{missing[0]}}}")
+    return text.format_map({f: values[f] for f in used})
+
+
+def template_for(kind: int, tone: int, day: int, due_day: int) -> str:
+    """The template an event of ``kind`` (and ``tone``, on ``day``) used; '' when it sends no message."""
+    if kind == EventKind.REMINDER:
+        tone_name = TONES[tone] if tone >= 0 else "friendly"
+        if tone_name == "friendly":
+            return "friendly-pre-due" if day < due_day else "friendly-overdue"
+        return "firm" if tone_name == "firm" else "final-notice"
+    return {EventKind.PLAN_OFFERED: "plan-offer", EventKind.SETTLEMENT_OFFERED: "settlement-offer",
+            EventKind.AGENCY_PLACED: "handover-notice", EventKind.LEGAL_FILED: "handover-notice"}.get(kind, "")
+
+
+def event_templates(events: EventLog, invoices: InvoiceTable) -> np.ndarray:
+    """The template used by every row of the event log ('' for events that send no message)."""
+    rows = events["invoice"]
+    due = np.where(rows >= 0, invoices["due_day"][np.maximum(rows, 0)] if len(invoices) else 0, 0)
+    return np.asarray([template_for(int(k), int(t), int(d), int(dd))
+                       for k, t, d, dd in zip(events["kind"], events["tone"], events["day"], due)], dtype=object)
+
+
+def _days(n: int) -> str:
+    """'1 day', '14 days' (never negative: the wording only uses the side of the due date it is on)."""
+    n = max(0, int(n))
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def money(cents: int, currency: str) -> str:
+    """Integer cents as '1,234.56 EUR'."""
+    return f"{cents / 100:,.2f} {currency}"
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One rendered message: which template, for which invoice and day, and its text."""
+
+    template: str
+    invoice_number: str
+    day: int
+    text: str
+
+
+def letter_values(*, customer_name: str, invoice_number: str, amount_cents: int, currency: str,
+                  start_date: date, issue_day: int, due_day: int, day: int, spec: PolicySpec,
+                  handed_to: str = "our collection agency", supplier_name: str = "Example Supplies Ltd") -> dict:
+    """Every placeholder's value for one invoice on ``day`` under the policy ``spec`` (for its segment)."""
+    def on(d: int) -> str:
+        return (start_date + timedelta(days=int(d))).isoformat()
+
+    plans, disc = spec.plans, spec.discount
+    down = round(amount_cents * plans.down_payment)
+    settle = round(amount_cents * (1 - spec.settlement.forgive))
+    return {
+        "customer_name": customer_name, "supplier_name": supplier_name, "invoice_number": invoice_number,
+        "amount": money(amount_cents, currency), "due_date": on(due_day),
+        "days_overdue": _days(day - due_day), "days_to_due": _days(due_day - day),
+        "discount_rate": f"{disc.rate:.1%}".replace(".0%", "%"), "discount_deadline": on(issue_day + disc.window_days),
+        "discounted_amount": money(round(amount_cents * (1 - disc.rate)), currency),
+        "down_payment": money(down, currency), "instalments": plans.instalments,
+        "instalment_amount": money(round((amount_cents - down) / max(1, plans.instalments)), currency),
+        "interval_days": plans.interval_days, "settlement_amount": money(settle, currency),
+        "settlement_deadline": on(day + SETTLEMENT_DAYS), "handed_to": handed_to,
+    }
+
+
+def sample_letters(result, names: Mapping[int, str] | None = None) -> tuple[list[Letter], list[str]]:
+    """One letter per template that ``result``'s policy actually sent (its first use), and the unused ones.
+
+    ``result`` is a :class:`~collectsim.run.RunResult`. Customers are named by segment and number
+    unless ``names`` maps customer ids to names. The discount offer is taken from the first invoice
+    issued with a discount when the policy offers one.
+    """
+    scenario, events, invoices = result.scenario, result.events, result.invoices
+    spec = scenario.policy(result.policy)
+    segments = [s.name for s in scenario.portfolio.segments]
+    currency, start = scenario.economics.currency, scenario.horizon.start_date
+    used = event_templates(events, invoices)
+    first: dict[str, tuple[int, int, str]] = {}  # template -> (invoice row, day, handed_to)
+    discounted = np.flatnonzero(invoices["discount_rate"] > 0)
+    if len(discounted):
+        first["discount-offer"] = (int(discounted[0]), int(invoices["issue_day"][discounted[0]]), "")
+    for i in np.flatnonzero(used != ""):
+        name = used[i]
+        if name not in first:
+            handed = "our solicitors" if events["kind"][i] == EventKind.LEGAL_FILED else "our collection agency"
+            first[name] = (int(events["invoice"][i]), int(events["day"][i]), handed)
+    letters = []
+    for name in TEMPLATES:
+        if name not in first:
+            continue
+        row, day, handed = first[name]
+        customer = int(invoices["customer"][row])
+        seg = segments[int(invoices["segment"][row])]
+        number = f"{customer}-{int(invoices['seq'][row])}"
+        values = letter_values(
+            customer_name=(names or {}).get(customer, f"Customer {customer:04d} ({seg})"),
+            invoice_number=number, amount_cents=int(invoices["amount"][row]), currency=currency,
+            start_date=start, issue_day=int(invoices["issue_day"][row]), due_day=int(invoices["due_day"][row]),
+            day=day, spec=spec.for_segment(seg), handed_to=handed or "our collection agency")
+        letters.append(Letter(name, number, day, render(name, values)))
+    unused = [n for n in TEMPLATES if n not in first]
+    return letters, unused

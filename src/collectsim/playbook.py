@@ -1,0 +1,451 @@
+"""The playbook's evidence: run the comparisons, fill the chapters, record what they came from.
+
+The chapters in ``playbook/`` are written with placeholders such as
+``{{ev:baseline.ff_vs_gentle.cash.verdict}}`` instead of figures. ``make playbook`` (``python -m
+collectsim.playbook``) compares the six strategies on each portfolio archetype with common random
+numbers, runs a small sensitivity analysis over assumed effect sizes, and writes:
+
+- ``playbook/evidence/values.json``: every placeholder's value;
+- ``playbook/evidence/<archetype>/``: summary, differences and replication tables (CSV) and figures;
+- ``playbook/evidence/sensitivity.csv``: the strategy ranking under each variant of the assumptions;
+- ``playbook/evidence/manifest.json``: a hash of the scenario files and model code the evidence came from;
+- ``playbook/filled/``: the chapters with every placeholder filled.
+
+Tests then refuse stale evidence (inputs changed since the manifest), chapters with a figure typed in
+by hand (digits outside placeholders and a short allow-list), and placeholders without a value. With
+``--fill-only`` the chapters are refilled from ``values.json`` without simulating, after a text edit.
+
+Placeholder keys: ``<archetype>.<policy>.<metric>`` (the mean over replications),
+``<archetype>.<a>_vs_<b>.<metric>.{diff,verdict,sig}`` (paired difference a - b) and
+``<archetype>.sens.*`` (sensitivity), with short names from :data:`SHORT` and :data:`METRICS`, plus a
+few values read from the code (``law.*``, ``discount.*``, ``run.*``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .compare import Comparison, compare
+from .exports import write_csv
+from .policy_spec import PolicySpec
+from .scenario import Scenario, load_scenario, parse_scenario, read_toml
+from .schema import ScenarioError
+from .verdicts import METRICS as VERDICT_METRICS
+from .verdicts import verdict
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOK = ROOT / "playbook"
+EVIDENCE = PLAYBOOK / "evidence"
+BUILD = PLAYBOOK / "filled"  # not "build": .gitignore drops build/ directories
+
+#: Portfolio archetypes (scenario file stems) and how the chapters name them.
+ARCHETYPES = {"baseline": "SME wholesaler", "large-manufacturers": "supplier to a few large manufacturers",
+              "seasonal": "supplier to seasonal businesses"}
+
+#: Short names for strategies in placeholder keys.
+SHORT = {"as-is": "asis", "firm-and-fair": "ff", "gentle": "gentle", "aggressive": "aggr",
+         "flexible-plans": "plans", "discount-led": "disc"}
+
+#: Short names for metrics in placeholder keys.
+METRICS = {"cash": "cash_collected", "dso": "dso", "bad_debt": "bad_debt_ratio", "cost": "cost_to_collect",
+           "goodwill": "mean_goodwill", "churn": "churned_customers", "net": "net_value",
+           "late": "share_paid_late", "days_late": "mean_days_late", "margin_lost": "margin_lost_to_churn",
+           "reminders": "reminders_per_customer", "plans_agreed": "plans_agreed",
+           "plans_defaulted": "plans_defaulted", "discounts": "discounts_granted",
+           "escalated": "escalated_invoices", "recovery": "recovery_rate", "written_off": "written_off",
+           "collection_costs": "collection_costs", "cei": "cei", "fees": "fees_collected",
+           "settled": "settlements_forgiven", "invoices": "invoices"}
+
+#: Pairs (a, b) whose paired differences the chapters may quote.
+PAIRS = ([("firm-and-fair", b) for b in SHORT if b != "firm-and-fair"]
+         + [(a, "as-is") for a in ("gentle", "aggressive", "flexible-plans", "discount-led")]
+         + [("flexible-plans", "gentle"), ("gentle", "aggressive")])
+
+#: Strategies ranked in the sensitivity analysis, and the metric that ranks them (the one bottom line).
+SENS_POLICIES = ("firm-and-fair", "gentle", "aggressive")
+SENS_METRIC = "net_value"
+
+#: Variants of assumed effect sizes (DESIGN.md section 11): name -> (plain words, scenario key -> value).
+VARIANTS: dict[str, tuple[str, dict[str, float]]] = {
+    "default": ("the scenario's own assumptions", {}),
+    "tone-no-effect": ("firm and final wording speed payment no more than friendly wording",
+                       {"behaviour.tone_response.firm": 1.0, "behaviour.tone_response.final": 1.0}),
+    "tone-strong": ("firm and final wording work much better than assumed (x1.6 and x2.2)",
+                    {"behaviour.tone_response.firm": 1.6, "behaviour.tone_response.final": 2.2}),
+    "churn-mild": ("customers shrug off a damaged relationship (churn slope 2 instead of 7)",
+                   {"behaviour.churn_goodwill_slope": 2.0}),
+    "churn-harsh": ("customers leave twice as readily after a damaged relationship (churn slope 14)",
+                    {"behaviour.churn_goodwill_slope": 14.0}),
+    "firmness-cheap": ("firm and final wording cost a third of the assumed goodwill",
+                       {"behaviour.tone_goodwill.firm": -0.01, "behaviour.tone_goodwill.final": -0.027}),
+    "escalation-cheap": ("agencies and courts cost a third of the assumed goodwill",
+                         {"behaviour.agency_goodwill": -0.05, "behaviour.legal_goodwill": -0.1}),
+}
+
+#: Modules that only present results; changing them does not make the evidence stale.
+#: A new module counts as model code until it is listed here (the safe direction: evidence goes stale).
+PRESENTATION = {"cli.py", "plots.py", "letters.py", "playbook.py", "reference.py", "exports.py"}
+
+PLACEHOLDER = re.compile(r"\{\{ev:([A-Za-z0-9_.\-]+)\}\}")
+
+#: Figures a chapter may type: heading numbers, legal references, years, UK fixed sums, 'B2B'.
+ALLOWED_NUMBERS = (
+    re.compile(r"^#+\s+[\d.]+\s", re.M),  # heading numbers: '## 2.3 Tone'
+    re.compile(r"\bB2B\b"), re.compile(r"\b2011/7/EU\b"), re.compile(r"\b(?:19|20)\d\d\b"),  # years
+    re.compile(r"\b(?:Article|Articles|section|sections|§)\s*\d+(?:\.\d+)*(?:\s*(?:and|to|-)\s*\d+)?", re.I),
+    re.compile(r"£(?:40|70|100|1,000|10,000)\b"),  # UK Late Payment Act fixed sums and their bands
+    re.compile(r"\bchapter \d\b", re.I),
+    re.compile(r"\b95% (?:confidence|CI)\b"),  # the stated confidence level, a convention, not a result
+    re.compile(r"\b\d{2}-[a-z-]+\.md\b"),  # links to chapter files
+)
+
+
+class PlaybookError(ValueError):
+    """A chapter or evidence problem, naming the file and what is wrong."""
+
+
+# --- inputs and their hash ---------------------------------------------------------------------------
+
+
+def input_files(root: Path = ROOT) -> list[Path]:
+    """Scenario files and model code the evidence depends on, in a fixed order."""
+    scen = sorted((root / "scenarios").rglob("*.toml"))
+    code = sorted(p for p in (root / "src" / "collectsim").rglob("*.py") if p.name not in PRESENTATION)
+    return scen + code
+
+
+def file_hashes(root: Path = ROOT) -> dict[str, str]:
+    """sha256 of each input file, keyed by its path relative to ``root``."""
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
+            for p in input_files(root)}
+
+
+def inputs_hash(hashes: dict[str, str]) -> str:
+    """One hash over every input file's path and hash."""
+    text = "\n".join(f"{k} {v}" for k, v in sorted(hashes.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def stale_inputs(manifest: dict, root: Path = ROOT) -> list[str]:
+    """Files added, removed or changed since ``manifest`` was written (empty when up to date)."""
+    now, then = file_hashes(root), manifest.get("files", {})
+    return sorted(k for k in set(now) | set(then) if now.get(k) != then.get(k))
+
+
+# --- chapters ----------------------------------------------------------------------------------------
+
+
+def chapter_files(playbook: Path = PLAYBOOK) -> list[Path]:
+    """The chapter sources (``playbook/NN-*.md``) and the index (``playbook/README.md``)."""
+    return [playbook / "README.md", *sorted(playbook.glob("[0-9][0-9]-*.md"))]
+
+
+def placeholders_in(text: str) -> list[str]:
+    return PLACEHOLDER.findall(text)
+
+
+def fill(text: str, values: dict[str, str], source: str = "<text>") -> str:
+    """Replace every placeholder by its value; a placeholder without one is an error naming it."""
+    def one(m: re.Match) -> str:
+        key = m.group(1)
+        if key not in values:
+            line = text.count("\n", 0, m.start()) + 1
+            raise PlaybookError(f"{source}:{line}: no evidence value for {{{{ev:{key}}}}}; run `make playbook`")
+        return values[key]
+    return PLACEHOLDER.sub(one, text)
+
+
+def typed_numbers(text: str, source: str = "<text>") -> list[str]:
+    """Digits in a chapter outside placeholders and the allow-list, as 'file:line: snippet'."""
+    def blank(m: re.Match) -> str:  # same length, so columns still point into the original text
+        return re.sub(r"\d", "#", m.group(0))
+
+    cleaned = PLACEHOLDER.sub(blank, text)
+    cleaned = re.sub(r"`[^`\n]*`", blank, cleaned)  # code: policy keys such as `tone_response.firm`
+    for pattern in ALLOWED_NUMBERS:
+        cleaned = pattern.sub(blank, cleaned)
+    found = []
+    originals = text.splitlines()
+    for i, line in enumerate(cleaned.splitlines()):
+        for m in re.finditer(r"\d[\d.,%]*", line):
+            found.append(f"{source}:{i + 1}: {originals[i][max(0, m.start() - 20):m.end() + 20].strip()}")
+    return found
+
+
+def build_chapters(values: dict[str, str], playbook: Path = PLAYBOOK, build: Path = BUILD) -> list[Path]:
+    """Write every chapter, filled, to ``build`` (the figures are linked from ``../evidence``)."""
+    build.mkdir(parents=True, exist_ok=True)
+    out = []
+    for path in chapter_files(playbook):
+        text = fill(path.read_text(encoding="utf-8"), values, str(path.relative_to(playbook.parent)))
+        text = text.replace("](evidence/", "](../evidence/")
+        target = build / path.name
+        target.write_text(text, encoding="utf-8")
+        out.append(target)
+    return out
+
+
+# --- numbers in words ----------------------------------------------------------------------------------
+
+
+def _kind(metric: str) -> str:
+    return VERDICT_METRICS.get(metric, ("", "count"))[1]
+
+
+def fmt_mean(metric: str, value: float, currency: str) -> str:
+    """A policy's mean of ``metric`` as a chapter would say it."""
+    kind = _kind(metric)
+    if isinstance(value, float) and math.isnan(value):
+        return "not defined"
+    if kind in ("money", "value"):
+        return f"{currency} {value / 100:,.0f}"
+    if kind == "days":
+        return f"{value:,.1f} days"
+    if kind == "share":
+        return f"{100 * value:.2f}%"
+    if kind == "percent":
+        return f"{value:.1f}%"
+    if kind == "score":
+        return f"{value:.3f}"
+    return f"{value:,.1f}"
+
+
+def fmt_diff(metric: str, mean: float, mean_b: float, currency: str, percent: bool = True, unit: bool = True) -> str:
+    """A paired mean difference a - b in the unit a reader expects (money also in percent of b).
+
+    Shares are said in percentage points ('pp'); ``unit=False`` leaves the unit of days and shares off.
+    """
+    kind = _kind(metric)
+    if math.isnan(mean):
+        return "not defined"
+    sign = "+" if mean > 0 else ("-" if mean < 0 else "")
+    if kind in ("money", "value"):
+        pct = f" ({sign}{abs(100 * mean / mean_b):.1f}%)" if mean_b and percent else ""
+        return f"{sign}{currency} {abs(mean) / 100:,.0f}{pct}"
+    if kind == "days":
+        return f"{sign}{abs(mean):.1f}" + (" days" if unit else "")
+    if kind == "share":
+        return f"{sign}{abs(100 * mean):.2f}" + (" pp" if unit else "")
+    if kind == "score":
+        return f"{sign}{abs(mean):.3f}"
+    return f"{sign}{abs(mean):,.1f}"
+
+
+# --- running the evidence -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How much to run: replications for the main comparison and for each sensitivity variant."""
+
+    reps: int = 5
+    sens_reps: int = 2
+    workers: int = 2
+    progress: bool = True
+
+
+def with_behaviour(path: Path, overrides: dict[str, float]) -> Scenario:
+    """The scenario file at ``path`` with scenario keys (dotted) set to new values, validated like a file."""
+    data = read_toml(path)
+    for key, value in overrides.items():
+        *parents, leaf = key.split(".")
+        table = data
+        for p in parents:
+            table = table.setdefault(p, {})
+        table[leaf] = value
+    return parse_scenario(data, str(path), path.parent)
+
+
+def comparison_values(arch: str, comp: Comparison) -> dict[str, str]:
+    """Placeholder values from one archetype's comparison."""
+    cur = comp.currency
+    vals: dict[str, str] = {}
+    for policy in comp.policies:
+        for short_m, metric in METRICS.items():
+            vals[f"{arch}.{SHORT[policy]}.{short_m}"] = fmt_mean(metric, comp.interval(policy, metric).mean, cur)
+    for short_m in ("net", "cash", "goodwill"):
+        order = sorted(comp.policies, key=lambda p: -comp.interval(p, METRICS[short_m]).mean)
+        vals[f"{arch}.rank.{short_m}"] = " > ".join(order)
+        vals[f"{arch}.best.{short_m}"] = order[0]
+    for a, b in PAIRS:
+        if a not in comp.policies or b not in comp.policies:
+            continue
+        for short_m, metric in METRICS.items():
+            iv = comp.difference(a, b, metric)
+            mean_b = comp.interval(b, metric).mean
+            key = f"{arch}.{SHORT[a]}_vs_{SHORT[b]}.{short_m}"
+            vals[f"{key}.diff"] = fmt_diff(metric, iv.mean, mean_b, cur)
+            vals[f"{key}.ci"] = (f"{fmt_diff(metric, iv.lo, mean_b, cur, False, False)} to "
+                                 f"{fmt_diff(metric, iv.hi, mean_b, cur, False)}")
+            vals[f"{key}.verdict"] = verdict(a, b, metric, iv, mean_b)
+            vals[f"{key}.sig"] = "significant" if iv.excludes_zero else "not significant"
+    return vals
+
+
+def _means(comp: Comparison, reps: int) -> dict[str, float]:
+    """Net value of each sensitivity policy, averaged over the first ``reps`` replications."""
+    return {p: float(sum(comp.values(p, SENS_METRIC)[:reps]) / reps) for p in SENS_POLICIES}
+
+
+def sensitivity(arch: str, path: Path, main: Comparison, settings: Settings) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Rank :data:`SENS_POLICIES` by net value under each variant of the assumptions; say what changes.
+
+    Every variant runs replications 1..sens_reps with the main comparison's seeds (common random
+    numbers), and the default is read from those same replications of ``main``, so a change of order
+    comes from the assumption, not from different luck.
+    """
+    k = min(settings.sens_reps, main.reps)
+    rows, rankings = [], {}
+    for name, (words, overrides) in VARIANTS.items():
+        if overrides:
+            comp = compare(with_behaviour(path, overrides), list(SENS_POLICIES), reps=k,
+                           workers=settings.workers, progress=settings.progress)
+        else:
+            comp = main
+        means = _means(comp, k)
+        ranking = sorted(SENS_POLICIES, key=lambda p: -means[p])
+        rankings[name] = ranking
+        rows.append({"archetype": arch, "variant": name, "assumption": words, "reps": k,
+                     "ranking": " > ".join(ranking), **{f"net_value_{SHORT[p]}": means[p] for p in SENS_POLICIES},
+                     "ff_minus_gentle": means["firm-and-fair"] - means["gentle"],
+                     "ff_minus_aggr": means["firm-and-fair"] - means["aggressive"]})
+    default = rankings["default"]
+    n_var = len(VARIANTS) - 1
+    changed = [n for n in VARIANTS if n != "default" and rankings[n] != default]
+    top_changed = [n for n in changed if rankings[n][0] != default[0]]
+    vals = {f"{arch}.sens.ranking": ", then ".join(default), f"{arch}.sens.holds": f"{n_var - len(changed)}"}
+    if not changed:
+        text = f"the order {' > '.join(default)} on net value held under every one of the {n_var} variants"
+    else:
+        parts = [f"when {VARIANTS[n][0]}, it becomes {' > '.join(rankings[n])}" for n in changed]
+        text = (f"the order {' > '.join(default)} on net value held in {n_var - len(changed)} of the {n_var} "
+                f"variants; " + "; ".join(parts))
+    vals[f"{arch}.sens.sentence"] = text
+    if top_changed:
+        vals[f"{arch}.sens.top"] = (f"the strategy at the top changes under {len(top_changed)} of the {n_var} "
+                                    f"variants ({', '.join(VARIANTS[n][0] for n in top_changed)})")
+    else:
+        vals[f"{arch}.sens.top"] = f"{default[0]} stays at the top under all {n_var} variants"
+    return pd.DataFrame(rows), vals
+
+
+def sensitivity_table(frame: pd.DataFrame) -> str:
+    """A Markdown table: one row per variant, one column per archetype, each cell the ranking by net value."""
+    archs = list(ARCHETYPES)
+    lines = ["| assumption | " + " | ".join(ARCHETYPES[a] for a in archs) + " |", "|---" * (len(archs) + 1) + "|"]
+    for name, (words, _) in VARIANTS.items():
+        cells = []
+        for a in archs:
+            row = frame[(frame["archetype"] == a) & (frame["variant"] == name)]
+            cells.append(row["ranking"].iloc[0] if len(row) else "")
+        lines.append(f"| {words} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def code_values() -> dict[str, str]:
+    """Values the chapters quote from the code and strategy files rather than from simulation."""
+    base = PolicySpec(name="defaults")
+    disc = load_scenario(ROOT / "scenarios" / "baseline.toml").policy("discount-led").discount
+    terms = 30  # the baseline's terms (checked below)
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.toml")
+    if any(s.terms_days != terms for s in scenario.portfolio.segments):
+        raise PlaybookError("scenarios/baseline.toml: the discount example assumes 30-day terms everywhere")
+    d, window = disc.rate, disc.window_days
+    cost = d / (1 - d) * 365 / (terms - window)
+    return {
+        "law.eu_margin": f"{100 * base.fees.interest_margin:.0f} percentage points",
+        "law.eu_compensation": f"EUR {base.fees.fixed_compensation:,.0f}",
+        "discount.rate": f"{100 * d:.0f}%", "discount.window": f"{window} days", "discount.terms": f"{terms} days",
+        "discount.days_sooner": f"{terms - window} days",
+        "discount.annual_cost": f"{100 * cost:.1f}%",
+        "discount.label": f"{100 * d:.0f}/{window} net {terms}",
+    }
+
+
+def generate(settings: Settings, root: Path = ROOT) -> dict[str, str]:
+    """Run every comparison and write values, tables, figures, the manifest and the filled chapters."""
+    from . import plots
+
+    evidence = root / "playbook" / "evidence"
+    evidence.mkdir(parents=True, exist_ok=True)
+    values = code_values()
+    values.update({"run.reps": str(settings.reps), "run.sens_reps": str(min(settings.reps, settings.sens_reps)),
+                   "run.variants": str(len(VARIANTS) - 1)})
+    values.update({f"variant.{k}": v[0] for k, v in VARIANTS.items()})
+    sens_frames = []
+    for arch, label in ARCHETYPES.items():
+        path = root / "scenarios" / f"{arch}.toml"
+        scenario = load_scenario(path)
+        comp = compare(scenario, list(SHORT), reps=settings.reps, workers=settings.workers,
+                       progress=settings.progress)
+        out = evidence / arch
+        out.mkdir(exist_ok=True)
+        write_csv(comp.summary(), out / "summary.csv")
+        write_csv(comp.differences(), out / "differences.csv")
+        write_csv(comp.replication_table(), out / "replications.csv")
+        plots.save_comparison_plots(comp, out)
+        values.update(comparison_values(arch, comp))
+        values[f"{arch}.customers"] = f"{scenario.portfolio.customer_count:,}"
+        values[f"{arch}.label"] = label
+        frame, sens_vals = sensitivity(arch, path, comp, settings)
+        sens_frames.append(frame)
+        values.update(sens_vals)
+    sens = pd.concat(sens_frames, ignore_index=True)
+    write_csv(sens, evidence / "sensitivity.csv")
+    values["sens.table"] = sensitivity_table(sens)
+    (evidence / "values.json").write_text(json.dumps(values, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    hashes = file_hashes(root)
+    manifest = {"inputs_hash": inputs_hash(hashes), "files": hashes, "reps": settings.reps,
+                "sens_reps": settings.sens_reps, "archetypes": list(ARCHETYPES), "strategies": list(SHORT),
+                "variants": {k: v[1] for k, v in VARIANTS.items()}, "generated_by": "make playbook"}
+    (evidence / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    build_chapters(values, root / "playbook", root / "playbook" / "filled")
+    return values
+
+
+def load_values(evidence: Path = EVIDENCE) -> dict[str, str]:
+    path = evidence / "values.json"
+    if not path.is_file():
+        raise PlaybookError(f"{path}: no evidence yet; run `make playbook`")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m collectsim.playbook", description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=Settings.reps, help="replications per strategy and archetype")
+    parser.add_argument("--sens-reps", type=int, default=Settings.sens_reps, help="replications per variant")
+    parser.add_argument("--workers", type=int, default=Settings.workers, help="local worker processes")
+    parser.add_argument("--fill-only", action="store_true", help="refill the chapters from values.json only")
+    args = parser.parse_args(argv)
+    try:
+        if args.fill_only:
+            paths = build_chapters(load_values())
+        else:
+            generate(Settings(args.reps, args.sens_reps, args.workers))
+            paths = sorted(BUILD.glob("*.md"))
+        problems = [p for path in chapter_files() for p in typed_numbers(path.read_text(encoding="utf-8"),
+                                                                          str(path.relative_to(ROOT)))]
+        for p in problems:
+            print(f"warning: typed number {p}", file=sys.stderr)
+        print(f"filled chapters: {', '.join(str(p.relative_to(ROOT)) for p in paths)}")
+    except (PlaybookError, ScenarioError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["ARCHETYPES", "PAIRS", "SHORT", "VARIANTS", "Settings", "build_chapters", "fill", "generate",
+           "input_files", "inputs_hash", "stale_inputs", "typed_numbers"]
