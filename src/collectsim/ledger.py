@@ -245,6 +245,8 @@ def _formats_for(name: str) -> tuple[str, ...]:
 
 
 def _decode(raw: bytes, encoding: str, source: str) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") and not encoding.lower().startswith("utf-16"):
+        raise LedgerError(source, f"is UTF-16 text, not {encoding}; save it as UTF-8 CSV or pass --encoding utf-16")
     try:
         text = raw.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding)
     except UnicodeDecodeError as exc:
@@ -355,7 +357,7 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
                                                         "due_date", "paid_date", "amount_cents", "disputed",
                                                         "channel", "segment", "currency", "customer_name"])
     for c in ("issue_date", "due_date", "paid_date"):
-        frame[c] = pd.to_datetime(frame[c])
+        frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
     frame["amount_cents"] = frame["amount_cents"].astype(np.int64)
     frame["disputed"] = frame["disputed"].astype("boolean")
     if col["disputed"] is None:
@@ -367,7 +369,7 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     if as_of is None and len(frame):
         as_of = max(frame[c].max() for c in ("issue_date", "paid_date") if frame[c].notna().any()).date()
     if as_of is not None and len(frame):
-        late = frame["paid_date"].notna() & (frame["paid_date"].dt.date > as_of)
+        late = frame["paid_date"].notna() & (frame["paid_date"] > pd.Timestamp(as_of))
         if late.any():
             line = int(frame.loc[late, "line"].iloc[0])
             raise LedgerError(source, f"paid after the as-of date {as_of}", line=line, column=wanted["paid_date"])
