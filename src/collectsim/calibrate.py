@@ -127,6 +127,10 @@ def group_statistics(d: pd.DataFrame, customer_years: float, thresholds: dict[st
         "dispute_rate": float(d["disputed"].mean()) if len(d) else float("nan"),
         "disputed_q50": (km_quantile(disputed["late"].to_numpy(), disputed["settled"].to_numpy(), 0.5)
                          if len(disputed) >= 5 else float("nan")),
+        # mean extra days past due of settled disputed invoices: responds to the resolution time's tail
+        "dispute_gap": (float(disputed.loc[disputed["settled"], "late"].mean()
+                              - plain.loc[plain["settled"], "late"].mean())
+                        if disputed["settled"].sum() >= 5 and plain["settled"].any() else float("nan")),
     }
     return stats
 
@@ -247,8 +251,7 @@ class Calibrator:
         return dict(zip(c["customer_id"], labels))
 
     def _initial_values(self, fits: list[GroupFit]) -> None:
-        pooled = [f.history["disputed_q50"] - f.history["q50"] for f in fits
-                  if np.isfinite(f.history["disputed_q50"])]
+        pooled = [f.history["dispute_gap"] for f in fits if np.isfinite(f.history["dispute_gap"])]
         resolution = float(np.clip(np.median(pooled) + 7.0, 1.0, 365.0)) if pooled else 20.0
         for f in fits:
             h = f.history
@@ -292,8 +295,9 @@ class Calibrator:
         if self.progress:
             from tqdm.auto import tqdm
             rounds = tqdm(rounds, desc="calibrating", unit="round")
-        disputed_gap = []
+        previous: tuple[float, float] | None = None  # (resolution days, simulated gap) of the last round
         for k in rounds:
+            disputed_gap = []
             sim = self._simulated_statistics(fits, self.seed)
             for f in fits:
                 h, s, v = f.history, sim[f.name], f.values
@@ -310,20 +314,27 @@ class Calibrator:
                 if s["orders_per_year"] > 0:
                     v["orders_per_year"] = float(np.clip(v["orders_per_year"] * h["orders_per_year"]
                                                          / s["orders_per_year"], 0.01, 3650))
-                if np.isfinite(h["disputed_q50"]) and np.isfinite(s["disputed_q50"]):
-                    disputed_gap.append((h["disputed_q50"] - s["disputed_q50"], f.disputed_invoices))
+                if np.isfinite(h["dispute_gap"]) and np.isfinite(s["dispute_gap"]):
+                    disputed_gap.append((h["dispute_gap"], s["dispute_gap"], f.disputed_invoices))
             if disputed_gap:
-                gaps, weights = zip(*disputed_gap[-len(fits):])
-                shift = float(np.average(gaps, weights=weights)) if sum(weights) else 0.0
+                # one resolution time for the portfolio, moved by a secant step on the disputed gap
+                hs, ss, weights = zip(*disputed_gap)
+                target, now = float(np.average(hs, weights=weights)), float(np.average(ss, weights=weights))
+                r = fits[0].values["dispute_resolution_days"]
+                slope = 0.5
+                if previous is not None and abs(r - previous[0]) > 1e-9:
+                    slope = float(np.clip((now - previous[1]) / (r - previous[0]), 0.1, 1.0))
+                previous = (r, now)
+                new_r = float(np.clip(r + (target - now) / slope, 1.0, 365.0))
                 for f in fits:
-                    f.values["dispute_resolution_days"] = float(
-                        np.clip(f.values["dispute_resolution_days"] + shift, 1.0, 365.0))
-                disputed_gap = []
+                    f.values["dispute_resolution_days"] = new_r
 
     def _intervals(self, fits: list[GroupFit], years: float) -> None:
         """Bootstrap over customers; each corrected value carries the interval of its history statistic."""
         rng = np.random.default_rng(self.seed)
         d = self._d
+        if self.bootstrap < 2:
+            return
         for f in fits:
             gd = d[d["group"] == f.name]
             by_c = {c: x for c, x in gd.groupby("customer_id")}
@@ -450,7 +461,7 @@ def _observed(f: GroupFit, key: str) -> float:
             "days_late_sd_between": h["sd"] * math.sqrt(h["between_share"]),
             "days_late_sd_within": h["sd"] * math.sqrt(1 - h["between_share"]),
             "ignore_share": h["tail"], "dispute_rate": h["dispute_rate"],
-            "dispute_resolution_days": h["disputed_q50"] - h["q50"]}.get(key, float("nan"))
+            "dispute_resolution_days": h["dispute_gap"]}.get(key, float("nan"))
 
 
 def _ledger_like(frame: pd.DataFrame) -> pd.DataFrame:

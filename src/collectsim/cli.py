@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--reps", type=_positive(int), default=5, help="replications per point (default 5)")
     sweep.add_argument("--metric", default="cash_collected", help="metric for the plot (default cash_collected)")
     _common_job_options(sweep)
+
+    from . import calibrate_cli
+    calibrate_cli.add_parser(sub)
     return parser
 
 
@@ -260,6 +263,11 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from .calibrate_cli import run
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -269,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
         return _run(args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -20,6 +20,8 @@ calibration uses as such. Money is held in integer cents.
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import re
 import tomllib
@@ -80,6 +82,7 @@ class LedgerOptions:
     encoding: str = "utf-8"
     delimiter: str = "auto"
     as_of: date | None = None
+    pseudonym_key: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> LedgerOptions:
@@ -312,6 +315,7 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     index = {_norm(h): i for i, h in enumerate(header)}
     col = {canon: index.get(_norm(wanted[canon])) for canon in CANONICAL}
     body = numbered[header_at + 1:]
+
     if not body and not rejects:
         raise LedgerError(source, "no invoices: the file has a header and nothing else", line=header_line)
     header_norm = [_norm(h) for h in header]
@@ -321,14 +325,18 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
         return r[i].strip() if i is not None and i < len(r) else ""
 
     good: list[tuple[int, list[str]]] = []
+    private = [col["customer_id"], col["customer_name"]]
     for line, r in body:
         if [_norm(c) for c in r[:len(header)]] == header_norm:
             reason, column = "the header row repeated inside the data (a stray header row)", None
-        elif len(r) != len(header) and not (len(r) > len(header) and not any(c.strip() for c in r[len(header):])):
-            reason, column = f"has {len(r)} fields where the header has {len(header)}", None
         else:
-            good.append((line, r))
-            continue
+            if options.pseudonym_key is not None:
+                r = _pseudonymised(r, private, options.pseudonym_key)
+            if len(r) != len(header) and not (len(r) > len(header) and not any(c.strip() for c in r[len(header):])):
+                reason, column = f"has {len(r)} fields where the header has {len(header)}", None
+            else:
+                good.append((line, r))
+                continue
         if strict:
             raise LedgerError(source, reason, line=line, column=column)
         rejects.append(_reject(line, column, reason, r))
@@ -426,6 +434,20 @@ def _check_row(r, cell, formats, fmt, decimal, seen, line) -> dict:
     rec["currency"] = cell(r, "currency")
     rec["customer_name"] = cell(r, "customer_name")
     return rec
+
+
+def pseudonym(value: str, key: bytes) -> str:
+    """A stable pseudonym for a customer id or name: keyed HMAC-SHA256, so it cannot be reversed
+    or recomputed without the key, and the same customer always gets the same pseudonym."""
+    return "P-" + hmac.new(key, value.strip().encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+def _pseudonymised(r: list[str], columns: list[int | None], key: bytes) -> list[str]:
+    out = list(r)
+    for i in columns:
+        if i is not None and i < len(out) and out[i].strip():
+            out[i] = pseudonym(out[i], key)
+    return out
 
 
 def _reject(line: int, column: str | None, reason: str, row: list[str]) -> dict:
