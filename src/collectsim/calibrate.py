@@ -111,28 +111,33 @@ def group_statistics(d: pd.DataFrame, customer_years: float, thresholds: dict[st
     ``thresholds`` fixes where the tail starts (taken from the history, so simulation is measured
     against the same line).
     """
-    plain = d[~d["disputed"]]
-    late, seen = plain["late"].to_numpy(), plain["settled"].to_numpy()
-    q25, q50, q75 = (km_quantile(late, seen, q) for q in (0.25, 0.5, 0.75))
+    return _statistics(d["late"].to_numpy(), d["settled"].to_numpy(dtype=bool), d["disputed"].to_numpy(dtype=bool),
+                       d["log_amount"].to_numpy(), d["terms"].to_numpy(), customer_years,
+                       thresholds["tail_at"] if thresholds else None)
+
+
+def _statistics(late: np.ndarray, settled: np.ndarray, disputed: np.ndarray, log_amount: np.ndarray,
+                terms: np.ndarray, customer_years: float, tail_at: float | None) -> dict[str, float]:
+    n = late.size
+    plain = ~disputed
+    pl, ps = late[plain], settled[plain]
+    q25, q50, q75 = (km_quantile(pl, ps, q) for q in (0.25, 0.5, 0.75))
     sd = (q75 - q25) / _IQR_PER_SD if np.isfinite(q75) and np.isfinite(q25) else float("nan")
-    tail_at = thresholds["tail_at"] if thresholds else q50 + TAIL_SDS * max(sd, 1.0)
-    disputed = d[d["disputed"]]
-    stats = {
-        "orders_per_year": len(d) / customer_years if customer_years > 0 else float("nan"),
-        "log_amount_mean": float(d["log_amount"].mean()),
-        "log_amount_sd": float(d["log_amount"].std(ddof=1)) if len(d) > 1 else 0.0,
-        "terms": float(np.median(d["terms"])) if len(d) else float("nan"),
+    if tail_at is None:
+        tail_at = q50 + TAIL_SDS * max(sd, 1.0)
+    dl, ds = late[disputed], settled[disputed]
+    return {
+        "orders_per_year": n / customer_years if customer_years > 0 else float("nan"),
+        "log_amount_mean": float(log_amount.mean()) if n else float("nan"),
+        "log_amount_sd": float(log_amount.std(ddof=1)) if n > 1 else 0.0,
+        "terms": float(np.median(terms)) if n else float("nan"),
         "q50": q50, "sd": sd, "tail_at": tail_at,
-        "tail": km_survival_at(late, seen, tail_at) if len(plain) else float("nan"),
-        "dispute_rate": float(d["disputed"].mean()) if len(d) else float("nan"),
-        "disputed_q50": (km_quantile(disputed["late"].to_numpy(), disputed["settled"].to_numpy(), 0.5)
-                         if len(disputed) >= 5 else float("nan")),
+        "tail": km_survival_at(pl, ps, tail_at) if pl.size else float("nan"),
+        "dispute_rate": float(disputed.mean()) if n else float("nan"),
+        "disputed_q50": km_quantile(dl, ds, 0.5) if dl.size >= 5 else float("nan"),
         # mean extra days past due of settled disputed invoices: responds to the resolution time's tail
-        "dispute_gap": (float(disputed.loc[disputed["settled"], "late"].mean()
-                              - plain.loc[plain["settled"], "late"].mean())
-                        if disputed["settled"].sum() >= 5 and plain["settled"].any() else float("nan")),
+        "dispute_gap": (float(dl[ds].mean() - pl[ps].mean()) if ds.sum() >= 5 and ps.any() else float("nan")),
     }
-    return stats
 
 
 def _variance_split(d: pd.DataFrame, q50: float, sd: float) -> float:
@@ -285,8 +290,8 @@ class Calibrator:
         years = self.span_days_ / 365.0
         for f in fits:
             gd = d[d["group"] == f.name]
-            n_cust = next(s.customers for s in scn.portfolio.segments if s.name == f.name)
-            out[f.name] = group_statistics(gd, n_cust * years, {"tail_at": f.history["tail_at"]})
+            # customers who appear in the window, as in the history (not those who left before it)
+            out[f.name] = group_statistics(gd, gd["customer_id"].nunique() * years, {"tail_at": f.history["tail_at"]})
         return out
 
     def _correct_for_chasing(self, fits: list[GroupFit]) -> None:
@@ -337,32 +342,42 @@ class Calibrator:
             return
         for f in fits:
             gd = d[d["group"] == f.name]
-            by_c = {c: x for c, x in gd.groupby("customer_id")}
-            ids = np.array(list(by_c))
+            cols = (gd["late"].to_numpy(), gd["settled"].to_numpy(dtype=bool), gd["disputed"].to_numpy(dtype=bool),
+                    gd["log_amount"].to_numpy(), gd["terms"].to_numpy())
+            rows_of = list(gd.groupby("customer_id", sort=True).indices.values())
             draws = []
             for _ in range(self.bootstrap):
-                pick = rng.choice(ids, size=len(ids), replace=True)
-                sample = pd.concat([by_c[c] for c in pick], ignore_index=True)
-                draws.append(group_statistics(sample, len(ids) * years, {"tail_at": f.history["tail_at"]}))
+                pick = rng.integers(0, len(rows_of), size=len(rows_of))
+                idx = np.concatenate([rows_of[i] for i in pick])
+                draws.append(_statistics(*(c[idx] for c in cols), len(rows_of) * years, f.history["tail_at"]))
             b = pd.DataFrame(draws)
             h, v = f.history, f.values
+            # a corrected value is history statistic + (parameter - simulated statistic): the simulated
+            # statistic's noise (1/sim_scale of the history's variance) widens its interval
+            widen = math.sqrt(1.0 + 1.0 / self.sim_scale) if self.iterations > 0 else 1.0
 
-            def pct(col: str) -> tuple[float, float]:
+            def pct(col: str, corrected: bool = False) -> tuple[float, float]:
                 x = b[col].to_numpy(dtype=float)
                 x = x[np.isfinite(x)]
-                return (float(np.quantile(x, 0.025)), float(np.quantile(x, 0.975))) if x.size else (np.nan, np.nan)
+                if not x.size:
+                    return (np.nan, np.nan)
+                lo, hi = float(np.quantile(x, 0.025)), float(np.quantile(x, 0.975))
+                if corrected:
+                    mid = float(h[col])
+                    lo, hi = mid - (mid - lo) * widen, mid + (hi - mid) * widen
+                return lo, hi
 
-            lo, hi = pct("q50")
+            lo, hi = pct("q50", corrected=True)
             shift = v["days_late_mean"] - h["q50"]
             f.intervals["days_late_mean"] = (lo + shift, hi + shift)
-            lo, hi = pct("sd")
+            lo, hi = pct("sd", corrected=True)
             total = math.hypot(v["days_late_sd_between"], v["days_late_sd_within"])
             scale = total / h["sd"] if h["sd"] and np.isfinite(h["sd"]) else 1.0
             f.intervals["days_late_sd_total"] = (lo * scale, hi * scale)
-            lo, hi = pct("tail")
+            lo, hi = pct("tail", corrected=True)
             shift = v["ignore_share"] - h["tail"]
             f.intervals["ignore_share"] = (max(0.0, lo + shift), min(1.0, hi + shift))
-            lo, hi = pct("orders_per_year")
+            lo, hi = pct("orders_per_year", corrected=True)
             ratio = v["orders_per_year"] / h["orders_per_year"]
             f.intervals["orders_per_year"] = (lo * ratio, hi * ratio)
             lo, hi = pct("log_amount_mean")

@@ -1,0 +1,143 @@
+"""Calibration round trip: simulate a known scenario, export its ledger, fit, and compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import collectsim
+from collectsim.calibrate import Calibrator
+from collectsim.history import run_ledger, write_ledger
+from collectsim.ledger import read_ledger
+from collectsim.scenario import parse_scenario, read_toml
+from collectsim.validation import TOLERANCE, validate
+
+KNOWN = Path(__file__).parent / "calibration" / "known.toml"
+CHANNELS = {"paper": "paper", "electronic": "electronic"}
+
+
+def known(customers: int | None = None, policy: dict | None = None) -> collectsim.Scenario:
+    raw = read_toml(KNOWN)
+    if customers is not None:
+        for s in raw["portfolio"]["segments"]:
+            s["customers"] = customers
+    if policy is not None:
+        raw["policies"]["as-is"] = policy
+    return parse_scenario(raw, str(KNOWN))
+
+
+def ledger_of(scn: collectsim.Scenario, seed: int, path: Path, keep_segment: bool = False):
+    frame = run_ledger(collectsim.simulate(scn, "as-is", seed=seed), channels=CHANNELS)
+    if not keep_segment:
+        frame = frame.drop(columns="segment")  # the channel column alone must find the split
+    return read_ledger(write_ledger(frame, path))
+
+
+@pytest.fixture(scope="module")
+def small_fit(tmp_path_factory):
+    scn = known(customers=30)
+    ledger = ledger_of(scn, 5, tmp_path_factory.mktemp("l") / "ledger.csv")
+    return scn, ledger, Calibrator(scn.policy("as-is"), iterations=1, bootstrap=30).fit(ledger)
+
+
+def test_fit_returns_self_with_a_summary_per_segment_and_parameter(small_fit):
+    scn, ledger, cal = small_fit
+    assert isinstance(cal, Calibrator)
+    s = cal.summary
+    assert set(s["segment"]) == {"paper", "electronic", "(portfolio)"}
+    for key in ("orders_per_year", "amount_median", "days_late_mean", "ignore_share", "dispute_rate",
+                "dispute_resolution_days", "terms_days"):
+        assert (s["parameter"] == key).sum() == 2
+    assert {"dispute_effect_days", "electronic_vs_paper_days"} <= set(s["parameter"])
+    assert s.loc[s["parameter"] == "amount_median", "ci_low"].notna().all()
+    assert sum(g.invoices for g in cal.groups_) == len(ledger.frame)
+
+
+def test_the_written_scenario_loads_validates_and_says_what_was_fitted(small_fit, tmp_path, capsys):
+    _, ledger, cal = small_fit
+    path = cal.write(tmp_path / "mine.toml")
+    text = path.read_text(encoding="utf-8")
+    assert f"{len(ledger.frame)} invoices" in text and "fitted from" in text and "95% CI" in text
+    scn = collectsim.load_scenario(path)
+    assert [s.name for s in scn.portfolio.segments] == ["electronic", "paper"]
+    assert scn.policy("as-is").reminders.steps[0].offset == 7
+    from collectsim.cli import main
+    assert main(["validate", str(path)]) == 0
+
+
+def test_customer_habits_are_shrunk_toward_their_segment_more_when_they_have_few_invoices(small_fit):
+    _, _, cal = small_fit
+    c = cal.customers_.dropna(subset=["mean_days_late"])
+    assert ((c["weight"] >= 0) & (c["weight"] < 1)).all()
+    few, many = c[c["settled_used"] <= 3], c[c["settled_used"] >= 10]
+    assert len(few) and len(many)
+    assert few["weight"].mean() < many["weight"].mean()
+    for g, gc in c.groupby("group"):
+        centre = cal.groups_[[x.name for x in cal.groups_].index(g)].history["q50"]
+        lo = np.minimum(gc["mean_days_late"], centre) - 1e-9
+        hi = np.maximum(gc["mean_days_late"], centre) + 1e-9
+        assert ((gc["habit_observed"] >= lo) & (gc["habit_observed"] <= hi)).all()
+
+
+def test_the_same_history_means_a_later_habit_when_the_firm_already_chases_hard(small_fit):
+    """The habit is the behaviour before chasing: the more chasing explains, the later the habit."""
+    scn, ledger, _ = small_fit
+    none = scn.policy("as-is").with_values({"reminders.steps": []})
+    hard = scn.policy("as-is").with_values({"reminders.steps": [
+        {"offset": 1, "channel": "phone", "tone": "final"}, {"offset": 5, "channel": "phone", "tone": "final"}]})
+    lax = Calibrator(none, iterations=3, bootstrap=0).fit(ledger)
+    firm = Calibrator(hard, iterations=3, bootstrap=0).fit(ledger)
+    for a, b in zip(lax.groups_, firm.groups_):
+        assert b.values["days_late_mean"] > a.values["days_late_mean"] + 2
+
+
+def test_in_sample_validation_meets_the_issue_tolerances_and_keeps_the_splits(tmp_path):
+    scn = known()
+    ledger = ledger_of(scn, 21, tmp_path / "ledger.csv")
+    cal = Calibrator(scn.policy("as-is"), iterations=4, bootstrap=0, seed=3).fit(ledger)
+    v = validate(cal, ledger, seed=99, out_of_time=False)
+    for key, tol in TOLERANCE.items():
+        assert abs(v.simulated[key] - v.history[key]) <= tol, (key, v.history[key], v.simulated[key])
+    for split, a, b in (("by_disputed", "yes", "no"), ("by_channel", "paper", "electronic")):
+        h, s = v.history[split], v.simulated[split]
+        assert np.sign(h[a]["days_to_pay_p50"] - h[b]["days_to_pay_p50"]) == \
+            np.sign(s[a]["days_to_pay_p50"] - s[b]["days_to_pay_p50"]) != 0, split
+    assert "within tolerance" in v.judgement
+
+
+def test_validation_json_shape_and_out_of_time(small_fit):
+    _, ledger, cal = small_fit
+    d = validate(cal, ledger, seed=7).to_dict()
+    for side in ("history", "simulated"):
+        for key in ("invoices", "share_late", "days_to_pay_p50", "days_to_pay_p90"):
+            assert key in d[side]
+            for split in ("by_disputed", "by_channel"):
+                for group in d[side][split].values():
+                    assert key in group
+    oot = d["out_of_time"]
+    assert oot["history"]["invoices"] + oot["fitted_on"]["invoices"] == len(ledger.frame)
+    assert isinstance(d["judgement"], str) and d["judgement"]
+
+
+@pytest.mark.slow
+def test_fitted_95_percent_intervals_cover_the_true_values_in_at_least_90_percent_of_50_ledgers(tmp_path):
+    """Fit recovery: 50 ledgers from the known scenario (40 customers per segment, different seeds).
+
+    Parameters checked: orders_per_year, amount_median, amount_sigma, dispute_rate and
+    days_late_mean of both segments (500 intervals); each parameter must be covered in >= 90%.
+    """
+    scn = known(customers=40)
+    keys = ("orders_per_year", "amount_median", "amount_sigma", "dispute_rate", "days_late_mean")
+    hits = {k: [] for k in keys}
+    for seed in range(1, 51):
+        ledger = ledger_of(scn, 1000 + seed, tmp_path / f"l{seed}.csv")
+        cal = Calibrator(scn.policy("as-is"), iterations=2, sim_scale=2, bootstrap=100, seed=seed).fit(ledger)
+        for g in cal.groups_:
+            true = next(s for s in scn.portfolio.segments if s.name == g.name)
+            for k in keys:
+                lo, hi = g.intervals[k]
+                hits[k].append(lo <= getattr(true, k) <= hi)
+    coverage = {k: float(np.mean(v)) for k, v in hits.items()}
+    assert all(c >= 0.90 for c in coverage.values()), coverage
