@@ -140,4 +140,5 @@ def test_fitted_95_percent_intervals_cover_the_true_values_in_at_least_90_percen
                 lo, hi = g.intervals[k]
                 hits[k].append(lo <= getattr(true, k) <= hi)
     coverage = {k: float(np.mean(v)) for k, v in hits.items()}
+    print("coverage", coverage)
     assert all(c >= 0.90 for c in coverage.values()), coverage

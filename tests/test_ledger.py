@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectsim.ledger import (LedgerError, LedgerOptions, detect_date_format, parse_amount, read_ledger)
+from collectsim.ledger import LedgerError, LedgerOptions, detect_date_format, parse_amount, read_ledger
 
 HERE = Path(__file__).parent / "ledgers"
 
@@ -159,7 +159,8 @@ _bad_row = st.sampled_from([
                 min_size=1, max_size=40))
 def test_kept_plus_rejected_equals_input_for_any_mix_of_rows(tmp_path_factory, rows):
     start = dt.date(2025, 1, 1)
-    lines = ["customer_id,invoice_id,issue_date,due_date,amount,paid_date,disputed", "A,1,2025-01-01,2025-01-31,1.00,,no"]
+    lines = ["customer_id,invoice_id,issue_date,due_date,amount,paid_date,disputed",
+             "A,1,2025-01-01,2025-01-31,1.00,,no"]
     for i, (kind, r) in enumerate(rows, start=2):
         if kind == "bad":
             lines.append(r.format(id=i))

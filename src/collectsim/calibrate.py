@@ -50,6 +50,7 @@ from .policy_spec import PolicySpec, parse_policy
 from .run import simulate
 from .scenario import Scenario, parse_scenario
 from .schema import as_raw
+from .stats import t_quantile
 from .survival import km_quantile, km_survival_at
 
 #: The as-is policy assumed when none is given: a reactive firm that sends a friendly email a week
@@ -306,7 +307,8 @@ class Calibrator:
             sim = self._simulated_statistics(fits, self.seed)
             for f in fits:
                 h, s, v = f.history, sim[f.name], f.values
-                self.rounds_.append({"round": k, "group": f.name, **{f"history_{x}": h[x] for x in ("q50", "sd", "tail")},
+                self.rounds_.append({"round": k, "group": f.name,
+                                     **{f"history_{x}": h[x] for x in ("q50", "sd", "tail")},
                                      **{f"simulated_{x}": s[x] for x in ("q50", "sd", "tail", "orders_per_year")}})
                 if np.isfinite(h["q50"]) and np.isfinite(s["q50"]):
                     v["days_late_mean"] = float(np.clip(v["days_late_mean"] + h["q50"] - s["q50"], -60, 365))
@@ -352,39 +354,41 @@ class Calibrator:
                 draws.append(_statistics(*(c[idx] for c in cols), len(rows_of) * years, f.history["tail_at"]))
             b = pd.DataFrame(draws)
             h, v = f.history, f.values
-            # a corrected value is history statistic + (parameter - simulated statistic): the simulated
-            # statistic's noise (1/sim_scale of the history's variance) widens its interval
+            n = len(rows_of)
+            # t interval from the bootstrap standard error (few customers: t with n - 1 degrees of
+            # freedom, bootstrap variance scaled by n / (n - 1)). A corrected value is history statistic
+            # + (parameter - simulated statistic); the simulated statistic's noise (1/sim_scale of the
+            # history's variance) widens its interval.
+            t = t_quantile(0.975, max(n - 1, 1))
             widen = math.sqrt(1.0 + 1.0 / self.sim_scale) if self.iterations > 0 else 1.0
 
-            def pct(col: str, corrected: bool = False) -> tuple[float, float]:
+            def interval(col: str, corrected: bool = False, b=b, h=h, t=t, n=n, widen=widen) -> tuple[float, float]:
                 x = b[col].to_numpy(dtype=float)
                 x = x[np.isfinite(x)]
-                if not x.size:
+                if x.size < 2 or not np.isfinite(h[col]):
                     return (np.nan, np.nan)
-                lo, hi = float(np.quantile(x, 0.025)), float(np.quantile(x, 0.975))
-                if corrected:
-                    mid = float(h[col])
-                    lo, hi = mid - (mid - lo) * widen, mid + (hi - mid) * widen
-                return lo, hi
+                half = t * float(x.std(ddof=1)) * math.sqrt(n / max(n - 1, 1)) * (widen if corrected else 1.0)
+                return float(h[col]) - half, float(h[col]) + half
 
-            lo, hi = pct("q50", corrected=True)
+            lo, hi = interval("q50", corrected=True)
             shift = v["days_late_mean"] - h["q50"]
             f.intervals["days_late_mean"] = (lo + shift, hi + shift)
-            lo, hi = pct("sd", corrected=True)
+            lo, hi = interval("sd", corrected=True)
             total = math.hypot(v["days_late_sd_between"], v["days_late_sd_within"])
             scale = total / h["sd"] if h["sd"] and np.isfinite(h["sd"]) else 1.0
             f.intervals["days_late_sd_total"] = (lo * scale, hi * scale)
-            lo, hi = pct("tail", corrected=True)
+            lo, hi = interval("tail", corrected=True)
             shift = v["ignore_share"] - h["tail"]
             f.intervals["ignore_share"] = (max(0.0, lo + shift), min(1.0, hi + shift))
-            lo, hi = pct("orders_per_year", corrected=True)
+            lo, hi = interval("orders_per_year", corrected=True)
             ratio = v["orders_per_year"] / h["orders_per_year"]
             f.intervals["orders_per_year"] = (lo * ratio, hi * ratio)
-            lo, hi = pct("log_amount_mean")
+            lo, hi = interval("log_amount_mean")
             f.intervals["amount_median"] = (math.exp(lo), math.exp(hi))
-            f.intervals["amount_sigma"] = pct("log_amount_sd")
-            f.intervals["dispute_rate"] = pct("dispute_rate")
-            f.intervals["terms_days"] = pct("terms")
+            f.intervals["amount_sigma"] = interval("log_amount_sd")
+            f.intervals["dispute_rate"] = _wilson(h["dispute_rate"], f.invoices, b["dispute_rate"].to_numpy(float))
+            f.intervals["terms_days"] = interval("terms")
+
 
     # --- results --------------------------------------------------------------------------------
 
@@ -496,3 +500,22 @@ def _ledger_like(frame: pd.DataFrame) -> pd.DataFrame:
 def fit_scenario(ledger: Ledger, as_is: PolicySpec | None = None, **options: Any) -> Scenario:
     """Shortcut: the fitted scenario of ``ledger``."""
     return Calibrator(as_is, **options).fit(ledger).scenario_
+
+
+def _wilson(rate: float, invoices: int, boot: np.ndarray) -> tuple[float, float]:
+    """Wilson score interval for a share, on the effective number of invoices.
+
+    Disputes of one customer may go together; the bootstrap over customers measures how much, and the
+    sample size is divided by that design effect (never below 1). Wilson behaves at small counts,
+    where a percentile bootstrap of a rare event is too narrow.
+    """
+    if invoices == 0 or not np.isfinite(rate):
+        return (np.nan, np.nan)
+    binomial = rate * (1 - rate) / invoices
+    boot = boot[np.isfinite(boot)]
+    deff = max(1.0, float(boot.var(ddof=1)) / binomial) if binomial > 0 and boot.size > 1 else 1.0
+    n = invoices / deff
+    z2 = _Z95 ** 2
+    centre = (rate + z2 / (2 * n)) / (1 + z2 / n)
+    half = _Z95 * math.sqrt(rate * (1 - rate) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)

@@ -103,9 +103,8 @@ def run(args: argparse.Namespace) -> int:
                          progress=not args.json).fit(ledger)
         text = cal.to_toml(args.ledger.name)
         if args.pseudonymise:
-            text = text.replace("\nname = \"calibrated\"",
-                                "\n# customer ids and names were pseudonymised with a keyed hash; the key is not stored\n"
-                                "name = \"calibrated\"", 1)
+            note = "# customer ids and names were pseudonymised with a keyed hash; the key is not stored"
+            text = text.replace('\nname = "calibrated"', f'\n{note}\nname = "calibrated"', 1)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
         load_scenario(args.out)  # what we wrote must load
@@ -139,8 +138,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(out: Path, cal: Calibrator, validation) -> None:
-    from .exports import write_csv
     import pandas as pd
+
+    from .exports import write_csv
     out.mkdir(parents=True, exist_ok=True)
     write_csv(cal.summary, out / "summary.csv")
     write_csv(cal.customers_, out / "customers.csv")

@@ -12,8 +12,8 @@ payment, agency or court); written-off and insolvency-lost invoices stay without
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd

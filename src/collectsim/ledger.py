@@ -25,10 +25,11 @@ import hmac
 import io
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -236,7 +237,8 @@ def detect_date_format(values: list[str], source: str = "<ledger>") -> str:
         example = next(v for v in sample if _try_formats(v, DATE_FORMATS["day-first"]))
         raise LedgerError(source, f"dates such as {example!r} read both day-first and month-first and no date in "
                           f"the file has a day above 12, so the format cannot be told; refusing to guess. "
-                          "Give --date-format day-first or --date-format month-first (or date_format in the mapping file)")
+                          "Give --date-format day-first or --date-format month-first "
+                          "(or date_format in the mapping file)")
     return winners[0]
 
 

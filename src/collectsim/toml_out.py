@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+_ASSUMED = "an ASSUMED practice: pass --as-is POLICY.toml with the real one"
 _NOTES = {
     "orders_per_year": "invoices per customer-year in the ledger, corrected for churn and goodwill in the model",
     "amount_median": "median invoice amount (log-normal fit)",
@@ -76,7 +77,7 @@ def scenario_toml(cal: Any, ledger_name: str | None = None) -> str:
         f"# {sum(f.customers for f in cal.groups_)} customers, issued {cal.first_issue_} over {cal.span_days_} days;"
         f" {len(led.rejects)} rows rejected.",
         "# Payment habits are the behaviour BEFORE chasing: the as-is policy below is the current practice",
-        f"# ({'an ASSUMED practice: pass --as-is POLICY.toml with the real one' if cal.as_is_assumed else 'given with --as-is'}),"
+        f"# ({_ASSUMED if cal.as_is_assumed else 'given with --as-is'}),"
         f" and {cal.iterations} rounds of simulation moved the habits so that, chased by it, the",
         "# simulated ledger matches the history (see collectsim.calibrate). Intervals are 95%, bootstrap over",
         "# customers. Keys not written take the documented defaults (docs/scenario-keys.md).",
