@@ -142,3 +142,12 @@ def test_fitted_95_percent_intervals_cover_the_true_values_in_at_least_90_percen
     coverage = {k: float(np.mean(v)) for k, v in hits.items()}
     print("coverage", coverage)
     assert all(c >= 0.90 for c in coverage.values()), coverage
+
+
+def test_automatic_segmentation_by_habit_orders_the_groups(small_fit):
+    _, ledger, _ = small_fit
+    cal = Calibrator(None, iterations=1, bootstrap=0, segment_by="habit").fit(ledger)
+    values = {g.name: g.values["days_late_mean"] for g in cal.groups_}
+    assert set(values) == {"early", "middle", "late"}
+    assert values["early"] < values["middle"] < values["late"]
+    assert cal.as_is_assumed and cal.scenario_.policy("as-is").reminders.steps
