@@ -151,3 +151,10 @@ def test_automatic_segmentation_by_habit_orders_the_groups(small_fit):
     assert set(values) == {"early", "middle", "late"}
     assert values["early"] < values["middle"] < values["late"]
     assert cal.as_is_assumed and cal.scenario_.policy("as-is").reminders.steps
+
+
+def test_the_same_ledger_and_seed_give_the_same_fit(small_fit):
+    _, ledger, cal = small_fit
+    again = Calibrator(cal.as_is, iterations=1, bootstrap=30).fit(ledger)
+    assert again.summary.equals(cal.summary)
+    assert again.to_toml() == cal.to_toml()

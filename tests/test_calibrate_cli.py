@@ -36,6 +36,18 @@ def test_calibrate_writes_a_loadable_scenario_and_prints_validation_json(tmp_pat
         assert (tmp_path / "report" / name).is_file()
 
 
+def test_an_unseen_export_shape_calibrates_through_a_mapping_file(tmp_path, capsys):
+    """Mapped column names, month-first dates, '$1,234.50' amounts, only settled invoices."""
+    good = HERE / "ledgers" / "good"
+    out = tmp_path / "us.toml"
+    code = main(["calibrate", str(good / "us_export.csv"), "--mapping", str(good / "us_export.toml"),
+                 "--out", str(out), "--iterations", "1"])
+    assert code == 0, capsys.readouterr().err
+    text = out.read_text(encoding="utf-8")
+    assert "4 invoices (4 settled, 0 open" in text and "rough values" in text
+    assert {s.name for s in collectsim.load_scenario(out).portfolio.segments} == {"paper", "electronic"}
+
+
 def test_a_given_as_is_policy_is_the_written_scenarios_as_is(tmp_path, capsys):
     policy = tmp_path / "ours.toml"
     policy.write_text('[policy]\nname = "ours"\nreminders.steps = [{ offset = -3, channel = "email" }]\n',

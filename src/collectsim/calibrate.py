@@ -23,10 +23,15 @@ ledger with the same window and censoring, measure the same statistics, and move
 the gap between history and simulation (a few rounds, common random numbers). What is left is the
 behaviour *before* chasing, which reproduces the history once the as-is reminders act on it.
 
-**Uncertainty.** 95% intervals come from a bootstrap over customers (invoices of one customer are
-not independent). They cover the sampling error of the history; the chasing correction is carried
-over as a fixed shift (its own simulation noise is kept small by simulating ``sim_scale`` times as
-many customers as the ledger has).
+**Uncertainty.** 95% intervals are t intervals (n - 1 degrees of freedom, n customers) on standard
+errors from a bootstrap over customers (invoices of one customer are not independent); the dispute
+rate uses a Wilson interval on invoices divided by the bootstrap's design effect. A corrected value
+is history statistic + (parameter - simulated statistic), so its interval is widened for the
+simulation's own noise (a factor sqrt(1 + 1/sim_scale)) and, for the set-aside share, divided by
+the statistic's learnt response to the parameter. On 50 ledgers from a known scenario
+(tests/test_calibrate.py, marked slow) the intervals of orders per year, amount median and spread,
+dispute rate and habit mean each cover the truth in at least 90%; the set-aside share is the
+weakest-identified key (about 82-90% in 25-ledger checks) and is not part of that test.
 
 **Per-customer habit.** ``customers_`` holds each customer's mean days past due and a habit shrunk
 toward its group's mean in proportion to how few invoices it has (the empirical-Bayes weight
@@ -85,6 +90,22 @@ class GroupFit:
     values: dict[str, float] = field(default_factory=dict)
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
     history: dict[str, float] = field(default_factory=dict)
+    #: d(simulated statistic) / d(parameter), learnt by secant steps between rounds (1 until then)
+    slopes: dict[str, float] = field(default_factory=dict)
+    _last: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def slope(self, key: str, value: float, simulated: float) -> float:
+        """The statistic's response to the parameter, from this round and the last (kept in 0.2-1.5).
+
+        Chasing pays part of a set-aside invoice early, so raising ignore_share by 0.01 raises the
+        tail by less than 0.01; stepping by the raw gap would under-correct, and the interval of the
+        parameter is the statistic's interval divided by this slope.
+        """
+        last = self._last.get(key)
+        if last is not None and abs(value - last[0]) > 1e-9 and np.isfinite(simulated - last[1]):
+            self.slopes[key] = float(np.clip((simulated - last[1]) / (value - last[0]), 0.2, 1.5))
+        self._last[key] = (value, simulated)
+        return self.slopes.get(key, 1.0)
 
 
 def _days(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -310,14 +331,17 @@ class Calibrator:
                 self.rounds_.append({"round": k, "group": f.name,
                                      **{f"history_{x}": h[x] for x in ("q50", "sd", "tail")},
                                      **{f"simulated_{x}": s[x] for x in ("q50", "sd", "tail", "orders_per_year")}})
+                # shifting every habit shifts the median about one for one: step by the gap
                 if np.isfinite(h["q50"]) and np.isfinite(s["q50"]):
                     v["days_late_mean"] = float(np.clip(v["days_late_mean"] + h["q50"] - s["q50"], -60, 365))
+                # chasing pays part of the set-aside invoices early: step by the gap over the learnt slope
+                if np.isfinite(h["tail"]) and np.isfinite(s["tail"]):
+                    step = (h["tail"] - s["tail"]) / f.slope("ignore_share", v["ignore_share"], s["tail"])
+                    v["ignore_share"] = float(np.clip(v["ignore_share"] + step, 0.0, 0.9))
                 if np.isfinite(h["sd"]) and np.isfinite(s["sd"]) and s["sd"] > 0:
                     ratio = float(np.clip(h["sd"] / s["sd"], 0.5, 2.0))
                     v["days_late_sd_between"] = float(np.clip(v["days_late_sd_between"] * ratio, 0, 365))
                     v["days_late_sd_within"] = float(np.clip(v["days_late_sd_within"] * ratio, 0, 365))
-                if np.isfinite(h["tail"]) and np.isfinite(s["tail"]):
-                    v["ignore_share"] = float(np.clip(v["ignore_share"] + h["tail"] - s["tail"], 0.0, 0.9))
                 if s["orders_per_year"] > 0:
                     v["orders_per_year"] = float(np.clip(v["orders_per_year"] * h["orders_per_year"]
                                                          / s["orders_per_year"], 0.01, 3650))
@@ -378,14 +402,16 @@ class Calibrator:
             scale = total / h["sd"] if h["sd"] and np.isfinite(h["sd"]) else 1.0
             f.intervals["days_late_sd_total"] = (lo * scale, hi * scale)
             lo, hi = interval("tail", corrected=True)
-            shift = v["ignore_share"] - h["tail"]
-            f.intervals["ignore_share"] = (max(0.0, lo + shift), min(1.0, hi + shift))
+            slope = f.slopes.get("ignore_share", 1.0)
+            f.intervals["ignore_share"] = (max(0.0, v["ignore_share"] - (h["tail"] - lo) / slope),
+                                           min(1.0, v["ignore_share"] + (hi - h["tail"]) / slope))
             lo, hi = interval("orders_per_year", corrected=True)
             ratio = v["orders_per_year"] / h["orders_per_year"]
             f.intervals["orders_per_year"] = (lo * ratio, hi * ratio)
             lo, hi = interval("log_amount_mean")
             f.intervals["amount_median"] = (math.exp(lo), math.exp(hi))
-            f.intervals["amount_sigma"] = interval("log_amount_sd")
+            lo, hi = interval("log_amount_sd")
+            f.intervals["amount_sigma"] = (max(0.0, lo), hi)
             f.intervals["dispute_rate"] = _wilson(h["dispute_rate"], f.invoices, b["dispute_rate"].to_numpy(float))
             f.intervals["terms_days"] = interval("terms")
 

@@ -94,6 +94,8 @@ def scenario_toml(cal: Any, ledger_name: str | None = None) -> str:
         out.append("[[portfolio.segments]]")
         out.append(f"# fitted from {fit.invoices} invoices ({fit.settled} settled, {fit.disputed_invoices} disputed)"
                    f" of {fit.customers} customers")
+        if fit.invoices < 100 or fit.customers < 10:
+            out.append("# few invoices or customers: rough values with wide intervals; check them by hand")
         out.append(f"name = {toml_value(seg['name'])}")
         out.append(f"customers = {seg['customers']}")
         for key, value in seg.items():
