@@ -137,3 +137,13 @@ def test_kaplan_meier_uses_open_invoices_as_censored():
     assert 2.5 <= km_quantile(t, seen, 0.5) <= 3.5
     # dropping the open ones would say half are paid by day 2
     assert km_quantile(t[seen], seen[seen], 0.5, whole_days=False) == 2
+
+
+def test_the_ledgers_currency_becomes_the_scenarios(tmp_path, capsys):
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
+    ledger = tmp_path / "gbp.csv"
+    ledger.write_text("\n".join([lines[0] + ",currency"] + [line + ",gbp" for line in lines[1:300]]) + "\n",
+                      encoding="utf-8")
+    out = tmp_path / "gbp.toml"
+    assert main(["calibrate", str(ledger), "--out", str(out), "--iterations", "0"]) == 0, capsys.readouterr().err
+    assert collectsim.load_scenario(out).economics.currency == "GBP"

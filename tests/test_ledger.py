@@ -37,6 +37,7 @@ CASES = [
     ("wrong_field_count.csv", 4, None, "has 4 fields where the header has 8", [4]),
     ("empty_customer.csv", 3, "customer_id", "customer_id is empty", [3]),
     ("empty_issue_date.csv", 5, "issue_date", "issue_date is empty", [5]),
+    ("mixed_currency.csv", 3, "currency", "mixes currencies (EUR, USD)", None),
     ("mixed_problems.csv", 3, "amount", "'abc' is not a number", [3, 5, 7]),
 ]
 

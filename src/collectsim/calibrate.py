@@ -477,7 +477,10 @@ class Calibrator:
         policy.pop("name", None)
         if not policy.get("segments"):
             policy.pop("segments", None)
+        frame = self.ledger_.frame
+        codes = sorted({c for c in frame["currency"].str.upper() if c}) if "currency" in frame else []
         return {
+            **({"economics": {"currency": codes[0]}} if codes else {}),
             "name": name,
             "description": f"Fitted to {Path(self.ledger_.source).name}: {sum(f.invoices for f in fits)} invoices, "
                            f"{sum(f.customers for f in fits)} customers",

@@ -375,6 +375,13 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     for c in ("channel", "segment", "currency", "customer_name"):
         if col[c] is None:
             frame = frame.drop(columns=c)
+    if "currency" in frame:
+        codes = sorted({c.upper() for c in frame["currency"] if c})
+        if len(codes) > 1:
+            first = frame.loc[frame["currency"].str.upper() != codes[0], "line"].iloc[0]
+            raise LedgerError(source, f"the ledger mixes currencies ({', '.join(codes)}); amounts cannot be "
+                              "added up: export one currency at a time or convert first", line=int(first),
+                              column=wanted["currency"])
     as_of = options.as_of
     if as_of is None and len(frame):
         as_of = max(frame[c].max() for c in ("issue_date", "paid_date") if frame[c].notna().any()).date()

@@ -86,6 +86,8 @@ def scenario_toml(cal: Any, ledger_name: str | None = None) -> str:
         f"description = {toml_value(raw['description'])}",
         f"seed = {raw['seed']}",
         "",
+        *(["[economics]", f"currency = {toml_value(raw['economics']['currency'])}  # from the ledger", ""]
+          if "economics" in raw else []),
         "[horizon]",
         *_dotted("", raw["horizon"]),
         "",
