@@ -158,3 +158,22 @@ def test_the_same_ledger_and_seed_give_the_same_fit(small_fit):
     again = Calibrator(cal.as_is, iterations=1, bootstrap=30).fit(ledger)
     assert again.summary.equals(cal.summary)
     assert again.to_toml() == cal.to_toml()
+
+
+def test_the_judgement_names_what_is_off_and_small_groups_apart():
+    from collectsim.validation import Validation, judge
+
+    def fig(late, p50, p90, settled=500):
+        return {"invoices": settled, "settled": settled, "share_late": late, "days_to_pay_p50": p50,
+                "days_to_pay_p90": p90}
+    history = {**fig(0.5, 40, 60), "by_disputed": {"yes": fig(0.9, 60, 90, 20), "no": fig(0.48, 39, 58)}}
+    close = {**fig(0.51, 41, 62), "by_disputed": {"yes": fig(0.7, 55, 80, 20), "no": fig(0.5, 40, 60)}}
+    v = Validation(history, close, None, "", np.array([1.0]), np.array([1.0]))
+    text = judge(v)
+    assert text.startswith("The fitted scenario pays like the history")
+    assert "disputed=yes (20 settled invoices): share_late" in text
+    far = {**fig(0.6, 45, 60), "by_disputed": {"yes": fig(0.4, 30, 50, 20), "no": fig(0.6, 45, 60)}}
+    text = judge(Validation(history, far, None, "", np.array([1.0]), np.array([1.0])))
+    assert text.startswith("The fitted scenario does not reproduce everything")
+    assert "share paid late +10.0 points" in text and "median days to pay +5.0 days" in text
+    assert "disputed split" in text.split("Within tolerance")[0]
