@@ -147,3 +147,12 @@ def test_the_ledgers_currency_becomes_the_scenarios(tmp_path, capsys):
     out = tmp_path / "gbp.toml"
     assert main(["calibrate", str(ledger), "--out", str(out), "--iterations", "0"]) == 0, capsys.readouterr().err
     assert collectsim.load_scenario(out).economics.currency == "GBP"
+
+
+def test_a_ledger_longer_than_a_scenario_can_hold_is_refused_clearly(tmp_path, capsys):
+    ledger = tmp_path / "long.csv"
+    ledger.write_text("customer_id,invoice_id,issue_date,due_date,amount,paid_date\n"
+                      "A,1,2010-01-01,2010-01-31,10.00,2010-02-01\nA,2,2024-01-01,2024-01-31,10.00,2024-02-01\n",
+                      encoding="utf-8")
+    assert main(["calibrate", str(ledger), "--out", str(tmp_path / "x.toml"), "--iterations", "0"]) == 2
+    assert "at most 3650 days" in capsys.readouterr().err

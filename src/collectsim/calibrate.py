@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .history import run_ledger
-from .ledger import Ledger
+from .ledger import Ledger, LedgerError
 from .policy_spec import PolicySpec, parse_policy
 from .run import simulate
 from .scenario import Scenario, parse_scenario
@@ -201,12 +201,15 @@ class Calibrator:
         """Fit every group's keys; returns self with ``groups_``, ``summary``, ``customers_``, ``scenario_``."""
         frame = ledger.frame
         if len(frame) == 0:
-            raise ValueError(f"{ledger.source}: no invoices to fit")
+            raise LedgerError(ledger.source, "no invoices to fit")
         self.ledger_ = ledger
         d = _days(frame, ledger.as_of)
         first, last = frame["issue_date"].min(), frame["issue_date"].max()
         self.first_issue_ = first.date()
         self.span_days_ = int((last - first).days) + 1
+        if self.span_days_ > 3650:
+            raise LedgerError(ledger.source, f"invoices are issued over {self.span_days_} days; a scenario's measured "
+                              "period is at most 3650 days, so export the last ten years or less")
         self.tail_days_ = max(0, (pd.Timestamp(ledger.as_of) - last).days)
         d["group"] = self._groups(frame, d)
         self.customers_ = self._customer_habits(d)
