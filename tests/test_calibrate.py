@@ -189,3 +189,31 @@ def test_the_judgement_names_what_is_off_and_small_groups_apart():
     assert text.startswith("The fitted scenario does not reproduce everything")
     assert "share paid late +10.0 points" in text and "median days to pay +5.0 days" in text
     assert "disputed split" in text.split("Within tolerance")[0]
+
+
+def test_an_unseen_us_shaped_export_of_settled_invoices_only_calibrates_and_validates(tmp_path):
+    """Acceptance: mapped names, month-first dates, '$1,234.50' amounts, only settled invoices."""
+    from collectsim.ledger import LedgerOptions
+
+    scn = known()
+    frame = run_ledger(collectsim.simulate(scn, "as-is", seed=8), channels=CHANNELS)
+    frame = frame[frame["paid_date"].notna()]
+    lines = ["Acct,Inv #,Inv Date,Due,Total,Paid On,Dispute?,Sent By"]
+    for r in frame.itertuples():
+        lines.append(f'{r.customer_id},{r.invoice_id},{r.issue_date:%m/%d/%Y},{r.due_date:%m/%d/%Y},'
+                     f'"${r.amount:,.2f}",{r.paid_date:%m/%d/%Y},{"Y" if r.disputed == "yes" else "N"},'
+                     f'{"E-mail" if r.channel == "electronic" else "Post"}')
+    path = tmp_path / "us.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    columns = {"customer_id": "Acct", "invoice_id": "Inv #", "issue_date": "Inv Date", "due_date": "Due",
+               "amount": "Total", "paid_date": "Paid On", "disputed": "Dispute?", "channel": "Sent By"}
+    ledger = read_ledger(path, LedgerOptions(columns=columns))
+    assert ledger.date_format == "month-first" and len(ledger.frame) == len(frame)
+    assert ledger.frame["amount_cents"].sum() == round(frame["amount"].sum() * 100)
+    cal = Calibrator(scn.policy("as-is"), iterations=4, bootstrap=0, seed=3).fit(ledger)
+    assert cal.settled_only_
+    v = validate(cal, ledger, seed=99, out_of_time=False)
+    for key, tol in TOLERANCE.items():
+        assert abs(v.simulated[key] - v.history[key]) <= tol, (key, v.history[key], v.simulated[key])
+    fitted = {g.name: g.values["days_late_mean"] for g in cal.groups_}
+    assert fitted["paper"] > fitted["electronic"]

@@ -13,6 +13,8 @@ customers are instead grouped by their fitted habit (earliest third, middle, lat
 **Censoring.** Payment time is measured in days past due (negative: early). Open invoices are
 censored at the export date and enter through Kaplan-Meier estimates (``survival.py``): the
 median and quartiles of days past due, and the share still unpaid well after the bulk has paid.
+An export of settled invoices only is selected on payment (the slowest payers are missing); the
+simulated ledgers are then selected the same way, so the fit compares like with like.
 
 **The history already contains the current chasing.** Reminders pull payments earlier, so the
 lateness seen in a ledger is lateness *after* the firm's current practice. Feeding it to the model
@@ -203,6 +205,9 @@ class Calibrator:
         if len(frame) == 0:
             raise LedgerError(ledger.source, "no invoices to fit")
         self.ledger_ = ledger
+        #: an export of settled invoices only (no open ones) is selected on payment; the simulated
+        #: ledger is selected the same way, so the slow payers missing from both are matched
+        self.settled_only_ = bool(frame["paid_date"].notna().all())
         d = _days(frame, ledger.as_of)
         first, last = frame["issue_date"].min(), frame["issue_date"].max()
         self.first_issue_ = first.date()
@@ -308,6 +313,8 @@ class Calibrator:
         sim = run_ledger(result, h.measured_start, h.measured_start + self.span_days_ - 1,
                          h.measured_start + self.span_days_ - 1 + self.tail_days_)
         frame = _ledger_like(sim)
+        if self.settled_only_:  # the export left open invoices out: leave them out of the simulation too
+            frame = frame[frame["paid_date"].notna()].reset_index(drop=True)
         as_of = scn.horizon.start_date + dt.timedelta(days=h.measured_start + self.span_days_ - 1 + self.tail_days_)
         d = _days(frame, as_of)
         d["group"] = frame["segment"].to_numpy()

@@ -89,6 +89,8 @@ def simulated_history(cal: Calibrator, first_day_offset: int, span_days: int, ta
     typed = _ledger_like(frame)
     if "channel" in frame:
         typed["channel"] = frame["channel"].replace("", "unknown").to_numpy()
+    if cal.settled_only_:
+        typed = typed[typed["paid_date"].notna()].reset_index(drop=True)
     return typed
 
 
