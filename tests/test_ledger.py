@@ -177,3 +177,12 @@ def test_kept_plus_rejected_equals_input_for_any_mix_of_rows(tmp_path_factory, r
     assert len(ledger.frame) + len(ledger.rejects) == ledger.input_rows == len(lines) - 1
     assert len(ledger.rejects) == n_bad
     assert set(ledger.frame["line"]).isdisjoint(ledger.rejects["line"])
+
+
+def test_a_title_line_does_not_hide_a_semicolon_delimiter(tmp_path):
+    path = tmp_path / "titled.csv"
+    path.write_text("Offene Posten Export\ncustomer_id;invoice_id;issue_date;due_date;amount;paid_date\n"
+                    "K1;R1;2025-01-02;2025-02-01;1.234,50;\n", encoding="utf-8")
+    ledger = read_ledger(path, strict=False)
+    assert list(ledger.rejects["line"]) == [1]
+    assert list(ledger.frame["amount_cents"]) == [123450]

@@ -267,8 +267,9 @@ def _decode(raw: bytes, encoding: str, source: str) -> str:
 
 
 def _sniff_delimiter(text: str) -> str:
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    """The delimiter used most on the busiest of the first ten lines (a title line may have none)."""
+    lines = [ln for ln in text.splitlines() if ln.strip()][:10]
+    counts = {d: max((ln.count(d) for ln in lines), default=0) for d in (",", ";", "\t", "|")}
     return max(counts, key=counts.get) if max(counts.values()) > 0 else ","
 
 
