@@ -329,7 +329,7 @@ class Calibrator:
     def _correct_for_chasing(self, fits: list[GroupFit]) -> None:
         self.rounds_ = []
         rounds = range(self.iterations)
-        if self.progress:
+        if self.progress and self.iterations > 0:
             from tqdm.auto import tqdm
             rounds = tqdm(rounds, desc="calibrating", unit="round")
         previous: tuple[float, float] | None = None  # (resolution days, simulated gap) of the last round
