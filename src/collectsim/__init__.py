@@ -7,9 +7,11 @@ The public API::
     result.metrics.to_frame()
 """
 
+from .calibrate import Calibrator
 from .compare import Comparison, compare
 from .decisions import Action, ActionKind, Decision, DecisionMaker, Point
 from .eventlog import EventKind, EventLog
+from .ledger import Ledger, LedgerError, LedgerOptions, read_ledger
 from .metrics import ConservationError, Metrics
 from .policy_spec import PolicySpec
 from .rule_policy import RuleBasedPolicy
@@ -19,7 +21,8 @@ from .schema import ScenarioError
 from .sweep import SweepResult, sweep
 
 __all__ = [
-    "Action", "ActionKind", "Comparison", "ConservationError", "Decision", "DecisionMaker", "EventKind", "EventLog",
+    "Action", "ActionKind", "Calibrator", "Comparison", "Ledger", "LedgerError", "LedgerOptions", "read_ledger",
+    "ConservationError", "Decision", "DecisionMaker", "EventKind", "EventLog",
     "Metrics", "Point", "PolicySpec", "RuleBasedPolicy", "RunResult", "Scenario", "ScenarioError",
     "SweepResult", "compare", "load_scenario", "load_strategy", "parse_scenario", "simulate", "sweep",
 ]

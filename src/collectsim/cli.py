@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     letters.add_argument("--policy", help="policy name (default: the scenario's first policy)")
     letters.add_argument("--seed", type=int, help="run seed (default: the scenario's seed)")
     letters.add_argument("--out", type=Path, metavar="DIR", help="also write each letter to DIR/<template>.txt")
+    from . import calibrate_cli
+    calibrate_cli.add_parser(sub)
     return parser
 
 
@@ -288,6 +290,11 @@ def _letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from .calibrate_cli import run
+    return run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -299,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "letters":
             return _letters(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
         return _run(args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,0 +1,488 @@
+"""Reading a firm's invoice history (a ledger CSV) into clean, typed columns.
+
+An accounting system's export is the raw material for calibration. Like a new credit controller
+going through the aged-debt report line by line, this module checks every row before believing it:
+dates that parse, amounts that are numbers above zero, invoice numbers that are unique, payments
+that come after the invoice. A row that fails is never dropped silently: in strict mode the first
+problem stops the import with a message naming the file, line and column; in lenient mode the row
+goes to ``rejects`` with its reason, so that kept + rejected = the rows of the file.
+
+Canonical columns (used when no mapping is given)::
+
+    customer_id, invoice_id, issue_date, due_date, amount, paid_date   (paid_date empty: still open)
+    optional: disputed (yes/no, true/false, 1/0), channel (paper/electronic), segment, currency,
+              customer_name
+
+Open invoices are kept: they are censored observations (paid some time after ``as_of``), which the
+calibration uses as such. Money is held in integer cents.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+REQUIRED = ("customer_id", "invoice_id", "issue_date", "due_date", "amount", "paid_date")
+OPTIONAL = ("disputed", "channel", "segment", "currency", "customer_name")
+CANONICAL = REQUIRED + OPTIONAL
+DATE_COLUMNS = ("issue_date", "due_date", "paid_date")
+
+#: Date formats tried, by name. Day-first and month-first are told apart only by a day above 12.
+DATE_FORMATS: dict[str, tuple[str, ...]] = {
+    "iso": ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"),
+    "day-first": ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y"),
+    "month-first": ("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y"),
+}
+_TRUE = {"yes", "y", "true", "t", "1"}
+_FALSE = {"no", "n", "false", "f", "0", ""}
+_CHANNELS = {"electronic": "electronic", "e-invoice": "electronic", "einvoice": "electronic", "edi": "electronic",
+             "email": "electronic", "e-mail": "electronic", "pdf": "electronic", "portal": "electronic",
+             "online": "electronic", "paper": "paper", "post": "paper", "postal": "paper", "letter": "paper",
+             "mail": "paper"}
+_CURRENCY = re.compile(r"^(?:[A-Za-z]{3}|[€$£¥₹₩₽]|CHF|kr)\s*|\s*(?:[A-Za-z]{3}|[€$£¥₹₩₽]|kr)$")
+
+
+class LedgerError(ValueError):
+    """A ledger problem: names the file, and the line and column when there is one."""
+
+    def __init__(self, source: str, message: str, line: int | None = None, column: str | None = None) -> None:
+        where = source
+        if line is not None:
+            where += f", line {line}"
+        if column is not None:
+            where += f", column {column!r}"
+        super().__init__(f"{where}: {message}")
+        self.source, self.line, self.column, self.reason = source, line, column, message
+
+
+@dataclass(frozen=True)
+class LedgerOptions:
+    """How to read an export: column names, date format, decimal mark, encoding, as-of date.
+
+    ``columns`` maps a canonical name to the export's header (``{"invoice_id": "Invoice No."}``).
+    ``date_format`` is ``"auto"``, ``"iso"``, ``"day-first"``, ``"month-first"`` or a strptime
+    pattern. ``decimal`` is ``"auto"``, ``"."`` or ``","``. ``as_of`` is the date of the export
+    (default: the latest date in the file), the day open invoices are censored at.
+    """
+
+    columns: Mapping[str, str] = field(default_factory=dict)
+    date_format: str = "auto"
+    decimal: str = "auto"
+    encoding: str = "utf-8"
+    delimiter: str = "auto"
+    as_of: date | None = None
+    pseudonym_key: bytes | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides: Any) -> LedgerOptions:
+        """Read a mapping file: ``[columns]`` canonical = "their header", and the other fields at top level."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise LedgerError(str(path), "mapping file not found") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise LedgerError(str(path), f"mapping file is not valid UTF-8 TOML: {exc}") from None
+        allowed = {"columns", "date_format", "decimal", "encoding", "delimiter", "as_of"}
+        for key in data:
+            if key not in allowed:
+                raise LedgerError(str(path), f"unknown key {key!r} in the mapping file; allowed: "
+                                  + ", ".join(sorted(allowed)))
+        columns = data.get("columns", {})
+        if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+            raise LedgerError(str(path), "[columns] must map canonical names to header strings")
+        for key in columns:
+            if key not in CANONICAL:
+                raise LedgerError(str(path), f"[columns] key {key!r} is not a ledger column; columns are: "
+                                  + ", ".join(CANONICAL))
+        as_of = data.get("as_of")
+        if as_of is not None and not isinstance(as_of, date):
+            raise LedgerError(str(path), "as_of must be a TOML date such as 2025-06-30")
+        values = {"columns": columns, **{k: data[k] for k in ("date_format", "decimal", "encoding", "delimiter")
+                                          if k in data}, "as_of": as_of}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Clean invoices (``frame``) and the rows left out with their reasons (``rejects``).
+
+    ``frame`` columns: line, customer_id, invoice_id, issue_date, due_date, paid_date (NaT when
+    open), amount_cents, disputed (boolean, NA when unknown), channel, segment, currency,
+    customer_name. ``input_rows`` counts the data rows of the file (everything after the header);
+    ``len(frame) + len(rejects) == input_rows`` always holds.
+    """
+
+    frame: pd.DataFrame
+    rejects: pd.DataFrame
+    source: str
+    as_of: date
+    date_format: str
+    input_rows: int
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def open(self) -> pd.Series:
+        return self.frame["paid_date"].isna()
+
+    def days(self, start: date | None = None) -> pd.DataFrame:
+        """Issue, due and paid as day numbers from ``start`` (default the first issue date); paid -1 when open."""
+        f = self.frame
+        start = pd.Timestamp(start if start is not None else f["issue_date"].min())
+        out = pd.DataFrame({"customer_id": f["customer_id"], "invoice_id": f["invoice_id"],
+                            "issue": (f["issue_date"] - start).dt.days, "due": (f["due_date"] - start).dt.days})
+        out["paid"] = (f["paid_date"] - start).dt.days.fillna(-1).astype(np.int64)
+        return out
+
+    def write_rejects(self, path: str | Path) -> Path:
+        """Write every rejected row with its line, column and reason (spreadsheet-safe CSV)."""
+        from .exports import write_csv
+        return write_csv(self.rejects, Path(path))
+
+
+# --- parsing single values ------------------------------------------------------------------------
+
+
+def parse_amount(text: str, decimal: str = ".") -> int:
+    """Cents from '1,234.56', '€ 1.234,56', '1 234,56 EUR', '$12'. Raises ValueError with the reason."""
+    s = text.strip().replace("\u00a0", " ").replace("\u202f", " ")
+    if not s:
+        raise ValueError("amount is empty")
+    negative = False
+    if s.startswith("(") and s.endswith(")"):
+        negative, s = True, s[1:-1].strip()
+    if s.startswith("-") or s.endswith("-"):
+        negative, s = True, s.strip("-").strip()
+    s = _CURRENCY.sub("", s).strip()
+    if s.startswith("-"):
+        negative, s = True, s[1:].strip()
+    thousands = "," if decimal == "." else "."
+    s = s.replace(" ", "").replace("'", "").replace(thousands, "")
+    if decimal == ",":
+        s = s.replace(",", ".")
+    if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", s):
+        raise ValueError(f"amount {text!r} is not a number")
+    cents = int(round(float(s) * 100))
+    if negative:
+        raise ValueError(f"amount {text!r} is negative; credit notes are not invoices (leave them out of the export)")
+    if cents <= 0:
+        raise ValueError(f"amount {text!r} is zero; an invoice must be for more than nothing")
+    return cents
+
+
+def detect_decimal(values: list[str]) -> str:
+    """The decimal mark of a column of amounts: '.' unless the values show a decimal comma.
+
+    A value with both marks shows it (the last one is the decimal); a comma followed by one, two
+    or more than three digits at the end is a decimal comma; '1,234' alone reads as a thousands comma.
+    """
+    comma = dot = 0
+    for v in values:
+        v = v.strip()
+        if "," in v and "." in v:
+            if v.rfind(",") > v.rfind("."):
+                comma += 1
+            else:
+                dot += 1
+        elif re.search(r",\d{1,2}\D*$", v) or re.search(r",\d{4,}\D*$", v):
+            comma += 1
+        elif re.search(r"\.\d{1,2}\D*$", v):
+            dot += 1
+    return "," if comma > dot else "."
+
+
+def _try_formats(value: str, formats: tuple[str, ...]) -> date | None:
+    for fmt in formats:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def detect_date_format(values: list[str], source: str = "<ledger>") -> str:
+    """Name the date format of ``values`` (non-empty strings): 'iso', 'day-first' or 'month-first'.
+
+    Refuses to guess: when every value reads both day-first and month-first (no day above 12), it
+    raises LedgerError saying so. The format that reads the most values wins; values it cannot read
+    are reported row by row later.
+    """
+    sample = [v.strip() for v in values if v.strip()]
+    if not sample:
+        return "iso"
+    counts = {name: sum(_try_formats(v, fmts) is not None for v in sample) for name, fmts in DATE_FORMATS.items()}
+    best = max(counts.values())
+    if best == 0:
+        raise LedgerError(source, f"no date could be read (e.g. {sample[0]!r}); give the format with "
+                          "--date-format (iso, day-first, month-first or a pattern such as %d %b %Y)")
+    winners = [name for name, n in counts.items() if n == best]
+    if "iso" in winners:
+        return "iso"
+    if len(winners) > 1:
+        example = next(v for v in sample if _try_formats(v, DATE_FORMATS["day-first"]))
+        raise LedgerError(source, f"dates such as {example!r} read both day-first and month-first and no date in "
+                          f"the file has a day above 12, so the format cannot be told; refusing to guess. "
+                          "Give --date-format day-first or --date-format month-first "
+                          "(or date_format in the mapping file)")
+    return winners[0]
+
+
+def _formats_for(name: str) -> tuple[str, ...]:
+    return DATE_FORMATS.get(name, (name,))
+
+
+# --- reading the file -----------------------------------------------------------------------------
+
+
+def _decode(raw: bytes, encoding: str, source: str) -> str:
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") and not encoding.lower().startswith("utf-16"):
+        raise LedgerError(source, f"is UTF-16 text, not {encoding}; save it as UTF-8 CSV or pass --encoding utf-16")
+    try:
+        text = raw.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise LedgerError(source, f"is not {encoding} text (byte 0x{raw[exc.start]:02x} at position {exc.start}); "
+                          "exports from older accounting systems are often Windows-1252: try --encoding cp1252",
+                          line=line) from None
+    except LookupError:
+        raise LedgerError(source, f"unknown encoding {encoding!r}") from None
+    if "\x00" in text:
+        raise LedgerError(source, "contains NUL bytes: it looks like UTF-16 or a binary file; save it as UTF-8 CSV")
+    return text
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter used most on the busiest of the first ten lines (a title line may have none)."""
+    lines = [ln for ln in text.splitlines() if ln.strip()][:10]
+    counts = {d: max((ln.count(d) for ln in lines), default=0) for d in (",", ";", "\t", "|")}
+    return max(counts, key=counts.get) if max(counts.values()) > 0 else ","
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
+
+
+def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: bool = True) -> Ledger:
+    """Read and check a ledger CSV; strict mode raises LedgerError on the first bad row.
+
+    Whole-file problems (missing file, wrong encoding, empty file, missing required columns,
+    ambiguous dates) raise in both modes, since no row could be trusted.
+    """
+    options = options or LedgerOptions()
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise LedgerError(source, "file not found") from None
+    except OSError as exc:
+        raise LedgerError(source, f"cannot be read ({exc.strerror})") from None
+    text = _decode(raw, options.encoding, source)
+    if not text.strip():
+        raise LedgerError(source, "the file is empty: no header and no invoices")
+    delimiter = _sniff_delimiter(text) if options.delimiter == "auto" else options.delimiter
+    numbered = _records(text, delimiter, source)
+    if not numbered:
+        raise LedgerError(source, "the file is empty: no header and no invoices")
+    wanted = {canon: options.columns.get(canon, canon) for canon in CANONICAL}
+    header_at = _find_header(numbered, wanted)
+    if header_at is None:
+        first_line, first = numbered[0]
+        found = [h for h in first if h.strip()]
+        missing = [c for c in REQUIRED if _norm(wanted[c]) not in {_norm(h) for h in first}]
+        raise LedgerError(source, "missing required column(s) " + ", ".join(repr(wanted[c]) for c in missing)
+                          + f"; the header has {found!r}. Name them in a mapping file ([columns] "
+                          "canonical = \"your header\") or with --column canonical=header", line=first_line)
+    rejects: list[dict] = []
+    header_line, header = numbered[header_at]
+    for line, r in numbered[:header_at]:
+        problem = LedgerError(source, "text before the header row (a report title or preamble)", line=line)
+        if strict:
+            raise problem
+        rejects.append(_reject(line, None, problem.reason, r))
+    index = {_norm(h): i for i, h in enumerate(header)}
+    col = {canon: index.get(_norm(wanted[canon])) for canon in CANONICAL}
+    body = numbered[header_at + 1:]
+
+    if not body and not rejects:
+        raise LedgerError(source, "no invoices: the file has a header and nothing else", line=header_line)
+    header_norm = [_norm(h) for h in header]
+
+    def cell(r: list[str], canon: str) -> str:
+        i = col[canon]
+        return r[i].strip() if i is not None and i < len(r) else ""
+
+    good: list[tuple[int, list[str]]] = []
+    private = [col["customer_id"], col["customer_name"]]
+    for line, r in body:
+        if [_norm(c) for c in r[:len(header)]] == header_norm:
+            reason, column = "the header row repeated inside the data (a stray header row)", None
+        else:
+            if options.pseudonym_key is not None:
+                r = _pseudonymised(r, private, options.pseudonym_key)
+            if len(r) != len(header) and not (len(r) > len(header) and not any(c.strip() for c in r[len(header):])):
+                reason, column = f"has {len(r)} fields where the header has {len(header)}", None
+            else:
+                good.append((line, r))
+                continue
+        if strict:
+            raise LedgerError(source, reason, line=line, column=column)
+        rejects.append(_reject(line, column, reason, r))
+
+    fmt = options.date_format
+    if fmt == "auto":
+        values = [cell(r, c) for _, r in good for c in DATE_COLUMNS]
+        fmt = detect_date_format(values, source)
+    formats = _formats_for(fmt)
+    decimal = options.decimal if options.decimal != "auto" else detect_decimal([cell(r, "amount") for _, r in good])
+
+    records: list[dict] = []
+    seen: dict[str, int] = {}
+    for line, r in good:
+        try:
+            rec = _check_row(r, cell, formats, fmt, decimal, seen, line)
+        except _RowProblem as p:
+            if strict:
+                raise LedgerError(source, p.reason, line=line, column=wanted.get(p.column, p.column)) from None
+            rejects.append(_reject(line, wanted.get(p.column, p.column), p.reason, r))
+            continue
+        seen[rec["invoice_id"]] = line
+        records.append(rec)
+
+    frame = pd.DataFrame.from_records(records, columns=["line", "customer_id", "invoice_id", "issue_date",
+                                                        "due_date", "paid_date", "amount_cents", "disputed",
+                                                        "channel", "segment", "currency", "customer_name"])
+    for c in ("issue_date", "due_date", "paid_date"):
+        frame[c] = pd.to_datetime(frame[c]).astype("datetime64[ns]")
+    frame["amount_cents"] = frame["amount_cents"].astype(np.int64)
+    frame["disputed"] = frame["disputed"].astype("boolean")
+    if col["disputed"] is None:
+        frame = frame.drop(columns="disputed")
+    for c in ("channel", "segment", "currency", "customer_name"):
+        if col[c] is None:
+            frame = frame.drop(columns=c)
+    if "currency" in frame:
+        codes = sorted({c.upper() for c in frame["currency"] if c})
+        if len(codes) > 1:
+            first = frame.loc[frame["currency"].str.upper() != codes[0], "line"].iloc[0]
+            raise LedgerError(source, f"the ledger mixes currencies ({', '.join(codes)}); amounts cannot be "
+                              "added up: export one currency at a time or convert first", line=int(first),
+                              column=wanted["currency"])
+    as_of = options.as_of
+    if as_of is None and len(frame):
+        as_of = max(frame[c].max() for c in ("issue_date", "paid_date") if frame[c].notna().any()).date()
+    if as_of is not None and len(frame):
+        late = frame["paid_date"].notna() & (frame["paid_date"] > pd.Timestamp(as_of))
+        if late.any():
+            line = int(frame.loc[late, "line"].iloc[0])
+            raise LedgerError(source, f"paid after the as-of date {as_of}", line=line, column=wanted["paid_date"])
+    rej = pd.DataFrame(rejects, columns=["line", "column", "reason", "row"])
+    return Ledger(frame, rej, source, as_of or date.today(), fmt, len(body) + header_at)
+
+
+class _RowProblem(Exception):
+    def __init__(self, column: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.column, self.reason = column, reason
+
+
+def _check_row(r, cell, formats, fmt, decimal, seen, line) -> dict:
+    rec: dict[str, Any] = {"line": line}
+    for c in ("customer_id", "invoice_id"):
+        rec[c] = cell(r, c)
+        if not rec[c]:
+            raise _RowProblem(c, f"{c} is empty")
+    if rec["invoice_id"] in seen:
+        raise _RowProblem("invoice_id", f"duplicate invoice id {rec['invoice_id']!r} (first on line "
+                          f"{seen[rec['invoice_id']]})")
+    for c in DATE_COLUMNS:
+        v = cell(r, c)
+        if not v and c == "paid_date":
+            rec[c] = None
+            continue
+        if not v:
+            raise _RowProblem(c, f"{c} is empty")
+        d = _try_formats(v, formats)
+        if d is None:
+            raise _RowProblem(c, f"date {v!r} cannot be read as {fmt}")
+        rec[c] = d
+    try:
+        rec["amount_cents"] = parse_amount(cell(r, "amount"), decimal)
+    except ValueError as exc:
+        raise _RowProblem("amount", str(exc)) from None
+    if rec["due_date"] < rec["issue_date"]:
+        raise _RowProblem("due_date", f"due {rec['due_date']} before issued {rec['issue_date']}")
+    if rec["paid_date"] is not None and rec["paid_date"] < rec["issue_date"]:
+        raise _RowProblem("paid_date", f"paid {rec['paid_date']} before issued {rec['issue_date']}")
+    v = cell(r, "disputed").lower()
+    if v in _TRUE:
+        rec["disputed"] = True
+    elif v in _FALSE:
+        rec["disputed"] = False
+    else:
+        raise _RowProblem("disputed", f"disputed {v!r} is not yes/no, true/false or 1/0")
+    v = cell(r, "channel").lower()
+    if v and v not in _CHANNELS:
+        raise _RowProblem("channel", f"channel {v!r} is not paper or electronic")
+    rec["channel"] = _CHANNELS.get(v, "unknown")
+    rec["segment"] = cell(r, "segment") or "all"
+    rec["currency"] = cell(r, "currency")
+    rec["customer_name"] = cell(r, "customer_name")
+    return rec
+
+
+def pseudonym(value: str, key: bytes) -> str:
+    """A stable pseudonym for a customer id or name: keyed HMAC-SHA256, so it cannot be reversed
+    or recomputed without the key, and the same customer always gets the same pseudonym."""
+    return "P-" + hmac.new(key, value.strip().encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+def _pseudonymised(r: list[str], columns: list[int | None], key: bytes) -> list[str]:
+    out = list(r)
+    for i in columns:
+        if i is not None and i < len(out) and out[i].strip():
+            out[i] = pseudonym(out[i], key)
+    return out
+
+
+def _reject(line: int, column: str | None, reason: str, row: list[str]) -> dict:
+    return {"line": line, "column": column or "", "reason": reason, "row": ",".join(row)}
+
+
+def _records(text: str, delimiter: str, source: str) -> list[tuple[int, list[str]]]:
+    """Non-blank CSV records with the line each starts on (a quoted field may span lines)."""
+    out: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    prev = 0
+    try:
+        for r in reader:
+            if any(c.strip() for c in r):
+                out.append((prev + 1, r))
+            prev = reader.line_num
+    except csv.Error as exc:
+        raise LedgerError(source, f"is not readable CSV ({exc})", line=prev + 1) from None
+    return out
+
+
+def _find_header(numbered: list[tuple[int, list[str]]], wanted: dict[str, str]) -> int | None:
+    """Index of the first of the first 20 rows holding every required column name."""
+    need = {_norm(wanted[c]) for c in REQUIRED}
+    for i, (_, r) in enumerate(numbered[:20]):
+        if need <= {_norm(h) for h in r}:
+            return i
+    return None
