@@ -127,18 +127,29 @@ class Invoice:
         self.taken_up = True  # False while a dispute waits for a collector (limited team only)
 
     def next_event(self) -> tuple[int, int]:
-        """(day, phase) of the earliest pending event; NEVER if none."""
-        best = (NEVER, PHASE_REVIEW)
+        """(day, phase) of the earliest pending event; NEVER if none.
+
+        The earliest (day, phase) pair among the candidates below and (NEVER, review); written out as
+        comparisons rather than a min() over tuples because it runs once per event.
+        """
         if self.escalation:
             return (self.escalation_day, PHASE_PAY)  # out of our hands until the agency or court is done
+        review = self.review_day
         if self.disputed:
-            if self.taken_up:
-                best = min(best, (self.resolve_day, PHASE_RESOLVE))
-        elif self.in_plan:
-            best = min(best, (self.plan_day, PHASE_PAY), (self.dispute_day, PHASE_DISPUTE))
+            if self.taken_up and self.resolve_day <= review:
+                best = (self.resolve_day, PHASE_RESOLVE)
+            else:
+                best = (review, PHASE_REVIEW)
         else:
-            best = min(best, (self.pay_day, PHASE_PAY), (self.dispute_day, PHASE_DISPUTE))
-        return min(best, (self.review_day, PHASE_REVIEW))
+            pay = self.plan_day if self.in_plan else self.pay_day
+            dispute = self.dispute_day
+            if pay <= dispute and pay <= review:
+                best = (pay, PHASE_PAY)
+            elif dispute <= review:
+                best = (dispute, PHASE_DISPUTE)
+            else:
+                best = (review, PHASE_REVIEW)
+        return best if best[0] <= NEVER else (NEVER, PHASE_REVIEW)
 
 
 class SimpyEngine:
