@@ -131,12 +131,12 @@ def u(seed, purpose, customer, invoice=0, step=0):
     array the arguments broadcast and it returns a float64 array. Keys must be non-negative
     and below 2**63. Both paths give bit-identical values for the same key.
     """
-    if (isinstance(customer, int) and isinstance(invoice, int) and isinstance(step, int)
-            and isinstance(seed, int) and isinstance(purpose, int)):
+    if (type(customer) is int and type(invoice) is int and type(step) is int and type(seed) is int
+            and isinstance(purpose, int)):
         # The engine's per-event path: _word_int unrolled, with the (seed, purpose) state cached.
         # Adding a field without masking it first is the same modulo 2**64 as masking it.
         if 0 <= purpose < _PREFIX_PURPOSES and 0 <= seed:
-            h = _prefixes(seed)[purpose]
+            h = (_PREFIXES.get(seed) or _prefixes(seed))[purpose]
         else:
             return ((_word_int(seed, int(purpose), customer, invoice, step) >> 11) + 0.5) * _TWO_POW_MINUS_53
         z = (h + customer + _GOLDEN) & _MASK
@@ -149,6 +149,8 @@ def u(seed, purpose, customer, invoice=0, step=0):
         z = ((z ^ (z >> 30)) * _M1) & _MASK
         z = ((z ^ (z >> 27)) * _M2) & _MASK
         return (((z ^ (z >> 31)) >> 11) + 0.5) * _TWO_POW_MINUS_53
+    if all(isinstance(a, int) for a in (seed, purpose, customer, invoice, step)):  # e.g. bool keys
+        return ((_word_int(seed, int(purpose), customer, invoice, step) >> 11) + 0.5) * _TWO_POW_MINUS_53
     word = _word_array(seed, purpose, customer, invoice, step)
     return ((word >> np.uint64(11)).astype(np.float64) + 0.5) * _TWO_POW_MINUS_53
 
