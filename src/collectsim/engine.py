@@ -311,26 +311,27 @@ class SimpyEngine:
         last = self._anchor_day[customer]
         if day <= last:
             return
-        gap = self._baseline[customer] - self.goodwill[customer]
+        goodwill = self.goodwill[customer]
+        baseline = self._baseline[customer]
+        gap = baseline - goodwill
         h0 = self._daily_churn[self._segment_of[customer]]
-        slope = self._b.churn_goodwill_slope
         if h0 > 0 and self.churn_day[customer] == NEVER:
-            total = self._hazard[customer] + rules.churn_hazard_integral(h0, slope, gap, day - last, self._tau)
+            slope, tau = self._b.churn_goodwill_slope, self._tau
+            already = self._hazard[customer]
+            total = already + rules.churn_hazard_integral(h0, slope, gap, day - last, tau)
             threshold = self._threshold[customer]
             if total >= threshold:
                 # First whole day on which the integrated hazard reaches the threshold (bisection).
                 lo, hi = 0, day - last
-                already = self._hazard[customer]
                 while hi - lo > 1:
                     mid = (lo + hi) // 2
-                    if already + rules.churn_hazard_integral(h0, slope, gap, mid, self._tau) >= threshold:
+                    if already + rules.churn_hazard_integral(h0, slope, gap, mid, tau) >= threshold:
                         hi = mid
                     else:
                         lo = mid
                 self.churn_day[customer] = last + hi
             self._hazard[customer] = total
-        self.goodwill[customer] = rules.recovered_goodwill(self.goodwill[customer], self._baseline[customer],
-                                                           day - last, self._tau)
+        self.goodwill[customer] = rules.recovered_goodwill(goodwill, baseline, day - last, self._tau)
         self._anchor_day[customer] = day
 
     def _goodwill_on(self, customer: int, day: int) -> float:
