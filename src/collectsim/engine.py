@@ -49,6 +49,7 @@ from . import behaviour as rules
 from .decisions import Action, ActionKind, Decision, DecisionMaker, Point
 from .draws import Purpose, exponential, geometric_days, lognormal, normal_ppf, u, uniform_int
 from .eventlog import EventKind, EventLog
+from .invoices import COLUMNS as INVOICE_COLUMNS
 from .invoices import InvoiceTable
 from .liquidity import BLOCK_DAYS, DISTRESSED, HEALTHY, INSOLVENT, STRAINED, liquidity_paths
 from .policy_spec import CHANNELS, TONES
@@ -126,6 +127,11 @@ class Invoice:
         self.proc = None  # the SimPy process living this invoice
         self.taken_up = True  # False while a dispute waits for a collector (limited team only)
 
+    def final_row(self) -> tuple:
+        """This invoice's row of the invoice table, in the order of ``invoices.COLUMNS``."""
+        return (self.customer, self.seq, self.segment, self.issue_day, self.due_day, self.amount,
+                self.discount_rate, self.discount_deadline, self.balance)
+
     def next_event(self) -> tuple[int, int]:
         """(day, phase) of the earliest pending event; NEVER if none.
 
@@ -170,7 +176,7 @@ class SimpyEngine:
         self._hazard = [0.0] * n  # integrated churn hazard up to _anchor_day
         self._threshold = (-np.log(u(self.seed, Purpose.CHURN, np.arange(n, dtype=np.int64)))).tolist()
         self.churn_day = [NEVER] * n
-        self._rows: list[Invoice] = []
+        self._rows: list[Invoice | tuple] = []  # an Invoice, or once settled its final_row()
         self._end = scenario.horizon.total_days
         self._issue_end = scenario.horizon.measured_end
         segs = scenario.portfolio.segments
@@ -228,12 +234,9 @@ class SimpyEngine:
         self.log.reorder_by_day(churn_kind=EventKind.CHURNED)
 
     def _invoice_table(self) -> InvoiceTable:
-        rows = self._rows
-        return InvoiceTable(
-            customer=[r.customer for r in rows], seq=[r.seq for r in rows], segment=[r.segment for r in rows],
-            issue_day=[r.issue_day for r in rows], due_day=[r.due_day for r in rows],
-            amount=[r.amount for r in rows], discount_rate=[r.discount_rate for r in rows],
-            discount_deadline=[r.discount_deadline for r in rows], balance=[r.balance for r in rows])
+        rows = [r if type(r) is tuple else r.final_row() for r in self._rows]
+        columns = list(zip(*rows)) if rows else [()] * len(INVOICE_COLUMNS)
+        return InvoiceTable(**dict(zip(INVOICE_COLUMNS, columns)))
 
     def _orders(self, customer: int):
         """Issue this customer's invoices until the measured period ends (no new invoices in run-off)."""
@@ -297,12 +300,22 @@ class SimpyEngine:
         while inv.balance > 0:
             day, phase = inv.next_event()
             if day >= self._end:
-                return
+                break
             try:
                 yield _Wake(env, day - env.now, key + (phase << 60))
             except simpy.Interrupt:
                 continue  # the team changed this invoice: work out its next event again
             handlers[phase](inv, day)
+        # Ended: drop the reference so SimPy's process and generator can be freed. _wake treats None like
+        # a process that has ended.
+        inv.proc = None
+        if inv.balance == 0:
+            # Settled for good: nothing changes it any more, so keep only its row of the invoice table
+            # (a large portfolio would otherwise hold every settled invoice's full state to the end).
+            self._rows[inv.row] = inv.final_row()
+            still_open = self._open[inv.customer]
+            if inv in still_open:
+                still_open.remove(inv)
 
     # --- what happens ---------------------------------------------------------------------------------
 
