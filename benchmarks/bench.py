@@ -15,7 +15,8 @@ Modes:
              customers extrapolated along the 1k-10k line (labelled as such);
   --full     also times 100,000 customers (long: many minutes, gigabytes), with 3 runs of the
              dashboard unit;
-  --smoke    tiny sizes, one run each: checks that the script works and writes every key (tests).
+  --smoke    tiny sizes, one run each: checks that the script works and writes every key (tests);
+  --size N   only one run at N customers (time and peak memory), e.g. --size 100000.
 """
 
 from __future__ import annotations
@@ -137,7 +138,7 @@ def one_size(customers: int, seed: int) -> dict:
 
 def size_in_child(customers: int, seed: int) -> dict:
     """``one_size`` in a fresh process, so its peak memory is that run's alone."""
-    out = subprocess.run([sys.executable, __file__, "--child-size", str(customers), "--seed", str(seed)],
+    out = subprocess.run([sys.executable, __file__, "--size", str(customers), "--seed", str(seed)],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -307,11 +308,13 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--full", action="store_true", help="also run 100,000 customers (long)")
     group.add_argument("--smoke", action="store_true", help="tiny sizes: check that it runs (tests)")
     parser.add_argument("--out", type=Path, default=HERE / "results.json", help="where to write the JSON")
-    parser.add_argument("--child-size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, metavar="CUSTOMERS",
+                        help="only time one default run of the baseline at this many customers, in this process; "
+                             "prints {customers, seconds, peak_mb, invoices, events} as JSON")
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child_size:
-        print(json.dumps(one_size(args.child_size, args.seed)))
+    if args.size:
+        print(json.dumps(one_size(args.size, args.seed)))
         return 0
     res = measure("full" if args.full else "smoke" if args.smoke else "default")
     args.out.parent.mkdir(parents=True, exist_ok=True)
