@@ -226,7 +226,9 @@ def geometric_days(p: Number, mean_days: Number) -> Number:
         daily = 1.0 / max(float(mean_days), 1.0)
         if daily == 1.0:
             return 1  # log1p(-1) is -inf: a finite log over it is 0, so the gap is always one day
-        return math.floor(float(_log1p(-p)) / float(_log1p(-daily))) + 1
+        log_q = float(_log1p(-daily))
+        if log_q != 0.0:  # (an infinite mean gap gives 0: left to the array path's inf arithmetic)
+            return math.floor(float(_log1p(-p)) / log_q) + 1
     daily = 1.0 / np.maximum(np.asarray(mean_days, dtype=np.float64), 1.0)
     with np.errstate(divide="ignore"):  # a mean gap of one day gives log(0): every day, gap 1
         log_q = np.log1p(-daily)
