@@ -281,7 +281,7 @@ def table(res: dict) -> str:
             "simulate_baseline_s", "vectorised_vs_simpy_ratio", "dashboard_unit_s",
             "customers_1k_s", "customers_1k_peak_mb", "customers_10k_s", "customers_10k_peak_mb",
             "customers_100k_s", "customers_100k_peak_mb", "customers_100k_s_extrapolated",
-            "customers_100k_peak_mb_extrapolated", "parallel_efficiency_2"]
+            "customers_100k_peak_mb_extrapolated", "parallel_efficiency_2", "parallel_efficiency_2_warm"]
     lines = [f"{'figure':40} {'value':>14} {'runs':>5}  target", "-" * 75]
     for key in keys:
         if key not in res:
