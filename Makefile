@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 RESULTS := results/baseline
 
-.PHONY: demo test docs constraints clean playbook
+.PHONY: demo test bench docs constraints clean playbook
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# Benchmarks against references timed in the same run (a few minutes; --full adds 100,000 customers).
+bench: $(STAMP)
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 
 # Regenerate the scenario key reference from the declared settings.
 docs: $(STAMP)

@@ -111,6 +111,22 @@ def _word_array(seed, purpose, customer, invoice, step) -> np.ndarray:
     return h.reshape(shape)
 
 
+_PREFIXES: dict[int, list[int]] = {}  # seed -> the mixer state after (seed, purpose), for small purposes
+_PREFIX_PURPOSES = 64
+_PREFIX_SEEDS = 1024  # bound the cache; a long sweep visits many seeds
+
+
+def _prefixes(seed: int) -> list[int]:
+    """The mixer's state after the seed and each purpose below 64 (cached: it is shared by every draw)."""
+    table = _PREFIXES.get(seed)
+    if table is None:
+        if len(_PREFIXES) >= _PREFIX_SEEDS:
+            _PREFIXES.clear()
+        h = _mix_int((seed + _GOLDEN) & _MASK)
+        table = _PREFIXES[seed] = [_mix_int((h + purpose + _GOLDEN) & _MASK) for purpose in range(_PREFIX_PURPOSES)]
+    return table
+
+
 def u(seed, purpose, customer, invoice=0, step=0):
     """Uniform in the open interval (0, 1), a pure function of its integer key.
 
@@ -118,9 +134,26 @@ def u(seed, purpose, customer, invoice=0, step=0):
     array the arguments broadcast and it returns a float64 array. Keys must be non-negative
     and below 2**63. Both paths give bit-identical values for the same key.
     """
-    if all(isinstance(a, int) for a in (seed, purpose, customer, invoice, step)):
-        word = _word_int(seed, int(purpose), customer, invoice, step)
-        return ((word >> 11) + 0.5) * _TWO_POW_MINUS_53
+    if (type(customer) is int and type(invoice) is int and type(step) is int and type(seed) is int
+            and isinstance(purpose, int)):
+        # The engine's per-event path: _word_int unrolled, with the (seed, purpose) state cached.
+        # Adding a field without masking it first is the same modulo 2**64 as masking it.
+        if 0 <= purpose < _PREFIX_PURPOSES and 0 <= seed:
+            h = (_PREFIXES.get(seed) or _prefixes(seed))[purpose]
+        else:
+            return ((_word_int(seed, int(purpose), customer, invoice, step) >> 11) + 0.5) * _TWO_POW_MINUS_53
+        z = (h + customer + _GOLDEN) & _MASK
+        z = ((z ^ (z >> 30)) * _M1) & _MASK
+        z = ((z ^ (z >> 27)) * _M2) & _MASK
+        z = ((z ^ (z >> 31)) + invoice + _GOLDEN) & _MASK
+        z = ((z ^ (z >> 30)) * _M1) & _MASK
+        z = ((z ^ (z >> 27)) * _M2) & _MASK
+        z = ((z ^ (z >> 31)) + step + _GOLDEN) & _MASK
+        z = ((z ^ (z >> 30)) * _M1) & _MASK
+        z = ((z ^ (z >> 27)) * _M2) & _MASK
+        return (((z ^ (z >> 31)) >> 11) + 0.5) * _TWO_POW_MINUS_53
+    if all(isinstance(a, int) for a in (seed, purpose, customer, invoice, step)):  # e.g. bool keys
+        return ((_word_int(seed, int(purpose), customer, invoice, step) >> 11) + 0.5) * _TWO_POW_MINUS_53
     word = _word_array(seed, purpose, customer, invoice, step)
     return ((word >> np.uint64(11)).astype(np.float64) + 0.5) * _TWO_POW_MINUS_53
 
@@ -167,20 +200,38 @@ def normal_ppf(p: Number) -> Number:
     return float(out) if np.ndim(p) == 0 else out
 
 
+# Scalar fast paths below call the same NumPy ufuncs as the array paths (np.log1p, np.exp): NumPy's
+# vectorised float64 log and exp can differ from the math module's in the last bit, while a ufunc
+# gives the same bits on a Python float as on an array element. Only the NumPy plumbing is skipped.
+_log1p = np.log1p
+_exp = np.exp
+
+
 def exponential(p: Number, mean: Number) -> Number:
     """Exponential variate with the given mean, from a uniform ``p``."""
+    if type(p) is float and (type(mean) is float or type(mean) is int):
+        return float(-float(mean) * _log1p(-p))
     out = -np.asarray(mean, dtype=np.float64) * np.log1p(-np.asarray(p, dtype=np.float64))
     return float(out) if np.ndim(out) == 0 else out
 
 
 def lognormal(p: Number, median: Number, sigma: Number) -> Number:
     """Log-normal variate with the given median and log-scale ``sigma``."""
+    if type(p) is float and type(median) in (float, int) and type(sigma) in (float, int):
+        return float(float(median) * _exp(float(sigma) * normal_ppf(p)))
     out = np.asarray(median, dtype=np.float64) * np.exp(np.asarray(sigma) * normal_ppf(p))
     return float(out) if np.ndim(out) == 0 else out
 
 
 def geometric_days(p: Number, mean_days: Number) -> Number:
     """Whole days >= 1 until the next event of a daily Bernoulli stream with this mean gap."""
+    if type(p) is float and type(mean_days) in (float, int):
+        daily = 1.0 / max(float(mean_days), 1.0)
+        if daily == 1.0:
+            return 1  # log1p(-1) is -inf: a finite log over it is 0, so the gap is always one day
+        log_q = float(_log1p(-daily))
+        if log_q != 0.0:  # (an infinite mean gap gives 0: left to the array path's inf arithmetic)
+            return math.floor(float(_log1p(-p)) / log_q) + 1
     daily = 1.0 / np.maximum(np.asarray(mean_days, dtype=np.float64), 1.0)
     with np.errstate(divide="ignore"):  # a mean gap of one day gives log(0): every day, gap 1
         log_q = np.log1p(-daily)
@@ -190,6 +241,8 @@ def geometric_days(p: Number, mean_days: Number) -> Number:
 
 def uniform_int(p: Number, low: int, high: int) -> Number:
     """Integer uniform on ``low..high`` inclusive, from a uniform ``p``."""
+    if type(p) is float and type(low) is int and type(high) is int:
+        return low + math.floor(p * float(high - low + 1))
     out = low + np.floor(np.asarray(p, dtype=np.float64) * (high - low + 1)).astype(np.int64)
     return int(out) if np.ndim(out) == 0 else out
 

@@ -50,6 +50,7 @@ from . import business_calendar
 from .decisions import Action, ActionKind, Decision, DecisionMaker, Point
 from .draws import Purpose, exponential, geometric_days, lognormal, normal_ppf, u, uniform_int
 from .eventlog import EventKind, EventLog
+from .invoices import COLUMNS as INVOICE_COLUMNS
 from .invoices import InvoiceTable
 from .liquidity import BLOCK_DAYS, DISTRESSED, HEALTHY, INSOLVENT, STRAINED, liquidity_paths
 from .policy_spec import CHANNELS, TONES
@@ -129,19 +130,35 @@ class Invoice:
         self.plan_requested = False
         self.plan_broken_day = -1
 
+    def final_row(self) -> tuple:
+        """This invoice's row of the invoice table, in the order of ``invoices.COLUMNS``."""
+        return (self.customer, self.seq, self.segment, self.issue_day, self.due_day, self.amount,
+                self.discount_rate, self.discount_deadline, self.balance)
+
     def next_event(self) -> tuple[int, int]:
-        """(day, phase) of the earliest pending event; NEVER if none."""
-        best = (NEVER, PHASE_REVIEW)
+        """(day, phase) of the earliest pending event; NEVER if none.
+
+        The earliest (day, phase) pair among the candidates below and (NEVER, review); written out as
+        comparisons rather than a min() over tuples because it runs once per event.
+        """
         if self.escalation:
             return (self.escalation_day, PHASE_PAY)  # out of our hands until the agency or court is done
+        review = self.review_day
         if self.disputed:
-            if self.taken_up:
-                best = min(best, (self.resolve_day, PHASE_RESOLVE))
-        elif self.in_plan:
-            best = min(best, (self.plan_day, PHASE_PAY), (self.dispute_day, PHASE_DISPUTE))
+            if self.taken_up and self.resolve_day <= review:
+                best = (self.resolve_day, PHASE_RESOLVE)
+            else:
+                best = (review, PHASE_REVIEW)
         else:
-            best = min(best, (self.pay_day, PHASE_PAY), (self.dispute_day, PHASE_DISPUTE))
-        return min(best, (self.review_day, PHASE_REVIEW))
+            pay = self.plan_day if self.in_plan else self.pay_day
+            dispute = self.dispute_day
+            if pay <= dispute and pay <= review:
+                best = (pay, PHASE_PAY)
+            elif dispute <= review:
+                best = (dispute, PHASE_DISPUTE)
+            else:
+                best = (review, PHASE_REVIEW)
+        return best if best[0] <= NEVER else (NEVER, PHASE_REVIEW)
 
 
 class SimpyEngine:
@@ -165,7 +182,7 @@ class SimpyEngine:
         self._hazard = [0.0] * n  # integrated churn hazard up to _anchor_day
         self._threshold = (-np.log(u(self.seed, Purpose.CHURN, np.arange(n, dtype=np.int64)))).tolist()
         self.churn_day = [NEVER] * n
-        self._rows: list[Invoice] = []
+        self._rows: list[Invoice | tuple] = []  # an Invoice, or once settled its final_row()
         self._end = scenario.horizon.total_days
         self._issue_end = scenario.horizon.measured_end
         segs = scenario.portfolio.segments
@@ -229,12 +246,9 @@ class SimpyEngine:
         self.log.reorder_by_day(churn_kind=EventKind.CHURNED)
 
     def _invoice_table(self) -> InvoiceTable:
-        rows = self._rows
-        return InvoiceTable(
-            customer=[r.customer for r in rows], seq=[r.seq for r in rows], segment=[r.segment for r in rows],
-            issue_day=[r.issue_day for r in rows], due_day=[r.due_day for r in rows],
-            amount=[r.amount for r in rows], discount_rate=[r.discount_rate for r in rows],
-            discount_deadline=[r.discount_deadline for r in rows], balance=[r.balance for r in rows])
+        rows = [r if type(r) is tuple else r.final_row() for r in self._rows]
+        columns = list(zip(*rows)) if rows else [()] * len(INVOICE_COLUMNS)
+        return InvoiceTable(**dict(zip(INVOICE_COLUMNS, columns)))
 
     def _orders(self, customer: int):
         """Issue this customer's invoices until the measured period ends (no new invoices in run-off)."""
@@ -357,12 +371,22 @@ class SimpyEngine:
         while inv.balance > 0:
             day, phase = inv.next_event()
             if day >= self._end:
-                return
+                break
             try:
                 yield _Wake(env, day - env.now, key + (phase << 60))
             except simpy.Interrupt:
                 continue  # the team changed this invoice: work out its next event again
             handlers[phase](inv, day)
+        # Ended: drop the reference so SimPy's process and generator can be freed. _wake treats None like
+        # a process that has ended.
+        inv.proc = None
+        if inv.balance == 0:
+            # Settled for good: nothing changes it any more, so keep only its row of the invoice table
+            # (a large portfolio would otherwise hold every settled invoice's full state to the end).
+            self._rows[inv.row] = inv.final_row()
+            still_open = self._open[inv.customer]
+            if inv in still_open:
+                still_open.remove(inv)
 
     # --- what happens ---------------------------------------------------------------------------------
 
@@ -371,26 +395,27 @@ class SimpyEngine:
         last = self._anchor_day[customer]
         if day <= last:
             return
-        gap = self._baseline[customer] - self.goodwill[customer]
+        goodwill = self.goodwill[customer]
+        baseline = self._baseline[customer]
+        gap = baseline - goodwill
         h0 = self._daily_churn[self._segment_of[customer]]
-        slope = self._b.churn_goodwill_slope
         if h0 > 0 and self.churn_day[customer] == NEVER:
-            total = self._hazard[customer] + rules.churn_hazard_integral(h0, slope, gap, day - last, self._tau)
+            slope, tau = self._b.churn_goodwill_slope, self._tau
+            already = self._hazard[customer]
+            total = already + rules.churn_hazard_integral(h0, slope, gap, day - last, tau)
             threshold = self._threshold[customer]
             if total >= threshold:
                 # First whole day on which the integrated hazard reaches the threshold (bisection).
                 lo, hi = 0, day - last
-                already = self._hazard[customer]
                 while hi - lo > 1:
                     mid = (lo + hi) // 2
-                    if already + rules.churn_hazard_integral(h0, slope, gap, mid, self._tau) >= threshold:
+                    if already + rules.churn_hazard_integral(h0, slope, gap, mid, tau) >= threshold:
                         hi = mid
                     else:
                         lo = mid
                 self.churn_day[customer] = last + hi
             self._hazard[customer] = total
-        self.goodwill[customer] = rules.recovered_goodwill(self.goodwill[customer], self._baseline[customer],
-                                                           day - last, self._tau)
+        self.goodwill[customer] = rules.recovered_goodwill(goodwill, baseline, day - last, self._tau)
         self._anchor_day[customer] = day
 
     def _goodwill_on(self, customer: int, day: int) -> float:

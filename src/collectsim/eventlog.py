@@ -4,12 +4,13 @@ A collections team is told to document every interaction; the simulator does the
 says on which day what happened to which customer's invoice, how much money moved (integer cents),
 by which channel and in which tone, what it cost, and the customer's goodwill before and after.
 Metrics are computed from this log alone (plus the invoice table), so every number in a report can
-be traced back to rows here. Columns are appended to plain lists while the engine runs and frozen
-into NumPy arrays once at the end.
+be traced back to rows here. Columns are appended to typed arrays (``array.array``) while the engine
+runs and frozen into NumPy arrays once at the end.
 """
 
 from __future__ import annotations
 
+from array import array
 from enum import IntEnum
 
 import numpy as np
@@ -64,35 +65,40 @@ COLUMNS = ("day", "kind", "customer", "invoice", "amount", "channel", "tone", "c
            "goodwill_before", "goodwill_after", "minutes", "wait")
 _DTYPES = (np.int32, np.int8, np.int32, np.int64, np.int64, np.int8, np.int8, np.int64,
            np.float64, np.float64, np.float64, np.int32)
+# While the log is open each column is a typed array.array of the column's dtype: an append stores
+# the C value (a few bytes, not a Python object), and freezing is a copy of the buffer.
+_TYPECODES = tuple({np.int8: "b", np.int32: "i", np.int64: "q", np.float64: "d"}[d] for d in _DTYPES)
+assert all(array(code).itemsize == np.dtype(d).itemsize for code, d in zip(_TYPECODES, _DTYPES))
 
 
 class EventLog:
     """Columns of events; ``invoice`` is the row of the invoice table (-1 for customer events)."""
 
-    __slots__ = ("_lists", "_arrays")
+    __slots__ = ("_lists", "_arrays", "_appends")
 
     def __init__(self) -> None:
-        self._lists: tuple[list, ...] | None = tuple([] for _ in COLUMNS)
+        self._lists: tuple[array, ...] | None = tuple(array(code) for code in _TYPECODES)
         self._arrays: dict[str, np.ndarray] | None = None
+        self._appends = tuple(column.append for column in self._lists)
 
     def record(self, day: int, kind: EventKind, customer: int, invoice: int, amount: int = 0,
                channel: int = -1, tone: int = -1, cost: int = 0,
                goodwill_before: float = float("nan"), goodwill_after: float = float("nan"),
                minutes: float = 0.0, wait: int = 0) -> None:
         """Append one event (only while the log is open). ``minutes`` of staff time, after ``wait`` days."""
-        lists = self._lists
-        lists[0].append(day)
-        lists[1].append(kind)
-        lists[2].append(customer)
-        lists[3].append(invoice)
-        lists[4].append(amount)
-        lists[5].append(channel)
-        lists[6].append(tone)
-        lists[7].append(cost)
-        lists[8].append(goodwill_before)
-        lists[9].append(goodwill_after)
-        lists[10].append(minutes)
-        lists[11].append(wait)
+        a = self._appends
+        a[0](day)
+        a[1](kind)
+        a[2](customer)
+        a[3](invoice)
+        a[4](amount)
+        a[5](channel)
+        a[6](tone)
+        a[7](cost)
+        a[8](goodwill_before)
+        a[9](goodwill_after)
+        a[10](minutes)
+        a[11](wait)
 
     def reorder_by_day(self, churn_kind: EventKind) -> None:
         """Sort the open log by day, stably, with ``churn_kind`` events first within their day.
@@ -100,16 +106,20 @@ class EventLog:
         Churn is found when a customer is next touched, so its events are appended late; this puts
         them back at the start of the day they happened, leaving every other event's order unchanged.
         """
-        days, kinds = self._lists[0], self._lists[1]
-        order = sorted(range(len(days)), key=lambda i: (days[i], kinds[i] != churn_kind, i))
-        self._lists = tuple([column[i] for i in order] for column in self._lists)
+        days = np.frombuffer(self._lists[0], dtype=_DTYPES[0])
+        kinds = np.frombuffer(self._lists[1], dtype=_DTYPES[1])
+        order = np.lexsort((kinds != churn_kind, days))  # lexsort is stable: ties keep their order
+        self._lists = tuple(array(code, np.frombuffer(column, dtype=dtype)[order].tobytes())
+                            for column, code, dtype in zip(self._lists, _TYPECODES, _DTYPES))
+        self._appends = tuple(column.append for column in self._lists)
 
     def freeze(self) -> EventLog:
         """Turn the columns into arrays; no more events can be recorded."""
         if self._arrays is None:
-            self._arrays = {name: np.asarray(values, dtype=dtype)
+            self._arrays = {name: np.frombuffer(values, dtype=dtype).copy()
                             for name, values, dtype in zip(COLUMNS, self._lists, _DTYPES)}
             self._lists = None
+            self._appends = ()
         return self
 
     @classmethod

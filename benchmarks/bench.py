@@ -1,0 +1,328 @@
+"""Benchmarks of the SimPy engine against references measured in the same run.
+
+Run with ``make bench`` (or ``python benchmarks/bench.py``); it prints a table and writes
+``benchmarks/results.json``. Every figure is the median of ``runs`` timings taken in this run (the
+``runs`` count is stored beside it), next to its reference: bare SimPy and a plain SimPy invoice
+model are timed here too, so a busy machine slows figure and reference alike.
+
+"One year" means the baseline's horizon: 180 days of warm-up and 365 measured days in which
+invoices are issued, then the run-off in which the open invoices are collected (no new ones).
+An *event* is one processed SimPy event (counted with a counting Environment in a separate,
+untimed run, since the count is deterministic).
+
+Modes:
+  (default)  a few minutes: dashboard unit timed once, sizes 1k and 10k customers, 100k
+             customers extrapolated along the 1k-10k line (labelled as such);
+  --full     also times 100,000 customers (long: many minutes, gigabytes), with 3 runs of the
+             dashboard unit;
+  --smoke    tiny sizes, one run each: checks that the script works and writes every key (tests);
+  --size N   only one run at N customers (time and peak memory), e.g. --size 100000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import simpy
+
+import collectsim
+from collectsim.engine import SimpyEngine
+from collectsim.executors import open_executor, run_all
+from collectsim.replication import Task, run_task
+from collectsim.rule_policy import RuleBasedPolicy
+from collectsim.scaled import scaled_scenario
+
+HERE = Path(__file__).resolve().parent
+BASELINE = HERE.parent / "scenarios" / "baseline.toml"
+TARGETS = {"simpy_vs_bare_ratio": (">=", 0.3), "vectorised_vs_simpy_ratio": (">=", 20),
+           "dashboard_unit_s": ("<=", 2), "customers_100k_s": ("<=", 60), "customers_100k_peak_mb": ("<=", 2048),
+           "parallel_efficiency_2": (">=", 0.8)}
+
+
+class CountingEnvironment(simpy.Environment):
+    """An Environment that counts the events it processes (used only in untimed counting runs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.processed = 0
+
+    def step(self) -> None:
+        self.processed += 1
+        super().step()
+
+
+def median_time(fn: Callable[[], object], runs: int) -> tuple[float, object]:
+    """Median wall time of ``runs`` calls of ``fn`` and the last call's return value."""
+    times, out = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+# --- references ----------------------------------------------------------------------------------------
+
+def bare_simpy(env: simpy.Environment, processes: int, horizon: int) -> simpy.Environment:
+    """The shipped bare loop: ``processes`` processes each yielding timeouts of 1-7 days until ``horizon``."""
+
+    def proc(i: int):
+        step = 1 + i % 7
+        while True:
+            yield env.timeout(step)
+
+    for i in range(processes):
+        env.process(proc(i))
+    env.run(until=horizon)
+    return env
+
+
+def plain_invoice_model(customers: int, horizon: int, seed: int = 1) -> int:
+    """A plain SimPy invoice model: customers order every ~30 days, each invoice a process paid ~40 days later.
+
+    The anchor "a plain SimPy invoice model handles 20-25 thousand invoices a second" refers to a model
+    like this one (no policy, no log). Its random numbers come from its own ``random.Random(seed)``
+    (not collectsim's draws), so speeding up collectsim cannot speed up the reference. Returns the
+    number of invoices issued.
+    """
+    env = simpy.Environment()
+    rng = random.Random(seed)
+    issued = [0]
+
+    def invoice():
+        yield env.timeout(1 + int(rng.expovariate(1 / 40.0)))
+
+    def orders():
+        while True:
+            yield env.timeout(1 + int(rng.expovariate(1 / 30.0)))
+            env.process(invoice())
+            issued[0] += 1
+
+    for _ in range(customers):
+        env.process(orders())
+    env.run(until=horizon)
+    return issued[0]
+
+
+# --- the engine ----------------------------------------------------------------------------------------
+
+def engine_run(scenario, spec, seed: int, env: simpy.Environment | None = None) -> SimpyEngine:
+    engine = SimpyEngine(scenario, RuleBasedPolicy(spec, scenario), seed)
+    if env is not None:
+        engine.env = env  # processes are created in run(), so swapping the Environment here is safe
+    engine.run()
+    return engine
+
+
+def one_size(customers: int, seed: int) -> dict:
+    """Time one default run (``simulate``) of the baseline at ``customers`` customers in this process."""
+    scenario = scaled_scenario(BASELINE, customers)
+    start = time.perf_counter()
+    result = collectsim.simulate(scenario, scenario.policy(), seed=seed)
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    return {"customers": customers, "seconds": seconds, "peak_mb": peak_kb / 1024.0,
+            "invoices": len(result.invoices), "events": len(result.events)}
+
+
+def size_in_child(customers: int, seed: int) -> dict:
+    """``one_size`` in a fresh process, so its peak memory is that run's alone."""
+    out = subprocess.run([sys.executable, __file__, "--size", str(customers), "--seed", str(seed)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_reps(scenario, spec, reps: int, workers: int | None, warm: bool = False) -> float:
+    """Seconds to run ``reps`` replications; with ``warm`` the worker processes are started (and have
+    imported collectsim) before the clock starts, otherwise their start-up is timed too, as in ``compare``."""
+    tasks = [Task(scenario, spec, spec.name, j, 1000 + j) for j in range(reps)]
+    start = time.perf_counter()
+    with open_executor(None, workers) as ex:
+        if warm and ex is not None:
+            tiny = scaled_scenario(BASELINE, 5)
+            warmups = [ex.submit(run_task, Task(tiny, tiny.policy(), "warm-up", j, j)) for j in range(2 * workers)]
+            for future in warmups:
+                future.result()
+            start = time.perf_counter()
+        run_all(run_task, tasks, ex, lambda task, result: None, progress=False)
+        elapsed = time.perf_counter() - start
+    return elapsed
+
+
+# --- the whole benchmark ---------------------------------------------------------------------------------
+
+def measure(mode: str) -> dict:
+    smoke, full = mode == "smoke", mode == "full"
+    runs = 1 if smoke else 3
+    seed = 1
+    res: dict = {"mode": mode, "machine": {"python": platform.python_version(), "simpy": simpy.__version__,
+                                          "cpus": os.cpu_count(), "load_avg_1min_at_start": os.getloadavg()[0]}}
+    runs_of: dict[str, int] = {}
+    notes: dict[str, str] = {}
+
+    # Bare SimPy (the reference for events/s).
+    procs, horizon = (50, 100) if smoke else (1000, 730)
+    bare_events = bare_simpy(CountingEnvironment(), procs, horizon).processed
+    t, _ = median_time(lambda: bare_simpy(simpy.Environment(), procs, horizon), 1 if smoke else 5)
+    res["bare_simpy_events_per_s"] = bare_events / t
+    runs_of["bare_simpy_events_per_s"] = 1 if smoke else 5
+
+    # A plain SimPy invoice model (the reference for invoices/s).
+    plain_customers = 20 if smoke else 1000
+    t, invoices = median_time(lambda: plain_invoice_model(plain_customers, 545 + 365), runs)
+    res["plain_simpy_invoices_per_s"] = invoices / t
+    runs_of["plain_simpy_invoices_per_s"] = runs
+
+    # The engine on the baseline (events/s and invoices/s from the engine's run alone).
+    base = scaled_scenario(BASELINE, 20) if smoke else collectsim.load_scenario(BASELINE)
+    spec = base.policy()
+    counted = engine_run(base, spec, seed, CountingEnvironment())
+    events, invoices = counted.env.processed, len(counted._rows)
+    t, _ = median_time(lambda: engine_run(base, spec, seed), runs)
+    res["simpy_engine_events_per_s"] = events / t
+    res["simpy_engine_invoices_per_s"] = invoices / t
+    res["simpy_vs_bare_ratio"] = res["simpy_engine_events_per_s"] / res["bare_simpy_events_per_s"]
+    res["simpy_engine_vs_plain_invoice_ratio"] = res["simpy_engine_invoices_per_s"] / res["plain_simpy_invoices_per_s"]
+    t_sim, _ = median_time(lambda: collectsim.simulate(base, spec, seed=seed), runs)
+    res["simulate_baseline_s"] = t_sim
+    for key in ("simpy_engine_events_per_s", "simpy_engine_invoices_per_s", "simpy_vs_bare_ratio",
+                "simpy_engine_vs_plain_invoice_ratio", "simulate_baseline_s"):
+        runs_of[key] = runs
+    res["baseline_run"] = {"customers": base.portfolio.customer_count, "policy": spec.name, "seed": seed,
+                           "simpy_events": events, "invoices": invoices}
+
+    res["vectorised_vs_simpy_ratio"] = None
+    notes["vectorised_vs_simpy_ratio"] = "no vectorised engine exists yet (issue 5, part 3): nothing to measure"
+
+    # Dashboard unit: 2 policies x 1,000 customers x 1 year x 10 replications, default engine and executor.
+    dash_customers, dash_reps = (20, 2) if smoke else (1000, 10)
+    dash = scaled_scenario(BASELINE, dash_customers)
+    names = [p.name for p in dash.policies[:2]]
+    dash_runs = 3 if full else 1
+    t, _ = median_time(lambda: collectsim.compare(dash, names, reps=dash_reps, progress=False), dash_runs)
+    res["dashboard_unit_s"] = t
+    runs_of["dashboard_unit_s"] = dash_runs
+    res["dashboard_unit"] = {"policies": names, "customers": dash_customers, "reps": dash_reps}
+
+    # How cost grows with the portfolio (each size in a fresh process: time and peak memory).
+    sizes = [20, 40] if smoke else [1000, 10_000] + ([100_000] if full else [])
+    scaling = []
+    for n in sizes:
+        size_runs = 1 if (smoke or n >= 10_000) else runs
+        samples = [size_in_child(n, seed) for _ in range(size_runs)]
+        row = dict(samples[-1])
+        row["seconds"] = statistics.median(s["seconds"] for s in samples)
+        row["peak_mb"] = statistics.median(s["peak_mb"] for s in samples)
+        row["runs"] = size_runs
+        scaling.append(row)
+    res["scaling"] = scaling
+    for row in scaling:
+        label = {1000: "1k", 10_000: "10k", 100_000: "100k"}.get(row["customers"])
+        if label:
+            res[f"customers_{label}_s"] = row["seconds"]
+            res[f"customers_{label}_peak_mb"] = row["peak_mb"]
+            runs_of[f"customers_{label}_s"] = runs_of[f"customers_{label}_peak_mb"] = row["runs"]
+    if not any(row["customers"] == 100_000 for row in scaling):
+        (n0, t0, m0), (n1, t1, m1) = [(r["customers"], r["seconds"], r["peak_mb"]) for r in scaling[-2:]]
+        res["customers_100k_s"] = None
+        res["customers_100k_peak_mb"] = None
+        res["customers_100k_s_extrapolated"] = t1 + (t1 - t0) / (n1 - n0) * (100_000 - n1)
+        res["customers_100k_peak_mb_extrapolated"] = m1 + (m1 - m0) / (n1 - n0) * (100_000 - n1)
+        notes["customers_100k_s"] = (f"not run in this mode (use --full); the *_extrapolated keys extend the line "
+                                     f"through the {n0:,}- and {n1:,}-customer runs to 100,000 (an estimate)")
+
+    # Parallel efficiency: serial time / (2 x time on 2 local worker processes), 40 replications.
+    par_customers = 20 if smoke else 400
+    par_reps = 4 if smoke else 40
+    par = scaled_scenario(BASELINE, par_customers)
+    par_spec = par.policy()
+    serial = run_reps(par, par_spec, par_reps, None)
+    parallel = run_reps(par, par_spec, par_reps, 2)
+    parallel_warm = run_reps(par, par_spec, par_reps, 2, warm=True)
+    res["parallel_efficiency_2"] = serial / (2 * parallel)
+    res["parallel_efficiency_2_warm"] = serial / (2 * parallel_warm)
+    res["parallel"] = {"customers": par_customers, "reps": par_reps, "serial_s": serial, "two_workers_s": parallel,
+                       "two_warm_workers_s": parallel_warm,
+                       "note": "one timing each (40 replications are many runs already); parallel_efficiency_2 "
+                               "includes starting the worker processes, as compare(workers=2) does on every "
+                               "call; _warm starts them before the clock. Other jobs on the machine compete "
+                               "for the 2 cores (see load averages)."}
+    runs_of["parallel_efficiency_2"] = runs_of["parallel_efficiency_2_warm"] = 1
+
+    res["runs"] = runs_of
+    res["notes"] = notes
+    res["targets"] = {k: f"{op} {v}" for k, (op, v) in TARGETS.items()}
+    res["machine"]["load_avg_1min_at_end"] = os.getloadavg()[0]
+    return res
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+    return str(value)
+
+
+def table(res: dict) -> str:
+    keys = ["bare_simpy_events_per_s", "simpy_engine_events_per_s", "simpy_vs_bare_ratio",
+            "plain_simpy_invoices_per_s", "simpy_engine_invoices_per_s", "simpy_engine_vs_plain_invoice_ratio",
+            "simulate_baseline_s", "vectorised_vs_simpy_ratio", "dashboard_unit_s",
+            "customers_1k_s", "customers_1k_peak_mb", "customers_10k_s", "customers_10k_peak_mb",
+            "customers_100k_s", "customers_100k_peak_mb", "customers_100k_s_extrapolated",
+            "customers_100k_peak_mb_extrapolated", "parallel_efficiency_2", "parallel_efficiency_2_warm"]
+    lines = [f"{'figure':40} {'value':>14} {'runs':>5}  target", "-" * 75]
+    for key in keys:
+        if key not in res:
+            continue
+        target = TARGETS.get(key)
+        verdict = ""
+        if target and res[key] is not None:
+            op, v = target
+            met = res[key] >= v if op == ">=" else res[key] <= v
+            verdict = f"{op} {v} {'met' if met else 'NOT met'}"
+        elif target:
+            verdict = f"{target[0]} {target[1]}"
+        lines.append(f"{key:40} {_fmt(res[key]):>14} {res['runs'].get(key, ''):>5}  {verdict}")
+    for key, note in res["notes"].items():
+        lines.append(f"note {key}: {note}")
+    lines.append(f"load average (1 min) at start {res['machine']['load_avg_1min_at_start']:.1f}, "
+                 f"at end {res['machine']['load_avg_1min_at_end']:.1f}, on {res['machine']['cpus']} CPUs")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--full", action="store_true", help="also run 100,000 customers (long)")
+    group.add_argument("--smoke", action="store_true", help="tiny sizes: check that it runs (tests)")
+    parser.add_argument("--out", type=Path, default=HERE / "results.json", help="where to write the JSON")
+    parser.add_argument("--size", type=int, metavar="CUSTOMERS",
+                        help="only time one default run of the baseline at this many customers, in this process; "
+                             "prints {customers, seconds, peak_mb, invoices, events} as JSON")
+    parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.size:
+        print(json.dumps(one_size(args.size, args.seed)))
+        return 0
+    res = measure("full" if args.full else "smoke" if args.smoke else "default")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    print(table(res))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""The benchmark script runs at a tiny size and writes every key (its speed is not tested here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+
+KEYS = ("bare_simpy_events_per_s", "simpy_engine_events_per_s", "simpy_vs_bare_ratio",
+        "simpy_engine_invoices_per_s", "vectorised_vs_simpy_ratio", "dashboard_unit_s", "customers_100k_s",
+        "customers_100k_peak_mb", "parallel_efficiency_2", "scaling", "runs", "notes")
+
+
+def test_benchmark_smoke_run_writes_every_key(tmp_path):
+    out = tmp_path / "results.json"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--smoke", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(out.read_text())
+    assert set(KEYS) <= set(res)
+    assert res["vectorised_vs_simpy_ratio"] is None and "vectorised" in res["notes"]["vectorised_vs_simpy_ratio"]
+    assert res["simpy_engine_events_per_s"] > 0 and res["bare_simpy_events_per_s"] > 0
+    assert res["simpy_vs_bare_ratio"] == res["simpy_engine_events_per_s"] / res["bare_simpy_events_per_s"]
+    assert [row["customers"] for row in res["scaling"]] == [20, 40]
+    assert all(row["peak_mb"] > 0 and row["invoices"] > 0 for row in res["scaling"])
+    assert res["customers_100k_s"] is None and res["customers_100k_s_extrapolated"] > 0
+    assert 0 < res["parallel_efficiency_2"]
+    assert "simpy_vs_bare_ratio" in proc.stdout  # the printed table
