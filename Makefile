@@ -9,7 +9,7 @@ RESULTS := results/baseline
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,dask]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,notebook,dask]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
