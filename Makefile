@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 RESULTS := results/baseline
 
-.PHONY: demo test docs constraints clean
+.PHONY: demo test docs constraints clean notebooks
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,18 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# Re-execute every notebook in place (all draws seeded: the same outputs on every machine), then commit
+# them, so that `make test` (nbval) checks the numbers they show against the current model.
+NBEXEC := $(abspath $(VENV))/bin/jupyter nbconvert --to notebook --execute --inplace \
+	--ExecutePreprocessor.timeout=600
+# Widget state (random model ids, dashboard images) is dropped: it churns on every run and nbval ignores it.
+STRIP := import nbformat, sys; nb = nbformat.read(sys.argv[1], 4); nb.metadata.pop("widgets", None); \
+	nbformat.write(nb, sys.argv[1])
+notebooks: $(STAMP)
+	cd notebooks && for nb in 0*.ipynb; do $(NBEXEC) "$$nb" && ../$(PY) -c '$(STRIP)' "$$nb" || exit 1; done
+	git add notebooks/*.ipynb
+	git diff --cached --quiet -- notebooks || git commit -m "Re-execute notebooks (make notebooks)" -- notebooks
 
 # Regenerate the scenario key reference from the declared settings.
 docs: $(STAMP)

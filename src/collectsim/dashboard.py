@@ -21,20 +21,19 @@ button), and the comparison and every output widget are recomputed. Tests do exa
 from __future__ import annotations
 
 import html
-import io
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
-from matplotlib.figure import Figure
 
 from . import plots
 from .compare import Comparison
 from .draws import derive_seed
 from .policy_spec import CHANNELS, TONES, PolicySpec
 from .replication import Task, run_task
+from .run_plots import figure_png
 from .scenario import Scenario, load_scenario, parse_scenario
 from .schema import ScenarioError, as_raw
 
@@ -87,13 +86,6 @@ def comparison_table(comp: Comparison, metrics: Sequence[str] = HEADLINE) -> pd.
     for p in comp.policies:
         diffs.insert(3 + comp.policies.index(p), f"mean {p}", diffs["metric"].map(means[p]))
     return diffs.reset_index(drop=True)
-
-
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    """A matplotlib Figure as PNG bytes (widgets.Image shows them with no display machinery)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
 
 
 # --- one side: a policy's controls ------------------------------------------------------------------------

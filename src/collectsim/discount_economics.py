@@ -77,3 +77,25 @@ def terms_table(rates: list[float], window_days: int, net_days: int, cost_of_cap
         row["dearer_than_capital"] = row["implied_annual_cost"] > cost_of_capital
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def sweep_effects(frame: pd.DataFrame, key: str, gross_margin: float) -> pd.DataFrame:
+    """A discount sweep's means as one row per value of ``key``, in a finance manager's units.
+
+    ``frame`` is :attr:`collectsim.SweepResult.frame`. Money in currency units (not cents); the discount's
+    cost is also shown as a share of the gross margin earned on the cohort's sales.
+    """
+    means = frame.pivot_table(index=key, columns="metric", values="mean", sort=False)
+    out = pd.DataFrame(index=means.index)
+    out["DSO (days)"] = means["dso"]
+    out["mean days late"] = means["mean_days_late"]
+    out["cash collected"] = means["cash_collected"] / 100.0
+    out["discounts granted"] = means["discounts_granted"] / 100.0
+    out["discount cost as share of margin"] = means["discounts_granted"] / (means["invoiced"] * gross_margin)
+    out["bad-debt ratio"] = means["bad_debt_ratio"]
+    out["net value"] = means["net_value"] / 100.0
+    out["mean goodwill"] = means["mean_goodwill"]
+    out = out.round(4)
+    for money in ("cash collected", "discounts granted", "net value"):
+        out[money] = out[money].round(0).astype("int64")
+    return out
