@@ -72,6 +72,15 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--reps", type=_positive(int), default=5, help="replications per point (default 5)")
     sweep.add_argument("--metric", default="cash_collected", help="metric for the plot (default cash_collected)")
     _common_job_options(sweep)
+
+    report = sub.add_parser("report", help="compare two policies in an HTML report (the report notebook, code hidden)")
+    report.add_argument("scenario", type=Path, metavar="SCENARIO")
+    report.add_argument("--policies", required=True, help="two policy names, as A,B")
+    report.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write (report.html)")
+    report.add_argument("--reps", type=_positive(int), default=10, help="replications per policy (default 10)")
+    report.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
+    report.add_argument("--customers", type=_positive(int), help="resize the portfolio to about this many customers")
+    report.add_argument("--notebook", type=Path, metavar="FILE", help="keep the executed notebook here too")
     return parser
 
 
@@ -260,6 +269,19 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .report import ReportError, render_report
+
+    try:
+        out = render_report(args.scenario, [p.strip() for p in args.policies.split(",")], args.out, reps=args.reps,
+                            seed=args.seed, customers=args.customers, executed=args.notebook)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"report written to {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -269,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "report":
+            return _report(args)
         return _run(args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
