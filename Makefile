@@ -17,8 +17,9 @@ demo: $(STAMP)
 	$(VENV)/bin/collectsim compare scenarios/baseline.toml --reps 10 --workers 2 --out $(RESULTS)
 	@echo "Results: $(RESULTS)/ (summary.csv, differences.csv, replications.csv, comparison.json, *.png)"
 
+# The test suite, then every notebook under nbval (strict: stored outputs compared after notebooks/nbval-sanitize.cfg).
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --nbval --nbval-sanitize-with notebooks/nbval-sanitize.cfg tests notebooks
 
 # Re-execute every notebook in place (all draws seeded: the same outputs on every machine), then commit
 # them, so that `make test` (nbval) checks the numbers they show against the current model.

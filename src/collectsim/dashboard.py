@@ -31,6 +31,7 @@ import pandas as pd
 from . import plots
 from .compare import Comparison
 from .draws import derive_seed
+from .narrative import differences_table
 from .policy_spec import CHANNELS, TONES, PolicySpec
 from .replication import Task, run_task
 from .run_plots import figure_png
@@ -299,9 +300,7 @@ class Dashboard:
             print(line)
 
     def _show(self, comp: Comparison) -> None:
-        table = comparison_table(comp)
-        shown = table.drop(columns=["a", "b", "significant"]).rename(columns={"mean": "difference A-B"})
-        self.table.value = shown.to_html(index=False, float_format=lambda x: f"{x:,.4g}", border=0)
+        self.table.value = differences_table(comp).to_html(index=False, border=0)
         self.images["cash"].value = figure_png(plots.cash_curve(comp))
         self.images["aging"].value = figure_png(plots.aging_over_time(comp))
         self.images["goodwill"].value = figure_png(plots.goodwill_distribution(comp))

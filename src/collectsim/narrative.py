@@ -130,3 +130,40 @@ def steps_table(policy) -> pd.DataFrame:
     """A policy's reminder ladder, one row per step (day relative to the due date)."""
     return pd.DataFrame([{"day from due date": s.offset, "channel": s.channel, "tone": s.tone}
                          for s in policy.reminders.steps])
+
+
+def _format(value: float, kind: str) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    if kind == "money":
+        return f"{value / 100:,.0f}"
+    if kind == "value":
+        return f"{value / 100:,.0f}"
+    if kind == "share":
+        return f"{100 * value:,.2f}%"
+    if kind in ("days", "percent"):
+        return f"{value:,.1f}"
+    if kind == "score":
+        return f"{value:,.3f}"
+    return f"{value:,.1f}"
+
+
+def differences_table(comp: Comparison, a: str | None = None, b: str | None = None,
+                      metrics: tuple[str, ...] = KEY_METRICS) -> pd.DataFrame:
+    """Both means, the paired difference a - b, its 95% interval and the verdict, formatted for reading.
+
+    Money in currency units (not cents), shares in percent, DSO in days, goodwill on its 0-1 scale.
+    """
+    from .verdicts import METRICS
+
+    a = a or comp.policies[0]
+    b = b or comp.policies[1]
+    rows = []
+    for m in metrics:
+        words, kind = METRICS.get(m, (m, "count"))
+        diff = comp.difference(a, b, m)
+        rows.append({"metric": words, a: _format(comp.interval(a, m).mean, kind),
+                     b: _format(comp.interval(b, m).mean, kind), "difference": _format(diff.mean, kind),
+                     "95% CI": f"{_format(diff.lo, kind)} to {_format(diff.hi, kind)}",
+                     "verdict": _diff_row(comp, a, b, m)["verdict"]})
+    return pd.DataFrame(rows)
