@@ -24,7 +24,7 @@ test: $(STAMP)
 # Re-execute every notebook in place (all draws seeded: the same outputs on every machine), then commit
 # them, so that `make test` (nbval) checks the numbers they show against the current model.
 NBEXEC := $(abspath $(VENV))/bin/jupyter nbconvert --to notebook --execute --inplace \
-	--ExecutePreprocessor.timeout=600
+	--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False
 # Widget state (random model ids, dashboard images) is dropped: it churns on every run and nbval ignores it.
 STRIP := import nbformat, sys; nb = nbformat.read(sys.argv[1], 4); nb.metadata.pop("widgets", None); \
 	nbformat.write(nb, sys.argv[1])

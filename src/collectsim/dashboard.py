@@ -92,6 +92,10 @@ def comparison_table(comp: Comparison, metrics: Sequence[str] = HEADLINE) -> pd.
 # --- one side: a policy's controls ------------------------------------------------------------------------
 
 
+def _checkbox(description: str) -> w.Checkbox:
+    return w.Checkbox(description=description, indent=False, layout=w.Layout(width="auto"))
+
+
 def _slider(cls, description: str, **kw) -> w.Widget:
     style = {"description_width": "190px"}
     return cls(description=description, continuous_update=False, style=style,
@@ -118,20 +122,20 @@ class PolicyPanel:
         self.preset = w.Dropdown(options=[p.name for p in scenario.policies], value=preset,
                                  description="start from", style={"description_width": "80px"})
         self.steps = [StepRow() for _ in range(STEP_SLOTS)]
-        self.pause_on_dispute = w.Checkbox(description="pause reminders while a dispute is open")
+        self.pause_on_dispute = _checkbox("pause reminders while a dispute is open")
         self.discount_rate = _slider(w.FloatSlider, "early-payment discount", min=0.0, max=0.05, step=0.0025,
                                      readout_format=".2%")
         self.discount_window = _slider(w.IntSlider, "discount window (days)", min=0, max=30)
-        self.plan_offer = w.Checkbox(description="offer instalment plans")
+        self.plan_offer = _checkbox("offer instalment plans")
         self.plan_after = _slider(w.IntSlider, "plan offered at (days late)", min=0, max=120)
         self.plan_instalments = _slider(w.IntSlider, "instalments", min=1, max=12)
         self.plan_tolerance = _slider(w.IntSlider, "missed instalments tolerated", min=0, max=3)
-        self.agency = w.Checkbox(description="hand to a collection agency")
+        self.agency = _checkbox("hand to a collection agency")
         self.agency_after = _slider(w.IntSlider, "agency at (days late)", min=30, max=365)
-        self.legal = w.Checkbox(description="take legal action")
+        self.legal = _checkbox("take legal action")
         self.legal_after = _slider(w.IntSlider, "legal action at (days late)", min=60, max=730)
         self.write_off = _slider(w.IntSlider, "write off at (days late)", min=60, max=1095)
-        self.fees = w.Checkbox(description="claim statutory interest and compensation")
+        self.fees = _checkbox("claim statutory interest and compensation")
         self._specs = {p.name: p for p in scenario.policies}
         self.preset.observe(lambda change: self.load(self._specs[change["new"]]), names="value")
         self.load(self._specs[preset])
