@@ -38,8 +38,8 @@ from .run_plots import figure_png
 from .scenario import Scenario, load_scenario, parse_scenario
 from .schema import ScenarioError, as_raw
 
-#: Default size of a dashboard run: about two seconds for two policies on a 2-core machine (see README).
-DEFAULT_CUSTOMERS = 100
+#: Default size of a dashboard run: about 2 s of CPU for two policies with the SimPy engine (measured in README).
+DEFAULT_CUSTOMERS = 60
 DEFAULT_REPS = 5
 DEFAULT_RUNOFF_DAYS = 365
 DEFAULT_WARMUP_DAYS = 90
