@@ -5,11 +5,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 RESULTS := results/baseline
 
-.PHONY: demo test bench docs constraints clean playbook
+.PHONY: demo test bench docs constraints clean playbook notebooks
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,dask]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,notebook,dask]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -17,8 +17,21 @@ demo: $(STAMP)
 	$(VENV)/bin/collectsim compare scenarios/baseline.toml --reps 10 --workers 2 --out $(RESULTS)
 	@echo "Results: $(RESULTS)/ (summary.csv, differences.csv, replications.csv, comparison.json, *.png)"
 
+# The test suite, then every notebook under nbval (strict: stored outputs compared after notebooks/nbval-sanitize.cfg).
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --nbval --nbval-sanitize-with notebooks/nbval-sanitize.cfg tests notebooks
+
+# Re-execute every notebook in place (all draws seeded: the same outputs on every machine), then commit
+# them, so that `make test` (nbval) checks the numbers they show against the current model.
+NBEXEC := $(abspath $(VENV))/bin/jupyter nbconvert --to notebook --execute --inplace \
+	--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False
+# Widget state (random model ids, dashboard images) and cell timings are dropped: they churn on every run.
+STRIP := import nbformat, sys; nb = nbformat.read(sys.argv[1], 4); nb.metadata.pop("widgets", None); \
+	[c.metadata.pop("execution", None) for c in nb.cells]; nbformat.write(nb, sys.argv[1])
+notebooks: $(STAMP)
+	cd notebooks && for nb in 0*.ipynb; do $(NBEXEC) "$$nb" && ../$(PY) -c '$(STRIP)' "$$nb" || exit 1; done
+	git add notebooks/*.ipynb
+	git diff --cached --quiet -- notebooks || git commit -m "Re-execute notebooks (make notebooks)" -- notebooks
 
 # Benchmarks against references timed in the same run (a few minutes; --full adds 100,000 customers).
 bench: $(STAMP)

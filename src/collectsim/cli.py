@@ -80,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     letters.add_argument("--out", type=Path, metavar="DIR", help="also write each letter to DIR/<template>.txt")
     from . import calibrate_cli
     calibrate_cli.add_parser(sub)
+    report = sub.add_parser("report", help="compare two policies in an HTML report (the report notebook, code hidden)")
+    report.add_argument("scenario", type=Path, metavar="SCENARIO")
+    report.add_argument("--policies", required=True, help="two policy names, as A,B")
+    report.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write (report.html)")
+    report.add_argument("--reps", type=_positive(int), default=10, help="replications per policy (default 10)")
+    report.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
+    report.add_argument("--customers", type=_positive(int), help="resize the portfolio to about this many customers")
+    report.add_argument("--notebook", type=Path, metavar="FILE", help="keep the executed notebook here too")
     return parser
 
 
@@ -295,6 +303,19 @@ def _calibrate(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .report import ReportError, render_report
+
+    try:
+        out = render_report(args.scenario, [p.strip() for p in args.policies.split(",")], args.out, reps=args.reps,
+                            seed=args.seed, customers=args.customers, executed=args.notebook)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"report written to {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -308,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
             return _letters(args)
         if args.command == "calibrate":
             return _calibrate(args)
+        if args.command == "report":
+            return _report(args)
         return _run(args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)

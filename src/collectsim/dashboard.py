@@ -1,0 +1,326 @@
+"""A dashboard for comparing two collections policies side by side, in JupyterLab.
+
+Think of two copies of the same credit-control rule book on a desk, each with its own pencilled
+changes: the dashboard runs both on the same simulated customers (common random numbers) and shows
+what the changes do to cash, days sales outstanding, bad debt, cost and the customer relationship.
+
+Each side starts from a policy of the scenario (its "preset") and exposes the levers a finance
+manager changes most: the reminder ladder (day, channel, tone of each step), the early-payment
+discount, instalment plans, escalation to an agency or the courts, the write-off age, and whether
+statutory interest and compensation are claimed. Nothing runs until Run is pressed; sliders do not
+update continuously; the results area has a fixed height, so the page does not jump.
+
+To keep an update near two seconds on a two-core laptop, the dashboard runs a resized copy of the
+scenario (:func:`resize`): fewer customers (segments scaled in proportion) and a shorter run-off.
+The notebooks and the CLI use the full scenario for reports.
+
+The logic is plain Python: set a control's ``value`` and call :meth:`Dashboard.run` (or click the
+button), and the comparison and every output widget are recomputed. Tests do exactly that.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import ipywidgets as w
+import pandas as pd
+
+from . import plots
+from .compare import Comparison
+from .draws import derive_seed
+from .narrative import differences_table
+from .policy_spec import CHANNELS, TONES, PolicySpec
+from .replication import Task, run_task
+from .run_plots import figure_png
+from .scenario import Scenario, load_scenario, parse_scenario
+from .schema import ScenarioError, as_raw
+
+#: Default size of a dashboard run: about 2 s of CPU for two policies with the SimPy engine (measured in README).
+DEFAULT_CUSTOMERS = 60
+DEFAULT_REPS = 5
+DEFAULT_RUNOFF_DAYS = 365
+DEFAULT_WARMUP_DAYS = 90
+STEP_SLOTS = 6
+OUTPUT_HEIGHT = "520px"
+
+#: Metrics shown in the dashboard's table, in the order a finance manager reads them.
+HEADLINE = ("cash_collected", "dso", "bad_debt_ratio", "cost_to_collect", "mean_goodwill",
+            "churned_customers", "net_value")
+
+
+def scenario_files(directory: str | Path) -> list[Path]:
+    """Scenario files (not strategy files) directly in ``directory``, sorted by name."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"scenario folder not found: {directory}")
+    return sorted(p for p in directory.glob("*.toml") if p.is_file())
+
+
+def resize(scenario: Scenario, customers: int | None = None, warmup_days: int | None = None,
+           runoff_days: int | None = None) -> Scenario:
+    """A copy of ``scenario`` with about ``customers`` customers (segments kept in proportion) and new
+    warm-up and run-off lengths, validated like a file. The measured period is never changed."""
+    raw = as_raw(scenario)
+    raw.pop("include_policies", None)
+    if customers is not None:
+        total = scenario.portfolio.customer_count
+        for seg in raw["portfolio"]["segments"]:
+            seg["customers"] = max(1, round(seg.get("customers", 100) * customers / total))
+    if warmup_days is not None:
+        raw.setdefault("horizon", {})["warmup_days"] = int(warmup_days)
+    if runoff_days is not None:
+        raw.setdefault("horizon", {})["runoff_days"] = int(runoff_days)
+    raw["policies"] = {p.name: as_raw(p) for p in scenario.policies}
+    return parse_scenario(raw, f"{scenario.source} (resized)")
+
+
+def comparison_table(comp: Comparison, metrics: Sequence[str] = HEADLINE) -> pd.DataFrame:
+    """Paired differences of the headline metrics, first policy minus second, with verdicts."""
+    diffs = comp.differences()
+    diffs = diffs[diffs["metric"].isin(metrics)].copy()
+    diffs["_order"] = diffs["metric"].map({m: i for i, m in enumerate(metrics)})
+    diffs = diffs.sort_values("_order").drop(columns="_order")
+    means = comp.summary().pivot_table(index="metric", columns="policy", values="mean", sort=False)
+    for p in comp.policies:
+        diffs.insert(3 + comp.policies.index(p), f"mean {p}", diffs["metric"].map(means[p]))
+    return diffs.reset_index(drop=True)
+
+
+# --- one side: a policy's controls ------------------------------------------------------------------------
+
+
+def _checkbox(description: str) -> w.Checkbox:
+    return w.Checkbox(description=description, indent=False, layout=w.Layout(width="auto"))
+
+
+def _slider(cls, description: str, **kw) -> w.Widget:
+    style = {"description_width": "190px"}
+    return cls(description=description, continuous_update=False, style=style,
+               layout=w.Layout(width="430px"), **kw)
+
+
+class StepRow:
+    """One reminder step: on/off, day from the due date, channel, tone."""
+
+    def __init__(self) -> None:
+        self.on = w.Checkbox(value=False, description="", indent=False, layout=w.Layout(width="28px"))
+        self.offset = w.BoundedIntText(value=0, min=-60, max=730, description="day", layout=w.Layout(width="130px"),
+                                       style={"description_width": "30px"})
+        self.channel = w.Dropdown(options=CHANNELS, value="email", layout=w.Layout(width="90px"))
+        self.tone = w.Dropdown(options=TONES, value="friendly", layout=w.Layout(width="95px"))
+        self.box = w.HBox([self.on, self.offset, self.channel, self.tone])
+
+
+class PolicyPanel:
+    """The controls of one policy. ``spec()`` is the policy they describe, validated."""
+
+    def __init__(self, label: str, scenario: Scenario, preset: str) -> None:
+        self.label = label
+        self.preset = w.Dropdown(options=[p.name for p in scenario.policies], value=preset,
+                                 description="start from", style={"description_width": "80px"})
+        self.steps = [StepRow() for _ in range(STEP_SLOTS)]
+        self.pause_on_dispute = _checkbox("pause reminders while a dispute is open")
+        self.discount_rate = _slider(w.FloatSlider, "early-payment discount", min=0.0, max=0.05, step=0.0025,
+                                     readout_format=".2%")
+        self.discount_window = _slider(w.IntSlider, "discount window (days)", min=0, max=30)
+        self.plan_offer = _checkbox("offer instalment plans")
+        self.plan_after = _slider(w.IntSlider, "plan offered at (days late)", min=0, max=120)
+        self.plan_instalments = _slider(w.IntSlider, "instalments", min=1, max=12)
+        self.plan_tolerance = _slider(w.IntSlider, "missed instalments tolerated", min=0, max=3)
+        self.agency = _checkbox("hand to a collection agency")
+        self.agency_after = _slider(w.IntSlider, "agency at (days late)", min=30, max=365)
+        self.legal = _checkbox("take legal action")
+        self.legal_after = _slider(w.IntSlider, "legal action at (days late)", min=60, max=730)
+        self.write_off = _slider(w.IntSlider, "write off at (days late)", min=60, max=1095)
+        self.fees = _checkbox("claim statutory interest and compensation")
+        self._specs = {p.name: p for p in scenario.policies}
+        self.preset.observe(lambda change: self.load(self._specs[change["new"]]), names="value")
+        self.load(self._specs[preset])
+
+    def set_scenario(self, scenario: Scenario) -> None:
+        """Offer another scenario's policies as presets (keeps the current one when it exists)."""
+        self._specs = {p.name: p for p in scenario.policies}
+        current = self.preset.value
+        self.preset.options = list(self._specs)
+        self.preset.value = current if current in self._specs else next(iter(self._specs))
+        self.load(self._specs[self.preset.value])
+
+    def load(self, spec: PolicySpec) -> None:
+        """Show ``spec``'s levers in the controls."""
+        self.base = spec
+        if len(spec.reminders.steps) > STEP_SLOTS:
+            raise ValueError(f"policy {spec.name!r} has {len(spec.reminders.steps)} reminder steps; "
+                             f"the dashboard shows at most {STEP_SLOTS}")
+        for i, row in enumerate(self.steps):
+            step = spec.reminders.steps[i] if i < len(spec.reminders.steps) else None
+            row.on.value = step is not None
+            if step is not None:
+                row.offset.value, row.channel.value, row.tone.value = step.offset, step.channel, step.tone
+        self.pause_on_dispute.value = spec.reminders.pause_on_dispute
+        self.discount_rate.value, self.discount_window.value = spec.discount.rate, spec.discount.window_days
+        p = spec.plans
+        self.plan_offer.value, self.plan_after.value = p.offer, p.after_days_overdue
+        self.plan_instalments.value, self.plan_tolerance.value = p.instalments, min(p.missed_tolerance, 3)
+        e = spec.escalation
+        self.agency.value, self.agency_after.value = e.agency, max(30, e.agency_after_days_overdue)
+        self.legal.value, self.legal_after.value = e.legal, max(60, e.legal_after_days_overdue)
+        self.write_off.value = min(max(60, spec.write_off.age_days), 1095)
+        self.fees.value = spec.fees.enforce
+
+    def values(self) -> dict:
+        """The controls as dotted policy keys."""
+        steps = sorted((r.offset.value, r.channel.value, r.tone.value) for r in self.steps if r.on.value)
+        return {
+            "name": f"{self.label}: {self.preset.value}",
+            "reminders.steps": [{"offset": o, "channel": c, "tone": t} for o, c, t in steps],
+            "reminders.pause_on_dispute": self.pause_on_dispute.value,
+            "discount.rate": round(self.discount_rate.value, 6), "discount.window_days": self.discount_window.value,
+            "plans.offer": self.plan_offer.value, "plans.after_days_overdue": self.plan_after.value,
+            "plans.instalments": self.plan_instalments.value, "plans.missed_tolerance": self.plan_tolerance.value,
+            "escalation.agency": self.agency.value,
+            "escalation.agency_after_days_overdue": self.agency_after.value,
+            "escalation.legal": self.legal.value, "escalation.legal_after_days_overdue": self.legal_after.value,
+            "write_off.age_days": self.write_off.value, "fees.enforce": self.fees.value,
+        }
+
+    def spec(self) -> PolicySpec:
+        """The policy the controls describe (the preset with these levers; its segment overrides kept)."""
+        return self.base.with_values(self.values())
+
+    @property
+    def widget(self) -> w.Widget:
+        def section(title: str, *children: w.Widget) -> w.Widget:
+            return w.VBox([w.HTML(f"<b>{html.escape(title)}</b>"), *children])
+
+        return w.VBox([
+            w.HTML(f"<h3 style='margin:0'>Policy {html.escape(self.label)}</h3>"), self.preset,
+            section("Reminder steps (day from due date; negative = before)", *[r.box for r in self.steps],
+                    self.pause_on_dispute),
+            section("Early-payment discount", self.discount_rate, self.discount_window),
+            section("Instalment plans", self.plan_offer, self.plan_after, self.plan_instalments, self.plan_tolerance),
+            section("Escalation and write-off", self.agency, self.agency_after, self.legal, self.legal_after,
+                    self.write_off),
+            section("Late-payment fees", self.fees),
+        ], layout=w.Layout(border="1px solid #ddd", padding="6px", width="470px"))
+
+
+# --- the dashboard ----------------------------------------------------------------------------------------
+
+
+class Dashboard:
+    """Two policy panels, portfolio and replication controls, a Run button and the results."""
+
+    def __init__(self, scenario_dir: str | Path = "scenarios", scenario: str = "baseline",
+                 policies: tuple[str, str] = ("as-is", "firm-and-fair"), reps: int = DEFAULT_REPS,
+                 customers: int = DEFAULT_CUSTOMERS, seed: int | None = None,
+                 runoff_days: int = DEFAULT_RUNOFF_DAYS, warmup_days: int = DEFAULT_WARMUP_DAYS) -> None:
+        files = scenario_files(scenario_dir)
+        names = {p.stem: p for p in files}
+        if scenario not in names:
+            raise ValueError(f"no scenario {scenario!r} in {scenario_dir}; found: {', '.join(names) or 'none'}")
+        self.scenario_choice = w.Dropdown(options=list(names.items()), value=names[scenario],
+                                          description="portfolio", style={"description_width": "80px"})
+        self.reps = _slider(w.IntSlider, "replications", min=2, max=40, value=reps)
+        self.customers = _slider(w.IntSlider, "customers (scaled portfolio)", min=20, max=1000, step=10,
+                                 value=customers)
+        self.seed = seed
+        self.runoff_days = runoff_days
+        self.warmup_days = warmup_days
+        self.scenario = load_scenario(self.scenario_choice.value)
+        self.a = PolicyPanel("A", self.scenario, policies[0])
+        self.b = PolicyPanel("B", self.scenario, policies[1])
+        self.scenario_choice.observe(self._on_scenario, names="value")
+        self.run_button = w.Button(description="Run", button_style="primary", icon="play")
+        self.progress = w.IntProgress(value=0, min=0, max=1, description="progress")
+        self.status = w.HTML("Change the levers, then press <b>Run</b>.")
+        self.table = w.HTML()
+        self.images = {name: w.Image(format="png", layout=w.Layout(max_width="100%"))
+                       for name in ("cash", "aging", "goodwill", "cash_vs_goodwill")}
+        self.comparison: Comparison | None = None
+        self.seconds: float | None = None
+        self.runs = 0
+        # The Run button bumps a counter; interactive_output redraws only when the counter moves.
+        self._trigger = w.IntText(value=0, layout=w.Layout(display="none"))
+        self.headline = w.interactive_output(self._update, {"run": self._trigger})
+        self.run_button.on_click(lambda _button: self.run())
+
+    def _on_scenario(self, change: dict) -> None:
+        self.scenario = load_scenario(change["new"])
+        self.a.set_scenario(self.scenario)
+        self.b.set_scenario(self.scenario)
+
+    def run(self) -> Comparison | None:
+        """Recompute the comparison with the current controls and redraw every output."""
+        self._trigger.value += 1  # observers fire synchronously: _update has run when this returns
+        return self.comparison
+
+    def compute(self, progress: Callable[[int, int], None] | None = None) -> Comparison:
+        """Run both policies ``reps`` times on the resized scenario, replication j with the same seed."""
+        specs = [self.a.spec(), self.b.spec()]
+        if specs[0].name == specs[1].name:
+            specs[1] = specs[1].with_values({"name": specs[1].name + " (2)"})
+        scn = resize(self.scenario, self.customers.value, self.warmup_days, self.runoff_days)
+        seed = scn.seed if self.seed is None else self.seed
+        reps = self.reps.value
+        runs = []
+        for j in range(reps):
+            for spec in specs:
+                runs.append(run_task(Task(scn, spec, spec.name, j, derive_seed(seed, j))))
+                if progress is not None:
+                    progress(len(runs), 2 * reps)
+        h = scn.horizon
+        return Comparison(scn.name, scn.economics.currency, seed, tuple(s.name for s in specs), tuple(runs),
+                          measured=(h.measured_start, h.measured_end))
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.max, self.progress.value = total, done
+        self.status.value = f"running replication {(done + 1) // 2} of {total // 2}..."
+
+    def _update(self, run: int) -> None:
+        if run == 0:
+            print("Press Run to compare the two policies.")
+            return
+        self.run_button.disabled = True
+        started = time.perf_counter()
+        try:
+            comp = self.compute(self._progress)
+        except (ScenarioError, ValueError) as exc:
+            self.status.value = f"<span style='color:#b00'>Cannot run: {html.escape(str(exc))}</span>"
+            print(f"Cannot run: {exc}")
+            return
+        finally:
+            self.run_button.disabled = False
+        self.comparison = comp
+        self.runs += 1
+        self._show(comp)
+        self.seconds = time.perf_counter() - started
+        n = sum(1 for _ in comp.runs(comp.policies[0]))
+        self.status.value = (f"Done: 2 policies x {comp.values(comp.policies[0], 'customers')[0]:.0f} customers "
+                             f"x {n} replications in {self.seconds:.1f} s")
+        for line in comp.headline(("cash_collected", "dso", "bad_debt_ratio", "mean_goodwill")):
+            print(line)
+
+    def _show(self, comp: Comparison) -> None:
+        self.table.value = differences_table(comp).to_html(index=False, border=0)
+        self.images["cash"].value = figure_png(plots.cash_curve(comp))
+        self.images["aging"].value = figure_png(plots.aging_over_time(comp))
+        self.images["goodwill"].value = figure_png(plots.goodwill_distribution(comp))
+        self.images["cash_vs_goodwill"].value = figure_png(plots.cash_vs_relationship(comp))
+
+    @property
+    def widget(self) -> w.Widget:
+        """The whole dashboard, laid out: settings on top, the two policies side by side, the results below."""
+        tabs = w.Tab(children=[self.table, *self.images.values()])
+        for i, title in enumerate(("Differences A - B", "Cash", "Aging", "Goodwill", "Cash vs relationship")):
+            tabs.set_title(i, title)
+        box = w.VBox([tabs], layout=w.Layout(height=OUTPUT_HEIGHT, overflow="auto"))
+        self.headline.layout = w.Layout(height="110px", overflow="auto")
+        return w.VBox([
+            w.HBox([self.scenario_choice, self.customers, self.reps]),
+            w.HBox([self.a.widget, self.b.widget]),
+            w.HBox([self.run_button, self.progress, self.status]),
+            self.headline, box, self._trigger,
+        ])

@@ -1,0 +1,121 @@
+"""The dashboard's callbacks, driven headlessly: set control values, press Run, check what changed.
+
+Setting ``widget.value`` outside a kernel fires observers synchronously, exactly as a click would.
+Sizes are small (40 customers, 2-3 replications) so each run takes a fraction of a second.
+"""
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+
+from collectsim import compare  # noqa: E402
+from collectsim.dashboard import Dashboard, comparison_table, resize  # noqa: E402
+from collectsim.scenario import load_scenario  # noqa: E402
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+@pytest.fixture
+def dash():
+    return Dashboard(SCENARIOS, "baseline", ("as-is", "firm-and-fair"), reps=2, customers=40, runoff_days=200)
+
+
+def test_nothing_runs_until_run_is_pressed(dash):
+    dash.a.discount_rate.value = 0.02
+    dash.reps.value = 3
+    assert dash.comparison is None and dash.runs == 0
+
+
+def test_run_button_computes_the_comparison_and_fills_every_output(dash):
+    dash.run_button.click()
+    comp = dash.comparison
+    assert comp is not None and dash.runs == 1
+    assert comp.policies == ("A: as-is", "B: firm-and-fair") and comp.reps == 2
+    assert "DSO" in dash.table.value and "verdict" in dash.table.value
+    for image in dash.images.values():
+        assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert dash.progress.value == dash.progress.max == 4
+    assert dash.status.value.startswith("Done")
+
+
+def test_changing_a_lever_recomputes_and_changes_outputs(dash):
+    dash.run()
+    first, table, cash_png = dash.comparison, dash.table.value, dash.images["cash"].value
+    dash.a.discount_rate.value = 0.03
+    dash.a.discount_window.value = 15
+    dash.reps.value = 3
+    dash.run()
+    second = dash.comparison
+    assert second is not first and second.reps == 3 and dash.runs == 2
+    assert second.runs("A: as-is")[0].metrics["discounts_granted"] > 0
+    assert first.runs("A: as-is")[0].metrics["discounts_granted"] == 0
+    assert dash.table.value != table and dash.images["cash"].value != cash_png
+
+
+def test_dashboard_matches_collectsim_compare_on_the_same_policies(dash):
+    """The dashboard's own loop gives what collectsim.compare gives (same seeds, same numbers)."""
+    dash.run()
+    specs = [dash.a.spec(), dash.b.spec()]
+    scn = resize(dash.scenario, 40, dash.warmup_days, 200)
+    reference = compare(scn, specs, reps=2, progress=False)
+    assert comparison_table(dash.comparison).equals(comparison_table(reference))
+
+
+def test_preset_dropdown_loads_the_policy_into_the_controls(dash):
+    dash.a.preset.value = "discount-led"
+    assert dash.a.discount_rate.value == pytest.approx(0.02)
+    assert dash.a.spec().discount.window_days == 10
+    dash.a.preset.value = "flexible-plans"
+    assert dash.a.plan_offer.value and dash.a.plan_after.value == 21
+    assert sum(r.on.value for r in dash.a.steps) == 4
+
+
+def test_controls_round_trip_the_preset_policy(dash):
+    """Untouched controls describe the preset exactly (apart from the label in its name)."""
+    scenario = load_scenario(SCENARIOS / "baseline.toml")
+    for name in ("as-is", "firm-and-fair", "flexible-plans", "discount-led"):
+        dash.b.preset.value = name
+        assert dash.b.spec().with_values({"name": name}) == scenario.policy(name)
+
+
+def test_reminder_steps_and_switches_reach_the_policy(dash):
+    row = dash.b.steps[5]
+    row.on.value, row.offset.value, row.channel.value, row.tone.value = True, -5, "email", "friendly"
+    dash.b.fees.value = True
+    dash.b.agency.value = True
+    spec = dash.b.spec()
+    assert spec.reminders.steps[0].offset == -5  # sorted into place
+    assert spec.fees.enforce and spec.escalation.agency
+
+
+def test_two_steps_on_the_same_day_are_reported_not_raised(dash):
+    for row in dash.a.steps[:2]:
+        row.on.value, row.offset.value = True, 10
+    dash.run()
+    assert dash.comparison is None
+    assert "Cannot run" in dash.status.value and "offset" in dash.status.value
+
+
+def test_changing_the_scenario_refreshes_the_presets(tmp_path):
+    (tmp_path / "baseline.toml").write_text((SCENARIOS / "baseline.toml").read_text())
+    (tmp_path / "strategies").symlink_to(SCENARIOS / "strategies")
+    small = (SCENARIOS / "baseline.toml").read_text().replace('name = "baseline"', 'name = "other"')
+    small = small.replace('include_policies = ["strategies/firm-and-fair.toml", "strategies/discount-led.toml", '
+                          '"strategies/flexible-plans.toml"]', 'include_policies = ["strategies/discount-led.toml"]')
+    (tmp_path / "other.toml").write_text(small)
+    dash = Dashboard(tmp_path, "baseline", ("as-is", "firm-and-fair"), reps=2, customers=40)
+    dash.scenario_choice.value = tmp_path / "other.toml"
+    assert dash.scenario.name == "other"
+    assert list(dash.b.preset.options) == ["as-is", "discount-led"]
+    assert dash.b.preset.value == "as-is"
+
+
+def test_resize_keeps_segment_proportions_and_the_measured_period():
+    scenario = load_scenario(SCENARIOS / "baseline.toml")
+    small = resize(scenario, 100, 30, 100)
+    assert small.portfolio.customer_count == pytest.approx(100, abs=3)
+    assert small.horizon.measured_days == scenario.horizon.measured_days
+    assert (small.horizon.warmup_days, small.horizon.runoff_days) == (30, 100)
+    assert [p.name for p in small.policies] == [p.name for p in scenario.policies]
