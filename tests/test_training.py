@@ -59,3 +59,16 @@ def test_outcomes_differ_by_choice_and_the_playbook_choice_is_shown_beside(desk)
 def test_unknown_choice_is_refused(desk):
     with pytest.raises(ValueError, match="unknown choice"):
         desk.outcome(desk.cases[0], "shout")
+
+
+def test_desk_widget_act_shows_the_outcome_and_keeps_score(desk):
+    pytest.importorskip("ipywidgets")
+    from collectsim.training import DeskWidget
+
+    ui = DeskWidget(desk)
+    first_story = ui.story.value
+    ui.account.value = 1
+    assert ui.story.value != first_story
+    ui.choice.value = "firm call"
+    ui.act.click()
+    assert "Playbook:" in ui.result.value and "firm call" in ui.result.value and ui.turns == 1

@@ -171,3 +171,43 @@ class Desk:
         if choice != case.recommended:
             rows.append(self.outcome(case, case.recommended))
         return pd.DataFrame(rows).set_index("choice")
+
+
+class DeskWidget:
+    """The desk in JupyterLab: pick an account and an action, press Act, read what followed and why."""
+
+    def __init__(self, desk: Desk) -> None:
+        import ipywidgets as w
+
+        self.desk = desk
+        self.account = w.Dropdown(options=[(f"{c.customer}-{c.seq} ({c.segment})", i)
+                                           for i, c in enumerate(desk.cases)], description="account")
+        self.choice = w.Dropdown(options=list(desk.choices), description="action")
+        self.act = w.Button(description="Act", button_style="primary")
+        self.story = w.HTML()
+        self.result = w.HTML(layout=w.Layout(height="320px", overflow="auto"))
+        self.total = 0.0
+        self.turns = 0
+        self.account.observe(lambda _change: self._show_story(), names="value")
+        self.act.on_click(lambda _button: self.play())
+        self._show_story()
+        self.widget = w.VBox([w.HBox([self.account, self.choice, self.act]), self.story, self.result])
+
+    def _show_story(self) -> None:
+        c = self.desk.cases[self.account.value]
+        self.story.value = (f"<b>{c.segment}</b>: {c.story} Open: {c.balance / 100:,.2f} "
+                            f"{self.desk.scenario.economics.currency}, {c.days_overdue} days overdue.")
+
+    def play(self) -> pd.DataFrame:
+        """Simulate the chosen action on the chosen account and show it beside the playbook's choice."""
+        case = self.desk.cases[self.account.value]
+        table = self.desk.compare(case, self.choice.value)
+        mine = table.iloc[0]["score"]
+        best = table["score"].max()
+        self.total += float(mine)
+        self.turns += 1
+        self.result.value = (table.to_html(border=0)
+                             + f"<p><b>Playbook:</b> {case.recommended}. {case.why}</p>"
+                             + f"<p>Your score {mine:.1f} (best of the two {best:.1f}); "
+                             + f"running total {self.total:.1f} over {self.turns} account(s).</p>")
+        return table
