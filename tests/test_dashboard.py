@@ -122,3 +122,10 @@ def test_resize_keeps_segment_proportions_and_the_measured_period():
     assert small.horizon.measured_days == scenario.horizon.measured_days
     assert (small.horizon.warmup_days, small.horizon.runoff_days) == (30, 100)
     assert [p.name for p in small.policies] == [p.name for p in scenario.policies]
+
+
+def test_levers_far_from_the_presets_are_shown_unclipped(dash):
+    extreme = dash.a.base.with_values({"write_off.age_days": 2000, "discount.rate": 0.1, "discount.window_days": 60,
+                                       "plans.missed_tolerance": 5, "escalation.agency_after_days_overdue": 10})
+    dash.a.load(extreme)
+    assert dash.a.spec().with_values({"name": extreme.name}) == extreme
