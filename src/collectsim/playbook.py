@@ -446,7 +446,8 @@ def gross_profit(comp: Comparison, policy: str, margin: float) -> list[float]:
 
 def _say_money(a: str, b: str, words: str, iv: Interval, mean_b: float, currency: str) -> str:
     """A verdict in money (currency and percent of b) for a quantity verdicts.py does not know."""
-    ci = f"{fmt_diff('cash_collected', iv.lo, mean_b, currency, False)} to {fmt_diff('cash_collected', iv.hi, mean_b, currency, False)}"
+    lo, hi = (fmt_diff("cash_collected", x, mean_b, currency, False) for x in (iv.lo, iv.hi))
+    ci = f"{lo} to {hi}"
     if not iv.excludes_zero:
         return f"no significant difference in {words} between {a} and {b} (95% CI of {a} minus {b}: {ci})"
     more = "more" if iv.mean > 0 else "less"
@@ -557,7 +558,8 @@ def generate(settings: Settings, root: Path = ROOT) -> dict[str, str]:
     manifest = {"inputs_hash": inputs_hash(hashes), "files": hashes, "reps": settings.reps,
                 "sens_reps": settings.sens_reps, "archetypes": list(ARCHETYPES), "strategies": list(SHORT),
                 "variants": {k: v[1] for k, v in VARIANTS.items()},
-                "levers": {k: {"policy": v[0], "base": v[1], "keys": v[2], "portfolio": v[3]} for k, v in LEVERS.items()},
+                "levers": {k: {"policy": v[0], "base": v[1], "keys": v[2], "portfolio": v[3]}
+                           for k, v in LEVERS.items()},
                 "generated_by": "make playbook"}
     (evidence / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     build_chapters(values, root / "playbook", root / "playbook" / "filled")
