@@ -237,10 +237,13 @@ def measure(mode: str) -> dict:
         (n0, t0, m0), (n1, t1, m1) = [(r["customers"], r["seconds"], r["peak_mb"]) for r in scaling[-2:]]
         res["customers_100k_s"] = None
         res["customers_100k_peak_mb"] = None
-        res["customers_100k_s_extrapolated"] = t1 + (t1 - t0) / (n1 - n0) * (100_000 - n1)
-        res["customers_100k_peak_mb_extrapolated"] = m1 + (m1 - m0) / (n1 - n0) * (100_000 - n1)
+        slope_t, slope_m = (t1 - t0) / (n1 - n0), (m1 - m0) / (n1 - n0)
+        # A line through two noisy timings can fall; then there is no honest estimate to give.
+        res["customers_100k_s_extrapolated"] = t1 + slope_t * (100_000 - n1) if slope_t > 0 else None
+        res["customers_100k_peak_mb_extrapolated"] = m1 + slope_m * (100_000 - n1) if slope_m > 0 else None
         notes["customers_100k_s"] = (f"not run in this mode (use --full); the *_extrapolated keys extend the line "
-                                     f"through the {n0:,}- and {n1:,}-customer runs to 100,000 (an estimate)")
+                                     f"through the {n0:,}- and {n1:,}-customer runs to 100,000 (an estimate; "
+                                     f"null when the two timings do not rise with size)")
 
     # Parallel efficiency: serial time / (2 x time on 2 local worker processes), 40 replications.
     par_customers = 20 if smoke else 400

@@ -10,7 +10,6 @@ court collections after each age) and pooled over replications, each run weighte
 
 import collectsim
 from collectsim.metrics import collectability_parts
-
 from conftest import SCENARIOS
 
 BANDS = {  # days past due: (lowest, highest) share of the debt open at that age collected later

@@ -123,18 +123,18 @@ class PolicyPanel:
                                  description="start from", style={"description_width": "80px"})
         self.steps = [StepRow() for _ in range(STEP_SLOTS)]
         self.pause_on_dispute = _checkbox("pause reminders while a dispute is open")
-        self.discount_rate = _slider(w.FloatSlider, "early-payment discount", min=0.0, max=0.05, step=0.0025,
+        self.discount_rate = _slider(w.FloatSlider, "early-payment discount", min=0.0, max=0.2, step=0.0025,
                                      readout_format=".2%")
-        self.discount_window = _slider(w.IntSlider, "discount window (days)", min=0, max=30)
+        self.discount_window = _slider(w.IntSlider, "discount window (days)", min=0, max=120)
         self.plan_offer = _checkbox("offer instalment plans")
-        self.plan_after = _slider(w.IntSlider, "plan offered at (days late)", min=0, max=120)
-        self.plan_instalments = _slider(w.IntSlider, "instalments", min=1, max=12)
-        self.plan_tolerance = _slider(w.IntSlider, "missed instalments tolerated", min=0, max=3)
+        self.plan_after = _slider(w.IntSlider, "plan offered at (days late)", min=0, max=365)
+        self.plan_instalments = _slider(w.IntSlider, "instalments", min=1, max=24)
+        self.plan_tolerance = _slider(w.IntSlider, "missed instalments tolerated", min=0, max=12)
         self.agency = _checkbox("hand to a collection agency")
-        self.agency_after = _slider(w.IntSlider, "agency at (days late)", min=30, max=365)
+        self.agency_after = _slider(w.IntSlider, "agency at (days late)", min=0, max=3650)
         self.legal = _checkbox("take legal action")
-        self.legal_after = _slider(w.IntSlider, "legal action at (days late)", min=60, max=730)
-        self.write_off = _slider(w.IntSlider, "write off at (days late)", min=60, max=1095)
+        self.legal_after = _slider(w.IntSlider, "legal action at (days late)", min=0, max=3650)
+        self.write_off = _slider(w.IntSlider, "write off at (days late)", min=1, max=3650)
         self.fees = _checkbox("claim statutory interest and compensation")
         self._specs = {p.name: p for p in scenario.policies}
         self.preset.observe(lambda change: self.load(self._specs[change["new"]]), names="value")
@@ -149,7 +149,7 @@ class PolicyPanel:
         self.load(self._specs[self.preset.value])
 
     def load(self, spec: PolicySpec) -> None:
-        """Show ``spec``'s levers in the controls."""
+        """Show ``spec``'s levers in the controls (their ranges are the schema's, so nothing is clipped)."""
         self.base = spec
         if len(spec.reminders.steps) > STEP_SLOTS:
             raise ValueError(f"policy {spec.name!r} has {len(spec.reminders.steps)} reminder steps; "
@@ -163,11 +163,11 @@ class PolicyPanel:
         self.discount_rate.value, self.discount_window.value = spec.discount.rate, spec.discount.window_days
         p = spec.plans
         self.plan_offer.value, self.plan_after.value = p.offer, p.after_days_overdue
-        self.plan_instalments.value, self.plan_tolerance.value = p.instalments, min(p.missed_tolerance, 3)
+        self.plan_instalments.value, self.plan_tolerance.value = p.instalments, p.missed_tolerance
         e = spec.escalation
-        self.agency.value, self.agency_after.value = e.agency, max(30, e.agency_after_days_overdue)
-        self.legal.value, self.legal_after.value = e.legal, max(60, e.legal_after_days_overdue)
-        self.write_off.value = min(max(60, spec.write_off.age_days), 1095)
+        self.agency.value, self.agency_after.value = e.agency, e.agency_after_days_overdue
+        self.legal.value, self.legal_after.value = e.legal, e.legal_after_days_overdue
+        self.write_off.value = spec.write_off.age_days
         self.fees.value = spec.fees.enforce
 
     def values(self) -> dict:

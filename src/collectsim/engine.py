@@ -354,8 +354,9 @@ class SimpyEngine:
             inv.pay_day = rules.unchased_pay_day(inv.due_day, day, lateness)
         elif self._b.set_aside_pay_days > 0:
             # Set aside, not always for ever: some is paid of the customer's own accord much later.
-            late = rules.set_aside_days(u(seed, Purpose.SET_ASIDE_PAY_DAY, customer, seq), self._b.set_aside_never_share,
-                                        self._b.set_aside_pay_days, self._b.set_aside_pay_sigma)
+            b = self._b
+            late = rules.set_aside_days(u(seed, Purpose.SET_ASIDE_PAY_DAY, customer, seq), b.set_aside_never_share,
+                                        b.set_aside_pay_days, b.set_aside_pay_sigma)
             if late >= 0:
                 inv.pay_day = inv.due_day + 1 + late
         # The first review may fall on the issue day itself (phase 4 comes after phase 0).
@@ -735,8 +736,8 @@ class SimpyEngine:
                         goodwill_after=after, minutes=self._work[0], wait=self._work[1])
         inv.pay_day = inv.dispute_day = inv.review_day = NEVER  # the customer now deals with the agency or court
         if b.reputation_spillover > 0:
-            self._spill_over(c, inv.segment, b.reputation_spillover * (b.agency_goodwill if agency else b.legal_goodwill),
-                             day)
+            change = b.agency_goodwill if agency else b.legal_goodwill
+            self._spill_over(c, inv.segment, b.reputation_spillover * change, day)
         if agency:
             inv.escalation, inv.was_at_agency, inv.agency_fee = 1, True, action.rate
             collects = u(seed, Purpose.AGENCY, c, s) < min(1.0, b.agency_success * seg.recoverability)

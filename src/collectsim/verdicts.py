@@ -34,7 +34,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "insolvencies": ("insolvencies", "count"), "plans_agreed": ("plans agreed", "count"),
     "plans_defaulted": ("plans defaulted", "count"),
     "sales_refused": ("sales refused on credit hold", "money"),
-    "new_customers": ("new customers", "count"), "customers_refused": ("applicants refused", "count"), "invoices": ("invoices", "count"),
+    "new_customers": ("new customers", "count"), "customers_refused": ("applicants refused", "count"),
+    "invoices": ("invoices", "count"),
     "customers": ("customers", "count"),
 }
 
