@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -191,3 +192,43 @@ def test_sensitivity_variants_are_valid_scenarios():
             for part in key.split("."):
                 obj = getattr(obj, part)
             assert obj == value
+
+
+# --- single levers ----------------------------------------------------------------------------------------
+
+
+def test_every_lever_is_a_valid_policy_that_differs_from_its_base_only_in_its_keys():
+    book = pb.load_scenario(pb.ROOT / "scenarios" / f"{pb.LEVER_ARCHETYPE}.toml")
+    for portfolio in ("book", "arrivals"):
+        specs = {s.name: s for s in pb.lever_specs(book, portfolio)}
+        for label, base, keys, port in pb.LEVERS.values():
+            if port != portfolio:
+                continue
+            lever, plain = specs[label], specs[base]
+            assert lever.reminders == plain.reminders and lever.segments == plain.segments
+            for key in keys:
+                table, leaf = key.split(".")
+                assert getattr(getattr(lever, table), leaf) != getattr(getattr(plain, table), leaf), (label, key)
+
+
+def test_arrivals_replace_each_segments_expected_churn_and_change_nothing_else():
+    path = pb.ROOT / "scenarios" / f"{pb.LEVER_ARCHETYPE}.toml"
+    book, arrivals = pb.load_scenario(path), pb.with_arrivals(path)
+    for before, after in zip(book.portfolio.segments, arrivals.portfolio.segments):
+        assert before.new_customers_per_year == 0
+        assert after.new_customers_per_year == pytest.approx(before.customers * before.churn_per_year)
+        assert dataclasses.replace(after, new_customers_per_year=0.0) == before
+
+
+def test_two_months_of_purchases_is_a_sixth_of_an_average_customers_yearly_invoicing():
+    book = pb.load_scenario(pb.ROOT / "scenarios" / "baseline.toml")
+    limit = pb.two_months_of_purchases(book)
+    segs = book.portfolio.segments
+    low = min(s.orders_per_year * s.amount_median for s in segs) / 6  # medians: below the log-normal means
+    assert low < limit < max(s.orders_per_year * s.amount_median * 2 for s in segs) / 6
+
+
+def test_the_manifest_records_the_levers(manifest, values):
+    assert set(manifest["levers"]) == set(pb.LEVERS)
+    for name in pb.LEVERS:
+        assert f"lever.{name}.profit.verdict" in values

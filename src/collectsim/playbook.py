@@ -39,6 +39,7 @@ from .exports import write_csv
 from .policy_spec import PolicySpec
 from .scenario import Scenario, load_scenario, parse_scenario, read_toml
 from .schema import ScenarioError
+from .stats import Interval, paired_interval
 from .verdicts import METRICS as VERDICT_METRICS
 from .verdicts import verdict
 
@@ -90,6 +91,26 @@ VARIANTS: dict[str, tuple[str, dict[str, float]]] = {
     "escalation-cheap": ("agencies and courts cost a third of the assumed goodwill",
                          {"behaviour.agency_goodwill": -0.05, "behaviour.legal_goodwill": -0.1}),
 }
+
+#: Single levers tried on the SME wholesaler (the baseline), each against the strategy it is added to,
+#: with common random numbers: short name -> (policy label, base strategy, policy keys, portfolio).
+#: Portfolio "book" is the baseline as written; "arrivals" adds new customers who apply during the run
+#: at the rate that replaces each segment's expected churn (customers x churn_per_year), so that a
+#: credit check has applicants to act on. The lever values are the documented defaults, not tuned.
+LEVERS: dict[str, tuple[str, str, dict[str, object], str]] = {
+    "hold": ("firm-and-fair with credit hold", "firm-and-fair", {"escalation.credit_hold": True}, "book"),
+    "request": ("firm-and-fair granting plans on request", "firm-and-fair", {"plans.on_request": True}, "book"),
+    "plans_wo": ("flexible-plans writing off broken plans", "flexible-plans", {"plans.on_default": "write_off"},
+                 "book"),
+    "check": ("firm-and-fair with credit checks", "firm-and-fair", {"onboarding.credit_check": True}, "arrivals"),
+    "limit": ("firm-and-fair with credit checks and limits", "firm-and-fair",
+              {"onboarding.credit_check": True, "onboarding.credit_limit": "two-months"}, "arrivals"),
+}
+#: The scenario file the levers are tried on.
+LEVER_ARCHETYPE = "baseline"
+#: Metrics quoted for every lever (short names from METRICS plus the lever metrics below).
+LEVER_METRICS = {**METRICS, "sales_refused": "sales_refused", "new_customers": "new_customers",
+                 "applicants_refused": "customers_refused", "invoiced": "invoiced"}
 
 #: Modules that only present results; changing them does not make the evidence stale.
 #: A new module counts as model code until it is listed here (the safe direction: evidence goes stale).
@@ -371,6 +392,135 @@ def code_values() -> dict[str, str]:
     }
 
 
+def with_segments(path: Path, values: dict[str, object] | None = None,
+                  per_segment: dict[str, dict[str, object]] | None = None) -> Scenario:
+    """The scenario at ``path`` with segment keys set on every segment (``values``) or per segment name."""
+    data = read_toml(path)
+    for seg in data["portfolio"]["segments"]:
+        seg.update(values or {})
+        seg.update((per_segment or {}).get(seg["name"], {}))
+    return parse_scenario(data, str(path), path.parent)
+
+
+def with_arrivals(path: Path) -> Scenario:
+    """The scenario with new customers applying at the rate that replaces each segment's expected churn."""
+    book = load_scenario(path)
+    rates = {s.name: {"new_customers_per_year": round(s.customers * s.churn_per_year, 3)}
+             for s in book.portfolio.segments}
+    return with_segments(path, per_segment=rates)
+
+
+def two_months_of_purchases(scenario: Scenario) -> float:
+    """A credit limit of about two months of an average customer's purchases (mean invoice x orders / 6).
+
+    The mean of a log-normal invoice amount is median x exp(sigma^2 / 2); averaged over customers.
+    """
+    segs = scenario.portfolio.segments
+    yearly = sum(s.customers * s.orders_per_year * s.amount_median * math.exp(s.amount_sigma ** 2 / 2) for s in segs)
+    return round(yearly / sum(s.customers for s in segs) / 6, -2)
+
+
+def lever_specs(scenario: Scenario, portfolio: str) -> list:
+    """The base strategies and their lever variants tried on one portfolio ("book" or "arrivals")."""
+    limit = two_months_of_purchases(scenario)
+    specs, seen = [], set()
+    for label, base, keys, port in LEVERS.values():
+        if port != portfolio:
+            continue
+        if base not in seen:
+            specs.append(scenario.policy(base))
+            seen.add(base)
+        keys = {k: (limit if v == "two-months" else v) for k, v in keys.items()}
+        specs.append(scenario.policy(base).with_values({"name": label, **keys}))
+    return specs
+
+
+def gross_profit(comp: Comparison, policy: str, margin: float) -> list[float]:
+    """Per replication: cash - cost of the goods invoiced ((1 - margin) x invoiced) - collection costs
+    - margin lost to churn, in cents. Unlike net value it does not count a refused sale as lost cash:
+    goods not supplied cost nothing, so only their margin is lost."""
+    cash, inv = comp.values(policy, "cash_collected"), comp.values(policy, "invoiced")
+    costs, lost = comp.values(policy, "collection_costs"), comp.values(policy, "margin_lost_to_churn")
+    return [c - (1 - margin) * i - k - m for c, i, k, m in zip(cash, inv, costs, lost)]
+
+
+def _say_money(a: str, b: str, words: str, iv: Interval, mean_b: float, currency: str) -> str:
+    """A verdict in money (currency and percent of b) for a quantity verdicts.py does not know."""
+    lo, hi = (fmt_diff("cash_collected", x, mean_b, currency, False) for x in (iv.lo, iv.hi))
+    ci = f"{lo} to {hi}"
+    if not iv.excludes_zero:
+        return f"no significant difference in {words} between {a} and {b} (95% CI of {a} minus {b}: {ci})"
+    more = "more" if iv.mean > 0 else "less"
+    return f"{a} earns {currency} {abs(iv.mean) / 100:,.0f} {more} {words} than {b} (95% CI of the difference: {ci})"
+
+
+def lever_values(comps: dict[str, Comparison], margin: float, eom: tuple[list[float], list[float]] | None,
+                 currency: str) -> dict[str, str]:
+    """Placeholder values ``lever.<name>.<metric>.{mean,base,diff,ci,verdict,sig}`` for every lever."""
+    vals: dict[str, str] = {}
+    for name, (label, base, _, port) in LEVERS.items():
+        comp = comps[port]
+        key = f"lever.{name}"
+        vals[f"{key}.label"] = label
+        for short_m, metric in LEVER_METRICS.items():
+            vals[f"{key}.{short_m}.mean"] = fmt_mean(metric, comp.interval(label, metric).mean, currency)
+            vals[f"{key}.{short_m}.base"] = fmt_mean(metric, comp.interval(base, metric).mean, currency)
+            iv, mean_b = comp.difference(label, base, metric), comp.interval(base, metric).mean
+            vals[f"{key}.{short_m}.diff"] = fmt_diff(metric, iv.mean, mean_b, currency)
+            vals[f"{key}.{short_m}.ci"] = (f"{fmt_diff(metric, iv.lo, mean_b, currency, False, False)} to "
+                                          f"{fmt_diff(metric, iv.hi, mean_b, currency, False)}")
+            vals[f"{key}.{short_m}.verdict"] = verdict(label, base, metric, iv, mean_b)
+            vals[f"{key}.{short_m}.sig"] = "significant" if iv.excludes_zero else "not significant"
+        a, b = gross_profit(comp, label, margin), gross_profit(comp, base, margin)
+        iv, mean_b = paired_interval(a, b), float(sum(b) / len(b))
+        vals[f"{key}.profit.diff"] = fmt_diff("cash_collected", iv.mean, mean_b, currency)
+        vals[f"{key}.profit.verdict"] = _say_money(label, base, "gross profit after collection costs", iv,
+                                                   mean_b, currency)
+    if eom is not None:
+        iv = paired_interval(*eom)
+        mean_b = float(sum(eom[1]) / len(eom[1]))
+        vals["lever.eom.dso.diff"] = fmt_diff("dso", iv.mean, mean_b, currency)
+        vals["lever.eom.dso.ci"] = (f"{fmt_diff('dso', iv.lo, mean_b, currency, False, False)} to "
+                                    f"{fmt_diff('dso', iv.hi, mean_b, currency, False)}")
+        vals["lever.eom.dso.verdict"] = verdict("firm-and-fair on end-of-month terms", "firm-and-fair", "dso",
+                                                iv, mean_b)
+    return vals
+
+
+def run_levers(root: Path, settings: Settings, evidence: Path) -> dict[str, str]:
+    """Try each lever of :data:`LEVERS` (and end-of-month terms) on the baseline; write tables; return values."""
+    path = root / "scenarios" / f"{LEVER_ARCHETYPE}.toml"
+    book = load_scenario(path)
+    arrivals = with_arrivals(path)
+    out = evidence / "levers"
+    out.mkdir(parents=True, exist_ok=True)
+    comps = {}
+    for port, scenario in (("book", book), ("arrivals", arrivals)):
+        comp = compare(scenario, lever_specs(book, port), reps=settings.reps, workers=settings.workers,
+                       progress=settings.progress)
+        comps[port] = comp
+        write_csv(comp.summary(), out / f"{port}-summary.csv")
+        write_csv(comp.differences(), out / f"{port}-differences.csv")
+        write_csv(comp.replication_table(), out / f"{port}-replications.csv")
+    eom_scn = with_segments(path, {"terms_end_of_month": True})
+    eom_comp = compare(eom_scn, ["firm-and-fair"], reps=settings.reps, workers=settings.workers,
+                       progress=settings.progress)
+    write_csv(eom_comp.summary(), out / "end-of-month-summary.csv")
+    eom = (eom_comp.values("firm-and-fair", "dso"), comps["book"].values("firm-and-fair", "dso"))
+    vals = lever_values(comps, book.economics.gross_margin, eom, book.economics.currency)
+    ff = PolicySpec(name="defaults")
+    vals.update({
+        "lever.hold.after_days": f"{ff.escalation.credit_hold_after_days_overdue} days",
+        "lever.check.refuse_share": f"{100 * ff.onboarding.refuse_share:.0f}%",
+        "lever.check.cost": f"{book.economics.currency} {ff.onboarding.check_cost:,.0f}",
+        "lever.limit.amount": f"{book.economics.currency} {two_months_of_purchases(book):,.0f}",
+        "lever.arrivals.per_year": f"{sum(s.new_customers_per_year for s in arrivals.portfolio.segments):,.0f}",
+        "lever.eom.dso.base": fmt_mean("dso", sum(eom[1]) / len(eom[1]), book.economics.currency),
+        "lever.eom.dso.mean": fmt_mean("dso", sum(eom[0]) / len(eom[0]), book.economics.currency),
+    })
+    return vals
+
+
 def generate(settings: Settings, root: Path = ROOT) -> dict[str, str]:
     """Run every comparison and write values, tables, figures, the manifest and the filled chapters."""
     from . import plots
@@ -399,6 +549,7 @@ def generate(settings: Settings, root: Path = ROOT) -> dict[str, str]:
         frame, sens_vals = sensitivity(arch, path, comp, settings)
         sens_frames.append(frame)
         values.update(sens_vals)
+    values.update(run_levers(root, settings, evidence))
     sens = pd.concat(sens_frames, ignore_index=True)
     write_csv(sens, evidence / "sensitivity.csv")
     values["sens.table"] = sensitivity_table(sens)
@@ -406,7 +557,10 @@ def generate(settings: Settings, root: Path = ROOT) -> dict[str, str]:
     hashes = file_hashes(root)
     manifest = {"inputs_hash": inputs_hash(hashes), "files": hashes, "reps": settings.reps,
                 "sens_reps": settings.sens_reps, "archetypes": list(ARCHETYPES), "strategies": list(SHORT),
-                "variants": {k: v[1] for k, v in VARIANTS.items()}, "generated_by": "make playbook"}
+                "variants": {k: v[1] for k, v in VARIANTS.items()},
+                "levers": {k: {"policy": v[0], "base": v[1], "keys": v[2], "portfolio": v[3]}
+                           for k, v in LEVERS.items()},
+                "generated_by": "make playbook"}
     (evidence / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     build_chapters(values, root / "playbook", root / "playbook" / "filled")
     return values
@@ -447,5 +601,5 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["ARCHETYPES", "PAIRS", "SHORT", "VARIANTS", "Settings", "build_chapters", "fill", "generate",
+__all__ = ["ARCHETYPES", "LEVERS", "PAIRS", "SHORT", "VARIANTS", "Settings", "build_chapters", "fill", "generate",
            "input_files", "inputs_hash", "stale_inputs", "typed_numbers"]
