@@ -51,8 +51,9 @@ customer's goodwill at the end of the day (it relaxes toward the baseline betwee
 who have churned, or have not yet arrived or were refused, count at their last or baseline goodwill.
 ``churned_customers`` counts customers who left during the measured period, and
 ``margin_lost_to_churn`` adds up their lifetime margin (see :func:`customer_lifetime_margin`).
-``sales_refused`` adds up the orders refused on credit hold during the measured period (the invoices
-they would have been); they are not invoiced, so they reduce sales and cash rather than count as debt.
+``sales_refused`` adds up the orders refused during the measured period, on credit hold or beyond a new
+customer's credit limit (the invoices they would have been); they are not invoiced, so they reduce sales
+and cash rather than count as debt.
 ``new_customers`` and ``customers_refused`` count applicants taken on and turned down at their credit
 check in the measured period; the checks' cost is a collection cost. ``customers`` counts everyone who
 was or applied to be a customer during the run.

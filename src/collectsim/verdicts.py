@@ -33,7 +33,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "escalated_invoices": ("escalated invoices", "count"),
     "insolvencies": ("insolvencies", "count"), "plans_agreed": ("plans agreed", "count"),
     "plans_defaulted": ("plans defaulted", "count"),
-    "sales_refused": ("sales refused on credit hold", "money"),
+    "sales_refused": ("orders refused (credit hold or limit)", "money"),
     "new_customers": ("new customers", "count"), "customers_refused": ("applicants refused", "count"),
     "invoices": ("invoices", "count"),
     "customers": ("customers", "count"),
