@@ -50,7 +50,7 @@ class EventKind(IntEnum):
     INSOLVENT = 25  # a customer becomes insolvent (start of its day); it orders and pays no more
     INSOLVENCY_LOSS = 26  # amount: an open invoice's balance lost to the customer's insolvency
     REPUTATION = 27  # word of an escalation against another customer of the segment moves this one's goodwill
-    ORDER_REFUSED = 28  # credit hold: an order not supplied; amount: the invoice it would have been
+    ORDER_REFUSED = 28  # credit hold or credit limit: an order not supplied; amount: the invoice it would have been
     PLAN_REQUESTED = 29  # a strained customer asks for a plan; a refusal moves goodwill (granted: PLAN_AGREED follows)
     CUSTOMER_ONBOARDED = 30  # a new customer starts trading; cost: its credit check, if any
     CUSTOMER_REFUSED = 31  # an applicant refused after its credit check; cost: the check
