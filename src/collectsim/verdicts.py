@@ -52,11 +52,15 @@ def verdict(a: str, b: str, metric: str, diff: Interval, mean_b: float) -> str:
     words, kind = METRICS.get(metric, (metric.replace("_", " "), "count"))
     if math.isnan(diff.lo):
         return f"{a} minus {b} in {words}: {diff.mean:,.4g} (one replication: no interval)"
-    relative = kind in ("money", "value") and mean_b != 0
+    # Money reads best as a percentage of b, unless b is so small that the change dwarfs it ("7,017% more"):
+    # then the amount itself says more.
+    relative = (kind in ("money", "value") and mean_b != 0
+                and max(abs(diff.lo), abs(diff.hi)) <= abs(mean_b))
     if relative:
         scale, unit, digits = 100.0 / abs(mean_b), "%", 1
     elif kind in ("money", "value"):
-        scale, unit, digits = 0.01 if kind == "money" else 1.0, " (currency)", 2
+        scale, unit = 0.01, " (currency)"  # both kinds are held in cents
+        digits = 0 if max(abs(diff.lo), abs(diff.hi)) * scale >= 1000 else 2
     else:
         unit, scale, digits = _UNIT[kind]
     mean, lo, hi = diff.mean * scale, diff.lo * scale, diff.hi * scale
