@@ -1,0 +1,733 @@
+"""The vectorised engine: the SimPy engine's model, walked through day by day over arrays.
+
+Where the SimPy engine lets each invoice sleep until its next event, this engine keeps every invoice
+of a batch of replications as a row of arrays and steps through the days. The SimPy engine's
+same-day order (day, phase 0-5, customer id, invoice sequence; see :mod:`collectsim.engine`) is what
+makes this possible: customers meet only through the team queue and reputation spill-over (both
+outside what this engine supports), so within a phase the events of different customers are
+independent, and those of one customer are applied in sequence order. Each phase is therefore
+processed in *rounds*: round k holds the k-th due invoice of every customer, and a round is a handful
+of array operations. Replications are just more customers: every row carries its run's seed.
+
+Both engines call the same rule functions (:mod:`collectsim.behaviour`) and the same counter-based
+draws (:mod:`collectsim.draws`), so they agree to the last bit. Where the SimPy engine's per-event
+arithmetic goes through the ``math`` module (``math.exp``, ``math.log``, ``**``), whose results can
+differ in the last bit from NumPy's array kernels, this engine uses tables or element-wise fallbacks
+built with that same scalar arithmetic. The result is an event log with the same rows in the same
+order, so metrics come out of the same code.
+
+What is not implemented is refused by :func:`supports`; ``simulate(..., engine="vectorised")``
+then runs the SimPy engine and says so.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import behaviour as rules
+from . import business_calendar
+from .decisions import ActionKind
+from .draws import Purpose, exponential, geometric_days, normal_ppf, u, uniform_int
+from .eventlog import COLUMNS as LOG_COLUMNS
+from .eventlog import EventKind, EventLog
+from .invoices import InvoiceTable
+from .liquidity import BLOCK_DAYS, DISTRESSED, HEALTHY, INSOLVENT, STRAINED, liquidity_paths
+from .policy_spec import CHANNELS, TONES
+from .portfolio import Customers, make_customers
+from .rule_policy import RuleBasedPolicy
+from .scenario import Scenario
+from .vector_policy import NEVER, VectorPolicy
+
+PHASE_CHURN, PHASE_ORDER, PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW = -1, 0, 1, 2, 3, 4
+_NAN = float("nan")
+
+
+def supports(scenario: Scenario, decider: object) -> str | None:
+    """None if the vectorised engine reproduces the SimPy engine for this run; otherwise why not (one line)."""
+    if type(decider) is not RuleBasedPolicy:
+        return f"decision maker {type(decider).__name__} is not the rule-based policy"
+    if scenario.team.daily_minutes is not None:
+        return "a team with limited staff ([team] staff > 0)"
+    if scenario.behaviour.reputation_spillover > 0:
+        return "reputation spill-over between customers"
+    for seg, r in zip(scenario.portfolio.segments, decider._rules):
+        name = f"segment {seg.name!r}: "
+        if r.plan_offset is not None:
+            return name + "instalment plans offered (plans.offer)"
+        if r.plan_on_request:
+            return name + "plans granted on request (plans.on_request)"
+        if r.fee_offset is not None:
+            return name + "fees and interest enforced (fees.enforce)"
+        if r.settle_offset is not None:
+            return name + "settlement offers"
+        if r.mediation_after is not None or r.agency_offset is not None or r.legal_offset is not None:
+            return name + "mediation, agency or legal escalation"
+    for i, seg in enumerate(scenario.portfolio.segments):
+        if decider.credit_hold_after(i) is not None:
+            return f"segment {seg.name!r}: credit hold"
+        if decider.onboarding(i) is not None:
+            return f"segment {seg.name!r}: credit checks or limits at onboarding"
+    return None
+
+
+def exact_normal_ppf(p: np.ndarray) -> np.ndarray:
+    """``draws.normal_ppf`` of an array, with tail values redone on the scalar path (it uses ``math.log``)."""
+    out = np.asarray(normal_ppf(p), dtype=np.float64)
+    tail = (p < 0.02425) | (p > 1.0 - 0.02425)
+    if tail.any():
+        out[tail] = [normal_ppf(float(x)) for x in p[tail]]
+    return out
+
+
+def _lognormal(p: np.ndarray, median: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    return median * np.exp(sigma * exact_normal_ppf(p))
+
+
+class _Table:
+    """Growable columns of fixed dtypes (the invoices of a batch)."""
+
+    def __init__(self, spec: dict[str, tuple[type, object]], capacity: int = 1024) -> None:
+        self._spec = spec
+        self.n = 0
+        self.cap = capacity
+        for name, (dtype, fill) in spec.items():
+            setattr(self, name, np.full(capacity, fill, dtype=dtype))
+
+    def add(self, count: int) -> np.ndarray:
+        while self.n + count > self.cap:
+            new = self.cap * 2
+            for name, (dtype, fill) in self._spec.items():
+                old = getattr(self, name)
+                grown = np.full(new, fill, dtype=dtype)
+                grown[: self.cap] = old
+                setattr(self, name, grown)
+            self.cap = new
+        ids = np.arange(self.n, self.n + count)
+        self.n += count
+        return ids
+
+
+_INVOICE = {
+    "cust": (np.int64, 0), "local": (np.int64, 0), "seq": (np.int64, 0), "seg": (np.int64, 0),
+    "rep": (np.int64, 0), "row": (np.int64, 0), "seed": (np.int64, 0),
+    "amount": (np.int64, 0), "balance": (np.int64, 0), "issue": (np.int64, 0), "due": (np.int64, 0),
+    "disputed": (bool, False), "pay_day": (np.int64, NEVER), "dispute_day": (np.int64, NEVER),
+    "resolve_day": (np.int64, NEVER), "review_day": (np.int64, NEVER),
+    "discount_rate": (np.float64, 0.0), "discount_deadline": (np.int64, -1), "unmoved": (np.float64, 1.0),
+    "responses": (np.int64, 0), "payments": (np.int64, 0), "plan_requested": (bool, False),
+    "disputed_since": (np.int64, -1), "had_plan": (bool, False), "in_plan": (bool, False),
+    "plan_day": (np.int64, NEVER), "plan_broken_day": (np.int64, -1),
+    "nday": (np.int64, NEVER), "nphase": (np.int64, 0),
+}
+
+
+class VectorEngine:
+    """Runs one scenario under one rule-based policy for a batch of seeds at once."""
+
+    def __init__(self, scenario: Scenario, decider: RuleBasedPolicy, seeds: list[int] | tuple[int, ...],
+                 customers: list[Customers] | None = None) -> None:
+        reason = supports(scenario, decider)
+        if reason is not None:
+            raise ValueError(f"the vectorised engine cannot run this: {reason}")
+        self.scenario = scenario
+        self.policy = VectorPolicy(decider)
+        self.seeds = [int(s) for s in seeds]
+        self.customers = customers if customers is not None else [make_customers(scenario, s) for s in self.seeds]
+        self._end = scenario.horizon.total_days
+        self._issue_end = scenario.horizon.measured_end
+        self._start_date = scenario.horizon.start_date
+        b = self._b = scenario.behaviour
+        segs = self._segs = scenario.portfolio.segments
+
+        def per_seg(name: str, dtype=np.float64) -> np.ndarray:
+            return np.array([getattr(s, name) for s in segs], dtype=dtype)
+
+        self._seg = {name: per_seg(name) for name in (
+            "responsiveness", "goodwill_sensitivity", "ignore_share", "days_late_sd_within", "dispute_rate",
+            "amount_median", "amount_sigma", "discount_appetite", "partial_share", "partial_gap_days",
+            "credit_note_share", "credit_note_fraction", "dispute_resolution_days", "orders_per_year")}
+        self._terms = per_seg("terms_days", np.int64)
+        self._eom = per_seg("terms_end_of_month", bool)
+        self._latest_dispute = np.minimum(self._terms, b.dispute_raise_days)
+        self._mean_gap = [365.0 / s.orders_per_year for s in segs]
+        self._daily_churn = [s.churn_per_year and -np.log1p(-min(s.churn_per_year, 1 - 1e-12)) / 365.0
+                             for s in segs]
+        runs = [business_calendar.next_run_days(self._end, s.payment_run, s.payment_run_day, self._start_date)
+                for s in segs]
+        self._runs = np.stack([np.arange(self._end + 1, dtype=np.int64) if r is None else r for r in runs])
+        self._response_by_channel = np.array([getattr(b.response, c) for c in CHANNELS])
+        self._response_by_tone = np.array([getattr(b.tone_response, t) for t in TONES])
+        self._goodwill_by_tone = np.array([getattr(b.tone_goodwill, t) for t in TONES])
+        self._goodwill_by_channel = np.array([getattr(b.channel_goodwill, c) for c in CHANNELS])
+        team = scenario.team
+        self._minutes_by_channel = np.array([{"email": team.minutes_email, "letter": team.minutes_letter,
+                                              "phone": team.minutes_call}[c] for c in CHANNELS], dtype=np.float64)
+        tau = b.goodwill_recovery_days
+        self._tau = tau
+        # The SimPy engine's per-event arithmetic, tabulated by whole-day gap (math.exp, 0.5 ** x).
+        self._decay = np.array([math.exp(-g / tau) for g in range(self._end + 2)])
+        self._age = np.array([rules.age_factor(a, b.response_halflife_days) for a in range(self._end + 2)])
+        self._k_fact = np.array(rules._K_FACT[:40])
+        self._init_customers()
+        self._inv = _Table(_INVOICE)
+        self._rows = np.zeros(len(self.seeds), dtype=np.int64)
+        self._log: list[dict[str, np.ndarray]] = []
+        self._buckets: dict[int, list[np.ndarray]] = {}
+
+    # --- set-up ---------------------------------------------------------------------------------------
+
+    def _init_customers(self) -> None:
+        cs = self.customers
+        sizes = [len(c) for c in cs]
+        self._n_of = sizes
+        self._offset = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.rep = np.repeat(np.arange(len(cs)), sizes)
+        self.local = np.concatenate([np.arange(n, dtype=np.int64) for n in sizes])
+        self.seed = np.repeat(np.array(self.seeds, dtype=np.int64), sizes)
+        self.cseg = np.concatenate([c.segment for c in cs]).astype(np.int64)
+        self.baseline = np.concatenate([c.goodwill_baseline for c in cs]).astype(np.float64)
+        self.goodwill = self.baseline.copy()
+        self.arrival = np.concatenate([c.arrival_day for c in cs]).astype(np.int64)
+        self.anchor = self.arrival.copy()
+        self.habit = np.concatenate([c.habit_days_late for c in cs]).astype(np.float64)
+        self.hazard = np.zeros(len(self.rep))
+        self.threshold = np.concatenate([-np.log(u(s, Purpose.CHURN, np.arange(n, dtype=np.int64)))
+                                         for s, n in zip(self.seeds, sizes)])
+        self.churn_day = np.full(len(self.rep), NEVER, dtype=np.int64)
+        liq = [liquidity_paths(self.scenario, s, c.segment) for s, c in zip(self.seeds, cs)]
+        self.states = np.concatenate([lq.states for lq in liq]).astype(np.int64)
+        self.insolvent_day = np.concatenate([lq.insolvency_day for lq in liq]).astype(np.int64)
+        self._last_block = self.states.shape[1] - 1
+        self.h0 = np.array([float(self._daily_churn[s]) for s in range(len(self._segs))])[self.cseg]
+        self.refused = np.zeros(len(self.rep), dtype=bool)
+        # Ordering: 0 applying (arrives later), 1 ordering, 2 done. next_order is the next day it acts.
+        self.order_seq = np.zeros(len(self.rep), dtype=np.int64)
+        self.stage = np.where(self.arrival > 0, 0, 1)
+        self.next_order = np.where(self.arrival > 0, self.arrival, NEVER)
+        opening = np.flatnonzero(self.arrival == 0)
+        self._start_ordering(opening)
+
+    def _start_ordering(self, cx: np.ndarray) -> None:
+        """The first order day of customers that start trading (``_orders`` before its loop)."""
+        if len(cx) == 0:
+            return
+        gap = np.array([self._mean_gap[s] for s in self.cseg[cx]])
+        first = self.arrival[cx] + geometric_days(u(self.seed[cx], Purpose.ORDER_GAP, self.local[cx], 0), gap) - 1
+        self.stage[cx] = 1
+        self.next_order[cx] = np.where(first < self._issue_end, first, NEVER)
+        self.stage[cx[first >= self._issue_end]] = 2
+
+    # --- the log --------------------------------------------------------------------------------------
+
+    def _record(self, day: int, phase: int, cx: np.ndarray, k1, sub: int, kind: EventKind, invoice,
+                amount=0, channel=-1, tone=-1, cost=0, before=_NAN, after=_NAN, minutes=0.0) -> None:
+        n = len(cx)
+        if n == 0:
+            return
+
+        def col(v, dtype):
+            return np.broadcast_to(np.asarray(v, dtype=dtype), (n,))
+
+        self._log.append({
+            "rep": self.rep[cx], "day": col(day, np.int64), "phase": col(phase, np.int64),
+            "customer": self.local[cx], "k1": col(k1, np.int64), "sub": col(sub, np.int64),
+            "kind": col(int(kind), np.int64), "invoice": col(invoice, np.int64), "amount": col(amount, np.int64),
+            "channel": col(channel, np.int64), "tone": col(tone, np.int64), "cost": col(cost, np.int64),
+            "goodwill_before": col(before, np.float64), "goodwill_after": col(after, np.float64),
+            "minutes": col(minutes, np.float64)})
+
+    # --- customers ------------------------------------------------------------------------------------
+
+    def _hazard_integral(self, h0, gap, days):
+        """``behaviour.churn_hazard_integral``'s per-event path, element-wise (math.exp via the decay table)."""
+        slope, tau = self._b.churn_goodwill_slope, self._tau
+        d = slope * gap
+        w = d * self._decay[days]
+        series = np.zeros(len(d))
+        d_pow = np.ones(len(d))
+        w_pow = np.ones(len(d))
+        active = d != 0.0
+        for k_fact in self._k_fact:
+            if not active.any():
+                break
+            d_pow = d_pow * d
+            w_pow = w_pow * w
+            term = (d_pow - w_pow) / k_fact
+            series = np.where(active, series + term, series)
+            tol = 1e-17 * np.abs(series)
+            active &= ~((-tol < term) & (term < tol))
+        return np.where(d == 0.0, h0 * days, h0 * (days + tau * series))
+
+    def _advance(self, cx: np.ndarray, day: int) -> None:
+        """``SimpyEngine._advance`` for distinct customers ``cx``."""
+        cx = cx[day > self.anchor[cx]]
+        if len(cx) == 0:
+            return
+        last = self.anchor[cx]
+        g = self.goodwill[cx]
+        base = self.baseline[cx]
+        gap = base - g
+        days = day - last
+        h0 = self.h0[cx]
+        live = (h0 > 0) & (self.churn_day[cx] == NEVER)
+        if live.any():
+            lc, lgap, ldays, lh0 = cx[live], gap[live], days[live], h0[live]
+            already = self.hazard[lc]
+            total = already + self._hazard_integral(lh0, lgap, ldays)
+            thr = self.threshold[lc]
+            hit = total >= thr
+            if hit.any():
+                hc, ha, hg, hh0, ht = lc[hit], already[hit], lgap[hit], lh0[hit], thr[hit]
+                lo = np.zeros(len(hc), dtype=np.int64)
+                hi = ldays[hit].copy()
+                while True:
+                    busy = hi - lo > 1
+                    if not busy.any():
+                        break
+                    mid = (lo + hi) // 2
+                    reached = ha[busy] + self._hazard_integral(hh0[busy], hg[busy], mid[busy]) >= ht[busy]
+                    bi = np.flatnonzero(busy)
+                    hi[bi[reached]] = mid[bi[reached]]
+                    lo[bi[~reached]] = mid[bi[~reached]]
+                self.churn_day[hc] = last[live][hit] + hi
+            self.hazard[lc] = total
+        self.goodwill[cx] = base + (g - base) * self._decay[days]
+        self.anchor[cx] = day
+
+    def _goodwill_on(self, cx: np.ndarray, day: int) -> np.ndarray:
+        self._advance(cx, day)
+        return self.goodwill[cx]
+
+    def _change_goodwill(self, cx: np.ndarray, change, day: int) -> tuple[np.ndarray, np.ndarray]:
+        before = self._goodwill_on(cx, day)
+        after = np.clip(before + change * self._seg["goodwill_sensitivity"][self.cseg[cx]], 0.0, 1.0)
+        self.goodwill[cx] = after
+        return before, after
+
+    def _liquidity_on(self, cx: np.ndarray, day: int) -> np.ndarray:
+        state = self.states[cx, min(day // BLOCK_DAYS, self._last_block)]
+        state = np.where(state == INSOLVENT, DISTRESSED, state)
+        return np.where(day >= self.insolvent_day[cx], INSOLVENT, state)
+
+    # --- scheduling -----------------------------------------------------------------------------------
+
+    def _schedule(self, ix: np.ndarray) -> None:
+        """``Invoice.next_event`` for invoices ``ix``; settled ones and those past the horizon get none."""
+        if len(ix) == 0:
+            return
+        v = self._inv
+        review = v.review_day[ix]
+        disputed = v.disputed[ix]
+        resolve = v.resolve_day[ix]
+        pay = np.where(v.in_plan[ix], v.plan_day[ix], v.pay_day[ix])
+        dispute = v.dispute_day[ix]
+        d_day = np.where(resolve <= review, resolve, review)
+        d_phase = np.where(resolve <= review, PHASE_RESOLVE, PHASE_REVIEW)
+        u_pay = (pay <= dispute) & (pay <= review)
+        u_dis = ~u_pay & (dispute <= review)
+        u_day = np.where(u_pay, pay, np.where(u_dis, dispute, review))
+        u_phase = np.where(u_pay, PHASE_PAY, np.where(u_dis, PHASE_DISPUTE, PHASE_REVIEW))
+        day = np.where(disputed, d_day, u_day)
+        phase = np.where(disputed, d_phase, u_phase)
+        day = np.where((v.balance[ix] > 0) & (day < self._end), day, NEVER)
+        v.nday[ix] = day
+        v.nphase[ix] = phase
+        keep = day != NEVER
+        if not keep.all():
+            ix, day = ix[keep], day[keep]
+        if len(ix) == 0:
+            return
+        if (day < self._today).any():
+            raise AssertionError("an invoice's next event fell before today")
+        order = np.argsort(day, kind="stable")
+        ix, day = ix[order], day[order]
+        starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
+        ends = np.r_[starts[1:], len(day)]
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            self._buckets.setdefault(int(day[s]), []).append(ix[s:e])
+
+    # --- running --------------------------------------------------------------------------------------
+
+    def run(self) -> list[tuple[Customers, InvoiceTable, EventLog, np.ndarray]]:
+        """Simulate every seed; per seed the SimPy engine's (customers, invoices, frozen log, final goodwill)."""
+        insolvent = {}
+        for c, d in enumerate(self.insolvent_day.tolist()):
+            if d < self._end:
+                insolvent.setdefault(d, []).append(c)
+        for day in range(self._end):
+            self._today = day
+            ins = insolvent.get(day)
+            if ins is not None:
+                self._insolvency(np.array(ins, dtype=np.int64), day)
+            if day < self._issue_end:
+                self._orders(day)
+            for phase in (PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW):
+                lists = self._buckets.get(day)
+                if not lists:
+                    break
+                ix = np.unique(np.concatenate(lists)) if len(lists) > 1 else np.unique(lists[0])
+                self._buckets[day] = [ix]
+                v = self._inv
+                ix = ix[(v.nday[ix] == day) & (v.nphase[ix] == phase)]
+                if len(ix):
+                    self._phase(phase, ix, day)
+            self._buckets.pop(day, None)
+        everyone = np.flatnonzero(~self.refused)
+        self._advance(everyone, self._end - 1)
+        self._record_churn()
+        return self._results()
+
+    def _phase(self, phase: int, ix: np.ndarray, day: int) -> None:
+        """Handle the phase's events in rounds: round k is the k-th due invoice of each customer."""
+        v = self._inv
+        cust = v.cust[ix]
+        order = np.lexsort((v.seq[ix], cust))
+        ix, cust = ix[order], cust[order]
+        first = np.r_[True, cust[1:] != cust[:-1]]
+        start = np.maximum.accumulate(np.where(first, np.arange(len(ix)), 0))
+        rank = np.arange(len(ix)) - start
+        handler = (None, self._resolve_dispute, self._pay, self._raise_dispute, self._review)[phase]
+        for k in range(int(rank.max()) + 1):
+            sub = ix[rank == k]
+            handler(sub, day)
+            self._schedule(sub)
+
+    def _record_churn(self) -> None:
+        c = np.flatnonzero(self.churn_day < np.minimum(self._end, self.insolvent_day))
+        self._record_days(self.churn_day[c], PHASE_CHURN, c, 0, 0, EventKind.CHURNED, -1)
+
+    def _record_days(self, days, phase, cx, k1, sub, kind, invoice) -> None:
+        n = len(cx)
+        if n == 0:
+            return
+        self._log.append({
+            "rep": self.rep[cx], "day": np.asarray(days, dtype=np.int64), "phase": np.full(n, phase),
+            "customer": self.local[cx], "k1": np.full(n, k1), "sub": np.full(n, sub),
+            "kind": np.full(n, int(kind)), "invoice": np.full(n, invoice), "amount": np.zeros(n, dtype=np.int64),
+            "channel": np.full(n, -1), "tone": np.full(n, -1), "cost": np.zeros(n, dtype=np.int64),
+            "goodwill_before": np.full(n, _NAN), "goodwill_after": np.full(n, _NAN), "minutes": np.zeros(n)})
+
+    def _results(self) -> list[tuple[Customers, InvoiceTable, EventLog, np.ndarray]]:
+        v = self._inv
+        n = v.n
+        cols = {k: np.concatenate([c[k] for c in self._log]) if self._log else np.zeros(0) for k in (
+            "rep", "day", "phase", "customer", "k1", "sub", "kind", "invoice", "amount", "channel", "tone",
+            "cost", "goodwill_before", "goodwill_after", "minutes")}
+        order = np.lexsort((cols["sub"], cols["k1"], cols["customer"], cols["phase"], cols["day"], cols["rep"]))
+        cols = {k: a[order] for k, a in cols.items()}
+        bounds = np.searchsorted(cols["rep"], np.arange(len(self.seeds) + 1))
+        inv_rep = v.rep[:n]
+        out = []
+        for r, customers in enumerate(self.customers):
+            lo, hi = bounds[r], bounds[r + 1]
+            log = EventLog.from_columns(**{k: cols[k][lo:hi] for k in LOG_COLUMNS if k != "wait"},
+                                        wait=np.zeros(hi - lo, dtype=np.int32))
+            ids = np.flatnonzero(inv_rep == r)
+            ids = ids[np.argsort(v.row[ids])]
+            table = InvoiceTable(customer=v.local[ids], seq=v.seq[ids], segment=v.seg[ids], issue_day=v.issue[ids],
+                                 due_day=v.due[ids], amount=v.amount[ids], discount_rate=v.discount_rate[ids],
+                                 discount_deadline=v.discount_deadline[ids], balance=v.balance[ids])
+            a, b = self._offset[r], self._offset[r + 1]
+            out.append((customers, table, log, self.goodwill[a:b].copy()))
+        return out
+
+    # --- phase 0: insolvency and orders ---------------------------------------------------------------
+
+    def _insolvency(self, cx: np.ndarray, day: int) -> None:
+        cx = cx[(self.arrival[cx] <= day) & ~self.refused[cx]]
+        if len(cx) == 0:
+            return
+        self._record(day, PHASE_ORDER, cx, -(1 << 50), 0, EventKind.INSOLVENT, -1)
+        g = self._goodwill_on(cx, day)
+        v = self._inv
+        failing = np.zeros(len(self.rep), dtype=bool)
+        failing[cx] = True
+        gby = np.zeros(len(self.rep))
+        gby[cx] = g
+        ix = np.flatnonzero(failing[v.cust[: v.n]] & (v.balance[: v.n] > 0))
+        if len(ix):
+            c = v.cust[ix]
+            self._record(day, PHASE_ORDER, c, -(1 << 40) + v.seq[ix], 0, EventKind.INSOLVENCY_LOSS, v.row[ix],
+                         v.balance[ix], before=gby[c], after=gby[c])
+            v.balance[ix] = 0
+            self._schedule(ix)
+
+    def _orders(self, day: int) -> None:
+        cx = np.flatnonzero(self.next_order == day)
+        if len(cx) == 0:
+            return
+        applying = cx[self.stage[cx] == 0]
+        if len(applying):
+            ok = applying[self.insolvent_day[applying] > day]
+            self.stage[applying[self.insolvent_day[applying] <= day]] = 2
+            self.next_order[applying] = NEVER
+            self._record(day, PHASE_ORDER, ok, -(1 << 45), 0, EventKind.CUSTOMER_ONBOARDED, -1)
+            self._start_ordering(ok)
+            cx = np.flatnonzero(self.next_order == day)
+        cx = cx[self.stage[cx] == 1]
+        if len(cx) == 0:
+            return
+        self._advance(cx, day)
+        gone = (self.churn_day[cx] <= day) | (self.insolvent_day[cx] <= day)
+        self.stage[cx[gone]] = 2
+        self.next_order[cx[gone]] = NEVER
+        cx = cx[~gone]
+        if len(cx) == 0:
+            return
+        self._issue(cx, day)
+        self.order_seq[cx] += 1
+        factor = np.maximum(0.0, 1.0 + self._b.order_goodwill_elasticity * (self.goodwill[cx] - self.baseline[cx]))
+        stop = factor <= 0
+        live = cx[~stop]
+        gap = np.array([self._mean_gap[s] for s in self.cseg[live]]) / factor[~stop]
+        nxt = day + geometric_days(u(self.seed[live], Purpose.ORDER_GAP, self.local[live], self.order_seq[live]), gap)
+        self.next_order[cx[stop]] = NEVER
+        self.stage[cx[stop]] = 2
+        self.next_order[live] = np.where(nxt < self._issue_end, nxt, NEVER)
+        self.stage[live[nxt >= self._issue_end]] = 2
+
+    def _issue(self, cx: np.ndarray, day: int) -> None:
+        """New invoices for customers ``cx`` (sorted: table rows follow customer order within the day)."""
+        v, b, S = self._inv, self._b, self._seg
+        ix = v.add(len(cx))
+        seg = self.cseg[cx]
+        seed, local, seq = self.seed[cx], self.local[cx], self.order_seq[cx]
+        v.cust[ix], v.local[ix], v.seq[ix], v.seg[ix], v.rep[ix], v.seed[ix] = cx, local, seq, seg, self.rep[cx], seed
+        rep = self.rep[cx]
+        rank = np.zeros(len(cx), dtype=np.int64)
+        for r in np.unique(rep):
+            m = rep == r
+            rank[m] = self._rows[r] + np.arange(int(m.sum()))
+            self._rows[r] += int(m.sum())
+        v.row[ix] = rank
+        amount = rules.cents_of(_lognormal(u(seed, Purpose.INVOICE_AMOUNT, local, seq), S["amount_median"][seg],
+                                           S["amount_sigma"][seg]))
+        v.amount[ix] = amount
+        v.balance[ix] = amount
+        v.issue[ix] = day
+        due = day + self._terms[seg]
+        if self._eom.any():
+            eom = self._eom[seg]
+            due[eom] = [business_calendar.due_day(day, int(t), True, self._start_date) for t in self._terms[seg][eom]]
+        v.due[ix] = due
+        disputes = u(seed, Purpose.DISPUTE, local, seq) < S["dispute_rate"][seg]
+        d_day = day + uniform_int(u(seed, Purpose.DISPUTE_DAY, local, seq), 0, self._latest_dispute[seg])
+        v.dispute_day[ix] = np.where(disputes, d_day, NEVER)
+        liquidity = self._liquidity_on(cx, day)
+        ignore = S["ignore_share"][seg]
+        ignore = np.where(liquidity == DISTRESSED, ignore + (1.0 - ignore) * b.distressed_ignore, ignore)
+        pays = u(seed, Purpose.IGNORES_INVOICE, local, seq) >= ignore
+        lateness = self.habit[cx] + S["days_late_sd_within"][seg] * exact_normal_ppf(
+            u(seed, Purpose.PAYMENT_LATENESS, local, seq))
+        extra = b.strained_extra_days * np.where(liquidity == DISTRESSED, 2, 1)
+        lateness = np.where(liquidity != HEALTHY, lateness + extra, lateness)
+        pay_day = np.maximum(day, due + np.rint(lateness).astype(np.int64))
+        if b.set_aside_pay_days > 0:
+            p = u(seed, Purpose.SET_ASIDE_PAY_DAY, local, seq)
+            never = b.set_aside_never_share
+            rescaled = np.clip((p - never) / max(1.0 - never, 1e-300), 2.0**-53, 1.0 - 2.0**-53)
+            late = np.minimum(_lognormal(rescaled, np.float64(b.set_aside_pay_days), np.float64(b.set_aside_pay_sigma)),
+                              1e6).astype(np.int64)
+            late = np.where(p < never, -1, late)
+            aside = np.where(late >= 0, due + 1 + late, NEVER)
+        else:
+            aside = np.full(len(cx), NEVER)
+        v.pay_day[ix] = np.where(pays, pay_day, aside)
+        # The policy's answer at issue: the discount offer, and the first review (may be today).
+        P = self.policy
+        offers = P.offers_discount[seg]
+        if offers.any():
+            o = ix[offers]
+            oseg = seg[offers]
+            rate, window = P.discount_rate[oseg], P.discount_window[oseg]
+            v.discount_rate[o] = rate
+            v.discount_deadline[o] = day + window
+            eligible = v.dispute_day[o] == NEVER
+            prob = S["discount_appetite"][oseg] * np.minimum(rate / b.discount_reference_rate, 1.0)
+            takes = eligible & (u(v.seed[o], Purpose.DISCOUNT_TAKE_UP, v.local[o], v.seq[o]) < prob)
+            t = o[takes]
+            pay = day + uniform_int(u(v.seed[t], Purpose.DISCOUNT_PAY_DAY, v.local[t], v.seq[t]), 0, window[takes])
+            v.pay_day[t] = np.minimum(v.pay_day[t], pay)
+        review = P.next_review(seg, due, v.plan_broken_day[ix], v.had_plan[ix], day - 1)
+        v.review_day[ix] = np.where(review != NEVER, review, v.review_day[ix])
+        self._schedule(ix)
+
+    # --- phases 1-4 -----------------------------------------------------------------------------------
+
+    def _resolve_dispute(self, ix: np.ndarray, day: int) -> None:
+        v, S = self._inv, self._seg
+        cx, seg, seed, local, seq = v.cust[ix], v.seg[ix], v.seed[ix], v.local[ix], v.seq[ix]
+        v.disputed[ix] = False
+        v.resolve_day[ix] = NEVER
+        g = self._goodwill_on(cx, day)
+        self._record(day, PHASE_RESOLVE, cx, seq, 0, EventKind.DISPUTE_RESOLVED, v.row[ix], before=g, after=g)
+        note = u(seed, Purpose.CREDIT_NOTE, local, seq) < S["credit_note_share"][seg]
+        if note.any():
+            n, nseg = ix[note], seg[note]
+            fraction = np.minimum(1.0, 2.0 * S["credit_note_fraction"][nseg] *
+                                  u(v.seed[n], Purpose.CREDIT_NOTE_FRACTION, v.local[n], v.seq[n]))
+            credit = rules.share_of(v.balance[n], fraction)
+            before, after = self._change_goodwill(v.cust[n], self._b.credit_note_goodwill, day)
+            v.balance[n] -= credit
+            self._record(day, PHASE_RESOLVE, v.cust[n], v.seq[n], 1, EventKind.CREDIT_NOTE, v.row[n], credit,
+                         before=before, after=after)
+        waiting = v.pay_day[ix] != NEVER
+        if waiting.any():
+            w = ix[waiting]
+            delay = exponential(u(v.seed[w], Purpose.RESOLUTION_PAY_DELAY, v.local[w], v.seq[w]),
+                                self._b.response_delay_days)
+            v.pay_day[w] = np.maximum(v.pay_day[w], self._prompted(day, v.due[w], delay))
+
+    @staticmethod
+    def _prompted(day: int, due: np.ndarray, delay: np.ndarray) -> np.ndarray:
+        return np.where(day < due, due, day + 1 + np.floor(delay).astype(np.int64))
+
+    def _pay(self, ix: np.ndarray, day: int) -> None:
+        v, S, b = self._inv, self._seg, self._b
+        seg = v.seg[ix]
+        run = self._runs[seg, day]
+        deferred = run != day
+        if deferred.any():
+            v.pay_day[ix[deferred]] = run[deferred]
+            ix, seg = ix[~deferred], seg[~deferred]
+            if len(ix) == 0:
+                return
+        cx, seed, local, seq = v.cust[ix], v.seed[ix], v.local[ix], v.seq[ix]
+        g = self._goodwill_on(cx, day)
+        balance = v.balance[ix]
+        discount_on = (v.discount_rate[ix] > 0) & (day <= v.discount_deadline[ix])
+        if discount_on.any():
+            d = ix[discount_on]
+            discount = np.minimum(v.balance[d] - 1, np.rint(v.amount[d] * v.discount_rate[d]).astype(np.int64))
+            gives = discount > 0
+            if gives.any():
+                dg = d[gives]
+                before, after = self._change_goodwill(v.cust[dg], b.discount_goodwill, day)
+                v.balance[dg] -= discount[gives]
+                self._record(day, PHASE_PAY, v.cust[dg], v.seq[dg], 1, EventKind.DISCOUNT, v.row[dg], discount[gives],
+                             before=before, after=after)
+                pos = np.flatnonzero(discount_on)[gives]
+                g[pos] = after
+            balance = v.balance[ix]
+        paid = balance.copy()
+        rest = ~discount_on & (balance >= 2)
+        if rest.any():
+            r = ix[rest]
+            healthy = self._liquidity_on(v.cust[r], day) == HEALTHY
+            share = np.where(healthy, S["partial_share"][seg[rest]],
+                             np.minimum(1.0, S["partial_share"][seg[rest]] + b.strained_part_payment))
+            part = u(v.seed[r], Purpose.PARTIAL_PAYMENT, v.local[r], v.seq[r], v.payments[r]) < share
+            if part.any():
+                pr = r[part]
+                pm = v.payments[pr]
+                mean = b.part_payment_fraction
+                low, high = min(max(mean - 0.2, 0.05), 0.95), min(max(mean + 0.2, 0.05), 0.95)
+                fraction = low + (high - low) * u(v.seed[pr], Purpose.PARTIAL_FRACTION, v.local[pr], v.seq[pr], pm)
+                amounts = np.minimum(rules.share_of(v.balance[pr], fraction), v.balance[pr] - 1)
+                pos = np.flatnonzero(rest)[part]
+                paid[pos] = amounts
+        v.balance[ix] = balance - paid
+        v.payments[ix] += 1
+        self._record(day, PHASE_PAY, cx, seq, 2, EventKind.PAYMENT, v.row[ix], paid, before=g, after=g)
+        left = v.balance[ix] > 0
+        lx = ix[left]
+        gap = geometric_days(u(v.seed[lx], Purpose.PARTIAL_GAP, v.local[lx], v.seq[lx], v.payments[lx]),
+                             S["partial_gap_days"][v.seg[lx]])
+        v.pay_day[lx] = day + gap
+        v.pay_day[ix[~left]] = NEVER
+
+    def _raise_dispute(self, ix: np.ndarray, day: int) -> None:
+        v, S = self._inv, self._seg
+        cx, seg = v.cust[ix], v.seg[ix]
+        v.disputed[ix] = True
+        v.dispute_day[ix] = NEVER
+        before, after = self._change_goodwill(cx, self._b.dispute_goodwill, day)
+        self._record(day, PHASE_DISPUTE, cx, v.seq[ix], 0, EventKind.DISPUTE_RAISED, v.row[ix], before=before,
+                     after=after)
+        wait = exponential(u(v.seed[ix], Purpose.DISPUTE_RESOLUTION_DAYS, v.local[ix], v.seq[ix]),
+                           S["dispute_resolution_days"][seg])
+        v.resolve_day[ix] = day + 1 + wait.astype(np.int64)
+        v.disputed_since[ix] = day
+        a = ix[~v.in_plan[ix]]
+        review = self.policy.next_review(v.seg[a], v.due[a], v.plan_broken_day[a], v.had_plan[a], day - 1)
+        keep = (review != NEVER) & (v.balance[a] > 0)
+        v.review_day[a[keep]] = review[keep]
+
+    def _review(self, ix: np.ndarray, day: int) -> None:
+        v, P = self._inv, self.policy
+        v.review_day[ix] = NEVER
+        cx, seg, due = v.cust[ix], v.seg[ix], v.due[ix]
+        self._advance(cx, day)
+        start = P.ladder_start(seg, due, v.plan_broken_day[ix])
+        step = P.step_today(seg, start, day)
+        step = np.where(v.disputed[ix] & P.pause[seg], -1, step)
+        write_off_due = day >= due + P.write_off_age[seg]
+        review = P.next_review(seg, due, v.plan_broken_day[ix], v.had_plan[ix], day)
+        reminded = step >= 0
+        if reminded.any():
+            self._remind(ix[reminded], day, step[reminded])
+        w = ix[write_off_due & (v.balance[ix] > 0)]
+        if len(w):
+            g = self._goodwill_on(v.cust[w], day)
+            self._record(day, PHASE_REVIEW, v.cust[w], v.seq[w], 5, EventKind.WRITE_OFF, v.row[w], v.balance[w],
+                         before=g, after=g)
+            v.balance[w] = 0
+        keep = (review != NEVER) & (v.balance[ix] > 0) & ~v.in_plan[ix]
+        v.review_day[ix[keep]] = review[keep]
+
+    def _remind(self, ix: np.ndarray, day: int, step: np.ndarray) -> None:
+        v, P, b, S = self._inv, self.policy, self._b, self._seg
+        seg = v.seg[ix]
+        cx = v.cust[ix]
+        channel, tone, cost = P.channel[seg, step], P.tone[seg, step], P.cost[seg, step]
+        change = self._goodwill_by_tone[tone] + self._goodwill_by_channel[channel]
+        before, after = self._change_goodwill(cx, change, day)
+        self._record(day, PHASE_REVIEW, cx, v.seq[ix], 0, EventKind.REMINDER, v.row[ix], 0, channel, tone, cost,
+                     before, after, self._minutes_by_channel[channel])
+        go = ~v.disputed[ix] & (v.pay_day[ix] > day)
+        ix, seg, cx, channel, tone, after = ix[go], seg[go], cx[go], channel[go], tone[go], after[go]
+        if len(ix) == 0:
+            return
+        liquidity = self._liquidity_on(cx, day)
+        asks = ((liquidity != HEALTHY) & (day > v.due[ix]) & ~v.plan_requested[ix] & ~v.in_plan[ix])
+        if asks.any():
+            a = np.flatnonzero(asks)
+            a = a[u(v.seed[ix[a]], Purpose.PLAN_REQUEST, v.local[ix[a]], v.seq[ix[a]]) < b.plan_request_share]
+            if len(a):
+                ax = ix[a]
+                v.plan_requested[ax] = True
+                pb, pa = self._change_goodwill(v.cust[ax], b.plan_refused_goodwill, day)
+                self._record(day, PHASE_REVIEW, v.cust[ax], v.seq[ax], 1, EventKind.PLAN_REQUESTED, v.row[ax],
+                             before=pb, after=pa)
+        mult = np.where(liquidity == STRAINED, b.strained_response,
+                        np.where(liquidity == DISTRESSED, b.distressed_response, 1.0))
+        responsiveness = S["responsiveness"][seg] * mult
+        w = b.goodwill_response_weight
+        factor = 1.0 - w + 2.0 * w * after
+        p = np.minimum(self._response_by_channel[channel] * self._response_by_tone[tone] * responsiveness * factor,
+                       b.max_response_probability)
+        p = p * self._age[np.maximum(day - v.due[ix], 0)]
+        unmoved = v.unmoved[ix] * (1.0 - p)
+        v.unmoved[ix] = unmoved
+        moved = u(v.seed[ix], Purpose.RESPONSE, v.local[ix], v.seq[ix]) > unmoved
+        if moved.any():
+            m = ix[moved]
+            delay = exponential(u(v.seed[m], Purpose.RESPONSE_DELAY, v.local[m], v.seq[m], v.responses[m]),
+                                b.response_delay_days)
+            v.responses[m] += 1
+            v.pay_day[m] = np.minimum(v.pay_day[m], self._prompted(day, v.due[m], delay))
+
+
+def run_batch(scenario: Scenario, decider: RuleBasedPolicy, seeds) -> list[tuple]:
+    """Run ``seeds`` as one batch; per seed (customers, invoices, events, final goodwill)."""
+    return VectorEngine(scenario, decider, seeds).run()
+
+
+def run_one(scenario: Scenario, decider: RuleBasedPolicy, seed: int) -> tuple:
+    """The vectorised engine's answer for one seed, shaped like ``SimpyEngine.run``'s."""
+    return run_batch(scenario, decider, [seed])[0]
+
+
+__all__ = ["VectorEngine", "exact_normal_ppf", "run_batch", "run_one", "supports", "ActionKind"]

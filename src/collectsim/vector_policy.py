@@ -1,0 +1,68 @@
+"""The rule-based policy in array form: what ``RuleBasedPolicy`` decides, for many invoices at once.
+
+The vectorised engine asks about a whole round of invoices in one call. The answers must be the
+ones :class:`collectsim.rule_policy.RuleBasedPolicy` gives one invoice at a time, so this module
+reads that policy's own per-segment rules (step offsets, the actions with their costs) and only
+rewrites the walk over them as array operations. The equivalence tests hold the two together.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .decisions import ActionKind
+from .rule_policy import RuleBasedPolicy
+
+NEVER = 1 << 62
+_FAR = 1 << 40  # a padded step offset that never matches a day and never is the next review
+
+
+class VectorPolicy:
+    """Per-segment arrays of a :class:`RuleBasedPolicy`'s ladder, write-off age and plan offer."""
+
+    def __init__(self, policy: RuleBasedPolicy) -> None:
+        rules = policy._rules  # the policy's own resolved rules: the same numbers, not a re-reading of the spec
+        self.rules = rules
+        width = max([len(r.offsets) for r in rules] + [1])
+        n = len(rules)
+        self.offsets = np.full((n, width), _FAR, dtype=np.int64)
+        self.channel = np.full((n, width), -1, dtype=np.int64)
+        self.tone = np.full((n, width), -1, dtype=np.int64)
+        self.cost = np.zeros((n, width), dtype=np.int64)
+        for i, r in enumerate(rules):
+            for j, (offset, action) in enumerate(zip(r.offsets, r.reminders)):
+                assert action.kind is ActionKind.REMIND
+                self.offsets[i, j] = offset
+                self.channel[i, j], self.tone[i, j], self.cost[i, j] = action.channel, action.tone, action.cost
+        self.has_step = self.offsets != _FAR
+        self.pause = np.array([r.pause_on_dispute for r in rules], dtype=bool)
+        self.write_off_age = np.array([r.write_off_age for r in rules], dtype=np.int64)
+        self.discount_rate = np.array([r.issue_actions[0].rate if r.issue_actions else 0.0 for r in rules])
+        self.discount_window = np.array([r.issue_actions[0].window_days if r.issue_actions else 0 for r in rules],
+                                        dtype=np.int64)
+        self.offers_discount = np.array([bool(r.issue_actions) for r in rules], dtype=bool)
+        self.plan_offset = np.array([-1 if r.plan_offset is None else r.plan_offset for r in rules], dtype=np.int64)
+        self.plan_offered = np.array([r.plan_offset is not None for r in rules], dtype=bool)
+        self.restart = np.array([r.plan_on_default == "restart" for r in rules], dtype=bool)
+
+    def ladder_start(self, seg: np.ndarray, due: np.ndarray, broken: np.ndarray) -> np.ndarray:
+        """Day the reminder offsets count from (``_SegmentRules.ladder_start``)."""
+        return np.where(self.restart[seg] & (broken >= 0), broken, due)
+
+    def next_review(self, seg: np.ndarray, due: np.ndarray, broken: np.ndarray, had_plan: np.ndarray,
+                    after: np.ndarray | int) -> np.ndarray:
+        """First step, plan-offer or write-off day strictly after ``after`` (``_SegmentRules.next_review``); NEVER if none."""
+        after = np.broadcast_to(np.asarray(after, dtype=np.int64), seg.shape)
+        start = self.ladder_start(seg, due, broken)
+        days = start[:, None] + self.offsets[seg]
+        days = np.where(self.has_step[seg] & (days > after[:, None]), days, NEVER).min(axis=1, initial=NEVER)
+        plan_day = due + self.plan_offset[seg]
+        plan = self.plan_offered[seg] & ~had_plan & (plan_day > after)
+        days = np.where(plan, np.minimum(days, plan_day), days)
+        write_off_day = due + self.write_off_age[seg]
+        return np.where(write_off_day > after, np.minimum(days, write_off_day), days)
+
+    def step_today(self, seg: np.ndarray, start: np.ndarray, day: int) -> np.ndarray:
+        """Index of the first step dated ``day`` (the one the policy takes), -1 if none."""
+        hit = self.has_step[seg] & (start[:, None] + self.offsets[seg] == day)
+        return np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
