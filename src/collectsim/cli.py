@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="run seed (default: the scenario's seed)")
     run.add_argument("--out", type=Path, metavar="DIR", help="write metrics, daily series and the event log here")
     run.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    run.add_argument("--engine", choices=("simpy", "vectorised"), default="simpy",
+                     help="simpy (default, the reference) or vectorised (same results; falls back to simpy, "
+                          "with a warning, for what it does not cover)")
 
     compare = sub.add_parser("compare", help="compare policies over replications (common random numbers)")
     compare.add_argument("scenario", type=Path, metavar="SCENARIO")
@@ -242,7 +245,7 @@ def format_table(header: list[str], columns: list[list[tuple[str, str]]]) -> str
 def _run_all(args: argparse.Namespace) -> int:
     """Every policy once, with the same seed, in a side-by-side table (one run each: no intervals)."""
     scenario = load_scenario(args.scenario)
-    results = [simulate(scenario, p.name, args.seed) for p in scenario.policies]
+    results = [simulate(scenario, p.name, args.seed, engine=args.engine) for p in scenario.policies]
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:
@@ -262,7 +265,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.all:
         return _run_all(args)
     scenario = load_scenario(args.scenario)
-    result = simulate(scenario, args.policy, args.seed)
+    result = simulate(scenario, args.policy, args.seed, engine=args.engine)
     if args.json:
         print(result.to_json())
     else:

@@ -20,6 +20,7 @@ from .policy_spec import PolicySpec
 from .portfolio import Customers
 from .rule_policy import RuleBasedPolicy
 from .scenario import Scenario
+from .vector_engine import choose_engine, run_one
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class RunResult:
     events: EventLog
     daily: pd.DataFrame
     final_goodwill: np.ndarray
+    engine: str = "simpy"  # the engine that actually ran ("simpy" or "vectorised")
 
     def to_dict(self) -> dict:
         return {"scenario": self.scenario.name, "policy": self.policy, "seed": self.seed,
@@ -71,11 +73,14 @@ class RunResult:
 
 
 def simulate(scenario: Scenario, policy: str | PolicySpec | None = None, seed: int | None = None,
-             decider: DecisionMaker | None = None) -> RunResult:
+             decider: DecisionMaker | None = None, engine: str = "simpy") -> RunResult:
     """Run ``scenario`` under a policy (name, spec, or the first one) or any decision maker.
 
     ``seed`` defaults to the scenario's. The run checks conservation of money for every invoice
-    and raises :class:`~collectsim.metrics.ConservationError` if it fails.
+    and raises :class:`~collectsim.metrics.ConservationError` if it fails. ``engine="vectorised"``
+    runs :mod:`collectsim.vector_engine` (same results); when it cannot reproduce this run, the SimPy
+    engine runs instead with an :class:`~collectsim.vector_engine.EngineFallbackWarning` saying why,
+    and ``result.engine`` records which one ran.
     """
     spec = policy if isinstance(policy, PolicySpec) else scenario.policy(policy)
     seed = scenario.seed if seed is None else int(seed)
@@ -84,8 +89,18 @@ def simulate(scenario: Scenario, policy: str | PolicySpec | None = None, seed: i
         name = spec.name
     else:
         name = getattr(decider, "name", type(decider).__name__)
-    customers, invoices, events, goodwill = SimpyEngine(scenario, decider, seed).run()
+    used = choose_engine(engine, scenario, decider)
+    if used == "vectorised":
+        customers, invoices, events, goodwill = run_one(scenario, decider, seed)
+    else:
+        customers, invoices, events, goodwill = SimpyEngine(scenario, decider, seed).run()
+    return result_of(scenario, name, seed, (customers, invoices, events, goodwill), used)
+
+
+def result_of(scenario: Scenario, name: str, seed: int, outputs: tuple, engine: str = "simpy") -> RunResult:
+    """A run's result from an engine's (customers, invoices, events, final goodwill): checks and metrics."""
+    customers, invoices, events, goodwill = outputs
     check_conservation(invoices, events)
     daily = daily_series(scenario, invoices, events, customers.goodwill_baseline)
     metrics = compute_metrics(scenario, invoices, events, customers.goodwill_baseline, daily, customers.segment)
-    return RunResult(scenario, name, seed, metrics, customers, invoices, events, daily, goodwill)
+    return RunResult(scenario, name, seed, metrics, customers, invoices, events, daily, goodwill, engine)

@@ -23,12 +23,12 @@ then runs the SimPy engine and says so.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from . import behaviour as rules
 from . import business_calendar
-from .decisions import ActionKind
 from .draws import Purpose, exponential, geometric_days, normal_ppf, u, uniform_int
 from .eventlog import COLUMNS as LOG_COLUMNS
 from .eventlog import EventKind, EventLog
@@ -594,7 +594,7 @@ class VectorEngine:
             ix, seg = ix[~deferred], seg[~deferred]
             if len(ix) == 0:
                 return
-        cx, seed, local, seq = v.cust[ix], v.seed[ix], v.local[ix], v.seq[ix]
+        cx, seq = v.cust[ix], v.seq[ix]
         g = self._goodwill_on(cx, day)
         balance = v.balance[ix]
         discount_on = (v.discount_rate[ix] > 0) & (day <= v.discount_deadline[ix])
@@ -730,4 +730,23 @@ def run_one(scenario: Scenario, decider: RuleBasedPolicy, seed: int) -> tuple:
     return run_batch(scenario, decider, [seed])[0]
 
 
-__all__ = ["VectorEngine", "exact_normal_ppf", "run_batch", "run_one", "supports", "ActionKind"]
+
+
+ENGINES = ("simpy", "vectorised")
+
+
+class EngineFallbackWarning(UserWarning):
+    """``engine="vectorised"`` was asked for but the SimPy engine ran (the message says why)."""
+
+
+def choose_engine(engine: str, scenario: Scenario, decider: object) -> str:
+    """The engine that will run: ``engine``, or "simpy" with a one-line warning when vectorised cannot."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r} is not one of {', '.join(ENGINES)}")
+    if engine == "vectorised":
+        reason = supports(scenario, decider)
+        if reason is not None:
+            warnings.warn(f"vectorised engine not used, running the SimPy engine: {reason}",
+                          EngineFallbackWarning, stacklevel=3)
+            return "simpy"
+    return engine

@@ -51,7 +51,10 @@ class VectorPolicy:
 
     def next_review(self, seg: np.ndarray, due: np.ndarray, broken: np.ndarray, had_plan: np.ndarray,
                     after: np.ndarray | int) -> np.ndarray:
-        """First step, plan-offer or write-off day strictly after ``after`` (``_SegmentRules.next_review``); NEVER if none."""
+        """First step, plan-offer or write-off day strictly after ``after`` (NEVER if none).
+
+        The array form of ``_SegmentRules.next_review``.
+        """
         after = np.broadcast_to(np.asarray(after, dtype=np.int64), seg.shape)
         start = self.ladder_start(seg, due, broken)
         days = start[:, None] + self.offsets[seg]

@@ -1,0 +1,133 @@
+"""The vectorised engine reproduces the SimPy engine exactly, or says it cannot and lets SimPy run.
+
+Exactly means: the same invoice table (issue and due days, amounts, discounts, final balances), the
+same event log row for row (so the same per-invoice payments, credit notes, write-offs, the same
+goodwill before and after every event, the same churn day per customer and the same counts by kind),
+the same final goodwill, and every metric equal (cents exactly, ratios to 1e-9, via golden.differences).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from collectsim import golden, simulate
+from collectsim.decisions import NO_DECISION
+from collectsim.eventlog import COLUMNS, EventKind
+from collectsim.rule_policy import RuleBasedPolicy
+from collectsim.run import result_of
+from collectsim.scaled import scaled_scenario
+from collectsim.vector_engine import EngineFallbackWarning, run_batch, supports
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+CUSTOMERS = 40
+
+
+def assert_same(ref, vec) -> None:
+    """Two RunResults agree on everything the engines produce."""
+    assert len(ref.invoices) == len(vec.invoices)
+    for name in ("customer", "seq", "segment", "issue_day", "due_day", "amount", "discount_rate",
+                 "discount_deadline", "balance"):
+        np.testing.assert_array_equal(ref.invoices[name], vec.invoices[name], err_msg=f"invoice column {name}")
+    assert len(ref.events) == len(vec.events)
+    for name in COLUMNS:
+        np.testing.assert_array_equal(ref.events[name], vec.events[name], err_msg=f"event column {name}")
+    np.testing.assert_array_equal(ref.final_goodwill, vec.final_goodwill)
+    churn_ref = ref.events["customer"][ref.events["kind"] == EventKind.CHURNED]
+    churn_vec = vec.events["customer"][vec.events["kind"] == EventKind.CHURNED]
+    np.testing.assert_array_equal(churn_ref, churn_vec)
+    assert golden.outcome(ref)["event_counts"] == golden.outcome(vec)["event_counts"]
+    assert golden.differences(ref.metrics.to_dict(), vec.metrics.to_dict()) == []
+
+
+def _cases():
+    for path in SCENARIOS:
+        scenario = scaled_scenario(path, CUSTOMERS)
+        for spec in scenario.policies:
+            yield pytest.param(scenario, spec, id=f"{path.stem}-{spec.name}")
+
+
+@pytest.mark.parametrize("scenario,spec", list(_cases()))
+def test_every_bundled_scenario_and_strategy_is_reproduced_or_falls_back(scenario, spec):
+    reason = supports(scenario, RuleBasedPolicy(spec, scenario))
+    for seed in (1, 2):
+        ref = simulate(scenario, spec, seed=seed)
+        if reason is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", EngineFallbackWarning)
+                vec = simulate(scenario, spec, seed=seed, engine="vectorised")
+            assert vec.engine == "vectorised"
+            assert_same(ref, vec)
+        else:
+            with pytest.warns(EngineFallbackWarning, match="running the SimPy engine: .+"):
+                vec = simulate(scenario, spec, seed=seed, engine="vectorised")
+            assert vec.engine == "simpy"
+            assert_same(ref, vec)
+
+
+def test_a_batch_of_seeds_gives_each_seed_its_own_run():
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 30)
+    spec = scenario.policy("firm-and-fair")
+    seeds = [5, 6, 7]
+    batch = run_batch(scenario, RuleBasedPolicy(spec, scenario), seeds)
+    for seed, outputs in zip(seeds, batch):
+        assert_same(simulate(scenario, spec, seed=seed), result_of(scenario, spec.name, seed, outputs))
+
+
+def test_unsupported_features_fall_back_visibly():
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 20, {"team": {"staff": 0.5}})
+    with pytest.warns(EngineFallbackWarning, match="limited staff"):
+        result = simulate(scenario, "as-is", seed=1, engine="vectorised")
+    assert result.engine == "simpy"
+
+    class Scripted:
+        name = "scripted"
+
+        def decide(self, point, day, invoice, goodwill):
+            return NO_DECISION
+
+    with pytest.warns(EngineFallbackWarning, match="Scripted is not the rule-based policy"):
+        result = simulate(scenario, decider=Scripted(), seed=1, engine="vectorised")
+    assert result.engine == "simpy"
+
+
+def test_an_unknown_engine_is_refused():
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 10)
+    with pytest.raises(ValueError, match="engine 'fast' is not one of simpy, vectorised"):
+        simulate(scenario, "as-is", seed=1, engine="fast")
+
+
+_STEP = st.fixed_dictionaries({"offset": st.integers(-10, 90), "channel": st.sampled_from(["email", "letter", "phone"]),
+                               "tone": st.sampled_from(["friendly", "firm", "final"])})
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**40), customers=st.integers(8, 30),
+       steps=st.lists(_STEP, max_size=4, unique_by=lambda s: s["offset"]), pause=st.booleans(),
+       discount=st.sampled_from([0.0, 0.01, 0.03]), window=st.integers(0, 20), write_off=st.integers(20, 400),
+       slope=st.sampled_from([0.0, 3.0, 14.0]), recovery=st.sampled_from([30.0, 120.0]),
+       halflife=st.sampled_from([0.0, 60.0]), set_aside=st.sampled_from([0.0, 90.0]),
+       request=st.sampled_from([0.0, 0.5]), run=st.sampled_from(["any", "weekly", "monthly"]),
+       eom=st.booleans(), arrivals=st.sampled_from([0.0, 15.0]))
+def test_generated_scenarios_are_reproduced(seed, customers, steps, pause, discount, window, write_off, slope,
+                                            recovery, halflife, set_aside, request, run, eom, arrivals):
+    behaviour = {"churn_goodwill_slope": slope, "goodwill_recovery_days": recovery,
+                 "response_halflife_days": halflife, "set_aside_pay_days": set_aside, "plan_request_share": request}
+    segments = {"prompt": {"payment_run": run, "payment_run_day": 3 if run == "weekly" else 25},
+                "habitually-late": {"terms_end_of_month": eom, "new_customers_per_year": arrivals},
+                "cash-strained": {"new_customers_per_year": arrivals}}
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", customers, {"behaviour": behaviour}, segments)
+    spec = scenario.policy("as-is").with_values({
+        "reminders.steps": sorted(steps, key=lambda s: s["offset"]), "reminders.pause_on_dispute": pause, "discount.rate": discount,
+        "discount.window_days": window, "write_off.age_days": write_off})
+    assert supports(scenario, RuleBasedPolicy(spec, scenario)) is None
+    ref = simulate(scenario, spec, seed=seed)
+    vec = simulate(scenario, spec, seed=seed, engine="vectorised")
+    assert vec.engine == "vectorised"
+    assert_same(ref, vec)
