@@ -80,6 +80,21 @@ def test_a_batch_of_seeds_gives_each_seed_its_own_run():
         assert_same(simulate(scenario, spec, seed=seed), result_of(scenario, spec.name, seed, outputs))
 
 
+def test_every_lever_of_the_golden_cases_is_reproduced():
+    """The golden cases' levers (fees, settlements, mediation, agency, court, credit hold, onboarding checks
+    and limits, plans offered, on request and restarting, payment runs, end-of-month terms, arrivals),
+    without the two things this engine leaves to SimPy: a limited team and reputation spill-over."""
+    path = ROOT / "scenarios" / "baseline.toml"
+    levers = scaled_scenario(path, 40)
+    customer = scaled_scenario(path, 40, None, golden.CUSTOMER_LEVERS_SEGMENTS)
+    for scenario, spec in ((levers, levers.policy("firm-and-fair").with_values(golden.LEVERS_POLICY)),
+                           (customer, customer.policy("as-is").with_values(golden.CUSTOMER_LEVERS_POLICY))):
+        for seed in golden.SEEDS:
+            vec = simulate(scenario, spec, seed=seed, engine="vectorised")
+            assert vec.engine == "vectorised"
+            assert_same(simulate(scenario, spec, seed=seed), vec)
+
+
 def test_unsupported_features_fall_back_visibly():
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 20, {"team": {"staff": 0.5}})
     with pytest.warns(EngineFallbackWarning, match="limited staff"):
@@ -91,6 +106,10 @@ def test_unsupported_features_fall_back_visibly():
 
         def decide(self, point, day, invoice, goodwill):
             return NO_DECISION
+
+    spill = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 20, {"behaviour": {"reputation_spillover": 0.1}})
+    with pytest.warns(EngineFallbackWarning, match="spill-over"):
+        assert simulate(spill, "aggressive", seed=1, engine="vectorised").engine == "simpy"
 
     with pytest.warns(EngineFallbackWarning, match="Scripted is not the rule-based policy"):
         result = simulate(scenario, decider=Scripted(), seed=1, engine="vectorised")
@@ -107,16 +126,29 @@ _STEP = st.fixed_dictionaries({"offset": st.integers(-10, 90), "channel": st.sam
                                "tone": st.sampled_from(["friendly", "firm", "final"])})
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**40), customers=st.integers(8, 30),
        steps=st.lists(_STEP, max_size=4, unique_by=lambda s: s["offset"]), pause=st.booleans(),
        discount=st.sampled_from([0.0, 0.01, 0.03]), window=st.integers(0, 20), write_off=st.integers(20, 400),
        slope=st.sampled_from([0.0, 3.0, 14.0]), recovery=st.sampled_from([30.0, 120.0]),
        halflife=st.sampled_from([0.0, 60.0]), set_aside=st.sampled_from([0.0, 90.0]),
        request=st.sampled_from([0.0, 0.5]), run=st.sampled_from(["any", "weekly", "monthly"]),
-       eom=st.booleans(), arrivals=st.sampled_from([0.0, 15.0]))
+       eom=st.booleans(), arrivals=st.sampled_from([0.0, 15.0]),
+       levers=st.fixed_dictionaries({
+           "plans.offer": st.booleans(), "plans.after_days_overdue": st.integers(0, 60),
+           "plans.instalments": st.integers(1, 4), "plans.interval_days": st.integers(1, 40),
+           "plans.down_payment": st.sampled_from([0.0, 0.3]), "plans.missed_tolerance": st.integers(0, 2),
+           "plans.on_default": st.sampled_from(["resume", "restart", "escalate", "write_off"]),
+           "plans.on_request": st.booleans(), "fees.enforce": st.booleans(),
+           "fees.claim_at_days_overdue": st.integers(0, 60), "settlement.offer": st.booleans(),
+           "settlement.after_days_overdue": st.integers(10, 150), "escalation.mediation": st.booleans(),
+           "escalation.mediation_after_days": st.integers(1, 30), "escalation.agency": st.booleans(),
+           "escalation.agency_after_days_overdue": st.integers(10, 120), "escalation.legal": st.booleans(),
+           "escalation.legal_after_days_overdue": st.integers(20, 200),
+           "escalation.credit_hold": st.booleans(), "onboarding.credit_check": st.booleans(),
+           "onboarding.credit_limit": st.sampled_from([0.0, 3000.0])}))
 def test_generated_scenarios_are_reproduced(seed, customers, steps, pause, discount, window, write_off, slope,
-                                            recovery, halflife, set_aside, request, run, eom, arrivals):
+                                            recovery, halflife, set_aside, request, run, eom, arrivals, levers):
     behaviour = {"churn_goodwill_slope": slope, "goodwill_recovery_days": recovery,
                  "response_halflife_days": halflife, "set_aside_pay_days": set_aside, "plan_request_share": request}
     segments = {"prompt": {"payment_run": run, "payment_run_day": 3 if run == "weekly" else 25},
@@ -125,7 +157,7 @@ def test_generated_scenarios_are_reproduced(seed, customers, steps, pause, disco
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", customers, {"behaviour": behaviour}, segments)
     spec = scenario.policy("as-is").with_values({
         "reminders.steps": sorted(steps, key=lambda s: s["offset"]), "reminders.pause_on_dispute": pause, "discount.rate": discount,
-        "discount.window_days": window, "write_off.age_days": write_off})
+        "discount.window_days": window, "write_off.age_days": write_off, **levers})
     assert supports(scenario, RuleBasedPolicy(spec, scenario)) is None
     ref = simulate(scenario, spec, seed=seed)
     vec = simulate(scenario, spec, seed=seed, engine="vectorised")

@@ -29,6 +29,7 @@ import numpy as np
 
 from . import behaviour as rules
 from . import business_calendar
+from .decisions import Point
 from .draws import Purpose, exponential, geometric_days, normal_ppf, u, uniform_int
 from .eventlog import COLUMNS as LOG_COLUMNS
 from .eventlog import EventKind, EventLog
@@ -52,23 +53,6 @@ def supports(scenario: Scenario, decider: object) -> str | None:
         return "a team with limited staff ([team] staff > 0)"
     if scenario.behaviour.reputation_spillover > 0:
         return "reputation spill-over between customers"
-    for seg, r in zip(scenario.portfolio.segments, decider._rules):
-        name = f"segment {seg.name!r}: "
-        if r.plan_offset is not None:
-            return name + "instalment plans offered (plans.offer)"
-        if r.plan_on_request:
-            return name + "plans granted on request (plans.on_request)"
-        if r.fee_offset is not None:
-            return name + "fees and interest enforced (fees.enforce)"
-        if r.settle_offset is not None:
-            return name + "settlement offers"
-        if r.mediation_after is not None or r.agency_offset is not None or r.legal_offset is not None:
-            return name + "mediation, agency or legal escalation"
-    for i, seg in enumerate(scenario.portfolio.segments):
-        if decider.credit_hold_after(i) is not None:
-            return f"segment {seg.name!r}: credit hold"
-        if decider.onboarding(i) is not None:
-            return f"segment {seg.name!r}: credit checks or limits at onboarding"
     return None
 
 
@@ -119,6 +103,13 @@ _INVOICE = {
     "responses": (np.int64, 0), "payments": (np.int64, 0), "plan_requested": (bool, False),
     "disputed_since": (np.int64, -1), "had_plan": (bool, False), "in_plan": (bool, False),
     "plan_day": (np.int64, NEVER), "plan_broken_day": (np.int64, -1),
+    "plan_left": (np.int64, 0), "plan_interval": (np.int64, 0), "plan_tolerance": (np.int64, 0),
+    "plan_missed": (np.int64, 0), "plan_attempts": (np.int64, 0), "plan_down": (np.int64, 0),
+    "pending": (np.int64, 1), "fees_claimed": (bool, False), "fee_rate": (np.float64, 0.0),
+    "fee_compensation": (np.int64, 0), "interest": (np.float64, 0.0), "interest_day": (np.int64, 0),
+    "had_settlement_offer": (bool, False), "settle_forgive": (np.float64, 0.0), "mediated": (bool, False),
+    "escalation": (np.int64, 0), "was_at_agency": (bool, False), "was_in_court": (bool, False),
+    "escalation_day": (np.int64, NEVER), "escalation_pays": (bool, False), "agency_fee": (np.float64, 0.0),
     "nday": (np.int64, NEVER), "nphase": (np.int64, 0),
 }
 
@@ -147,7 +138,9 @@ class VectorEngine:
         self._seg = {name: per_seg(name) for name in (
             "responsiveness", "goodwill_sensitivity", "ignore_share", "days_late_sd_within", "dispute_rate",
             "amount_median", "amount_sigma", "discount_appetite", "partial_share", "partial_gap_days",
-            "credit_note_share", "credit_note_fraction", "dispute_resolution_days", "orders_per_year")}
+            "credit_note_share", "credit_note_fraction", "dispute_resolution_days", "orders_per_year",
+            "plan_acceptance", "instalment_reliability", "fee_payment_share", "settlement_acceptance",
+            "recoverability")}
         self._terms = per_seg("terms_days", np.int64)
         self._eom = per_seg("terms_end_of_month", bool)
         self._latest_dispute = np.minimum(self._terms, b.dispute_raise_days)
@@ -170,6 +163,9 @@ class VectorEngine:
         self._decay = np.array([math.exp(-g / tau) for g in range(self._end + 2)])
         self._age = np.array([rules.age_factor(a, b.response_halflife_days) for a in range(self._end + 2)])
         self._k_fact = np.array(rules._K_FACT[:40])
+        self._decider = decider
+        self._minutes_letter = float(team.minutes_letter)
+        self._minutes_call = float(team.minutes_call)
         self._init_customers()
         self._inv = _Table(_INVOICE)
         self._rows = np.zeros(len(self.seeds), dtype=np.int64)
@@ -202,6 +198,10 @@ class VectorEngine:
         self._last_block = self.states.shape[1] - 1
         self.h0 = np.array([float(self._daily_churn[s]) for s in range(len(self._segs))])[self.cseg]
         self.refused = np.zeros(len(self.rep), dtype=bool)
+        self.limit = np.zeros(len(self.rep), dtype=np.int64)  # credit limit in cents set at onboarding (0: none)
+        holds = [self._decider.credit_hold_after(i) for i in range(len(self._segs))]
+        self._hold = np.array([-1 if h is None else h for h in holds], dtype=np.int64)
+        self._any_hold = any(h is not None for h in holds)
         # Ordering: 0 applying (arrives later), 1 ordering, 2 done. next_order is the next day it acts.
         self.order_seq = np.zeros(len(self.rep), dtype=np.int64)
         self.stage = np.where(self.arrival > 0, 0, 1)
@@ -233,7 +233,7 @@ class VectorEngine:
         self._log.append({
             "rep": self.rep[cx], "day": col(day, np.int64), "phase": col(phase, np.int64),
             "customer": self.local[cx], "k1": col(k1, np.int64), "sub": col(sub, np.int64),
-            "kind": col(int(kind), np.int64), "invoice": col(invoice, np.int64), "amount": col(amount, np.int64),
+            "kind": col(kind, np.int64), "invoice": col(invoice, np.int64), "amount": col(amount, np.int64),
             "channel": col(channel, np.int64), "tone": col(tone, np.int64), "cost": col(cost, np.int64),
             "goodwill_before": col(before, np.float64), "goodwill_after": col(after, np.float64),
             "minutes": col(minutes, np.float64)})
@@ -329,8 +329,9 @@ class VectorEngine:
         u_dis = ~u_pay & (dispute <= review)
         u_day = np.where(u_pay, pay, np.where(u_dis, dispute, review))
         u_phase = np.where(u_pay, PHASE_PAY, np.where(u_dis, PHASE_DISPUTE, PHASE_REVIEW))
-        day = np.where(disputed, d_day, u_day)
-        phase = np.where(disputed, d_phase, u_phase)
+        escalated = v.escalation[ix] != 0
+        day = np.where(escalated, v.escalation_day[ix], np.where(disputed, d_day, u_day))
+        phase = np.where(escalated, PHASE_PAY, np.where(disputed, d_phase, u_phase))
         day = np.where((v.balance[ix] > 0) & (day < self._end), day, NEVER)
         v.nday[ix] = day
         v.nphase[ix] = phase
@@ -449,10 +450,42 @@ class VectorEngine:
         ix = np.flatnonzero(failing[v.cust[: v.n]] & (v.balance[: v.n] > 0))
         if len(ix):
             c = v.cust[ix]
+            self._accrue(ix, day)
             self._record(day, PHASE_ORDER, c, -(1 << 40) + v.seq[ix], 0, EventKind.INSOLVENCY_LOSS, v.row[ix],
                          v.balance[ix], before=gby[c], after=gby[c])
             v.balance[ix] = 0
+            v.escalation[ix] = 0
+            self._settle_fees(ix, day, False, PHASE_ORDER, -(1 << 40) + v.seq[ix], 1, g=gby[c])
             self._schedule(ix)
+
+    def _open_by_customer(self, cx: np.ndarray, day: int, hold: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Per customer in ``cx``: its open principal, and whether an invoice is overdue beyond ``hold`` days."""
+        v = self._inv
+        ix = np.flatnonzero(v.balance[: v.n] > 0)
+        ix = ix[np.isin(v.cust[ix], cx)]
+        pos = np.searchsorted(cx, v.cust[ix])
+        owed = np.bincount(pos, weights=v.balance[ix], minlength=len(cx)).astype(np.int64)
+        overdue = np.zeros(len(cx), dtype=bool)
+        if hold is not None:
+            late = (day - v.due[ix] > hold[pos]) & ~v.disputed[ix] & ~v.in_plan[ix]
+            overdue[pos[late]] = True
+        return owed, overdue
+
+    def _onboard(self, cx: np.ndarray, day: int) -> np.ndarray:
+        """New customers apply: checked (perhaps refused) if the policy says so; returns those who may trade."""
+        rules = [self._decider.onboarding(int(s)) for s in self.cseg[cx]]
+        checked = np.array([r is not None for r in rules], dtype=bool)
+        threshold = np.array([np.inf if r is None else r[0] for r in rules], dtype=np.float64)
+        cost = np.array([0 if r is None else r[1] for r in rules], dtype=np.int64)
+        limit = np.array([0 if r is None else r[2] for r in rules], dtype=np.int64)
+        report = np.concatenate([c.credit_report for c in self.customers])[cx] if len(cx) else np.zeros(0)
+        refused = checked & (report > threshold)
+        self.refused[cx[refused]] = True
+        self._record(day, PHASE_ORDER, cx[refused], -(1 << 45), 0, EventKind.CUSTOMER_REFUSED, -1, cost=cost[refused])
+        ok = cx[~refused]
+        self.limit[ok] = limit[~refused]
+        self._record(day, PHASE_ORDER, ok, -(1 << 45), 0, EventKind.CUSTOMER_ONBOARDED, -1, cost=cost[~refused])
+        return ok
 
     def _orders(self, day: int) -> None:
         cx = np.flatnonzero(self.next_order == day)
@@ -461,10 +494,9 @@ class VectorEngine:
         applying = cx[self.stage[cx] == 0]
         if len(applying):
             ok = applying[self.insolvent_day[applying] > day]
-            self.stage[applying[self.insolvent_day[applying] <= day]] = 2
+            self.stage[applying] = 2
             self.next_order[applying] = NEVER
-            self._record(day, PHASE_ORDER, ok, -(1 << 45), 0, EventKind.CUSTOMER_ONBOARDED, -1)
-            self._start_ordering(ok)
+            self._start_ordering(self._onboard(ok, day))
             cx = np.flatnonzero(self.next_order == day)
         cx = cx[self.stage[cx] == 1]
         if len(cx) == 0:
@@ -476,7 +508,18 @@ class VectorEngine:
         cx = cx[~gone]
         if len(cx) == 0:
             return
-        self._issue(cx, day)
+        refuse = np.zeros(len(cx), dtype=bool)
+        hold = self._hold[self.cseg[cx]]
+        limit = self.limit[cx]
+        if self._any_hold or limit.any():
+            amount = self._amount(cx)
+            owed, overdue = self._open_by_customer(cx, day, hold if self._any_hold else None)
+            refuse = (overdue & (hold >= 0)) | ((limit > 0) & (owed + amount > limit))
+            r = cx[refuse]
+            before, after = self._change_goodwill(r, self._b.credit_hold_goodwill, day)
+            self._record(day, PHASE_ORDER, r, self.order_seq[r], 0, EventKind.ORDER_REFUSED, -1, amount[refuse],
+                         before=before, after=after)
+        self._issue(cx[~refuse], day)
         self.order_seq[cx] += 1
         factor = np.maximum(0.0, 1.0 + self._b.order_goodwill_elasticity * (self.goodwill[cx] - self.baseline[cx]))
         stop = factor <= 0
@@ -488,8 +531,16 @@ class VectorEngine:
         self.next_order[live] = np.where(nxt < self._issue_end, nxt, NEVER)
         self.stage[live[nxt >= self._issue_end]] = 2
 
+    def _amount(self, cx: np.ndarray) -> np.ndarray:
+        """Amount of each customer's next order (the same draw whether it is supplied or refused)."""
+        seg = self.cseg[cx]
+        return rules.cents_of(_lognormal(u(self.seed[cx], Purpose.INVOICE_AMOUNT, self.local[cx], self.order_seq[cx]),
+                                         self._seg["amount_median"][seg], self._seg["amount_sigma"][seg]))
+
     def _issue(self, cx: np.ndarray, day: int) -> None:
         """New invoices for customers ``cx`` (sorted: table rows follow customer order within the day)."""
+        if len(cx) == 0:
+            return
         v, b, S = self._inv, self._b, self._seg
         ix = v.add(len(cx))
         seg = self.cseg[cx]
@@ -502,8 +553,7 @@ class VectorEngine:
             rank[m] = self._rows[r] + np.arange(int(m.sum()))
             self._rows[r] += int(m.sum())
         v.row[ix] = rank
-        amount = rules.cents_of(_lognormal(u(seed, Purpose.INVOICE_AMOUNT, local, seq), S["amount_median"][seg],
-                                           S["amount_sigma"][seg]))
+        amount = self._amount(cx)
         v.amount[ix] = amount
         v.balance[ix] = amount
         v.issue[ix] = day
@@ -550,7 +600,7 @@ class VectorEngine:
             t = o[takes]
             pay = day + uniform_int(u(v.seed[t], Purpose.DISCOUNT_PAY_DAY, v.local[t], v.seq[t]), 0, window[takes])
             v.pay_day[t] = np.minimum(v.pay_day[t], pay)
-        review = P.next_review(seg, due, v.plan_broken_day[ix], v.had_plan[ix], day - 1)
+        review = self._next_review(ix, day - 1)
         v.review_day[ix] = np.where(review != NEVER, review, v.review_day[ix])
         self._schedule(ix)
 
@@ -570,9 +620,12 @@ class VectorEngine:
                                   u(v.seed[n], Purpose.CREDIT_NOTE_FRACTION, v.local[n], v.seq[n]))
             credit = rules.share_of(v.balance[n], fraction)
             before, after = self._change_goodwill(v.cust[n], self._b.credit_note_goodwill, day)
+            self._accrue(n, day)
             v.balance[n] -= credit
             self._record(day, PHASE_RESOLVE, v.cust[n], v.seq[n], 1, EventKind.CREDIT_NOTE, v.row[n], credit,
                          before=before, after=after)
+            closed = n[v.balance[n] == 0]
+            self._settle_fees(closed, day, False, PHASE_RESOLVE, v.seq[closed], 2)
         waiting = v.pay_day[ix] != NEVER
         if waiting.any():
             w = ix[waiting]
@@ -584,7 +637,49 @@ class VectorEngine:
     def _prompted(day: int, due: np.ndarray, delay: np.ndarray) -> np.ndarray:
         return np.where(day < due, due, day + 1 + np.floor(delay).astype(np.int64))
 
+    # --- fees and interest ----------------------------------------------------------------------------
+
+    def _accrue(self, ix: np.ndarray, day: int) -> None:
+        """Simple statutory interest on the unpaid principal up to ``day`` (``SimpyEngine._accrue_interest``)."""
+        v = self._inv
+        m = ix[v.fees_claimed[ix] & (day > v.interest_day[ix])]
+        if len(m):
+            v.interest[m] = v.interest[m] + v.balance[m] * v.fee_rate[m] * (day - v.interest_day[m]) / 365.0
+            v.interest_day[m] = day
+
+    def _settle_fees(self, ix: np.ndarray, day: int, paying: bool, phase: int, k1, sub: int, g=None) -> None:
+        """Claimed fees are paid with the principal (by chance) or waived (``SimpyEngine._settle_fees``)."""
+        v = self._inv
+        m = v.fees_claimed[ix]
+        if not m.any():
+            return
+        sel = ix[m]
+        k1 = np.broadcast_to(np.asarray(k1), ix.shape)[m]
+        owed = v.fee_compensation[sel] + np.maximum(0, np.rint(v.interest[sel]).astype(np.int64))
+        v.fees_claimed[sel] = False
+        g = self._goodwill_on(v.cust[sel], day) if g is None else np.broadcast_to(g, ix.shape)[m]
+        pays = np.zeros(len(sel), dtype=bool)
+        if paying:
+            pays = u(v.seed[sel], Purpose.FEE_PAYMENT, v.local[sel], v.seq[sel]) < \
+                self._seg["fee_payment_share"][v.seg[sel]]
+        kind = np.where(pays, int(EventKind.FEES_PAID), int(EventKind.FEES_WAIVED))
+        self._record(day, phase, v.cust[sel], k1, sub, kind, v.row[sel], owed, before=g, after=g)
+
+    # --- phase 2: payments, instalments, escalations ending ---------------------------------------------
+
     def _pay(self, ix: np.ndarray, day: int) -> None:
+        v = self._inv
+        esc = v.escalation[ix] != 0
+        if esc.any():
+            self._end_escalation(ix[esc], day)
+        plan = ~esc & v.in_plan[ix]
+        if plan.any():
+            self._instalment(ix[plan], day)
+        rest = ~esc & ~plan
+        if rest.any():
+            self._own_payment(ix[rest], day)
+
+    def _own_payment(self, ix: np.ndarray, day: int) -> None:
         v, S, b = self._inv, self._seg, self._b
         seg = v.seg[ix]
         run = self._runs[seg, day]
@@ -596,8 +691,17 @@ class VectorEngine:
                 return
         cx, seq = v.cust[ix], v.seq[ix]
         g = self._goodwill_on(cx, day)
-        balance = v.balance[ix]
-        discount_on = (v.discount_rate[ix] > 0) & (day <= v.discount_deadline[ix])
+        self._accrue(ix, day)
+        settle = v.settle_forgive[ix] > 0
+        if settle.any():
+            s = ix[settle]
+            forgiven = np.minimum(v.balance[s] - 1, np.rint(v.balance[s] * v.settle_forgive[s]).astype(np.int64))
+            v.settle_forgive[s] = 0.0
+            f = forgiven > 0
+            v.balance[s[f]] -= forgiven[f]
+            self._record(day, PHASE_PAY, v.cust[s[f]], v.seq[s[f]], 0, EventKind.SETTLEMENT, v.row[s[f]], forgiven[f],
+                         before=g[settle][f], after=g[settle][f])
+        discount_on = ~settle & (v.discount_rate[ix] > 0) & (day <= v.discount_deadline[ix])
         if discount_on.any():
             d = ix[discount_on]
             discount = np.minimum(v.balance[d] - 1, np.rint(v.amount[d] * v.discount_rate[d]).astype(np.int64))
@@ -610,9 +714,9 @@ class VectorEngine:
                              before=before, after=after)
                 pos = np.flatnonzero(discount_on)[gives]
                 g[pos] = after
-            balance = v.balance[ix]
+        balance = v.balance[ix]
         paid = balance.copy()
-        rest = ~discount_on & (balance >= 2)
+        rest = ~settle & ~discount_on & (balance >= 2)
         if rest.any():
             r = ix[rest]
             healthy = self._liquidity_on(v.cust[r], day) == HEALTHY
@@ -636,7 +740,81 @@ class VectorEngine:
         gap = geometric_days(u(v.seed[lx], Purpose.PARTIAL_GAP, v.local[lx], v.seq[lx], v.payments[lx]),
                              S["partial_gap_days"][v.seg[lx]])
         v.pay_day[lx] = day + gap
-        v.pay_day[ix[~left]] = NEVER
+        closed = ix[~left]
+        v.pay_day[closed] = NEVER
+        self._settle_fees(closed, day, True, PHASE_PAY, v.seq[closed], 3)
+
+    def _instalment(self, ix: np.ndarray, day: int) -> None:
+        """An instalment falls due: paid (the next is scheduled) or missed (tried again, or the plan breaks)."""
+        v, b = self._inv, self._b
+        cx = v.cust[ix]
+        g = self._goodwill_on(cx, day)
+        self._accrue(ix, day)
+        ok = u(v.seed[ix], Purpose.INSTALMENT, v.local[ix], v.seq[ix], v.plan_attempts[ix]) < \
+            self._seg["instalment_reliability"][v.seg[ix]]
+        v.plan_attempts[ix] += 1
+        p = ix[ok]
+        if len(p):
+            down = v.plan_down[p]
+            balance = v.balance[p]
+            left = v.plan_left[p]
+            regular = np.where(left <= 1, balance, balance // np.maximum(left, 1))
+            amount = np.where(down > 0, down, regular)
+            v.plan_left[p] = np.where(down > 0, left, left - 1)
+            v.plan_down[p] = 0
+            amount = np.maximum(1, np.minimum(amount, balance))
+            v.balance[p] = balance - amount
+            v.payments[p] += 1
+            self._record(day, PHASE_PAY, cx[ok], v.seq[p], 2, EventKind.PAYMENT, v.row[p], amount, before=g[ok],
+                         after=g[ok])
+            done = p[v.balance[p] == 0]
+            v.in_plan[done] = False
+            self._settle_fees(done, day, True, PHASE_PAY, v.seq[done], 3)
+            v.plan_day[p] = day + v.plan_interval[p]
+        m = ix[~ok]
+        if len(m):
+            v.plan_missed[m] += 1
+            self._record(day, PHASE_PAY, cx[~ok], v.seq[m], 4, EventKind.PLAN_MISSED, v.row[m], before=g[~ok],
+                         after=g[~ok])
+            tolerated = v.plan_missed[m] <= v.plan_tolerance[m]
+            t = m[tolerated]
+            v.plan_day[t] = day + v.plan_interval[t]
+            br = m[~tolerated]
+            v.in_plan[br] = False
+            v.plan_day[br] = NEVER
+            v.plan_broken_day[br] = day
+            before, after = self._change_goodwill(v.cust[br], b.plan_default_goodwill, day)
+            self._record(day, PHASE_PAY, v.cust[br], v.seq[br], 5, EventKind.PLAN_DEFAULTED, v.row[br], v.balance[br],
+                         before=before, after=after)
+            v.pending[br] = int(Point.PLAN_DEFAULTED)
+            v.review_day[br] = day
+
+    def _end_escalation(self, ix: np.ndarray, day: int) -> None:
+        """The agency or court is done: the balance is collected (cash, gross), or the policy decides again."""
+        v = self._inv
+        cx = v.cust[ix]
+        g = self._goodwill_on(cx, day)
+        agency = v.escalation[ix] == 1
+        v.escalation[ix] = 0
+        v.escalation_day[ix] = NEVER
+        self._accrue(ix, day)
+        pays = v.escalation_pays[ix]
+        p = ix[pays]
+        amount = v.balance[p]
+        fee = np.where(agency[pays], np.rint(amount * v.agency_fee[p]).astype(np.int64), 0)
+        kind = np.where(agency[pays], int(EventKind.AGENCY_COLLECTED), int(EventKind.LEGAL_COLLECTED))
+        v.balance[p] = 0
+        self._record(day, PHASE_PAY, cx[pays], v.seq[p], 6, kind, v.row[p], amount, cost=fee, before=g[pays],
+                     after=g[pays])
+        self._settle_fees(p, day, True, PHASE_PAY, v.seq[p], 7)
+        n = ix[~pays]
+        kind = np.where(agency[~pays], int(EventKind.AGENCY_RETURNED), int(EventKind.LEGAL_ENDED))
+        self._record(day, PHASE_PAY, cx[~pays], v.seq[n], 8, kind, v.row[n], v.balance[n], before=g[~pays],
+                     after=g[~pays])
+        v.pending[n] = int(Point.ESCALATION_ENDED)
+        v.review_day[n] = day
+
+    # --- phase 3: disputes ----------------------------------------------------------------------------
 
     def _raise_dispute(self, ix: np.ndarray, day: int) -> None:
         v, S = self._inv, self._seg
@@ -651,31 +829,107 @@ class VectorEngine:
         v.resolve_day[ix] = day + 1 + wait.astype(np.int64)
         v.disputed_since[ix] = day
         a = ix[~v.in_plan[ix]]
-        review = self.policy.next_review(v.seg[a], v.due[a], v.plan_broken_day[a], v.had_plan[a], day - 1)
-        keep = (review != NEVER) & (v.balance[a] > 0)
+        review = self._next_review(a, day - 1)
+        keep = (review != NEVER) & (v.balance[a] > 0) & (v.escalation[a] == 0)
         v.review_day[a[keep]] = review[keep]
 
+    # --- phase 4: reviews -----------------------------------------------------------------------------
+
+    def _next_review(self, ix: np.ndarray, after) -> np.ndarray:
+        v = self._inv
+        state = {name: getattr(v, name)[ix] for name in (
+            "fees_claimed", "had_settlement_offer", "was_at_agency", "was_in_court", "disputed", "mediated",
+            "disputed_since")}
+        return self.policy.next_review(v.seg[ix], v.due[ix], v.plan_broken_day[ix], v.had_plan[ix], after, state)
+
     def _review(self, ix: np.ndarray, day: int) -> None:
+        """``RuleBasedPolicy.decide`` for a round of invoices, then its actions in the policy's order."""
         v, P = self._inv, self.policy
         v.review_day[ix] = NEVER
+        point = v.pending[ix]
+        v.pending[ix] = int(Point.REVIEW)
         cx, seg, due = v.cust[ix], v.seg[ix], v.due[ix]
         self._advance(cx, day)
-        start = P.ladder_start(seg, due, v.plan_broken_day[ix])
-        step = P.step_today(seg, start, day)
-        step = np.where(v.disputed[ix] & P.pause[seg], -1, step)
+        disputed, balance = v.disputed[ix], v.balance[ix]
+        n = len(ix)
+        R = point == Point.REVIEW
+        D = point == Point.PLAN_DEFAULTED
+        E = point == Point.ESCALATION_ENDED
         write_off_due = day >= due + P.write_off_age[seg]
-        review = P.next_review(seg, due, v.plan_broken_day[ix], v.had_plan[ix], day)
-        reminded = step >= 0
-        if reminded.any():
-            self._remind(ix[reminded], day, step[reminded])
-        w = ix[write_off_due & (v.balance[ix] > 0)]
+        nxt = self._next_review(ix, day)
+        review = np.full(n, NEVER)
+        wo = np.zeros(n, dtype=bool)
+        escal = np.zeros(n, dtype=np.int64)  # 1 agency, 2 legal
+        # An ordinary review: a plan offer or today's step, fees, settlement, mediation; or agency/legal alone.
+        offers_plan = R & P.plan_offered[seg] & ~v.had_plan[ix] & ~disputed & (day == due + P.plan_offset[seg])
+        start = P.ladder_start(seg, due, v.plan_broken_day[ix])
+        step = np.where(R & ~offers_plan & ~(disputed & P.pause[seg]), P.step_today(seg, start, day), -1)
+        fee = R & P.fee_on[seg] & (day == due + P.fee_offset[seg]) & ~v.fees_claimed[ix]
+        settle = R & P.settle_on[seg] & (day == due + P.settle_offset[seg]) & ~v.had_settlement_offer[ix] & ~disputed
+        mediate = R & P.mediation_on[seg] & disputed & ~v.mediated[ix] & (
+            day >= v.disputed_since[ix] + P.mediation_after[seg])
+        free = R & ~write_off_due & ~disputed
+        legal_day = free & P.legal_on[seg] & (day == due + P.legal_offset[seg]) & ~v.was_in_court[ix]
+        agency_day = free & ~legal_day & P.agency_on[seg] & (day == due + P.agency_offset[seg]) & ~v.was_at_agency[ix]
+        alone = legal_day | agency_day
+        offers_plan &= ~alone
+        step = np.where(alone, -1, step)
+        fee &= ~alone
+        settle &= ~alone
+        mediate &= ~alone
+        sue = balance >= P.legal_min[seg]
+        escal = np.where(legal_day & sue, 2, np.where(agency_day, 1, escal))
+        wo |= legal_day & ~sue
+        wo |= R & ~alone & write_off_due
+        review = np.where(R, nxt, review)
+        # A broken plan: write off, escalate, or resume the ladder.
+        on_default = P.on_default[seg]
+        d_wo = D & ((on_default == 3) | write_off_due)
+        d_esc = D & ~d_wo & (on_default == 2) & ~disputed
+        d_agency = d_esc & P.agency_on[seg] & ~v.was_at_agency[ix]
+        d_legal = d_esc & ~d_agency & P.legal_on[seg] & ~v.was_in_court[ix]
+        d_none = d_esc & ~d_agency & ~d_legal
+        escal = np.where(d_agency, 1, np.where(d_legal & sue, 2, escal))
+        wo |= d_wo | (d_legal & ~sue) | d_none
+        review = np.where(D & ~d_wo & ~d_none, nxt, review)
+        # An agency gave up or a court case brought nothing: sue, write off, or resume the ladder.
+        can_sue = E & P.legal_on[seg] & ~v.was_in_court[ix] & (day >= due + P.legal_offset[seg])
+        e_wo = E & ~can_sue & (write_off_due | v.was_in_court[ix])
+        escal = np.where(can_sue & sue, 2, escal)
+        wo |= (can_sue & ~sue) | e_wo
+        review = np.where(E & ~can_sue & ~e_wo, nxt, review)
+        # Carry out the actions in the decision's order; an action finds the invoice as the last one left it.
+        if offers_plan.any():
+            self._offer_plan(ix[offers_plan], day)
+        if (step >= 0).any():
+            self._remind(ix[step >= 0], day, step[step >= 0])
+        for mask, act in ((fee, self._claim_fees), (settle, self._offer_settlement), (mediate, self._mediate)):
+            sel = ix[mask]
+            sel = sel[v.balance[sel] > 0]
+            if len(sel):
+                act(sel, day)
+        for level in (1, 2):
+            sel = ix[escal == level]
+            sel = sel[v.balance[sel] > 0]
+            if len(sel):
+                self._escalate(sel, day, level == 1)
+        w = ix[wo]
+        w = w[v.balance[w] > 0]
         if len(w):
-            g = self._goodwill_on(v.cust[w], day)
-            self._record(day, PHASE_REVIEW, v.cust[w], v.seq[w], 5, EventKind.WRITE_OFF, v.row[w], v.balance[w],
-                         before=g, after=g)
-            v.balance[w] = 0
-        keep = (review != NEVER) & (v.balance[ix] > 0) & ~v.in_plan[ix]
+            self._write_off(w, day)
+        busy = v.in_plan[ix] | (v.escalation[ix] != 0)
+        keep = ~busy & (review != NEVER) & (v.balance[ix] > 0)
         v.review_day[ix[keep]] = review[keep]
+        v.review_day[ix[busy]] = NEVER
+
+    def _write_off(self, w: np.ndarray, day: int) -> None:
+        v = self._inv
+        self._accrue(w, day)
+        g = self._goodwill_on(v.cust[w], day)
+        self._record(day, PHASE_REVIEW, v.cust[w], v.seq[w], 70, EventKind.WRITE_OFF, v.row[w], v.balance[w],
+                     before=g, after=g)
+        v.balance[w] = 0
+        self._settle_fees(w, day, False, PHASE_REVIEW, v.seq[w], 71)
 
     def _remind(self, ix: np.ndarray, day: int, step: np.ndarray) -> None:
         v, P, b, S = self._inv, self.policy, self._b, self._seg
@@ -684,7 +938,7 @@ class VectorEngine:
         channel, tone, cost = P.channel[seg, step], P.tone[seg, step], P.cost[seg, step]
         change = self._goodwill_by_tone[tone] + self._goodwill_by_channel[channel]
         before, after = self._change_goodwill(cx, change, day)
-        self._record(day, PHASE_REVIEW, cx, v.seq[ix], 0, EventKind.REMINDER, v.row[ix], 0, channel, tone, cost,
+        self._record(day, PHASE_REVIEW, cx, v.seq[ix], 20, EventKind.REMINDER, v.row[ix], 0, channel, tone, cost,
                      before, after, self._minutes_by_channel[channel])
         go = ~v.disputed[ix] & (v.pay_day[ix] > day)
         ix, seg, cx, channel, tone, after = ix[go], seg[go], cx[go], channel[go], tone[go], after[go]
@@ -692,15 +946,30 @@ class VectorEngine:
             return
         liquidity = self._liquidity_on(cx, day)
         asks = ((liquidity != HEALTHY) & (day > v.due[ix]) & ~v.plan_requested[ix] & ~v.in_plan[ix])
+        granted = np.zeros(len(ix), dtype=bool)
         if asks.any():
             a = np.flatnonzero(asks)
             a = a[u(v.seed[ix[a]], Purpose.PLAN_REQUEST, v.local[ix[a]], v.seq[ix[a]]) < b.plan_request_share]
             if len(a):
                 ax = ix[a]
                 v.plan_requested[ax] = True
-                pb, pa = self._change_goodwill(v.cust[ax], b.plan_refused_goodwill, day)
-                self._record(day, PHASE_REVIEW, v.cust[ax], v.seq[ax], 1, EventKind.PLAN_REQUESTED, v.row[ax],
-                             before=pb, after=pa)
+                grant = P.on_request[v.seg[ax]] & ~v.disputed[ax]
+                refused = ax[~grant]
+                pb, pa = self._change_goodwill(v.cust[refused], b.plan_refused_goodwill, day)
+                self._record(day, PHASE_REVIEW, v.cust[refused], v.seq[refused], 21, EventKind.PLAN_REQUESTED,
+                             v.row[refused], before=pb, after=pa)
+                ok = ax[grant]
+                if len(ok):
+                    g = self._goodwill_on(v.cust[ok], day)
+                    self._record(day, PHASE_REVIEW, v.cust[ok], v.seq[ok], 21, EventKind.PLAN_REQUESTED, v.row[ok],
+                                 before=g, after=g)
+                    v.had_plan[ok] = True
+                    self._agree_plan(ok, day, 22)
+                    granted[a[grant]] = True
+        if granted.any():
+            keep = ~granted
+            ix, seg, cx, channel, tone, after, liquidity = (ix[keep], seg[keep], cx[keep], channel[keep], tone[keep],
+                                                            after[keep], liquidity[keep])
         mult = np.where(liquidity == STRAINED, b.strained_response,
                         np.where(liquidity == DISTRESSED, b.distressed_response, 1.0))
         responsiveness = S["responsiveness"][seg] * mult
@@ -718,6 +987,135 @@ class VectorEngine:
                                 b.response_delay_days)
             v.responses[m] += 1
             v.pay_day[m] = np.minimum(v.pay_day[m], self._prompted(day, v.due[m], delay))
+
+    def _offer_plan(self, ix: np.ndarray, day: int) -> None:
+        """Propose a plan; if the customer agrees, instalments replace its own intentions."""
+        v, P = self._inv, self.policy
+        seg = v.seg[ix]
+        g = self._goodwill_on(v.cust[ix], day)
+        offers = [self.policy.rules[s].plan_offer for s in seg.tolist()]
+        channel = np.array([a.channel for a in offers], dtype=np.int64)
+        tone = np.array([a.tone for a in offers], dtype=np.int64)
+        cost = np.array([a.cost for a in offers], dtype=np.int64)
+        self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], 10, EventKind.PLAN_OFFERED, v.row[ix], 0, channel, tone,
+                     cost, g, g, self._minutes_call)
+        v.had_plan[ix] = True
+        acceptance = self._seg["plan_acceptance"][seg]
+        strained = self._liquidity_on(v.cust[ix], day) != HEALTHY
+        acceptance = np.where(strained, np.minimum(1.0, acceptance + self._b.strained_plan_acceptance), acceptance)
+        del P
+        agrees = ~v.disputed[ix] & ~v.in_plan[ix] & ~(
+            u(v.seed[ix], Purpose.PLAN_ACCEPTANCE, v.local[ix], v.seq[ix]) >= acceptance)
+        if agrees.any():
+            self._agree_plan(ix[agrees], day, 11)
+
+    def _agree_plan(self, ix: np.ndarray, day: int, sub: int) -> None:
+        """The customer is on the segment's plan: instalments replace its own intentions."""
+        v = self._inv
+        before, after = self._change_goodwill(v.cust[ix], self._b.plan_goodwill, day)
+        self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], sub, EventKind.PLAN_AGREED, v.row[ix], v.balance[ix],
+                     before=before, after=after)
+        plans = [self.policy.rules[s].plan_offer for s in v.seg[ix].tolist()]
+        v.in_plan[ix] = True
+        v.pay_day[ix] = NEVER
+        v.review_day[ix] = NEVER
+        v.plan_left[ix] = [a.instalments for a in plans]
+        interval = np.array([a.interval_days for a in plans], dtype=np.int64)
+        v.plan_interval[ix] = interval
+        v.plan_tolerance[ix] = [a.tolerance for a in plans]
+        v.plan_missed[ix] = 0
+        v.plan_attempts[ix] = 0
+        down = np.array([a.down_payment for a in plans], dtype=np.float64)
+        balance = v.balance[ix]
+        with_down = (down > 0) & (balance >= 2)
+        share = rules.share_of(np.maximum(balance, 1), np.where(with_down, down, 0.5))
+        v.plan_down[ix] = np.where(with_down, np.minimum(share, balance - 1), 0)
+        v.plan_day[ix] = np.where(with_down, day + 1, day + interval)
+
+    def _claim_fees(self, ix: np.ndarray, day: int) -> None:
+        """Claim compensation now and interest from the due date (once per invoice)."""
+        v = self._inv
+        ix = ix[~v.fees_claimed[ix]]
+        if len(ix) == 0:
+            return
+        claims = [self.policy.rules[s].fee_claim for s in v.seg[ix].tolist()]
+        v.fees_claimed[ix] = True
+        v.fee_rate[ix] = [a.interest_rate for a in claims]
+        compensation = np.array([a.compensation for a in claims], dtype=np.int64)
+        v.fee_compensation[ix] = compensation
+        v.interest_day[ix] = v.due[ix]
+        self._accrue(ix, day)
+        before, after = self._change_goodwill(v.cust[ix], self._b.fee_goodwill, day)
+        self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], 30, EventKind.FEES_CLAIMED, v.row[ix], compensation,
+                     before=before, after=after, minutes=self._minutes_letter)
+
+    def _offer_settlement(self, ix: np.ndarray, day: int) -> None:
+        """Offer to forgive part of the balance; if accepted the customer pays the rest soon."""
+        v = self._inv
+        offers = [self.policy.rules[s].settle_offer for s in v.seg[ix].tolist()]
+        v.had_settlement_offer[ix] = True
+        accepted = ~v.disputed[ix] & ~v.in_plan[ix] & (
+            u(v.seed[ix], Purpose.SETTLEMENT_ACCEPTANCE, v.local[ix], v.seq[ix])
+            < self._seg["settlement_acceptance"][v.seg[ix]])
+        before, after = self._change_goodwill(v.cust[ix], np.where(accepted, self._b.settlement_goodwill, 0.0), day)
+        self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], 40, EventKind.SETTLEMENT_OFFERED, v.row[ix], 0,
+                     [a.channel for a in offers], [a.tone for a in offers], [a.cost for a in offers], before, after,
+                     self._minutes_letter)
+        a = ix[accepted]
+        if len(a):
+            v.settle_forgive[a] = [o.forgive for o, ok in zip(offers, accepted) if ok]
+            delay = exponential(u(v.seed[a], Purpose.SETTLEMENT_DELAY, v.local[a], v.seq[a]),
+                                self._b.response_delay_days)
+            v.pay_day[a] = np.minimum(v.pay_day[a], day + 1 + delay.astype(np.int64))
+
+    def _mediate(self, ix: np.ndarray, day: int) -> None:
+        """A mediator hears the dispute; if it works, the dispute ends within the mediation's length."""
+        v, b = self._inv, self._b
+        ix = ix[v.disputed[ix] & ~v.mediated[ix]]
+        if len(ix) == 0:
+            return
+        v.mediated[ix] = True
+        cost = [self.policy.rules[s].mediation.cost for s in v.seg[ix].tolist()]
+        before, after = self._change_goodwill(v.cust[ix], b.mediation_goodwill, day)
+        self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], 50, EventKind.MEDIATION, v.row[ix], 0, cost=cost,
+                     before=before, after=after, minutes=self._minutes_letter)
+        works = u(v.seed[ix], Purpose.MEDIATION, v.local[ix], v.seq[ix]) < b.mediation_success
+        m = ix[works]
+        if len(m):
+            length = exponential(u(v.seed[m], Purpose.MEDIATION_DAYS, v.local[m], v.seq[m]), b.mediation_days)
+            v.resolve_day[m] = np.minimum(v.resolve_day[m], day + 1 + length.astype(np.int64))
+
+    def _escalate(self, ix: np.ndarray, day: int, agency: bool) -> None:
+        """Hand invoices to an agency or to court; the outcome and its day are drawn now."""
+        v, b = self._inv, self._b
+        seg = v.seg[ix]
+        seed, local, seq = v.seed[ix], v.local[ix], v.seq[ix]
+        actions = [self.policy.rules[s].agency if agency else self.policy.rules[s].legal for s in seg.tolist()]
+        before, after = self._change_goodwill(v.cust[ix], b.agency_goodwill if agency else b.legal_goodwill, day)
+        kind = EventKind.AGENCY_PLACED if agency else EventKind.LEGAL_FILED
+        self._record(day, PHASE_REVIEW, v.cust[ix], seq, 60, kind, v.row[ix], v.balance[ix],
+                     cost=[a.cost for a in actions], before=before, after=after, minutes=self._minutes_letter)
+        v.pay_day[ix] = NEVER
+        v.dispute_day[ix] = NEVER
+        v.review_day[ix] = NEVER
+        recover = self._seg["recoverability"][seg]
+        if agency:
+            v.escalation[ix] = 1
+            v.was_at_agency[ix] = True
+            v.agency_fee[ix] = [a.rate for a in actions]
+            collects = u(seed, Purpose.AGENCY, local, seq) < np.minimum(1.0, b.agency_success * recover)
+            days = 1 + exponential(u(seed, Purpose.AGENCY_DAYS, local, seq), b.agency_days).astype(np.int64)
+            pays = collects & (days <= b.agency_max_days)
+            v.escalation_pays[ix] = pays
+            v.escalation_day[ix] = day + np.where(pays, days, b.agency_max_days)
+        else:
+            v.escalation[ix] = 2
+            v.was_in_court[ix] = True
+            wins = u(seed, Purpose.JUDGMENT, local, seq) < b.judgment_success
+            paid = u(seed, Purpose.JUDGMENT_PAID, local, seq) < np.minimum(1.0, b.judgment_paid_share * recover)
+            v.escalation_pays[ix] = wins & paid
+            v.escalation_day[ix] = day + 1 + exponential(u(seed, Purpose.LEGAL_DAYS, local, seq),
+                                                         b.legal_days).astype(np.int64)
 
 
 def run_batch(scenario: Scenario, decider: RuleBasedPolicy, seeds) -> list[tuple]:

@@ -44,13 +44,28 @@ class VectorPolicy:
         self.plan_offset = np.array([-1 if r.plan_offset is None else r.plan_offset for r in rules], dtype=np.int64)
         self.plan_offered = np.array([r.plan_offset is not None for r in rules], dtype=bool)
         self.restart = np.array([r.plan_on_default == "restart" for r in rules], dtype=bool)
+        self.on_default = np.array([("resume", "restart", "escalate", "write_off").index(r.plan_on_default)
+                                    for r in rules], dtype=np.int64)
+        self.on_request = np.array([r.plan_on_request for r in rules], dtype=bool)
+
+        def offset(name: str) -> tuple[np.ndarray, np.ndarray]:
+            values = [getattr(r, name) for r in rules]
+            return (np.array([v is not None for v in values], dtype=bool),
+                    np.array([0 if v is None else v for v in values], dtype=np.int64))
+
+        self.fee_on, self.fee_offset = offset("fee_offset")
+        self.settle_on, self.settle_offset = offset("settle_offset")
+        self.mediation_on, self.mediation_after = offset("mediation_after")
+        self.agency_on, self.agency_offset = offset("agency_offset")
+        self.legal_on, self.legal_offset = offset("legal_offset")
+        self.legal_min = np.array([r.legal_min for r in rules], dtype=np.int64)
 
     def ladder_start(self, seg: np.ndarray, due: np.ndarray, broken: np.ndarray) -> np.ndarray:
         """Day the reminder offsets count from (``_SegmentRules.ladder_start``)."""
         return np.where(self.restart[seg] & (broken >= 0), broken, due)
 
     def next_review(self, seg: np.ndarray, due: np.ndarray, broken: np.ndarray, had_plan: np.ndarray,
-                    after: np.ndarray | int) -> np.ndarray:
+                    after: np.ndarray | int, state: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """First step, plan-offer or write-off day strictly after ``after`` (NEVER if none).
 
         The array form of ``_SegmentRules.next_review``.
@@ -62,6 +77,17 @@ class VectorPolicy:
         plan_day = due + self.plan_offset[seg]
         plan = self.plan_offered[seg] & ~had_plan & (plan_day > after)
         days = np.where(plan, np.minimum(days, plan_day), days)
+        if state is not None:  # the later levers read more of the invoice
+            for on, day_of, done in ((self.fee_on, self.fee_offset, state["fees_claimed"]),
+                                     (self.settle_on, self.settle_offset, state["had_settlement_offer"]),
+                                     (self.agency_on, self.agency_offset, state["was_at_agency"]),
+                                     (self.legal_on, self.legal_offset, state["was_in_court"])):
+                lever_day = due + day_of[seg]
+                lever = on[seg] & ~done & (lever_day > after)
+                days = np.where(lever, np.minimum(days, lever_day), days)
+            mediation = self.mediation_on[seg] & state["disputed"] & ~state["mediated"]
+            mediation_day = np.maximum(state["disputed_since"] + self.mediation_after[seg], after + 1)
+            days = np.where(mediation, np.minimum(days, mediation_day), days)
         write_off_day = due + self.write_off_age[seg]
         return np.where(write_off_day > after, np.minimum(days, write_off_day), days)
 
