@@ -30,7 +30,7 @@ import numpy as np
 from . import behaviour as rules
 from . import business_calendar
 from .decisions import Point
-from .draws import Purpose, exponential, geometric_days, normal_ppf, u, uniform_int
+from .draws import _GOLDEN, _MASK, Purpose, _mix_array, exponential, geometric_days, normal_ppf, u, uniform_int
 from .eventlog import COLUMNS as LOG_COLUMNS
 from .eventlog import EventKind, EventLog
 from .invoices import InvoiceTable
@@ -162,7 +162,7 @@ class VectorEngine:
         # The SimPy engine's per-event arithmetic, tabulated by whole-day gap (math.exp, 0.5 ** x).
         self._decay = np.array([math.exp(-g / tau) for g in range(self._end + 2)])
         self._age = np.array([rules.age_factor(a, b.response_halflife_days) for a in range(self._end + 2)])
-        self._k_fact = np.array(rules._K_FACT[:40])
+        self._k_fact_list = list(rules._K_FACT[:40])
         self._decider = decider
         self._minutes_letter = float(team.minutes_letter)
         self._minutes_call = float(team.minutes_call)
@@ -170,7 +170,7 @@ class VectorEngine:
         self._inv = _Table(_INVOICE)
         self._rows = np.zeros(len(self.seeds), dtype=np.int64)
         self._log: list[dict[str, np.ndarray]] = []
-        self._buckets: dict[int, list[np.ndarray]] = {}
+        self._open = np.zeros(0, dtype=np.int64)  # invoices that may still have an event (a superset)
 
     # --- set-up ---------------------------------------------------------------------------------------
 
@@ -198,6 +198,13 @@ class VectorEngine:
         self._last_block = self.states.shape[1] - 1
         self.h0 = np.array([float(self._daily_churn[s]) for s in range(len(self._segs))])[self.cseg]
         self.refused = np.zeros(len(self.rep), dtype=bool)
+        # The draws' mixer state after (seed, purpose, customer), per purpose and customer: a draw is then two
+        # more mixing rounds (invoice, step), the very arithmetic of draws.u.
+        golden = np.uint64(_GOLDEN)
+        seeded = _mix_array(self.seed.astype(np.uint64) + golden)
+        local = self.local.astype(np.uint64)
+        self._prefix = [_mix_array(_mix_array(seeded + np.uint64(p) + golden) + local + golden)
+                        for p in range(max(Purpose) + 1)]
         self.limit = np.zeros(len(self.rep), dtype=np.int64)  # credit limit in cents set at onboarding (0: none)
         holds = [self._decider.credit_hold_after(i) for i in range(len(self._segs))]
         self._hold = np.array([-1 if h is None else h for h in holds], dtype=np.int64)
@@ -214,51 +221,63 @@ class VectorEngine:
         if len(cx) == 0:
             return
         gap = np.array([self._mean_gap[s] for s in self.cseg[cx]])
-        first = self.arrival[cx] + geometric_days(u(self.seed[cx], Purpose.ORDER_GAP, self.local[cx], 0), gap) - 1
+        first = self.arrival[cx] + geometric_days(self._u(Purpose.ORDER_GAP, cx, 0), gap) - 1
         self.stage[cx] = 1
         self.next_order[cx] = np.where(first < self._issue_end, first, NEVER)
         self.stage[cx[first >= self._issue_end]] = 2
 
+    def _u(self, purpose: int, cx: np.ndarray, invoice, step=0) -> np.ndarray:
+        """``draws.u(seed, purpose, customer, invoice, step)`` for global customers ``cx`` (same bits, fewer steps)."""
+        golden = np.uint64(_GOLDEN)
+        z = _mix_array(self._prefix[purpose][cx] + np.asarray(invoice, dtype=np.int64).astype(np.uint64) + golden)
+        if type(step) is int:
+            z = _mix_array(z + np.uint64((step + _GOLDEN) & _MASK))
+        else:
+            z = _mix_array(z + np.asarray(step, dtype=np.int64).astype(np.uint64) + golden)
+        return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+
     # --- the log --------------------------------------------------------------------------------------
 
-    def _record(self, day: int, phase: int, cx: np.ndarray, k1, sub: int, kind: EventKind, invoice,
+    def _record(self, day: int, phase: int, cx: np.ndarray, k1, sub: int, kind, invoice,
                 amount=0, channel=-1, tone=-1, cost=0, before=_NAN, after=_NAN, minutes=0.0) -> None:
-        n = len(cx)
-        if n == 0:
+        """Keep one chunk of log rows (columns as scalars or arrays); expanded once at the end."""
+        if len(cx) == 0:
             return
-
-        def col(v, dtype):
-            return np.broadcast_to(np.asarray(v, dtype=dtype), (n,))
-
-        self._log.append({
-            "rep": self.rep[cx], "day": col(day, np.int64), "phase": col(phase, np.int64),
-            "customer": self.local[cx], "k1": col(k1, np.int64), "sub": col(sub, np.int64),
-            "kind": col(kind, np.int64), "invoice": col(invoice, np.int64), "amount": col(amount, np.int64),
-            "channel": col(channel, np.int64), "tone": col(tone, np.int64), "cost": col(cost, np.int64),
-            "goodwill_before": col(before, np.float64), "goodwill_after": col(after, np.float64),
-            "minutes": col(minutes, np.float64)})
+        self._log.append((len(cx), cx, day, phase, k1, sub, kind, invoice, amount, channel, tone, cost, before, after,
+                          minutes))
 
     # --- customers ------------------------------------------------------------------------------------
 
     def _hazard_integral(self, h0, gap, days):
-        """``behaviour.churn_hazard_integral``'s per-event path, element-wise (math.exp via the decay table)."""
+        """``behaviour.churn_hazard_integral``'s per-event path, element-wise (math.exp via the decay table).
+
+        The series stops per element at the term that can no longer change its sum, as the scalar path does.
+        """
         slope, tau = self._b.churn_goodwill_slope, self._tau
         d = slope * gap
-        w = d * self._decay[days]
-        series = np.zeros(len(d))
-        d_pow = np.ones(len(d))
-        w_pow = np.ones(len(d))
-        active = d != 0.0
-        for k_fact in self._k_fact:
-            if not active.any():
+        out_series = np.zeros(len(d))
+        idx = np.flatnonzero(d != 0.0)
+        dd = d[idx]
+        ww = dd * self._decay[days[idx]]
+        d_pow = np.ones(len(idx))
+        w_pow = np.ones(len(idx))
+        series = np.zeros(len(idx))
+        for k_fact in self._k_fact_list:
+            if len(idx) == 0:
                 break
-            d_pow = d_pow * d
-            w_pow = w_pow * w
+            d_pow = d_pow * dd
+            w_pow = w_pow * ww
             term = (d_pow - w_pow) / k_fact
-            series = np.where(active, series + term, series)
+            series = series + term
             tol = 1e-17 * np.abs(series)
-            active &= ~((-tol < term) & (term < tol))
-        return np.where(d == 0.0, h0 * days, h0 * (days + tau * series))
+            done = (-tol < term) & (term < tol)
+            if done.any():
+                out_series[idx[done]] = series[done]
+                keep = ~done
+                idx, dd, ww = idx[keep], dd[keep], ww[keep]
+                d_pow, w_pow, series = d_pow[keep], w_pow[keep], series[keep]
+        out_series[idx] = series
+        return np.where(d == 0.0, h0 * days, h0 * (days + tau * out_series))
 
     def _advance(self, cx: np.ndarray, day: int) -> None:
         """``SimpyEngine._advance`` for distinct customers ``cx``."""
@@ -335,19 +354,8 @@ class VectorEngine:
         day = np.where((v.balance[ix] > 0) & (day < self._end), day, NEVER)
         v.nday[ix] = day
         v.nphase[ix] = phase
-        keep = day != NEVER
-        if not keep.all():
-            ix, day = ix[keep], day[keep]
-        if len(ix) == 0:
-            return
         if (day < self._today).any():
             raise AssertionError("an invoice's next event fell before today")
-        order = np.argsort(day, kind="stable")
-        ix, day = ix[order], day[order]
-        starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
-        ends = np.r_[starts[1:], len(day)]
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            self._buckets.setdefault(int(day[s]), []).append(ix[s:e])
 
     # --- running --------------------------------------------------------------------------------------
 
@@ -364,17 +372,17 @@ class VectorEngine:
                 self._insolvency(np.array(ins, dtype=np.int64), day)
             if day < self._issue_end:
                 self._orders(day)
+            v = self._inv
+            if day % 32 == 0:  # drop invoices that will have no more events (settled, or nothing pending)
+                self._open = self._open[v.nday[self._open] != NEVER]
+            today = self._open[v.nday[self._open] == day]
             for phase in (PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW):
-                lists = self._buckets.get(day)
-                if not lists:
+                if len(today) == 0:
                     break
-                ix = np.unique(np.concatenate(lists)) if len(lists) > 1 else np.unique(lists[0])
-                self._buckets[day] = [ix]
-                v = self._inv
-                ix = ix[(v.nday[ix] == day) & (v.nphase[ix] == phase)]
+                ix = today[v.nphase[today] == phase]
                 if len(ix):
                     self._phase(phase, ix, day)
-            self._buckets.pop(day, None)
+                    today = today[(v.nday[today] == day) & (v.nphase[today] > phase)]
         everyone = np.flatnonzero(~self.refused)
         self._advance(everyone, self._end - 1)
         self._record_churn()
@@ -400,22 +408,35 @@ class VectorEngine:
         self._record_days(self.churn_day[c], PHASE_CHURN, c, 0, 0, EventKind.CHURNED, -1)
 
     def _record_days(self, days, phase, cx, k1, sub, kind, invoice) -> None:
-        n = len(cx)
-        if n == 0:
-            return
-        self._log.append({
-            "rep": self.rep[cx], "day": np.asarray(days, dtype=np.int64), "phase": np.full(n, phase),
-            "customer": self.local[cx], "k1": np.full(n, k1), "sub": np.full(n, sub),
-            "kind": np.full(n, int(kind)), "invoice": np.full(n, invoice), "amount": np.zeros(n, dtype=np.int64),
-            "channel": np.full(n, -1), "tone": np.full(n, -1), "cost": np.zeros(n, dtype=np.int64),
-            "goodwill_before": np.full(n, _NAN), "goodwill_after": np.full(n, _NAN), "minutes": np.zeros(n)})
+        self._record(np.asarray(days, dtype=np.int64), phase, cx, k1, sub, int(kind), invoice)
+
+    def _log_columns(self) -> dict[str, np.ndarray]:
+        """The kept chunks as whole columns (a scalar stands for its whole chunk)."""
+        names = ("cx", "day", "phase", "k1", "sub", "kind", "invoice", "amount", "channel", "tone", "cost",
+                 "goodwill_before", "goodwill_after", "minutes")
+        floats = {"goodwill_before", "goodwill_after", "minutes"}
+        counts = np.array([c[0] for c in self._log], dtype=np.int64)
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        cols = {}
+        for j, name in enumerate(names, start=1):
+            dtype = np.float64 if name in floats else np.int64
+            values = [c[j] for c in self._log]
+            arrays = [i for i, x in enumerate(values) if np.ndim(x) > 0 or isinstance(x, list)]
+            scalars = np.array([0 if np.ndim(x) > 0 or isinstance(x, list) else x for x in values], dtype=dtype)
+            out = np.repeat(scalars, counts)
+            for i in arrays:
+                out[starts[i]:ends[i]] = values[i]
+            cols[name] = out
+        cx = cols.pop("cx")
+        cols["rep"] = self.rep[cx]
+        cols["customer"] = self.local[cx]
+        return cols
 
     def _results(self) -> list[tuple[Customers, InvoiceTable, EventLog, np.ndarray]]:
         v = self._inv
         n = v.n
-        cols = {k: np.concatenate([c[k] for c in self._log]) if self._log else np.zeros(0) for k in (
-            "rep", "day", "phase", "customer", "k1", "sub", "kind", "invoice", "amount", "channel", "tone",
-            "cost", "goodwill_before", "goodwill_after", "minutes")}
+        cols = self._log_columns()
         order = np.lexsort((cols["sub"], cols["k1"], cols["customer"], cols["phase"], cols["day"], cols["rep"]))
         cols = {k: a[order] for k, a in cols.items()}
         bounds = np.searchsorted(cols["rep"], np.arange(len(self.seeds) + 1))
@@ -525,7 +546,7 @@ class VectorEngine:
         stop = factor <= 0
         live = cx[~stop]
         gap = np.array([self._mean_gap[s] for s in self.cseg[live]]) / factor[~stop]
-        nxt = day + geometric_days(u(self.seed[live], Purpose.ORDER_GAP, self.local[live], self.order_seq[live]), gap)
+        nxt = day + geometric_days(self._u(Purpose.ORDER_GAP, live, self.order_seq[live]), gap)
         self.next_order[cx[stop]] = NEVER
         self.stage[cx[stop]] = 2
         self.next_order[live] = np.where(nxt < self._issue_end, nxt, NEVER)
@@ -534,7 +555,7 @@ class VectorEngine:
     def _amount(self, cx: np.ndarray) -> np.ndarray:
         """Amount of each customer's next order (the same draw whether it is supplied or refused)."""
         seg = self.cseg[cx]
-        return rules.cents_of(_lognormal(u(self.seed[cx], Purpose.INVOICE_AMOUNT, self.local[cx], self.order_seq[cx]),
+        return rules.cents_of(_lognormal(self._u(Purpose.INVOICE_AMOUNT, cx, self.order_seq[cx]),
                                          self._seg["amount_median"][seg], self._seg["amount_sigma"][seg]))
 
     def _issue(self, cx: np.ndarray, day: int) -> None:
@@ -562,20 +583,20 @@ class VectorEngine:
             eom = self._eom[seg]
             due[eom] = [business_calendar.due_day(day, int(t), True, self._start_date) for t in self._terms[seg][eom]]
         v.due[ix] = due
-        disputes = u(seed, Purpose.DISPUTE, local, seq) < S["dispute_rate"][seg]
-        d_day = day + uniform_int(u(seed, Purpose.DISPUTE_DAY, local, seq), 0, self._latest_dispute[seg])
+        disputes = self._u(Purpose.DISPUTE, cx, seq) < S["dispute_rate"][seg]
+        d_day = day + uniform_int(self._u(Purpose.DISPUTE_DAY, cx, seq), 0, self._latest_dispute[seg])
         v.dispute_day[ix] = np.where(disputes, d_day, NEVER)
         liquidity = self._liquidity_on(cx, day)
         ignore = S["ignore_share"][seg]
         ignore = np.where(liquidity == DISTRESSED, ignore + (1.0 - ignore) * b.distressed_ignore, ignore)
-        pays = u(seed, Purpose.IGNORES_INVOICE, local, seq) >= ignore
+        pays = self._u(Purpose.IGNORES_INVOICE, cx, seq) >= ignore
         lateness = self.habit[cx] + S["days_late_sd_within"][seg] * exact_normal_ppf(
-            u(seed, Purpose.PAYMENT_LATENESS, local, seq))
+            self._u(Purpose.PAYMENT_LATENESS, cx, seq))
         extra = b.strained_extra_days * np.where(liquidity == DISTRESSED, 2, 1)
         lateness = np.where(liquidity != HEALTHY, lateness + extra, lateness)
         pay_day = np.maximum(day, due + np.rint(lateness).astype(np.int64))
         if b.set_aside_pay_days > 0:
-            p = u(seed, Purpose.SET_ASIDE_PAY_DAY, local, seq)
+            p = self._u(Purpose.SET_ASIDE_PAY_DAY, cx, seq)
             never = b.set_aside_never_share
             rescaled = np.clip((p - never) / max(1.0 - never, 1e-300), 2.0**-53, 1.0 - 2.0**-53)
             late = np.minimum(_lognormal(rescaled, np.float64(b.set_aside_pay_days), np.float64(b.set_aside_pay_sigma)),
@@ -596,28 +617,29 @@ class VectorEngine:
             v.discount_deadline[o] = day + window
             eligible = v.dispute_day[o] == NEVER
             prob = S["discount_appetite"][oseg] * np.minimum(rate / b.discount_reference_rate, 1.0)
-            takes = eligible & (u(v.seed[o], Purpose.DISCOUNT_TAKE_UP, v.local[o], v.seq[o]) < prob)
+            takes = eligible & (self._u(Purpose.DISCOUNT_TAKE_UP, v.cust[o], v.seq[o]) < prob)
             t = o[takes]
-            pay = day + uniform_int(u(v.seed[t], Purpose.DISCOUNT_PAY_DAY, v.local[t], v.seq[t]), 0, window[takes])
+            pay = day + uniform_int(self._u(Purpose.DISCOUNT_PAY_DAY, v.cust[t], v.seq[t]), 0, window[takes])
             v.pay_day[t] = np.minimum(v.pay_day[t], pay)
         review = self._next_review(ix, day - 1)
         v.review_day[ix] = np.where(review != NEVER, review, v.review_day[ix])
         self._schedule(ix)
+        self._open = np.concatenate([self._open, ix])
 
     # --- phases 1-4 -----------------------------------------------------------------------------------
 
     def _resolve_dispute(self, ix: np.ndarray, day: int) -> None:
         v, S = self._inv, self._seg
-        cx, seg, seed, local, seq = v.cust[ix], v.seg[ix], v.seed[ix], v.local[ix], v.seq[ix]
+        cx, seg, seq = v.cust[ix], v.seg[ix], v.seq[ix]
         v.disputed[ix] = False
         v.resolve_day[ix] = NEVER
         g = self._goodwill_on(cx, day)
         self._record(day, PHASE_RESOLVE, cx, seq, 0, EventKind.DISPUTE_RESOLVED, v.row[ix], before=g, after=g)
-        note = u(seed, Purpose.CREDIT_NOTE, local, seq) < S["credit_note_share"][seg]
+        note = self._u(Purpose.CREDIT_NOTE, cx, seq) < S["credit_note_share"][seg]
         if note.any():
             n, nseg = ix[note], seg[note]
             fraction = np.minimum(1.0, 2.0 * S["credit_note_fraction"][nseg] *
-                                  u(v.seed[n], Purpose.CREDIT_NOTE_FRACTION, v.local[n], v.seq[n]))
+                                  self._u(Purpose.CREDIT_NOTE_FRACTION, v.cust[n], v.seq[n]))
             credit = rules.share_of(v.balance[n], fraction)
             before, after = self._change_goodwill(v.cust[n], self._b.credit_note_goodwill, day)
             self._accrue(n, day)
@@ -629,7 +651,7 @@ class VectorEngine:
         waiting = v.pay_day[ix] != NEVER
         if waiting.any():
             w = ix[waiting]
-            delay = exponential(u(v.seed[w], Purpose.RESOLUTION_PAY_DELAY, v.local[w], v.seq[w]),
+            delay = exponential(self._u(Purpose.RESOLUTION_PAY_DELAY, v.cust[w], v.seq[w]),
                                 self._b.response_delay_days)
             v.pay_day[w] = np.maximum(v.pay_day[w], self._prompted(day, v.due[w], delay))
 
@@ -660,7 +682,7 @@ class VectorEngine:
         g = self._goodwill_on(v.cust[sel], day) if g is None else np.broadcast_to(g, ix.shape)[m]
         pays = np.zeros(len(sel), dtype=bool)
         if paying:
-            pays = u(v.seed[sel], Purpose.FEE_PAYMENT, v.local[sel], v.seq[sel]) < \
+            pays = self._u(Purpose.FEE_PAYMENT, v.cust[sel], v.seq[sel]) < \
                 self._seg["fee_payment_share"][v.seg[sel]]
         kind = np.where(pays, int(EventKind.FEES_PAID), int(EventKind.FEES_WAIVED))
         self._record(day, phase, v.cust[sel], k1, sub, kind, v.row[sel], owed, before=g, after=g)
@@ -722,13 +744,13 @@ class VectorEngine:
             healthy = self._liquidity_on(v.cust[r], day) == HEALTHY
             share = np.where(healthy, S["partial_share"][seg[rest]],
                              np.minimum(1.0, S["partial_share"][seg[rest]] + b.strained_part_payment))
-            part = u(v.seed[r], Purpose.PARTIAL_PAYMENT, v.local[r], v.seq[r], v.payments[r]) < share
+            part = self._u(Purpose.PARTIAL_PAYMENT, v.cust[r], v.seq[r], v.payments[r]) < share
             if part.any():
                 pr = r[part]
                 pm = v.payments[pr]
                 mean = b.part_payment_fraction
                 low, high = min(max(mean - 0.2, 0.05), 0.95), min(max(mean + 0.2, 0.05), 0.95)
-                fraction = low + (high - low) * u(v.seed[pr], Purpose.PARTIAL_FRACTION, v.local[pr], v.seq[pr], pm)
+                fraction = low + (high - low) * self._u(Purpose.PARTIAL_FRACTION, v.cust[pr], v.seq[pr], pm)
                 amounts = np.minimum(rules.share_of(v.balance[pr], fraction), v.balance[pr] - 1)
                 pos = np.flatnonzero(rest)[part]
                 paid[pos] = amounts
@@ -737,7 +759,7 @@ class VectorEngine:
         self._record(day, PHASE_PAY, cx, seq, 2, EventKind.PAYMENT, v.row[ix], paid, before=g, after=g)
         left = v.balance[ix] > 0
         lx = ix[left]
-        gap = geometric_days(u(v.seed[lx], Purpose.PARTIAL_GAP, v.local[lx], v.seq[lx], v.payments[lx]),
+        gap = geometric_days(self._u(Purpose.PARTIAL_GAP, v.cust[lx], v.seq[lx], v.payments[lx]),
                              S["partial_gap_days"][v.seg[lx]])
         v.pay_day[lx] = day + gap
         closed = ix[~left]
@@ -750,7 +772,7 @@ class VectorEngine:
         cx = v.cust[ix]
         g = self._goodwill_on(cx, day)
         self._accrue(ix, day)
-        ok = u(v.seed[ix], Purpose.INSTALMENT, v.local[ix], v.seq[ix], v.plan_attempts[ix]) < \
+        ok = self._u(Purpose.INSTALMENT, v.cust[ix], v.seq[ix], v.plan_attempts[ix]) < \
             self._seg["instalment_reliability"][v.seg[ix]]
         v.plan_attempts[ix] += 1
         p = ix[ok]
@@ -824,7 +846,7 @@ class VectorEngine:
         before, after = self._change_goodwill(cx, self._b.dispute_goodwill, day)
         self._record(day, PHASE_DISPUTE, cx, v.seq[ix], 0, EventKind.DISPUTE_RAISED, v.row[ix], before=before,
                      after=after)
-        wait = exponential(u(v.seed[ix], Purpose.DISPUTE_RESOLUTION_DAYS, v.local[ix], v.seq[ix]),
+        wait = exponential(self._u(Purpose.DISPUTE_RESOLUTION_DAYS, v.cust[ix], v.seq[ix]),
                            S["dispute_resolution_days"][seg])
         v.resolve_day[ix] = day + 1 + wait.astype(np.int64)
         v.disputed_since[ix] = day
@@ -949,7 +971,7 @@ class VectorEngine:
         granted = np.zeros(len(ix), dtype=bool)
         if asks.any():
             a = np.flatnonzero(asks)
-            a = a[u(v.seed[ix[a]], Purpose.PLAN_REQUEST, v.local[ix[a]], v.seq[ix[a]]) < b.plan_request_share]
+            a = a[self._u(Purpose.PLAN_REQUEST, v.cust[ix[a]], v.seq[ix[a]]) < b.plan_request_share]
             if len(a):
                 ax = ix[a]
                 v.plan_requested[ax] = True
@@ -980,10 +1002,10 @@ class VectorEngine:
         p = p * self._age[np.maximum(day - v.due[ix], 0)]
         unmoved = v.unmoved[ix] * (1.0 - p)
         v.unmoved[ix] = unmoved
-        moved = u(v.seed[ix], Purpose.RESPONSE, v.local[ix], v.seq[ix]) > unmoved
+        moved = self._u(Purpose.RESPONSE, v.cust[ix], v.seq[ix]) > unmoved
         if moved.any():
             m = ix[moved]
-            delay = exponential(u(v.seed[m], Purpose.RESPONSE_DELAY, v.local[m], v.seq[m], v.responses[m]),
+            delay = exponential(self._u(Purpose.RESPONSE_DELAY, v.cust[m], v.seq[m], v.responses[m]),
                                 b.response_delay_days)
             v.responses[m] += 1
             v.pay_day[m] = np.minimum(v.pay_day[m], self._prompted(day, v.due[m], delay))
@@ -1005,7 +1027,7 @@ class VectorEngine:
         acceptance = np.where(strained, np.minimum(1.0, acceptance + self._b.strained_plan_acceptance), acceptance)
         del P
         agrees = ~v.disputed[ix] & ~v.in_plan[ix] & ~(
-            u(v.seed[ix], Purpose.PLAN_ACCEPTANCE, v.local[ix], v.seq[ix]) >= acceptance)
+            self._u(Purpose.PLAN_ACCEPTANCE, v.cust[ix], v.seq[ix]) >= acceptance)
         if agrees.any():
             self._agree_plan(ix[agrees], day, 11)
 
@@ -1055,7 +1077,7 @@ class VectorEngine:
         offers = [self.policy.rules[s].settle_offer for s in v.seg[ix].tolist()]
         v.had_settlement_offer[ix] = True
         accepted = ~v.disputed[ix] & ~v.in_plan[ix] & (
-            u(v.seed[ix], Purpose.SETTLEMENT_ACCEPTANCE, v.local[ix], v.seq[ix])
+            self._u(Purpose.SETTLEMENT_ACCEPTANCE, v.cust[ix], v.seq[ix])
             < self._seg["settlement_acceptance"][v.seg[ix]])
         before, after = self._change_goodwill(v.cust[ix], np.where(accepted, self._b.settlement_goodwill, 0.0), day)
         self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], 40, EventKind.SETTLEMENT_OFFERED, v.row[ix], 0,
@@ -1064,7 +1086,7 @@ class VectorEngine:
         a = ix[accepted]
         if len(a):
             v.settle_forgive[a] = [o.forgive for o, ok in zip(offers, accepted) if ok]
-            delay = exponential(u(v.seed[a], Purpose.SETTLEMENT_DELAY, v.local[a], v.seq[a]),
+            delay = exponential(self._u(Purpose.SETTLEMENT_DELAY, v.cust[a], v.seq[a]),
                                 self._b.response_delay_days)
             v.pay_day[a] = np.minimum(v.pay_day[a], day + 1 + delay.astype(np.int64))
 
@@ -1079,17 +1101,17 @@ class VectorEngine:
         before, after = self._change_goodwill(v.cust[ix], b.mediation_goodwill, day)
         self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], 50, EventKind.MEDIATION, v.row[ix], 0, cost=cost,
                      before=before, after=after, minutes=self._minutes_letter)
-        works = u(v.seed[ix], Purpose.MEDIATION, v.local[ix], v.seq[ix]) < b.mediation_success
+        works = self._u(Purpose.MEDIATION, v.cust[ix], v.seq[ix]) < b.mediation_success
         m = ix[works]
         if len(m):
-            length = exponential(u(v.seed[m], Purpose.MEDIATION_DAYS, v.local[m], v.seq[m]), b.mediation_days)
+            length = exponential(self._u(Purpose.MEDIATION_DAYS, v.cust[m], v.seq[m]), b.mediation_days)
             v.resolve_day[m] = np.minimum(v.resolve_day[m], day + 1 + length.astype(np.int64))
 
     def _escalate(self, ix: np.ndarray, day: int, agency: bool) -> None:
         """Hand invoices to an agency or to court; the outcome and its day are drawn now."""
         v, b = self._inv, self._b
         seg = v.seg[ix]
-        seed, local, seq = v.seed[ix], v.local[ix], v.seq[ix]
+        cx, seq = v.cust[ix], v.seq[ix]
         actions = [self.policy.rules[s].agency if agency else self.policy.rules[s].legal for s in seg.tolist()]
         before, after = self._change_goodwill(v.cust[ix], b.agency_goodwill if agency else b.legal_goodwill, day)
         kind = EventKind.AGENCY_PLACED if agency else EventKind.LEGAL_FILED
@@ -1103,18 +1125,18 @@ class VectorEngine:
             v.escalation[ix] = 1
             v.was_at_agency[ix] = True
             v.agency_fee[ix] = [a.rate for a in actions]
-            collects = u(seed, Purpose.AGENCY, local, seq) < np.minimum(1.0, b.agency_success * recover)
-            days = 1 + exponential(u(seed, Purpose.AGENCY_DAYS, local, seq), b.agency_days).astype(np.int64)
+            collects = self._u(Purpose.AGENCY, cx, seq) < np.minimum(1.0, b.agency_success * recover)
+            days = 1 + exponential(self._u(Purpose.AGENCY_DAYS, cx, seq), b.agency_days).astype(np.int64)
             pays = collects & (days <= b.agency_max_days)
             v.escalation_pays[ix] = pays
             v.escalation_day[ix] = day + np.where(pays, days, b.agency_max_days)
         else:
             v.escalation[ix] = 2
             v.was_in_court[ix] = True
-            wins = u(seed, Purpose.JUDGMENT, local, seq) < b.judgment_success
-            paid = u(seed, Purpose.JUDGMENT_PAID, local, seq) < np.minimum(1.0, b.judgment_paid_share * recover)
+            wins = self._u(Purpose.JUDGMENT, cx, seq) < b.judgment_success
+            paid = self._u(Purpose.JUDGMENT_PAID, cx, seq) < np.minimum(1.0, b.judgment_paid_share * recover)
             v.escalation_pays[ix] = wins & paid
-            v.escalation_day[ix] = day + 1 + exponential(u(seed, Purpose.LEGAL_DAYS, local, seq),
+            v.escalation_day[ix] = day + 1 + exponential(self._u(Purpose.LEGAL_DAYS, cx, seq),
                                                          b.legal_days).astype(np.int64)
 
 
