@@ -376,6 +376,8 @@ class VectorEngine:
             if day % 32 == 0:  # drop invoices that will have no more events (settled, or nothing pending)
                 self._open = self._open[v.nday[self._open] != NEVER]
             today = self._open[v.nday[self._open] == day]
+            if len(today):
+                self._advance_touched(today, day)
             for phase in (PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW):
                 if len(today) == 0:
                     break
@@ -387,6 +389,19 @@ class VectorEngine:
         self._advance(everyone, self._end - 1)
         self._record_churn()
         return self._results()
+
+    def _advance_touched(self, today: np.ndarray, day: int) -> None:
+        """Advance at once every customer whose invoices the day's phases 1-4 will touch.
+
+        The SimPy engine advances a customer at its first touch of the day; nothing changes its goodwill
+        before that, so advancing earlier in the day gives the same numbers, provided the set is exactly
+        the touched customers. Every event touches its customer except a payment held for the next
+        payment run (an invoice's first event of the day decides; later ones of the day are touched anyway).
+        """
+        v = self._inv
+        own = (v.nphase[today] == PHASE_PAY) & (v.escalation[today] == 0) & ~v.in_plan[today]
+        held = own & (self._runs[v.seg[today], day] != day)
+        self._advance(np.unique(v.cust[today[~held]]), day)
 
     def _phase(self, phase: int, ix: np.ndarray, day: int) -> None:
         """Handle the phase's events in rounds: round k is the k-th due invoice of each customer."""
