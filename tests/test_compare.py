@@ -69,11 +69,11 @@ def test_common_random_numbers_narrow_the_dso_interval(crn_ratios):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Known gap (issue 4 acceptance): CRN narrows the DSO interval about 1.7x, not 3x, on the baseline. "
-    "Heavy-tailed invoice amounts (lognormal sigma 0.8) make the policy's effect on DSO differ between "
-    "replications (with equal amounts the ratio was 3.1x before goodwill drove orders), and goodwill-driven "
-    "ordering and churn let the two policies' order streams drift apart, and set-aside debt paid months late "
-    "adds policy-dependent noise. Strict: fails once it passes."))
+    "Known gap (issue 4 acceptance): CRN narrows the DSO interval about 1.7x, not 3x, on the baseline. The policies' "
+    "effect on DSO itself varies between replications, mostly through the invoices customers set aside "
+    "(ignore_share), where the two ladders differ most: measured (30 reps, this test's seeds) with ignore_share 0 in "
+    "every segment the ratio is 2.6x (dso_simple 3.2x); with invoice amounts nearly equal (sigma 0.2) 1.7x; without "
+    "goodwill-driven ordering 1.9x; without churn 1.7x. Not tuned away. Strict: fails once it passes."))
 def test_common_random_numbers_narrow_the_dso_interval_threefold(crn_ratios):
     assert crn_ratios["dso"] >= 3
 

@@ -1,8 +1,8 @@
 """Conservation of money, exactly in cents, over random valid scenarios and policies (hypothesis).
 
-Policies include reminders, discounts, instalment plans (offered, or on request), statutory fees, settlements,
-mediation, agency and legal action, credit hold, credit checks and limits on new customers, and
-write-offs; segments churn; the team may be unlimited or small;
+Policies include reminders, discounts, instalment plans (offered, or on request), extended terms with
+milestones, statutory fees, settlements, mediation, agency and legal action, credit hold, credit checks
+and limits on new customers, and write-offs; segments churn; the team may be unlimited or small;
 customers go through liquidity states, insolvency and an economy-wide shock; terms may run from
 the end of the month and payments may wait for a payment run.
 """
@@ -54,6 +54,15 @@ def _segment(i):
     })
 
 
+def _milestones(draw) -> list[dict]:
+    """One to four milestones on increasing days, with shares that add up to 1."""
+    days = sorted(draw(st.sets(st.integers(1, 200), min_size=1, max_size=4)))
+    weights = [draw(st.integers(1, 10)) for _ in days]
+    shares = [w / sum(weights) for w in weights]
+    shares[-1] = 1.0 - sum(shares[:-1])
+    return [{"after_days": d, "share": s} for d, s in zip(days, shares)]
+
+
 @st.composite
 def _policy(draw, segment_names):
     offsets = sorted(draw(st.sets(st.integers(-30, 200), max_size=6)))
@@ -68,6 +77,9 @@ def _policy(draw, segment_names):
                   "down_payment": draw(st.floats(0, 0.9)), "missed_tolerance": draw(st.integers(0, 3)),
                   "on_default": draw(st.sampled_from(["resume", "restart", "escalate", "write_off"])),
                   "on_request": draw(st.booleans())},
+        "extended_terms": {"offer": draw(st.booleans()), "after_days_overdue": draw(st.integers(0, 90)),
+                           "milestones": _milestones(draw),
+                           "on_default": draw(st.sampled_from(["resume", "restart", "escalate", "write_off"]))},
         "fees": {"enforce": draw(st.booleans()), "claim_at_days_overdue": draw(st.integers(0, 120)),
                  "interest_margin": draw(st.floats(0, 0.5)), "fixed_compensation": draw(st.floats(0, 500))},
         "settlement": {"offer": draw(st.booleans()), "after_days_overdue": draw(st.integers(0, 200)),

@@ -43,7 +43,8 @@ def test_every_template_renders_for_every_strategy_with_nothing_left_unfilled(ba
     assert "Brightwater Hotels Ltd" in text and "INV-2025-0042" in text
     if name != "discount-offer":  # the discount letter quotes the discounted amount and the deadline
         assert "1,234.56 EUR" in text and "2025-02-10" in text  # amount and due date (day 40)
-    if name in ("friendly-overdue", "firm", "final-notice", "plan-offer", "settlement-offer", "handover-notice"):
+    if name in ("friendly-overdue", "firm", "final-notice", "terms-offer", "plan-offer", "settlement-offer",
+                "handover-notice"):
         assert "21 days" in text
 
 

@@ -6,9 +6,11 @@ from collectsim import Decision, Point
 from conftest import paired_t, small_data
 
 
-def _scenario(plans, **segment):
+def _scenario(plans, set_aside_pay_days=0.0, **segment):
+    """Customers who pay nothing unchased and never answer reminders (nor pay set-aside debt, by default)."""
     data = small_data()
     data["policies"]["ladder"]["plans"] = {"offer": True, **plans}
+    data.setdefault("behaviour", {})["set_aside_pay_days"] = set_aside_pay_days
     for seg in data["portfolio"]["segments"]:
         seg.update({"ignore_share": 1.0, "dispute_rate": 0.0, "responsiveness": 0.0, **segment})
     return collectsim.parse_scenario(data)
@@ -91,6 +93,22 @@ def test_after_a_default_the_ladder_can_restart_from_the_break():
             assert after == [day + 7, day + 21]  # the +7 and +21 steps again, counted from the break
             checked += 1
     assert checked > 50
+
+
+def test_a_broken_plan_leaves_the_rest_set_aside_and_sometimes_paid_much_later():
+    scenario = _scenario({"after_days_overdue": 3, "missed_tolerance": 0, "down_payment": 0.0, "interval_days": 5,
+                          "on_default": "resume"}, set_aside_pay_days=60.0, plan_acceptance=1.0,
+                         instalment_reliability=0.0)
+    ev = _events(collectsim.simulate(scenario))
+    defaults = ev[ev["kind"] == "plan_defaulted"].set_index("invoice")["day"]
+    payments = ev[ev["kind"] == "payment"].groupby("invoice")["day"].min()
+    paid_after = payments.reindex(defaults.index) - defaults
+    assert len(defaults) > 50
+    assert (paid_after.dropna() > 0).all()  # nothing is paid on the plan (reliability 0) or on the day it broke
+    share_paid = paid_after.notna().mean()
+    # set_aside_never_share is 0.2; the rest pays at a log-normal delay (median 60 days) unless the run ends first.
+    assert 0.4 < share_paid < 0.85
+    assert 20 < paid_after.median() < 200
 
 
 def test_after_a_default_the_invoice_can_go_straight_to_the_agency():

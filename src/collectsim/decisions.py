@@ -57,6 +57,7 @@ class Action:
     interest_rate: float = 0.0
     compensation: int = 0
     forgive: float = 0.0
+    milestones: tuple[tuple[int, float], ...] = ()  # extended terms: (days after agreement, share of balance)
 
     @staticmethod
     def remind(channel: str, tone: str, cost_cents: int) -> Action:
@@ -105,6 +106,14 @@ class Action:
                       down_payment=float(down_payment), tolerance=int(tolerance))
 
 
+    @staticmethod
+    def offer_terms(channel: str, cost_cents: int, milestones: tuple[tuple[int, float], ...]) -> Action:
+        """Propose extended terms: the balance paid at ``milestones`` (days after agreement, share), no tolerance."""
+        return Action(ActionKind.OFFER_PLAN, CHANNELS.index(channel), TONES.index("friendly"), int(cost_cents),
+                      instalments=len(milestones), tolerance=0,
+                      milestones=tuple((int(d), float(s)) for d, s in milestones))
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The answer at a decision point: actions now, and when to ask again (None: not again)."""
@@ -127,8 +136,10 @@ class InvoiceView(Protocol):
     issue_day: int
     due_day: int
     disputed: bool
-    in_plan: bool
-    had_plan: bool
+    in_plan: bool  # paying by instalments or by the milestones of extended terms
+    had_plan: bool  # an instalment plan was offered (or granted on request)
+    had_terms: bool  # extended terms were offered
+    plan_terms: bool  # the arrangement agreed last (running or broken) is extended terms, not a plan
     fees_claimed: bool
     had_settlement_offer: bool
     disputed_since: int
@@ -138,7 +149,7 @@ class InvoiceView(Protocol):
     was_in_court: bool
     reminders_sent: int
     actions_taken: int
-    plan_broken_day: int  # day the customer broke an instalment plan on this invoice; -1 if it has not
+    plan_broken_day: int  # day the customer broke a plan or extended terms on this invoice; -1 if not
 
 
 class DecisionMaker(Protocol):

@@ -76,6 +76,7 @@ class Purpose(IntEnum):
     PLAN_REQUEST = 37
     ARRIVAL = 38
     CREDIT_REPORT = 39
+    PLAN_DEFAULT_PAY_DAY = 40
 
 
 def _mix_int(z: int) -> int:

@@ -94,7 +94,8 @@ class Invoice:
                  "fees_claimed", "fee_rate", "fee_compensation", "interest", "interest_day",
                  "had_settlement_offer", "settle_forgive", "disputed_since", "mediated", "escalation",
                  "was_at_agency", "was_in_court", "escalation_day", "escalation_pays", "agency_fee", "pending",
-                 "proc", "taken_up", "plan_requested", "plan_broken_day")
+                 "proc", "taken_up", "plan_requested", "plan_broken_day", "had_terms", "plan_terms", "plan_schedule",
+                 "plan_start", "plan_base")
 
     def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
                  issue_day: int, due_day: int) -> None:
@@ -112,6 +113,9 @@ class Invoice:
         self.plan_day = NEVER
         self.plan_left = self.plan_interval = self.plan_tolerance = self.plan_missed = self.plan_attempts = 0
         self.plan_down = 0  # cents due as down payment at the first plan day (0: none)
+        self.had_terms = self.plan_terms = False
+        self.plan_schedule: tuple[tuple[int, float], ...] = ()  # extended terms' milestones (empty for a plan)
+        self.plan_start = self.plan_base = 0  # day the terms were agreed, balance then
         self.pending = Point.REVIEW  # what the next review tells the policy (a broken plan, an ended escalation)
         self.fees_claimed = self.had_settlement_offer = False
         self.fee_rate = 0.0
@@ -846,12 +850,16 @@ class SimpyEngine:
         return True
 
     def _offer_plan(self, inv: Invoice, day: int, action: Action) -> None:
-        """Propose a plan; if the customer agrees, instalments replace its own intentions."""
+        """Propose a plan (or extended terms); if the customer agrees, payments replace its own intentions."""
         c, seg = inv.customer, self._segments[inv.segment]
         g = self._goodwill_on(c, day)
-        self.log.record(day, EventKind.PLAN_OFFERED, c, inv.row, 0, action.channel, action.tone, action.cost, g, g,
-                        *self._work)
-        inv.had_plan = True
+        terms = bool(action.milestones)
+        self.log.record(day, EventKind.TERMS_OFFERED if terms else EventKind.PLAN_OFFERED, c, inv.row, 0,
+                        action.channel, action.tone, action.cost, g, g, *self._work)
+        if terms:
+            inv.had_terms = True
+        else:
+            inv.had_plan = True
         acceptance = seg.plan_acceptance
         if self._liquidity_on(c, day) != HEALTHY:
             acceptance = min(1.0, acceptance + self._b.strained_plan_acceptance)
@@ -863,15 +871,21 @@ class SimpyEngine:
         """The customer is on a plan: instalments replace its own intentions."""
         c = inv.customer
         before, after = self._change_goodwill(c, self._b.plan_goodwill, day)
-        self.log.record(day, EventKind.PLAN_AGREED, c, inv.row, inv.balance, goodwill_before=before,
-                        goodwill_after=after)
+        terms = bool(action.milestones)
+        self.log.record(day, EventKind.TERMS_AGREED if terms else EventKind.PLAN_AGREED, c, inv.row, inv.balance,
+                        goodwill_before=before, goodwill_after=after)
         inv.in_plan = True
         inv.pay_day = inv.review_day = NEVER
         inv.plan_left = action.instalments
         inv.plan_interval = action.interval_days
         inv.plan_tolerance = action.tolerance
         inv.plan_missed = inv.plan_attempts = 0
-        if action.down_payment > 0 and inv.balance >= 2:
+        inv.plan_terms = terms
+        inv.plan_schedule = action.milestones
+        if terms:
+            inv.plan_start, inv.plan_base, inv.plan_down = day, inv.balance, 0
+            inv.plan_day = day + action.milestones[0][0]
+        elif action.down_payment > 0 and inv.balance >= 2:
             inv.plan_down = min(rules.share_of(inv.balance, action.down_payment), inv.balance - 1)
             inv.plan_day = day + 1
         else:
@@ -886,8 +900,13 @@ class SimpyEngine:
         paid_ok = u(self.seed, Purpose.INSTALMENT, c, inv.seq, inv.plan_attempts) < seg.instalment_reliability
         inv.plan_attempts += 1
         if paid_ok:
+            schedule = inv.plan_schedule
             if inv.plan_down:
                 amount, inv.plan_down = inv.plan_down, 0
+            elif schedule:  # extended terms: this milestone's share of the balance agreed, the rest at the last
+                share = schedule[len(schedule) - inv.plan_left][1]
+                amount = inv.balance if inv.plan_left <= 1 else rules.share_of(inv.plan_base, share)
+                inv.plan_left -= 1
             else:
                 amount = inv.balance if inv.plan_left <= 1 else inv.balance // inv.plan_left
                 inv.plan_left -= 1
@@ -898,7 +917,10 @@ class SimpyEngine:
             if inv.balance == 0:
                 inv.in_plan = False
                 self._settle_fees(inv, day, paying=True)
-            inv.plan_day = day + inv.plan_interval
+            if schedule and inv.plan_left > 0:
+                inv.plan_day = inv.plan_start + schedule[len(schedule) - inv.plan_left][0]
+            else:
+                inv.plan_day = day + inv.plan_interval
             return
         inv.plan_missed += 1
         self.log.record(day, EventKind.PLAN_MISSED, c, inv.row, goodwill_before=g, goodwill_after=g)
@@ -908,12 +930,27 @@ class SimpyEngine:
         inv.in_plan = False
         inv.plan_day = NEVER
         inv.plan_broken_day = day
+        self._set_aside_after_default(inv, day)
         before, after = self._change_goodwill(c, self._b.plan_default_goodwill, day)
         self.log.record(day, EventKind.PLAN_DEFAULTED, c, inv.row, inv.balance, goodwill_before=before,
                         goodwill_after=after)
         # The policy hears of it in today's reviews (phase 4), keeping the same-day order.
         inv.pending = Point.PLAN_DEFAULTED
         inv.review_day = day
+
+    def _set_aside_after_default(self, inv: Invoice, day: int) -> None:
+        """A broken plan leaves the rest set aside: like an invoice ignored at issue, it may be paid much later.
+
+        The plan had replaced the customer's own intentions; without this the rest would be paid only when
+        chased, unlike any other set-aside debt. The delay counts from the day the plan broke.
+        """
+        b = self._b
+        if b.set_aside_pay_days <= 0:
+            return
+        late = rules.set_aside_days(u(self.seed, Purpose.PLAN_DEFAULT_PAY_DAY, inv.customer, inv.seq),
+                                    b.set_aside_never_share, b.set_aside_pay_days, b.set_aside_pay_sigma)
+        if late >= 0:
+            inv.pay_day = day + 1 + late
 
     def _offer_discount(self, inv: Invoice, day: int, action: Action) -> None:
         """Anyone paying within the window deducts the discount; take-up pulls the payment into it."""

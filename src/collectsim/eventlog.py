@@ -54,6 +54,8 @@ class EventKind(IntEnum):
     PLAN_REQUESTED = 29  # a strained customer asks for a plan; a refusal moves goodwill (granted: PLAN_AGREED follows)
     CUSTOMER_ONBOARDED = 30  # a new customer starts trading; cost: its credit check, if any
     CUSTOMER_REFUSED = 31  # an applicant refused after its credit check; cost: the check
+    TERMS_OFFERED = 32  # extended terms with milestones proposed; cost: the contact
+    TERMS_AGREED = 33  # amount: balance put on extended terms (its payments, misses and default: PLAN_* kinds)
 
 
 #: Kinds whose ``amount`` reduces the invoice's principal balance.

@@ -67,11 +67,13 @@ LEVERS_POLICY = {"fees.enforce": True, "settlement.offer": True, "settlement.aft
 
 
 # Levers and habits that default to off: credit hold, onboarding checks and limits for new customers, plans
-# on request with a restarting ladder, payment runs, end-of-month terms and reputation spill-over.
+# on request with a restarting ladder, extended terms with milestones, payment runs, end-of-month terms and
+# reputation spill-over.
 CUSTOMER_LEVERS_POLICY = {"escalation.credit_hold": True, "escalation.credit_hold_after_days_overdue": 45,
                           "onboarding.credit_check": True, "onboarding.credit_limit": 4000.0,
                           "plans.offer": True, "plans.on_request": True, "plans.on_default": "restart",
-                          "escalation.agency": True}
+                          "escalation.agency": True, "extended_terms.offer": True,
+                          "extended_terms.after_days_overdue": 10, "extended_terms.on_default": "escalate"}
 CUSTOMER_LEVERS_SEGMENTS = {"prompt": {"payment_run": "weekly", "payment_run_day": 3},
                             "habitually-late": {"terms_end_of_month": True, "new_customers_per_year": 20.0},
                             "cash-strained": {"payment_run": "monthly", "payment_run_day": 25,
@@ -80,7 +82,8 @@ CUSTOMER_LEVERS_SEGMENTS = {"prompt": {"payment_run": "weekly", "payment_run_day
 
 def cases(customers: int = CUSTOMERS):
     """(name, scenario, policy) of every golden case: each baseline policy, all levers with a small team,
-    and the customer-side levers (credit hold, onboarding, plans on request, calendar, spill-over)."""
+    and the customer-side levers (credit hold, onboarding, plans on request, extended terms, calendar,
+    spill-over)."""
     scenario = scaled_scenario(SCENARIO, customers)
     for spec in scenario.policies:
         yield spec.name, scenario, spec

@@ -29,13 +29,14 @@ from .invoices import InvoiceTable
 from .policy_spec import TONES, PolicySpec
 
 #: Every template, in the order a customer would meet them.
-TEMPLATES = ("discount-offer", "friendly-pre-due", "friendly-overdue", "firm", "final-notice", "plan-offer",
-             "settlement-offer", "handover-notice")
+TEMPLATES = ("discount-offer", "friendly-pre-due", "friendly-overdue", "firm", "final-notice", "terms-offer",
+             "plan-offer", "settlement-offer", "handover-notice")
 
 #: Placeholders a template may use.
 FIELDS = ("customer_name", "supplier_name", "invoice_number", "amount", "due_date", "days_overdue", "days_to_due",
           "discount_rate", "discount_deadline", "discounted_amount", "down_payment", "instalments",
-          "instalment_amount", "interval_days", "settlement_amount", "settlement_deadline", "handed_to")
+          "instalment_amount", "interval_days", "milestone_schedule", "settlement_amount", "settlement_deadline",
+          "handed_to")
 
 SETTLEMENT_DAYS = 14  # days the letter gives the customer to accept a settlement (wording only)
 
@@ -77,7 +78,8 @@ def template_for(kind: int, tone: int, day: int, due_day: int) -> str:
         if tone_name == "friendly":
             return "friendly-pre-due" if day < due_day else "friendly-overdue"
         return "firm" if tone_name == "firm" else "final-notice"
-    return {EventKind.PLAN_OFFERED: "plan-offer", EventKind.SETTLEMENT_OFFERED: "settlement-offer",
+    return {EventKind.PLAN_OFFERED: "plan-offer", EventKind.TERMS_OFFERED: "terms-offer",
+            EventKind.SETTLEMENT_OFFERED: "settlement-offer",
             EventKind.AGENCY_PLACED: "handover-notice", EventKind.LEGAL_FILED: "handover-notice"}.get(kind, "")
 
 
@@ -118,6 +120,11 @@ def letter_values(*, customer_name: str, invoice_number: str, amount_cents: int,
         return (start_date + timedelta(days=int(d))).isoformat()
 
     plans, disc = spec.plans, spec.discount
+    milestones = spec.extended_terms.milestones
+    parts = [round(amount_cents * m.share) for m in milestones[:-1]]
+    parts.append(amount_cents - sum(parts))  # the last stage takes what is left, as the engine does
+    schedule = "\n".join(f"  - {money(part, currency)} by {on(day + m.after_days)}"
+                         for part, m in zip(parts, milestones))
     down = round(amount_cents * plans.down_payment)
     settle = round(amount_cents * (1 - spec.settlement.forgive))
     return {
@@ -128,7 +135,8 @@ def letter_values(*, customer_name: str, invoice_number: str, amount_cents: int,
         "discounted_amount": money(round(amount_cents * (1 - disc.rate)), currency),
         "down_payment": money(down, currency), "instalments": plans.instalments,
         "instalment_amount": money(round((amount_cents - down) / max(1, plans.instalments)), currency),
-        "interval_days": plans.interval_days, "settlement_amount": money(settle, currency),
+        "interval_days": plans.interval_days, "milestone_schedule": schedule,
+        "settlement_amount": money(settle, currency),
         "settlement_deadline": on(day + SETTLEMENT_DAYS), "handed_to": handed_to,
     }
 

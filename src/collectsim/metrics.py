@@ -127,7 +127,8 @@ class Metrics:
     escalated_invoices: int
     insolvencies: int
     plans_agreed: int
-    plans_defaulted: int
+    terms_agreed: int  # extended terms with milestones agreed
+    plans_defaulted: int  # instalment plans and extended terms broken
     sales_refused: int
     new_customers: int
     customers_refused: int
@@ -445,6 +446,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         insolvencies=int(np.count_nonzero((kind == EventKind.INSOLVENT) & (events["day"] >= w)
                                           & (events["day"] < e))),
         plans_agreed=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_AGREED))),
+        terms_agreed=int(np.count_nonzero(in_cohort & (kind == EventKind.TERMS_AGREED))),
         plans_defaulted=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_DEFAULTED))),
         sales_refused=int(events["amount"][(kind == EventKind.ORDER_REFUSED) & (events["day"] >= w)
                                           & (events["day"] < e)].sum()),

@@ -100,6 +100,7 @@ VARIANTS: dict[str, tuple[str, dict[str, float]]] = {
 LEVERS: dict[str, tuple[str, str, dict[str, object], str]] = {
     "hold": ("firm-and-fair with credit hold", "firm-and-fair", {"escalation.credit_hold": True}, "book"),
     "request": ("firm-and-fair granting plans on request", "firm-and-fair", {"plans.on_request": True}, "book"),
+    "terms": ("firm-and-fair with extended terms", "firm-and-fair", {"extended_terms.offer": True}, "book"),
     "plans_wo": ("flexible-plans writing off broken plans", "flexible-plans", {"plans.on_default": "write_off"},
                  "book"),
     "check": ("firm-and-fair with credit checks", "firm-and-fair", {"onboarding.credit_check": True}, "arrivals"),
@@ -109,7 +110,8 @@ LEVERS: dict[str, tuple[str, str, dict[str, object], str]] = {
 #: The scenario file the levers are tried on.
 LEVER_ARCHETYPE = "baseline"
 #: Metrics quoted for every lever (short names from METRICS plus the lever metrics below).
-LEVER_METRICS = {**METRICS, "sales_refused": "sales_refused", "new_customers": "new_customers",
+LEVER_METRICS = {**METRICS, "terms_agreed": "terms_agreed", "sales_refused": "sales_refused",
+                 "new_customers": "new_customers",
                  "applicants_refused": "customers_refused", "invoiced": "invoiced"}
 
 #: Modules that only present results; changing them does not make the evidence stale.
@@ -511,6 +513,9 @@ def run_levers(root: Path, settings: Settings, evidence: Path) -> dict[str, str]
     ff = PolicySpec(name="defaults")
     vals.update({
         "lever.hold.after_days": f"{ff.escalation.credit_hold_after_days_overdue} days",
+        "lever.terms.after_days": f"{ff.extended_terms.after_days_overdue} days",
+        "lever.terms.milestones": " and ".join(f"{100 * m.share:.0f}% after {m.after_days} days"
+                                               for m in ff.extended_terms.milestones),
         "lever.check.refuse_share": f"{100 * ff.onboarding.refuse_share:.0f}%",
         "lever.check.cost": f"{book.economics.currency} {ff.onboarding.check_cost:,.0f}",
         "lever.limit.amount": f"{book.economics.currency} {two_months_of_purchases(book):,.0f}",

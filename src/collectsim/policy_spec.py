@@ -83,6 +83,51 @@ class Plans:
                                           "or distressed customer asks for one; independent of `offer`.")
 
 
+@dataclass(frozen=True)
+class Milestone:
+    """One milestone of extended terms: part of the balance falls due some days after the terms are agreed."""
+
+    after_days: int = setting(required=True, unit="days after agreement", low=1, high=730,
+                              doc="When this part falls due, counted from the day the terms are agreed.")
+    share: float = setting(required=True, unit="fraction of the balance agreed", low=0.01, high=1,
+                           doc="Part of the balance due at this milestone (the last one takes whatever is left).")
+
+
+@dataclass(frozen=True)
+class ExtendedTerms:
+    """More time for an overdue invoice, paid at milestones that follow the customer's own cash cycle.
+
+    Unlike an instalment plan there is no down payment and no second chance: a missed milestone ends the
+    terms. Acceptance, the chance each milestone is met and the goodwill of agreeing are those of a plan
+    (the segment's ``plan_acceptance`` and ``instalment_reliability``, ``behaviour.plan_goodwill``).
+    """
+
+    offer: bool = setting(False, doc="Offer extended terms at all.")
+    after_days_overdue: int = setting(15, unit="days past due", low=0, high=365,
+                                      doc="Extended terms are offered on this day past due (once per invoice), "
+                                          "instead of the reminder step due that day (and before a plan offer "
+                                          "due the same day).")
+    milestones: tuple[Milestone, ...] = setting(
+        (Milestone(after_days=45, share=0.5), Milestone(after_days=90, share=0.5)),
+        doc="Milestones as an array of tables {after_days, share}, in increasing after_days; shares add up to 1.")
+    on_default: str = setting("resume", choices=("resume", "restart", "escalate", "write_off"),
+                              doc="After a missed milestone, as plans.on_default: resume or restart the ladder, "
+                                  "escalate, or write off.")
+
+    def check(self, path: str, source: str) -> None:
+        if not self.milestones:
+            raise ScenarioError(source, join(path, "milestones"), [], "needs at least one milestone")
+        days = [m.after_days for m in self.milestones]
+        for i in range(1, len(days)):
+            if days[i] <= days[i - 1]:
+                raise ScenarioError(source, join(join(join(path, "milestones"), i), "after_days"), days[i],
+                                    f"must be greater than the previous milestone's ({days[i - 1]})")
+        total = sum(m.share for m in self.milestones)
+        if abs(total - 1.0) > 1e-6:
+            raise ScenarioError(source, join(path, "milestones"), [m.share for m in self.milestones],
+                                f"shares must add up to 1 (they add up to {total:g})")
+
+
 EU_LATE_PAYMENT = "EU Directive 2011/7/EU: reference rate + 8 points, EUR 40 per invoice (UK 1998 Act: base + 8%)"
 
 
@@ -171,13 +216,14 @@ class Onboarding:
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """A whole policy: reminders, discount, plans, fees, settlements, escalation and write-off."""
+    """A whole policy: reminders, discount, plans, extended terms, fees, settlements, escalation, write-off."""
 
     name: str = setting(required=True, source="", doc="Name used to pick the policy (`--policy NAME`).")
     description: str = setting("", source="", doc="One sentence saying what the policy is for.")
     reminders: Reminders = table(Reminders, doc="The reminder ladder.")
     discount: Discount = table(Discount, doc="Early-payment discount.")
     plans: Plans = table(Plans, doc="Instalment plans.")
+    extended_terms: ExtendedTerms = table(ExtendedTerms, doc="Extended terms with milestones.")
     fees: Fees = table(Fees, doc="Statutory interest and compensation.")
     settlement: Settlement = table(Settlement, doc="Settlement offers on old debt.")
     escalation: Escalation = table(Escalation, doc="Mediation, agency and legal action.")

@@ -41,6 +41,9 @@ def _default(f: dataclasses.Field) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, (tuple, list)):
+        if value and dataclasses.is_dataclass(value[0]):  # an array of tables, written as TOML would
+            return "[" + ", ".join("{" + ", ".join(f"{k} = {v!r}" for k, v in dataclasses.asdict(item).items())
+                                   + "}" for item in value) + "]"
         return "[]" if not value else str(list(value))
     if isinstance(value, dict):
         return "{}"

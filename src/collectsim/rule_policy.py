@@ -19,7 +19,8 @@ class _SegmentRules:
     """A policy resolved for one segment, with step days and costs precomputed."""
 
     __slots__ = ("offsets", "reminders", "pause_on_dispute", "issue_actions", "write_off_age", "plan_offset",
-                 "plan_offer", "plan_on_default", "plan_on_request", "fee_offset", "fee_claim", "settle_offset",
+                 "plan_offer", "plan_on_default", "plan_on_request", "terms_offset", "terms_offer", "terms_on_default",
+                 "fee_offset", "fee_claim", "settle_offset",
                  "settle_offer", "mediation_after", "mediation", "agency_offset", "agency", "legal_offset",
                  "legal", "legal_min")
 
@@ -45,6 +46,13 @@ class _SegmentRules:
                                             plans.down_payment, plans.missed_tolerance)
         self.plan_on_default = plans.on_default
         self.plan_on_request = plans.on_request
+        terms = spec.extended_terms
+        self.terms_offset = terms.after_days_overdue if terms.offer else None
+        channel = next((st.channel for st in steps if st.offset == terms.after_days_overdue), "email")
+        cost = next((r.cost for r, o in zip(self.reminders, self.offsets) if o == terms.after_days_overdue),
+                    round(100 * channel_cost[channel]))
+        self.terms_offer = Action.offer_terms(channel, cost, tuple((m.after_days, m.share) for m in terms.milestones))
+        self.terms_on_default = terms.on_default
         fees = spec.fees
         self.fee_offset = fees.claim_at_days_overdue if fees.enforce else None
         self.fee_claim = Action.claim_fees(economics.reference_rate + fees.interest_margin,
@@ -61,9 +69,13 @@ class _SegmentRules:
         self.legal = Action.file_legal(round(100 * esc.legal_cost))
         self.legal_min = round(100 * esc.legal_min_balance)
 
+    def on_default(self, invoice: InvoiceView) -> str:
+        """What the policy does when the invoice's plan or extended terms break."""
+        return self.terms_on_default if invoice.plan_terms else self.plan_on_default
+
     def ladder_start(self, invoice: InvoiceView) -> int:
         """Day the reminder offsets count from: the due date, or the day a plan broke when the ladder restarts."""
-        if self.plan_on_default == "restart" and invoice.plan_broken_day >= 0:
+        if invoice.plan_broken_day >= 0 and self.on_default(invoice) == "restart":
             return invoice.plan_broken_day
         return invoice.due_day
 
@@ -74,6 +86,8 @@ class _SegmentRules:
         days = [start + o for o in self.offsets if start + o > after_day]
         if self.plan_offset is not None and not invoice.had_plan and due + self.plan_offset > after_day:
             days.append(due + self.plan_offset)
+        if self.terms_offset is not None and not invoice.had_terms and due + self.terms_offset > after_day:
+            days.append(due + self.terms_offset)
         if self.fee_offset is not None and not invoice.fees_claimed and due + self.fee_offset > after_day:
             days.append(due + self.fee_offset)
         if (self.settle_offset is not None and not invoice.had_settlement_offer
@@ -93,6 +107,10 @@ class _SegmentRules:
     def offers_plan(self, invoice: InvoiceView, day: int) -> bool:
         return (self.plan_offset is not None and not invoice.had_plan and not invoice.disputed
                 and day == invoice.due_day + self.plan_offset)
+
+    def offers_terms(self, invoice: InvoiceView, day: int) -> bool:
+        return (self.terms_offset is not None and not invoice.had_terms and not invoice.disputed
+                and not invoice.in_plan and day == invoice.due_day + self.terms_offset)
 
 
 class RuleBasedPolicy:
@@ -133,11 +151,12 @@ class RuleBasedPolicy:
         if point is Point.ESCALATION_ENDED:
             return self._after_escalation(rules, invoice, day, write_off_due)
         if point is Point.PLAN_DEFAULTED:
-            # A broken plan: write off if the policy says so or the write-off age has passed meanwhile;
-            # otherwise the ladder resumes with its next step.
-            if rules.plan_on_default == "write_off" or write_off_due:
+            # A broken plan or extended terms: write off if the policy says so or the write-off age has passed
+            # meanwhile; otherwise the ladder resumes with its next step.
+            on_default = rules.on_default(invoice)
+            if on_default == "write_off" or write_off_due:
                 return Decision((Action.write_off(),), None)
-            if rules.plan_on_default == "escalate" and not invoice.disputed:
+            if on_default == "escalate" and not invoice.disputed:
                 if rules.agency_offset is not None and not invoice.was_at_agency:
                     return Decision((rules.agency,), rules.next_review(invoice, day))
                 if rules.legal_offset is not None and not invoice.was_in_court:
@@ -146,7 +165,9 @@ class RuleBasedPolicy:
                 return Decision((Action.write_off(),), None)
             return Decision((), rules.next_review(invoice, day))
         actions: tuple[Action, ...] = ()
-        if rules.offers_plan(invoice, day):
+        if rules.offers_terms(invoice, day):
+            actions = (rules.terms_offer,)  # the offer replaces the step (and a plan offer) due today
+        elif rules.offers_plan(invoice, day):
             actions = (rules.plan_offer,)  # the offer replaces the step due today
         else:
             start = rules.ladder_start(invoice)

@@ -357,7 +357,8 @@ class Behaviour:
     set_aside_pay_days: float = setting(
         90.0, unit="days past due", low=0, high=36_500, source=DEBT_AGE,
         doc="Median days past due at which the customer pays an invoice it had set aside (see ignore_share) "
-            "of its own accord, unless a reminder moves it sooner; 0 means only chasing gets it paid.")
+            "of its own accord, unless a reminder moves it sooner; 0 means only chasing gets it paid. A broken "
+            "plan or extended terms leave the rest set aside in the same way, counted from the day they broke.")
     set_aside_never_share: float = setting(
         0.2, unit="probability", low=0, high=1, source=DEBT_AGE,
         doc="Share of set-aside invoices the customer never pays of its own accord (bad faith, or money that "

@@ -32,6 +32,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "disputes": ("disputes", "count"),
     "escalated_invoices": ("escalated invoices", "count"),
     "insolvencies": ("insolvencies", "count"), "plans_agreed": ("plans agreed", "count"),
+    "terms_agreed": ("extended terms agreed", "count"),
     "plans_defaulted": ("plans defaulted", "count"),
     "sales_refused": ("orders refused (credit hold or limit)", "money"),
     "new_customers": ("new customers", "count"), "customers_refused": ("applicants refused", "count"),
