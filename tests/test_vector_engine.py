@@ -82,7 +82,8 @@ def test_a_batch_of_seeds_gives_each_seed_its_own_run():
 
 def test_every_lever_of_the_golden_cases_is_reproduced():
     """The golden cases' levers (fees, settlements, mediation, agency, court, credit hold, onboarding checks
-    and limits, plans offered, on request and restarting, payment runs, end-of-month terms, arrivals),
+    and limits, plans offered, on request and restarting, extended terms, payment runs, end-of-month terms,
+    arrivals),
     without the two things this engine leaves to SimPy: a limited team and reputation spill-over."""
     path = ROOT / "scenarios" / "baseline.toml"
     levers = scaled_scenario(path, 40)
@@ -146,7 +147,12 @@ _STEP = st.fixed_dictionaries({"offset": st.integers(-10, 90), "channel": st.sam
            "escalation.agency_after_days_overdue": st.integers(10, 120), "escalation.legal": st.booleans(),
            "escalation.legal_after_days_overdue": st.integers(20, 200),
            "escalation.credit_hold": st.booleans(), "onboarding.credit_check": st.booleans(),
-           "onboarding.credit_limit": st.sampled_from([0.0, 3000.0])}))
+           "onboarding.credit_limit": st.sampled_from([0.0, 3000.0]),
+           "extended_terms.offer": st.booleans(), "extended_terms.after_days_overdue": st.integers(0, 60),
+           "extended_terms.milestones": st.sampled_from([[{"after_days": 30, "share": 1.0}],
+                                                         [{"after_days": 20, "share": 0.3},
+                                                          {"after_days": 50, "share": 0.7}]]),
+           "extended_terms.on_default": st.sampled_from(["resume", "restart", "escalate", "write_off"])}))
 def test_generated_scenarios_are_reproduced(seed, customers, steps, pause, discount, window, write_off, slope,
                                             recovery, halflife, set_aside, request, run, eom, arrivals, levers):
     behaviour = {"churn_goodwill_slope": slope, "goodwill_recovery_days": recovery,

@@ -102,7 +102,8 @@ _INVOICE = {
     "discount_rate": (np.float64, 0.0), "discount_deadline": (np.int64, -1), "unmoved": (np.float64, 1.0),
     "responses": (np.int64, 0), "payments": (np.int64, 0), "plan_requested": (bool, False),
     "disputed_since": (np.int64, -1), "had_plan": (bool, False), "in_plan": (bool, False),
-    "plan_day": (np.int64, NEVER), "plan_broken_day": (np.int64, -1),
+    "plan_day": (np.int64, NEVER), "plan_broken_day": (np.int64, -1), "had_terms": (bool, False),
+    "plan_terms": (bool, False), "plan_start": (np.int64, 0), "plan_base": (np.int64, 0),
     "plan_left": (np.int64, 0), "plan_interval": (np.int64, 0), "plan_tolerance": (np.int64, 0),
     "plan_missed": (np.int64, 0), "plan_attempts": (np.int64, 0), "plan_down": (np.int64, 0),
     "pending": (np.int64, 1), "fees_claimed": (bool, False), "fee_rate": (np.float64, 0.0),
@@ -611,12 +612,7 @@ class VectorEngine:
         lateness = np.where(liquidity != HEALTHY, lateness + extra, lateness)
         pay_day = np.maximum(day, due + np.rint(lateness).astype(np.int64))
         if b.set_aside_pay_days > 0:
-            p = self._u(Purpose.SET_ASIDE_PAY_DAY, cx, seq)
-            never = b.set_aside_never_share
-            rescaled = np.clip((p - never) / max(1.0 - never, 1e-300), 2.0**-53, 1.0 - 2.0**-53)
-            late = np.minimum(_lognormal(rescaled, np.float64(b.set_aside_pay_days), np.float64(b.set_aside_pay_sigma)),
-                              1e6).astype(np.int64)
-            late = np.where(p < never, -1, late)
+            late = self._set_aside_days(self._u(Purpose.SET_ASIDE_PAY_DAY, cx, seq))
             aside = np.where(late >= 0, due + 1 + late, NEVER)
         else:
             aside = np.full(len(cx), NEVER)
@@ -640,6 +636,15 @@ class VectorEngine:
         v.review_day[ix] = np.where(review != NEVER, review, v.review_day[ix])
         self._schedule(ix)
         self._open = np.concatenate([self._open, ix])
+
+    def _set_aside_days(self, p: np.ndarray) -> np.ndarray:
+        """``behaviour.set_aside_days`` as the SimPy engine computes it per invoice (tails via exact_normal_ppf)."""
+        b = self._b
+        never = b.set_aside_never_share
+        rescaled = np.clip((p - never) / max(1.0 - never, 1e-300), 2.0**-53, 1.0 - 2.0**-53)
+        late = np.minimum(_lognormal(rescaled, np.float64(b.set_aside_pay_days), np.float64(b.set_aside_pay_sigma)),
+                          1e6).astype(np.int64)
+        return np.where(p < never, -1, late)
 
     # --- phases 1-4 -----------------------------------------------------------------------------------
 
@@ -796,6 +801,12 @@ class VectorEngine:
             balance = v.balance[p]
             left = v.plan_left[p]
             regular = np.where(left <= 1, balance, balance // np.maximum(left, 1))
+            terms = v.plan_terms[p]
+            if terms.any():  # extended terms: this milestone's share of the balance agreed, the rest at the last
+                P, pseg = self.policy, v.seg[p]
+                k = np.clip(P.milestones[pseg] - left, 0, P.milestone_share.shape[1] - 1)
+                share = rules.share_of(np.maximum(v.plan_base[p], 1), P.milestone_share[pseg, k])
+                regular = np.where(terms & (left > 1), share, regular)
             amount = np.where(down > 0, down, regular)
             v.plan_left[p] = np.where(down > 0, left, left - 1)
             v.plan_down[p] = 0
@@ -807,7 +818,14 @@ class VectorEngine:
             done = p[v.balance[p] == 0]
             v.in_plan[done] = False
             self._settle_fees(done, day, True, PHASE_PAY, v.seq[done], 3)
-            v.plan_day[p] = day + v.plan_interval[p]
+            left = v.plan_left[p]
+            next_day = day + v.plan_interval[p]
+            milestone = v.plan_terms[p] & (left > 0)
+            if milestone.any():
+                P, pseg = self.policy, v.seg[p]
+                k = np.clip(P.milestones[pseg] - left, 0, P.milestone_day.shape[1] - 1)
+                next_day = np.where(milestone, v.plan_start[p] + P.milestone_day[pseg, k], next_day)
+            v.plan_day[p] = next_day
         m = ix[~ok]
         if len(m):
             v.plan_missed[m] += 1
@@ -820,6 +838,9 @@ class VectorEngine:
             v.in_plan[br] = False
             v.plan_day[br] = NEVER
             v.plan_broken_day[br] = day
+            if b.set_aside_pay_days > 0 and len(br):
+                late = self._set_aside_days(self._u(Purpose.PLAN_DEFAULT_PAY_DAY, v.cust[br], v.seq[br]))
+                v.pay_day[br] = np.where(late >= 0, day + 1 + late, v.pay_day[br])
             before, after = self._change_goodwill(v.cust[br], b.plan_default_goodwill, day)
             self._record(day, PHASE_PAY, v.cust[br], v.seq[br], 5, EventKind.PLAN_DEFAULTED, v.row[br], v.balance[br],
                          before=before, after=after)
@@ -876,7 +897,7 @@ class VectorEngine:
         v = self._inv
         state = {name: getattr(v, name)[ix] for name in (
             "fees_claimed", "had_settlement_offer", "was_at_agency", "was_in_court", "disputed", "mediated",
-            "disputed_since")}
+            "disputed_since", "had_terms", "plan_terms")}
         return self.policy.next_review(v.seg[ix], v.due[ix], v.plan_broken_day[ix], v.had_plan[ix], after, state)
 
     def _review(self, ix: np.ndarray, day: int) -> None:
@@ -898,8 +919,12 @@ class VectorEngine:
         wo = np.zeros(n, dtype=bool)
         escal = np.zeros(n, dtype=np.int64)  # 1 agency, 2 legal
         # An ordinary review: a plan offer or today's step, fees, settlement, mediation; or agency/legal alone.
-        offers_plan = R & P.plan_offered[seg] & ~v.had_plan[ix] & ~disputed & (day == due + P.plan_offset[seg])
-        start = P.ladder_start(seg, due, v.plan_broken_day[ix])
+        offers_terms = R & P.terms_offered[seg] & ~v.had_terms[ix] & ~disputed & ~v.in_plan[ix] & (
+            day == due + P.terms_offset[seg])
+        offers_plan = R & ~offers_terms & P.plan_offered[seg] & ~v.had_plan[ix] & ~disputed & (
+            day == due + P.plan_offset[seg])
+        start = P.ladder_start(seg, due, v.plan_broken_day[ix], v.plan_terms[ix])
+        offers_plan |= offers_terms
         step = np.where(R & ~offers_plan & ~(disputed & P.pause[seg]), P.step_today(seg, start, day), -1)
         fee = R & P.fee_on[seg] & (day == due + P.fee_offset[seg]) & ~v.fees_claimed[ix]
         settle = R & P.settle_on[seg] & (day == due + P.settle_offset[seg]) & ~v.had_settlement_offer[ix] & ~disputed
@@ -920,7 +945,7 @@ class VectorEngine:
         wo |= R & ~alone & write_off_due
         review = np.where(R, nxt, review)
         # A broken plan: write off, escalate, or resume the ladder.
-        on_default = P.on_default[seg]
+        on_default = P.on_default_of(seg, v.plan_terms[ix])
         d_wo = D & ((on_default == 3) | write_off_due)
         d_esc = D & ~d_wo & (on_default == 2) & ~disputed
         d_agency = d_esc & P.agency_on[seg] & ~v.was_at_agency[ix]
@@ -937,7 +962,7 @@ class VectorEngine:
         review = np.where(E & ~can_sue & ~e_wo, nxt, review)
         # Carry out the actions in the decision's order; an action finds the invoice as the last one left it.
         if offers_plan.any():
-            self._offer_plan(ix[offers_plan], day)
+            self._offer_plan(ix[offers_plan], day, offers_terms[offers_plan])
         if (step >= 0).any():
             self._remind(ix[step >= 0], day, step[step >= 0])
         for mask, act in ((fee, self._claim_fees), (settle, self._offer_settlement), (mediate, self._mediate)):
@@ -1025,34 +1050,39 @@ class VectorEngine:
             v.responses[m] += 1
             v.pay_day[m] = np.minimum(v.pay_day[m], self._prompted(day, v.due[m], delay))
 
-    def _offer_plan(self, ix: np.ndarray, day: int) -> None:
-        """Propose a plan; if the customer agrees, instalments replace its own intentions."""
-        v, P = self._inv, self.policy
+    def _offer_plan(self, ix: np.ndarray, day: int, terms: np.ndarray) -> None:
+        """Propose a plan (or extended terms); if the customer agrees, payments replace its own intentions."""
+        v = self._inv
         seg = v.seg[ix]
         g = self._goodwill_on(v.cust[ix], day)
-        offers = [self.policy.rules[s].plan_offer for s in seg.tolist()]
+        offers = [self.policy.rules[s].terms_offer if t else self.policy.rules[s].plan_offer
+                  for s, t in zip(seg.tolist(), terms.tolist())]
         channel = np.array([a.channel for a in offers], dtype=np.int64)
         tone = np.array([a.tone for a in offers], dtype=np.int64)
         cost = np.array([a.cost for a in offers], dtype=np.int64)
-        self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], 10, EventKind.PLAN_OFFERED, v.row[ix], 0, channel, tone,
-                     cost, g, g, self._minutes_call)
-        v.had_plan[ix] = True
+        kind = np.where(terms, int(EventKind.TERMS_OFFERED), int(EventKind.PLAN_OFFERED))
+        self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], 10, kind, v.row[ix], 0, channel, tone, cost, g, g,
+                     self._minutes_call)
+        v.had_terms[ix[terms]] = True
+        v.had_plan[ix[~terms]] = True
         acceptance = self._seg["plan_acceptance"][seg]
         strained = self._liquidity_on(v.cust[ix], day) != HEALTHY
         acceptance = np.where(strained, np.minimum(1.0, acceptance + self._b.strained_plan_acceptance), acceptance)
-        del P
         agrees = ~v.disputed[ix] & ~v.in_plan[ix] & ~(
             self._u(Purpose.PLAN_ACCEPTANCE, v.cust[ix], v.seq[ix]) >= acceptance)
         if agrees.any():
-            self._agree_plan(ix[agrees], day, 11)
+            self._agree_plan(ix[agrees], day, 11, terms[agrees])
 
-    def _agree_plan(self, ix: np.ndarray, day: int, sub: int) -> None:
-        """The customer is on the segment's plan: instalments replace its own intentions."""
+    def _agree_plan(self, ix: np.ndarray, day: int, sub: int, terms: np.ndarray | None = None) -> None:
+        """The customer is on the segment's plan (or extended terms): its payments replace its own intentions."""
         v = self._inv
+        terms = np.zeros(len(ix), dtype=bool) if terms is None else terms
         before, after = self._change_goodwill(v.cust[ix], self._b.plan_goodwill, day)
-        self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], sub, EventKind.PLAN_AGREED, v.row[ix], v.balance[ix],
+        kind = np.where(terms, int(EventKind.TERMS_AGREED), int(EventKind.PLAN_AGREED))
+        self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], sub, kind, v.row[ix], v.balance[ix],
                      before=before, after=after)
-        plans = [self.policy.rules[s].plan_offer for s in v.seg[ix].tolist()]
+        plans = [self.policy.rules[s].terms_offer if t else self.policy.rules[s].plan_offer
+                 for s, t in zip(v.seg[ix].tolist(), terms.tolist())]
         v.in_plan[ix] = True
         v.pay_day[ix] = NEVER
         v.review_day[ix] = NEVER
@@ -1062,12 +1092,17 @@ class VectorEngine:
         v.plan_tolerance[ix] = [a.tolerance for a in plans]
         v.plan_missed[ix] = 0
         v.plan_attempts[ix] = 0
+        v.plan_terms[ix] = terms
         down = np.array([a.down_payment for a in plans], dtype=np.float64)
         balance = v.balance[ix]
-        with_down = (down > 0) & (balance >= 2)
+        with_down = ~terms & (down > 0) & (balance >= 2)
         share = rules.share_of(np.maximum(balance, 1), np.where(with_down, down, 0.5))
         v.plan_down[ix] = np.where(with_down, np.minimum(share, balance - 1), 0)
-        v.plan_day[ix] = np.where(with_down, day + 1, day + interval)
+        first = np.array([a.milestones[0][0] if a.milestones else 0 for a in plans], dtype=np.int64)
+        v.plan_day[ix] = np.where(terms, day + first, np.where(with_down, day + 1, day + interval))
+        t = ix[terms]
+        v.plan_start[t] = day
+        v.plan_base[t] = v.balance[t]
 
     def _claim_fees(self, ix: np.ndarray, day: int) -> None:
         """Claim compensation now and interest from the due date (once per invoice)."""

@@ -43,9 +43,18 @@ class VectorPolicy:
         self.offers_discount = np.array([bool(r.issue_actions) for r in rules], dtype=bool)
         self.plan_offset = np.array([-1 if r.plan_offset is None else r.plan_offset for r in rules], dtype=np.int64)
         self.plan_offered = np.array([r.plan_offset is not None for r in rules], dtype=bool)
-        self.restart = np.array([r.plan_on_default == "restart" for r in rules], dtype=bool)
-        self.on_default = np.array([("resume", "restart", "escalate", "write_off").index(r.plan_on_default)
-                                    for r in rules], dtype=np.int64)
+        choices = ("resume", "restart", "escalate", "write_off")
+        self.on_default = np.array([choices.index(r.plan_on_default) for r in rules], dtype=np.int64)
+        self.terms_on_default = np.array([choices.index(r.terms_on_default) for r in rules], dtype=np.int64)
+        self.terms_offered = np.array([r.terms_offset is not None for r in rules], dtype=bool)
+        self.terms_offset = np.array([0 if r.terms_offset is None else r.terms_offset for r in rules], dtype=np.int64)
+        steps = max([len(r.terms_offer.milestones) for r in rules] + [1])
+        self.milestones = np.array([len(r.terms_offer.milestones) for r in rules], dtype=np.int64)
+        self.milestone_day = np.zeros((n, steps), dtype=np.int64)
+        self.milestone_share = np.zeros((n, steps), dtype=np.float64)
+        for i, r in enumerate(rules):
+            for j, (after, share) in enumerate(r.terms_offer.milestones):
+                self.milestone_day[i, j], self.milestone_share[i, j] = after, share
         self.on_request = np.array([r.plan_on_request for r in rules], dtype=bool)
 
         def offset(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -60,25 +69,30 @@ class VectorPolicy:
         self.legal_on, self.legal_offset = offset("legal_offset")
         self.legal_min = np.array([r.legal_min for r in rules], dtype=np.int64)
 
-    def ladder_start(self, seg: np.ndarray, due: np.ndarray, broken: np.ndarray) -> np.ndarray:
+    def on_default_of(self, seg: np.ndarray, terms: np.ndarray) -> np.ndarray:
+        """What the policy does when the invoice's plan or extended terms break (``_SegmentRules.on_default``)."""
+        return np.where(terms, self.terms_on_default[seg], self.on_default[seg])
+
+    def ladder_start(self, seg: np.ndarray, due: np.ndarray, broken: np.ndarray, terms: np.ndarray) -> np.ndarray:
         """Day the reminder offsets count from (``_SegmentRules.ladder_start``)."""
-        return np.where(self.restart[seg] & (broken >= 0), broken, due)
+        return np.where((broken >= 0) & (self.on_default_of(seg, terms) == 1), broken, due)
 
     def next_review(self, seg: np.ndarray, due: np.ndarray, broken: np.ndarray, had_plan: np.ndarray,
-                    after: np.ndarray | int, state: dict[str, np.ndarray] | None = None) -> np.ndarray:
+                    after: np.ndarray | int, state: dict[str, np.ndarray]) -> np.ndarray:
         """First step, plan-offer or write-off day strictly after ``after`` (NEVER if none).
 
         The array form of ``_SegmentRules.next_review``.
         """
         after = np.broadcast_to(np.asarray(after, dtype=np.int64), seg.shape)
-        start = self.ladder_start(seg, due, broken)
+        start = self.ladder_start(seg, due, broken, state["plan_terms"])
         days = start[:, None] + self.offsets[seg]
         days = np.where(self.has_step[seg] & (days > after[:, None]), days, NEVER).min(axis=1, initial=NEVER)
         plan_day = due + self.plan_offset[seg]
         plan = self.plan_offered[seg] & ~had_plan & (plan_day > after)
         days = np.where(plan, np.minimum(days, plan_day), days)
-        if state is not None:  # the later levers read more of the invoice
-            for on, day_of, done in ((self.fee_on, self.fee_offset, state["fees_claimed"]),
+        if True:  # the later levers read more of the invoice
+            for on, day_of, done in ((self.terms_offered, self.terms_offset, state["had_terms"]),
+                                     (self.fee_on, self.fee_offset, state["fees_claimed"]),
                                      (self.settle_on, self.settle_offset, state["had_settlement_offer"]),
                                      (self.agency_on, self.agency_offset, state["was_at_agency"]),
                                      (self.legal_on, self.legal_offset, state["was_in_court"])):
