@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 
 from . import behaviour as rules
-from . import business_calendar
+from . import business_calendar, draws
 from .decisions import Point
 from .draws import _GOLDEN, _MASK, Purpose, _mix_array, exponential, geometric_days, normal_ppf, u, uniform_int
 from .eventlog import COLUMNS as LOG_COLUMNS
@@ -57,11 +57,18 @@ def supports(scenario: Scenario, decider: object) -> str | None:
 
 
 def exact_normal_ppf(p: np.ndarray) -> np.ndarray:
-    """``draws.normal_ppf`` of an array, with tail values redone on the scalar path (it uses ``math.log``)."""
+    """``draws.normal_ppf`` of an array as its scalar path computes it: the tails' logarithm by ``math.log``.
+
+    NumPy's array log can differ from ``math.log`` in the last bit; the rest is the same IEEE arithmetic.
+    """
     out = np.asarray(normal_ppf(p), dtype=np.float64)
-    tail = (p < 0.02425) | (p > 1.0 - 0.02425)
+    tail = (p < draws._P_LOW) | (p > 1.0 - draws._P_LOW)
     if tail.any():
-        out[tail] = [normal_ppf(float(x)) for x in p[tail]]
+        pt = p[tail]
+        logs = np.fromiter(map(math.log, np.minimum(pt, 1.0 - pt).tolist()), dtype=np.float64, count=len(pt))
+        q = np.sqrt(-2.0 * logs)
+        value = draws._poly(draws._C, q) / (draws._poly(draws._D, q) * q + 1.0)
+        out[tail] = np.where(pt < 0.5, value, -value)
     return out
 
 
@@ -244,8 +251,18 @@ class VectorEngine:
         """Keep one chunk of log rows (columns as scalars or arrays); expanded once at the end."""
         if len(cx) == 0:
             return
-        self._log.append((len(cx), cx, day, phase, k1, sub, kind, invoice, amount, channel, tone, cost, before, after,
-                          minutes))
+        row = [len(cx), cx, day, phase, k1, sub, kind, invoice, amount, channel, tone, cost, before, after, minutes]
+        for i in range(2, 15):  # keep each column value as a plain scalar or a 1-d array of the chunk's length
+            x = row[i]
+            if type(x) is not np.ndarray:
+                if type(x) is list:
+                    row[i] = np.asarray(x)
+                continue
+            if x.ndim == 0:
+                row[i] = x.item()
+            elif len(x) != len(cx):
+                raise AssertionError("a log column does not match its chunk")
+        self._log.append(tuple(row))
 
     # --- customers ------------------------------------------------------------------------------------
 
@@ -270,8 +287,7 @@ class VectorEngine:
             w_pow = w_pow * ww
             term = (d_pow - w_pow) / k_fact
             series = series + term
-            tol = 1e-17 * np.abs(series)
-            done = (-tol < term) & (term < tol)
+            done = np.abs(term) < 1e-17 * np.abs(series)  # the scalar path's -tol < term < tol, tol >= 0
             if done.any():
                 out_series[idx[done]] = series[done]
                 keep = ~done
@@ -300,18 +316,24 @@ class VectorEngine:
             hit = total >= thr
             if hit.any():
                 hc, ha, hg, hh0, ht = lc[hit], already[hit], lgap[hit], lh0[hit], thr[hit]
-                lo = np.zeros(len(hc), dtype=np.int64)
-                hi = ldays[hit].copy()
-                while True:
-                    busy = hi - lo > 1
-                    if not busy.any():
-                        break
-                    mid = (lo + hi) // 2
-                    reached = ha[busy] + self._hazard_integral(hh0[busy], hg[busy], mid[busy]) >= ht[busy]
-                    bi = np.flatnonzero(busy)
-                    hi[bi[reached]] = mid[bi[reached]]
-                    lo[bi[~reached]] = mid[bi[~reached]]
-                self.churn_day[hc] = last[live][hit] + hi
+                spans = ldays[hit]
+                # The integral at every whole day of each span in one call, then the SimPy engine's bisection
+                # over those values (element-wise the same numbers as evaluating it day by day).
+                owner = np.repeat(np.arange(len(hc)), spans)
+                starts = np.cumsum(spans) - spans
+                at = np.arange(len(owner)) - starts[owner] + 1
+                values = self._hazard_integral(hh0[owner], hg[owner], at)
+                first = []
+                for k in range(len(hc)):
+                    lo, hi, a, t, base_k = 0, int(spans[k]), ha[k], ht[k], int(starts[k]) - 1
+                    while hi - lo > 1:
+                        mid = (lo + hi) // 2
+                        if a + values[base_k + mid] >= t:
+                            hi = mid
+                        else:
+                            lo = mid
+                    first.append(hi)
+                self.churn_day[hc] = last[live][hit] + np.array(first, dtype=np.int64)
             self.hazard[lc] = total
         self.goodwill[cx] = base + (g - base) * self._decay[days]
         self.anchor[cx] = day
@@ -369,6 +391,7 @@ class VectorEngine:
         for day in range(self._end):
             self._today = day
             ins = insolvent.get(day)
+            self._advance_day(day, ins)
             if ins is not None:
                 self._insolvency(np.array(ins, dtype=np.int64), day)
             if day < self._issue_end:
@@ -390,6 +413,22 @@ class VectorEngine:
         self._advance(everyone, self._end - 1)
         self._record_churn()
         return self._results()
+
+    def _advance_day(self, day: int, insolvent: list[int] | None) -> None:
+        """Advance at once the customers the day will certainly touch: ordering or failing ones, and those with
+        an invoice event (see ``_advance_touched``). Later calls find them advanced; others advance lazily."""
+        v = self._inv
+        parts = [np.flatnonzero((self.next_order == day) & (self.stage == 1))] if day < self._issue_end else []
+        if insolvent is not None:
+            c = np.array(insolvent, dtype=np.int64)
+            parts.append(c[(self.arrival[c] <= day) & ~self.refused[c]])
+        today = self._open[v.nday[self._open] == day]
+        if len(today):
+            own = (v.nphase[today] == PHASE_PAY) & (v.escalation[today] == 0) & ~v.in_plan[today]
+            held = own & (self._runs[v.seg[today], day] != day)
+            parts.append(v.cust[today[~held]])
+        if parts:
+            self._advance(np.unique(np.concatenate(parts)), day)
 
     def _advance_touched(self, today: np.ndarray, day: int) -> None:
         """Advance at once every customer whose invoices the day's phases 1-4 will touch.
@@ -438,8 +477,8 @@ class VectorEngine:
         for j, name in enumerate(names, start=1):
             dtype = np.float64 if name in floats else np.int64
             values = [c[j] for c in self._log]
-            arrays = [i for i, x in enumerate(values) if np.ndim(x) > 0 or isinstance(x, list)]
-            scalars = np.array([0 if np.ndim(x) > 0 or isinstance(x, list) else x for x in values], dtype=dtype)
+            arrays = [i for i, x in enumerate(values) if type(x) is np.ndarray]
+            scalars = np.array([0 if type(x) is np.ndarray else x for x in values], dtype=dtype)
             out = np.repeat(scalars, counts)
             for i in arrays:
                 out[starts[i]:ends[i]] = values[i]
