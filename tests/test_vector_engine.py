@@ -8,6 +8,7 @@ the same final goodwill, and every metric equal (cents exactly, ratios to 1e-9, 
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -162,10 +163,25 @@ def test_generated_scenarios_are_reproduced(seed, customers, steps, pause, disco
                 "cash-strained": {"new_customers_per_year": arrivals}}
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", customers, {"behaviour": behaviour}, segments)
     spec = scenario.policy("as-is").with_values({
-        "reminders.steps": sorted(steps, key=lambda s: s["offset"]), "reminders.pause_on_dispute": pause, "discount.rate": discount,
-        "discount.window_days": window, "write_off.age_days": write_off, **levers})
+        "reminders.steps": sorted(steps, key=lambda s: s["offset"]), "reminders.pause_on_dispute": pause,
+        "discount.rate": discount, "discount.window_days": window, "write_off.age_days": write_off, **levers})
     assert supports(scenario, RuleBasedPolicy(spec, scenario)) is None
     ref = simulate(scenario, spec, seed=seed)
     vec = simulate(scenario, spec, seed=seed, engine="vectorised")
     assert vec.engine == "vectorised"
     assert_same(ref, vec)
+
+
+def test_the_command_line_runs_either_engine_with_the_same_metrics(tmp_path, capsys):
+    from collectsim.cli import main
+    from conftest import write_small_scenario
+
+    path = write_small_scenario(tmp_path)
+    outputs = {}
+    for engine in ("simpy", "vectorised"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", EngineFallbackWarning)  # the small scenario is one it supports
+            assert main(["run", str(path), "--seed", "3", "--json", "--engine", engine]) == 0
+        outputs[engine] = json.loads(capsys.readouterr().out)
+    assert golden.differences(outputs["simpy"], outputs["vectorised"]) == []
+    assert outputs["simpy"]["metrics"]["invoices"] > 0
