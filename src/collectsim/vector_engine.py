@@ -958,29 +958,33 @@ class VectorEngine:
         wo = np.zeros(n, dtype=bool)
         escal = np.zeros(n, dtype=np.int64)  # 1 agency, 2 legal
         # An ordinary review: a plan offer or today's step, fees, settlement, mediation; or agency/legal alone.
-        offers_terms = R & P.terms_offered[seg] & ~v.had_terms[ix] & ~disputed & ~v.in_plan[ix] & (
-            day == due + P.terms_offset[seg])
-        offers_plan = R & ~offers_terms & P.plan_offered[seg] & ~v.had_plan[ix] & ~disputed & (
-            day == due + P.plan_offset[seg])
+        uses, no = P.uses, np.zeros(n, dtype=bool)
+        offers_terms = (R & P.terms_offered[seg] & ~v.had_terms[ix] & ~disputed & ~v.in_plan[ix]
+                        & (day == due + P.terms_offset[seg])) if uses["terms_offered"] else no
+        offers_plan = (R & ~offers_terms & P.plan_offered[seg] & ~v.had_plan[ix] & ~disputed
+                       & (day == due + P.plan_offset[seg])) if uses["plan_offered"] else no
         start = P.ladder_start(seg, due, v.plan_broken_day[ix], v.plan_terms[ix])
-        offers_plan |= offers_terms
+        offers_plan = offers_plan | offers_terms
         step = np.where(R & ~offers_plan & ~(disputed & P.pause[seg]), P.step_today(seg, start, day), -1)
-        fee = R & P.fee_on[seg] & (day == due + P.fee_offset[seg]) & ~v.fees_claimed[ix]
-        settle = R & P.settle_on[seg] & (day == due + P.settle_offset[seg]) & ~v.had_settlement_offer[ix] & ~disputed
-        mediate = R & P.mediation_on[seg] & disputed & ~v.mediated[ix] & (
-            day >= v.disputed_since[ix] + P.mediation_after[seg])
-        free = R & ~write_off_due & ~disputed
-        legal_day = free & P.legal_on[seg] & (day == due + P.legal_offset[seg]) & ~v.was_in_court[ix]
-        agency_day = free & ~legal_day & P.agency_on[seg] & (day == due + P.agency_offset[seg]) & ~v.was_at_agency[ix]
-        alone = legal_day | agency_day
-        offers_plan &= ~alone
-        step = np.where(alone, -1, step)
-        fee &= ~alone
-        settle &= ~alone
-        mediate &= ~alone
+        fee = (R & P.fee_on[seg] & (day == due + P.fee_offset[seg]) & ~v.fees_claimed[ix]) if uses["fee_on"] else no
+        settle = (R & P.settle_on[seg] & (day == due + P.settle_offset[seg]) & ~v.had_settlement_offer[ix]
+                  & ~disputed) if uses["settle_on"] else no
+        mediate = (R & P.mediation_on[seg] & disputed & ~v.mediated[ix]
+                   & (day >= v.disputed_since[ix] + P.mediation_after[seg])) if uses["mediation_on"] else no
         sue = balance >= P.legal_min[seg]
-        escal = np.where(legal_day & sue, 2, np.where(agency_day, 1, escal))
-        wo |= legal_day & ~sue
+        if uses["escalation"]:
+            free = R & ~write_off_due & ~disputed
+            legal_day = free & P.legal_on[seg] & (day == due + P.legal_offset[seg]) & ~v.was_in_court[ix]
+            agency_day = (free & ~legal_day & P.agency_on[seg] & (day == due + P.agency_offset[seg])
+                          & ~v.was_at_agency[ix])
+            alone = legal_day | agency_day
+            offers_plan = offers_plan & ~alone
+            step = np.where(alone, -1, step)
+            fee, settle, mediate = fee & ~alone, settle & ~alone, mediate & ~alone
+            escal = np.where(legal_day & sue, 2, np.where(agency_day, 1, escal))
+            wo |= legal_day & ~sue
+        else:
+            alone = no
         wo |= R & ~alone & write_off_due
         review = np.where(R, nxt, review)
         # A broken plan: write off, escalate, or resume the ladder.

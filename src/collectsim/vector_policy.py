@@ -68,6 +68,10 @@ class VectorPolicy:
         self.agency_on, self.agency_offset = offset("agency_offset")
         self.legal_on, self.legal_offset = offset("legal_offset")
         self.legal_min = np.array([r.legal_min for r in rules], dtype=np.int64)
+        # Which levers any segment uses at all (array work for the others is skipped; the answers are the same).
+        self.uses = {name: bool(getattr(self, name).any()) for name in (
+            "plan_offered", "terms_offered", "fee_on", "settle_on", "mediation_on", "agency_on", "legal_on")}
+        self.uses["escalation"] = self.uses["agency_on"] or self.uses["legal_on"]
 
     def on_default_of(self, seg: np.ndarray, terms: np.ndarray) -> np.ndarray:
         """What the policy does when the invoice's plan or extended terms break (``_SegmentRules.on_default``)."""
@@ -87,18 +91,20 @@ class VectorPolicy:
         start = self.ladder_start(seg, due, broken, state["plan_terms"])
         days = start[:, None] + self.offsets[seg]
         days = np.where(self.has_step[seg] & (days > after[:, None]), days, NEVER).min(axis=1, initial=NEVER)
-        plan_day = due + self.plan_offset[seg]
-        plan = self.plan_offered[seg] & ~had_plan & (plan_day > after)
-        days = np.where(plan, np.minimum(days, plan_day), days)
-        if True:  # the later levers read more of the invoice
-            for on, day_of, done in ((self.terms_offered, self.terms_offset, state["had_terms"]),
-                                     (self.fee_on, self.fee_offset, state["fees_claimed"]),
-                                     (self.settle_on, self.settle_offset, state["had_settlement_offer"]),
-                                     (self.agency_on, self.agency_offset, state["was_at_agency"]),
-                                     (self.legal_on, self.legal_offset, state["was_in_court"])):
+        if self.uses["plan_offered"]:
+            plan_day = due + self.plan_offset[seg]
+            plan = self.plan_offered[seg] & ~had_plan & (plan_day > after)
+            days = np.where(plan, np.minimum(days, plan_day), days)
+        for name, day_of, done in (("terms_offered", self.terms_offset, "had_terms"),
+                                   ("fee_on", self.fee_offset, "fees_claimed"),
+                                   ("settle_on", self.settle_offset, "had_settlement_offer"),
+                                   ("agency_on", self.agency_offset, "was_at_agency"),
+                                   ("legal_on", self.legal_offset, "was_in_court")):
+            if self.uses[name]:
                 lever_day = due + day_of[seg]
-                lever = on[seg] & ~done & (lever_day > after)
+                lever = getattr(self, name)[seg] & ~state[done] & (lever_day > after)
                 days = np.where(lever, np.minimum(days, lever_day), days)
+        if self.uses["mediation_on"]:
             mediation = self.mediation_on[seg] & state["disputed"] & ~state["mediated"]
             mediation_day = np.maximum(state["disputed_since"] + self.mediation_after[seg], after + 1)
             days = np.where(mediation, np.minimum(days, mediation_day), days)
