@@ -36,7 +36,7 @@ PRACTICES = [
 ]
 
 KEY_ROOTS = {"portfolio", "economics", "horizon", "team", "economy", "behaviour", "reminders", "discount",
-             "plans", "fees", "settlement", "escalation", "write_off", "segments"}
+             "plans", "extended_terms", "onboarding", "fees", "settlement", "escalation", "write_off", "segments"}
 
 
 def schema_keys() -> set[str]:
