@@ -21,7 +21,7 @@ from collectsim import golden, simulate
 from collectsim.decisions import NO_DECISION
 from collectsim.eventlog import COLUMNS, EventKind
 from collectsim.rule_policy import RuleBasedPolicy
-from collectsim.run import result_of
+from collectsim.run import result_of, simulate_batch
 from collectsim.scaled import scaled_scenario
 from collectsim.vector_engine import EngineFallbackWarning, run_batch, supports
 
@@ -79,6 +79,11 @@ def test_a_batch_of_seeds_gives_each_seed_its_own_run():
     batch = run_batch(scenario, RuleBasedPolicy(spec, scenario), seeds)
     for seed, outputs in zip(seeds, batch):
         assert_same(simulate(scenario, spec, seed=seed), result_of(scenario, spec.name, seed, outputs))
+    results = simulate_batch(scenario, "aggressive", seeds)
+    assert [r.engine for r in results] == ["vectorised"] * 3
+    for seed, result in zip(seeds, results):
+        assert result.seed == seed
+        assert_same(simulate(scenario, "aggressive", seed=seed), result)
 
 
 def test_every_lever_of_the_golden_cases_is_reproduced():
@@ -102,6 +107,10 @@ def test_unsupported_features_fall_back_visibly():
     with pytest.warns(EngineFallbackWarning, match="limited staff"):
         result = simulate(scenario, "as-is", seed=1, engine="vectorised")
     assert result.engine == "simpy"
+    with pytest.warns(EngineFallbackWarning, match="limited staff"):
+        batch = simulate_batch(scenario, "as-is", [1, 2])
+    assert [r.engine for r in batch] == ["simpy", "simpy"]
+    assert_same(result, batch[0])
 
     class Scripted:
         name = "scripted"

@@ -15,7 +15,7 @@ from .ledger import Ledger, LedgerError, LedgerOptions, read_ledger
 from .metrics import ConservationError, Metrics
 from .policy_spec import PolicySpec
 from .rule_policy import RuleBasedPolicy
-from .run import RunResult, simulate
+from .run import RunResult, simulate, simulate_batch
 from .scenario import Scenario, load_scenario, load_strategy, parse_scenario
 from .schema import ScenarioError
 from .sweep import SweepResult, sweep
@@ -24,6 +24,7 @@ __all__ = [
     "Action", "ActionKind", "Calibrator", "Comparison", "Ledger", "LedgerError", "LedgerOptions", "read_ledger",
     "ConservationError", "Decision", "DecisionMaker", "EventKind", "EventLog",
     "Metrics", "Point", "PolicySpec", "RuleBasedPolicy", "RunResult", "Scenario", "ScenarioError",
-    "SweepResult", "compare", "load_scenario", "load_strategy", "parse_scenario", "simulate", "sweep",
+    "SweepResult", "compare", "load_scenario", "load_strategy", "parse_scenario", "simulate", "simulate_batch",
+    "sweep",
 ]
 __version__ = "0.1.0"

@@ -20,7 +20,7 @@ from .policy_spec import PolicySpec
 from .portfolio import Customers
 from .rule_policy import RuleBasedPolicy
 from .scenario import Scenario
-from .vector_engine import choose_engine, run_one
+from .vector_engine import choose_engine, run_batch, run_one
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,22 @@ def simulate(scenario: Scenario, policy: str | PolicySpec | None = None, seed: i
     else:
         customers, invoices, events, goodwill = SimpyEngine(scenario, decider, seed).run()
     return result_of(scenario, name, seed, (customers, invoices, events, goodwill), used)
+
+
+def simulate_batch(scenario: Scenario, policy: str | PolicySpec | None, seeds: list[int],
+                   engine: str = "vectorised") -> list[RunResult]:
+    """``simulate`` for many seeds; the vectorised engine runs them as one batch (where it is faster).
+
+    Each result equals ``simulate(scenario, policy, seed)``; a run the vectorised engine cannot reproduce
+    falls back to the SimPy engine, seed by seed, with the same warning as ``simulate``.
+    """
+    spec = policy if isinstance(policy, PolicySpec) else scenario.policy(policy)
+    decider = RuleBasedPolicy(spec, scenario)
+    seeds = [int(s) for s in seeds]
+    if choose_engine(engine, scenario, decider) == "vectorised":
+        return [result_of(scenario, spec.name, seed, out, "vectorised")
+                for seed, out in zip(seeds, run_batch(scenario, decider, seeds))]
+    return [result_of(scenario, spec.name, seed, SimpyEngine(scenario, decider, seed).run()) for seed in seeds]
 
 
 def result_of(scenario: Scenario, name: str, seed: int, outputs: tuple, engine: str = "simpy") -> RunResult:
