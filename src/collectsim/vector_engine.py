@@ -102,7 +102,7 @@ class _Table:
 
 _INVOICE = {
     "cust": (np.int64, 0), "local": (np.int64, 0), "seq": (np.int64, 0), "seg": (np.int64, 0),
-    "rep": (np.int64, 0), "row": (np.int64, 0), "seed": (np.int64, 0),
+    "rep": (np.int64, 0), "row": (np.int64, 0),
     "amount": (np.int64, 0), "balance": (np.int64, 0), "issue": (np.int64, 0), "due": (np.int64, 0),
     "disputed": (bool, False), "pay_day": (np.int64, NEVER), "dispute_day": (np.int64, NEVER),
     "resolve_day": (np.int64, NEVER), "review_day": (np.int64, NEVER),
@@ -620,8 +620,8 @@ class VectorEngine:
         v, b, S = self._inv, self._b, self._seg
         ix = v.add(len(cx))
         seg = self.cseg[cx]
-        seed, local, seq = self.seed[cx], self.local[cx], self.order_seq[cx]
-        v.cust[ix], v.local[ix], v.seq[ix], v.seg[ix], v.rep[ix], v.seed[ix] = cx, local, seq, seg, self.rep[cx], seed
+        local, seq = self.local[cx], self.order_seq[cx]
+        v.cust[ix], v.local[ix], v.seq[ix], v.seg[ix], v.rep[ix] = cx, local, seq, seg, self.rep[cx]
         rep = self.rep[cx]
         rank = np.zeros(len(cx), dtype=np.int64)
         for r in np.unique(rep):
