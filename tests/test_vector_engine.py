@@ -194,3 +194,15 @@ def test_the_command_line_runs_either_engine_with_the_same_metrics(tmp_path, cap
         outputs[engine] = json.loads(capsys.readouterr().out)
     assert golden.differences(outputs["simpy"], outputs["vectorised"]) == []
     assert outputs["simpy"]["metrics"]["invoices"] > 0
+
+
+def test_the_command_line_says_a_fallback_in_one_line(tmp_path, capsys):
+    from collectsim.cli import main
+    from conftest import write_small_scenario
+
+    path = write_small_scenario(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8") + "\n[team]\nstaff = 1\n", encoding="utf-8")
+    assert main(["run", str(path), "--seed", "3", "--json", "--engine", "vectorised"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["warning: vectorised engine not used, running the SimPy engine: "
+                   "a team with limited staff ([team] staff > 0)"]

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import tomllib
+import warnings
 from pathlib import Path
 
 from .compare import METRIC_NAMES, compare
@@ -245,7 +246,7 @@ def format_table(header: list[str], columns: list[list[tuple[str, str]]]) -> str
 def _run_all(args: argparse.Namespace) -> int:
     """Every policy once, with the same seed, in a side-by-side table (one run each: no intervals)."""
     scenario = load_scenario(args.scenario)
-    results = [simulate(scenario, p.name, args.seed, engine=args.engine) for p in scenario.policies]
+    results = [_simulate_said(scenario, p.name, args) for p in scenario.policies]
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:
@@ -261,11 +262,26 @@ def _run_all(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate_said(scenario, policy, args: argparse.Namespace):
+    """``simulate`` with ``--engine``; a fallback to the SimPy engine is said in one line on stderr."""
+    from .vector_engine import EngineFallbackWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EngineFallbackWarning)
+        result = simulate(scenario, policy, args.seed, engine=args.engine)
+    for w in caught:
+        if issubclass(w.category, EngineFallbackWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.all:
         return _run_all(args)
     scenario = load_scenario(args.scenario)
-    result = simulate(scenario, args.policy, args.seed, engine=args.engine)
+    result = _simulate_said(scenario, args.policy, args)
     if args.json:
         print(result.to_json())
     else:
