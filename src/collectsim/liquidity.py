@@ -43,8 +43,13 @@ def _seasonal_factor(scenario: Scenario, block: int, amplitude: np.ndarray, peak
     return 1.0 + amplitude * np.cos(2 * np.pi * (month - peak) / 12.0)
 
 
-def liquidity_paths(scenario: Scenario, seed: int, segment: np.ndarray) -> Liquidity:
-    """Draw every customer's monthly liquidity path and insolvency day (vectorised over customers)."""
+def liquidity_paths(scenario: Scenario, seed: int | np.ndarray, segment: np.ndarray,
+                    ids: np.ndarray | None = None) -> Liquidity:
+    """Draw every customer's monthly liquidity path and insolvency day (vectorised over customers).
+
+    ``ids`` (default 0, 1, ...) are the customers' ids in the draws; with ``seed`` an array of one seed per
+    customer, the customers of several runs are drawn in one call (the vectorised engine's batches).
+    """
     segs = scenario.portfolio.segments
     n = len(segment)
     blocks = scenario.horizon.total_days // BLOCK_DAYS + 1
@@ -57,7 +62,7 @@ def liquidity_paths(scenario: Scenario, seed: int, segment: np.ndarray) -> Liqui
     insolvency = per_customer("insolvency_rate")
     amplitude, peak = per_customer("seasonality"), per_customer("seasonal_peak_month")
     economy = scenario.economy
-    ids = np.arange(n, dtype=np.int64)
+    ids = np.arange(n, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
     states = np.zeros((n, blocks), dtype=np.int8)
     insolvent_day = np.full(n, NEVER, dtype=np.int64)
     state = np.full(n, HEALTHY, dtype=np.int8)

@@ -200,9 +200,11 @@ class VectorEngine:
         self.threshold = np.concatenate([-np.log(u(s, Purpose.CHURN, np.arange(n, dtype=np.int64)))
                                          for s, n in zip(self.seeds, sizes)])
         self.churn_day = np.full(len(self.rep), NEVER, dtype=np.int64)
-        liq = [liquidity_paths(self.scenario, s, c.segment) for s, c in zip(self.seeds, cs)]
-        self.states = np.concatenate([lq.states for lq in liq]).astype(np.int64)
-        self.insolvent_day = np.concatenate([lq.insolvency_day for lq in liq]).astype(np.int64)
+        # Every run's liquidity paths in one call: its draws are element-wise in (seed, customer), so a seed per
+        # customer and each run's own customer ids give each run's own paths.
+        liq = liquidity_paths(self.scenario, self.seed, self.cseg, self.local)
+        self.states = liq.states.astype(np.int64)
+        self.insolvent_day = liq.insolvency_day.astype(np.int64)
         self._last_block = self.states.shape[1] - 1
         self.h0 = np.array([float(self._daily_churn[s]) for s in range(len(self._segs))])[self.cseg]
         self.refused = np.zeros(len(self.rep), dtype=bool)
