@@ -31,6 +31,7 @@ from . import behaviour as rules
 from . import business_calendar, draws
 from .decisions import Point
 from .draws import _GOLDEN, _MASK, Purpose, _mix_array, exponential, geometric_days, normal_ppf, u, uniform_int
+from .engine import EngineError
 from .eventlog import COLUMNS as LOG_COLUMNS
 from .eventlog import EventKind, EventLog
 from .invoices import InvoiceTable
@@ -379,8 +380,11 @@ class VectorEngine:
         day = np.where((v.balance[ix] > 0) & (day < self._end), day, NEVER)
         v.nday[ix] = day
         v.nphase[ix] = phase
-        if (day < self._today).any():
-            raise AssertionError("an invoice's next event fell before today")
+        past = day < self._today
+        if past.any():  # the same-day order would not hold: never silently go on
+            i = ix[np.flatnonzero(past)[0]]
+            raise EngineError(f"invoice {v.local[i]}-{v.seq[i]} (run {v.rep[i]}): its next event, day {day[past][0]}, "
+                              f"falls before today, day {self._today}")
 
     # --- running --------------------------------------------------------------------------------------
 
