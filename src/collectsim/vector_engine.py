@@ -319,27 +319,40 @@ class VectorEngine:
             hit = total >= thr
             if hit.any():
                 hc, ha, hg, hh0, ht = lc[hit], already[hit], lgap[hit], lh0[hit], thr[hit]
-                spans = ldays[hit]
-                # The integral at every whole day of each span in one call, then the SimPy engine's bisection
-                # over those values (element-wise the same numbers as evaluating it day by day).
-                owner = np.repeat(np.arange(len(hc)), spans)
-                starts = np.cumsum(spans) - spans
-                at = np.arange(len(owner)) - starts[owner] + 1
-                values = self._hazard_integral(hh0[owner], hg[owner], at)
-                first = []
-                for k in range(len(hc)):
-                    lo, hi, a, t, base_k = 0, int(spans[k]), ha[k], ht[k], int(starts[k]) - 1
-                    while hi - lo > 1:
-                        mid = (lo + hi) // 2
-                        if a + values[base_k + mid] >= t:
-                            hi = mid
-                        else:
-                            lo = mid
-                    first.append(hi)
-                self.churn_day[hc] = last[live][hit] + np.array(first, dtype=np.int64)
+                self.churn_day[hc] = last[live][hit] + self._churn_days(ha, hg, hh0, ht, ldays[hit])
             self.hazard[lc] = total
         self.goodwill[cx] = base + (g - base) * self._decay[days]
         self.anchor[cx] = day
+
+    def _churn_days(self, already, gap, h0, threshold, spans) -> np.ndarray:
+        """The SimPy engine's bisection for the first whole day the integrated hazard reaches the threshold.
+
+        Element-wise the same integrals at the same days: short spans evaluate every day of the span in one
+        call and bisect over that table; long ones (the end of the run) bisect in lockstep.
+        """
+        lo = np.zeros(len(spans), dtype=np.int64)
+        hi = spans.copy()
+        if spans.sum() <= 4096:
+            owner = np.repeat(np.arange(len(spans)), spans)
+            starts = np.cumsum(spans) - spans
+            at = np.arange(len(owner)) - starts[owner] + 1
+            values = already[owner] + self._hazard_integral(h0[owner], gap[owner], at)
+            busy = np.flatnonzero(hi - lo > 1)
+            while len(busy):
+                mid = (lo[busy] + hi[busy]) // 2
+                reached = values[starts[busy] + mid - 1] >= threshold[busy]
+                hi[busy[reached]] = mid[reached]
+                lo[busy[~reached]] = mid[~reached]
+                busy = busy[hi[busy] - lo[busy] > 1]
+            return hi
+        busy = np.flatnonzero(hi - lo > 1)
+        while len(busy):
+            mid = (lo[busy] + hi[busy]) // 2
+            reached = already[busy] + self._hazard_integral(h0[busy], gap[busy], mid) >= threshold[busy]
+            hi[busy[reached]] = mid[reached]
+            lo[busy[~reached]] = mid[~reached]
+            busy = busy[hi[busy] - lo[busy] > 1]
+        return hi
 
     def _goodwill_on(self, cx: np.ndarray, day: int) -> np.ndarray:
         self._advance(cx, day)
