@@ -641,13 +641,11 @@ class VectorEngine:
         seg = self.cseg[cx]
         local, seq = self.local[cx], self.order_seq[cx]
         v.cust[ix], v.local[ix], v.seq[ix], v.seg[ix], v.rep[ix] = cx, local, seq, seg, self.rep[cx]
-        rep = self.rep[cx]
-        rank = np.zeros(len(cx), dtype=np.int64)
-        for r in np.unique(rep):
-            m = rep == r
-            rank[m] = self._rows[r] + np.arange(int(m.sum()))
-            self._rows[r] += int(m.sum())
-        v.row[ix] = rank
+        rep = self.rep[cx]  # ascending, as cx is: each run's new rows follow its customers' order
+        counts = np.bincount(rep, minlength=len(self._rows))
+        first = np.cumsum(counts) - counts
+        v.row[ix] = self._rows[rep] + np.arange(len(cx)) - first[rep]
+        self._rows += counts
         amount = self._amount(cx)
         v.amount[ix] = amount
         v.balance[ix] = amount
