@@ -144,7 +144,11 @@ _STEP = st.fixed_dictionaries({"offset": st.integers(-10, 90), "channel": st.sam
        slope=st.sampled_from([0.0, 3.0, 14.0]), recovery=st.sampled_from([30.0, 120.0]),
        halflife=st.sampled_from([0.0, 60.0]), set_aside=st.sampled_from([0.0, 90.0]),
        request=st.sampled_from([0.0, 0.5]), run=st.sampled_from(["any", "weekly", "monthly"]),
-       eom=st.booleans(), arrivals=st.sampled_from([0.0, 15.0]),
+       eom=st.booleans(), arrivals=st.sampled_from([0.0, 15.0]), shock=st.booleans(),
+       strained=st.fixed_dictionaries({"partial_share": st.sampled_from([0.0, 0.6]),
+                                       "insolvency_rate": st.sampled_from([0.0, 0.3]),
+                                       "churn_per_year": st.sampled_from([0.0, 0.3]),
+                                       "dispute_rate": st.sampled_from([0.0, 0.3])}),
        levers=st.fixed_dictionaries({
            "plans.offer": st.booleans(), "plans.after_days_overdue": st.integers(0, 60),
            "plans.instalments": st.integers(1, 4), "plans.interval_days": st.integers(1, 40),
@@ -164,13 +168,15 @@ _STEP = st.fixed_dictionaries({"offset": st.integers(-10, 90), "channel": st.sam
                                                           {"after_days": 50, "share": 0.7}]]),
            "extended_terms.on_default": st.sampled_from(["resume", "restart", "escalate", "write_off"])}))
 def test_generated_scenarios_are_reproduced(seed, customers, steps, pause, discount, window, write_off, slope,
-                                            recovery, halflife, set_aside, request, run, eom, arrivals, levers):
+                                            recovery, halflife, set_aside, request, run, eom, arrivals, shock,
+                                            strained, levers):
     behaviour = {"churn_goodwill_slope": slope, "goodwill_recovery_days": recovery,
                  "response_halflife_days": halflife, "set_aside_pay_days": set_aside, "plan_request_share": request}
     segments = {"prompt": {"payment_run": run, "payment_run_day": 3 if run == "weekly" else 25},
                 "habitually-late": {"terms_end_of_month": eom, "new_customers_per_year": arrivals},
-                "cash-strained": {"new_customers_per_year": arrivals}}
-    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", customers, {"behaviour": behaviour}, segments)
+                "cash-strained": {"new_customers_per_year": arrivals, **strained}}
+    tables = {"behaviour": behaviour, "economy": {"shock": shock, "shock_start_day": 200}}
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", customers, tables, segments)
     spec = scenario.policy("as-is").with_values({
         "reminders.steps": sorted(steps, key=lambda s: s["offset"]), "reminders.pause_on_dispute": pause,
         "discount.rate": discount, "discount.window_days": window, "write_off.age_days": write_off, **levers})
