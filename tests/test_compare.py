@@ -124,20 +124,51 @@ def test_sequential_mode_adds_replications_until_the_target_holds(small):
 
 def test_interrupt_returns_the_finished_replications_marked_partial(small, monkeypatch):
     calls = {"n": 0}
-    real = compare_module.run_task
+    real = compare_module.run_unit
 
-    def interrupted_on_fifth(task):
+    def interrupted_on_fifth(unit):
         calls["n"] += 1
         if calls["n"] == 5:
             raise KeyboardInterrupt
-        return real(task)
+        return real(unit)
 
-    monkeypatch.setattr(compare_module, "run_task", interrupted_on_fifth)
+    monkeypatch.setattr(compare_module, "run_unit", interrupted_on_fifth)
     policy = small.policy()
-    comp = collectsim.compare(small, [policy, policy.with_values({"name": "b"})], reps=4, progress=False)
+    comp = collectsim.compare(small, [policy, policy.with_values({"name": "b"})], reps=4, progress=False,
+                              engine="simpy")  # one unit per replication
     assert comp.partial is True
     assert comp.reps == 2  # replications 0 and 1 finished for both policies; 2 only for one
     assert json.loads(comp.to_json())["partial"] is True
+
+
+def test_an_interrupted_batched_job_keeps_only_what_both_policies_finished(small, monkeypatch):
+    calls = {"n": 0}
+    real = compare_module.run_unit
+
+    def interrupted_on_fourth(unit):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real(unit)
+
+    monkeypatch.setattr(compare_module, "run_unit", interrupted_on_fourth)
+    policy = small.policy()
+    other = policy.with_values({"name": "b", "reminders.steps": [{"offset": 20}]})  # a target it cannot meet
+    comp = collectsim.compare(small, [policy, other], reps=4, workers=None, progress=False, engine="vectorised",
+                              target_halfwidth=1e-9, max_reps=12)
+    # Rounds of 4 replications, one batch per policy per round: rounds 1 (units 1-2) finished, round 2 only
+    # for the first policy (unit 3), so 4 paired replications stand.
+    assert comp.partial is True and comp.reps == 4
+
+
+@pytest.mark.parametrize("workers", [None, 2])
+def test_batches_on_the_vectorised_engine_give_the_same_comparison_as_simpy(small, workers):
+    policy = small.policy()
+    policies = [policy, policy.with_values({"name": "later", "reminders.steps": [{"offset": 20}]})]
+    simpy = collectsim.compare(small, policies, reps=5, workers=workers, progress=False, engine="simpy")
+    batched = collectsim.compare(small, policies, reps=5, workers=workers, progress=False, engine="vectorised")
+    assert batched.to_json() == simpy.to_json()
+    assert [r.seed for r in batched.runs("later")] == [r.seed for r in simpy.runs("later")]
 
 
 def test_executors_give_identical_json(tmp_path, capsys):

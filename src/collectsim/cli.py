@@ -53,9 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="run seed (default: the scenario's seed)")
     run.add_argument("--out", type=Path, metavar="DIR", help="write metrics, daily series and the event log here")
     run.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
-    run.add_argument("--engine", choices=("simpy", "vectorised"), default="simpy",
-                     help="simpy (default, the reference) or vectorised (same results; falls back to simpy, "
-                          "with a warning, for what it does not cover)")
+    run.add_argument("--engine", choices=("auto", "simpy", "vectorised"), default="auto",
+                     help="auto (default: vectorised for large portfolios it covers), simpy (the reference) or "
+                          "vectorised (same results; falls back to simpy, with a warning, for what it does not cover)")
 
     compare = sub.add_parser("compare", help="compare policies over replications (common random numbers)")
     compare.add_argument("scenario", type=Path, metavar="SCENARIO")
@@ -102,6 +102,9 @@ def _common_job_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--dask", metavar="ADDRESS|local", help="run on Dask: 'local' starts a LocalCluster")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write CSV tables and PNG plots here")
     parser.add_argument("--json", action="store_true", help="print the result as JSON (no progress bar)")
+    parser.add_argument("--engine", choices=("auto", "simpy", "vectorised"), default="auto",
+                        help="auto (default): batches on the vectorised engine where it reproduces the run, "
+                             "SimPy otherwise; the numbers are the same either way")
 
 
 def _grid_value(text: str):
@@ -135,7 +138,7 @@ def _compare(args: argparse.Namespace) -> int:
     comp = compare(scenario, names, reps=(args.reps or (5 if sequential else 10)), seed=args.seed,
                    executor=args.dask, workers=args.workers,
                    target_halfwidth=args.target_halfwidth, metric=args.metric, max_reps=args.max_reps,
-                   progress=not args.json)
+                   progress=not args.json, engine=args.engine)
     if args.json:
         print(comp.to_json())
     else:
@@ -168,7 +171,7 @@ def _sweep(args: argparse.Namespace) -> int:
     _check_metric(args.metric)
     result = sweep(scenario, args.policy, _parse_grid(args.grid), reps=args.reps, seed=args.seed,
                    executor=args.dask, workers=args.workers,
-                   progress=not args.json)
+                   progress=not args.json, engine=args.engine)
     if args.json:
         print(result.to_json())
     else:

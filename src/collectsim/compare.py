@@ -27,7 +27,7 @@ from .executors import ExecutorSpec, open_executor, run_all
 from .exports import write_csv
 from .metrics import Metrics
 from .policy_spec import PolicySpec
-from .replication import Replication, Task, run_task
+from .replication import Replication, run_unit, work_units
 from .scenario import Scenario
 from .schema import ScenarioError
 from .stats import Interval, mean_interval, paired_interval
@@ -188,13 +188,16 @@ def _widest_halfwidth(comp: Comparison, metric: str) -> float:
 def compare(scenario: Scenario, policies: Sequence[str | PolicySpec] | None = None, reps: int = 10,
             seed: int | None = None, executor: ExecutorSpec = None, workers: int | None = None,
             target_halfwidth: float | None = None, metric: str = "cash_collected", max_reps: int = 200,
-            progress: bool = True) -> Comparison:
+            progress: bool = True, engine: str = "auto") -> Comparison:
     """Compare policies on ``scenario`` with common random numbers.
 
     ``policies`` are names in the scenario or PolicySpec objects (default: all of the scenario's); the
     same one may be listed twice. Replication j of every policy runs with seed ``derive_seed(seed, j)``.
     With ``target_halfwidth``, ``reps`` is the batch size and replications are added until every pairwise
     difference of ``metric`` has a 95% half-width at most the target, or ``max_reps`` is reached.
+    ``engine`` "auto" (default) runs each policy's replications in batches on the vectorised engine where
+    it reproduces the SimPy engine, and on SimPy otherwise; "simpy" or "vectorised" force one. The numbers
+    are the same whichever runs them.
     """
     specs = [p if isinstance(p, PolicySpec) else scenario.policy(p)
              for p in (policies if policies is not None else [p.name for p in scenario.policies])]
@@ -210,16 +213,18 @@ def compare(scenario: Scenario, policies: Sequence[str | PolicySpec] | None = No
     interrupted = False
     sequential = None
 
-    def collect(task: Task, result: Replication) -> None:
-        done[(task.label, task.rep)] = result
+    def collect(unit, results: list[Replication]) -> None:
+        for result in results:
+            done[(result.label, result.rep)] = result
 
+    chunks = max(1, workers or 1) if executor is None else max(2, workers or 2)
     with open_executor(executor, workers) as ex:
         start = 0
         while True:
             stop = start + reps if target_halfwidth is None else min(start + reps, max_reps)
-            tasks = [Task(scenario, spec, label, j, derive_seed(seed, j))
-                     for j in range(start, stop) for spec, label in zip(specs, labels)]
-            interrupted = run_all(run_task, tasks, ex, collect, progress,
+            units = work_units(scenario, list(zip(specs, labels)), range(start, stop),
+                               lambda j: derive_seed(seed, j), engine, chunks)
+            interrupted = run_all(run_unit, units, ex, collect, progress,
                                   description=f"{scenario.name}: replications {start + 1}-{stop}")
             comp = _assemble(scenario, seed, labels, done, interrupted, None)
             if target_halfwidth is None or interrupted:

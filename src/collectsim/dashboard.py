@@ -33,7 +33,7 @@ from .compare import Comparison
 from .draws import derive_seed
 from .narrative import differences_table
 from .policy_spec import CHANNELS, TONES, PolicySpec
-from .replication import Task, run_task
+from .replication import Replication, run_unit, work_units
 from .run_plots import figure_png
 from .scenario import Scenario, load_scenario, parse_scenario
 from .schema import ScenarioError, as_raw
@@ -265,14 +265,18 @@ class Dashboard:
         scn = resize(self.scenario, self.customers.value, self.warmup_days, self.runoff_days)
         seed = scn.seed if self.seed is None else self.seed
         reps = self.reps.value
-        runs = []
-        for j in range(reps):
-            for spec in specs:
-                runs.append(run_task(Task(scn, spec, spec.name, j, derive_seed(seed, j))))
-                if progress is not None:
-                    progress(len(runs), 2 * reps)
+        done: dict[tuple[str, int], Replication] = {}
+        # One unit per policy on the vectorised engine (a batch of all replications), else one per replication.
+        units = work_units(scn, [(s, s.name) for s in specs], range(reps), lambda j: derive_seed(seed, j),
+                           "auto", 1)
+        for unit in units:
+            for result in run_unit(unit):
+                done[(result.label, result.rep)] = result
+            if progress is not None:
+                progress(len(done), 2 * reps)
+        runs = tuple(done[(s.name, j)] for s in specs for j in range(reps))
         h = scn.horizon
-        return Comparison(scn.name, scn.economics.currency, seed, tuple(s.name for s in specs), tuple(runs),
+        return Comparison(scn.name, scn.economics.currency, seed, tuple(s.name for s in specs), runs,
                           measured=(h.measured_start, h.measured_end))
 
     def _progress(self, done: int, total: int) -> None:

@@ -23,7 +23,7 @@ from .draws import derive_seed
 from .executors import ExecutorSpec, open_executor, run_all
 from .exports import write_csv
 from .policy_spec import PolicySpec
-from .replication import Replication, Task, run_task
+from .replication import Replication, run_unit, work_units
 from .scenario import Scenario
 from .schema import ScenarioError
 from .stats import mean_interval
@@ -74,8 +74,12 @@ def _show(value: Any) -> Any:
 def sweep(scenario: Scenario, base_policy: str | PolicySpec | None = None,
           grid: Mapping[str, Sequence[Any]] | None = None, reps: int = 5, seed: int | None = None,
           executor: ExecutorSpec = None, workers: int | None = None, metrics: Sequence[str] | None = None,
-          progress: bool = True) -> SweepResult:
-    """Run the base policy at every point of ``grid`` (dotted policy keys -> lists of values)."""
+          progress: bool = True, engine: str = "auto") -> SweepResult:
+    """Run the base policy at every point of ``grid`` (dotted policy keys -> lists of values).
+
+    ``engine`` as in :func:`collectsim.compare`: "auto" batches each point's replications on the
+    vectorised engine where it reproduces the run.
+    """
     base = base_policy if isinstance(base_policy, PolicySpec) else scenario.policy(base_policy)
     grid = dict(grid or {})
     if not grid:
@@ -91,15 +95,17 @@ def sweep(scenario: Scenario, base_policy: str | PolicySpec | None = None,
     keys = tuple(grid)
     points = [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
     specs = [base.with_values(point) for point in points]  # validates every point before running any
-    tasks = [Task(scenario, spec, str(i), j, derive_seed(seed, j)) for j in range(reps)
-             for i, spec in enumerate(specs)]
+    chunks = max(1, workers or 1) if executor is None else max(2, workers or 2)
+    units = work_units(scenario, [(spec, str(i)) for i, spec in enumerate(specs)], range(reps),
+                       lambda j: derive_seed(seed, j), engine, chunks)
     done: dict[tuple[int, int], Replication] = {}
 
-    def collect(task: Task, result: Replication) -> None:
-        done[(int(task.label), task.rep)] = result
+    def collect(unit, results: list[Replication]) -> None:
+        for result in results:
+            done[(int(result.label), result.rep)] = result
 
     with open_executor(executor, workers) as ex:
-        interrupted = run_all(run_task, tasks, ex, collect, progress,
+        interrupted = run_all(run_unit, units, ex, collect, progress,
                               description=f"sweep of {base.name}: {len(points)} points x {reps}")
     rows = []
     for i, point in enumerate(points):
