@@ -15,6 +15,7 @@ from collectsim.stats import paired_interval, welch_interval
 from conftest import SCENARIOS, write_small_scenario
 
 compare_module = importlib.import_module("collectsim.compare")  # the package exports a function of that name
+executors_module = importlib.import_module("collectsim.executors")
 
 
 def test_self_comparison_gives_differences_of_exactly_zero(small):
@@ -246,3 +247,23 @@ def test_bad_numbers_on_the_command_line_are_refused(tmp_path, capsys, option):
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1].startswith(f"collectsim compare: error: argument {option[0]}")
     assert "Traceback" not in err
+
+
+def test_the_progress_bar_counts_replications_not_batches(small, monkeypatch):
+    totals = []
+
+    class Recorder:
+        def __init__(self, total, **kwargs):
+            self.total, self.n = total, 0
+            totals.append(self)
+
+        def update(self, n=1):
+            self.n += n
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(executors_module, "tqdm", Recorder)
+    policy = small.policy()
+    collectsim.compare(small, [policy, policy.with_values({"name": "b"})], reps=3, progress=True, engine="vectorised")
+    assert [(bar.total, bar.n) for bar in totals] == [(6, 6)]  # 2 policies x 3 replications, in 2 batches

@@ -27,7 +27,7 @@ from .executors import ExecutorSpec, open_executor, run_all
 from .exports import write_csv
 from .metrics import Metrics
 from .policy_spec import PolicySpec
-from .replication import Replication, run_unit, work_units
+from .replication import Replication, run_unit, runs_in, work_units
 from .scenario import Scenario
 from .schema import ScenarioError
 from .stats import Interval, mean_interval, paired_interval
@@ -224,7 +224,7 @@ def compare(scenario: Scenario, policies: Sequence[str | PolicySpec] | None = No
             stop = start + reps if target_halfwidth is None else min(start + reps, max_reps)
             units = work_units(scenario, list(zip(specs, labels)), range(start, stop),
                                lambda j: derive_seed(seed, j), engine, chunks)
-            interrupted = run_all(run_unit, units, ex, collect, progress,
+            interrupted = run_all(run_unit, units, ex, collect, progress, runs_in=runs_in,
                                   description=f"{scenario.name}: replications {start + 1}-{stop}")
             comp = _assemble(scenario, seed, labels, done, interrupted, None)
             if target_halfwidth is None or interrupted:

@@ -70,25 +70,27 @@ def _dask_executor(address: str, workers: int | None) -> Iterator[cf.Executor]:
 
 
 def run_all(fn: Callable[[Any], Any], tasks: Sequence[Any], executor: cf.Executor | None,
-            on_result: Callable[[Any, Any], None], progress: bool = True, description: str = "") -> bool:
+            on_result: Callable[[Any, Any], None], progress: bool = True, description: str = "",
+            runs_in: Callable[[Any], int] = lambda task: 1) -> bool:
     """Run ``fn`` on every task, handing each (task, result) to ``on_result``.
 
     Returns True if the job was interrupted (Ctrl-C); the results handed over until then stand.
-    A progress bar appears on stderr when the job runs longer than about a second (notebook-aware).
+    A progress bar appears on stderr when the job runs longer than about a second (notebook-aware);
+    it counts runs, ``runs_in(task)`` of them per task (a batch holds several).
     """
-    bar = tqdm(total=len(tasks), desc=description, unit="run", delay=1.0, disable=not progress,
-               file=sys.stderr, leave=False)
+    bar = tqdm(total=sum(runs_in(t) for t in tasks), desc=description, unit="run", delay=1.0,
+               disable=not progress, file=sys.stderr, leave=False)
     futures: dict[cf.Future, Any] = {}
     try:
         if executor is None:
             for task in tasks:
                 on_result(task, fn(task))
-                bar.update()
+                bar.update(runs_in(task))
         else:
             futures = {executor.submit(fn, task): task for task in tasks}
             for future in cf.as_completed(futures):
                 on_result(futures[future], future.result())
-                bar.update()
+                bar.update(runs_in(futures[future]))
         return False
     except KeyboardInterrupt:
         for future in futures:

@@ -113,6 +113,11 @@ def work_units(scenario: Scenario, specs_labels, reps: range, seed_of, engine: s
     return units
 
 
+def runs_in(unit: Task | Batch) -> int:
+    """How many replications a unit of work holds (for progress bars)."""
+    return len(unit.reps) if isinstance(unit, Batch) else 1
+
+
 def run_unit(unit: Task | Batch) -> list[Replication]:
     """Run a task or a batch; always a list of replications (what executors call)."""
     return run_batch_task(unit) if isinstance(unit, Batch) else [run_task(unit)]

@@ -23,7 +23,7 @@ from .draws import derive_seed
 from .executors import ExecutorSpec, open_executor, run_all
 from .exports import write_csv
 from .policy_spec import PolicySpec
-from .replication import Replication, run_unit, work_units
+from .replication import Replication, run_unit, runs_in, work_units
 from .scenario import Scenario
 from .schema import ScenarioError
 from .stats import mean_interval
@@ -105,7 +105,7 @@ def sweep(scenario: Scenario, base_policy: str | PolicySpec | None = None,
             done[(int(result.label), result.rep)] = result
 
     with open_executor(executor, workers) as ex:
-        interrupted = run_all(run_unit, units, ex, collect, progress,
+        interrupted = run_all(run_unit, units, ex, collect, progress, runs_in=runs_in,
                               description=f"sweep of {base.name}: {len(points)} points x {reps}")
     rows = []
     for i, point in enumerate(points):
