@@ -123,17 +123,22 @@ def test_sequential_mode_adds_replications_until_the_target_holds(small):
     assert comp.difference("ladder", "other", "dso").halfwidth <= target
 
 
-def test_interrupt_returns_the_finished_replications_marked_partial(small, monkeypatch):
+def _interrupt_at_unit(monkeypatch, n: int) -> None:
+    """Make the n-th unit of work (a replication or a batch) raise KeyboardInterrupt, as Ctrl-C would."""
     calls = {"n": 0}
     real = compare_module.run_unit
 
-    def interrupted_on_fifth(unit):
+    def interrupted(unit):
         calls["n"] += 1
-        if calls["n"] == 5:
+        if calls["n"] == n:
             raise KeyboardInterrupt
         return real(unit)
 
-    monkeypatch.setattr(compare_module, "run_unit", interrupted_on_fifth)
+    monkeypatch.setattr(compare_module, "run_unit", interrupted)
+
+
+def test_interrupt_returns_the_finished_replications_marked_partial(small, monkeypatch):
+    _interrupt_at_unit(monkeypatch, 5)
     policy = small.policy()
     comp = collectsim.compare(small, [policy, policy.with_values({"name": "b"})], reps=4, progress=False,
                               engine="simpy")  # one unit per replication
@@ -143,16 +148,7 @@ def test_interrupt_returns_the_finished_replications_marked_partial(small, monke
 
 
 def test_an_interrupted_batched_job_keeps_only_what_both_policies_finished(small, monkeypatch):
-    calls = {"n": 0}
-    real = compare_module.run_unit
-
-    def interrupted_on_fourth(unit):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-        return real(unit)
-
-    monkeypatch.setattr(compare_module, "run_unit", interrupted_on_fourth)
+    _interrupt_at_unit(monkeypatch, 4)
     policy = small.policy()
     other = policy.with_values({"name": "b", "reminders.steps": [{"offset": 20}]})  # a target it cannot meet
     comp = collectsim.compare(small, [policy, other], reps=4, workers=None, progress=False, engine="vectorised",
