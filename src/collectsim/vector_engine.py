@@ -156,7 +156,7 @@ class VectorEngine(CustomerState, LeverActions):
         self._terms = per_seg("terms_days", np.int64)
         self._eom = per_seg("terms_end_of_month", bool)
         self._latest_dispute = np.minimum(self._terms, b.dispute_raise_days)
-        self._mean_gap = [365.0 / s.orders_per_year for s in segs]
+        self._mean_gap_of = np.array([365.0 / s.orders_per_year for s in segs], dtype=np.float64)
         self._daily_churn = [s.churn_per_year and -np.log1p(-min(s.churn_per_year, 1 - 1e-12)) / 365.0
                              for s in segs]
         runs = [business_calendar.next_run_days(self._end, s.payment_run, s.payment_run_day, self._start_date)
@@ -174,7 +174,7 @@ class VectorEngine(CustomerState, LeverActions):
         # The SimPy engine's per-event arithmetic, tabulated by whole-day gap (math.exp, 0.5 ** x).
         self._decay = np.array([math.exp(-g / tau) for g in range(self._end + 2)])
         self._age = np.array([rules.age_factor(a, b.response_halflife_days) for a in range(self._end + 2)])
-        self._k_fact_list = list(rules._K_FACT[:40])
+        self._k_fact_column = np.array(rules._K_FACT[:40], dtype=np.float64)[:, None]
         self._decider = decider
         self._minutes_letter = float(team.minutes_letter)
         self._minutes_call = float(team.minutes_call)
@@ -234,7 +234,7 @@ class VectorEngine(CustomerState, LeverActions):
         """The first order day of customers that start trading (``_orders`` before its loop)."""
         if len(cx) == 0:
             return
-        gap = np.array([self._mean_gap[s] for s in self.cseg[cx]])
+        gap = self._mean_gap_of[self.cseg[cx]]
         first = self.arrival[cx] + geometric_days(self._u(Purpose.ORDER_GAP, cx, 0), gap) - 1
         self.stage[cx] = 1
         self.next_order[cx] = np.where(first < self._issue_end, first, NEVER)
@@ -308,20 +308,24 @@ class VectorEngine(CustomerState, LeverActions):
         for c, d in enumerate(self.insolvent_day.tolist()):
             if d < self._end:
                 insolvent.setdefault(d, []).append(c)
+        v = self._inv
         for day in range(self._end):
             self._today = day
             ins = insolvent.get(day)
-            self._advance_day(day, ins)
+            nday = v.nday[self._open]
+            if day % 32 == 0:  # drop invoices that will have no more events (settled, or nothing pending)
+                keep = nday != NEVER
+                self._open, nday = self._open[keep], nday[keep]
+            today = self._open[nday == day]
+            ordering = np.flatnonzero(self.next_order == day) if day < self._issue_end else None
+            self._advance_day(day, ins, today, ordering)
             if ins is not None:
                 self._insolvency(np.array(ins, dtype=np.int64), day)
-            if day < self._issue_end:
-                self._orders(day)
-            v = self._inv
-            if day % 32 == 0:  # drop invoices that will have no more events (settled, or nothing pending)
-                self._open = self._open[v.nday[self._open] != NEVER]
-            today = self._open[v.nday[self._open] == day]
-            if len(today):
-                self._advance_touched(today, day)
+                today = today[v.nday[today] == day]  # a failing customer's invoices have no more events
+            if ordering is not None:
+                new = self._orders(day, ordering)
+                if len(new):
+                    today = np.concatenate([today, new[v.nday[new] == day]])
             for phase in (PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW):
                 if len(today) == 0:
                     break
@@ -334,34 +338,27 @@ class VectorEngine(CustomerState, LeverActions):
         self._record_churn()
         return self._results()
 
-    def _advance_day(self, day: int, insolvent: list[int] | None) -> None:
-        """Advance at once the customers the day will certainly touch: ordering or failing ones, and those with
-        an invoice event (see ``_advance_touched``). Later calls find them advanced; others advance lazily."""
+    def _advance_day(self, day: int, insolvent: list[int] | None, today: np.ndarray,
+                     ordering: np.ndarray | None) -> None:
+        """Advance at once the customers the day will certainly touch: ordering or failing ones, and those whose
+        invoices have an event today (``today``), except a payment held for the next payment run.
+
+        The SimPy engine advances a customer at its first touch of the day; nothing changes its goodwill
+        before that, so advancing earlier in the day gives the same numbers, provided the set holds only
+        touched customers (an invoice's first event of the day decides whether it touches its customer).
+        Customers of invoices issued today are ordering ones. Others advance lazily, at their first touch.
+        """
         v = self._inv
-        parts = [np.flatnonzero((self.next_order == day) & (self.stage == 1))] if day < self._issue_end else []
+        parts = [] if ordering is None else [ordering[self.stage[ordering] == 1]]
         if insolvent is not None:
             c = np.array(insolvent, dtype=np.int64)
             parts.append(c[(self.arrival[c] <= day) & ~self.refused[c]])
-        today = self._open[v.nday[self._open] == day]
         if len(today):
             own = (v.nphase[today] == PHASE_PAY) & (v.escalation[today] == 0) & ~v.in_plan[today]
             held = own & (self._runs[v.seg[today], day] != day)
             parts.append(v.cust[today[~held]])
         if parts:
             self._advance(np.unique(np.concatenate(parts)), day)
-
-    def _advance_touched(self, today: np.ndarray, day: int) -> None:
-        """Advance at once every customer whose invoices the day's phases 1-4 will touch.
-
-        The SimPy engine advances a customer at its first touch of the day; nothing changes its goodwill
-        before that, so advancing earlier in the day gives the same numbers, provided the set is exactly
-        the touched customers. Every event touches its customer except a payment held for the next
-        payment run (an invoice's first event of the day decides; later ones of the day are touched anyway).
-        """
-        v = self._inv
-        own = (v.nphase[today] == PHASE_PAY) & (v.escalation[today] == 0) & ~v.in_plan[today]
-        held = own & (self._runs[v.seg[today], day] != day)
-        self._advance(np.unique(v.cust[today[~held]]), day)
 
     def _phase(self, phase: int, ix: np.ndarray, day: int) -> None:
         """Handle the phase's events in rounds: round k is the k-th due invoice of each customer."""
@@ -483,10 +480,11 @@ class VectorEngine(CustomerState, LeverActions):
         self._record(day, PHASE_ORDER, ok, -(1 << 45), 0, EventKind.CUSTOMER_ONBOARDED, -1, cost=cost[~refused])
         return ok
 
-    def _orders(self, day: int) -> None:
-        cx = np.flatnonzero(self.next_order == day)
+    def _orders(self, day: int, cx: np.ndarray) -> np.ndarray:
+        """The day's orders of customers ``cx`` (those whose next order day it is); returns the new invoices."""
+        none = np.zeros(0, dtype=np.int64)
         if len(cx) == 0:
-            return
+            return none
         applying = cx[self.stage[cx] == 0]
         if len(applying):
             ok = applying[self.insolvent_day[applying] > day]
@@ -496,14 +494,14 @@ class VectorEngine(CustomerState, LeverActions):
             cx = np.flatnonzero(self.next_order == day)
         cx = cx[self.stage[cx] == 1]
         if len(cx) == 0:
-            return
+            return none
         self._advance(cx, day)
         gone = (self.churn_day[cx] <= day) | (self.insolvent_day[cx] <= day)
         self.stage[cx[gone]] = 2
         self.next_order[cx[gone]] = NEVER
         cx = cx[~gone]
         if len(cx) == 0:
-            return
+            return none
         refuse = np.zeros(len(cx), dtype=bool)
         hold = self._hold[self.cseg[cx]]
         limit = self.limit[cx]
@@ -515,17 +513,18 @@ class VectorEngine(CustomerState, LeverActions):
             before, after = self._change_goodwill(r, self._b.credit_hold_goodwill, day)
             self._record(day, PHASE_ORDER, r, self.order_seq[r], 0, EventKind.ORDER_REFUSED, -1, amount[refuse],
                          before=before, after=after)
-        self._issue(cx[~refuse], day)
+        new = self._issue(cx[~refuse], day)
         self.order_seq[cx] += 1
         factor = np.maximum(0.0, 1.0 + self._b.order_goodwill_elasticity * (self.goodwill[cx] - self.baseline[cx]))
         stop = factor <= 0
         live = cx[~stop]
-        gap = np.array([self._mean_gap[s] for s in self.cseg[live]]) / factor[~stop]
+        gap = self._mean_gap_of[self.cseg[live]] / factor[~stop]
         nxt = day + geometric_days(self._u(Purpose.ORDER_GAP, live, self.order_seq[live]), gap)
         self.next_order[cx[stop]] = NEVER
         self.stage[cx[stop]] = 2
         self.next_order[live] = np.where(nxt < self._issue_end, nxt, NEVER)
         self.stage[live[nxt >= self._issue_end]] = 2
+        return new
 
     def _amount(self, cx: np.ndarray) -> np.ndarray:
         """Amount of each customer's next order (the same draw whether it is supplied or refused)."""
@@ -533,10 +532,10 @@ class VectorEngine(CustomerState, LeverActions):
         return rules.cents_of(_lognormal(self._u(Purpose.INVOICE_AMOUNT, cx, self.order_seq[cx]),
                                          self._seg["amount_median"][seg], self._seg["amount_sigma"][seg]))
 
-    def _issue(self, cx: np.ndarray, day: int) -> None:
-        """New invoices for customers ``cx`` (sorted: table rows follow customer order within the day)."""
+    def _issue(self, cx: np.ndarray, day: int) -> np.ndarray:
+        """New invoices for customers ``cx`` (sorted: table rows follow customer order within the day); their ids."""
         if len(cx) == 0:
-            return
+            return np.zeros(0, dtype=np.int64)
         v, b, S = self._inv, self._b, self._seg
         ix = v.add(len(cx))
         seg = self.cseg[cx]
@@ -593,6 +592,7 @@ class VectorEngine(CustomerState, LeverActions):
         v.review_day[ix] = np.where(review != NEVER, review, v.review_day[ix])
         self._schedule(ix)
         self._open = np.concatenate([self._open, ix])
+        return ix
 
     def _set_aside_days(self, p: np.ndarray) -> np.ndarray:
         """``behaviour.set_aside_days`` as the SimPy engine computes it per invoice (tails via exact_normal_ppf)."""
