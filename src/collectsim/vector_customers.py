@@ -14,6 +14,8 @@ import numpy as np
 from .liquidity import BLOCK_DAYS, DISTRESSED, INSOLVENT
 from .vector_policy import NEVER
 
+_SERIES_BLOCKS = (16, 24)  # terms per block (40 in all): most elements stop within the first 16
+
 
 class CustomerState:
     """Goodwill, churn and liquidity of many customers at once (state arrays live on the engine)."""
@@ -27,26 +29,52 @@ class CustomerState:
         d = slope * gap
         out_series = np.zeros(len(d))
         idx = np.flatnonzero(d != 0.0)
-        dd = d[idx]
-        ww = dd * self._decay[days[idx]]
-        d_pow = np.ones(len(idx))
-        w_pow = np.ones(len(idx))
-        series = np.zeros(len(idx))
-        for k_fact in self._k_fact_list:
-            if len(idx) == 0:
-                break
-            d_pow = d_pow * dd
-            w_pow = w_pow * ww
-            term = (d_pow - w_pow) / k_fact
-            series = series + term
-            done = np.abs(term) < 1e-17 * np.abs(series)  # the scalar path's -tol < term < tol, tol >= 0
-            if done.any():
-                out_series[idx[done]] = series[done]
-                keep = ~done
-                idx, dd, ww = idx[keep], dd[keep], ww[keep]
-                d_pow, w_pow, series = d_pow[keep], w_pow[keep], series[keep]
-        out_series[idx] = series
+        if len(idx):
+            dd = d[idx]
+            out_series[idx] = self._series(dd, dd * self._decay[days[idx]])
         return np.where(d == 0.0, h0 * days, h0 * (days + tau * out_series))
+
+    def _series(self, d: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """The scalar loop's ``sum_k (d^k - w^k) / k!``, stopped per element where it stops, a block of terms at once.
+
+        Each block of terms is a matrix (term k by element): the powers by ``multiply.accumulate`` and the partial
+        sums by ``add.accumulate`` repeat the loop's operations in the loop's order, so every partial sum is the
+        loop's to the bit; each element then takes the partial sum at its first negligible term.
+        """
+        k_fact = self._k_fact_column
+        total = len(k_fact)
+        out = np.empty(len(d))
+        todo = np.arange(len(d))
+        d_pow, w_pow, series = np.ones(len(d)), np.ones(len(d)), np.zeros(len(d))
+        k0 = 0
+        for width in _SERIES_BLOCKS:
+            k1 = min(k0 + width, total)
+            dk = np.empty((k1 - k0, len(d)))
+            dk[:] = d
+            dk[0] = d_pow * d
+            np.multiply.accumulate(dk, axis=0, out=dk)
+            wk = np.empty_like(dk)
+            wk[:] = w
+            wk[0] = w_pow * w
+            np.multiply.accumulate(wk, axis=0, out=wk)
+            term = (dk - wk) / k_fact[k0:k1]
+            sums = term.copy()
+            sums[0] = series + term[0]
+            np.add.accumulate(sums, axis=0, out=sums)
+            done = np.abs(term) < 1e-17 * np.abs(sums)  # the scalar path's -tol < term < tol, tol >= 0
+            if k1 == total:  # the loop ran out of terms: the last partial sum
+                done[-1] = True
+            hit = done.any(axis=0)
+            first = done.argmax(axis=0)
+            cols = np.flatnonzero(hit)
+            out[todo[cols]] = sums[first[cols], cols]
+            if hit.all():
+                break
+            keep = ~hit
+            todo, d, w = todo[keep], d[keep], w[keep]
+            d_pow, w_pow, series = dk[-1, keep], wk[-1, keep], sums[-1, keep]
+            k0 = k1
+        return out
 
     def _advance(self, cx: np.ndarray, day: int) -> None:
         """``SimpyEngine._advance`` for distinct customers ``cx``."""

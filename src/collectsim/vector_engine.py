@@ -32,7 +32,7 @@ import numpy as np
 from . import behaviour as rules
 from . import business_calendar, draws
 from .decisions import Point
-from .draws import _GOLDEN, _MASK, Purpose, _mix_array, exponential, geometric_days, normal_ppf, u, uniform_int
+from .draws import _GOLDEN, _M1, _M2, _MASK, Purpose, _mix_array, exponential, geometric_days, normal_ppf, u, uniform_int
 from .engine import EngineError
 from .eventlog import COLUMNS as LOG_COLUMNS
 from .eventlog import EventKind, EventLog
@@ -78,6 +78,30 @@ def exact_normal_ppf(p: np.ndarray) -> np.ndarray:
 
 def _lognormal(p: np.ndarray, median: np.ndarray, sigma: np.ndarray) -> np.ndarray:
     return median * np.exp(sigma * exact_normal_ppf(p))
+
+
+_GOLDEN_U64 = np.uint64(_GOLDEN)
+_U11, _U27, _U30, _U31 = np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
+_M1_U64, _M2_U64 = np.uint64(_M1), np.uint64(_M2)
+
+
+def _as_uint64(x) -> np.ndarray | np.uint64:
+    """A counter field as uint64, as ``draws`` converts it (int64, then two's complement)."""
+    if type(x) is np.ndarray and x.dtype == np.int64:
+        return x.view(np.uint64)
+    return np.asarray(x, dtype=np.int64).astype(np.uint64)
+
+
+def _mix_in_place(z: np.ndarray) -> None:
+    """``draws._mix_array`` on ``z`` itself (the same uint64 operations, no new arrays but one)."""
+    t = z >> _U30
+    z ^= t
+    z *= _M1_U64
+    np.right_shift(z, _U27, out=t)
+    z ^= t
+    z *= _M2_U64
+    np.right_shift(z, _U31, out=t)
+    z ^= t
 
 
 class _Table:
@@ -156,7 +180,7 @@ class VectorEngine(CustomerState, LeverActions):
         self._terms = per_seg("terms_days", np.int64)
         self._eom = per_seg("terms_end_of_month", bool)
         self._latest_dispute = np.minimum(self._terms, b.dispute_raise_days)
-        self._mean_gap = [365.0 / s.orders_per_year for s in segs]
+        self._mean_gap_of = np.array([365.0 / s.orders_per_year for s in segs], dtype=np.float64)
         self._daily_churn = [s.churn_per_year and -np.log1p(-min(s.churn_per_year, 1 - 1e-12)) / 365.0
                              for s in segs]
         runs = [business_calendar.next_run_days(self._end, s.payment_run, s.payment_run_day, self._start_date)
@@ -174,7 +198,7 @@ class VectorEngine(CustomerState, LeverActions):
         # The SimPy engine's per-event arithmetic, tabulated by whole-day gap (math.exp, 0.5 ** x).
         self._decay = np.array([math.exp(-g / tau) for g in range(self._end + 2)])
         self._age = np.array([rules.age_factor(a, b.response_halflife_days) for a in range(self._end + 2)])
-        self._k_fact_list = list(rules._K_FACT[:40])
+        self._k_fact_column = np.array(rules._K_FACT[:40], dtype=np.float64)[:, None]
         self._decider = decider
         self._minutes_letter = float(team.minutes_letter)
         self._minutes_call = float(team.minutes_call)
@@ -183,6 +207,7 @@ class VectorEngine(CustomerState, LeverActions):
         self._rows = np.zeros(len(self.seeds), dtype=np.int64)
         self._log: list[dict[str, np.ndarray]] = []
         self._open = np.zeros(0, dtype=np.int64)  # invoices that may still have an event (a superset)
+        self._unpaid = np.zeros(0, dtype=np.int64)  # invoices that may still have a balance (a superset, ascending)
 
     # --- set-up ---------------------------------------------------------------------------------------
 
@@ -217,8 +242,8 @@ class VectorEngine(CustomerState, LeverActions):
         golden = np.uint64(_GOLDEN)
         seeded = _mix_array(self.seed.astype(np.uint64) + golden)
         local = self.local.astype(np.uint64)
-        self._prefix = [_mix_array(_mix_array(seeded + np.uint64(p) + golden) + local + golden)
-                        for p in range(max(Purpose) + 1)]
+        self._prefix_golden = [_mix_array(_mix_array(seeded + np.uint64(p) + golden) + local + golden) + golden
+                               for p in range(max(Purpose) + 1)]
         self.limit = np.zeros(len(self.rep), dtype=np.int64)  # credit limit in cents set at onboarding (0: none)
         holds = [self._decider.credit_hold_after(i) for i in range(len(self._segs))]
         self._hold = np.array([-1 if h is None else h for h in holds], dtype=np.int64)
@@ -234,21 +259,32 @@ class VectorEngine(CustomerState, LeverActions):
         """The first order day of customers that start trading (``_orders`` before its loop)."""
         if len(cx) == 0:
             return
-        gap = np.array([self._mean_gap[s] for s in self.cseg[cx]])
+        gap = self._mean_gap_of[self.cseg[cx]]
         first = self.arrival[cx] + geometric_days(self._u(Purpose.ORDER_GAP, cx, 0), gap) - 1
         self.stage[cx] = 1
         self.next_order[cx] = np.where(first < self._issue_end, first, NEVER)
         self.stage[cx[first >= self._issue_end]] = 2
 
     def _u(self, purpose: int, cx: np.ndarray, invoice, step=0) -> np.ndarray:
-        """``draws.u(seed, purpose, customer, invoice, step)`` for global customers ``cx`` (same bits, fewer steps)."""
-        golden = np.uint64(_GOLDEN)
-        z = _mix_array(self._prefix[purpose][cx] + np.asarray(invoice, dtype=np.int64).astype(np.uint64) + golden)
+        """``draws.u(seed, purpose, customer, invoice, step)`` for global customers ``cx`` (same bits, fewer steps).
+
+        The prefixes carry the golden increment of the next field already (uint64 addition wraps, so the order
+        of the additions does not matter), and the mixer runs in place.
+        """
+        z = self._prefix_golden[purpose][cx]
+        z += _as_uint64(invoice)
+        _mix_in_place(z)
         if type(step) is int:
-            z = _mix_array(z + np.uint64((step + _GOLDEN) & _MASK))
+            z += np.uint64((step + _GOLDEN) & _MASK)
         else:
-            z = _mix_array(z + np.asarray(step, dtype=np.int64).astype(np.uint64) + golden)
-        return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+            z += _as_uint64(step)
+            z += _GOLDEN_U64
+        _mix_in_place(z)
+        z >>= _U11
+        out = z.astype(np.float64)
+        out += 0.5
+        out *= 2.0**-53
+        return out
 
     # --- the log --------------------------------------------------------------------------------------
 
@@ -279,18 +315,23 @@ class VectorEngine(CustomerState, LeverActions):
         v = self._inv
         review = v.review_day[ix]
         disputed = v.disputed[ix]
-        resolve = v.resolve_day[ix]
-        pay = np.where(v.in_plan[ix], v.plan_day[ix], v.pay_day[ix])
+        in_plan = v.in_plan[ix]
+        pay = np.where(in_plan, v.plan_day[ix], v.pay_day[ix]) if in_plan.any() else v.pay_day[ix]
         dispute = v.dispute_day[ix]
-        d_day = np.where(resolve <= review, resolve, review)
-        d_phase = np.where(resolve <= review, PHASE_RESOLVE, PHASE_REVIEW)
+        # Undisputed: the earliest of payment, dispute and review; on a tie the earlier phase.
         u_pay = (pay <= dispute) & (pay <= review)
-        u_dis = ~u_pay & (dispute <= review)
-        u_day = np.where(u_pay, pay, np.where(u_dis, dispute, review))
-        u_phase = np.where(u_pay, PHASE_PAY, np.where(u_dis, PHASE_DISPUTE, PHASE_REVIEW))
+        u_dis = dispute <= review
+        day = np.minimum(np.minimum(pay, dispute), review)
+        phase = np.where(u_pay, PHASE_PAY, np.where(u_dis, PHASE_DISPUTE, PHASE_REVIEW))
+        if disputed.any():  # disputed: the resolution or a review
+            resolve = v.resolve_day[ix]
+            first = resolve <= review
+            day = np.where(disputed, np.where(first, resolve, review), day)
+            phase = np.where(disputed, np.where(first, PHASE_RESOLVE, PHASE_REVIEW), phase)
         escalated = v.escalation[ix] != 0
-        day = np.where(escalated, v.escalation_day[ix], np.where(disputed, d_day, u_day))
-        phase = np.where(escalated, PHASE_PAY, np.where(disputed, d_phase, u_phase))
+        if escalated.any():  # with an agency or in court: the day it ends
+            day = np.where(escalated, v.escalation_day[ix], day)
+            phase = np.where(escalated, PHASE_PAY, phase)
         day = np.where((v.balance[ix] > 0) & (day < self._end), day, NEVER)
         v.nday[ix] = day
         v.nphase[ix] = phase
@@ -308,20 +349,25 @@ class VectorEngine(CustomerState, LeverActions):
         for c, d in enumerate(self.insolvent_day.tolist()):
             if d < self._end:
                 insolvent.setdefault(d, []).append(c)
+        v = self._inv
         for day in range(self._end):
             self._today = day
             ins = insolvent.get(day)
-            self._advance_day(day, ins)
+            nday = v.nday[self._open]
+            if day % 32 == 0:  # drop invoices that will have no more events (settled, or nothing pending)
+                keep = nday != NEVER
+                self._open, nday = self._open[keep], nday[keep]
+                self._unpaid = self._unpaid[v.balance[self._unpaid] > 0]  # a balance never grows back
+            today = self._open[nday == day]
+            ordering = np.flatnonzero(self.next_order == day) if day < self._issue_end else None
+            self._advance_day(day, ins, today, ordering)
             if ins is not None:
                 self._insolvency(np.array(ins, dtype=np.int64), day)
-            if day < self._issue_end:
-                self._orders(day)
-            v = self._inv
-            if day % 32 == 0:  # drop invoices that will have no more events (settled, or nothing pending)
-                self._open = self._open[v.nday[self._open] != NEVER]
-            today = self._open[v.nday[self._open] == day]
-            if len(today):
-                self._advance_touched(today, day)
+                today = today[v.nday[today] == day]  # a failing customer's invoices have no more events
+            if ordering is not None:
+                new = self._orders(day, ordering)
+                if len(new):
+                    today = np.concatenate([today, new[v.nday[new] == day]])
             for phase in (PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW):
                 if len(today) == 0:
                     break
@@ -334,34 +380,27 @@ class VectorEngine(CustomerState, LeverActions):
         self._record_churn()
         return self._results()
 
-    def _advance_day(self, day: int, insolvent: list[int] | None) -> None:
-        """Advance at once the customers the day will certainly touch: ordering or failing ones, and those with
-        an invoice event (see ``_advance_touched``). Later calls find them advanced; others advance lazily."""
+    def _advance_day(self, day: int, insolvent: list[int] | None, today: np.ndarray,
+                     ordering: np.ndarray | None) -> None:
+        """Advance at once the customers the day will certainly touch: ordering or failing ones, and those whose
+        invoices have an event today (``today``), except a payment held for the next payment run.
+
+        The SimPy engine advances a customer at its first touch of the day; nothing changes its goodwill
+        before that, so advancing earlier in the day gives the same numbers, provided the set holds only
+        touched customers (an invoice's first event of the day decides whether it touches its customer).
+        Customers of invoices issued today are ordering ones. Others advance lazily, at their first touch.
+        """
         v = self._inv
-        parts = [np.flatnonzero((self.next_order == day) & (self.stage == 1))] if day < self._issue_end else []
+        parts = [] if ordering is None else [ordering[self.stage[ordering] == 1]]
         if insolvent is not None:
             c = np.array(insolvent, dtype=np.int64)
             parts.append(c[(self.arrival[c] <= day) & ~self.refused[c]])
-        today = self._open[v.nday[self._open] == day]
         if len(today):
             own = (v.nphase[today] == PHASE_PAY) & (v.escalation[today] == 0) & ~v.in_plan[today]
             held = own & (self._runs[v.seg[today], day] != day)
             parts.append(v.cust[today[~held]])
         if parts:
             self._advance(np.unique(np.concatenate(parts)), day)
-
-    def _advance_touched(self, today: np.ndarray, day: int) -> None:
-        """Advance at once every customer whose invoices the day's phases 1-4 will touch.
-
-        The SimPy engine advances a customer at its first touch of the day; nothing changes its goodwill
-        before that, so advancing earlier in the day gives the same numbers, provided the set is exactly
-        the touched customers. Every event touches its customer except a payment held for the next
-        payment run (an invoice's first event of the day decides; later ones of the day are touched anyway).
-        """
-        v = self._inv
-        own = (v.nphase[today] == PHASE_PAY) & (v.escalation[today] == 0) & ~v.in_plan[today]
-        held = own & (self._runs[v.seg[today], day] != day)
-        self._advance(np.unique(v.cust[today[~held]]), day)
 
     def _phase(self, phase: int, ix: np.ndarray, day: int) -> None:
         """Handle the phase's events in rounds: round k is the k-th due invoice of each customer."""
@@ -439,26 +478,30 @@ class VectorEngine(CustomerState, LeverActions):
         self._record(day, PHASE_ORDER, cx, -(1 << 50), 0, EventKind.INSOLVENT, -1)
         g = self._goodwill_on(cx, day)
         v = self._inv
-        failing = np.zeros(len(self.rep), dtype=bool)
-        failing[cx] = True
-        gby = np.zeros(len(self.rep))
-        gby[cx] = g
-        ix = np.flatnonzero(failing[v.cust[: v.n]] & (v.balance[: v.n] > 0))
+        ix = self._unpaid_of(cx)  # cx ascending (customer order)
         if len(ix):
             c = v.cust[ix]
+            gc = g[np.searchsorted(cx, c)]
             self._accrue(ix, day)
             self._record(day, PHASE_ORDER, c, -(1 << 40) + v.seq[ix], 0, EventKind.INSOLVENCY_LOSS, v.row[ix],
-                         v.balance[ix], before=gby[c], after=gby[c])
+                         v.balance[ix], before=gc, after=gc)
             v.balance[ix] = 0
             v.escalation[ix] = 0
-            self._settle_fees(ix, day, False, PHASE_ORDER, -(1 << 40) + v.seq[ix], 1, g=gby[c])
+            self._settle_fees(ix, day, False, PHASE_ORDER, -(1 << 40) + v.seq[ix], 1, g=gc)
             self._schedule(ix)
+
+    def _unpaid_of(self, cx: np.ndarray) -> np.ndarray:
+        """Invoices with a balance of customers ``cx`` (sorted, distinct), in ascending invoice order."""
+        v = self._inv
+        ix = self._unpaid[v.balance[self._unpaid] > 0]
+        c = v.cust[ix]
+        pos = np.minimum(np.searchsorted(cx, c), len(cx) - 1)
+        return ix[cx[pos] == c]
 
     def _open_by_customer(self, cx: np.ndarray, day: int, hold: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Per customer in ``cx``: its open principal, and whether an invoice is overdue beyond ``hold`` days."""
         v = self._inv
-        ix = np.flatnonzero(v.balance[: v.n] > 0)
-        ix = ix[np.isin(v.cust[ix], cx)]
+        ix = self._unpaid_of(cx)
         pos = np.searchsorted(cx, v.cust[ix])
         owed = np.bincount(pos, weights=v.balance[ix], minlength=len(cx)).astype(np.int64)
         overdue = np.zeros(len(cx), dtype=bool)
@@ -483,10 +526,11 @@ class VectorEngine(CustomerState, LeverActions):
         self._record(day, PHASE_ORDER, ok, -(1 << 45), 0, EventKind.CUSTOMER_ONBOARDED, -1, cost=cost[~refused])
         return ok
 
-    def _orders(self, day: int) -> None:
-        cx = np.flatnonzero(self.next_order == day)
+    def _orders(self, day: int, cx: np.ndarray) -> np.ndarray:
+        """The day's orders of customers ``cx`` (those whose next order day it is); returns the new invoices."""
+        none = np.zeros(0, dtype=np.int64)
         if len(cx) == 0:
-            return
+            return none
         applying = cx[self.stage[cx] == 0]
         if len(applying):
             ok = applying[self.insolvent_day[applying] > day]
@@ -496,14 +540,14 @@ class VectorEngine(CustomerState, LeverActions):
             cx = np.flatnonzero(self.next_order == day)
         cx = cx[self.stage[cx] == 1]
         if len(cx) == 0:
-            return
+            return none
         self._advance(cx, day)
         gone = (self.churn_day[cx] <= day) | (self.insolvent_day[cx] <= day)
         self.stage[cx[gone]] = 2
         self.next_order[cx[gone]] = NEVER
         cx = cx[~gone]
         if len(cx) == 0:
-            return
+            return none
         refuse = np.zeros(len(cx), dtype=bool)
         hold = self._hold[self.cseg[cx]]
         limit = self.limit[cx]
@@ -515,17 +559,18 @@ class VectorEngine(CustomerState, LeverActions):
             before, after = self._change_goodwill(r, self._b.credit_hold_goodwill, day)
             self._record(day, PHASE_ORDER, r, self.order_seq[r], 0, EventKind.ORDER_REFUSED, -1, amount[refuse],
                          before=before, after=after)
-        self._issue(cx[~refuse], day)
+        new = self._issue(cx[~refuse], day)
         self.order_seq[cx] += 1
         factor = np.maximum(0.0, 1.0 + self._b.order_goodwill_elasticity * (self.goodwill[cx] - self.baseline[cx]))
         stop = factor <= 0
         live = cx[~stop]
-        gap = np.array([self._mean_gap[s] for s in self.cseg[live]]) / factor[~stop]
+        gap = self._mean_gap_of[self.cseg[live]] / factor[~stop]
         nxt = day + geometric_days(self._u(Purpose.ORDER_GAP, live, self.order_seq[live]), gap)
         self.next_order[cx[stop]] = NEVER
         self.stage[cx[stop]] = 2
         self.next_order[live] = np.where(nxt < self._issue_end, nxt, NEVER)
         self.stage[live[nxt >= self._issue_end]] = 2
+        return new
 
     def _amount(self, cx: np.ndarray) -> np.ndarray:
         """Amount of each customer's next order (the same draw whether it is supplied or refused)."""
@@ -533,10 +578,10 @@ class VectorEngine(CustomerState, LeverActions):
         return rules.cents_of(_lognormal(self._u(Purpose.INVOICE_AMOUNT, cx, self.order_seq[cx]),
                                          self._seg["amount_median"][seg], self._seg["amount_sigma"][seg]))
 
-    def _issue(self, cx: np.ndarray, day: int) -> None:
-        """New invoices for customers ``cx`` (sorted: table rows follow customer order within the day)."""
+    def _issue(self, cx: np.ndarray, day: int) -> np.ndarray:
+        """New invoices for customers ``cx`` (sorted: table rows follow customer order within the day); their ids."""
         if len(cx) == 0:
-            return
+            return np.zeros(0, dtype=np.int64)
         v, b, S = self._inv, self._b, self._seg
         ix = v.add(len(cx))
         seg = self.cseg[cx]
@@ -593,6 +638,8 @@ class VectorEngine(CustomerState, LeverActions):
         v.review_day[ix] = np.where(review != NEVER, review, v.review_day[ix])
         self._schedule(ix)
         self._open = np.concatenate([self._open, ix])
+        self._unpaid = np.concatenate([self._unpaid, ix])
+        return ix
 
     def _set_aside_days(self, p: np.ndarray) -> np.ndarray:
         """``behaviour.set_aside_days`` as the SimPy engine computes it per invoice (tails via exact_normal_ppf)."""
