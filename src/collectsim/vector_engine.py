@@ -32,7 +32,19 @@ import numpy as np
 from . import behaviour as rules
 from . import business_calendar, draws
 from .decisions import Point
-from .draws import _GOLDEN, _M1, _M2, _MASK, Purpose, _mix_array, exponential, geometric_days, normal_ppf, u, uniform_int
+from .draws import (
+    _GOLDEN,
+    _M1,
+    _M2,
+    _MASK,
+    Purpose,
+    _mix_array,
+    exponential,
+    geometric_days,
+    normal_ppf,
+    u,
+    uniform_int,
+)
 from .engine import EngineError
 from .eventlog import COLUMNS as LOG_COLUMNS
 from .eventlog import EventKind, EventLog
