@@ -165,3 +165,14 @@ def test_partial_payments_happen_and_add_up(small):
     ev = result.events.to_frame()
     per_invoice = ev[ev["kind"] == "payment"].groupby("invoice").size()
     assert (per_invoice > 1).sum() > 5
+
+
+def test_an_event_dated_before_today_is_refused():
+    """The same-day order relies on time moving forward; SimPy itself would go back in time."""
+    import simpy
+
+    from collectsim.engine import _Wake
+
+    env = simpy.Environment(initial_time=5)
+    with pytest.raises(EngineError, match="1 day\\(s\\) before today, day 5"):
+        _Wake(env, -1, 0)

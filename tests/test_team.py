@@ -67,3 +67,34 @@ def test_a_dispute_is_resolved_only_after_a_collector_takes_it_up():
     assert len(both) > 20 and (resolved[both] > taken[both]).all()
     assert (ev.loc[ev["kind"] == "dispute_taken_up", "wait"] > 0).any()
     assert result.events.count(EventKind.DISPUTE_TAKEN_UP) >= len(both)
+
+
+def test_a_hand_over_queued_before_a_plan_was_agreed_is_dropped():
+    """An agency placement waiting in the queue is not carried out once the customer is on extended terms:
+    the terms run the invoice (before the fix the placement went ahead and the terms' payment day fell
+    in the past)."""
+    from pathlib import Path
+
+    from collectsim.scaled import scaled_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    scenario = scaled_scenario(root / "scenarios" / "baseline.toml", 8, {"team": {"staff": 0.01}},
+                               {"habitually-late": {"new_customers_per_year": 15.0},
+                                "cash-strained": {"new_customers_per_year": 15.0}})
+    spec = scenario.policy("as-is").with_values({
+        "reminders.steps": [], "write_off.age_days": 20, "escalation.agency": True,
+        "escalation.agency_after_days_overdue": 10, "extended_terms.offer": True,
+        "extended_terms.after_days_overdue": 0, "extended_terms.milestones": [{"after_days": 30, "share": 1.0}]})
+    for engine in ("simpy", "vectorised"):
+        result = collectsim.simulate(scenario, spec, seed=0, engine=engine)
+        ev = result.events.to_frame()
+        due = result.invoices["due_day"]
+        agreed = ev[ev["kind"] == "terms_agreed"]
+        # Terms agreed after the agency day: the placement had been decided and queued before the terms.
+        late = agreed[agreed["day"].to_numpy() > due[agreed["invoice"].to_numpy()] + 10]
+        assert len(late) > 0
+        for invoice, day in zip(late["invoice"], late["day"]):
+            after = ev[(ev["invoice"] == invoice) & (ev["day"] >= day)]
+            placed = after[after["kind"] == "agency_placed"]
+            defaulted = after[after["kind"] == "plan_defaulted"]
+            assert placed.empty or (not defaulted.empty and defaulted["day"].min() <= placed["day"].min())

@@ -86,6 +86,7 @@ def test_every_action_on_every_story_is_taken_through_the_engine_on_the_desk_day
     for choice, actions in desk.choices.items():
         result, row = desk.run(case, choice)
         ev = result.events
+        assert (np.diff(ev["day"]) >= 0).all(), choice  # nothing is handled on a day already gone
         today = (ev["invoice"] == row) & (ev["day"] == desk.day) & np.isin(ev["kind"], ACTION_EVENTS)
         expected = sorted(EVENT_OF[a.kind] for a in actions if a.kind in EVENT_OF
                           and (a.kind is not ActionKind.MEDIATE or case.disputed_days >= 0))

@@ -55,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     run.add_argument("--engine", choices=("auto", "simpy", "vectorised"), default="auto",
                      help="auto (default: vectorised for large portfolios it covers), simpy (the reference) or "
-                          "vectorised (same results; falls back to simpy, with a warning, for what it does not cover)")
+                          "vectorised (same results; falls back to simpy, with a warning, for a decision maker it "
+                          "does not cover)")
 
     compare = sub.add_parser("compare", help="compare policies over replications (common random numbers)")
     compare.add_argument("scenario", type=Path, metavar="SCENARIO")

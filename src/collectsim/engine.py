@@ -72,6 +72,8 @@ class _Wake(Event):
     """A timeout that sorts by (day, our phase/customer/invoice key) instead of insertion order."""
 
     def __init__(self, env: simpy.Environment, delay: int, priority: int) -> None:
+        if delay < 0:  # the same-day order would not hold (SimPy itself would go back in time)
+            raise EngineError(f"an event was scheduled {-delay} day(s) before today, day {env.now}")
         self.env = env
         self.callbacks = []
         self._value = None
@@ -670,8 +672,10 @@ class SimpyEngine:
             return inv.disputed and not inv.taken_up
         if inv.balance == 0 or inv.escalation:
             return False
+        # On a plan (agreed after the request), the plan runs the invoice: no chasing, offers or hand-overs.
         return not (inv.in_plan and action.kind in (ActionKind.REMIND, ActionKind.OFFER_PLAN,
-                                                     ActionKind.OFFER_SETTLEMENT))
+                                                     ActionKind.OFFER_SETTLEMENT, ActionKind.PLACE_WITH_AGENCY,
+                                                     ActionKind.FILE_LEGAL))
 
     def _take_up_dispute(self, inv: Invoice, day: int) -> None:
         inv.taken_up = True
@@ -786,6 +790,10 @@ class SimpyEngine:
         self.log.record(day, kind, c, inv.row, inv.balance, goodwill_before=g, goodwill_after=g)
         inv.pending = Point.ESCALATION_ENDED  # the policy hears of it in today's reviews (phase 4)
         inv.review_day = day
+        if inv.disputed and inv.resolve_day <= day:
+            # A dispute still open when the case was handed over (only a hand-picked action does that) is
+            # settled once the invoice is back, not on a day already gone.
+            inv.resolve_day = day + 1
 
     def _claim_fees(self, inv: Invoice, day: int, action: Action) -> None:
         """Claim compensation now and interest from the day after the due date (once per invoice)."""

@@ -3,11 +3,11 @@
 Where the SimPy engine lets each invoice sleep until its next event, this engine keeps every invoice
 of a batch of replications as a row of arrays and steps through the days. The SimPy engine's
 same-day order (day, phase 0-5, customer id, invoice sequence; see :mod:`collectsim.engine`) is what
-makes this possible: customers meet only through the team queue and reputation spill-over (both
-outside what this engine supports), so within a phase the events of different customers are
-independent, and those of one customer are applied in sequence order. Each phase is therefore
-processed in *rounds*: round k holds the k-th due invoice of every customer, and a round is a handful
-of array operations. Replications are just more customers: every row carries its run's seed.
+makes this possible: customers meet only through the team queue and reputation spill-over (both kept
+in the SimPy order by :mod:`collectsim.vector_team`), so otherwise the events of different customers in
+a phase are independent, and those of one customer are applied in sequence order. Each phase is
+therefore processed in *rounds*: round k holds the k-th due invoice of every customer, and a round is a
+handful of array operations. Replications are just more customers: every row carries its run's seed.
 
 Both engines call the same rule functions (:mod:`collectsim.behaviour`) and the same counter-based
 draws (:mod:`collectsim.draws`), so they agree to the last bit. Where the SimPy engine's per-event
@@ -16,10 +16,11 @@ differ in the last bit from NumPy's array kernels, this engine uses tables or el
 built with that same scalar arithmetic. The result is an event log with the same rows in the same
 order, so metrics come out of the same code.
 
-What is not implemented is refused by :func:`supports`; ``simulate(..., engine="vectorised")``
-then runs the SimPy engine and says so. Companions: :mod:`collectsim.vector_policy` (the rule-based
-policy in array form), :mod:`collectsim.vector_customers` (goodwill, churn, liquidity) and
-:mod:`collectsim.vector_levers` (plans, extended terms, fees, settlements, escalation).
+Decision makers other than the rule-based policy (the training desk's) are refused by :func:`supports`;
+``simulate(..., engine="vectorised")`` then runs the SimPy engine and says so. Companions:
+:mod:`collectsim.vector_policy` (the rule-based policy in array form), :mod:`collectsim.vector_customers`
+(goodwill, churn, liquidity), :mod:`collectsim.vector_levers` (plans, extended terms, fees, settlements,
+escalation) and :mod:`collectsim.vector_team` (the limited team's queue, reputation spill-over).
 """
 
 from __future__ import annotations
@@ -57,6 +58,22 @@ from .scenario import Scenario
 from .vector_customers import CustomerState
 from .vector_levers import PHASE_CHURN, PHASE_DISPUTE, PHASE_ORDER, PHASE_PAY, PHASE_RESOLVE, PHASE_REVIEW, LeverActions
 from .vector_policy import NEVER, VectorPolicy
+from .vector_team import (
+    A_AGENCY,
+    A_DISPUTE,
+    A_FEE,
+    A_LEGAL,
+    A_MEDIATE,
+    A_PLAN,
+    A_REMIND,
+    A_SETTLE,
+    PHASE_TEAM,
+    WORK_CALL,
+    WORK_DISPUTE,
+    WORK_EMAIL,
+    WORK_LETTER,
+    TeamQueue,
+)
 
 _NAN = float("nan")
 
@@ -65,10 +82,6 @@ def supports(scenario: Scenario, decider: object) -> str | None:
     """None if the vectorised engine reproduces the SimPy engine for this run; otherwise why not (one line)."""
     if type(decider) is not RuleBasedPolicy:
         return f"decision maker {type(decider).__name__} is not the rule-based policy"
-    if scenario.team.daily_minutes is not None:
-        return "a team with limited staff ([team] staff > 0)"
-    if scenario.behaviour.reputation_spillover > 0:
-        return "reputation spill-over between customers"
     return None
 
 
@@ -158,11 +171,12 @@ _INVOICE = {
     "had_settlement_offer": (bool, False), "settle_forgive": (np.float64, 0.0), "mediated": (bool, False),
     "escalation": (np.int64, 0), "was_at_agency": (bool, False), "was_in_court": (bool, False),
     "escalation_day": (np.int64, NEVER), "escalation_pays": (bool, False), "agency_fee": (np.float64, 0.0),
-    "nday": (np.int64, NEVER), "nphase": (np.int64, 0),
+    "nday": (np.int64, NEVER), "nphase": (np.int64, 0), "taken_up": (bool, True),
+    "listed": (bool, True),  # in ``_open``
 }
 
 
-class VectorEngine(CustomerState, LeverActions):
+class VectorEngine(CustomerState, LeverActions, TeamQueue):
     """Runs one scenario under one rule-based policy for a batch of seeds at once."""
 
     def __init__(self, scenario: Scenario, decider: RuleBasedPolicy, seeds: list[int] | tuple[int, ...],
@@ -215,6 +229,9 @@ class VectorEngine(CustomerState, LeverActions):
         self._minutes_letter = float(team.minutes_letter)
         self._minutes_call = float(team.minutes_call)
         self._init_customers()
+        self._init_team()
+        work_class = {"phone": WORK_CALL, "email": WORK_EMAIL, "letter": WORK_LETTER}
+        self._work_class_of_channel = np.array([work_class[c] for c in CHANNELS], dtype=np.int64)
         self._inv = _Table(_INVOICE)
         self._rows = np.zeros(len(self.seeds), dtype=np.int64)
         self._log: list[dict[str, np.ndarray]] = []
@@ -301,12 +318,23 @@ class VectorEngine(CustomerState, LeverActions):
     # --- the log --------------------------------------------------------------------------------------
 
     def _record(self, day: int, phase: int, cx: np.ndarray, k1, sub: int, kind, invoice,
-                amount=0, channel=-1, tone=-1, cost=0, before=_NAN, after=_NAN, minutes=0.0) -> None:
-        """Keep one chunk of log rows (columns as scalars or arrays); expanded once at the end."""
+                amount=0, channel=-1, tone=-1, cost=0, before=_NAN, after=_NAN, minutes=0.0, wait=0, pos=0,
+                okey=-1, tail=0) -> None:
+        """Keep one chunk of log rows (columns as scalars or arrays); expanded once at the end.
+
+        Rows sort by (run, day, phase, ``pos``, ``okey`` or the customer, ``k1``, ``sub``, ``tail``): ``pos`` is an
+        item's place in the team's queue (phase 5), ``okey`` and ``tail`` place a customer's reputation change
+        right after the escalation that caused it. While the team serves its queue, rows recorded for phase 4
+        belong to phase 5 at the item's place, and the rows that carry staff minutes carry its wait too.
+        """
         if len(cx) == 0:
             return
-        row = [len(cx), cx, day, phase, k1, sub, kind, invoice, amount, channel, tone, cost, before, after, minutes]
-        for i in range(2, 15):  # keep each column value as a plain scalar or a 1-d array of the chunk's length
+        if self._serving and phase == PHASE_REVIEW:
+            phase, pos = PHASE_TEAM, self._serve_pos[cx]
+            wait = np.where(np.asarray(minutes) > 0, self._serve_wait[cx], 0)
+        row = [len(cx), cx, day, phase, k1, sub, kind, invoice, amount, channel, tone, cost, before, after, minutes,
+               wait, pos, okey, tail]
+        for i in range(2, len(row)):  # keep each column value as a plain scalar or a 1-d array of the chunk's length
             x = row[i]
             if type(x) is not np.ndarray:
                 if type(x) is list:
@@ -337,7 +365,7 @@ class VectorEngine(CustomerState, LeverActions):
         phase = np.where(u_pay, PHASE_PAY, np.where(u_dis, PHASE_DISPUTE, PHASE_REVIEW))
         if disputed.any():  # disputed: the resolution or a review
             resolve = v.resolve_day[ix]
-            first = resolve <= review
+            first = v.taken_up[ix] & (resolve <= review)
             day = np.where(disputed, np.where(first, resolve, review), day)
             phase = np.where(disputed, np.where(first, PHASE_RESOLVE, PHASE_REVIEW), phase)
         escalated = v.escalation[ix] != 0
@@ -368,6 +396,7 @@ class VectorEngine(CustomerState, LeverActions):
             nday = v.nday[self._open]
             if day % 32 == 0:  # drop invoices that will have no more events (settled, or nothing pending)
                 keep = nday != NEVER
+                v.listed[self._open[~keep]] = False
                 self._open, nday = self._open[keep], nday[keep]
                 self._unpaid = self._unpaid[v.balance[self._unpaid] > 0]  # a balance never grows back
             today = self._open[nday == day]
@@ -387,6 +416,8 @@ class VectorEngine(CustomerState, LeverActions):
                 if len(ix):
                     self._phase(phase, ix, day)
                     today = today[(v.nday[today] == day) & (v.nphase[today] > phase)]
+            if self._daily is not None:
+                self._serve(day)
         everyone = np.flatnonzero(~self.refused)
         self._advance(everyone, self._end - 1)
         self._record_churn()
@@ -415,15 +446,34 @@ class VectorEngine(CustomerState, LeverActions):
             self._advance(np.unique(np.concatenate(parts)), day)
 
     def _phase(self, phase: int, ix: np.ndarray, day: int) -> None:
-        """Handle the phase's events in rounds: round k is the k-th due invoice of each customer."""
+        """Handle the phase's events in rounds: round k is the k-th due invoice of each customer.
+
+        With reputation spill-over, reviews are cut into blocks ending at each possible escalation, and an
+        escalation's spill-over reaches the other customers before the next block (see :mod:`vector_team`).
+        """
         v = self._inv
         cust = v.cust[ix]
         order = np.lexsort((v.seq[ix], cust))
         ix, cust = ix[order], cust[order]
+        handler = (None, self._resolve_dispute, self._pay, self._raise_dispute, self._review)[phase]
+        if phase == PHASE_REVIEW and self._spill > 0:
+            ends = self._may_escalate(ix, day)
+            if ends.any():
+                blocks = self._blocks(self.rep[cust], ends)
+                for b in range(int(blocks.max()) + 1):
+                    sel = blocks == b
+                    self._rounds(handler, ix[sel], cust[sel], day)
+                    self._apply_spill(day)
+                return
+        self._rounds(handler, ix, cust, day)
+        if self._spill_pending:
+            raise AssertionError("an escalation outside the reviews that may escalate")
+
+    def _rounds(self, handler, ix: np.ndarray, cust: np.ndarray, day: int) -> None:
+        """``handler`` on invoices ``ix`` (sorted by customer, then sequence), the k-th of each customer in round k."""
         first = np.r_[True, cust[1:] != cust[:-1]]
         start = np.maximum.accumulate(np.where(first, np.arange(len(ix)), 0))
         rank = np.arange(len(ix)) - start
-        handler = (None, self._resolve_dispute, self._pay, self._raise_dispute, self._review)[phase]
         for k in range(int(rank.max()) + 1):
             sub = ix[rank == k]
             handler(sub, day)
@@ -439,7 +489,7 @@ class VectorEngine(CustomerState, LeverActions):
     def _log_columns(self) -> dict[str, np.ndarray]:
         """The kept chunks as whole columns (a scalar stands for its whole chunk)."""
         names = ("cx", "day", "phase", "k1", "sub", "kind", "invoice", "amount", "channel", "tone", "cost",
-                 "goodwill_before", "goodwill_after", "minutes")
+                 "goodwill_before", "goodwill_after", "minutes", "wait", "pos", "okey", "tail")
         floats = {"goodwill_before", "goodwill_after", "minutes"}
         counts = np.array([c[0] for c in self._log], dtype=np.int64)
         ends = np.cumsum(counts)
@@ -457,21 +507,23 @@ class VectorEngine(CustomerState, LeverActions):
         cx = cols.pop("cx")
         cols["rep"] = self.rep[cx]
         cols["customer"] = self.local[cx]
+        okey = cols["okey"]
+        cols["okey"] = np.where(okey < 0, cols["customer"], self.local[np.maximum(okey, 0)])
         return cols
 
     def _results(self) -> list[tuple[Customers, InvoiceTable, EventLog, np.ndarray]]:
         v = self._inv
         n = v.n
         cols = self._log_columns()
-        order = np.lexsort((cols["sub"], cols["k1"], cols["customer"], cols["phase"], cols["day"], cols["rep"]))
+        keys = ("tail", "sub", "k1", "okey", "pos", "phase", "day", "rep")  # last key sorts first
+        order = np.lexsort(tuple(cols[k] for k in keys))
         cols = {k: a[order] for k, a in cols.items()}
         bounds = np.searchsorted(cols["rep"], np.arange(len(self.seeds) + 1))
         inv_rep = v.rep[:n]
         out = []
         for r, customers in enumerate(self.customers):
             lo, hi = bounds[r], bounds[r + 1]
-            log = EventLog.from_columns(**{k: cols[k][lo:hi] for k in LOG_COLUMNS if k != "wait"},
-                                        wait=np.zeros(hi - lo, dtype=np.int32))
+            log = EventLog.from_columns(**{k: cols[k][lo:hi] for k in LOG_COLUMNS})
             ids = np.flatnonzero(inv_rep == r)
             ids = ids[np.argsort(v.row[ids])]
             table = InvoiceTable(customer=v.local[ids], seq=v.seq[ids], segment=v.seg[ids], issue_day=v.issue[ids],
@@ -788,6 +840,9 @@ class VectorEngine(CustomerState, LeverActions):
                            S["dispute_resolution_days"][seg])
         v.resolve_day[ix] = day + 1 + wait.astype(np.int64)
         v.disputed_since[ix] = day
+        if self._queues(self._minutes_dispute):  # resolution waits until a collector takes up the case
+            v.taken_up[ix] = False
+            self._enqueue(ix, day, A_DISPUTE, 0, WORK_DISPUTE, self._minutes_dispute, 0)
         a = ix[~v.in_plan[ix]]
         review = self._next_review(a, day - 1)
         keep = (review != NEVER) & (v.balance[a] > 0) & (v.escalation[a] == 0)
@@ -867,20 +922,43 @@ class VectorEngine(CustomerState, LeverActions):
         wo |= (can_sue & ~sue) | e_wo
         review = np.where(E & ~can_sue & ~e_wo, nxt, review)
         # Carry out the actions in the decision's order; an action finds the invoice as the last one left it.
+        # With a limited team, an action that takes staff time joins the team's queue instead (phase 5).
         if offers_plan.any():
-            self._offer_plan(ix[offers_plan], day, offers_terms[offers_plan])
+            sel, terms = ix[offers_plan], offers_terms[offers_plan]
+            if self._queues(self._minutes_call):
+                self._enqueue(sel, day, A_PLAN, terms.astype(np.int64), WORK_CALL, self._minutes_call, 0)
+            else:
+                self._offer_plan(sel, day, terms)
         if (step >= 0).any():
-            self._remind(ix[step >= 0], day, step[step >= 0])
-        for mask, act in ((fee, self._claim_fees), (settle, self._offer_settlement), (mediate, self._mediate)):
+            sel, steps = ix[step >= 0], step[step >= 0]
+            if self._daily is not None:
+                channel = P.channel[v.seg[sel], steps]
+                minutes = self._minutes_by_channel[channel]
+                q = minutes > 0
+                if q.any():
+                    work = self._work_class_of_channel[channel[q]]
+                    self._enqueue(sel[q], day, A_REMIND, steps[q], work, minutes[q], 0)
+                sel, steps = sel[~q], steps[~q]
+            if len(sel):
+                self._remind(sel, day, steps)
+        for code, mask, act in ((A_FEE, fee, self._claim_fees), (A_SETTLE, settle, self._offer_settlement),
+                                (A_MEDIATE, mediate, self._mediate)):
             sel = ix[mask]
             sel = sel[v.balance[sel] > 0]
             if len(sel):
-                act(sel, day)
+                if self._queues(self._minutes_letter):
+                    self._enqueue(sel, day, code, 0, WORK_LETTER, self._minutes_letter, code - A_FEE + 1)
+                else:
+                    act(sel, day)
         for level in (1, 2):
             sel = ix[escal == level]
             sel = sel[v.balance[sel] > 0]
             if len(sel):
-                self._escalate(sel, day, level == 1)
+                if self._queues(self._minutes_letter):
+                    code = A_AGENCY if level == 1 else A_LEGAL
+                    self._enqueue(sel, day, code, 0, WORK_LETTER, self._minutes_letter, 4)
+                else:
+                    self._escalate(sel, day, level == 1)
         w = ix[wo]
         w = w[v.balance[w] > 0]
         if len(w):

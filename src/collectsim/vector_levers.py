@@ -139,6 +139,8 @@ class LeverActions:
                      after=g[~pays])
         v.pending[n] = int(Point.ESCALATION_ENDED)
         v.review_day[n] = day
+        late = n[v.disputed[n] & (v.resolve_day[n] <= day)]
+        v.resolve_day[late] = day + 1  # see SimpyEngine._end_escalation
 
     # --- policy actions beyond reminders and write-offs (phase 4) ---------------------------------------
 
@@ -280,3 +282,4 @@ class LeverActions:
             v.escalation_pays[ix] = wins & paid
             v.escalation_day[ix] = day + 1 + exponential(self._u(Purpose.LEGAL_DAYS, cx, seq),
                                                          b.legal_days).astype(np.int64)
+        self._note_spill(ix, agency)
