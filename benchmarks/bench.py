@@ -237,6 +237,25 @@ def measure(mode: str) -> dict:
                                           f"one after another, the vectorised engine as one batch (engines alone, "
                                           f"no metrics); same invoices, so the ratio is the ratio of times")
 
+    # The same comparison where customers meet: a limited team (its queue) and reputation spill-over.
+    team = scaled_scenario(BASELINE, base.portfolio.customer_count if not smoke else 20,
+                           {"team": {"staff": 1.0}, "behaviour": {"reputation_spillover": 0.2}})
+    team_spec = team.policy("firm-and-fair")
+    team_decider = RuleBasedPolicy(team_spec, team)
+    team_seeds = batch_seeds[: (2 if smoke else 10)]
+    t_simpy, simpy_out = median_time(lambda: [SimpyEngine(team, team_decider, s).run() for s in team_seeds], runs)
+    t_vec, vec_out = median_time(lambda: run_batch(team, team_decider, team_seeds), runs)
+    team_invoices = sum(len(out[1]) for out in simpy_out)
+    assert team_invoices == sum(len(out[1]) for out in vec_out), "engines disagree: see tests/test_vector_engine.py"
+    res["vectorised_vs_simpy_ratio_team"] = t_simpy / t_vec
+    res["vectorised_team_batch"] = {"reps": len(team_seeds), "customers": team.portfolio.customer_count,
+                                    "policy": team_spec.name, "staff": 1.0, "reputation_spillover": 0.2,
+                                    "invoices": team_invoices, "simpy_s": t_simpy, "vectorised_s": t_vec}
+    runs_of["vectorised_vs_simpy_ratio_team"] = runs
+    notes["vectorised_vs_simpy_ratio_team"] = (f"as vectorised_vs_simpy_ratio, {len(team_seeds)} replications with one "
+                                               f"collector ([team] staff 1) and reputation spill-over 0.2, where "
+                                               f"customers meet (no target; same invoices, so the ratio of times)")
+
     # Dashboard unit: 2 policies x 1,000 customers x 1 year x 10 replications, default engine and executor.
     dash_customers, dash_reps = (20, 2) if smoke else (1000, 10)
     dash = scaled_scenario(BASELINE, dash_customers)
@@ -313,7 +332,7 @@ def _fmt(value) -> str:
 def table(res: dict) -> str:
     keys = ["bare_simpy_events_per_s", "simpy_engine_events_per_s", "simpy_vs_bare_ratio",
             "plain_simpy_invoices_per_s", "simpy_engine_invoices_per_s", "simpy_engine_vs_plain_invoice_ratio",
-            "simulate_baseline_s", "vectorised_vs_simpy_ratio", "dashboard_unit_s",
+            "simulate_baseline_s", "vectorised_vs_simpy_ratio", "vectorised_vs_simpy_ratio_team", "dashboard_unit_s",
             "customers_1k_s", "customers_1k_peak_mb", "customers_10k_s", "customers_10k_peak_mb",
             "customers_100k_s", "customers_100k_peak_mb", "customers_100k_s_extrapolated",
             "customers_100k_peak_mb_extrapolated", "parallel_efficiency_2", "parallel_efficiency_2_warm"]

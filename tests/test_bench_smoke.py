@@ -21,6 +21,7 @@ def test_benchmark_smoke_run_writes_every_key(tmp_path):
     res = json.loads(out.read_text())
     assert set(KEYS) <= set(res)
     assert res["vectorised_vs_simpy_ratio"] > 0 and "vectorised" in res["notes"]["vectorised_vs_simpy_ratio"]
+    assert res["vectorised_vs_simpy_ratio_team"] > 0 and res["vectorised_team_batch"]["invoices"] > 0
     assert res["simpy_engine_events_per_s"] > 0 and res["bare_simpy_events_per_s"] > 0
     assert res["simpy_vs_bare_ratio"] == res["simpy_engine_events_per_s"] / res["bare_simpy_events_per_s"]
     assert [row["customers"] for row in res["scaling"]] == [20, 40]
