@@ -495,9 +495,12 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         ends = np.cumsum(counts)
         starts = ends - counts
         cols = {}
+        optional = {"wait": 0, "pos": 0, "okey": -1, "tail": 0}  # the team's and spill-over's: often unused
         for j, name in enumerate(names, start=1):
             dtype = np.float64 if name in floats else np.int64
             values = [c[j] for c in self._log]
+            if name in optional and all(type(x) is not np.ndarray and x == optional[name] for x in values):
+                continue  # every row has the neutral value: no column (a large run's memory)
             arrays = [i for i, x in enumerate(values) if type(x) is np.ndarray]
             scalars = np.array([0 if type(x) is np.ndarray else x for x in values], dtype=dtype)
             out = np.repeat(scalars, counts)
@@ -507,8 +510,9 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         cx = cols.pop("cx")
         cols["rep"] = self.rep[cx]
         cols["customer"] = self.local[cx]
-        okey = cols["okey"]
-        cols["okey"] = np.where(okey < 0, cols["customer"], self.local[np.maximum(okey, 0)])
+        if "okey" in cols:
+            okey = cols["okey"]
+            cols["okey"] = np.where(okey < 0, cols["customer"], self.local[np.maximum(okey, 0)])
         return cols
 
     def _results(self) -> list[tuple[Customers, InvoiceTable, EventLog, np.ndarray]]:
@@ -516,14 +520,15 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         n = v.n
         cols = self._log_columns()
         keys = ("tail", "sub", "k1", "okey", "pos", "phase", "day", "rep")  # last key sorts first
-        order = np.lexsort(tuple(cols[k] for k in keys))
-        cols = {k: a[order] for k, a in cols.items()}
+        order = np.lexsort(tuple(cols[k] if k in cols else cols["customer"] for k in keys
+                                 if k in cols or k == "okey"))
+        cols = {k: cols[k][order] for k in (*LOG_COLUMNS, "rep") if k in cols}
         bounds = np.searchsorted(cols["rep"], np.arange(len(self.seeds) + 1))
         inv_rep = v.rep[:n]
         out = []
         for r, customers in enumerate(self.customers):
             lo, hi = bounds[r], bounds[r + 1]
-            log = EventLog.from_columns(**{k: cols[k][lo:hi] for k in LOG_COLUMNS})
+            log = EventLog.from_columns(**{k: cols[k][lo:hi] for k in LOG_COLUMNS if k in cols})
             ids = np.flatnonzero(inv_rep == r)
             ids = ids[np.argsort(v.row[ids])]
             table = InvoiceTable(customer=v.local[ids], seq=v.seq[ids], segment=v.seg[ids], issue_day=v.issue[ids],
