@@ -128,6 +128,23 @@ def test_a_limited_team_and_reputation_spill_over_are_reproduced(name):
                 assert (events["kind"] == EventKind.REPUTATION).sum() > 10
 
 
+def test_the_team_s_day_is_the_same_however_far_each_pass_looks(monkeypatch):
+    """The day's service is found in passes that look at a few items of each run at a time; looking one item
+    at a time (many passes a day) gives the same runs."""
+    from collectsim import vector_team
+
+    monkeypatch.setattr(vector_team, "_FIRST_LOOK", 1)
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 80,
+                               {"team": {"staff": 0.2, "minutes_email": 0.5, "minutes_call": 4.5},
+                                "behaviour": {"reputation_spillover": 0.5}})
+    spec = scenario.policy("aggressive").with_values(golden.LEVERS_POLICY)
+    for seed in (1, 2):
+        vec = simulate(scenario, spec, seed=seed, engine="vectorised")
+        assert_same(simulate(scenario, spec, seed=seed), vec)
+        served_a_day = np.bincount(vec.events["day"][vec.events["minutes"] > 0]).max()
+        assert served_a_day > 8  # many items a day, so many passes
+
+
 def test_a_batch_with_a_team_and_spill_over_gives_each_seed_its_own_run():
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 60,
                                {"team": {"staff": 0.05}, "behaviour": {"reputation_spillover": 0.5}})

@@ -31,8 +31,11 @@ PHASE_TEAM = 5
 # Work classes served first to last (as in the SimPy engine) and what an item of the queue asks for.
 WORK_DISPUTE, WORK_CALL, WORK_LETTER, WORK_EMAIL = range(4)
 A_DISPUTE, A_REMIND, A_PLAN, A_FEE, A_SETTLE, A_MEDIATE, A_AGENCY, A_LEGAL = range(8)
-_QUEUE_FIELDS = ("cls", "req", "cx", "seq", "dec", "inv", "act", "arg", "minutes")
+# The queue: one row of int64 per field (a column per item), kept in service order (run, class, request
+# day, customer, invoice, the decision's order), and the items' minutes beside it.
+F_REP, F_CLS, F_REQ, F_CX, F_SEQ, F_DEC, F_INV, F_ACT, F_ARG = range(9)
 _ESCALATIONS = (A_AGENCY, A_LEGAL)
+_FIRST_LOOK = 64  # items per run looked at in a pass at first (doubled while whole prefixes fit)
 
 
 class TeamQueue:
@@ -46,8 +49,9 @@ class TeamQueue:
         n = len(self.rep)
         self._serve_pos = np.zeros(n, dtype=np.int64)
         self._serve_wait = np.zeros(n, dtype=np.int64)
-        self._queue = {f: np.zeros(0, dtype=np.float64 if f == "minutes" else np.int64) for f in _QUEUE_FIELDS}
-        self._queue_parts: list[dict[str, np.ndarray]] = []
+        self._qi = np.zeros((9, 0), dtype=np.int64)
+        self._qm = np.zeros(0)
+        self._queue_parts: list[tuple[np.ndarray, np.ndarray]] = []
         minutes = [team.minutes_call, team.minutes_letter, team.minutes_email, team.minutes_dispute]
         self._whole_minutes = self._daily is None or all(float(m).is_integer() for m in [self._daily, *minutes])
         self._spill = float(self._b.reputation_spillover)
@@ -70,11 +74,27 @@ class TeamQueue:
     def _enqueue(self, ix: np.ndarray, day: int, act: int, arg, cls, minutes, dec: int) -> None:
         """Queue action ``act`` for invoices ``ix`` (``arg``: the reminder's step, or 1 for extended terms)."""
         v, n = self._inv, len(ix)
-        self._queue_parts.append({
-            "cls": np.broadcast_to(np.asarray(cls, dtype=np.int64), n).copy(), "req": np.full(n, day, dtype=np.int64),
-            "cx": v.cust[ix], "seq": v.seq[ix], "dec": np.full(n, dec, dtype=np.int64), "inv": ix.copy(),
-            "act": np.full(n, act, dtype=np.int64), "arg": np.broadcast_to(np.asarray(arg, dtype=np.int64), n).copy(),
-            "minutes": np.broadcast_to(np.asarray(minutes, dtype=np.float64), n).copy()})
+        items = np.empty((9, n), dtype=np.int64)
+        items[F_REP], items[F_CLS], items[F_REQ] = v.rep[ix], cls, day
+        items[F_CX], items[F_SEQ], items[F_DEC] = v.cust[ix], v.seq[ix], dec
+        items[F_INV], items[F_ACT], items[F_ARG] = ix, act, arg
+        self._queue_parts.append((items, np.broadcast_to(np.asarray(minutes, dtype=np.float64), n).copy()))
+
+    def _merge_new_items(self) -> None:
+        """Put the day's new items into the queue in service order.
+
+        They were all asked for today, later than anything waiting, so each goes to the end of its run's
+        class; among themselves they sort by customer, invoice and the decision's order.
+        """
+        items = np.concatenate([i for i, _ in self._queue_parts], axis=1)
+        minutes = np.concatenate([m for _, m in self._queue_parts])
+        self._queue_parts = []
+        order = np.lexsort((items[F_DEC], items[F_SEQ], items[F_CX], items[F_CLS], items[F_REP]))
+        items, minutes = items[:, order], minutes[order]
+        old = self._qi[F_REP] * 4 + self._qi[F_CLS]
+        at = np.searchsorted(old, items[F_REP] * 4 + items[F_CLS], side="right")
+        self._qi = np.insert(self._qi, at, items, axis=1)
+        self._qm = np.insert(self._qm, at, minutes)
 
     def _still_needed(self, inv: np.ndarray, act: np.ndarray) -> np.ndarray:
         """``SimpyEngine._still_needed``: a dispute not yet taken up; an action on an invoice still ours to chase."""
@@ -88,49 +108,53 @@ class TeamQueue:
     # --- the team's day -------------------------------------------------------------------------------
 
     def _serve(self, day: int) -> None:
-        """The team's day (phase 5): serve each run's queue from the day's minutes, strictly in order."""
+        """The team's day (phase 5): serve each run's queue from the day's minutes, strictly in order.
+
+        Each pass looks at the next items of every run (a growing number), assumes every one still needed
+        is served, and carries out those before the first that would not fit; the next pass starts there,
+        with the minutes really used and what is really still needed. The day ends when no run can go on.
+        """
         if self._queue_parts:
-            parts = [self._queue, *self._queue_parts]
-            self._queue = {f: np.concatenate([p[f] for p in parts]) for f in _QUEUE_FIELDS}
-            self._queue_parts = []
-        q = self._queue
-        if len(q["cx"]) == 0:
+            self._merge_new_items()
+        qi, qm = self._qi, self._qm
+        n, runs = qm.shape[0], len(self.seeds)
+        if n == 0:
             return
-        rep = self.rep[q["cx"]]
-        order = np.lexsort((q["dec"], q["seq"], q["cx"], q["req"], q["cls"], rep))
-        q = {f: a[order] for f, a in q.items()}
-        rep = rep[order]
-        n, runs = len(rep), len(self.seeds)
+        rep = qi[F_REP]
         bounds = np.searchsorted(rep, np.arange(runs + 1))
         ends = bounds[1:]
         cut = bounds[:-1].copy()  # per run: the first item not yet served or dropped
         left = np.full(runs, float(self._daily))
-        where = np.arange(n)
         served: list[np.ndarray] = []
+        look = _FIRST_LOOK
         while True:
-            pend = where[where >= cut[rep]]
-            if len(pend) == 0:
+            active = np.flatnonzero(cut < ends)
+            if len(active) == 0:
                 break
+            first, lim = cut[active], np.minimum(cut[active] + look, ends[active])
+            counts = lim - first
+            pend = np.repeat(first - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
             prep = rep[pend]
-            needed = self._still_needed(q["inv"][pend], q["act"][pend])
-            minutes = q["minutes"][pend]
+            needed = self._still_needed(qi[F_INV, pend], qi[F_ACT, pend])
+            minutes = qm[pend]
             before = self._left_before(left, prep, np.where(needed, minutes, 0.0))
             fail = needed & (minutes > before) & (before < self._daily)
-            stop = ends.copy()  # per run: the first item that does not fit
+            stop = cut.copy()
+            stop[active] = lim  # what was looked at all fits, unless an item before it does not
             np.minimum.at(stop, prep[fail], pend[fail])
             window = pend < stop[prep]
             if not window.any():
                 break
             todo = pend[window & needed]
-            done = self._carry_out(q, todo, rep[todo], day)
+            done = self._carry_out(qi, todo, rep[todo], day)
             served.append(done)
-            left = self._left_after(left, rep[done], q["minutes"][done])
+            left = self._left_after(left, rep[done], qm[done])
             cut = stop
-        keep = where >= cut[rep]
-        self._queue = {f: a[keep] for f, a in q.items()}
+            look = min(2 * look, 1 << 16)
+        keep = np.arange(n) >= cut[rep]
+        self._qi, self._qm = qi[:, keep], qm[keep]
         if served:
-            done = np.concatenate(served)
-            inv = q["inv"][done]
+            inv = qi[F_INV, np.concatenate(served)]
             back = np.unique(inv[~self._inv.listed[inv]])  # dropped from ``_open`` while nothing was due
             self._inv.listed[back] = True
             self._open = np.concatenate([self._open, back])
@@ -166,39 +190,37 @@ class TeamQueue:
         out[rep[last]] = before[last] - minutes[last]
         return out
 
-    def _carry_out(self, q: dict, todo: np.ndarray, rep: np.ndarray, day: int) -> np.ndarray:
+    def _carry_out(self, qi: np.ndarray, todo: np.ndarray, rep: np.ndarray, day: int) -> np.ndarray:
         """Serve items ``todo`` (queue positions, in order) that still need doing; return those served."""
         if len(todo) == 0:
             return todo
-        blocks = self._blocks(rep, np.isin(q["act"][todo], _ESCALATIONS)) if self._spill > 0 else None
+        blocks = self._blocks(rep, np.isin(qi[F_ACT, todo], _ESCALATIONS)) if self._spill > 0 else None
         served = []
         self._serving = True
         try:
             for block in ([todo] if blocks is None else [todo[blocks == b] for b in range(int(blocks.max()) + 1)]):
-                bcx = q["cx"][block]
-                for items in _rounds(block, bcx):
-                    ok = self._still_needed(q["inv"][items], q["act"][items])
-                    items = items[ok]
+                for items in _rounds(block, qi[F_CX, block]):
+                    items = items[self._still_needed(qi[F_INV, items], qi[F_ACT, items])]
                     if len(items) == 0:
                         continue
                     served.append(items)
-                    self._serve_items(q, items, day)
+                    self._serve_items(qi, items, day)
                 self._apply_spill(day)
         finally:
             self._serving = False
         return np.sort(np.concatenate(served)) if served else np.zeros(0, dtype=np.int64)
 
-    def _serve_items(self, q: dict, items: np.ndarray, day: int) -> None:
+    def _serve_items(self, qi: np.ndarray, items: np.ndarray, day: int) -> None:
         """Carry out one round of items (distinct customers), then let their invoices find their next event."""
-        icx = q["cx"][items]
+        icx = qi[F_CX, items]
         self._serve_pos[icx] = items
-        self._serve_wait[icx] = day - q["req"][items]
-        act, inv, arg = q["act"][items], q["inv"][items], q["arg"][items]
+        self._serve_wait[icx] = day - qi[F_REQ, items]
+        act, inv, arg = qi[F_ACT, items], qi[F_INV, items], qi[F_ARG, items]
         for code in np.unique(act).tolist():
             m = act == code
             sel = inv[m]
             if code == A_DISPUTE:
-                self._take_up_dispute(sel, day, q["minutes"][items][m])
+                self._take_up_dispute(sel, day, self._minutes_dispute)
             elif code == A_REMIND:
                 self._remind(sel, day, arg[m])
             elif code == A_PLAN:
@@ -213,7 +235,7 @@ class TeamQueue:
                 self._escalate(sel, day, code == A_AGENCY)
         self._schedule(inv)
 
-    def _take_up_dispute(self, ix: np.ndarray, day: int, minutes: np.ndarray) -> None:
+    def _take_up_dispute(self, ix: np.ndarray, day: int, minutes: float) -> None:
         """A collector takes up the dispute case: it can be resolved from the next day on."""
         v = self._inv
         v.taken_up[ix] = True
