@@ -73,6 +73,7 @@ from .vector_team import (
     WORK_EMAIL,
     WORK_LETTER,
     TeamQueue,
+    group_starts,
 )
 
 _NAN = float("nan")
@@ -471,9 +472,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
 
     def _rounds(self, handler, ix: np.ndarray, cust: np.ndarray, day: int) -> None:
         """``handler`` on invoices ``ix`` (sorted by customer, then sequence), the k-th of each customer in round k."""
-        first = np.r_[True, cust[1:] != cust[:-1]]
-        start = np.maximum.accumulate(np.where(first, np.arange(len(ix)), 0))
-        rank = np.arange(len(ix)) - start
+        rank = np.arange(len(ix)) - group_starts(cust)
         for k in range(int(rank.max()) + 1):
             sub = ix[rank == k]
             handler(sub, day)

@@ -169,8 +169,7 @@ class TeamQueue:
             return np.zeros(0)
         if self._whole_minutes:
             total = np.cumsum(minutes)
-            first = np.r_[True, rep[1:] != rep[:-1]]
-            start = np.maximum.accumulate(np.where(first, np.arange(len(rep)), 0))
+            start = group_starts(rep)
             excl = total - minutes - (total[start] - minutes[start])
             return left[rep] - excl
         out = np.empty(len(rep))
@@ -249,9 +248,7 @@ class TeamQueue:
     def _blocks(self, rep: np.ndarray, ends_block: np.ndarray) -> np.ndarray:
         """Block number of each item (items grouped by run, in order): a block ends at each item in ``ends_block``."""
         count = np.cumsum(ends_block) - ends_block
-        first = np.r_[True, rep[1:] != rep[:-1]]
-        start = np.maximum.accumulate(np.where(first, np.arange(len(rep)), 0))
-        return count - count[start]
+        return count - count[group_starts(rep)]
 
     def _may_escalate(self, ix: np.ndarray, day: int) -> np.ndarray:
         """Reviews that may hand an invoice to an agency or court now (a superset is fine: it only cuts blocks)."""
@@ -304,13 +301,16 @@ class TeamQueue:
                          before=before, after=after, pos=at, okey=owner, tail=1 + self.local[others])
 
 
+def group_starts(keys: np.ndarray) -> np.ndarray:
+    """For keys grouped into runs of equal values: the index where each element's run starts."""
+    first = np.r_[True, keys[1:] != keys[:-1]]
+    return np.maximum.accumulate(np.where(first, np.arange(len(keys)), 0))
+
+
 def _rounds(items: np.ndarray, cx: np.ndarray):
     """Items (in order) as rounds: round k holds each customer's k-th item, so a customer's stay in order."""
     order = np.argsort(cx, kind="stable")
-    scx = cx[order]
-    first = np.r_[True, scx[1:] != scx[:-1]]
-    start = np.maximum.accumulate(np.where(first, np.arange(len(scx)), 0))
     rank = np.empty(len(items), dtype=np.int64)
-    rank[order] = np.arange(len(scx)) - start
+    rank[order] = np.arange(len(cx)) - group_starts(cx[order])
     for k in range(int(rank.max()) + 1 if len(items) else 0):
         yield items[rank == k]
