@@ -141,12 +141,15 @@ class _Table:
             setattr(self, name, np.full(capacity, fill, dtype=dtype))
 
     def add(self, count: int) -> np.ndarray:
-        while self.n + count > self.cap:
+        if self.n + count > self.cap:
             new = self.cap * 2
+            while self.n + count > new:
+                new *= 2
             for name, (dtype, fill) in self._spec.items():
                 old = getattr(self, name)
-                grown = np.full(new, fill, dtype=dtype)
+                grown = np.empty(new, dtype=dtype)
                 grown[: self.cap] = old
+                grown[self.cap:] = fill
                 setattr(self, name, grown)
             self.cap = new
         ids = np.arange(self.n, self.n + count)
@@ -233,7 +236,10 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         self._init_team()
         work_class = {"phone": WORK_CALL, "email": WORK_EMAIL, "letter": WORK_LETTER}
         self._work_class_of_channel = np.array([work_class[c] for c in CHANNELS], dtype=np.int64)
-        self._inv = _Table(_INVOICE)
+        # Room for about the invoices the customers will order (their mean order gaps over the issuing days),
+        # so the table seldom grows: growing copies every column.
+        expected = np.clip(self._issue_end - self.arrival, 0, None) / self._mean_gap_of[self.cseg]
+        self._inv = _Table(_INVOICE, capacity=max(1024, int(1.1 * expected.sum())))
         self._rows = np.zeros(len(self.seeds), dtype=np.int64)
         self._log: list[dict[str, np.ndarray]] = []
         self._open = np.zeros(0, dtype=np.int64)  # invoices that may still have an event (a superset)
@@ -491,8 +497,6 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
                  "goodwill_before", "goodwill_after", "minutes", "wait", "pos", "okey", "tail")
         floats = {"goodwill_before", "goodwill_after", "minutes"}
         counts = np.array([c[0] for c in self._log], dtype=np.int64)
-        ends = np.cumsum(counts)
-        starts = ends - counts
         cols = {}
         optional = {"wait": 0, "pos": 0, "okey": -1, "tail": 0}  # the team's and spill-over's: often unused
         for j, name in enumerate(names, start=1):
@@ -500,11 +504,14 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
             values = [c[j] for c in self._log]
             if name in optional and all(type(x) is not np.ndarray and x == optional[name] for x in values):
                 continue  # every row has the neutral value: no column (a large run's memory)
-            arrays = [i for i, x in enumerate(values) if type(x) is np.ndarray]
-            scalars = np.array([0 if type(x) is np.ndarray else x for x in values], dtype=dtype)
+            is_array = np.array([type(x) is np.ndarray for x in values], dtype=bool)
+            if is_array.all():
+                cols[name] = np.concatenate(values).astype(dtype, copy=False)
+                continue
+            scalars = np.array([0 if a else x for a, x in zip(is_array, values)], dtype=dtype)
             out = np.repeat(scalars, counts)
-            for i in arrays:
-                out[starts[i]:ends[i]] = values[i]
+            if is_array.any():
+                out[np.repeat(is_array, counts)] = np.concatenate([x for a, x in zip(is_array, values) if a])
             cols[name] = out
         cx = cols.pop("cx")
         cols["rep"] = self.rep[cx]
@@ -523,13 +530,13 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
                                  if k in cols or k == "okey"))
         cols = {k: cols[k][order] for k in (*LOG_COLUMNS, "rep") if k in cols}
         bounds = np.searchsorted(cols["rep"], np.arange(len(self.seeds) + 1))
-        inv_rep = v.rep[:n]
+        by_run = np.lexsort((v.row[:n], v.rep[:n]))  # each run's invoices in table-row order
+        inv_bounds = np.searchsorted(v.rep[:n][by_run], np.arange(len(self.seeds) + 1))
         out = []
         for r, customers in enumerate(self.customers):
             lo, hi = bounds[r], bounds[r + 1]
             log = EventLog.from_columns(**{k: cols[k][lo:hi] for k in LOG_COLUMNS if k in cols})
-            ids = np.flatnonzero(inv_rep == r)
-            ids = ids[np.argsort(v.row[ids])]
+            ids = by_run[inv_bounds[r]:inv_bounds[r + 1]]
             table = InvoiceTable(customer=v.local[ids], seq=v.seq[ids], segment=v.seg[ids], issue_day=v.issue[ids],
                                  due_day=v.due[ids], amount=v.amount[ids], discount_rate=v.discount_rate[ids],
                                  discount_deadline=v.discount_deadline[ids], balance=v.balance[ids])
@@ -561,7 +568,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
     def _unpaid_of(self, cx: np.ndarray) -> np.ndarray:
         """Invoices with a balance of customers ``cx`` (sorted, distinct), in ascending invoice order."""
         v = self._inv
-        ix = self._unpaid[v.balance[self._unpaid] > 0]
+        ix = self._unpaid = self._unpaid[v.balance[self._unpaid] > 0]  # a balance never grows back
         c = v.cust[ix]
         pos = np.minimum(np.searchsorted(cx, c), len(cx) - 1)
         return ix[cx[pos] == c]
