@@ -130,6 +130,27 @@ def _mix_in_place(z: np.ndarray) -> None:
     z ^= t
 
 
+def packed_sort_keys(keys: list[np.ndarray]) -> list[np.ndarray]:
+    """``np.lexsort`` keys (the last sorts first) with the leading ones packed into one int64 key while they fit.
+
+    Each key, less its minimum, takes its own bits, so the packed key orders rows as the keys it replaces did;
+    lexsort then makes fewer passes (it sorts once per key) and gives the same order.
+    """
+    keys = list(keys)
+    if not keys or len(keys[0]) == 0:
+        return keys
+    packed, bits = None, 0
+    while keys:
+        low, high = int(keys[-1].min()), int(keys[-1].max())
+        need = max(high - low, 1).bit_length()
+        if bits + need > 62:
+            break
+        k = keys.pop().astype(np.int64) - low
+        packed = k if packed is None else (packed << need) | k
+        bits += need
+    return keys + ([] if packed is None else [packed])
+
+
 class _Table:
     """Growable columns of fixed dtypes (the invoices of a batch)."""
 
@@ -137,8 +158,8 @@ class _Table:
         self._spec = spec
         self.n = 0
         self.cap = capacity
-        for name, (dtype, fill) in spec.items():
-            setattr(self, name, np.full(capacity, fill, dtype=dtype))
+        for name, (dtype, fill) in spec.items():  # zeros are not written until used (a lever's columns often are not)
+            setattr(self, name, np.zeros(capacity, dtype=dtype) if fill == 0 else np.full(capacity, fill, dtype=dtype))
 
     def add(self, count: int) -> np.ndarray:
         if self.n + count > self.cap:
@@ -526,8 +547,8 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         n = v.n
         cols = self._log_columns()
         keys = ("tail", "sub", "k1", "okey", "pos", "phase", "day", "rep")  # last key sorts first
-        order = np.lexsort(tuple(cols[k] if k in cols else cols["customer"] for k in keys
-                                 if k in cols or k == "okey"))
+        order = np.lexsort(packed_sort_keys([cols[k] if k in cols else cols["customer"] for k in keys
+                                             if k in cols or k == "okey"]))
         cols = {k: cols[k][order] for k in (*LOG_COLUMNS, "rep") if k in cols}
         bounds = np.searchsorted(cols["rep"], np.arange(len(self.seeds) + 1))
         by_run = np.lexsort((v.row[:n], v.rep[:n]))  # each run's invoices in table-row order
