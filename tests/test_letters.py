@@ -10,13 +10,15 @@ import pytest
 
 import collectsim
 from collectsim.cli import main
-from collectsim.eventlog import EventKind
+from collectsim.eventlog import BALANCE_REDUCING, EventKind
 from collectsim.letters import (
     FIELDS,
     TEMPLATES,
     LetterError,
+    balance_before,
     event_templates,
     letter_values,
+    money,
     placeholders,
     render,
     sample_letters,
@@ -113,3 +115,57 @@ def test_exported_event_log_names_the_template_of_each_message(small, tmp_path):
     reminders = events[events["kind"] == "reminder"]
     assert len(reminders) and set(reminders["template"]) <= {"friendly-pre-due", "friendly-overdue", "firm"}
     assert (events.loc[events["kind"] == "payment", "template"] == "").all()
+
+
+def test_balance_before_each_event_follows_the_invoice_down_to_its_final_balance(baseline):
+    result = collectsim.simulate(baseline, "flexible-plans", seed=3)
+    events, invoices = result.events, result.invoices
+    before = balance_before(events, invoices)
+    reducing = np.isin(events["kind"], BALANCE_REDUCING)
+    seen = {}
+    for i, row in enumerate(events["invoice"]):  # the slow way: walk the log in order
+        if row < 0:
+            assert before[i] == 0
+            continue
+        open_now = seen.get(row, int(invoices["amount"][row]))
+        assert before[i] == open_now
+        if reducing[i]:
+            assert 0 < events["amount"][i] <= open_now
+            seen[row] = open_now - int(events["amount"][i])
+    assert any(v < invoices["amount"][r] for r, v in seen.items())  # part payments did happen
+    for row, left in seen.items():
+        assert left == invoices["balance"][row]
+
+
+def test_a_letter_after_a_part_payment_asks_for_what_is_still_open(baseline):
+    result = collectsim.simulate(baseline, "flexible-plans", seed=3)
+    letters, _ = sample_letters(result)
+    before = balance_before(result.events, result.invoices)
+    partly_paid = 0
+    for letter in letters:
+        customer, seq = map(int, letter.invoice_number.split("-"))
+        row = int(np.flatnonzero((result.invoices["customer"] == customer) & (result.invoices["seq"] == seq))[0])
+        at = np.flatnonzero((result.events["invoice"] == row) & (result.events["day"] == letter.day))
+        balance, amount = int(before[at[0]]), int(result.invoices["amount"][row])
+        assert f"for {money(amount, 'EUR')}" in letter.text
+        if letter.template != "discount-offer":
+            assert money(balance, "EUR") in letter.text
+        partly_paid += balance < amount
+    assert partly_paid >= 1
+
+
+def test_offers_are_worked_out_from_the_open_balance_as_the_engine_does():
+    spec = collectsim.load_scenario(SCENARIOS / "baseline.toml").policy("flexible-plans")
+    common = dict(customer_name="A Ltd", invoice_number="7-1", amount_cents=100_000, currency="EUR",
+                  start_date=date(2025, 1, 1), issue_day=0, due_day=30, day=60, spec=spec)
+    whole, part = letter_values(**common), letter_values(**common, balance_cents=40_000)
+    assert whole["balance"] == whole["amount"] == "1,000.00 EUR" and part["balance"] == "400.00 EUR"
+    down = min(round(40_000 * spec.plans.down_payment), 39_999)
+    assert part["down_payment"] == money(down, "EUR")
+    assert part["instalment_amount"] == money((40_000 - down) // spec.plans.instalments, "EUR")
+    forgiven = min(39_999, round(40_000 * spec.settlement.forgive))
+    assert part["settlement_amount"] == money(40_000 - forgiven, "EUR")
+    stages = re.findall(r"([\d,]+\.\d\d) EUR", part["milestone_schedule"])
+    assert sum(round(float(s.replace(",", "")) * 100) for s in stages) == 40_000
+    with pytest.raises(LetterError, match="7-1: open balance 0 cents"):
+        letter_values(**common, balance_cents=0)

@@ -5,7 +5,9 @@ needs *what* to write. The templates in ``collectsim/templates/`` are plain-text
 and tone, with ``{placeholders}`` for the customer's name, the invoice number, the amount, the due date
 and the days overdue (plus the terms of an offer where there is one). Edit them freely: any
 placeholder of :data:`FIELDS` may be used, and a template naming anything else fails with an error
-that names the file and the field.
+that names the file and the field. ``{amount}`` is the invoice as issued; ``{balance}`` is what is still
+open on the letter's day (less any part payment or credit note), and the offers in a letter (down payment,
+instalments, milestones, settlement) are worked out from that balance, as the engine works them out.
 
 Which template an event used is a pure function of what the event log already holds (its kind, its
 tone, and its day against the invoice's due date), so :func:`event_templates` recovers it for every
@@ -24,7 +26,8 @@ from importlib import resources
 
 import numpy as np
 
-from .eventlog import EventKind, EventLog
+from . import behaviour as rules
+from .eventlog import BALANCE_REDUCING, EventKind, EventLog
 from .invoices import InvoiceTable
 from .policy_spec import TONES, PolicySpec
 
@@ -33,7 +36,8 @@ TEMPLATES = ("discount-offer", "friendly-pre-due", "friendly-overdue", "firm", "
              "plan-offer", "settlement-offer", "handover-notice")
 
 #: Placeholders a template may use.
-FIELDS = ("customer_name", "supplier_name", "invoice_number", "amount", "due_date", "days_overdue", "days_to_due",
+FIELDS = ("customer_name", "supplier_name", "invoice_number", "amount", "balance", "due_date", "days_overdue",
+          "days_to_due",
           "discount_rate", "discount_deadline", "discounted_amount", "down_payment", "instalments",
           "instalment_amount", "interval_days", "milestone_schedule", "settlement_amount", "settlement_deadline",
           "handed_to")
@@ -114,31 +118,65 @@ class Letter:
 
 def letter_values(*, customer_name: str, invoice_number: str, amount_cents: int, currency: str,
                   start_date: date, issue_day: int, due_day: int, day: int, spec: PolicySpec,
-                  handed_to: str = "our collection agency", supplier_name: str = "Example Supplies Ltd") -> dict:
-    """Every placeholder's value for one invoice on ``day`` under the policy ``spec`` (for its segment)."""
+                  handed_to: str = "our collection agency", supplier_name: str = "Example Supplies Ltd",
+                  balance_cents: int | None = None) -> dict:
+    """Every placeholder's value for one invoice on ``day`` under the policy ``spec`` (for its segment).
+
+    ``balance_cents`` is the principal still open on ``day`` (the whole amount when not given); offers are
+    worked out from it with the engine's arithmetic.
+    """
     def on(d: int) -> str:
         return (start_date + timedelta(days=int(d))).isoformat()
 
+    balance = amount_cents if balance_cents is None else int(balance_cents)
+    if not 0 < balance <= amount_cents:
+        raise LetterError(f"invoice {invoice_number}: open balance {balance} cents is not between 1 cent and "
+                          f"its amount ({amount_cents} cents)")
     plans, disc = spec.plans, spec.discount
     milestones = spec.extended_terms.milestones
-    parts = [round(amount_cents * m.share) for m in milestones[:-1]]
-    parts.append(amount_cents - sum(parts))  # the last stage takes what is left, as the engine does
+    parts = [rules.share_of(balance, m.share) for m in milestones[:-1]]
+    parts.append(balance - sum(parts))  # the last stage takes what is left, as the engine does
     schedule = "\n".join(f"  - {money(part, currency)} by {on(day + m.after_days)}"
                          for part, m in zip(parts, milestones))
-    down = round(amount_cents * plans.down_payment)
-    settle = round(amount_cents * (1 - spec.settlement.forgive))
+    down = (min(rules.share_of(balance, plans.down_payment), balance - 1)
+            if plans.down_payment > 0 and balance >= 2 else 0)
+    settle = balance - max(0, min(balance - 1, round(balance * spec.settlement.forgive)))
     return {
         "customer_name": customer_name, "supplier_name": supplier_name, "invoice_number": invoice_number,
-        "amount": money(amount_cents, currency), "due_date": on(due_day),
+        "amount": money(amount_cents, currency), "balance": money(balance, currency), "due_date": on(due_day),
         "days_overdue": _days(day - due_day), "days_to_due": _days(due_day - day),
         "discount_rate": f"{disc.rate:.1%}".replace(".0%", "%"), "discount_deadline": on(issue_day + disc.window_days),
         "discounted_amount": money(round(amount_cents * (1 - disc.rate)), currency),
         "down_payment": money(down, currency), "instalments": plans.instalments,
-        "instalment_amount": money(round((amount_cents - down) / max(1, plans.instalments)), currency),
+        "instalment_amount": money((balance - down) // max(1, plans.instalments), currency),
         "interval_days": plans.interval_days, "milestone_schedule": schedule,
         "settlement_amount": money(settle, currency),
         "settlement_deadline": on(day + SETTLEMENT_DAYS), "handed_to": handed_to,
     }
+
+
+def balance_before(events: EventLog, invoices: InvoiceTable) -> np.ndarray:
+    """The principal still open on each event's invoice just before the event (0 for customer events).
+
+    It is the invoice's amount less the balance-reducing events (payments, discounts, credit notes, ...)
+    logged before this one; the log is in the order things happened.
+    """
+    rows = np.asarray(events["invoice"], dtype=np.int64)
+    on_invoice = rows >= 0
+    out = np.zeros(len(rows), dtype=np.int64)
+    if not on_invoice.any():
+        return out
+    idx = np.flatnonzero(on_invoice)
+    r = rows[idx]
+    reducing = np.where(np.isin(events["kind"][idx], BALANCE_REDUCING), events["amount"][idx], 0).astype(np.int64)
+    order = np.argsort(r, kind="stable")  # each invoice's events together, in log order
+    r_sorted, red_sorted = r[order], reducing[order]
+    done = np.cumsum(red_sorted) - red_sorted  # reductions before each event, over all invoices so far
+    starts = np.flatnonzero(np.r_[True, r_sorted[1:] != r_sorted[:-1]])
+    first_of = np.repeat(starts, np.diff(np.r_[starts, len(r_sorted)]))
+    done -= done[first_of]  # ... counted from the invoice's first event
+    out[idx[order]] = np.asarray(invoices["amount"], dtype=np.int64)[r_sorted] - done
+    return out
 
 
 def sample_letters(result, names: Mapping[int, str] | None = None) -> tuple[list[Letter], list[str]]:
@@ -153,20 +191,22 @@ def sample_letters(result, names: Mapping[int, str] | None = None) -> tuple[list
     segments = [s.name for s in scenario.portfolio.segments]
     currency, start = scenario.economics.currency, scenario.horizon.start_date
     used = event_templates(events, invoices)
-    first: dict[str, tuple[int, int, str]] = {}  # template -> (invoice row, day, handed_to)
+    open_before = balance_before(events, invoices)
+    first: dict[str, tuple[int, int, str, int]] = {}  # template -> (invoice row, day, handed_to, open balance)
     discounted = np.flatnonzero(invoices["discount_rate"] > 0)
     if len(discounted):
-        first["discount-offer"] = (int(discounted[0]), int(invoices["issue_day"][discounted[0]]), "")
+        row = int(discounted[0])
+        first["discount-offer"] = (row, int(invoices["issue_day"][row]), "", int(invoices["amount"][row]))
     for i in np.flatnonzero(used != ""):
         name = used[i]
         if name not in first:
             handed = "our solicitors" if events["kind"][i] == EventKind.LEGAL_FILED else "our collection agency"
-            first[name] = (int(events["invoice"][i]), int(events["day"][i]), handed)
+            first[name] = (int(events["invoice"][i]), int(events["day"][i]), handed, int(open_before[i]))
     letters = []
     for name in TEMPLATES:
         if name not in first:
             continue
-        row, day, handed = first[name]
+        row, day, handed, balance = first[name]
         customer = int(invoices["customer"][row])
         seg = segments[int(invoices["segment"][row])]
         number = f"{customer}-{int(invoices['seq'][row])}"
@@ -174,7 +214,7 @@ def sample_letters(result, names: Mapping[int, str] | None = None) -> tuple[list
             customer_name=(names or {}).get(customer, f"Customer {customer:04d} ({seg})"),
             invoice_number=number, amount_cents=int(invoices["amount"][row]), currency=currency,
             start_date=start, issue_day=int(invoices["issue_day"][row]), due_day=int(invoices["due_day"][row]),
-            day=day, spec=spec.for_segment(seg), handed_to=handed or "our collection agency")
+            day=day, spec=spec.for_segment(seg), handed_to=handed or "our collection agency", balance_cents=balance)
         letters.append(Letter(name, number, day, render(name, values)))
     unused = [n for n in TEMPLATES if n not in first]
     return letters, unused
