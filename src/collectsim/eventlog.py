@@ -67,6 +67,8 @@ COLUMNS = ("day", "kind", "customer", "invoice", "amount", "channel", "tone", "c
            "goodwill_before", "goodwill_after", "minutes", "wait")
 _DTYPES = (np.int32, np.int8, np.int32, np.int64, np.int64, np.int8, np.int8, np.int64,
            np.float64, np.float64, np.float64, np.int32)
+#: Each column's dtype in a frozen log.
+COLUMN_DTYPES = dict(zip(COLUMNS, (np.dtype(d) for d in _DTYPES)))
 # While the log is open each column is a typed array.array of the column's dtype: an append stores
 # the C value (a few bytes, not a Python object), and freezing is a copy of the buffer.
 _TYPECODES = tuple({np.int8: "b", np.int32: "i", np.int64: "q", np.float64: "d"}[d] for d in _DTYPES)

@@ -47,6 +47,7 @@ from .draws import (
     uniform_int,
 )
 from .engine import EngineError
+from .eventlog import COLUMN_DTYPES as LOG_DTYPES
 from .eventlog import COLUMNS as LOG_COLUMNS
 from .eventlog import EventKind, EventLog
 from .invoices import InvoiceTable
@@ -264,7 +265,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         self._rows = np.zeros(len(self.seeds), dtype=np.int64)
         self._log: list[dict[str, np.ndarray]] = []
         self._open = np.zeros(0, dtype=np.int64)  # invoices that may still have an event (a superset)
-        self._unpaid = np.zeros(0, dtype=np.int64)  # invoices that may still have a balance (a superset, ascending)
+        self._inv_of = np.full((len(self.rep), 16), -1, dtype=np.int32)  # [customer, order seq] -> invoice (-1: none)
 
     # --- set-up ---------------------------------------------------------------------------------------
 
@@ -426,7 +427,6 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
                 keep = nday != NEVER
                 v.listed[self._open[~keep]] = False
                 self._open, nday = self._open[keep], nday[keep]
-                self._unpaid = self._unpaid[v.balance[self._unpaid] > 0]  # a balance never grows back
             today = self._open[nday == day]
             ordering = np.flatnonzero(self.next_order == day) if day < self._issue_end else None
             self._advance_day(day, ins, today, ordering)
@@ -513,30 +513,34 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         self._record(np.asarray(days, dtype=np.int64), phase, cx, k1, sub, int(kind), invoice)
 
     def _log_columns(self) -> dict[str, np.ndarray]:
-        """The kept chunks as whole columns (a scalar stands for its whole chunk)."""
+        """The kept chunks as whole columns (a scalar stands for its whole chunk).
+
+        Columns of the event log take the log's own dtypes here (a byte for a kind), so sorting and splitting
+        them by run moves less memory and the runs' logs are slices, not copies; the sort keys are int64.
+        """
         names = ("cx", "day", "phase", "k1", "sub", "kind", "invoice", "amount", "channel", "tone", "cost",
                  "goodwill_before", "goodwill_after", "minutes", "wait", "pos", "okey", "tail")
-        floats = {"goodwill_before", "goodwill_after", "minutes"}
         counts = np.array([c[0] for c in self._log], dtype=np.int64)
         cols = {}
         optional = {"wait": 0, "pos": 0, "okey": -1, "tail": 0}  # the team's and spill-over's: often unused
         for j, name in enumerate(names, start=1):
-            dtype = np.float64 if name in floats else np.int64
+            dtype = LOG_DTYPES.get(name, np.dtype(np.int64))
             values = [c[j] for c in self._log]
             if name in optional and all(type(x) is not np.ndarray and x == optional[name] for x in values):
                 continue  # every row has the neutral value: no column (a large run's memory)
             is_array = np.array([type(x) is np.ndarray for x in values], dtype=bool)
             if is_array.all():
-                cols[name] = np.concatenate(values).astype(dtype, copy=False)
+                cols[name] = np.concatenate(values, dtype=dtype, casting="unsafe")
                 continue
             scalars = np.array([0 if a else x for a, x in zip(is_array, values)], dtype=dtype)
             out = np.repeat(scalars, counts)
             if is_array.any():
-                out[np.repeat(is_array, counts)] = np.concatenate([x for a, x in zip(is_array, values) if a])
+                out[np.repeat(is_array, counts)] = np.concatenate([x for a, x in zip(is_array, values) if a],
+                                                                  dtype=dtype, casting="unsafe")
             cols[name] = out
         cx = cols.pop("cx")
         cols["rep"] = self.rep[cx]
-        cols["customer"] = self.local[cx]
+        cols["customer"] = self.local[cx].astype(LOG_DTYPES["customer"])
         if "okey" in cols:
             okey = cols["okey"]
             cols["okey"] = np.where(okey < 0, cols["customer"], self.local[np.maximum(okey, 0)])
@@ -587,12 +591,16 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
             self._schedule(ix)
 
     def _unpaid_of(self, cx: np.ndarray) -> np.ndarray:
-        """Invoices with a balance of customers ``cx`` (sorted, distinct), in ascending invoice order."""
-        v = self._inv
-        ix = self._unpaid = self._unpaid[v.balance[self._unpaid] > 0]  # a balance never grows back
-        c = v.cust[ix]
-        pos = np.minimum(np.searchsorted(cx, c), len(cx) - 1)
-        return ix[cx[pos] == c]
+        """Invoices with a balance of customers ``cx`` (distinct), in ascending invoice order.
+
+        Read from the customers' rows of the invoice index, not from a scan of every invoice: insolvencies
+        and credit checks ask about a few customers on many days.
+        """
+        if len(cx) == 0:
+            return np.zeros(0, dtype=np.int64)
+        ix = self._inv_of[cx, : int(self.order_seq[cx].max())].ravel()
+        ix = ix[ix >= 0].astype(np.int64)
+        return np.sort(ix[self._inv.balance[ix] > 0])
 
     def _open_by_customer(self, cx: np.ndarray, day: int, hold: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Per customer in ``cx``: its open principal, and whether an invoice is overdue beyond ``hold`` days."""
@@ -674,6 +682,15 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         return rules.cents_of(_lognormal(self._u(Purpose.INVOICE_AMOUNT, cx, self.order_seq[cx]),
                                          self._seg["amount_median"][seg], self._seg["amount_sigma"][seg]))
 
+    def _index_invoices(self, cx: np.ndarray, seq: np.ndarray, ix: np.ndarray) -> None:
+        """Enter new invoices ``ix`` (orders ``seq`` of customers ``cx``) in the per-customer invoice index."""
+        width = self._inv_of.shape[1]
+        if len(seq) and int(seq.max()) >= width:
+            grown = np.full((len(self.rep), max(2 * width, int(seq.max()) + 1)), -1, dtype=np.int32)
+            grown[:, :width] = self._inv_of
+            self._inv_of = grown
+        self._inv_of[cx, seq] = ix
+
     def _issue(self, cx: np.ndarray, day: int) -> np.ndarray:
         """New invoices for customers ``cx`` (sorted: table rows follow customer order within the day); their ids."""
         if len(cx) == 0:
@@ -734,7 +751,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         v.review_day[ix] = np.where(review != NEVER, review, v.review_day[ix])
         self._schedule(ix)
         self._open = np.concatenate([self._open, ix])
-        self._unpaid = np.concatenate([self._unpaid, ix])
+        self._index_invoices(cx, seq, ix)
         return ix
 
     def _set_aside_days(self, p: np.ndarray) -> np.ndarray:
