@@ -25,9 +25,13 @@ test: $(STAMP)
 # them, so that `make test` (nbval) checks the numbers they show against the current model.
 NBEXEC := $(abspath $(VENV))/bin/jupyter nbconvert --to notebook --execute --inplace \
 	--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False
-# Widget state (random model ids, dashboard images) and cell timings are dropped: they churn on every run.
+# Widget state (random model ids, dashboard images), the outputs that show a widget (they name a random model
+# id, and need a running kernel anyway) and cell timings are dropped: they churn on every run.
 STRIP := import nbformat, sys; nb = nbformat.read(sys.argv[1], 4); nb.metadata.pop("widgets", None); \
-	[c.metadata.pop("execution", None) for c in nb.cells]; nbformat.write(nb, sys.argv[1])
+	[c.metadata.pop("execution", None) for c in nb.cells]; \
+	[c.__setitem__("outputs", [o for o in c.outputs \
+	  if "application/vnd.jupyter.widget-view+json" not in o.get("data", {})]) for c in nb.cells if "outputs" in c]; \
+	nbformat.write(nb, sys.argv[1])
 notebooks: $(STAMP)
 	cd notebooks && for nb in 0*.ipynb; do $(NBEXEC) "$$nb" && ../$(PY) -c '$(STRIP)' "$$nb" || exit 1; done
 	git add notebooks/*.ipynb
