@@ -73,9 +73,9 @@ class RunResult:
 
 
 #: "auto" runs the vectorised engine from this many customer-runs (customers x replications in one call)
-#: up, where it is measured to be faster (on the baseline: even at about 1,000, 7 times faster at 10,000
-#: customers); below, the SimPy engine is quicker to start. The choice never changes a number.
-AUTO_VECTORISED_FROM = 1000
+#: up, where it is measured to be faster (on the baseline: 1.1 times at 400 x 2, 1.3 times at 1,000 x 1);
+#: below, the SimPy engine is quicker to start (0.9 times at 200 x 3). The choice never changes a number.
+AUTO_VECTORISED_FROM = 800
 
 
 def pick_engine(engine: str, scenario: Scenario, decider: object, runs: int = 1) -> str:
