@@ -37,6 +37,8 @@ def test_verdict_words():
     big = Interval(7.0e8, 6.8e8, 7.2e8, 10)
     assert verdict("A", "B", "net_value", big, 1.0e7) == \
         "A has net value 7,000,000 (currency) higher than B (95% CI 6,800,000 to 7,200,000 (currency))"
+    assert verdict("A", "B", "net_value", big, 1.0e7, "EUR") == \
+        "A has net value 7,000,000 EUR higher than B (95% CI 6,800,000 to 7,200,000 EUR)"
     assert verdict("A", "B", "dso", Interval(-4.0, -5.0, -3.0, 10), 50) == \
         "A has DSO 4.0 days lower than B (95% CI 3.0 to 5.0 days)"
     assert verdict("A", "B", "dso", Interval(0.5, -1.0, 2.0, 10), 50).startswith(

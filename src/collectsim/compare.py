@@ -117,7 +117,7 @@ class Comparison:
                 iv = self.difference(a, b, m)
                 mean_b = self.interval(b, m).mean
                 rows.append({"a": a, "b": b, "metric": m, "mean": iv.mean, "lo": iv.lo, "hi": iv.hi,
-                             "significant": iv.excludes_zero, "verdict": verdict(a, b, m, iv, mean_b)})
+                             "significant": iv.excludes_zero, "verdict": verdict(a, b, m, iv, mean_b, self.currency)})
         return pd.DataFrame(rows, columns=["a", "b", "metric", "mean", "lo", "hi", "significant", "verdict"])
 
     def to_dict(self) -> dict:

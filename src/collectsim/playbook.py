@@ -309,7 +309,7 @@ def comparison_values(arch: str, comp: Comparison) -> dict[str, str]:
             vals[f"{key}.diff"] = fmt_diff(metric, iv.mean, mean_b, cur)
             vals[f"{key}.ci"] = (f"{fmt_diff(metric, iv.lo, mean_b, cur, False, False)} to "
                                  f"{fmt_diff(metric, iv.hi, mean_b, cur, False)}")
-            vals[f"{key}.verdict"] = verdict(a, b, metric, iv, mean_b)
+            vals[f"{key}.verdict"] = verdict(a, b, metric, iv, mean_b, cur)
             vals[f"{key}.sig"] = "significant" if iv.excludes_zero else "not significant"
     return vals
 
@@ -471,7 +471,7 @@ def lever_values(comps: dict[str, Comparison], margin: float, eom: tuple[list[fl
             vals[f"{key}.{short_m}.diff"] = fmt_diff(metric, iv.mean, mean_b, currency)
             vals[f"{key}.{short_m}.ci"] = (f"{fmt_diff(metric, iv.lo, mean_b, currency, False, False)} to "
                                           f"{fmt_diff(metric, iv.hi, mean_b, currency, False)}")
-            vals[f"{key}.{short_m}.verdict"] = verdict(label, base, metric, iv, mean_b)
+            vals[f"{key}.{short_m}.verdict"] = verdict(label, base, metric, iv, mean_b, currency)
             vals[f"{key}.{short_m}.sig"] = "significant" if iv.excludes_zero else "not significant"
         a, b = gross_profit(comp, label, margin), gross_profit(comp, base, margin)
         iv, mean_b = paired_interval(a, b), float(sum(b) / len(b))

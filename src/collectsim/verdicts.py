@@ -48,8 +48,11 @@ def _fmt(x: float, digits: int) -> str:
     return f"{x:,.{digits}f}"
 
 
-def verdict(a: str, b: str, metric: str, diff: Interval, mean_b: float) -> str:
-    """One sentence comparing policy ``a`` with ``b`` on ``metric`` from the paired interval of a - b."""
+def verdict(a: str, b: str, metric: str, diff: Interval, mean_b: float, currency: str | None = None) -> str:
+    """One sentence comparing policy ``a`` with ``b`` on ``metric`` from the paired interval of a - b.
+
+    Amounts of money are named in ``currency`` (the scenario's, e.g. "EUR"); without it, "(currency)".
+    """
     words, kind = METRICS.get(metric, (metric.replace("_", " "), "count"))
     if math.isnan(diff.lo):
         return f"{a} minus {b} in {words}: {diff.mean:,.4g} (one replication: no interval)"
@@ -60,7 +63,7 @@ def verdict(a: str, b: str, metric: str, diff: Interval, mean_b: float) -> str:
     if relative:
         scale, unit, digits = 100.0 / abs(mean_b), "%", 1
     elif kind in ("money", "value"):
-        scale, unit = 0.01, " (currency)"  # both kinds are held in cents
+        scale, unit = 0.01, f" {currency}" if currency else " (currency)"  # both kinds are held in cents
         digits = 0 if max(abs(diff.lo), abs(diff.hi)) * scale >= 1000 else 2
     else:
         unit, scale, digits = _UNIT[kind]
