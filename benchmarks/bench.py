@@ -13,7 +13,7 @@ untimed run, since the count is deterministic).
 Modes:
   (default)  a few minutes: dashboard unit timed once, sizes 1k and 10k customers, 100k
              customers extrapolated along the 1k-10k line (labelled as such);
-  --full     also times 100,000 customers (about 20 s and 2 GB with the default engine), with 3 runs
+  --full     also times 100,000 customers (about 15 s and 1.4 GB with the default engine), with 3 runs
              of the dashboard unit;
   --smoke    tiny sizes, one run each: checks that the script works and writes every key (tests);
   --size N   only one run at N customers (time and peak memory), e.g. --size 100000.
