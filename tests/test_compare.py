@@ -158,6 +158,36 @@ def test_an_interrupted_batched_job_keeps_only_what_both_policies_finished(small
     assert comp.partial is True and comp.reps == 4
 
 
+def test_a_script_without_the_main_guard_gets_told_how_to_fix_it(tmp_path):
+    """Spawned workers import the script again; without the guard they fail, and the error says why."""
+    import subprocess
+    import sys
+
+    scenario = write_small_scenario(tmp_path, policy_names=("ladder", "later"))
+    script = tmp_path / "no_guard.py"
+    script.write_text("import collectsim\n"
+                      f"scenario = collectsim.load_scenario({str(scenario)!r})\n"
+                      "collectsim.compare(scenario, ['ladder', 'later'], reps=2, workers=2, progress=False)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("collectsim.executors.WorkersFailed:") and 'if __name__ == "__main__":' in last
+    assert "bootstrapping phase" in done.stderr  # Python's own message, from the worker
+
+
+def test_the_command_line_reports_dead_workers_in_one_line(tmp_path, capsys, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    def dies(task):
+        raise BrokenProcessPool("a worker died")
+
+    monkeypatch.setattr(compare_module, "run_unit", dies)
+    path = write_small_scenario(tmp_path, policy_names=("ladder", "later"))
+    assert main(["compare", str(path), "--reps", "2", "--json"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: a worker process stopped before finishing")
+
+
 @pytest.mark.parametrize("workers", [None, 2])
 def test_batches_on_the_vectorised_engine_give_the_same_comparison_as_simpy(small, workers):
     policy = small.policy()

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from .compare import METRIC_NAMES, compare
+from .executors import WorkersFailed
 from .metrics import Metrics
 from .run import simulate
 from .scenario import is_strategy_file, load_scenario, load_strategy, read_toml
@@ -358,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except WorkersFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -12,11 +12,22 @@ import contextlib
 import multiprocessing
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from tqdm.auto import tqdm
 
 ExecutorSpec = cf.Executor | str | None
+
+
+class WorkersFailed(RuntimeError):
+    """A local worker process died or could not start, so the job cannot finish."""
+
+
+_WORKERS_FAILED = ("a worker process stopped before finishing its replications: it could not start, ran out of "
+                   "memory or was killed. In a script, put a call with workers=N under "
+                   "`if __name__ == \"__main__\":` -- workers are spawned and import the script again (the "
+                   "traceback above then shows Python's 'bootstrapping phase' error). Or run with workers=1.")
 
 
 @contextlib.contextmanager
@@ -96,5 +107,7 @@ def run_all(fn: Callable[[Any], Any], tasks: Sequence[Any], executor: cf.Executo
         for future in futures:
             future.cancel()
         return True
+    except BrokenProcessPool as exc:
+        raise WorkersFailed(_WORKERS_FAILED) from exc
     finally:
         bar.close()
