@@ -39,6 +39,11 @@ def test_report_html_has_the_narrative_tables_and_figures_and_no_code_or_errors(
     assert "Bottom line." in html and "Cash and relationships." in html
     assert html.count("<table") >= 1 and "95% CI</th>" in html and "<th>net value</th>" in html
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) >= 4
+    # Every figure says in words what it shows (the plot's own description), for screen readers.
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
+    assert len(alts) == len(re.findall(r"<img ", html))
+    described = [a for a in alts if a.endswith("Policies: as-is, flexible-plans; portfolio: baseline.")]
+    assert len(described) >= 4 and any(a.startswith("Cumulative cash collected") for a in described)
     assert "All checks passed on 3 replications" in html
     assert "import collectsim" not in html and "Traceback" not in html
     assert 'data-mime-type="application/vnd.jupyter.stderr"' not in html and "output_error" not in html

@@ -6,6 +6,7 @@ in any process and need no display. Each function returns a Figure; ``save_*`` w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,15 @@ if TYPE_CHECKING:
 
 
 _MONEY = StrMethodFormatter("{x:,.0f}")
+
+
+def alt_text(plot: Callable[[Comparison], Figure], comp: Comparison) -> str:
+    """A text alternative for the figure ``plot(comp)`` in a report: what it shows, for which policies.
+
+    It is the plot function's own one-line description, so it stays true when the plot changes.
+    """
+    what = (plot.__doc__ or plot.__name__.replace("_", " ")).strip().splitlines()[0].rstrip(".")
+    return f"{what}. Policies: {', '.join(comp.policies)}; portfolio: {comp.scenario}."
 
 
 def _band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

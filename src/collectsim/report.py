@@ -8,6 +8,7 @@ left out, for readers who want the narrative, the tables and the figures.
 
 from __future__ import annotations
 
+import html
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,6 +56,7 @@ def render_report(scenario: str | Path, policies: Sequence[str], out: str | Path
                                      progress_bar=False, log_output=False, kernel_name="python3")
         except pm.PapermillExecutionError as exc:
             raise ReportError(f"report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
+    _images_with_alt_text(nb)
     exporter = HTMLExporter()
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
@@ -64,3 +66,15 @@ def render_report(scenario: str | Path, policies: Sequence[str], out: str | Path
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")
     return out
+
+
+def _images_with_alt_text(nb) -> None:
+    """Give each PNG output that carries an ``alt`` (``IPython.display.Image(..., alt=...)``) an HTML ``<img>``
+    with that alt text, in place: nbconvert's HTML template drops the alt and fills in a placeholder."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data, meta = output.get("data", {}), output.get("metadata", {})
+            alt = meta.get("image/png", {}).get("alt")
+            if "image/png" in data and alt:
+                png = data.pop("image/png").strip()
+                data["text/html"] = f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png}">'
