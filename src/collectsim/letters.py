@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from importlib import resources
 
 import numpy as np
+import pandas as pd
 
 from . import behaviour as rules
 from .eventlog import BALANCE_REDUCING, EventKind, EventLog
@@ -37,8 +38,7 @@ TEMPLATES = ("discount-offer", "friendly-pre-due", "friendly-overdue", "firm", "
 
 #: Placeholders a template may use.
 FIELDS = ("customer_name", "supplier_name", "invoice_number", "amount", "balance", "due_date", "days_overdue",
-          "days_to_due",
-          "discount_rate", "discount_deadline", "discounted_amount", "down_payment", "instalments",
+          "days_to_due", "discount_rate", "discount_deadline", "discounted_amount", "down_payment", "instalments",
           "instalment_amount", "interval_days", "milestone_schedule", "settlement_amount", "settlement_deadline",
           "handed_to")
 
@@ -162,20 +162,14 @@ def balance_before(events: EventLog, invoices: InvoiceTable) -> np.ndarray:
     logged before this one; the log is in the order things happened.
     """
     rows = np.asarray(events["invoice"], dtype=np.int64)
-    on_invoice = rows >= 0
     out = np.zeros(len(rows), dtype=np.int64)
-    if not on_invoice.any():
+    idx = np.flatnonzero(rows >= 0)
+    if len(idx) == 0:
         return out
-    idx = np.flatnonzero(on_invoice)
     r = rows[idx]
     reducing = np.where(np.isin(events["kind"][idx], BALANCE_REDUCING), events["amount"][idx], 0).astype(np.int64)
-    order = np.argsort(r, kind="stable")  # each invoice's events together, in log order
-    r_sorted, red_sorted = r[order], reducing[order]
-    done = np.cumsum(red_sorted) - red_sorted  # reductions before each event, over all invoices so far
-    starts = np.flatnonzero(np.r_[True, r_sorted[1:] != r_sorted[:-1]])
-    first_of = np.repeat(starts, np.diff(np.r_[starts, len(r_sorted)]))
-    done -= done[first_of]  # ... counted from the invoice's first event
-    out[idx[order]] = np.asarray(invoices["amount"], dtype=np.int64)[r_sorted] - done
+    done = pd.Series(reducing).groupby(r).cumsum().to_numpy() - reducing  # each invoice's, in log order
+    out[idx] = np.asarray(invoices["amount"], dtype=np.int64)[r] - done
     return out
 
 
