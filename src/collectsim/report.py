@@ -44,6 +44,7 @@ def render_report(scenario: str | Path, policies: Sequence[str], out: str | Path
     try:
         import papermill as pm
         from nbconvert import HTMLExporter
+        manager = _encrypted_kernel_manager()
     except ImportError as exc:
         raise ReportError(f"{exc.name} is missing: install the notebook extra (pip install -e '.[notebook]')") \
             from None
@@ -53,7 +54,8 @@ def render_report(scenario: str | Path, policies: Sequence[str], out: str | Path
         target = Path(executed) if executed else Path(tmp) / "report.ipynb"
         try:
             nb = pm.execute_notebook(str(notebook), str(target), parameters=params, cwd=str(notebook.parent),
-                                     progress_bar=False, log_output=False, kernel_name="python3")
+                                     progress_bar=False, log_output=False, kernel_name="python3",
+                                     kernel_manager_class=manager)
         except pm.PapermillExecutionError as exc:
             raise ReportError(f"report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
     _images_with_alt_text(nb)
@@ -66,6 +68,23 @@ def render_report(scenario: str | Path, policies: Sequence[str], out: str | Path
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")
     return out
+
+
+def _encrypted_kernel_manager() -> type:
+    """A kernel manager that encrypts the link to the report's kernel (CurveZMQ) where pyzmq and the kernel
+    support it, as ipykernel asks; elsewhere the plain local TCP link, as before (and ipykernel's warning)."""
+    import zmq
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    policy = "auto" if zmq.has("curve") else "disabled"
+
+    class EncryptedKernelManager(AsyncKernelManager):
+        @default("transport_encryption")
+        def _transport_encryption_default(self) -> str:
+            return policy
+
+    return EncryptedKernelManager
 
 
 def _images_with_alt_text(nb) -> None:
