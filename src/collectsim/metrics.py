@@ -47,8 +47,10 @@ for a collector, over the items done in the period. Staff cost (staff x hours x 
 measured day) is a collection cost and enters ``net_value``; with unlimited capacity both are 0.
 
 *Relationship.* ``mean_goodwill`` is the mean over customers and over the measured days of each
-customer's goodwill at the end of the day (it relaxes toward the baseline between actions); customers
-who have churned, or have not yet arrived or were refused, count at their last or baseline goodwill.
+customer's goodwill at the end of the day (it relaxes toward the baseline between actions). Customers
+who have churned stay in the mean, their goodwill relaxing toward the baseline after the last action as
+everyone's does; customers not yet arrived, or refused, count at their baseline. So the time after a
+customer left is not marked down: read ``mean_goodwill`` beside ``churned_customers``.
 ``churned_customers`` counts customers who left during the measured period, and
 ``margin_lost_to_churn`` adds up their lifetime margin (see :func:`customer_lifetime_margin`).
 ``sales_refused`` adds up the orders refused during the measured period, on credit hold or beyond a new
