@@ -11,10 +11,10 @@ An *event* is one processed SimPy event (counted with a counting Environment in 
 untimed run, since the count is deterministic).
 
 Modes:
-  (default)  a few minutes: dashboard unit timed once, sizes 1k and 10k customers, 100k
-             customers extrapolated along the 1k-10k line (labelled as such);
+  (default)  a few minutes: dashboard unit and the dashboard's own updates timed once, sizes 1k and
+             10k customers, 100k customers extrapolated along the 1k-10k line (labelled as such);
   --full     also times 100,000 customers (about 15 s and 1.4 GB with the default engine), with 3 runs
-             of the dashboard unit;
+             of the dashboard unit and updates;
   --smoke    tiny sizes, one run each: checks that the script works and writes every key (tests);
   --size N   only one run at N customers (time and peak memory), e.g. --size 100000.
 """
@@ -22,6 +22,8 @@ Modes:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import platform
@@ -265,6 +267,7 @@ def measure(mode: str) -> dict:
     res["dashboard_unit_s"] = t
     runs_of["dashboard_unit_s"] = dash_runs
     res["dashboard_unit"] = {"policies": names, "customers": dash_customers, "reps": dash_reps}
+    dashboard_updates(res, runs_of, notes, dash_customers, dash_reps, dash_runs)
 
     # How cost grows with the portfolio (each size in a fresh process: time and peak memory).
     sizes = [20, 40] if smoke else [1000, 10_000] + ([100_000] if full else [])
@@ -321,6 +324,36 @@ def measure(mode: str) -> dict:
     return res
 
 
+def dashboard_updates(res: dict, runs_of: dict, notes: dict, customers: int, reps: int, runs: int) -> None:
+    """What one press of the dashboard's Run costs, plots included, on the dashboard's own (shorter) horizon:
+    with both sides new, and with one side changed while the other's replications are reused."""
+    from collectsim.dashboard import Dashboard
+
+    def fresh() -> Dashboard:
+        with contextlib.redirect_stdout(io.StringIO()):  # its messages, printed when outside a notebook
+            dash = Dashboard(BASELINE.parent, BASELINE.stem, customers=customers, reps=reps)
+            dash.run()
+        return dash
+
+    res["dashboard_update_s"], dash = median_time(fresh, runs)
+    rates = iter([0.01, 0.015, 0.02, 0.025, 0.03])
+
+    def one_side() -> None:
+        dash.b.discount_rate.value = next(rates)
+        with contextlib.redirect_stdout(io.StringIO()):
+            dash.run()
+        assert dash.reused == reps, "the unchanged side was simulated again"
+
+    res["dashboard_update_one_side_s"], _ = median_time(one_side, runs)
+    horizon = f"{dash.warmup_days} days of warm-up, 365 measured, {dash.runoff_days} of run-off"
+    for key in ("dashboard_update_s", "dashboard_update_one_side_s"):
+        runs_of[key] = runs
+    notes["dashboard_update_s"] = (f"Dashboard.run() at {customers} customers x {reps} replications, its own horizon "
+                                   f"({horizon}), plots included; no target (dashboard_unit_s is the target's unit)")
+    notes["dashboard_update_one_side_s"] = ("the same after changing only policy B's discount rate: A's "
+                                            "replications are reused, B's simulated")
+
+
 def _fmt(value) -> str:
     if value is None:
         return "n/a"
@@ -333,7 +366,8 @@ def table(res: dict) -> str:
     keys = ["bare_simpy_events_per_s", "simpy_engine_events_per_s", "simpy_vs_bare_ratio",
             "plain_simpy_invoices_per_s", "simpy_engine_invoices_per_s", "simpy_engine_vs_plain_invoice_ratio",
             "simulate_baseline_s", "vectorised_vs_simpy_ratio", "vectorised_vs_simpy_ratio_team", "dashboard_unit_s",
-            "customers_1k_s", "customers_1k_peak_mb", "customers_10k_s", "customers_10k_peak_mb",
+            "dashboard_update_s", "dashboard_update_one_side_s", "customers_1k_s", "customers_1k_peak_mb",
+            "customers_10k_s", "customers_10k_peak_mb",
             "customers_100k_s", "customers_100k_peak_mb", "customers_100k_s_extrapolated",
             "customers_100k_peak_mb_extrapolated", "parallel_efficiency_2", "parallel_efficiency_2_warm"]
     lines = [f"{'figure':40} {'value':>14} {'runs':>5}  target", "-" * 75]

@@ -129,3 +129,54 @@ def test_levers_far_from_the_presets_are_shown_unclipped(dash):
                                        "plans.missed_tolerance": 5, "escalation.agency_after_days_overdue": 10})
     dash.a.load(extreme)
     assert dash.a.spec().with_values({"name": extreme.name}) == extreme
+
+
+def _same_numbers(first, second) -> bool:
+    """Whether two comparisons hold the same replications, metric by metric and day by day."""
+    pairs = [(a, b) for p, q in zip(first.policies, second.policies) for a, b in zip(first.runs(p), second.runs(q))]
+    return len(pairs) == 2 * first.reps and all(
+        a.label == b.label and a.rep == b.rep and a.metrics == b.metrics
+        and (a.cumulative_cash == b.cumulative_cash).all() and (a.final_goodwill == b.final_goodwill).all()
+        for a, b in pairs)
+
+
+def test_an_unchanged_side_is_reused_and_gives_what_a_fresh_run_gives(dash):
+    dash.run()
+    assert dash.reused == 0
+    kept_a = dash.comparison.runs("A: as-is")
+    dash.b.discount_rate.value = 0.02
+    dash.run()
+    assert dash.reused == 2 and "2 of 4 replications reused" in dash.status.value
+    assert all(x is y for x, y in zip(dash.comparison.runs("A: as-is"), kept_a))  # not simulated again
+    fresh = Dashboard(SCENARIOS, "baseline", ("as-is", "firm-and-fair"), reps=2, customers=40, runoff_days=200)
+    fresh.b.discount_rate.value = 0.02
+    fresh.run()
+    assert fresh.reused == 0 and _same_numbers(dash.comparison, fresh.comparison)
+
+
+def test_more_replications_run_only_the_new_ones(dash):
+    dash.run()
+    dash.reps.value = 3
+    dash.run()
+    assert dash.reused == 4 and dash.comparison.reps == 3
+    reference = compare(resize(dash.scenario, 40, dash.warmup_days, 200), [dash.a.spec(), dash.b.spec()], reps=3,
+                        progress=False)
+    assert comparison_table(dash.comparison).equals(comparison_table(reference))
+    dash.reps.value = 2  # fewer: everything is kept, nothing runs
+    dash.run()
+    assert dash.reused == 4 and dash.comparison.reps == 2
+
+
+def test_a_new_portfolio_size_or_lever_is_simulated_not_reused(dash):
+    dash.run()
+    dash.customers.value = 50
+    dash.run()
+    assert dash.reused == 0
+    dash.a.discount_rate.value = 0.02
+    dash.run()
+    assert dash.reused == 2  # B is kept from the run before; A changed
+    for rate in (0.01, 0.015, 0.025, 0.03, 0.035):
+        dash.a.discount_rate.value = rate
+        dash.run()
+    assert len(dash._kept) <= 4  # only the newest few sides are kept
+    assert dash.reused == 2  # B, unchanged throughout, stayed among them
