@@ -9,8 +9,8 @@ import sys
 from conftest import ROOT
 
 KEYS = ("bare_simpy_events_per_s", "simpy_engine_events_per_s", "simpy_vs_bare_ratio",
-        "simpy_engine_invoices_per_s", "vectorised_vs_simpy_ratio", "dashboard_unit_s", "dashboard_update_s",
-        "dashboard_update_one_side_s", "customers_100k_s",
+        "simpy_engine_invoices_per_s", "vectorised_vs_simpy_ratio", "dashboard_unit_s", "dashboard_first_update_s",
+        "dashboard_update_s", "dashboard_update_one_side_s", "customers_100k_s",
         "customers_100k_peak_mb", "parallel_efficiency_2", "scaling", "runs", "notes")
 
 

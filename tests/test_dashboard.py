@@ -11,8 +11,12 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
+import concurrent.futures as cf  # noqa: E402
+from concurrent.futures.process import BrokenProcessPool  # noqa: E402
+
+import collectsim.dashboard as dashboard_module  # noqa: E402
 from collectsim import compare  # noqa: E402
-from collectsim.dashboard import Dashboard, comparison_table, resize  # noqa: E402
+from collectsim.dashboard import Dashboard, _keep_prefix, comparison_table, resize  # noqa: E402
 from collectsim.scenario import load_scenario  # noqa: E402
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -20,7 +24,13 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 @pytest.fixture
 def dash():
-    return Dashboard(SCENARIOS, "baseline", ("as-is", "firm-and-fair"), reps=2, customers=40, runoff_days=200)
+    return small_dashboard()
+
+
+def small_dashboard(**kw) -> Dashboard:
+    """40 customers, 2 replications, a short run-off; in this process unless ``workers`` says otherwise."""
+    return Dashboard(SCENARIOS, "baseline", ("as-is", "firm-and-fair"), **{
+        "reps": 2, "customers": 40, "runoff_days": 200, "workers": 1, **kw})
 
 
 def test_nothing_runs_until_run_is_pressed(dash):
@@ -108,7 +118,7 @@ def test_changing_the_scenario_refreshes_the_presets(tmp_path):
                               small, count=1, flags=re.S)
     assert replaced == 1
     (tmp_path / "other.toml").write_text(small)
-    dash = Dashboard(tmp_path, "baseline", ("as-is", "firm-and-fair"), reps=2, customers=40)
+    dash = Dashboard(tmp_path, "baseline", ("as-is", "firm-and-fair"), reps=2, customers=40, workers=1)
     dash.scenario_choice.value = tmp_path / "other.toml"
     assert dash.scenario.name == "other"
     assert list(dash.b.preset.options) == ["as-is", "discount-led"]
@@ -148,7 +158,7 @@ def test_an_unchanged_side_is_reused_and_gives_what_a_fresh_run_gives(dash):
     dash.run()
     assert dash.reused == 2 and "2 of 4 replications reused" in dash.status.value
     assert all(x is y for x, y in zip(dash.comparison.runs("A: as-is"), kept_a))  # not simulated again
-    fresh = Dashboard(SCENARIOS, "baseline", ("as-is", "firm-and-fair"), reps=2, customers=40, runoff_days=200)
+    fresh = small_dashboard()
     fresh.b.discount_rate.value = 0.02
     fresh.run()
     assert fresh.reused == 0 and _same_numbers(dash.comparison, fresh.comparison)
@@ -180,3 +190,65 @@ def test_a_new_portfolio_size_or_lever_is_simulated_not_reused(dash):
         dash.run()
     assert len(dash._kept) <= 4  # only the newest few sides are kept
     assert dash.reused == 2  # B, unchanged throughout, stayed among them
+
+
+def test_worker_processes_give_the_same_numbers_and_stay_up_between_runs():
+    dash, alone = small_dashboard(reps=3, workers=2), small_dashboard(reps=3)
+    try:
+        pool = dash._pool
+        assert pool is not None  # started with the dashboard, before the first Run
+        dash.run()
+        alone.run()
+        assert _same_numbers(dash.comparison, alone.comparison)
+        dash.b.discount_rate.value = alone.b.discount_rate.value = 0.02
+        dash.run()  # only B runs now, its replications split over both workers
+        alone.run()
+        assert dash._pool is pool and dash.reused == 3
+        assert _same_numbers(dash.comparison, alone.comparison)
+    finally:
+        dash.close()
+    assert dash._pool is None
+
+
+class _DeadWorkers(cf.Executor):
+    """An executor whose every task fails as if its worker process had died."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = cf.Future()
+        future.set_exception(BrokenProcessPool("a worker died"))
+        return future
+
+
+def test_when_workers_cannot_run_the_dashboard_runs_in_this_process(dash):
+    dash.workers, dash._pool = 2, _DeadWorkers()
+    dash.run()
+    assert dash.workers == 1 and dash._pool is None and "this process did the work" in dash.status.value
+    reference = small_dashboard()
+    reference.run()
+    assert _same_numbers(dash.comparison, reference.comparison)
+
+
+def test_a_run_cut_short_keeps_what_finished_and_the_next_run_reuses_it(dash, monkeypatch):
+    real, calls = dashboard_module.run_unit, []
+
+    def stopped_at_the_third(unit):
+        calls.append(unit)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(unit)
+
+    monkeypatch.setattr(dashboard_module, "run_unit", stopped_at_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        dash.compute()
+    monkeypatch.setattr(dashboard_module, "run_unit", real)
+    dash.run()
+    assert dash.reused == 2  # A's two replications (40 customers: one SimPy task each), B's run now
+    reference = small_dashboard()
+    reference.run()
+    assert _same_numbers(dash.comparison, reference.comparison)
+
+
+def test_kept_replications_after_a_gap_are_dropped():
+    runs = {0: "r0", 1: "r1", 3: "r3", 4: "r4"}
+    _keep_prefix(runs)
+    assert runs == {0: "r0", 1: "r1"}

@@ -113,6 +113,10 @@ def work_units(scenario: Scenario, specs_labels, reps: range, seed_of, engine: s
     return units
 
 
+def warm_up() -> None:
+    """Nothing: sent to a new worker process so that it imports the engines before the first real task."""
+
+
 def runs_in(unit: Task | Batch) -> int:
     """How many replications a unit of work holds (for progress bars)."""
     return len(unit.reps) if isinstance(unit, Batch) else 1
