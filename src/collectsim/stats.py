@@ -9,6 +9,7 @@ fraction, then bisection) so that the runtime needs no SciPy.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -60,8 +61,13 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t >= 0 else tail
 
 
+@functools.lru_cache(maxsize=1024)
 def t_quantile(p: float, df: float) -> float:
-    """Student-t quantile (inverse CDF) for 0 < p < 1, by bisection to machine precision."""
+    """Student-t quantile (inverse CDF) for 0 < p < 1, by bisection to machine precision.
+
+    Cached: an interval needs the same few quantiles over and over (one per replication count), and each
+    costs some hundred evaluations of the CDF.
+    """
     if not 0.0 < p < 1.0:
         raise ValueError("p must be in (0, 1)")
     if p < 0.5:
