@@ -3,7 +3,8 @@
 Starts a local JupyterLab (token set) on a free port over a copy of the notebooks and scenarios (so
 autosave never touches the committed notebooks), opens notebook 02 in Debian's Chromium driven by
 Playwright (``executable_path``; nothing is downloaded), runs all cells, switches policy A to another
-preset, clicks Run, waits for the results table to show the new policy, and saves screenshots in the
+preset, clicks Run, waits for the results table to show the new policy, opens a figure's tab and waits
+for the figure, and saves screenshots in the
 test's output folder. The server is stopped by its PID. Skipped where Chromium is not installed
 (`.ci/run` installs it).
 """
@@ -143,5 +144,11 @@ def _drive(page, base: str, token: str, tmp_path: Path) -> None:
     page.locator("button.widget-button", has_text="Run").first.click()
     page.locator(".widget-html", has_text="A: discount-led").first.wait_for(timeout=120_000)
     assert "A: as-is" not in table.inner_text()
-    status.first.wait_for(timeout=120_000)  # the figures are drawn after the table; then it says Done again
+    status.first.wait_for(timeout=120_000)
     page.screenshot(path=str(tmp_path / "dashboard-after-change.png"))
+    # A figure is drawn when its tab is shown.
+    page.locator(".lm-TabBar-tabLabel", has_text="Cash vs relationship").first.click()
+    page.wait_for_function(  # a shown image holding a real figure (the other tabs' images are hidden and empty)
+        "() => [...document.querySelectorAll('img.widget-image')].some(i => i.offsetParent && i.naturalHeight > 100)",
+        timeout=60_000)
+    page.screenshot(path=str(tmp_path / "dashboard-figure.png"))

@@ -20,6 +20,7 @@ from collectsim.dashboard import Dashboard, _keep_prefix, comparison_table, resi
 from collectsim.scenario import load_scenario  # noqa: E402
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
@@ -45,14 +46,33 @@ def test_run_button_computes_the_comparison_and_fills_every_output(dash):
     assert comp is not None and dash.runs == 1
     assert comp.policies == ("A: as-is", "B: firm-and-fair") and comp.reps == 2
     assert "DSO" in dash.table.value and "verdict" in dash.table.value
-    for image in dash.images.values():
-        assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert dash.tabs.selected_index == 0 and all(image.value == b"" for image in dash.images.values())
+    for index, image in enumerate(dash.images.values(), start=1):
+        dash.tabs.selected_index = index  # a figure is drawn when its tab is shown
+        assert image.value[:8] == PNG
     assert dash.progress.value == dash.progress.max == 4
     assert dash.status.value.startswith("Done")
 
 
+def test_the_shown_figure_is_redrawn_for_each_run_and_no_earlier_one_stays(dash):
+    dash.tabs.selected_index = 1
+    dash.run()
+    first_cash = dash.images["cash"].value
+    assert first_cash[:8] == PNG and dash.images["aging"].value == b""
+    dash.draw_figures()
+    first_aging = dash.images["aging"].value
+    assert first_aging[:8] == PNG
+    dash.b.discount_rate.value = 0.03
+    dash.run()
+    assert dash.images["cash"].value[:8] == PNG and dash.images["cash"].value != first_cash
+    assert dash.images["aging"].value == b""  # the earlier run's figure is gone until its tab is shown
+    dash.tabs.selected_index = 2
+    assert dash.images["aging"].value[:8] == PNG and dash.images["aging"].value != first_aging
+
+
 def test_changing_a_lever_recomputes_and_changes_outputs(dash):
     dash.run()
+    dash.draw_figures()
     first, table, cash_png = dash.comparison, dash.table.value, dash.images["cash"].value
     dash.a.discount_rate.value = 0.03
     dash.a.discount_window.value = 15
@@ -62,6 +82,7 @@ def test_changing_a_lever_recomputes_and_changes_outputs(dash):
     assert second is not first and second.reps == 3 and dash.runs == 2
     assert second.runs("A: as-is")[0].metrics["discounts_granted"] > 0
     assert first.runs("A: as-is")[0].metrics["discounts_granted"] == 0
+    dash.draw_figures()
     assert dash.table.value != table and dash.images["cash"].value != cash_png
 
 
