@@ -10,13 +10,14 @@ discount, instalment plans, escalation to an agency or the courts, the write-off
 statutory interest and compensation are claimed. Nothing runs until Run is pressed; sliders do not
 update continuously; the results area has a fixed height, so the page does not jump.
 
-To keep an update near two seconds on a two-core laptop, the dashboard runs a resized copy of the
-scenario (:func:`resize`): fewer customers (segments scaled in proportion) and a shorter run-off.
+To keep an update within a second or two on a two-core laptop, the dashboard runs a resized copy of
+the scenario (:func:`resize`): fewer customers (segments scaled in proportion) and a shorter run-off.
 It also keeps the replications of the last few runs: a side whose policy, portfolio and seed have not
-changed since is not run again, and more replications only run the new ones. And it simulates on two
+changed since is not run again, and more replications only run the new ones. It simulates on two
 worker processes (started in the background when the dashboard is made, kept until it is closed), which
-about halves an update on two cores. The numbers are the same as a fresh run's in one process, since
-replication j always uses the same seed. The notebooks and the CLI use the full scenario for reports.
+about halves an update on two cores, and draws a figure only when its tab is shown. The numbers are the
+same as a fresh run's in one process, since replication j always uses the same seed. The notebooks
+and the CLI use the full scenario for reports.
 
 The logic is plain Python: set a control's ``value`` and call :meth:`Dashboard.run` (or click the
 button), and the comparison and every output widget are recomputed. Tests do exactly that.
