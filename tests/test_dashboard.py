@@ -216,19 +216,20 @@ def test_a_new_portfolio_size_or_lever_is_simulated_not_reused(dash):
 def test_worker_processes_give_the_same_numbers_and_stay_up_between_runs():
     dash, alone = small_dashboard(reps=3, workers=2), small_dashboard(reps=3)
     try:
-        pool = dash._pool
-        assert pool is not None  # started with the dashboard, before the first Run
+        pool = dashboard_module._POOLS[2]  # started with the dashboard, before the first Run
         dash.run()
         alone.run()
         assert _same_numbers(dash.comparison, alone.comparison)
         dash.b.discount_rate.value = alone.b.discount_rate.value = 0.02
         dash.run()  # only B runs now, its replications split over both workers
         alone.run()
-        assert dash._pool is pool and dash.reused == 3
+        assert dashboard_module._POOLS[2] is pool and dash.reused == 3
         assert _same_numbers(dash.comparison, alone.comparison)
+        again = small_dashboard(workers=2)  # e.g. the notebook cell run again: the same workers
+        assert dashboard_module._POOLS[2] is pool and again.workers == 2
     finally:
         dash.close()
-    assert dash._pool is None
+    assert 2 not in dashboard_module._POOLS
 
 
 class _DeadWorkers(cf.Executor):
@@ -240,10 +241,12 @@ class _DeadWorkers(cf.Executor):
         return future
 
 
-def test_when_workers_cannot_run_the_dashboard_runs_in_this_process(dash):
-    dash.workers, dash._pool = 2, _DeadWorkers()
+def test_when_workers_cannot_run_the_dashboard_runs_in_this_process(dash, monkeypatch):
+    monkeypatch.setitem(dashboard_module._POOLS, 2, _DeadWorkers())
+    dash.workers = 2
     dash.run()
-    assert dash.workers == 1 and dash._pool is None and "this process did the work" in dash.status.value
+    assert dash.workers == 1 and 2 not in dashboard_module._POOLS
+    assert "this process did the work" in dash.status.value
     reference = small_dashboard()
     reference.run()
     assert _same_numbers(dash.comparison, reference.comparison)

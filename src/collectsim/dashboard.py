@@ -14,7 +14,7 @@ To keep an update within a second or two on a two-core laptop, the dashboard run
 the scenario (:func:`resize`): fewer customers (segments scaled in proportion) and a shorter run-off.
 It also keeps the replications of the last few runs: a side whose policy, portfolio and seed have not
 changed since is not run again, and more replications only run the new ones. It simulates on two
-worker processes (started in the background when the dashboard is made, kept until it is closed), which
+worker processes (started in the background when the first dashboard is made, shared by later ones), which
 about halves an update on two cores, and draws a figure only when its tab is shown. The numbers are the
 same as a fresh run's in one process, since replication j always uses the same seed. The notebooks
 and the CLI use the full scenario for reports.
@@ -30,7 +30,6 @@ import html
 import multiprocessing
 import os
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -111,6 +110,32 @@ def comparison_table(comp: Comparison, metrics: Sequence[str] = HEADLINE) -> pd.
 
 
 # --- one side: a policy's controls ------------------------------------------------------------------------
+
+
+#: Worker pools shared by every dashboard of this process, by size: re-running the notebook cell that
+#: makes a dashboard reuses the running workers instead of starting two more each time.
+_POOLS: dict[int, cf.Executor] = {}
+
+
+def worker_pool(workers: int) -> cf.Executor:
+    """This process's pool of ``workers`` spawned worker processes, started on first use.
+
+    Each worker is sent a first task that only imports the engines, so a dashboard made a moment before
+    its first Run finds them ready.
+    """
+    pool = _POOLS.get(workers)
+    if pool is None:
+        pool = _POOLS[workers] = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        for _ in range(workers):
+            pool.submit(warm_up)
+    return pool
+
+
+def stop_workers(workers: int) -> None:
+    """Shut down the shared pool of ``workers`` processes, if there is one (the next use starts a new one)."""
+    pool = _POOLS.pop(workers, None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _keep_prefix(runs: dict[int, Replication]) -> None:
@@ -282,9 +307,8 @@ class Dashboard:
         self._kept: list[tuple[Scenario, PolicySpec, int, dict[int, Replication]]] = []  # oldest first
         self.workers = max(1, int(workers))
         self.workers_failed = False  # set when worker processes could not run, and this process took over
-        self._pool: cf.ProcessPoolExecutor | None = None
         if self.workers > 1:
-            self._start_workers()
+            worker_pool(self.workers)  # started now, in the background: they import the model meanwhile
         # The Run button bumps a counter; interactive_output redraws only when the counter moves.
         self._trigger = w.IntText(value=0, layout=w.Layout(display="none"))
         self.headline = w.interactive_output(self._update, {"run": self._trigger})
@@ -338,7 +362,7 @@ class Dashboard:
         try:
             interrupted = run_all(run_unit, units, self._executor(), file, progress=False, runs_in=runs_in)
         except WorkersFailed:  # e.g. no way to start processes here: run in this process from now on
-            self.close()
+            stop_workers(self.workers)
             self.workers, self.workers_failed = 1, True
             interrupted = run_all(run_unit, units, None, file, progress=False, runs_in=runs_in)
         finally:
@@ -351,25 +375,12 @@ class Dashboard:
         return Comparison(scn.name, scn.economics.currency, seed, tuple(s.name for s in specs), out,
                           measured=(h.measured_start, h.measured_end))
 
-    def _start_workers(self) -> None:
-        """Start the worker processes now, in the background: they import the model while levers are set."""
-        self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
-        weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
-        for _ in range(self.workers):
-            self._pool.submit(warm_up)
-
     def _executor(self) -> cf.Executor | None:
-        if self.workers <= 1:
-            return None
-        if self._pool is None:
-            self._start_workers()
-        return self._pool
+        return worker_pool(self.workers) if self.workers > 1 else None
 
     def close(self) -> None:
-        """Stop the worker processes (a later Run starts them again unless ``workers`` is 1)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Stop the worker processes (shared by the dashboards of this process; a later Run starts them again)."""
+        stop_workers(self.workers)
 
     def _kept_runs(self, scenario: Scenario, spec: PolicySpec, seed: int) -> dict[int, Replication]:
         """The replications kept for this portfolio, policy and seed (a new, empty entry if none), made newest."""
