@@ -5,15 +5,24 @@ every policy shares its seed) and again from 2 (independent). Per pair of polici
 the ratio (half-width of the Welch interval of the difference from independent seeds) / (half-width of the
 paired interval) -- the figure of ``tests/test_compare.py``, there for the baseline's first two policies.
 Run with ``.venv/bin/python benchmarks/crn_ratios.py [--reps N] [--metrics a,b]`` (about 2 minutes).
+
+To see where the pairing is lost, ``--scenario NAME`` keeps one scenario and ``--set TABLE.KEY=VALUE``
+and ``--every-segment KEY=VALUE`` change it (TOML values; repeat them), e.g. with no feedback from
+goodwill to orders and no churn::
+
+    benchmarks/crn_ratios.py --scenario baseline --set behaviour.order_goodwill_elasticity=0 \
+        --set behaviour.churn_goodwill_slope=0 --every-segment churn_per_year=0
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import tomllib
 from pathlib import Path
 
 import collectsim
+from collectsim.scaled import scaled_scenario
 from collectsim.stats import paired_interval, welch_interval
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -24,11 +33,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--metrics", default="cash_collected,dso")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scenario", help="only this bundled scenario (file stem)")
+    parser.add_argument("--set", action="append", default=[], metavar="TABLE.KEY=VALUE",
+                        help="change a key of a top-level table, e.g. behaviour.order_goodwill_elasticity=0")
+    parser.add_argument("--every-segment", action="append", default=[], metavar="KEY=VALUE",
+                        help="change a key of every segment, e.g. churn_per_year=0")
     args = parser.parse_args(argv)
     metrics = args.metrics.split(",")
+    tables: dict[str, dict] = {}
+    for item in args.set:
+        key, value = _assignment(item)
+        table, _, name = key.partition(".")
+        tables.setdefault(table, {})[name] = value
+    every = dict(_assignment(item) for item in args.every_segment)
+    paths = sorted(SCENARIOS.glob("*.toml"))
+    if args.scenario:
+        paths = [p for p in paths if p.stem == args.scenario]
+        if not paths:
+            parser.error(f"no bundled scenario {args.scenario!r}")
     print(f"{'scenario':22} {'policy a':16} {'policy b':16} " + " ".join(f"{m:>16}" for m in metrics))
-    for path in sorted(SCENARIOS.glob("*.toml")):
+    for path in paths:
         scenario = collectsim.load_scenario(path)
+        if tables or every:
+            segments = {seg.name: every for seg in scenario.portfolio.segments}
+            scenario = scaled_scenario(path, scenario.portfolio.customer_count, tables, segments)
         names = [p.name for p in scenario.policies]
         paired = collectsim.compare(scenario, names, reps=args.reps, seed=1, workers=args.workers, progress=False)
         alone = collectsim.compare(scenario, names, reps=args.reps, seed=2, workers=args.workers, progress=False)
@@ -37,6 +65,14 @@ def main(argv: list[str] | None = None) -> int:
                       / paired_interval(paired.values(a, m), paired.values(b, m)).halfwidth for m in metrics]
             print(f"{path.stem:22} {a:16} {b:16} " + " ".join(f"{r:16.2f}" for r in ratios), flush=True)
     return 0
+
+
+def _assignment(item: str) -> tuple[str, object]:
+    """``key=value`` with the value read as TOML (numbers, booleans, quoted strings)."""
+    key, sep, value = item.partition("=")
+    if not sep:
+        raise SystemExit(f"error: expected KEY=VALUE, got {item!r}")
+    return key.strip(), tomllib.loads(f"v = {value}")["v"]
 
 
 if __name__ == "__main__":
