@@ -325,9 +325,10 @@ def measure(mode: str) -> dict:
 
 
 def dashboard_updates(res: dict, runs_of: dict, notes: dict, customers: int, reps: int, runs: int) -> None:
-    """What one press of the dashboard's Run costs, figures included, on the dashboard's own (shorter)
-    horizon and with its default worker processes: the first press (the dashboard just made, its workers
-    still starting), then presses after changing both policies, and after changing only policy B."""
+    """What one press of the dashboard's Run costs (its table; a figure is drawn when its tab is shown) on
+    the dashboard's own (shorter) horizon and with its default worker processes: the first press (the
+    dashboard just made, its workers still starting), then presses after changing both policies, and
+    after changing only policy B."""
     from collectsim.dashboard import Dashboard
 
     quiet = contextlib.redirect_stdout(io.StringIO())  # its messages, printed when outside a notebook
@@ -356,8 +357,9 @@ def dashboard_updates(res: dict, runs_of: dict, notes: dict, customers: int, rep
     for key in ("dashboard_update_s", "dashboard_update_one_side_s"):
         runs_of[key] = runs
     notes["dashboard_update_s"] = (f"Dashboard.run() at {customers} customers x {reps} replications, its own horizon "
-                                   f"({horizon}), figures included, {dash.workers} worker processes, both policies "
-                                   f"changed; no target (dashboard_unit_s is the target's unit)")
+                                   f"({horizon}), {dash.workers} worker processes, the table drawn (a figure is "
+                                   f"drawn when its tab is shown), both policies changed; no target "
+                                   f"(dashboard_unit_s is the target's unit)")
     notes["dashboard_update_one_side_s"] = ("the same after changing only policy B: A's replications are reused, "
                                             "B's split over the workers")
     notes["dashboard_first_update_s"] = "making the dashboard and its first Run (the workers start meanwhile)"
