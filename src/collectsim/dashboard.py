@@ -47,7 +47,7 @@ from .run_plots import figure_png
 from .scenario import Scenario, load_scenario, parse_scenario
 from .schema import ScenarioError, as_raw
 
-#: Default size of a dashboard run: an update takes about 1 s on two cores, figures included (measured in README).
+#: Default size of a dashboard run: an update takes under half a second on two cores (measured in README).
 DEFAULT_CUSTOMERS = 60
 DEFAULT_REPS = 5
 DEFAULT_RUNOFF_DAYS = 365
@@ -109,7 +109,7 @@ def comparison_table(comp: Comparison, metrics: Sequence[str] = HEADLINE) -> pd.
     return diffs.reset_index(drop=True)
 
 
-# --- one side: a policy's controls ------------------------------------------------------------------------
+# --- worker processes -------------------------------------------------------------------------------------
 
 
 #: Worker pools shared by every dashboard of this process, by size: re-running the notebook cell that
@@ -145,6 +145,9 @@ def _keep_prefix(runs: dict[int, Replication]) -> None:
         k += 1
     for j in [j for j in runs if j > k]:
         del runs[j]
+
+
+# --- one side: a policy's controls ------------------------------------------------------------------------
 
 
 def _checkbox(description: str) -> w.Checkbox:
@@ -364,6 +367,7 @@ class Dashboard:
         except WorkersFailed:  # e.g. no way to start processes here: run in this process from now on
             stop_workers(self.workers)
             self.workers, self.workers_failed = 1, True
+            done = self.reused  # every unit runs again here (the same numbers), so count from the start
             interrupted = run_all(run_unit, units, None, file, progress=False, runs_in=runs_in)
         finally:
             for runs in kept:
