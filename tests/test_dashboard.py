@@ -146,6 +146,20 @@ def test_changing_the_scenario_refreshes_the_presets(tmp_path):
     assert dash.b.preset.value == "as-is"
 
 
+def test_a_portfolio_file_that_will_not_load_is_named_and_the_loaded_one_stays(tmp_path):
+    (tmp_path / "baseline.toml").write_text((SCENARIOS / "baseline.toml").read_text())
+    (tmp_path / "strategies").symlink_to(SCENARIOS / "strategies")
+    (tmp_path / "broken.toml").write_text('name = "broken"\nseed = "soon"\n')
+    dash = Dashboard(tmp_path, "baseline", ("as-is", "firm-and-fair"), reps=2, customers=40, workers=1)
+    dash.a.discount_rate.value = 0.02  # a lever already changed is kept
+    dash.scenario_choice.value = tmp_path / "broken.toml"
+    assert "Cannot load" in dash.status.value and "broken.toml" in dash.status.value and "seed" in dash.status.value
+    assert dash.scenario_choice.value == tmp_path / "baseline.toml" and dash.scenario.name == "baseline"
+    assert dash.a.discount_rate.value == 0.02
+    dash.run()
+    assert dash.comparison is not None and dash.status.value.startswith("Done")
+
+
 def test_resize_keeps_segment_proportions_and_the_measured_period():
     scenario = load_scenario(SCENARIOS / "baseline.toml")
     small = resize(scenario, 100, 30, 100)

@@ -289,6 +289,7 @@ class Dashboard:
         self.runoff_days = runoff_days
         self.warmup_days = warmup_days
         self.scenario = load_scenario(self.scenario_choice.value)
+        self._loaded_file = self.scenario_choice.value  # the file self.scenario came from
         self.a = PolicyPanel("A", self.scenario, policies[0])
         self.b = PolicyPanel("B", self.scenario, policies[1])
         self.scenario_choice.observe(self._on_scenario, names="value")
@@ -318,9 +319,18 @@ class Dashboard:
         self.run_button.on_click(lambda _button: self.run())
 
     def _on_scenario(self, change: dict) -> None:
-        self.scenario = load_scenario(change["new"])
+        if change["new"] == self._loaded_file:
+            return  # put back after a file that would not load: nothing to reload
+        try:
+            scenario = load_scenario(change["new"])
+        except ScenarioError as exc:  # say why in the status line, and stay on the portfolio still loaded
+            self.status.value = f"<span style='color:#b00'>Cannot load that portfolio: {html.escape(str(exc))}</span>"
+            self.scenario_choice.value = self._loaded_file
+            return
+        self.scenario, self._loaded_file = scenario, change["new"]
         self.a.set_scenario(self.scenario)
         self.b.set_scenario(self.scenario)
+        self.status.value = "Change the levers, then press <b>Run</b>."
 
     def run(self) -> Comparison | None:
         """Recompute the comparison with the current controls and redraw every output."""
