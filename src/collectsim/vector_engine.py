@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -181,6 +182,7 @@ class _Table:
 
 _INVOICE = {
     "cust": (np.int64, 0), "local": (np.int64, 0), "seq": (np.int64, 0), "seg": (np.int64, 0),
+    "pseg": (np.int64, 0),  # the policy's rules for the invoice: policy index x segments + segment
     "rep": (np.int64, 0), "row": (np.int64, 0),
     "amount": (np.int64, 0), "balance": (np.int64, 0), "issue": (np.int64, 0), "due": (np.int64, 0),
     "disputed": (bool, False), "pay_day": (np.int64, NEVER), "dispute_day": (np.int64, NEVER),
@@ -203,16 +205,30 @@ _INVOICE = {
 
 
 class VectorEngine(CustomerState, LeverActions, TeamQueue):
-    """Runs one scenario under one rule-based policy for a batch of seeds at once."""
+    """Runs one scenario for a batch of seeds at once, each run under one of the given rule-based policies.
 
-    def __init__(self, scenario: Scenario, decider: RuleBasedPolicy, seeds: list[int] | tuple[int, ...],
-                 customers: list[Customers] | None = None) -> None:
-        reason = supports(scenario, decider)
-        if reason is not None:
-            raise ValueError(f"the vectorised engine cannot run this: {reason}")
+    ``policy_of[i]`` says which of ``decider`` (one policy, or a sequence) run i follows (default: the first).
+    Runs never meet, so a batch of several policies gives each run what a batch of its policy alone gives;
+    the policy's rules are looked up by *policy segment*, policy index x number of segments + segment.
+    """
+
+    def __init__(self, scenario: Scenario, decider: RuleBasedPolicy | Sequence[RuleBasedPolicy],
+                 seeds: list[int] | tuple[int, ...], customers: list[Customers] | None = None,
+                 policy_of: Sequence[int] | None = None) -> None:
+        deciders = [decider] if isinstance(decider, RuleBasedPolicy) or not isinstance(decider, Sequence) \
+            else list(decider)
+        for d in deciders:
+            reason = supports(scenario, d)
+            if reason is not None:
+                raise ValueError(f"the vectorised engine cannot run this: {reason}")
         self.scenario = scenario
-        self.policy = VectorPolicy(decider)
+        self.policy = VectorPolicy(deciders)
         self.seeds = [int(s) for s in seeds]
+        self._policy_of = np.zeros(len(self.seeds), dtype=np.int64) if policy_of is None \
+            else np.asarray(policy_of, dtype=np.int64)
+        known = (0 <= self._policy_of) & (self._policy_of < len(deciders))
+        if self._policy_of.shape != (len(self.seeds),) or not known.all():
+            raise ValueError(f"policy_of must name one of {len(deciders)} policies for each of {len(self.seeds)} seeds")
         self.customers = customers if customers is not None else [make_customers(scenario, s) for s in self.seeds]
         self._end = scenario.horizon.total_days
         self._issue_end = scenario.horizon.measured_end
@@ -251,7 +267,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         self._decay = np.array([math.exp(-g / tau) for g in range(self._end + 2)])
         self._age = np.array([rules.age_factor(a, b.response_halflife_days) for a in range(self._end + 2)])
         self._k_fact_column = np.array(rules._K_FACT[:40], dtype=np.float64)[:, None]
-        self._decider = decider
+        self._deciders = deciders
         self._minutes_letter = float(team.minutes_letter)
         self._minutes_call = float(team.minutes_call)
         self._init_customers()
@@ -278,6 +294,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         self.local = np.concatenate([np.arange(n, dtype=np.int64) for n in sizes])
         self.seed = np.repeat(np.array(self.seeds, dtype=np.int64), sizes)
         self.cseg = np.concatenate([c.segment for c in cs]).astype(np.int64)
+        self.cpseg = self._policy_of[self.rep] * len(self._segs) + self.cseg  # the customer's policy segment
         self.baseline = np.concatenate([c.goodwill_baseline for c in cs]).astype(np.float64)
         self.goodwill = self.baseline.copy()
         self.arrival = np.concatenate([c.arrival_day for c in cs]).astype(np.int64)
@@ -303,7 +320,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         self._prefix_golden = [_mix_array(_mix_array(seeded + np.uint64(p) + golden) + local + golden) + golden
                                for p in range(max(Purpose) + 1)]
         self.limit = np.zeros(len(self.rep), dtype=np.int64)  # credit limit in cents set at onboarding (0: none)
-        holds = [self._decider.credit_hold_after(i) for i in range(len(self._segs))]
+        holds = [d.credit_hold_after(i) for d in self._deciders for i in range(len(self._segs))]  # by policy segment
         self._hold = np.array([-1 if h is None else h for h in holds], dtype=np.int64)
         self._any_hold = any(h is not None for h in holds)
         # Ordering: 0 applying (arrives later), 1 ordering, 2 done. next_order is the next day it acts.
@@ -616,7 +633,8 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
 
     def _onboard(self, cx: np.ndarray, day: int) -> np.ndarray:
         """New customers apply: checked (perhaps refused) if the policy says so; returns those who may trade."""
-        rules = [self._decider.onboarding(int(s)) for s in self.cseg[cx]]
+        rules = [self._deciders[p].onboarding(s) for p, s in zip(self._policy_of[self.rep[cx]].tolist(),
+                                                                 self.cseg[cx].tolist())]
         checked = np.array([r is not None for r in rules], dtype=bool)
         threshold = np.array([np.inf if r is None else r[0] for r in rules], dtype=np.float64)
         cost = np.array([0 if r is None else r[1] for r in rules], dtype=np.int64)
@@ -653,7 +671,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         if len(cx) == 0:
             return none
         refuse = np.zeros(len(cx), dtype=bool)
-        hold = self._hold[self.cseg[cx]]
+        hold = self._hold[self.cpseg[cx]]
         limit = self.limit[cx]
         if self._any_hold or limit.any():
             amount = self._amount(cx)
@@ -700,6 +718,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         seg = self.cseg[cx]
         local, seq = self.local[cx], self.order_seq[cx]
         v.cust[ix], v.local[ix], v.seq[ix], v.seg[ix], v.rep[ix] = cx, local, seq, seg, self.rep[cx]
+        pseg = v.pseg[ix] = self.cpseg[cx]
         rep = self.rep[cx]  # ascending, as cx is: each run's new rows follow its customers' order
         counts = np.bincount(rep, minlength=len(self._rows))
         first = np.cumsum(counts) - counts
@@ -734,11 +753,11 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         v.pay_day[ix] = np.where(pays, pay_day, aside)
         # The policy's answer at issue: the discount offer, and the first review (may be today).
         P = self.policy
-        offers = P.offers_discount[seg]
+        offers = P.offers_discount[pseg]
         if offers.any():
             o = ix[offers]
             oseg = seg[offers]
-            rate, window = P.discount_rate[oseg], P.discount_window[oseg]
+            rate, window = P.discount_rate[pseg[offers]], P.discount_window[pseg[offers]]
             v.discount_rate[o] = rate
             v.discount_deadline[o] = day + window
             eligible = v.dispute_day[o] == NEVER
@@ -904,7 +923,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         state = {name: getattr(v, name)[ix] for name in (
             "fees_claimed", "had_settlement_offer", "was_at_agency", "was_in_court", "disputed", "mediated",
             "disputed_since", "had_terms", "plan_terms")}
-        return self.policy.next_review(v.seg[ix], v.due[ix], v.plan_broken_day[ix], v.had_plan[ix], after, state)
+        return self.policy.next_review(v.pseg[ix], v.due[ix], v.plan_broken_day[ix], v.had_plan[ix], after, state)
 
     def _review(self, ix: np.ndarray, day: int) -> None:
         """``RuleBasedPolicy.decide`` for a round of invoices, then its actions in the policy's order."""
@@ -912,7 +931,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         v.review_day[ix] = NEVER
         point = v.pending[ix]
         v.pending[ix] = int(Point.REVIEW)
-        cx, seg, due = v.cust[ix], v.seg[ix], v.due[ix]
+        cx, seg, due = v.cust[ix], v.pseg[ix], v.due[ix]  # seg: the policy segment (only the policy's rules here)
         self._advance(cx, day)
         disputed, balance = v.disputed[ix], v.balance[ix]
         n = len(ix)
@@ -981,7 +1000,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         if (step >= 0).any():
             sel, steps = ix[step >= 0], step[step >= 0]
             if self._daily is not None:
-                channel = P.channel[v.seg[sel], steps]
+                channel = P.channel[v.pseg[sel], steps]
                 minutes = self._minutes_by_channel[channel]
                 q = minutes > 0
                 if q.any():
@@ -1030,7 +1049,8 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         v, P, b, S = self._inv, self.policy, self._b, self._seg
         seg = v.seg[ix]
         cx = v.cust[ix]
-        channel, tone, cost = P.channel[seg, step], P.tone[seg, step], P.cost[seg, step]
+        pseg = v.pseg[ix]
+        channel, tone, cost = P.channel[pseg, step], P.tone[pseg, step], P.cost[pseg, step]
         change = self._goodwill_by_tone[tone] + self._goodwill_by_channel[channel]
         before, after = self._change_goodwill(cx, change, day)
         self._record(day, PHASE_REVIEW, cx, v.seq[ix], 20, EventKind.REMINDER, v.row[ix], 0, channel, tone, cost,
@@ -1048,7 +1068,7 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
             if len(a):
                 ax = ix[a]
                 v.plan_requested[ax] = True
-                grant = P.on_request[v.seg[ax]] & ~v.disputed[ax]
+                grant = P.on_request[v.pseg[ax]] & ~v.disputed[ax]
                 refused = ax[~grant]
                 pb, pa = self._change_goodwill(v.cust[refused], b.plan_refused_goodwill, day)
                 self._record(day, PHASE_REVIEW, v.cust[refused], v.seq[refused], 21, EventKind.PLAN_REQUESTED,
@@ -1083,9 +1103,13 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
             v.responses[m] += 1
             v.pay_day[m] = np.minimum(v.pay_day[m], self._prompted(day, v.due[m], delay))
 
-def run_batch(scenario: Scenario, decider: RuleBasedPolicy, seeds) -> list[tuple]:
-    """Run ``seeds`` as one batch; per seed (customers, invoices, events, final goodwill)."""
-    return VectorEngine(scenario, decider, seeds).run()
+def run_batch(scenario: Scenario, decider: RuleBasedPolicy | Sequence[RuleBasedPolicy], seeds,
+              policy_of: Sequence[int] | None = None) -> list[tuple]:
+    """Run ``seeds`` as one batch; per seed (customers, invoices, events, final goodwill).
+
+    With several policies, ``policy_of[i]`` is the index of the policy seed i runs under.
+    """
+    return VectorEngine(scenario, decider, seeds, policy_of=policy_of).run()
 
 
 def run_one(scenario: Scenario, decider: RuleBasedPolicy, seed: int) -> tuple:

@@ -71,7 +71,7 @@ class LeverActions:
             regular = np.where(left <= 1, balance, balance // np.maximum(left, 1))
             terms = v.plan_terms[p]
             if terms.any():  # extended terms: this milestone's share of the balance agreed, the rest at the last
-                P, pseg = self.policy, v.seg[p]
+                P, pseg = self.policy, v.pseg[p]
                 k = np.clip(P.milestones[pseg] - left, 0, P.milestone_share.shape[1] - 1)
                 share = rules.share_of(np.maximum(v.plan_base[p], 1), P.milestone_share[pseg, k])
                 regular = np.where(terms & (left > 1), share, regular)
@@ -90,7 +90,7 @@ class LeverActions:
             next_day = day + v.plan_interval[p]
             milestone = v.plan_terms[p] & (left > 0)
             if milestone.any():
-                P, pseg = self.policy, v.seg[p]
+                P, pseg = self.policy, v.pseg[p]
                 k = np.clip(P.milestones[pseg] - left, 0, P.milestone_day.shape[1] - 1)
                 next_day = np.where(milestone, v.plan_start[p] + P.milestone_day[pseg, k], next_day)
             v.plan_day[p] = next_day
@@ -150,7 +150,7 @@ class LeverActions:
         seg = v.seg[ix]
         g = self._goodwill_on(v.cust[ix], day)
         offers = [self.policy.rules[s].terms_offer if t else self.policy.rules[s].plan_offer
-                  for s, t in zip(seg.tolist(), terms.tolist())]
+                  for s, t in zip(v.pseg[ix].tolist(), terms.tolist())]
         channel = np.array([a.channel for a in offers], dtype=np.int64)
         tone = np.array([a.tone for a in offers], dtype=np.int64)
         cost = np.array([a.cost for a in offers], dtype=np.int64)
@@ -176,7 +176,7 @@ class LeverActions:
         self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], sub, kind, v.row[ix], v.balance[ix],
                      before=before, after=after)
         plans = [self.policy.rules[s].terms_offer if t else self.policy.rules[s].plan_offer
-                 for s, t in zip(v.seg[ix].tolist(), terms.tolist())]
+                 for s, t in zip(v.pseg[ix].tolist(), terms.tolist())]
         v.in_plan[ix] = True
         v.pay_day[ix] = NEVER
         v.review_day[ix] = NEVER
@@ -204,7 +204,7 @@ class LeverActions:
         ix = ix[~v.fees_claimed[ix]]
         if len(ix) == 0:
             return
-        claims = [self.policy.rules[s].fee_claim for s in v.seg[ix].tolist()]
+        claims = [self.policy.rules[s].fee_claim for s in v.pseg[ix].tolist()]
         v.fees_claimed[ix] = True
         v.fee_rate[ix] = [a.interest_rate for a in claims]
         compensation = np.array([a.compensation for a in claims], dtype=np.int64)
@@ -218,7 +218,7 @@ class LeverActions:
     def _offer_settlement(self, ix: np.ndarray, day: int) -> None:
         """Offer to forgive part of the balance; if accepted the customer pays the rest soon."""
         v = self._inv
-        offers = [self.policy.rules[s].settle_offer for s in v.seg[ix].tolist()]
+        offers = [self.policy.rules[s].settle_offer for s in v.pseg[ix].tolist()]
         v.had_settlement_offer[ix] = True
         accepted = ~v.disputed[ix] & ~v.in_plan[ix] & (
             self._u(Purpose.SETTLEMENT_ACCEPTANCE, v.cust[ix], v.seq[ix])
@@ -241,7 +241,7 @@ class LeverActions:
         if len(ix) == 0:
             return
         v.mediated[ix] = True
-        cost = [self.policy.rules[s].mediation.cost for s in v.seg[ix].tolist()]
+        cost = [self.policy.rules[s].mediation.cost for s in v.pseg[ix].tolist()]
         before, after = self._change_goodwill(v.cust[ix], b.mediation_goodwill, day)
         self._record(day, PHASE_REVIEW, v.cust[ix], v.seq[ix], 50, EventKind.MEDIATION, v.row[ix], 0, cost=cost,
                      before=before, after=after, minutes=self._minutes_letter)
@@ -256,7 +256,7 @@ class LeverActions:
         v, b = self._inv, self._b
         seg = v.seg[ix]
         cx, seq = v.cust[ix], v.seq[ix]
-        actions = [self.policy.rules[s].agency if agency else self.policy.rules[s].legal for s in seg.tolist()]
+        actions = [self.policy.rules[s].agency if agency else self.policy.rules[s].legal for s in v.pseg[ix].tolist()]
         before, after = self._change_goodwill(v.cust[ix], b.agency_goodwill if agency else b.legal_goodwill, day)
         kind = EventKind.AGENCY_PLACED if agency else EventKind.LEGAL_FILED
         self._record(day, PHASE_REVIEW, v.cust[ix], seq, 60, kind, v.row[ix], v.balance[ix],

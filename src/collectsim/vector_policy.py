@@ -8,6 +8,8 @@ rewrites the walk over them as array operations. The equivalence tests hold the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from .decisions import ActionKind
@@ -18,10 +20,16 @@ _FAR = 1 << 40  # a padded step offset that never matches a day and never is the
 
 
 class VectorPolicy:
-    """Per-segment arrays of a :class:`RuleBasedPolicy`'s ladder, write-off age and plan offer."""
+    """Per-segment arrays of a :class:`RuleBasedPolicy`'s ladder, write-off age and plan offer.
 
-    def __init__(self, policy: RuleBasedPolicy) -> None:
-        rules = policy._rules  # the policy's own resolved rules: the same numbers, not a re-reading of the spec
+    Given several policies, the arrays hold each policy's segments one policy after another: the rules of
+    segment s under policy k are at *policy segment* k x (number of segments) + s.
+    """
+
+    def __init__(self, policy: RuleBasedPolicy | Sequence[RuleBasedPolicy]) -> None:
+        policies = [policy] if isinstance(policy, RuleBasedPolicy) else list(policy)
+        # The policies' own resolved rules: the same numbers, not a re-reading of the spec.
+        rules = [r for p in policies for r in p._rules]
         self.rules = rules
         width = max([len(r.offsets) for r in rules] + [1])
         n = len(rules)

@@ -255,7 +255,7 @@ class TeamQueue:
         v, P = self._inv, self.policy
         if self._queues(self._minutes_letter):
             return np.zeros(len(ix), dtype=bool)  # escalations wait for the team: no spill-over in phase 4
-        seg, due = v.seg[ix], v.due[ix]
+        seg, due = v.pseg[ix], v.due[ix]  # the policy segment: only the policy's rules here
         return ((v.pending[ix] != int(Point.REVIEW))
                 | (P.legal_on[seg] & (day == due + P.legal_offset[seg]))
                 | (P.agency_on[seg] & (day == due + P.agency_offset[seg])))

@@ -1,0 +1,78 @@
+"""One vectorised batch can hold runs of several policies; each run is the one its policy's own batch gives.
+
+Runs never meet (each has its own customers, and its own team), so mixing policies in a batch only
+changes where each run looks up its policy's rules. The check is exact: the same invoice table, event
+log row for row, final goodwill and metrics as a batch of that policy alone (which the equivalence
+tests in test_vector_engine.py hold to the SimPy engine).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectsim import golden
+from collectsim.rule_policy import RuleBasedPolicy
+from collectsim.run import result_of
+from collectsim.scaled import scaled_scenario
+from collectsim.vector_engine import run_batch, supports
+from test_vector_engine import assert_same
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+SEEDS = (5, 6)
+
+
+def _check_mixed_against_alone(scenario, specs) -> None:
+    deciders = [RuleBasedPolicy(spec, scenario) for spec in specs]
+    # Policies interleaved, so neighbouring runs follow different rules: k0 s0, k1 s0, ..., k0 s1, ...
+    policy_of = [k for _seed in SEEDS for k in range(len(specs))]
+    seeds = [seed for seed in SEEDS for _k in range(len(specs))]
+    mixed = run_batch(scenario, deciders, seeds, policy_of=policy_of)
+    for k, (spec, decider) in enumerate(zip(specs, deciders)):
+        alone = run_batch(scenario, decider, list(SEEDS))
+        runs = [out for out, p in zip(mixed, policy_of) if p == k]
+        for seed, ref, out in zip(SEEDS, alone, runs):
+            assert_same(result_of(scenario, spec.name, seed, ref), result_of(scenario, spec.name, seed, out))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_bundled_scenario_s_policies_in_one_batch(path):
+    scenario = scaled_scenario(path, 40)
+    specs = [s for s in scenario.policies if supports(scenario, RuleBasedPolicy(s, scenario)) is None]
+    assert len(specs) >= 2
+    _check_mixed_against_alone(scenario, specs)
+
+
+#: The lever policy again with other amounts, so a run that read another policy's rules would differ.
+OTHER_AMOUNTS = {**golden.LEVERS_POLICY, "fees.fixed_compensation": 70.0, "settlement.forgive": 0.5,
+                 "escalation.mediation_cost": 450.0, "escalation.agency_fee": 0.35}
+
+
+@pytest.mark.parametrize("tables", [{"team": {"staff": 0.1}, "behaviour": {"reputation_spillover": 0.3}},
+                                    {"behaviour": {"reputation_spillover": 0.5}}], ids=["team", "no-team"])
+def test_policies_with_every_lever_a_team_and_spill_over_in_one_batch(tables):
+    """Where customers of a run meet (the team's queue, an escalation's spill-over), with plans, fees,
+    settlements, mediation and escalation on in two policies with different amounts, none in the first."""
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 60, tables)
+    specs = [scenario.policy("as-is"), scenario.policy("aggressive").with_values(golden.LEVERS_POLICY),
+             scenario.policy("aggressive").with_values({**OTHER_AMOUNTS, "name": "aggressive, other amounts"})]
+    _check_mixed_against_alone(scenario, specs)
+
+
+def test_policies_with_the_customer_side_levers_in_one_batch():
+    """Credit hold, onboarding checks and limits, plans on request, extended terms: in one policy of three."""
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 60, segments=golden.CUSTOMER_LEVERS_SEGMENTS)
+    specs = [scenario.policy("gentle"), scenario.policy("firm-and-fair").with_values(golden.CUSTOMER_LEVERS_POLICY),
+             scenario.policy("as-is")]
+    _check_mixed_against_alone(scenario, specs)
+
+
+def test_a_run_must_name_one_of_the_policies():
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 10)
+    deciders = [RuleBasedPolicy(scenario.policy(name), scenario) for name in ("as-is", "gentle")]
+    with pytest.raises(ValueError, match="one of 2 policies for each of 2 seeds"):
+        run_batch(scenario, deciders, [1, 2], policy_of=[0, 2])
+    with pytest.raises(ValueError, match="for each of 2 seeds"):
+        run_batch(scenario, deciders, [1, 2], policy_of=[0])
