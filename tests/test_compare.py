@@ -148,14 +148,15 @@ def test_interrupt_returns_the_finished_replications_marked_partial(small, monke
 
 
 def test_an_interrupted_batched_job_keeps_only_what_both_policies_finished(small, monkeypatch):
-    _interrupt_at_unit(monkeypatch, 4)
+    _interrupt_at_unit(monkeypatch, 3)
     policy = small.policy()
     other = policy.with_values({"name": "b", "reminders.steps": [{"offset": 20}]})  # a target it cannot meet
     comp = collectsim.compare(small, [policy, other], reps=4, workers=None, progress=False, engine="vectorised",
                               target_halfwidth=1e-9, max_reps=12)
-    # Rounds of 4 replications, one batch per policy per round: rounds 1 (units 1-2) finished, round 2 only
-    # for the first policy (unit 3), so 4 paired replications stand.
-    assert comp.partial is True and comp.reps == 4
+    # Rounds of 4 replications, one batch holding both policies per round: rounds 1 and 2 (units 1-2)
+    # finished, round 3 (unit 3) was cut, so 8 paired replications stand.
+    assert comp.partial is True and comp.reps == 8
+    assert [r.rep for r in comp.runs(policy.name)] == [r.rep for r in comp.runs("b")] == list(range(8))
 
 
 def test_a_script_without_the_main_guard_gets_told_how_to_fix_it(tmp_path):

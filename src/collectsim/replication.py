@@ -5,9 +5,9 @@ outcome: the metrics, the cumulative cash and receivables-by-aging curves, and e
 goodwill. The full event log stays in the worker, so results travel cheaply between processes or
 machines. Everything here is plain data that pickles.
 
-A :class:`Batch` is several replications of one policy run together by the vectorised engine, which is
-where that engine is faster (it walks the days once for all of them); each of its replications is the
-same as the one a :class:`Task` with that seed would give.
+A :class:`Batch` is several replications, of one or several policies, run together by the vectorised
+engine, which is where that engine is faster (it walks the days once for all of them); each of its
+replications is the same as the one a :class:`Task` with that policy and seed would give.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ from .policy_spec import PolicySpec
 from .rule_policy import RuleBasedPolicy
 from .run import RunResult, pick_engine, simulate, simulate_batch
 from .scenario import Scenario
+
+#: At most this many customer-runs go in one batch (customers x runs): the memory of a batch grows with it
+#: (100,000 customer-runs peak at about 1.4 GB), its speed-up hardly beyond a few thousand.
+BATCH_CUSTOMER_RUNS = 100_000
 
 #: Engines a comparison may ask for: "auto" runs batches on the vectorised engine where it reproduces the
 #: run and the SimPy engine otherwise (the results are the same either way).
@@ -53,11 +57,13 @@ class Replication:
 
 @dataclass(frozen=True)
 class Batch:
-    """Run ``policy`` on ``scenario`` once per seed, as one batch on ``engine``; ``reps`` say where each goes."""
+    """Runs on ``scenario`` as one batch on ``engine``: run i is replication ``reps[i]`` of policy
+    ``policies[which[i]]`` (filed under ``labels[which[i]]``) with ``seeds[i]``."""
 
     scenario: Scenario
-    policy: PolicySpec
-    label: str
+    policies: tuple[PolicySpec, ...]
+    labels: tuple[str, ...]
+    which: tuple[int, ...]
     reps: tuple[int, ...]
     seeds: tuple[int, ...]
     engine: str = "vectorised"
@@ -70,8 +76,9 @@ def run_task(task: Task) -> Replication:
 
 def run_batch_task(batch: Batch) -> list[Replication]:
     """Run a batch of replications (a function executors call in their workers), in the order of ``reps``."""
-    results = simulate_batch(batch.scenario, batch.policy, list(batch.seeds), engine=batch.engine)
-    return [_replication(batch.label, rep, result) for rep, result in zip(batch.reps, results)]
+    results = simulate_batch(batch.scenario, list(batch.policies), list(batch.seeds), engine=batch.engine,
+                             policy_of=batch.which)
+    return [_replication(batch.labels[k], rep, result) for k, rep, result in zip(batch.which, batch.reps, results)]
 
 
 def _replication(label: str, rep: int, result: RunResult) -> Replication:
@@ -99,16 +106,24 @@ def batches_run(engine: str, scenario: Scenario, policy: PolicySpec, batch_size:
 def work_units(scenario: Scenario, specs_labels, reps: range, seed_of, engine: str, chunks: int) -> list:
     """Tasks or batches for replications ``reps`` of every (policy, label).
 
-    Batched policies get ``chunks`` batches each (one per worker), the others one task per replication;
-    units are ordered so that every policy advances together (what an interrupted job keeps is paired).
+    The replications are cut into ``chunks`` parts (one per worker). In each part, the policies that run
+    batched share batches -- replication j of every policy side by side -- of at most ``BATCH_CUSTOMER_RUNS``
+    customer-runs; the others get one task per replication. Units are ordered so that every policy advances
+    together (what an interrupted job keeps is paired).
     """
     size = -(-len(reps) // max(1, chunks))
-    batched = [(s, lab) for s, lab in specs_labels if batches_run(engine, scenario, s, size)]
+    batched = [(s, lab) for s, lab in specs_labels if batches_run(engine, scenario, s, size * len(specs_labels))]
     single = [(s, lab) for s, lab in specs_labels if (s, lab) not in batched]
+    most = max(1, BATCH_CUSTOMER_RUNS // max(1, scenario.portfolio.customer_count))
     units: list[Task | Batch] = []
     for start in range(reps.start, reps.stop, size):
         part = range(start, min(start + size, reps.stop))
-        units.extend(Batch(scenario, s, lab, tuple(part), tuple(seed_of(j) for j in part)) for s, lab in batched)
+        runs = [(k, j) for j in part for k in range(len(batched))]
+        for first in range(0, len(runs), most):
+            piece = runs[first:first + most]
+            units.append(Batch(scenario, tuple(s for s, _ in batched), tuple(lab for _, lab in batched),
+                               tuple(k for k, _ in piece), tuple(j for _, j in piece),
+                               tuple(seed_of(j) for _, j in piece)))
         units.extend(Task(scenario, s, lab, j, seed_of(j)) for j in part for s, lab in single)
     return units
 

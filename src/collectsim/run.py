@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,20 +113,28 @@ def simulate(scenario: Scenario, policy: str | PolicySpec | None = None, seed: i
     return result_of(scenario, name, seed, (customers, invoices, events, goodwill), used)
 
 
-def simulate_batch(scenario: Scenario, policy: str | PolicySpec | None, seeds: list[int],
-                   engine: str = "vectorised") -> list[RunResult]:
+def simulate_batch(scenario: Scenario, policy: str | PolicySpec | None | Sequence[str | PolicySpec],
+                   seeds: list[int], engine: str = "vectorised",
+                   policy_of: Sequence[int] | None = None) -> list[RunResult]:
     """``simulate`` for many seeds; the vectorised engine runs them as one batch (where it is faster).
 
-    Each result equals ``simulate(scenario, policy, seed)``; a run the vectorised engine cannot reproduce
-    falls back to the SimPy engine, seed by seed, with the same warning as ``simulate``.
+    ``policy`` may also be a list of policies; then seed i runs under ``policy[policy_of[i]]``, all in the
+    same batch. Each result equals ``simulate(scenario, that policy, seed)``; a run the vectorised engine
+    cannot reproduce falls back to the SimPy engine, seed by seed, with the same warning as ``simulate``.
     """
-    spec = policy if isinstance(policy, PolicySpec) else scenario.policy(policy)
-    decider = RuleBasedPolicy(spec, scenario)
+    many = isinstance(policy, Sequence) and not isinstance(policy, str)
+    specs = [p if isinstance(p, PolicySpec) else scenario.policy(p) for p in (policy if many else [policy])]
+    deciders = [RuleBasedPolicy(spec, scenario) for spec in specs]
     seeds = [int(s) for s in seeds]
-    if pick_engine(engine, scenario, decider, len(seeds)) == "vectorised":
-        return [result_of(scenario, spec.name, seed, out, "vectorised")
-                for seed, out in zip(seeds, run_batch(scenario, decider, seeds))]
-    return [result_of(scenario, spec.name, seed, SimpyEngine(scenario, decider, seed).run()) for seed in seeds]
+    which = [0] * len(seeds) if policy_of is None else [int(k) for k in policy_of]
+    if len(which) != len(seeds) or not all(0 <= k < len(specs) for k in which):
+        raise ValueError(f"policy_of must name one of {len(specs)} policies for each of {len(seeds)} seeds")
+    if all(pick_engine(engine, scenario, d, len(seeds)) == "vectorised" for d in deciders):
+        outputs = run_batch(scenario, deciders, seeds, policy_of=which)
+        return [result_of(scenario, specs[k].name, seed, out, "vectorised")
+                for k, seed, out in zip(which, seeds, outputs)]
+    return [result_of(scenario, specs[k].name, seed, SimpyEngine(scenario, deciders[k], seed).run())
+            for k, seed in zip(which, seeds)]
 
 
 def result_of(scenario: Scenario, name: str, seed: int, outputs: tuple, engine: str = "simpy") -> RunResult:
