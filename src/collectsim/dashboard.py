@@ -355,13 +355,16 @@ class Dashboard:
         if progress is not None:
             progress(done, 2 * reps)
         # Kept replications are always 0..k-1 (a run cut short keeps only such a prefix), so the missing
-        # ones are k..reps-1: per side one batch on the vectorised engine, or one task per replication,
-        # split over the workers when only one side runs.
+        # ones are k..reps-1. Sides missing the same ones share batches (both policies in one), split over
+        # the workers; otherwise each side gets its own.
         todo = [(spec, runs) for spec, runs in zip(specs, kept) if len(runs) < reps]
-        chunks = max(1, self.workers // max(1, len(todo)))
-        units = [unit for spec, runs in todo
-                 for unit in work_units(scn, [(spec, spec.name)], range(len(runs), reps),
-                                        lambda j: derive_seed(seed, j), "auto", chunks)]
+        together = len({len(runs) for _, runs in todo}) == 1
+        groups = [todo] if together else [[side] for side in todo]
+        chunks = self.workers if together else max(1, self.workers // max(1, len(todo)))
+        units = [unit for group in groups
+                 for unit in work_units(scn, [(spec, spec.name) for spec, _ in group],
+                                        range(len(group[0][1]), reps), lambda j: derive_seed(seed, j), "auto",
+                                        chunks)]
         runs_of = {spec.name: runs for spec, runs in zip(specs, kept)}
 
         def file(_unit, results: list[Replication]) -> None:
