@@ -76,3 +76,29 @@ def test_a_run_must_name_one_of_the_policies():
         run_batch(scenario, deciders, [1, 2], policy_of=[0, 2])
     with pytest.raises(ValueError, match="for each of 2 seeds"):
         run_batch(scenario, deciders, [1, 2], policy_of=[0])
+
+
+def test_compare_shares_batches_between_policies_within_the_memory_cap(monkeypatch):
+    import collectsim
+    from collectsim import replication
+    from collectsim.draws import derive_seed
+
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 40)
+    specs = list(scenario.policies[:3])
+    pairs = [(s, s.name) for s in specs]
+    units = replication.work_units(scenario, pairs, range(4), lambda j: derive_seed(1, j), "vectorised", 1)
+    assert len(units) == 1 and units[0].which == (0, 1, 2) * 4 and units[0].reps == (0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3)
+    shared = collectsim.compare(scenario, specs, reps=4, seed=1, engine="vectorised", progress=False)
+    monkeypatch.setattr(replication, "BATCH_CUSTOMER_RUNS", 40 * 5)  # at most 5 runs of 40 customers a batch
+    units = replication.work_units(scenario, pairs, range(4), lambda j: derive_seed(1, j), "vectorised", 1)
+    assert [len(u.reps) for u in units] == [5, 5, 2]
+    capped = collectsim.compare(scenario, specs, reps=4, seed=1, engine="vectorised", progress=False)
+    assert capped.to_json() == shared.to_json()
+
+
+def test_simulate_batch_refuses_a_run_without_a_policy():
+    from collectsim import simulate_batch
+
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 10)
+    with pytest.raises(ValueError, match="one of 2 policies for each of 2 seeds"):
+        simulate_batch(scenario, ["as-is", "gentle"], [1, 2], policy_of=[0, 5])
