@@ -11,13 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from collectsim import golden
 from collectsim.rule_policy import RuleBasedPolicy
 from collectsim.run import result_of
 from collectsim.scaled import scaled_scenario
 from collectsim.vector_engine import run_batch, supports
-from test_vector_engine import assert_same
+from test_vector_engine import _STEP, assert_same
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -102,3 +104,26 @@ def test_simulate_batch_refuses_a_run_without_a_policy():
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 10)
     with pytest.raises(ValueError, match="one of 2 policies for each of 2 seeds"):
         simulate_batch(scenario, ["as-is", "gentle"], [1, 2], policy_of=[0, 5])
+
+
+_POLICY = st.fixed_dictionaries({
+    "reminders.steps": st.lists(_STEP, max_size=4, unique_by=lambda s: s["offset"]).map(
+        lambda steps: sorted(steps, key=lambda s: s["offset"])),
+    "reminders.pause_on_dispute": st.booleans(), "discount.rate": st.sampled_from([0.0, 0.02]),
+    "write_off.age_days": st.integers(20, 400), "plans.offer": st.booleans(), "plans.on_request": st.booleans(),
+    "plans.on_default": st.sampled_from(["resume", "restart", "escalate", "write_off"]),
+    "fees.enforce": st.booleans(), "settlement.offer": st.booleans(), "escalation.mediation": st.booleans(),
+    "escalation.agency": st.booleans(), "escalation.legal": st.booleans(),
+    "escalation.credit_hold": st.booleans(), "onboarding.credit_check": st.booleans(),
+    "extended_terms.offer": st.booleans()})
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(customers=st.integers(8, 30), policies=st.lists(_POLICY, min_size=2, max_size=3),
+       staff=st.sampled_from([0.0, 0.05]), spillover=st.sampled_from([0.0, 0.5]))
+def test_generated_policies_in_one_batch(customers, policies, staff, spillover):
+    segments = {"habitually-late": {"new_customers_per_year": 15.0}, "cash-strained": {"dispute_rate": 0.3}}
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", customers,
+                               {"team": {"staff": staff}, "behaviour": {"reputation_spillover": spillover}}, segments)
+    specs = [scenario.policy("as-is").with_values({**values, "name": f"p{i}"}) for i, values in enumerate(policies)]
+    _check_mixed_against_alone(scenario, specs)
