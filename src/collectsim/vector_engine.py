@@ -931,37 +931,37 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         v.review_day[ix] = NEVER
         point = v.pending[ix]
         v.pending[ix] = int(Point.REVIEW)
-        cx, seg, due = v.cust[ix], v.pseg[ix], v.due[ix]  # seg: the policy segment (only the policy's rules here)
+        cx, pseg, due = v.cust[ix], v.pseg[ix], v.due[ix]
         self._advance(cx, day)
         disputed, balance = v.disputed[ix], v.balance[ix]
         n = len(ix)
         R = point == Point.REVIEW
         D = point == Point.PLAN_DEFAULTED
         E = point == Point.ESCALATION_ENDED
-        write_off_due = day >= due + P.write_off_age[seg]
+        write_off_due = day >= due + P.write_off_age[pseg]
         nxt = self._next_review(ix, day)
         review = np.full(n, NEVER)
         wo = np.zeros(n, dtype=bool)
         escal = np.zeros(n, dtype=np.int64)  # 1 agency, 2 legal
         # An ordinary review: a plan offer or today's step, fees, settlement, mediation; or agency/legal alone.
         uses, no = P.uses, np.zeros(n, dtype=bool)
-        offers_terms = (R & P.terms_offered[seg] & ~v.had_terms[ix] & ~disputed & ~v.in_plan[ix]
-                        & (day == due + P.terms_offset[seg])) if uses["terms_offered"] else no
-        offers_plan = (R & ~offers_terms & P.plan_offered[seg] & ~v.had_plan[ix] & ~disputed
-                       & (day == due + P.plan_offset[seg])) if uses["plan_offered"] else no
-        start = P.ladder_start(seg, due, v.plan_broken_day[ix], v.plan_terms[ix])
+        offers_terms = (R & P.terms_offered[pseg] & ~v.had_terms[ix] & ~disputed & ~v.in_plan[ix]
+                        & (day == due + P.terms_offset[pseg])) if uses["terms_offered"] else no
+        offers_plan = (R & ~offers_terms & P.plan_offered[pseg] & ~v.had_plan[ix] & ~disputed
+                       & (day == due + P.plan_offset[pseg])) if uses["plan_offered"] else no
+        start = P.ladder_start(pseg, due, v.plan_broken_day[ix], v.plan_terms[ix])
         offers_plan = offers_plan | offers_terms
-        step = np.where(R & ~offers_plan & ~(disputed & P.pause[seg]), P.step_today(seg, start, day), -1)
-        fee = (R & P.fee_on[seg] & (day == due + P.fee_offset[seg]) & ~v.fees_claimed[ix]) if uses["fee_on"] else no
-        settle = (R & P.settle_on[seg] & (day == due + P.settle_offset[seg]) & ~v.had_settlement_offer[ix]
+        step = np.where(R & ~offers_plan & ~(disputed & P.pause[pseg]), P.step_today(pseg, start, day), -1)
+        fee = (R & P.fee_on[pseg] & (day == due + P.fee_offset[pseg]) & ~v.fees_claimed[ix]) if uses["fee_on"] else no
+        settle = (R & P.settle_on[pseg] & (day == due + P.settle_offset[pseg]) & ~v.had_settlement_offer[ix]
                   & ~disputed) if uses["settle_on"] else no
-        mediate = (R & P.mediation_on[seg] & disputed & ~v.mediated[ix]
-                   & (day >= v.disputed_since[ix] + P.mediation_after[seg])) if uses["mediation_on"] else no
-        sue = balance >= P.legal_min[seg]
+        mediate = (R & P.mediation_on[pseg] & disputed & ~v.mediated[ix]
+                   & (day >= v.disputed_since[ix] + P.mediation_after[pseg])) if uses["mediation_on"] else no
+        sue = balance >= P.legal_min[pseg]
         if uses["escalation"]:
             free = R & ~write_off_due & ~disputed
-            legal_day = free & P.legal_on[seg] & (day == due + P.legal_offset[seg]) & ~v.was_in_court[ix]
-            agency_day = (free & ~legal_day & P.agency_on[seg] & (day == due + P.agency_offset[seg])
+            legal_day = free & P.legal_on[pseg] & (day == due + P.legal_offset[pseg]) & ~v.was_in_court[ix]
+            agency_day = (free & ~legal_day & P.agency_on[pseg] & (day == due + P.agency_offset[pseg])
                           & ~v.was_at_agency[ix])
             alone = legal_day | agency_day
             offers_plan = offers_plan & ~alone
@@ -974,17 +974,17 @@ class VectorEngine(CustomerState, LeverActions, TeamQueue):
         wo |= R & ~alone & write_off_due
         review = np.where(R, nxt, review)
         # A broken plan: write off, escalate, or resume the ladder.
-        on_default = P.on_default_of(seg, v.plan_terms[ix])
+        on_default = P.on_default_of(pseg, v.plan_terms[ix])
         d_wo = D & ((on_default == 3) | write_off_due)
         d_esc = D & ~d_wo & (on_default == 2) & ~disputed
-        d_agency = d_esc & P.agency_on[seg] & ~v.was_at_agency[ix]
-        d_legal = d_esc & ~d_agency & P.legal_on[seg] & ~v.was_in_court[ix]
+        d_agency = d_esc & P.agency_on[pseg] & ~v.was_at_agency[ix]
+        d_legal = d_esc & ~d_agency & P.legal_on[pseg] & ~v.was_in_court[ix]
         d_none = d_esc & ~d_agency & ~d_legal
         escal = np.where(d_agency, 1, np.where(d_legal & sue, 2, escal))
         wo |= d_wo | (d_legal & ~sue) | d_none
         review = np.where(D & ~d_wo & ~d_none, nxt, review)
         # An agency gave up or a court case brought nothing: sue, write off, or resume the ladder.
-        can_sue = E & P.legal_on[seg] & ~v.was_in_court[ix] & (day >= due + P.legal_offset[seg])
+        can_sue = E & P.legal_on[pseg] & ~v.was_in_court[ix] & (day >= due + P.legal_offset[pseg])
         e_wo = E & ~can_sue & (write_off_due | v.was_in_court[ix])
         escal = np.where(can_sue & sue, 2, escal)
         wo |= (can_sue & ~sue) | e_wo

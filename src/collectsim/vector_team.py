@@ -255,10 +255,10 @@ class TeamQueue:
         v, P = self._inv, self.policy
         if self._queues(self._minutes_letter):
             return np.zeros(len(ix), dtype=bool)  # escalations wait for the team: no spill-over in phase 4
-        seg, due = v.pseg[ix], v.due[ix]  # the policy segment: only the policy's rules here
+        pseg, due = v.pseg[ix], v.due[ix]
         return ((v.pending[ix] != int(Point.REVIEW))
-                | (P.legal_on[seg] & (day == due + P.legal_offset[seg]))
-                | (P.agency_on[seg] & (day == due + P.agency_offset[seg])))
+                | (P.legal_on[pseg] & (day == due + P.legal_offset[pseg]))
+                | (P.agency_on[pseg] & (day == due + P.agency_offset[pseg])))
 
     def _note_spill(self, ix: np.ndarray, agency: bool) -> None:
         """Remember escalations carried out now; their spill-over is applied at the end of the block."""
