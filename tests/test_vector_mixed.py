@@ -96,6 +96,9 @@ def test_compare_shares_batches_between_policies_within_the_memory_cap(monkeypat
     assert [len(u.reps) for u in units] == [5, 5, 2]
     capped = collectsim.compare(scenario, specs, reps=4, seed=1, engine="vectorised", progress=False)
     assert capped.to_json() == shared.to_json()
+    monkeypatch.setattr(replication, "BATCH_RUNS", 4)  # and at most 4 runs a batch
+    units = replication.work_units(scenario, pairs, range(4), lambda j: derive_seed(1, j), "vectorised", 1)
+    assert [len(u.reps) for u in units] == [4, 4, 4]
 
 
 def test_simulate_batch_refuses_a_run_without_a_policy():

@@ -26,6 +26,9 @@ from .scenario import Scenario
 #: (measured on the baseline's policies: 50,000 peak at 0.96 GB, 100,000 at 1.8 GB), its speed-up hardly
 #: beyond a few thousand.
 BATCH_CUSTOMER_RUNS = 50_000
+#: And at most this many runs, so that a long job's progress bar moves every few seconds (a batch of 64
+#: baseline runs takes about 4 s; most of a batch's speed-up is there by 20 runs).
+BATCH_RUNS = 64
 
 #: Engines a comparison may ask for: "auto" runs batches on the vectorised engine where it reproduces the
 #: run and the SimPy engine otherwise (the results are the same either way).
@@ -108,14 +111,14 @@ def work_units(scenario: Scenario, specs_labels, reps: range, seed_of, engine: s
     """Tasks or batches for replications ``reps`` of every (policy, label).
 
     The replications are cut into ``chunks`` parts (one per worker). In each part, the policies that run
-    batched share batches -- replication j of every policy side by side -- of at most ``BATCH_CUSTOMER_RUNS``
-    customer-runs; the others get one task per replication. Units are ordered so that every policy advances
-    together (what an interrupted job keeps is paired).
+    batched share batches -- replication j of every policy side by side -- of at most ``BATCH_RUNS`` runs
+    and ``BATCH_CUSTOMER_RUNS`` customer-runs; the others get one task per replication. Units are ordered so
+    that every policy advances together (what an interrupted job keeps is paired).
     """
     size = -(-len(reps) // max(1, chunks))
     batched = [(s, lab) for s, lab in specs_labels if batches_run(engine, scenario, s, size * len(specs_labels))]
     single = [(s, lab) for s, lab in specs_labels if (s, lab) not in batched]
-    most = max(1, BATCH_CUSTOMER_RUNS // max(1, scenario.portfolio.customer_count))
+    most = max(1, min(BATCH_RUNS, BATCH_CUSTOMER_RUNS // max(1, scenario.portfolio.customer_count)))
     units: list[Task | Batch] = []
     for start in range(reps.start, reps.stop, size):
         part = range(start, min(start + size, reps.stop))
