@@ -23,6 +23,7 @@ from pathlib import Path
 
 import collectsim
 from collectsim.scaled import scaled_scenario
+from collectsim.schema import ScenarioError
 from collectsim.stats import paired_interval, welch_interval
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -56,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         scenario = collectsim.load_scenario(path)
         if tables or every:
             segments = {seg.name: every for seg in scenario.portfolio.segments}
-            scenario = scaled_scenario(path, scenario.portfolio.customer_count, tables, segments)
+            try:
+                scenario = scaled_scenario(path, scenario.portfolio.customer_count, tables, segments)
+            except ScenarioError as exc:
+                parser.error(str(exc))
         names = [p.name for p in scenario.policies]
         paired = collectsim.compare(scenario, names, reps=args.reps, seed=1, workers=args.workers, progress=False)
         alone = collectsim.compare(scenario, names, reps=args.reps, seed=2, workers=args.workers, progress=False)
@@ -72,7 +76,10 @@ def _assignment(item: str) -> tuple[str, object]:
     key, sep, value = item.partition("=")
     if not sep:
         raise SystemExit(f"error: expected KEY=VALUE, got {item!r}")
-    return key.strip(), tomllib.loads(f"v = {value}")["v"]
+    try:
+        return key.strip(), tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        raise SystemExit(f"error: {item!r}: the value is not a TOML value (quote text: key='\"text\"')") from None
 
 
 if __name__ == "__main__":
