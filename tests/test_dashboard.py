@@ -15,7 +15,7 @@ import concurrent.futures as cf  # noqa: E402
 from concurrent.futures.process import BrokenProcessPool  # noqa: E402
 
 import collectsim.dashboard as dashboard_module  # noqa: E402
-from collectsim import compare  # noqa: E402
+from collectsim import compare, executors  # noqa: E402
 from collectsim.dashboard import Dashboard, _keep_prefix, comparison_table, resize  # noqa: E402
 from collectsim.scenario import load_scenario  # noqa: E402
 
@@ -230,20 +230,20 @@ def test_a_new_portfolio_size_or_lever_is_simulated_not_reused(dash):
 def test_worker_processes_give_the_same_numbers_and_stay_up_between_runs():
     dash, alone = small_dashboard(reps=3, workers=2), small_dashboard(reps=3)
     try:
-        pool = dashboard_module._POOLS[2]  # started with the dashboard, before the first Run
+        pool = executors._POOLS[2]  # started with the dashboard, before the first Run
         dash.run()
         alone.run()
         assert _same_numbers(dash.comparison, alone.comparison)
         dash.b.discount_rate.value = alone.b.discount_rate.value = 0.02
         dash.run()  # only B runs now, its replications split over both workers
         alone.run()
-        assert dashboard_module._POOLS[2] is pool and dash.reused == 3
+        assert executors._POOLS[2] is pool and dash.reused == 3
         assert _same_numbers(dash.comparison, alone.comparison)
         again = small_dashboard(workers=2)  # e.g. the notebook cell run again: the same workers
-        assert dashboard_module._POOLS[2] is pool and again.workers == 2
+        assert executors._POOLS[2] is pool and again.workers == 2
     finally:
         dash.close()
-    assert 2 not in dashboard_module._POOLS
+    assert 2 not in executors._POOLS
 
 
 class _DeadWorkers(cf.Executor):
@@ -256,10 +256,10 @@ class _DeadWorkers(cf.Executor):
 
 
 def test_when_workers_cannot_run_the_dashboard_runs_in_this_process(dash, monkeypatch):
-    monkeypatch.setitem(dashboard_module._POOLS, 2, _DeadWorkers())
+    monkeypatch.setitem(executors._POOLS, 2, _DeadWorkers())
     dash.workers = 2
     dash.run()
-    assert dash.workers == 1 and 2 not in dashboard_module._POOLS
+    assert dash.workers == 1 and 2 not in executors._POOLS
     assert "this process did the work" in dash.status.value and dash.progress.value == dash.progress.max == 4
     reference = small_dashboard()
     reference.run()

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import html
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -39,7 +38,7 @@ import pandas as pd
 from . import plots
 from .compare import Comparison
 from .draws import derive_seed
-from .executors import WorkersFailed, run_all
+from .executors import WorkersFailed, run_all, shared_pool, stop_shared_pool
 from .narrative import differences_table
 from .policy_spec import CHANNELS, TONES, PolicySpec
 from .replication import Replication, run_unit, runs_in, warm_up, work_units
@@ -109,33 +108,7 @@ def comparison_table(comp: Comparison, metrics: Sequence[str] = HEADLINE) -> pd.
     return diffs.reset_index(drop=True)
 
 
-# --- worker processes -------------------------------------------------------------------------------------
-
-
-#: Worker pools shared by every dashboard of this process, by size: re-running the notebook cell that
-#: makes a dashboard reuses the running workers instead of starting two more each time.
-_POOLS: dict[int, cf.Executor] = {}
-
-
-def worker_pool(workers: int) -> cf.Executor:
-    """This process's pool of ``workers`` spawned worker processes, started on first use.
-
-    Each worker is sent a first task that only imports the engines, so a dashboard made a moment before
-    its first Run finds them ready.
-    """
-    pool = _POOLS.get(workers)
-    if pool is None:
-        pool = _POOLS[workers] = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        for _ in range(workers):
-            pool.submit(warm_up)
-    return pool
-
-
-def stop_workers(workers: int) -> None:
-    """Shut down the shared pool of ``workers`` processes, if there is one (the next use starts a new one)."""
-    pool = _POOLS.pop(workers, None)
-    if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
+# --- kept replications ------------------------------------------------------------------------------------
 
 
 def _keep_prefix(runs: dict[int, Replication]) -> None:
@@ -312,7 +285,7 @@ class Dashboard:
         self.workers = max(1, int(workers))
         self.workers_failed = False  # set when worker processes could not run, and this process took over
         if self.workers > 1:
-            worker_pool(self.workers)  # started now, in the background: they import the model meanwhile
+            shared_pool(self.workers, warm_up)  # started now, in the background: they import the model meanwhile
         # The Run button bumps a counter; interactive_output redraws only when the counter moves.
         self._trigger = w.IntText(value=0, layout=w.Layout(display="none"))
         self.headline = w.interactive_output(self._update, {"run": self._trigger})
@@ -378,7 +351,7 @@ class Dashboard:
         try:
             interrupted = run_all(run_unit, units, self._executor(), file, progress=False, runs_in=runs_in)
         except WorkersFailed:  # e.g. no way to start processes here: run in this process from now on
-            stop_workers(self.workers)
+            stop_shared_pool(self.workers)
             self.workers, self.workers_failed = 1, True
             done = self.reused  # every unit runs again here (the same numbers), so count from the start
             interrupted = run_all(run_unit, units, None, file, progress=False, runs_in=runs_in)
@@ -393,11 +366,11 @@ class Dashboard:
                           measured=(h.measured_start, h.measured_end))
 
     def _executor(self) -> cf.Executor | None:
-        return worker_pool(self.workers) if self.workers > 1 else None
+        return shared_pool(self.workers, warm_up) if self.workers > 1 else None
 
     def close(self) -> None:
         """Stop the worker processes (shared by the dashboards of this process; a later Run starts them again)."""
-        stop_workers(self.workers)
+        stop_shared_pool(self.workers)
 
     def _kept_runs(self, scenario: Scenario, spec: PolicySpec, seed: int) -> dict[int, Replication]:
         """The replications kept for this portfolio, policy and seed (a new, empty entry if none), made newest."""

@@ -51,12 +51,41 @@ def open_executor(executor: ExecutorSpec = None, workers: int | None = None) -> 
     if workers is None or workers <= 1:
         yield None
         return
-    # Spawned (not forked) workers: safe alongside threads such as the progress bar's.
-    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = spawn_pool(workers)
     try:
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def spawn_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """``workers`` local processes, spawned (not forked): safe alongside threads such as the progress bar's."""
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+#: Pools kept for the life of this process, by size (see :func:`shared_pool`).
+_POOLS: dict[int, cf.ProcessPoolExecutor] = {}
+
+
+def shared_pool(workers: int, warm_up: Callable[[], object] | None = None) -> cf.ProcessPoolExecutor:
+    """This process's pool of ``workers`` spawned processes, started on first use and kept until
+    :func:`stop_shared_pool` (the dashboard's: re-running the notebook cell that makes a dashboard reuses
+    the running workers). A new pool is sent ``warm_up`` once per worker, e.g. to import the engines before
+    the first real task."""
+    pool = _POOLS.get(workers)
+    if pool is None:
+        pool = _POOLS[workers] = spawn_pool(workers)
+        if warm_up is not None:
+            for _ in range(workers):
+                pool.submit(warm_up)
+    return pool
+
+
+def stop_shared_pool(workers: int) -> None:
+    """Shut down the shared pool of ``workers`` processes, if there is one (the next use starts a new one)."""
+    pool = _POOLS.pop(workers, None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 @contextlib.contextmanager
