@@ -71,6 +71,8 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
+import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -177,7 +179,7 @@ def goodwill_gap_path(jumps: np.ndarray, recovery_days: float) -> np.ndarray:
     Every customer's gap to its baseline shrinks by exp(-1 / recovery_days) a day, so the sum over
     customers does too: gap(t) = gap(t - 1) x exp(-1/tau) + jumps(t). Exact at whole days.
     """
-    decay = float(np.exp(-1.0 / recovery_days))
+    decay = math.exp(-1.0 / recovery_days)
     out = np.empty(len(jumps))
     gap = 0.0
     for t, jump in enumerate(jumps.tolist()):
@@ -194,10 +196,31 @@ def customer_lifetime_margin(scenario: Scenario, segment: np.ndarray) -> np.ndar
     """
     econ = scenario.economics
     segs = scenario.portfolio.segments
-    yearly = np.array([s.orders_per_year * s.amount_median * np.exp(s.amount_sigma**2 / 2) for s in segs]) * 100.0
+    yearly = np.array([s.orders_per_year * s.amount_median * math.exp(s.amount_sigma**2 / 2) for s in segs]) * 100.0
     years, rate = econ.customer_lifetime_years, econ.cost_of_capital
     annuity = (1 - (1 + rate) ** -years) / rate if rate > 0 else years
     return np.rint(yearly[segment] * econ.gross_margin * annuity).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=64)
+def _discount_table(rate: float, first: int, last: int) -> np.ndarray:
+    table = np.array([(1.0 + rate) ** (-d / 365.0) for d in range(first, last + 1)])
+    table.flags.writeable = False
+    return table
+
+
+def discount_factors(rate: float, days: np.ndarray) -> np.ndarray:
+    """``(1 + rate) ** (-days / 365)`` for whole ``days``, each value from Python's float power.
+
+    NumPy's array power runs a different routine on CPUs with AVX-512 than on others, and the two can differ
+    in the last bit; the C library's power, computed once per day, gives the same factors on both (tested
+    in ``tests/test_portability.py``), so NPV does not depend on the machine that ran a replication.
+    """
+    days = np.asarray(days, dtype=np.int64)
+    if len(days) == 0:
+        return np.empty(0)
+    first, last = int(days.min()), int(days.max())
+    return _discount_table(float(rate), first, last)[days - first]
 
 
 def daily_series(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
@@ -403,9 +426,9 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
 
     rate = scenario.economics.cost_of_capital
     is_cash = in_cohort & np.isin(kind, CASH_KINDS)
-    factor = (1.0 + rate) ** (-(events["day"] - w) / 365.0)
+    factor = discount_factors(rate, events["day"] - w)
     npv = float((amount[is_cash] * factor[is_cash]).sum())
-    staff_npv = daily_staff_cost * float(((1.0 + rate) ** (-np.arange(m) / 365.0)).sum())
+    staff_npv = daily_staff_cost * float(discount_factors(rate, np.arange(m)).sum())
     charged = in_cohort | onboarding
     net_value = npv - float((events["cost"][charged] * factor[charged]).sum()) - staff_npv - margin_lost
 
