@@ -8,7 +8,9 @@ scalar loop with ``math.exp``) with numba, and checks it bit for bit against the
 300,000 random (gap, days) pairs. It times the three ways of computing it: the engine's Python loop, the
 vectorised engine's NumPy blocks (``CustomerState._series``; about a fifth of that engine's time on the
 dashboard unit) and the compiled loop. It also counts how often ``math.exp`` compiled by numba, and
-``np.exp``, differ from CPython's ``math.exp`` (NumPy's SIMD exp is why the vectorised engine tabulates).
+``np.exp``, differ from CPython's ``math.exp`` (NumPy's SIMD exp is why the vectorised engine tabulates),
+and how often numba's compiled ``np.exp``, ``np.log1p`` and ``np.log`` (the ufuncs the draws call) differ
+from NumPy's: a compiled kernel matches the engines only where both use the C library's routines.
 """
 
 from __future__ import annotations
@@ -56,6 +58,15 @@ def exps(x, out):
         out[i] = math.exp(x[i])
 
 
+@numba.njit
+def draws_ufuncs(x, p, out_exp, out_log1p, out_log):
+    """The three NumPy ufuncs the draws apply to the engine's scalars (``collectsim.draws``), compiled."""
+    for i in range(len(x)):
+        out_exp[i] = np.exp(x[i])
+        out_log1p[i] = np.log1p(-p[i])
+        out_log[i] = np.log(p[i])
+
+
 def main() -> int:
     rng = np.random.default_rng(1)
     n, slope, tau = 300_000, 3.0, 180.0
@@ -94,6 +105,17 @@ def main() -> int:
     exps(x, compiled)
     print(f"  exp of {n:,} values: numba math.exp differs from CPython's in {(compiled != libm).sum():,}, "
           f"np.exp in {(np.exp(x) != libm).sum():,}")
+    # The draws (exponential, lognormal, geometric days, churn thresholds) call NumPy's ufuncs, which take
+    # NumPy's own routines (AVX-512 ones on such CPUs); numba compiles the same calls to the C library's.
+    p = rng.uniform(0.0, 1.0, n)
+    got = {name: np.empty(n) for name in ("exp", "log1p", "log")}
+    draws_ufuncs(x, p, got["exp"], got["log1p"], got["log"])
+    want = {"exp": np.exp(x), "log1p": np.log1p(-p), "log": np.log(p)}
+    libm = {"exp": np.array([math.exp(v) for v in x]), "log1p": np.array([math.log1p(-v) for v in p]),
+            "log": np.array([math.log(v) for v in p])}
+    for name in got:
+        print(f"  np.{name} of {n:,} values compiled by numba differs from NumPy's in "
+              f"{(got[name] != want[name]).sum():,}, from CPython's math.{name} in {(got[name] != libm[name]).sum():,}")
     return 0 if same else 1
 
 
