@@ -1,4 +1,4 @@
-"""The ``collectsim`` command: validate scenario files and run them.
+"""The ``collectsim`` command: check scenario files, simulate them, compare and sweep policies, fit and report.
 
 Errors in the user's files are one line on stderr and exit code 2, never a traceback.
 """
@@ -39,7 +39,8 @@ def _positive(kind):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="collectsim", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="collectsim", description="Simulate a receivables portfolio under collection policies and compare them.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     validate = sub.add_parser("validate", help="check scenario and strategy files")
