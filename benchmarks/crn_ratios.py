@@ -6,6 +6,11 @@ the ratio (half-width of the Welch interval of the difference from independent s
 paired interval) -- the figure of ``tests/test_compare.py``, there for the baseline's first two policies.
 Run with ``.venv/bin/python benchmarks/crn_ratios.py [--reps N] [--metrics a,b]`` (about 2 minutes).
 
+``--ceiling`` adds, in brackets, the most any pairing of the same replications could give. However well the
+random numbers of two policies line up, the sd of the difference is at least the difference of the two
+policies' sds (``|sd_a - sd_b|``, reached at correlation 1); when one policy's metric varies much more than
+the other's across replications, that caps the ratio below what better pairing could ever reach.
+
 To see where the pairing is lost, ``--scenario NAME`` keeps one scenario and ``--set TABLE.KEY=VALUE``
 and ``--every-segment KEY=VALUE`` change it (TOML values; repeat them), e.g. with no feedback from
 goodwill to orders and no churn::
@@ -24,7 +29,7 @@ from pathlib import Path
 import collectsim
 from collectsim.scaled import scaled_scenario
 from collectsim.schema import ScenarioError
-from collectsim.stats import paired_interval, welch_interval
+from collectsim.stats import paired_halfwidth_floor, paired_interval, welch_interval
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -34,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--metrics", default="cash_collected,dso")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also print the ratio a perfectly correlated pairing would give (see above)")
     parser.add_argument("--scenario", help="only this bundled scenario (file stem)")
     parser.add_argument("--set", action="append", default=[], metavar="TABLE.KEY=VALUE",
                         help="change a key of a top-level table, e.g. behaviour.order_goodwill_elasticity=0")
@@ -65,9 +72,16 @@ def main(argv: list[str] | None = None) -> int:
         paired = collectsim.compare(scenario, names, reps=args.reps, seed=1, workers=args.workers, progress=False)
         alone = collectsim.compare(scenario, names, reps=args.reps, seed=2, workers=args.workers, progress=False)
         for a, b in itertools.combinations(names, 2):
-            ratios = [welch_interval(paired.values(a, m), alone.values(b, m)).halfwidth
-                      / paired_interval(paired.values(a, m), paired.values(b, m)).halfwidth for m in metrics]
-            print(f"{path.stem:22} {a:16} {b:16} " + " ".join(f"{r:16.2f}" for r in ratios), flush=True)
+            cells = []
+            for m in metrics:
+                welch = welch_interval(paired.values(a, m), alone.values(b, m)).halfwidth
+                ratio = welch / paired_interval(paired.values(a, m), paired.values(b, m)).halfwidth
+                cell = f"{ratio:.2f}"
+                if args.ceiling:
+                    floor = paired_halfwidth_floor(paired.values(a, m), paired.values(b, m))
+                    cell += f" (<={welch / floor:.2f})" if floor else " (<=inf)"
+                cells.append(f"{cell:>16}")
+            print(f"{path.stem:22} {a:16} {b:16} " + " ".join(cells), flush=True)
     return 0
 
 

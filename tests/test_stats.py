@@ -3,8 +3,17 @@
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from collectsim.stats import Interval, mean_interval, paired_interval, t_quantile, welch_interval
+from collectsim.stats import (
+    Interval,
+    mean_interval,
+    paired_halfwidth_floor,
+    paired_interval,
+    t_quantile,
+    welch_interval,
+)
 from collectsim.verdicts import verdict
 
 
@@ -43,3 +52,21 @@ def test_verdict_words():
         "A has DSO 4.0 days lower than B (95% CI 3.0 to 5.0 days)"
     assert verdict("A", "B", "dso", Interval(0.5, -1.0, 2.0, 10), 50).startswith(
         "no significant difference in DSO between A and B (95% CI of A minus B: -1.0 to 2.0 days)")
+
+
+def test_paired_floor_is_reached_by_perfectly_correlated_runs():
+    a = [10.0, 20.0, 30.0, 40.0]
+    b = [5.0 + x / 2 for x in a]  # correlation 1, half the spread
+    assert paired_interval(a, b).halfwidth == pytest.approx(paired_halfwidth_floor(a, b), rel=1e-12)
+    assert paired_halfwidth_floor(a, a) == 0.0
+    with pytest.raises(ValueError):
+        paired_halfwidth_floor(a, b[:3])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6)), min_size=2, max_size=40), st.randoms())
+def test_no_pairing_narrows_the_interval_below_the_floor(pairs, rnd):
+    a = [x for x, _ in pairs]
+    b = [y for _, y in pairs]
+    rnd.shuffle(b)  # any pairing of the same values
+    assert paired_interval(a, b).halfwidth >= paired_halfwidth_floor(a, b) * (1 - 1e-9) - 1e-9

@@ -125,6 +125,20 @@ def paired_interval(a, b, level: float = 0.95) -> Interval:
     return mean_interval(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64), level)
 
 
+def paired_halfwidth_floor(a, b, level: float = 0.95) -> float:
+    """The least half-width a paired interval of these two samples can have, however their values are paired.
+
+    The sd of a - b is at least |sd(a) - sd(b)| (reached only at correlation 1), so when one policy's metric
+    varies much more across replications than the other's, common random numbers cannot narrow the interval
+    of their difference below this, however well the random numbers line up.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if len(a) != len(b) or len(a) < 2:
+        raise ValueError("need two samples of the same length, at least 2")
+    floor_sd = abs(float(a.std(ddof=1)) - float(b.std(ddof=1)))
+    return t_quantile(0.5 + level / 2.0, len(a) - 1) * floor_sd / math.sqrt(len(a))
+
+
 def welch_interval(a, b, level: float = 0.95) -> Interval:
     """Interval on mean(a) - mean(b) for independent samples (Welch); the no-CRN reference."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
