@@ -213,8 +213,9 @@ def discount_factors(rate: float, days: np.ndarray) -> np.ndarray:
     """``(1 + rate) ** (-days / 365)`` for whole ``days``, each value from Python's float power.
 
     NumPy's array power runs a different routine on CPUs with AVX-512 than on others, and the two can differ
-    in the last bit; the C library's power, computed once per day, gives the same factors on both (tested
-    in ``tests/test_portability.py``), so NPV does not depend on the machine that ran a replication.
+    in the last bit, which reached NPV; Python's (the C library's) power, computed once per day, is the same on
+    both. It can still differ with and without FMA, rarely (see README, "Randomness";
+    ``tests/test_portability.py`` checks both switches).
     """
     days = np.asarray(days, dtype=np.int64)
     if len(days) == 0:
