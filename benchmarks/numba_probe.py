@@ -19,9 +19,9 @@ import math
 import time
 
 import numpy as np
+from collectsim.vector_customers import CustomerState
 
 from collectsim import behaviour
-from collectsim.vector_customers import CustomerState
 
 try:
     import numba

@@ -1,22 +1,16 @@
-"""The behaviour rules: same answer on scalars and arrays, and the intended directions."""
+"""The behaviour rules: the intended directions and ranges (scalar rules, applied to a few values each)."""
 
 import numpy as np
 
 from collectsim import behaviour as rules
 
 
-def test_rules_agree_on_scalars_and_arrays():
-    g = np.linspace(0, 1, 11)
-    arr = rules.response_probability(0.3, 1.3, 1.0, g, 0.5, 0.95)
-    assert [rules.response_probability(0.3, 1.3, 1.0, float(x), 0.5, 0.95) for x in g] == arr.tolist()
-    days = np.arange(20)
-    assert [rules.prompted_pay_day(int(d), 10, 2.7) for d in days] == rules.prompted_pay_day(days, 10, 2.7).tolist()
-    fractions = np.array([0.0, 0.5, 1.0])
-    assert [rules.share_of(1000, f) for f in fractions.tolist()] == rules.share_of(1000, fractions).tolist()
+def _each(fn, values, *args) -> np.ndarray:
+    return np.asarray([fn(float(v), *args) for v in values])
 
 
 def test_response_rises_with_goodwill_and_is_capped():
-    p = rules.response_probability(0.3, 1.0, 1.0, np.linspace(0, 1, 11), 0.5, 0.95)
+    p = np.asarray([rules.response_probability(0.3, 1.0, 1.0, float(g), 0.5, 0.95) for g in np.linspace(0, 1, 11)])
     assert np.all(np.diff(p) > 0)
     assert rules.response_probability(0.9, 1.6, 5.0, 1.0, 0.5, 0.95) == 0.95
     assert rules.response_probability(0.3, 1.0, 1.0, 0.5, 0.5, 1.0) == 0.3  # goodwill 0.5 is neutral
@@ -40,19 +34,17 @@ def test_pay_days_and_discount_take_up():
 
 def test_part_payments_and_credit_notes_stay_within_their_ranges():
     p = np.linspace(1e-9, 1 - 1e-9, 101)
-    parts = rules.part_payment_fraction(p, 0.5)
+    parts = _each(rules.part_payment_fraction, p, 0.5)
     assert abs(parts.min() - 0.3) < 1e-8 and abs(parts.max() - 0.7) < 1e-8 and abs(parts.mean() - 0.5) < 1e-9
-    assert rules.part_payment_fraction(p, 0.9).max() <= 0.95
-    assert rules.part_payment_fraction(float(p[25]), 0.5) == parts[25]  # scalar path = array path
-    notes = rules.credit_note_fraction(p, 0.3)
+    assert _each(rules.part_payment_fraction, p, 0.9).max() <= 0.95
+    notes = _each(rules.credit_note_fraction, p, 0.3)
     assert notes.min() >= 0 and notes.max() <= 0.6 + 1e-9
-    assert rules.credit_note_fraction(p, 0.8).max() == 1.0
+    assert _each(rules.credit_note_fraction, p, 0.8).max() == 1.0
 
 
-def test_age_factor_halves_every_halflife_and_agrees_on_scalars_and_arrays():
-    ages = np.array([-5, 0, 45, 90, 180, 365])
-    arr = rules.age_factor(ages, 90.0)
-    assert [rules.age_factor(int(a), 90.0) for a in ages] == arr.tolist()
+def test_age_factor_halves_every_halflife():
+    ages = [-5, 0, 45, 90, 180, 365]
+    arr = np.asarray([rules.age_factor(a, 90.0) for a in ages])
     assert arr[0] == arr[1] == 1.0  # no fading before or on the due date
     assert abs(arr[3] - 0.5) < 1e-12 and abs(arr[4] - 0.25) < 1e-12
     assert np.all(np.diff(arr[1:]) < 0)
@@ -61,8 +53,7 @@ def test_age_factor_halves_every_halflife_and_agrees_on_scalars_and_arrays():
 
 def test_set_aside_days_never_below_the_share_and_slower_for_higher_uniforms():
     p = np.linspace(0.001, 0.999, 200)
-    arr = rules.set_aside_days(p, 0.2, 90.0, 1.2)
-    assert [rules.set_aside_days(float(x), 0.2, 90.0, 1.2) for x in p] == arr.tolist()
+    arr = np.asarray([rules.set_aside_days(float(x), 0.2, 90.0, 1.2) for x in p])
     assert np.all(arr[p < 0.2] == -1)
     paid = arr[p >= 0.2]
     assert np.all(paid >= 0) and np.all(np.diff(paid) >= 0)  # one uniform: a monotone delay

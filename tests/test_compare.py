@@ -157,7 +157,7 @@ def test_an_interrupted_batched_job_keeps_only_what_both_policies_finished(small
     _interrupt_at_unit(monkeypatch, 3)
     policy = small.policy()
     other = policy.with_values({"name": "b", "reminders.steps": [{"offset": 20}]})  # a target it cannot meet
-    comp = collectsim.compare(small, [policy, other], reps=4, workers=None, progress=False, engine="vectorised",
+    comp = collectsim.compare(small, [policy, other], reps=4, workers=None, progress=False, engine="compiled",
                               target_halfwidth=1e-9, max_reps=12)
     # Rounds of 4 replications, one batch holding both policies per round: rounds 1 and 2 (units 1-2)
     # finished, round 3 (unit 3) was cut, so 8 paired replications stand.
@@ -196,11 +196,11 @@ def test_the_command_line_reports_dead_workers_in_one_line(tmp_path, capsys, mon
 
 
 @pytest.mark.parametrize("workers", [None, 2])
-def test_batches_on_the_vectorised_engine_give_the_same_comparison_as_simpy(small, workers):
+def test_batches_on_the_compiled_engine_give_the_same_comparison_as_simpy(small, workers):
     policy = small.policy()
     policies = [policy, policy.with_values({"name": "later", "reminders.steps": [{"offset": 20}]})]
     simpy = collectsim.compare(small, policies, reps=5, workers=workers, progress=False, engine="simpy")
-    batched = collectsim.compare(small, policies, reps=5, workers=workers, progress=False, engine="vectorised")
+    batched = collectsim.compare(small, policies, reps=5, workers=workers, progress=False, engine="compiled")
     assert batched.to_json() == simpy.to_json()
     assert [r.seed for r in batched.runs("later")] == [r.seed for r in simpy.runs("later")]
 
@@ -298,5 +298,5 @@ def test_the_progress_bar_counts_replications_not_batches(small, monkeypatch):
 
     monkeypatch.setattr(executors_module, "tqdm", Recorder)
     policy = small.policy()
-    collectsim.compare(small, [policy, policy.with_values({"name": "b"})], reps=3, progress=True, engine="vectorised")
+    collectsim.compare(small, [policy, policy.with_values({"name": "b"})], reps=3, progress=True, engine="compiled")
     assert [(bar.total, bar.n) for bar in totals] == [(6, 6)]  # 2 policies x 3 replications, in 2 batches

@@ -275,12 +275,15 @@ def test_a_run_cut_short_keeps_what_finished_and_the_next_run_reuses_it(dash, mo
             raise KeyboardInterrupt
         return real(unit)
 
+    from collectsim import replication
+
+    monkeypatch.setattr(replication, "BATCH_RUNS", 1)  # one run a unit: A0, B0, A1, B1
     monkeypatch.setattr(dashboard_module, "run_unit", stopped_at_the_third)
     with pytest.raises(KeyboardInterrupt):
         dash.compute()
     monkeypatch.setattr(dashboard_module, "run_unit", real)
     dash.run()
-    assert dash.reused == 2  # A's two replications (40 customers: one SimPy task each), B's run now
+    assert dash.reused == 2  # A0 and B0 finished before the cut; A1 and B1 run now
     reference = small_dashboard()
     reference.run()
     assert _same_numbers(dash.comparison, reference.comparison)

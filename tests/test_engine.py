@@ -21,7 +21,7 @@ PHASE_OF_KIND = {EventKind.DISPUTE_RESOLVED: 1, EventKind.CREDIT_NOTE: 1, EventK
 # REPUTATION events of other customers are recorded with the escalation that caused them.
 
 
-class WriteOffAtDue:
+class WriteOffAtDue(collectsim.DecisionMaker):
     """Scripted: write every invoice off on its due date."""
 
     name = "write-off-at-due"
@@ -32,7 +32,7 @@ class WriteOffAtDue:
         return Decision((Action.write_off(),), None)
 
 
-class RemindDayAfterDue:
+class RemindDayAfterDue(collectsim.DecisionMaker):
     """Scripted: one firm phone call the day after the due date, nothing else."""
 
     def decide(self, point, day, invoice, goodwill):
@@ -43,7 +43,7 @@ class RemindDayAfterDue:
         return Decision()
 
 
-class ReviewInThePast:
+class ReviewInThePast(collectsim.DecisionMaker):
     def decide(self, point, day, invoice, goodwill):
         return Decision((), day - 1)
 

@@ -68,7 +68,7 @@ def test_mediation_shortens_disputes():
     assert durations[True] < durations[False] - 20
 
 
-class Recorder:
+class Recorder(collectsim.DecisionMaker):
     """Scripted: note every DISPUTE_RAISED question, otherwise do nothing."""
 
     def __init__(self):

@@ -123,7 +123,7 @@ def test_after_a_default_the_invoice_can_go_straight_to_the_agency():
     assert len(defaults) > 50 and (placed.reindex(defaults.index) == defaults).all()
 
 
-class BreakRecorder:
+class BreakRecorder(collectsim.DecisionMaker):
     """Scripted: offer a plan at due + 1, record PLAN_DEFAULTED questions, write off then."""
 
     def __init__(self):

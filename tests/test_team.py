@@ -85,7 +85,7 @@ def test_a_hand_over_queued_before_a_plan_was_agreed_is_dropped():
         "reminders.steps": [], "write_off.age_days": 20, "escalation.agency": True,
         "escalation.agency_after_days_overdue": 10, "extended_terms.offer": True,
         "extended_terms.after_days_overdue": 0, "extended_terms.milestones": [{"after_days": 30, "share": 1.0}]})
-    for engine in ("simpy", "vectorised"):
+    for engine in ("simpy", "compiled"):
         result = collectsim.simulate(scenario, spec, seed=0, engine=engine)
         ev = result.events.to_frame()
         due = result.invoices["due_day"]

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from .compare import METRIC_NAMES, compare
+from .engines import ENGINES, EngineFallbackWarning
 from .executors import WorkersFailed
 from .metrics import Metrics
 from .run import simulate
@@ -55,10 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="run seed (default: the scenario's seed)")
     run.add_argument("--out", type=Path, metavar="DIR", help="write metrics, daily series and the event log here")
     run.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
-    run.add_argument("--engine", choices=("auto", "simpy", "vectorised"), default="auto",
-                     help="auto (default: vectorised for large portfolios it covers), simpy (the reference) or "
-                          "vectorised (same results; falls back to simpy, with a warning, for a decision maker it "
-                          "does not cover)")
+    run.add_argument("--engine", choices=ENGINES, default="auto",
+                     help="auto (default: compiled where it covers the policy), simpy (the reference) or "
+                          "compiled (same results; falls back to simpy, with a warning, for a decision maker it "
+                          "does not cover); vectorised is an old name of compiled")
 
     compare = sub.add_parser("compare", help="compare policies over replications (common random numbers)")
     compare.add_argument("scenario", type=Path, metavar="SCENARIO")
@@ -105,9 +106,9 @@ def _common_job_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--dask", metavar="ADDRESS|local", help="run on Dask: 'local' starts a LocalCluster")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write CSV tables and PNG plots here")
     parser.add_argument("--json", action="store_true", help="print the result as JSON (no progress bar)")
-    parser.add_argument("--engine", choices=("auto", "simpy", "vectorised"), default="auto",
-                        help="auto (default): batches on the vectorised engine where it reproduces the run, "
-                             "SimPy otherwise; the numbers are the same either way")
+    parser.add_argument("--engine", choices=ENGINES, default="auto",
+                        help="auto (default): the compiled engine where it covers the policy, SimPy otherwise; "
+                             "the numbers are the same either way (vectorised is an old name of compiled)")
 
 
 def _grid_value(text: str):
@@ -270,13 +271,12 @@ def _run_all(args: argparse.Namespace) -> int:
 
 def _simulate_said(scenario, policy, args: argparse.Namespace):
     """``simulate`` with ``--engine``; a fallback to the SimPy engine is said in one line on stderr."""
-    from .vector_engine import EngineFallbackWarning
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EngineFallbackWarning)
+        warnings.simplefilter("always", DeprecationWarning)
         result = simulate(scenario, policy, args.seed, engine=args.engine)
     for w in caught:
-        if issubclass(w.category, EngineFallbackWarning):
+        if issubclass(w.category, (EngineFallbackWarning, DeprecationWarning)):
             print(f"warning: {w.message}", file=sys.stderr)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -195,9 +195,9 @@ def compare(scenario: Scenario, policies: Sequence[str | PolicySpec] | None = No
     same one may be listed twice. Replication j of every policy runs with seed ``derive_seed(seed, j)``.
     With ``target_halfwidth``, ``reps`` is the batch size and replications are added until every pairwise
     difference of ``metric`` has a 95% half-width at most the target, or ``max_reps`` is reached.
-    ``engine`` "auto" (default) runs the policies' replications in shared batches on the vectorised engine
-    where it reproduces the SimPy engine, and on SimPy otherwise; "simpy" or "vectorised" force one. The numbers
-    are the same whichever runs them.
+    ``engine`` "auto" (default) runs the policies' replications in shared batches on the compiled engine
+    (see :mod:`collectsim.engines`); "simpy" or "compiled" force one. The numbers are the same whichever runs
+    them.
     """
     specs = [p if isinstance(p, PolicySpec) else scenario.policy(p)
              for p in (policies if policies is not None else [p.name for p in scenario.policies])]

@@ -37,6 +37,7 @@ import pandas as pd
 
 from . import plots
 from .compare import Comparison
+from .compiled_engine import warm_up_in_background
 from .draws import derive_seed
 from .executors import WorkersFailed, run_all, shared_pool, stop_shared_pool
 from .narrative import differences_table
@@ -286,6 +287,8 @@ class Dashboard:
         self.workers_failed = False  # set when worker processes could not run, and this process took over
         if self.workers > 1:
             shared_pool(self.workers, warm_up)  # started now, in the background: they import the model meanwhile
+        else:
+            warm_up_in_background()  # the compiled engine loads (or compiles) while the levers are set
         # The Run button bumps a counter; interactive_output redraws only when the counter moves.
         self._trigger = w.IntText(value=0, layout=w.Layout(display="none"))
         self.headline = w.interactive_output(self._update, {"run": self._trigger})

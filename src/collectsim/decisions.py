@@ -152,17 +152,29 @@ class InvoiceView(Protocol):
     plan_broken_day: int  # day the customer broke a plan or extended terms on this invoice; -1 if not
 
 
-class DecisionMaker(Protocol):
-    """Anything that answers the engine's questions.
+class DecisionMaker:
+    """Anything that answers the engine's questions: subclass it and define :meth:`decide`.
 
-    A decision maker may also offer ``credit_hold_after(segment) -> int | None``: the days past due beyond
-    which that segment's customers are refused new orders (credit hold). Without it, no order is refused.
-    And ``plan_on_request(segment) -> Action | None``: the plan (an ``offer_plan`` action) granted when a
-    strained customer asks for one, or None to refuse. Without it, every request is refused.
-    And ``onboarding(segment) -> (threshold, check_cost_cents, limit_cents) | None``: new customers whose
-    credit report exceeds the threshold are refused; the limit (0: none) caps what they may owe.
+    The optional hooks below do nothing by default (no credit hold, plan requests refused, no onboarding
+    checks); a decision maker that wants them overrides them.
     """
 
     def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:
         """Return the actions to take on ``invoice`` today and the next day to be asked."""
-        ...
+        raise NotImplementedError
+
+    def credit_hold_after(self, segment: int) -> int | None:
+        """Days past due beyond which the segment's customers are refused new orders (None: never)."""
+        return None
+
+    def plan_on_request(self, segment: int) -> Action | None:
+        """The plan (an ``offer_plan`` action) granted when a strained customer asks for one; None refuses."""
+        return None
+
+    def onboarding(self, segment: int) -> tuple[float, int, int] | None:
+        """(refusal threshold on the credit report, check cost in cents, credit limit in cents or 0), or None.
+
+        New customers whose credit report exceeds the threshold are refused; the limit (0: none) caps what
+        they may owe.
+        """
+        return None

@@ -10,18 +10,22 @@ and a day's draws for many customers can be computed in one NumPy call.
 The mixer is splitmix64's finaliser applied after each key field (a Philox-like counter scheme
 in miniature). The scalar path uses Python integers and the array path uses ``uint64`` arrays;
 both produce the same 64-bit words, and the conversion to a float in (0, 1) is exact, so the two
-paths agree bit for bit.
+paths agree bit for bit. The compiled engine has a third path over ``uint64`` (``uniform_word``),
+tested against this one.
 
 Variates are made from uniforms by inverse CDF (not ``numpy.random.Generator`` methods, whose
-streams may change between NumPy versions). They use NumPy ufuncs, so a scalar and an array of
-the same uniforms give the same variates.
+streams may change between NumPy versions). Each variate is a plain function of floats whose
+transcendental functions come from the ``math`` module, that is from the C library: the compiled
+engine calls the very same functions through numba, which uses the same C library routines, so a
+variate has the same bits in Python and in compiled code. (NumPy's own ``exp`` and ``log`` run
+other routines on CPUs with AVX-512, which differ in the last bit.) The ``*_array`` helpers apply
+the same scalar arithmetic to arrays, for drawing a whole portfolio at once.
 """
 
 from __future__ import annotations
 
 import math
 from enum import IntEnum
-from typing import TypeVar
 
 import numpy as np
 
@@ -31,7 +35,9 @@ _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
 _TWO_POW_MINUS_53 = 2.0**-53
 
-Number = TypeVar("Number", float, np.ndarray)
+#: Functions the compiled engine compiles with numba (see :mod:`collectsim.jit`).
+__jit__ = ("normal_ppf", "exponential", "lognormal", "geometric_days", "uniform_int", "_poly6", "_poly5",
+           "_poly4")
 
 
 class Purpose(IntEnum):
@@ -159,93 +165,100 @@ def u(seed, purpose, customer, invoice=0, step=0):
     return ((word >> np.uint64(11)).astype(np.float64) + 0.5) * _TWO_POW_MINUS_53
 
 
-# --- variates by inverse CDF -------------------------------------------------------------------
+# --- variates by inverse CDF (scalars; compiled as they are) ---------------------------------------
 
 # Acklam's rational approximation of the standard normal quantile (relative error < 1.2e-9).
-_A = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02,
-      1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
-_B = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02,
-      6.680131188771972e01, -1.328068155288572e01)
-_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00,
-      -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
-_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
+_A0, _A1, _A2, _A3, _A4, _A5 = (-3.969683028665376e01, 2.209460984245205e02, -2.759285104469687e02,
+                                1.383577518672690e02, -3.066479806614716e01, 2.506628277459239e00)
+_B0, _B1, _B2, _B3, _B4 = (-5.447609879822406e01, 1.615858368580409e02, -1.556989798598866e02,
+                           6.680131188771972e01, -1.328068155288572e01)
+_C0, _C1, _C2, _C3, _C4, _C5 = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e00,
+                                -2.549732539343734e00, 4.374664141464968e00, 2.938163982698783e00)
+_D0, _D1, _D2, _D3 = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00, 3.754408661907416e00)
 _P_LOW = 0.02425
 
 
-def _poly(coefs, x):
-    acc = coefs[0]
-    for c in coefs[1:]:
-        acc = acc * x + c
-    return acc
+def _poly6(c0: float, c1: float, c2: float, c3: float, c4: float, c5: float, x: float) -> float:
+    return ((((c0 * x + c1) * x + c2) * x + c3) * x + c4) * x + c5
 
 
-def normal_ppf(p: Number) -> Number:
-    """Standard normal quantile of ``p`` in (0, 1); works on floats and arrays alike."""
-    if isinstance(p, float):  # the engine's per-event path, the same arithmetic without NumPy
-        if _P_LOW <= p <= 1.0 - _P_LOW:
-            q = p - 0.5
-            r = q * q
-            return _poly(_A, r) * q / (_poly(_B, r) * r + 1.0)
-        q_low = math.sqrt(-2.0 * math.log(min(p, 1.0 - p)))
-        tail = _poly(_C, q_low) / (_poly(_D, q_low) * q_low + 1.0)
-        return tail if p < 0.5 else -tail
-    p_arr = np.asarray(p, dtype=np.float64)
-    q_low = np.sqrt(-2.0 * np.log(np.minimum(p_arr, 1.0 - p_arr)))
-    tail = _poly(_C, q_low) / (_poly(_D, q_low) * q_low + 1.0)
-    tail = np.where(p_arr < 0.5, tail, -tail)
-    q = p_arr - 0.5
-    r = q * q
-    central = _poly(_A, r) * q / (_poly(_B, r) * r + 1.0)
-    in_tail = (p_arr < _P_LOW) | (p_arr > 1.0 - _P_LOW)
-    out = np.where(in_tail, tail, central)
-    return float(out) if np.ndim(p) == 0 else out
+def _poly5(c0: float, c1: float, c2: float, c3: float, c4: float, x: float) -> float:
+    return (((c0 * x + c1) * x + c2) * x + c3) * x + c4
 
 
-# Scalar fast paths below call the same NumPy ufuncs as the array paths (np.log1p, np.exp): NumPy's
-# vectorised float64 log and exp can differ from the math module's in the last bit, while a ufunc
-# gives the same bits on a Python float as on an array element. Only the NumPy plumbing is skipped.
-_log1p = np.log1p
-_exp = np.exp
+def _poly4(c0: float, c1: float, c2: float, c3: float, x: float) -> float:
+    return ((c0 * x + c1) * x + c2) * x + c3
 
 
-def exponential(p: Number, mean: Number) -> Number:
+def normal_ppf(p: float) -> float:
+    """Standard normal quantile of ``p`` in (0, 1)."""
+    if _P_LOW <= p <= 1.0 - _P_LOW:
+        q = p - 0.5
+        r = q * q
+        return _poly6(_A0, _A1, _A2, _A3, _A4, _A5, r) * q / (_poly5(_B0, _B1, _B2, _B3, _B4, r) * r + 1.0)
+    q_low = math.sqrt(-2.0 * math.log(min(p, 1.0 - p)))
+    tail = _poly6(_C0, _C1, _C2, _C3, _C4, _C5, q_low) / (_poly4(_D0, _D1, _D2, _D3, q_low) * q_low + 1.0)
+    return tail if p < 0.5 else -tail
+
+
+def exponential(p: float, mean: float) -> float:
     """Exponential variate with the given mean, from a uniform ``p``."""
-    if type(p) is float and (type(mean) is float or type(mean) is int):
-        return float(-float(mean) * _log1p(-p))
-    out = -np.asarray(mean, dtype=np.float64) * np.log1p(-np.asarray(p, dtype=np.float64))
-    return float(out) if np.ndim(out) == 0 else out
+    return -mean * math.log1p(-p)
 
 
-def lognormal(p: Number, median: Number, sigma: Number) -> Number:
+def lognormal(p: float, median: float, sigma: float) -> float:
     """Log-normal variate with the given median and log-scale ``sigma``."""
-    if type(p) is float and type(median) in (float, int) and type(sigma) in (float, int):
-        return float(float(median) * _exp(float(sigma) * normal_ppf(p)))
-    out = np.asarray(median, dtype=np.float64) * np.exp(np.asarray(sigma) * normal_ppf(p))
-    return float(out) if np.ndim(out) == 0 else out
+    return median * math.exp(sigma * normal_ppf(p))
 
 
-def geometric_days(p: Number, mean_days: Number) -> Number:
+#: What ``geometric_days`` returns for an infinite mean gap: beyond any horizon.
+NEVER_GAP = 1 << 40
+
+
+def geometric_days(p: float, mean_days: float) -> int:
     """Whole days >= 1 until the next event of a daily Bernoulli stream with this mean gap."""
-    if type(p) is float and type(mean_days) in (float, int):
-        daily = 1.0 / max(float(mean_days), 1.0)
-        if daily == 1.0:
-            return 1  # log1p(-1) is -inf: a finite log over it is 0, so the gap is always one day
-        log_q = float(_log1p(-daily))
-        if log_q != 0.0:  # (an infinite mean gap gives 0: left to the array path's inf arithmetic)
-            return math.floor(float(_log1p(-p)) / log_q) + 1
-    daily = 1.0 / np.maximum(np.asarray(mean_days, dtype=np.float64), 1.0)
-    with np.errstate(divide="ignore"):  # a mean gap of one day gives log(0): every day, gap 1
-        log_q = np.log1p(-daily)
-        out = (np.floor(np.log1p(-np.asarray(p, dtype=np.float64)) / log_q) + 1.0).astype(np.int64)
-    return int(out) if np.ndim(out) == 0 else out
+    daily = 1.0 / max(mean_days, 1.0)
+    if daily == 1.0:
+        return 1  # log1p(-1) is -inf: the gap is always one day
+    log_q = math.log1p(-daily)
+    if log_q == 0.0:
+        return NEVER_GAP  # an infinite mean gap: no next event
+    return math.floor(math.log1p(-p) / log_q) + 1
 
 
-def uniform_int(p: Number, low: int, high: int) -> Number:
+def uniform_int(p: float, low: int, high: int) -> int:
     """Integer uniform on ``low..high`` inclusive, from a uniform ``p``."""
-    if type(p) is float and type(low) is int and type(high) is int:
-        return low + math.floor(p * float(high - low + 1))
-    out = low + np.floor(np.asarray(p, dtype=np.float64) * (high - low + 1)).astype(np.int64)
-    return int(out) if np.ndim(out) == 0 else out
+    return low + math.floor(p * float(high - low + 1))
+
+
+# --- the same variates over arrays ------------------------------------------------------------------
+
+def normal_ppf_array(p: np.ndarray) -> np.ndarray:
+    """``normal_ppf`` element by element: the central region as array arithmetic (the same operations in the
+    same order, which IEEE makes exact), the tails through the scalar function (the C library's log)."""
+    p = np.asarray(p, dtype=np.float64)
+    q = p - 0.5
+    r = q * q
+    out = _poly6(_A0, _A1, _A2, _A3, _A4, _A5, r) * q / (_poly5(_B0, _B1, _B2, _B3, _B4, r) * r + 1.0)
+    tail = (p < _P_LOW) | (p > 1.0 - _P_LOW)
+    if np.any(tail):
+        out = np.array(out, dtype=np.float64, copy=True, ndmin=1)
+        flat_p, flat_out, flat_tail = p.reshape(-1), out.reshape(-1), tail.reshape(-1)
+        for i in np.flatnonzero(flat_tail).tolist():
+            flat_out[i] = normal_ppf(float(flat_p[i]))
+        out = flat_out.reshape(p.shape)
+    return out
+
+
+def uniform_int_array(p: np.ndarray, low: int, high: int) -> np.ndarray:
+    """``uniform_int`` over an array (floor of a product: exact in NumPy as in Python)."""
+    return low + np.floor(np.asarray(p, dtype=np.float64) * float(high - low + 1)).astype(np.int64)
+
+
+def elementwise(fn, p: np.ndarray, *args) -> np.ndarray:
+    """Any scalar variate applied to each uniform of ``p`` (for tests and small arrays)."""
+    values = [fn(x, *args) for x in np.asarray(p, dtype=np.float64).reshape(-1).tolist()]
+    return np.asarray(values).reshape(np.shape(p))
 
 
 def derive_seed(seed: int, index: int) -> int:

@@ -47,6 +47,7 @@ from simpy.events import Event
 
 from . import behaviour as rules
 from . import business_calendar
+from .behaviour import WORK_DISPUTE
 from .decisions import Action, ActionKind, Decision, DecisionMaker, Point
 from .draws import Purpose, exponential, geometric_days, lognormal, normal_ppf, u, uniform_int
 from .eventlog import EventKind, EventLog
@@ -59,8 +60,7 @@ from .scenario import Scenario
 
 NEVER = 1 << 62
 PHASE_ORDER, PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW, PHASE_TEAM = range(6)
-# Work classes served first to last by a team with limited time (see module docstring).
-WORK_DISPUTE, WORK_CALL, WORK_LETTER, WORK_EMAIL = range(4)
+
 _PRIORITY_BASE = 2  # above SimPy's URGENT (0) and NORMAL (1)
 
 
@@ -186,7 +186,8 @@ class SimpyEngine:
         self._refused = [False] * n  # applicants turned down at their credit check
         self._limit = [0] * n  # credit limit in cents set at onboarding (0: none)
         self._hazard = [0.0] * n  # integrated churn hazard up to _anchor_day
-        self._threshold = (-np.log(u(self.seed, Purpose.CHURN, np.arange(n, dtype=np.int64)))).tolist()
+        churn_draws = u(self.seed, Purpose.CHURN, np.arange(n, dtype=np.int64)).tolist()
+        self._threshold = [rules.churn_threshold(p) for p in churn_draws]
         self.churn_day = [NEVER] * n
         self._rows: list[Invoice | tuple] = []  # an Invoice, or once settled its final_row()
         self._end = scenario.horizon.total_days
@@ -208,8 +209,6 @@ class SimpyEngine:
         self._b = b
         team = scenario.team
         self._daily_minutes = team.daily_minutes
-        self._minutes_by_channel = tuple({"email": team.minutes_email, "letter": team.minutes_letter,
-                                          "phone": team.minutes_call}[c] for c in CHANNELS)
         self._team = team
         self._queue: list[tuple] = []
         self._work = (0.0, 0)  # (minutes, wait) of the action being carried out, for the log
@@ -219,8 +218,7 @@ class SimpyEngine:
         self._insolvent_day = self._liquidity.insolvency_day.tolist()
         self._last_block = self._liquidity.states.shape[1] - 1
         self._open: list[list[Invoice]] = [[] for _ in range(n)]  # invoices per customer, for insolvency
-        self._daily_churn = [seg.churn_per_year and -np.log1p(-min(seg.churn_per_year, 1 - 1e-12)) / 365.0
-                             for seg in segs]
+        self._daily_churn = [rules.daily_churn_hazard(seg.churn_per_year) for seg in segs]
 
     # --- running -------------------------------------------------------------------------------------
 
@@ -261,8 +259,7 @@ class SimpyEngine:
         seg_index = self._segment_of[customer]
         seg = self._segments[seg_index]
         mean_gap = 365.0 / seg.orders_per_year
-        hold_after = getattr(self.decider, "credit_hold_after", None)
-        hold = None if hold_after is None else [hold_after(i) for i in range(len(self._segments))]
+        hold = self.decider.credit_hold_after(seg_index)
         elasticity = self._b.order_goodwill_elasticity
         seq = 0
         priority = _priority(PHASE_ORDER, customer, 0)
@@ -278,8 +275,7 @@ class SimpyEngine:
             self._advance(customer, day)
             if self.churn_day[customer] <= day or self._insolvent_day[customer] <= day:
                 return  # the customer has left, or can no longer trade
-            if ((hold is not None and hold[seg_index] is not None
-                 and self._overdue_beyond(customer, day, hold[seg_index]))
+            if ((hold is not None and self._overdue_beyond(customer, day, hold))
                     or (limit and self._open_balance(customer) + self._amount(customer, seq) > limit)):
                 self._refuse(customer, seq, day)
             else:
@@ -292,8 +288,7 @@ class SimpyEngine:
 
     def _onboard(self, customer: int, segment: int, day: int) -> bool:
         """A new customer applies: checked (and perhaps refused) if the policy says so; True if it may trade."""
-        rule = getattr(self.decider, "onboarding", None)
-        rule = None if rule is None else rule(segment)
+        rule = self.decider.onboarding(segment)
         nan = float("nan")
         if rule is None:
             self.log.record(day, EventKind.CUSTOMER_ONBOARDED, customer, -1, goodwill_before=nan, goodwill_after=nan)
@@ -349,14 +344,11 @@ class SimpyEngine:
             latest = min(seg.terms_days, self._b.dispute_raise_days)
             inv.dispute_day = day + uniform_int(u(seed, Purpose.DISPUTE_DAY, customer, seq), 0, latest)
         liquidity = self._liquidity_on(customer, day)
-        ignore = seg.ignore_share
-        if liquidity == DISTRESSED:
-            ignore += (1.0 - ignore) * self._b.distressed_ignore
+        ignore = rules.ignore_share_on(seg.ignore_share, liquidity, self._b.distressed_ignore)
         if u(seed, Purpose.IGNORES_INVOICE, customer, seq) >= ignore:
-            lateness = self._habit[customer] + seg.days_late_sd_within * normal_ppf(
-                u(seed, Purpose.PAYMENT_LATENESS, customer, seq))
-            if liquidity != HEALTHY:
-                lateness += self._b.strained_extra_days * (2 if liquidity == DISTRESSED else 1)
+            lateness = rules.unchased_lateness(self._habit[customer], seg.days_late_sd_within,
+                                               normal_ppf(u(seed, Purpose.PAYMENT_LATENESS, customer, seq)),
+                                               liquidity, self._b.strained_extra_days)
             inv.pay_day = rules.unchased_pay_day(inv.due_day, day, lateness)
         elif self._b.set_aside_pay_days > 0:
             # Set aside, not always for ever: some is paid of the customer's own accord much later.
@@ -411,16 +403,9 @@ class SimpyEngine:
             already = self._hazard[customer]
             total = already + rules.churn_hazard_integral(h0, slope, gap, day - last, tau)
             threshold = self._threshold[customer]
-            if total >= threshold:
-                # First whole day on which the integrated hazard reaches the threshold (bisection).
-                lo, hi = 0, day - last
-                while hi - lo > 1:
-                    mid = (lo + hi) // 2
-                    if already + rules.churn_hazard_integral(h0, slope, gap, mid, tau) >= threshold:
-                        hi = mid
-                    else:
-                        lo = mid
-                self.churn_day[customer] = last + hi
+            if total >= threshold:  # churned on the first whole day the integrated hazard reaches the threshold
+                self.churn_day[customer] = last + rules.first_churn_day(already, h0, slope, gap, day - last, tau,
+                                                                        threshold)
             self._hazard[customer] = total
         self.goodwill[customer] = rules.recovered_goodwill(goodwill, baseline, day - last, self._tau)
         self._anchor_day[customer] = day
@@ -474,14 +459,14 @@ class SimpyEngine:
         g = self._goodwill_on(c, day)
         self._accrue_interest(inv, day)
         if inv.settle_forgive > 0:
-            forgiven = min(inv.balance - 1, round(inv.balance * inv.settle_forgive))
+            forgiven = rules.settlement_forgiven(inv.balance, inv.settle_forgive)
             inv.settle_forgive = 0.0
             if forgiven > 0:
                 inv.balance -= forgiven
                 self.log.record(day, EventKind.SETTLEMENT, c, inv.row, forgiven, goodwill_before=g, goodwill_after=g)
             paid = inv.balance
         elif inv.discount_rate > 0 and day <= inv.discount_deadline:
-            discount = min(inv.balance - 1, round(inv.amount * inv.discount_rate))
+            discount = rules.discount_amount(inv.balance, inv.amount, inv.discount_rate)
             if discount > 0:
                 before, after = self._change_goodwill(c, self._b.discount_goodwill, day)
                 inv.balance -= discount
@@ -489,7 +474,8 @@ class SimpyEngine:
                                 goodwill_before=before, goodwill_after=after)
                 g = after
             paid = inv.balance
-        elif inv.balance >= 2 and u(seed, Purpose.PARTIAL_PAYMENT, c, s, inv.payments) < self._part_share(seg, c, day):
+        elif inv.balance >= 2 and u(seed, Purpose.PARTIAL_PAYMENT, c, s, inv.payments) < rules.part_share_on(
+                seg.partial_share, self._liquidity_on(c, day), self._b.strained_part_payment):
             fraction = rules.part_payment_fraction(u(seed, Purpose.PARTIAL_FRACTION, c, s, inv.payments),
                                                    self._b.part_payment_fraction)
             paid = min(rules.share_of(inv.balance, fraction), inv.balance - 1)
@@ -511,12 +497,6 @@ class SimpyEngine:
             return INSOLVENT
         state = self._liquidity_states[customer][min(day // BLOCK_DAYS, self._last_block)]
         return DISTRESSED if state == INSOLVENT else state  # the failing month, before the day itself
-
-    def _part_share(self, seg, customer: int, day: int) -> float:
-        """Chance a payment is made in part: higher while the customer is short of cash."""
-        if self._liquidity_on(customer, day) == HEALTHY:
-            return seg.partial_share
-        return min(1.0, seg.partial_share + self._b.strained_part_payment)
 
     def _insolvency(self, customer: int, day: int):
         """The customer fails: every open balance is lost, and it orders no more."""
@@ -544,8 +524,8 @@ class SimpyEngine:
         inv.dispute_day = NEVER
         before, after = self._change_goodwill(c, self._b.dispute_goodwill, day)
         self.log.record(day, EventKind.DISPUTE_RAISED, c, inv.row, goodwill_before=before, goodwill_after=after)
-        wait = exponential(u(self.seed, Purpose.DISPUTE_RESOLUTION_DAYS, c, inv.seq), seg.dispute_resolution_days)
-        inv.resolve_day = day + 1 + int(wait)
+        inv.resolve_day = rules.dispute_end_day(day, u(self.seed, Purpose.DISPUTE_RESOLUTION_DAYS, c, inv.seq),
+                                                seg.dispute_resolution_days)
         inv.disputed_since = day
         if self._daily_minutes is not None and self._team.minutes_dispute > 0:
             inv.taken_up = False  # resolution waits until a collector takes up the case
@@ -615,24 +595,13 @@ class SimpyEngine:
     # --- the team ---------------------------------------------------------------------------------------
 
     def _minutes(self, action: Action) -> float:
-        kind = action.kind
-        if kind is ActionKind.REMIND:
-            return self._minutes_by_channel[action.channel]
-        if kind is ActionKind.OFFER_PLAN:
-            return self._team.minutes_call
-        if kind in (ActionKind.OFFER_SETTLEMENT, ActionKind.CLAIM_FEES, ActionKind.PLACE_WITH_AGENCY,
-                    ActionKind.FILE_LEGAL, ActionKind.MEDIATE):
-            return self._team.minutes_letter
-        return 0.0  # write-offs and discount terms take no collector's time
+        team = self._team
+        return rules.work_minutes(int(action.kind), action.channel, team.minutes_email, team.minutes_letter,
+                                  team.minutes_call)
 
     @staticmethod
     def _work_class(action: Action) -> int:
-        if action.kind is ActionKind.OFFER_PLAN or (action.kind is ActionKind.REMIND
-                                                    and CHANNELS[action.channel] == "phone"):
-            return WORK_CALL
-        if action.kind is ActionKind.REMIND and CHANNELS[action.channel] == "email":
-            return WORK_EMAIL
-        return WORK_LETTER
+        return rules.work_class(int(action.kind), action.channel)
 
     def _team_days(self):
         """The team's day: after all reviews, serve the queue from the day's minutes."""
@@ -670,12 +639,7 @@ class SimpyEngine:
     def _still_needed(inv: Invoice, action: Action | None) -> bool:
         if action is None:
             return inv.disputed and not inv.taken_up
-        if inv.balance == 0 or inv.escalation:
-            return False
-        # On a plan (agreed after the request), the plan runs the invoice: no chasing, offers or hand-overs.
-        return not (inv.in_plan and action.kind in (ActionKind.REMIND, ActionKind.OFFER_PLAN,
-                                                     ActionKind.OFFER_SETTLEMENT, ActionKind.PLACE_WITH_AGENCY,
-                                                     ActionKind.FILE_LEGAL))
+        return rules.still_needed(int(action.kind), inv.balance, inv.escalation, inv.in_plan)
 
     def _take_up_dispute(self, inv: Invoice, day: int) -> None:
         inv.taken_up = True
@@ -730,9 +694,11 @@ class SimpyEngine:
         before, after = self._change_goodwill(c, b.mediation_goodwill, day)
         self.log.record(day, EventKind.MEDIATION, c, inv.row, 0, cost=action.cost, goodwill_before=before,
                         goodwill_after=after, minutes=self._work[0], wait=self._work[1])
-        if u(self.seed, Purpose.MEDIATION, c, inv.seq) < b.mediation_success:
-            length = exponential(u(self.seed, Purpose.MEDIATION_DAYS, c, inv.seq), b.mediation_days)
-            inv.resolve_day = min(inv.resolve_day, day + 1 + int(length))
+        end = rules.mediation_end(day, u(self.seed, Purpose.MEDIATION, c, inv.seq),
+                                  u(self.seed, Purpose.MEDIATION_DAYS, c, inv.seq), b.mediation_success,
+                                  b.mediation_days)
+        if end >= 0:
+            inv.resolve_day = min(inv.resolve_day, end)
 
     def _escalate(self, inv: Invoice, day: int, action: Action, agency: bool) -> None:
         """Hand the invoice to an agency or to court; the outcome and its day are drawn now."""
@@ -748,16 +714,15 @@ class SimpyEngine:
             self._spill_over(c, inv.segment, b.reputation_spillover * change, day)
         if agency:
             inv.escalation, inv.was_at_agency, inv.agency_fee = 1, True, action.rate
-            collects = u(seed, Purpose.AGENCY, c, s) < min(1.0, b.agency_success * seg.recoverability)
-            days = 1 + int(exponential(u(seed, Purpose.AGENCY_DAYS, c, s), b.agency_days))
-            inv.escalation_pays = collects and days <= b.agency_max_days
-            inv.escalation_day = day + (days if inv.escalation_pays else b.agency_max_days)
+            inv.escalation_pays, inv.escalation_day = rules.agency_outcome(
+                day, u(seed, Purpose.AGENCY, c, s), u(seed, Purpose.AGENCY_DAYS, c, s), b.agency_success,
+                seg.recoverability, b.agency_days, b.agency_max_days)
         else:
             inv.escalation, inv.was_in_court = 2, True
-            wins = u(seed, Purpose.JUDGMENT, c, s) < b.judgment_success
-            paid = u(seed, Purpose.JUDGMENT_PAID, c, s) < min(1.0, b.judgment_paid_share * seg.recoverability)
-            inv.escalation_pays = wins and paid
-            inv.escalation_day = day + 1 + int(exponential(u(seed, Purpose.LEGAL_DAYS, c, s), b.legal_days))
+            inv.escalation_pays, inv.escalation_day = rules.legal_outcome(
+                day, u(seed, Purpose.JUDGMENT, c, s), u(seed, Purpose.JUDGMENT_PAID, c, s),
+                u(seed, Purpose.LEGAL_DAYS, c, s), b.judgment_success, b.judgment_paid_share, seg.recoverability,
+                b.legal_days)
 
     def _spill_over(self, customer: int, segment: int, change: float, day: int) -> None:
         """The other active customers of the segment hear of an escalation: each one's goodwill moves a little."""
@@ -780,7 +745,7 @@ class SimpyEngine:
         self._accrue_interest(inv, day)
         if inv.escalation_pays:
             amount = inv.balance
-            fee = round(amount * inv.agency_fee) if agency else 0
+            fee = rules.agency_fee(amount, inv.agency_fee) if agency else 0
             kind = EventKind.AGENCY_COLLECTED if agency else EventKind.LEGAL_COLLECTED
             inv.balance = 0
             self.log.record(day, kind, c, inv.row, amount, cost=fee, goodwill_before=g, goodwill_after=g)
@@ -811,14 +776,14 @@ class SimpyEngine:
     def _accrue_interest(self, inv: Invoice, day: int) -> None:
         """Simple statutory interest on the unpaid principal up to ``day`` (kept in fractional cents)."""
         if inv.fees_claimed and day > inv.interest_day:
-            inv.interest += inv.balance * inv.fee_rate * (day - inv.interest_day) / 365.0
+            inv.interest = rules.accrued_interest(inv.interest, inv.balance, inv.fee_rate, day - inv.interest_day)
             inv.interest_day = day
 
     def _settle_fees(self, inv: Invoice, day: int, paying: bool) -> None:
         """When the principal is closed, claimed fees are paid with it (by chance) or waived."""
         if not inv.fees_claimed:
             return
-        owed = inv.fee_compensation + max(0, round(inv.interest))
+        owed = rules.fees_owed(inv.fee_compensation, inv.interest)
         inv.fees_claimed = False  # settled: nothing more to pay or waive
         g = self._goodwill_on(inv.customer, day)
         pays = paying and u(self.seed, Purpose.FEE_PAYMENT, inv.customer, inv.seq) < \
@@ -838,15 +803,14 @@ class SimpyEngine:
         if not accepted:
             return
         inv.settle_forgive = action.forgive
-        delay = exponential(u(self.seed, Purpose.SETTLEMENT_DELAY, c, inv.seq), self._b.response_delay_days)
-        inv.pay_day = min(inv.pay_day, day + 1 + int(delay))
+        inv.pay_day = min(inv.pay_day, rules.prompted_delay_day(day, u(self.seed, Purpose.SETTLEMENT_DELAY, c, inv.seq),
+                                                                self._b.response_delay_days))
 
     def _plan_requested(self, inv: Invoice, day: int) -> bool:
         """A strained customer asks to pay in instalments: the policy grants the plan or refuses it."""
         inv.plan_requested = True
         c = inv.customer
-        grant = getattr(self.decider, "plan_on_request", None)
-        plan = None if grant is None else grant(inv.segment)
+        plan = self.decider.plan_on_request(inv.segment)
         if plan is None or inv.disputed:
             before, after = self._change_goodwill(c, self._b.plan_refused_goodwill, day)
             self.log.record(day, EventKind.PLAN_REQUESTED, c, inv.row, 0, goodwill_before=before, goodwill_after=after)
@@ -868,9 +832,8 @@ class SimpyEngine:
             inv.had_terms = True
         else:
             inv.had_plan = True
-        acceptance = seg.plan_acceptance
-        if self._liquidity_on(c, day) != HEALTHY:
-            acceptance = min(1.0, acceptance + self._b.strained_plan_acceptance)
+        acceptance = rules.plan_acceptance_on(seg.plan_acceptance, self._liquidity_on(c, day),
+                                              self._b.strained_plan_acceptance)
         if inv.disputed or inv.in_plan or u(self.seed, Purpose.PLAN_ACCEPTANCE, c, inv.seq) >= acceptance:
             return
         self._agree_plan(inv, day, action)
@@ -893,12 +856,9 @@ class SimpyEngine:
         if terms:
             inv.plan_start, inv.plan_base, inv.plan_down = day, inv.balance, 0
             inv.plan_day = day + action.milestones[0][0]
-        elif action.down_payment > 0 and inv.balance >= 2:
-            inv.plan_down = min(rules.share_of(inv.balance, action.down_payment), inv.balance - 1)
-            inv.plan_day = day + 1
         else:
-            inv.plan_down = 0
-            inv.plan_day = day + action.interval_days
+            inv.plan_down = rules.plan_down_payment(inv.balance, action.down_payment)
+            inv.plan_day = day + 1 if inv.plan_down else day + action.interval_days
 
     def _pay_instalment(self, inv: Invoice, day: int) -> None:
         """An instalment falls due: paid (then the next is scheduled) or missed (tried again, or default)."""
@@ -909,16 +869,13 @@ class SimpyEngine:
         inv.plan_attempts += 1
         if paid_ok:
             schedule = inv.plan_schedule
+            # Extended terms pay this milestone's share of the balance agreed (the rest at the last).
+            share = schedule[len(schedule) - inv.plan_left][1] if schedule and not inv.plan_down else -1.0
+            amount = rules.instalment_amount(inv.balance, inv.plan_down, inv.plan_left, share, inv.plan_base)
             if inv.plan_down:
-                amount, inv.plan_down = inv.plan_down, 0
-            elif schedule:  # extended terms: this milestone's share of the balance agreed, the rest at the last
-                share = schedule[len(schedule) - inv.plan_left][1]
-                amount = inv.balance if inv.plan_left <= 1 else rules.share_of(inv.plan_base, share)
-                inv.plan_left -= 1
+                inv.plan_down = 0
             else:
-                amount = inv.balance if inv.plan_left <= 1 else inv.balance // inv.plan_left
                 inv.plan_left -= 1
-            amount = max(1, min(amount, inv.balance))
             inv.balance -= amount
             inv.payments += 1
             self.log.record(day, EventKind.PAYMENT, c, inv.row, amount, goodwill_before=g, goodwill_after=g)

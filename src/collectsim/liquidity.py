@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .draws import Purpose, u, uniform_int
+from .draws import Purpose, u, uniform_int_array
 from .scenario import Scenario
 
 HEALTHY, STRAINED, DISTRESSED, INSOLVENT = range(4)
@@ -48,7 +48,7 @@ def liquidity_paths(scenario: Scenario, seed: int | np.ndarray, segment: np.ndar
     """Draw every customer's monthly liquidity path and insolvency day (vectorised over customers).
 
     ``ids`` (default 0, 1, ...) are the customers' ids in the draws; with ``seed`` an array of one seed per
-    customer, the customers of several runs are drawn in one call (the vectorised engine's batches).
+    customer, the customers of several runs are drawn in one call.
     """
     segs = scenario.portfolio.segments
     n = len(segment)
@@ -66,12 +66,17 @@ def liquidity_paths(scenario: Scenario, seed: int | np.ndarray, segment: np.ndar
     states = np.zeros((n, blocks), dtype=np.int8)
     insolvent_day = np.full(n, NEVER, dtype=np.int64)
     state = np.full(n, HEALTHY, dtype=np.int8)
+    # Every (customer, block) draw at once: a draw depends on its key alone, so this is the same as block by block.
+    seeds = np.asarray(seed)[..., None] if np.ndim(seed) else seed
+    block_ids = np.arange(blocks, dtype=np.int64)[None, :]
+    draws = {purpose: u(seeds, purpose, ids[:, None], block_ids) for purpose in (
+        Purpose.LIQUIDITY, Purpose.INSOLVENCY, Purpose.INSOLVENCY_DAY)}
     for b in range(blocks):
         start = b * BLOCK_DAYS
         shock = economy.shock and economy.shock_start_day <= start < (
             economy.shock_start_day + economy.shock_months * BLOCK_DAYS)
         boost = economy.shock_strain_multiplier if shock else 1.0
-        p = u(seed, Purpose.LIQUIDITY, ids, b)
+        p = draws[Purpose.LIQUIDITY][:, b]
         p_strain = np.minimum(strain * _seasonal_factor(scenario, b, amplitude, peak) * boost, 1.0)
         p_distress = np.minimum(distress * boost, 1.0)
         new = state.copy()
@@ -81,8 +86,8 @@ def liquidity_paths(scenario: Scenario, seed: int | np.ndarray, segment: np.ndar
         new[strained & (p >= recover) & (p < np.minimum(recover + p_distress, 1.0))] = DISTRESSED
         distressed = state == DISTRESSED
         new[distressed & (p < undistress)] = STRAINED
-        fails = distressed & (p >= undistress) & (u(seed, Purpose.INSOLVENCY, ids, b) < insolvency)
-        days = start + uniform_int(u(seed, Purpose.INSOLVENCY_DAY, ids, b), 0, BLOCK_DAYS - 1)
+        fails = distressed & (p >= undistress) & (draws[Purpose.INSOLVENCY][:, b] < insolvency)
+        days = start + uniform_int_array(draws[Purpose.INSOLVENCY_DAY][:, b], 0, BLOCK_DAYS - 1)
         first = fails & (insolvent_day == NEVER)
         insolvent_day[first] = days[first]
         new[fails] = INSOLVENT

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .draws import Purpose, geometric_days, normal_ppf, u
+from .draws import Purpose, geometric_days, normal_ppf_array, u
 from .scenario import Scenario
 
 
@@ -67,9 +67,9 @@ def make_customers(scenario: Scenario, seed: int) -> Customers:
     ids = np.arange(len(seg), dtype=np.int64)
     mean = np.array([s.days_late_mean for s in segments])[seg]
     spread = np.array([s.days_late_sd_between for s in segments])[seg]
-    z = normal_ppf(u(seed, Purpose.CUSTOMER_HABIT, ids))
+    z = normal_ppf_array(u(seed, Purpose.CUSTOMER_HABIT, ids))
     habit = mean + spread * z
     baseline = np.array([s.goodwill_baseline for s in segments])[seg]
     accuracy = scenario.behaviour.credit_check_accuracy
-    report = accuracy * z + np.sqrt(1.0 - accuracy**2) * normal_ppf(u(seed, Purpose.CREDIT_REPORT, ids))
+    report = accuracy * z + np.sqrt(1.0 - accuracy**2) * normal_ppf_array(u(seed, Purpose.CREDIT_REPORT, ids))
     return Customers(seg, habit, baseline, arrival, report)

@@ -5,9 +5,9 @@ outcome: the metrics, the cumulative cash and receivables-by-aging curves, and e
 goodwill. The full event log stays in the worker, so results travel cheaply between processes or
 machines. Everything here is plain data that pickles.
 
-A :class:`Batch` is several replications, of one or several policies, run together by the vectorised
-engine, which is where that engine is faster (it walks the days once for all of them); each of its
-replications is the same as the one a :class:`Task` with that policy and seed would give.
+A :class:`Batch` is several replications, of one or several policies, run together by the compiled
+engine (side by side on threads); each of its replications is the same as the one a :class:`Task` with
+that policy and seed would give.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .engines import ENGINES
 from .metrics import AGING_BUCKETS
 from .policy_spec import PolicySpec
 from .rule_policy import RuleBasedPolicy
@@ -30,9 +31,8 @@ BATCH_CUSTOMER_RUNS = 50_000
 #: baseline runs takes about 4 s; most of a batch's speed-up is there by 20 runs).
 BATCH_RUNS = 64
 
-#: Engines a comparison may ask for: "auto" runs batches on the vectorised engine where it reproduces the
-#: run and the SimPy engine otherwise (the results are the same either way).
-ENGINE_CHOICES = ("auto", "simpy", "vectorised")
+#: Engines a comparison may ask for (see collectsim.engines); the results are the same either way.
+ENGINE_CHOICES = ENGINES
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class Batch:
     which: tuple[int, ...]
     reps: tuple[int, ...]
     seeds: tuple[int, ...]
-    engine: str = "vectorised"
+    engine: str = "compiled"
 
 
 def run_task(task: Task) -> Replication:
@@ -93,18 +93,10 @@ def _replication(label: str, rep: int, result: RunResult) -> Replication:
 
 
 def batches_run(engine: str, scenario: Scenario, policy: PolicySpec, batch_size: int) -> bool:
-    """Whether replications of ``policy`` go in vectorised batches (True) or one SimPy run each (False).
-
-    "auto" batches when the vectorised engine reproduces the run and a batch is large enough for it to be
-    the faster (see ``run.AUTO_VECTORISED_FROM``); "vectorised" always batches (a run it cannot reproduce
-    then falls back to SimPy inside the batch, with its warning).
-    """
+    """Whether replications of ``policy`` go in batches on the compiled engine (True) or one SimPy run each."""
     if engine not in ENGINE_CHOICES:
         raise ValueError(f"engine {engine!r} is not one of {', '.join(ENGINE_CHOICES)}")
-    if engine == "simpy":
-        return False
-    return engine == "vectorised" or pick_engine("auto", scenario, RuleBasedPolicy(policy, scenario),
-                                                 batch_size) == "vectorised"
+    return pick_engine(engine, scenario, RuleBasedPolicy(policy, scenario), batch_size) == "compiled"
 
 
 def work_units(scenario: Scenario, specs_labels, reps: range, seed_of, engine: str, chunks: int) -> list:
@@ -133,7 +125,11 @@ def work_units(scenario: Scenario, specs_labels, reps: range, seed_of, engine: s
 
 
 def warm_up() -> None:
-    """Nothing: sent to a new worker process so that it imports the engines before the first real task."""
+    """Sent to a new worker process: it imports the engines and loads (or compiles) the compiled one before the
+    first real task."""
+    from .compiled_engine import warm_up as warm_compiled
+
+    warm_compiled()
 
 
 def runs_in(unit: Task | Batch) -> int:

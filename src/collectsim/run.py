@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .decisions import DecisionMaker
-from .engine import SimpyEngine
+from .engines import choose_engine, run_engine
 from .eventlog import EventKind, EventLog
 from .exports import write_csv
 from .invoices import InvoiceTable
@@ -21,7 +21,6 @@ from .policy_spec import PolicySpec
 from .portfolio import Customers
 from .rule_policy import RuleBasedPolicy
 from .scenario import Scenario
-from .vector_engine import choose_engine, run_batch, run_one, supports
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class RunResult:
     events: EventLog
     daily: pd.DataFrame
     final_goodwill: np.ndarray
-    engine: str = "simpy"  # the engine that actually ran ("simpy" or "vectorised")
+    engine: str = "simpy"  # the engine that actually ran ("simpy" or "compiled")
 
     def to_dict(self) -> dict:
         return {"scenario": self.scenario.name, "policy": self.policy, "seed": self.seed,
@@ -73,18 +72,9 @@ class RunResult:
         return paths
 
 
-#: "auto" runs the vectorised engine from this many customer-runs (customers x replications in one call)
-#: up, where it is measured to be faster (on the baseline: 1.1 times at 400 x 2, 1.3 times at 1,000 x 1);
-#: below, the SimPy engine is quicker to start (0.9 times at 200 x 3). The choice never changes a number.
-AUTO_VECTORISED_FROM = 800
-
-
-def pick_engine(engine: str, scenario: Scenario, decider: object, runs: int = 1) -> str:
-    """The engine that will run ``runs`` replications: "auto" picks by size and support, silently."""
-    if engine != "auto":
-        return choose_engine(engine, scenario, decider)
-    big = scenario.portfolio.customer_count * runs >= AUTO_VECTORISED_FROM
-    return "vectorised" if big and supports(scenario, decider) is None else "simpy"
+def pick_engine(engine: str, scenario: Scenario, decider: DecisionMaker, runs: int = 1) -> str:
+    """The engine that will run ("simpy" or "compiled"): see :mod:`collectsim.engines`."""
+    return choose_engine(engine, decider)
 
 
 def simulate(scenario: Scenario, policy: str | PolicySpec | None = None, seed: int | None = None,
@@ -92,11 +82,10 @@ def simulate(scenario: Scenario, policy: str | PolicySpec | None = None, seed: i
     """Run ``scenario`` under a policy (name, spec, or the first one) or any decision maker.
 
     ``seed`` defaults to the scenario's. The run checks conservation of money for every invoice
-    and raises :class:`~collectsim.metrics.ConservationError` if it fails. ``engine="vectorised"``
-    runs :mod:`collectsim.vector_engine` (same results); when it cannot reproduce this run, the SimPy
-    engine runs instead with an :class:`~collectsim.vector_engine.EngineFallbackWarning` saying why.
-    ``"auto"`` (default) takes the vectorised engine for large portfolios it reproduces, SimPy otherwise,
-    without a warning; ``"simpy"`` is the reference engine. ``result.engine`` records which one ran.
+    and raises :class:`~collectsim.metrics.ConservationError` if it fails. ``engine`` is "auto" (the
+    compiled engine for the rule-based policy, SimPy for any other decision maker), "compiled" (falls back
+    to SimPy with an :class:`~collectsim.engines.EngineFallbackWarning` when it cannot) or "simpy" (the
+    reference); the numbers are the same whichever runs. ``result.engine`` records which one ran.
     """
     spec = policy if isinstance(policy, PolicySpec) else scenario.policy(policy)
     seed = scenario.seed if seed is None else int(seed)
@@ -105,22 +94,17 @@ def simulate(scenario: Scenario, policy: str | PolicySpec | None = None, seed: i
         name = spec.name
     else:
         name = getattr(decider, "name", type(decider).__name__)
-    used = pick_engine(engine, scenario, decider)
-    if used == "vectorised":
-        customers, invoices, events, goodwill = run_one(scenario, decider, seed)
-    else:
-        customers, invoices, events, goodwill = SimpyEngine(scenario, decider, seed).run()
-    return result_of(scenario, name, seed, (customers, invoices, events, goodwill), used)
+    used = choose_engine(engine, decider)
+    return result_of(scenario, name, seed, run_engine(used, scenario, [decider], [seed])[0], used)
 
 
 def simulate_batch(scenario: Scenario, policy: str | PolicySpec | None | Sequence[str | PolicySpec],
-                   seeds: list[int], engine: str = "vectorised",
+                   seeds: list[int], engine: str = "auto",
                    policy_of: Sequence[int] | None = None) -> list[RunResult]:
-    """``simulate`` for many seeds; the vectorised engine runs them as one batch (where it is faster).
+    """``simulate`` for many seeds, run side by side on the compiled engine (on threads).
 
-    ``policy`` may also be a list of policies; then seed i runs under ``policy[policy_of[i]]``, all in the
-    same batch. Each result equals ``simulate(scenario, that policy, seed)``; a run the vectorised engine
-    cannot reproduce falls back to the SimPy engine, seed by seed, with the same warning as ``simulate``.
+    ``policy`` may also be a list of policies; then seed i runs under ``policy[policy_of[i]]``. Each result
+    equals ``simulate(scenario, that policy, seed)``.
     """
     many = isinstance(policy, Sequence) and not isinstance(policy, str)
     specs = [p if isinstance(p, PolicySpec) else scenario.policy(p) for p in (policy if many else [policy])]
@@ -129,12 +113,9 @@ def simulate_batch(scenario: Scenario, policy: str | PolicySpec | None | Sequenc
     which = [0] * len(seeds) if policy_of is None else [int(k) for k in policy_of]
     if len(which) != len(seeds) or not all(0 <= k < len(specs) for k in which):
         raise ValueError(f"policy_of must name one of {len(specs)} policies for each of {len(seeds)} seeds")
-    if all(pick_engine(engine, scenario, d, len(seeds)) == "vectorised" for d in deciders):
-        outputs = run_batch(scenario, deciders, seeds, policy_of=which)
-        return [result_of(scenario, specs[k].name, seed, out, "vectorised")
-                for k, seed, out in zip(which, seeds, outputs)]
-    return [result_of(scenario, specs[k].name, seed, SimpyEngine(scenario, deciders[k], seed).run())
-            for k, seed in zip(which, seeds)]
+    used = choose_engine(engine, deciders[0])
+    outputs = run_engine(used, scenario, deciders, seeds, which)
+    return [result_of(scenario, specs[k].name, seed, out, used) for k, seed, out in zip(which, seeds, outputs)]
 
 
 def result_of(scenario: Scenario, name: str, seed: int, outputs: tuple, engine: str = "simpy") -> RunResult:

@@ -78,7 +78,7 @@ def sweep(scenario: Scenario, base_policy: str | PolicySpec | None = None,
     """Run the base policy at every point of ``grid`` (dotted policy keys -> lists of values).
 
     ``engine`` as in :func:`collectsim.compare`: "auto" batches the points' replications together on the
-    vectorised engine where it reproduces the run.
+    compiled engine.
     """
     base = base_policy if isinstance(base_policy, PolicySpec) else scenario.policy(base_policy)
     grid = dict(grid or {})

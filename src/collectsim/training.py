@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .decisions import Action, ActionKind, Decision, InvoiceView, Point
+from .decisions import Action, ActionKind, Decision, DecisionMaker, InvoiceView, Point
 from .eventlog import BALANCE_REDUCING, EventKind
 from .rule_policy import RuleBasedPolicy
 from .run import RunResult, simulate
@@ -146,19 +146,24 @@ def choices(scenario: Scenario, policy: str | None = None) -> dict[str, tuple[Ac
     }
 
 
-class DeskDecider:
+class DeskDecider(DecisionMaker):
     """The scenario's policy, except that one invoice gets the trainee's actions on the desk day."""
 
     def __init__(self, base: RuleBasedPolicy, customer: int, seq: int, day: int, actions: tuple[Action, ...]):
         self.base, self.customer, self.seq, self.day, self.actions = base, customer, seq, day, actions
         self.name = base.spec.name
+        self.spec = base.spec
         self.done = False
 
-    def __getattr__(self, name: str):
-        # credit hold, plans on request, onboarding: as the policy does (only ``decide`` differs)
-        if name == "base":
-            raise AttributeError(name)
-        return getattr(self.base, name)
+    # Credit hold, plans on request, onboarding: as the policy does (only ``decide`` differs).
+    def credit_hold_after(self, segment: int) -> int | None:
+        return self.base.credit_hold_after(segment)
+
+    def plan_on_request(self, segment: int) -> Action | None:
+        return self.base.plan_on_request(segment)
+
+    def onboarding(self, segment: int) -> tuple[float, int, int] | None:
+        return self.base.onboarding(segment)
 
     def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:
         decision = self.base.decide(point, day, invoice, goodwill)
@@ -166,8 +171,7 @@ class DeskDecider:
             return decision
         if day == self.day and point is Point.REVIEW:
             self.done = True
-            rules = self.base._rules[invoice.segment]
-            return Decision(self.actions, rules.next_review(invoice, day))
+            return Decision(self.actions, self.base.next_review(invoice, day))
         if day < self.day and (decision.review_day is None or decision.review_day > self.day):
             return Decision(decision.actions, self.day)  # be asked on the desk day
         return decision

@@ -1,9 +1,9 @@
-"""One vectorised batch can hold runs of several policies; each run is the one its policy's own batch gives.
+"""One compiled batch can hold runs of several policies; each run is the one its policy's own batch gives.
 
 Runs never meet (each has its own customers, and its own team), so mixing policies in a batch only
 changes where each run looks up its policy's rules. The check is exact: the same invoice table, event
 log row for row, final goodwill and metrics as a batch of that policy alone (which the equivalence
-tests in test_vector_engine.py hold to the SimPy engine).
+tests in test_compiled_engine.py hold to the SimPy engine).
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_compiled_engine import _STEP, assert_same
 
 from collectsim import golden
+from collectsim.compiled_engine import run_batch
+from collectsim.engines import supports
 from collectsim.rule_policy import RuleBasedPolicy
 from collectsim.run import result_of
 from collectsim.scaled import scaled_scenario
-from collectsim.vector_engine import run_batch, supports
-from test_vector_engine import _STEP, assert_same
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 SEEDS = (5, 6)
 
@@ -31,9 +32,9 @@ def _check_mixed_against_alone(scenario, specs) -> None:
     # Policies interleaved, so neighbouring runs follow different rules: k0 s0, k1 s0, ..., k0 s1, ...
     policy_of = [k for _seed in SEEDS for k in range(len(specs))]
     seeds = [seed for seed in SEEDS for _k in range(len(specs))]
-    mixed = run_batch(scenario, deciders, seeds, policy_of=policy_of)
+    mixed = run_batch(scenario, [d.tables for d in deciders], seeds, policy_of=policy_of)
     for k, (spec, decider) in enumerate(zip(specs, deciders)):
-        alone = run_batch(scenario, decider, list(SEEDS))
+        alone = run_batch(scenario, [decider.tables], list(SEEDS))
         runs = [out for out, p in zip(mixed, policy_of) if p == k]
         for seed, ref, out in zip(SEEDS, alone, runs):
             assert_same(result_of(scenario, spec.name, seed, ref), result_of(scenario, spec.name, seed, out))
@@ -42,7 +43,7 @@ def _check_mixed_against_alone(scenario, specs) -> None:
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_every_bundled_scenario_s_policies_in_one_batch(path):
     scenario = scaled_scenario(path, 40)
-    specs = [s for s in scenario.policies if supports(scenario, RuleBasedPolicy(s, scenario)) is None]
+    specs = [s for s in scenario.policies if supports(RuleBasedPolicy(s, scenario)) is None]
     assert len(specs) >= 2
     _check_mixed_against_alone(scenario, specs)
 
@@ -71,15 +72,6 @@ def test_policies_with_the_customer_side_levers_in_one_batch():
     _check_mixed_against_alone(scenario, specs)
 
 
-def test_a_run_must_name_one_of_the_policies():
-    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 10)
-    deciders = [RuleBasedPolicy(scenario.policy(name), scenario) for name in ("as-is", "gentle")]
-    with pytest.raises(ValueError, match="one of 2 policies for each of 2 seeds"):
-        run_batch(scenario, deciders, [1, 2], policy_of=[0, 2])
-    with pytest.raises(ValueError, match="for each of 2 seeds"):
-        run_batch(scenario, deciders, [1, 2], policy_of=[0])
-
-
 def test_compare_shares_batches_between_policies_within_the_memory_cap(monkeypatch):
     import collectsim
     from collectsim import replication
@@ -88,16 +80,16 @@ def test_compare_shares_batches_between_policies_within_the_memory_cap(monkeypat
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 40)
     specs = list(scenario.policies[:3])
     pairs = [(s, s.name) for s in specs]
-    units = replication.work_units(scenario, pairs, range(4), lambda j: derive_seed(1, j), "vectorised", 1)
+    units = replication.work_units(scenario, pairs, range(4), lambda j: derive_seed(1, j), "compiled", 1)
     assert len(units) == 1 and units[0].which == (0, 1, 2) * 4 and units[0].reps == (0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3)
-    shared = collectsim.compare(scenario, specs, reps=4, seed=1, engine="vectorised", progress=False)
+    shared = collectsim.compare(scenario, specs, reps=4, seed=1, engine="compiled", progress=False)
     monkeypatch.setattr(replication, "BATCH_CUSTOMER_RUNS", 40 * 5)  # at most 5 runs of 40 customers a batch
-    units = replication.work_units(scenario, pairs, range(4), lambda j: derive_seed(1, j), "vectorised", 1)
+    units = replication.work_units(scenario, pairs, range(4), lambda j: derive_seed(1, j), "compiled", 1)
     assert [len(u.reps) for u in units] == [5, 5, 2]
-    capped = collectsim.compare(scenario, specs, reps=4, seed=1, engine="vectorised", progress=False)
+    capped = collectsim.compare(scenario, specs, reps=4, seed=1, engine="compiled", progress=False)
     assert capped.to_json() == shared.to_json()
     monkeypatch.setattr(replication, "BATCH_RUNS", 4)  # and at most 4 runs a batch
-    units = replication.work_units(scenario, pairs, range(4), lambda j: derive_seed(1, j), "vectorised", 1)
+    units = replication.work_units(scenario, pairs, range(4), lambda j: derive_seed(1, j), "compiled", 1)
     assert [len(u.reps) for u in units] == [4, 4, 4]
 
 

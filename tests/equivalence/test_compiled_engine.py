@@ -1,4 +1,4 @@
-"""The vectorised engine reproduces the SimPy engine exactly, or says it cannot and lets SimPy run.
+"""The compiled engine reproduces the SimPy engine exactly, or says it cannot and lets SimPy run.
 
 Exactly means: the same invoice table (issue and due days, amounts, discounts, final balances), the
 same event log row for row (so the same per-invoice payments, credit notes, write-offs, the same
@@ -18,14 +18,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collectsim import golden, simulate
-from collectsim.decisions import NO_DECISION
+from collectsim.compiled_engine import run_batch
+from collectsim.decisions import NO_DECISION, DecisionMaker
+from collectsim.engines import EngineFallbackWarning, supports
 from collectsim.eventlog import COLUMNS, EventKind
 from collectsim.rule_policy import RuleBasedPolicy
 from collectsim.run import result_of, simulate_batch
 from collectsim.scaled import scaled_scenario
-from collectsim.vector_engine import EngineFallbackWarning, run_batch, supports
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 CUSTOMERS = 40
 
@@ -55,35 +56,29 @@ def _cases():
 
 
 @pytest.mark.parametrize("scenario,spec", list(_cases()))
-def test_every_bundled_scenario_and_strategy_is_reproduced_or_falls_back(scenario, spec):
-    reason = supports(scenario, RuleBasedPolicy(spec, scenario))
+def test_every_bundled_scenario_and_strategy_is_reproduced(scenario, spec):
+    assert supports(RuleBasedPolicy(spec, scenario)) is None
     for seed in (1, 2):
-        ref = simulate(scenario, spec, seed=seed)
-        if reason is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", EngineFallbackWarning)
-                vec = simulate(scenario, spec, seed=seed, engine="vectorised")
-            assert vec.engine == "vectorised"
-            assert_same(ref, vec)
-        else:
-            with pytest.warns(EngineFallbackWarning, match="running the SimPy engine: .+"):
-                vec = simulate(scenario, spec, seed=seed, engine="vectorised")
-            assert vec.engine == "simpy"
-            assert_same(ref, vec)
+        ref = simulate(scenario, spec, seed=seed, engine="simpy")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", EngineFallbackWarning)
+            vec = simulate(scenario, spec, seed=seed, engine="compiled")
+        assert vec.engine == "compiled"
+        assert_same(ref, vec)
 
 
 def test_a_batch_of_seeds_gives_each_seed_its_own_run():
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 30)
     spec = scenario.policy("firm-and-fair")
     seeds = [5, 6, 7]
-    batch = run_batch(scenario, RuleBasedPolicy(spec, scenario), seeds)
+    batch = run_batch(scenario, [RuleBasedPolicy(spec, scenario).tables], seeds)
     for seed, outputs in zip(seeds, batch):
-        assert_same(simulate(scenario, spec, seed=seed), result_of(scenario, spec.name, seed, outputs))
+        assert_same(simulate(scenario, spec, seed=seed, engine="simpy"), result_of(scenario, spec.name, seed, outputs))
     results = simulate_batch(scenario, "aggressive", seeds)
-    assert [r.engine for r in results] == ["vectorised"] * 3
+    assert [r.engine for r in results] == ["compiled"] * 3
     for seed, result in zip(seeds, results):
         assert result.seed == seed
-        assert_same(simulate(scenario, "aggressive", seed=seed), result)
+        assert_same(simulate(scenario, "aggressive", seed=seed, engine="simpy"), result)
 
 
 def test_every_golden_case_is_reproduced():
@@ -92,9 +87,9 @@ def test_every_golden_case_is_reproduced():
     terms, arrivals, a small team and reputation spill-over."""
     for name, scenario, spec in golden.cases(40):
         for seed in golden.SEEDS:
-            vec = simulate(scenario, spec, seed=seed, engine="vectorised")
-            assert vec.engine == "vectorised", name
-            assert_same(simulate(scenario, spec, seed=seed), vec)
+            vec = simulate(scenario, spec, seed=seed, engine="compiled")
+            assert vec.engine == "compiled", name
+            assert_same(simulate(scenario, spec, seed=seed, engine="simpy"), vec)
 
 
 _TEAMS = {
@@ -118,9 +113,9 @@ def test_a_limited_team_and_reputation_spill_over_are_reproduced(name):
     for policy in ("firm-and-fair", "aggressive"):
         spec = scenario.policy(policy).with_values(golden.LEVERS_POLICY)
         for seed in (1, 2):
-            vec = simulate(scenario, spec, seed=seed, engine="vectorised")
-            assert vec.engine == "vectorised"
-            assert_same(simulate(scenario, spec, seed=seed), vec)
+            vec = simulate(scenario, spec, seed=seed, engine="compiled")
+            assert vec.engine == "compiled"
+            assert_same(simulate(scenario, spec, seed=seed, engine="simpy"), vec)
             events = vec.events
             if tables.get("team", {}).get("staff"):
                 assert (events["wait"] > 0).sum() > 50  # the queue really held work back
@@ -128,21 +123,25 @@ def test_a_limited_team_and_reputation_spill_over_are_reproduced(name):
                 assert (events["kind"] == EventKind.REPUTATION).sum() > 10
 
 
-def test_the_team_s_day_is_the_same_however_far_each_pass_looks(monkeypatch):
-    """The day's service is found in passes that look at a few items of each run at a time; looking one item
-    at a time (many passes a day) gives the same runs."""
-    from collectsim import vector_team
+def test_a_run_that_outgrows_its_arrays_is_repeated_with_more(monkeypatch):
+    """The compiled engine reserves rows for the invoices, log, heap and queue it expects; a run that needs more
+    stops and runs again with twice the room, and gives the same result."""
+    from collectsim import compiled_engine
 
-    monkeypatch.setattr(vector_team, "_FIRST_LOOK", 1)
-    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 80,
-                               {"team": {"staff": 0.2, "minutes_email": 0.5, "minutes_call": 4.5},
-                                "behaviour": {"reputation_spillover": 0.5}})
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 60,
+                               {"team": {"staff": 0.05}, "behaviour": {"reputation_spillover": 0.5}})
     spec = scenario.policy("aggressive").with_values(golden.LEVERS_POLICY)
-    for seed in (1, 2):
-        vec = simulate(scenario, spec, seed=seed, engine="vectorised")
-        assert_same(simulate(scenario, spec, seed=seed), vec)
-        served_a_day = np.bincount(vec.events["day"][vec.events["minutes"] > 0]).max()
-        assert served_a_day > 8  # many items a day, so many passes
+    ref = simulate(scenario, spec, seed=4, engine="simpy")
+    sizes = []
+    real = compiled_engine._capacity
+
+    def tiny(scenario, customers):
+        sizes.append(real(scenario, customers))
+        return sizes[-1] // sizes[-1] * 4  # four rows of each: every array overflows at first
+
+    monkeypatch.setattr(compiled_engine, "_capacity", tiny)
+    assert_same(ref, simulate(scenario, spec, seed=4, engine="compiled"))
+    assert sizes, "the capacity was not asked for"
 
 
 def test_a_batch_with_a_team_and_spill_over_gives_each_seed_its_own_run():
@@ -150,29 +149,37 @@ def test_a_batch_with_a_team_and_spill_over_gives_each_seed_its_own_run():
                                {"team": {"staff": 0.05}, "behaviour": {"reputation_spillover": 0.5}})
     spec = scenario.policy("aggressive").with_values(golden.LEVERS_POLICY)
     seeds = [11, 12, 13]
-    for seed, outputs in zip(seeds, run_batch(scenario, RuleBasedPolicy(spec, scenario), seeds)):
-        assert_same(simulate(scenario, spec, seed=seed), result_of(scenario, spec.name, seed, outputs))
+    for seed, outputs in zip(seeds, run_batch(scenario, [RuleBasedPolicy(spec, scenario).tables], seeds)):
+        assert_same(simulate(scenario, spec, seed=seed, engine="simpy"), result_of(scenario, spec.name, seed, outputs))
 
 
 def test_other_decision_makers_fall_back_visibly():
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 20)
 
-    class Scripted:
+    class Scripted(DecisionMaker):
         name = "scripted"
 
         def decide(self, point, day, invoice, goodwill):
             return NO_DECISION
 
     with pytest.warns(EngineFallbackWarning, match="Scripted is not the rule-based policy"):
-        result = simulate(scenario, decider=Scripted(), seed=1, engine="vectorised")
+        result = simulate(scenario, decider=Scripted(), seed=1, engine="compiled")
     assert result.engine == "simpy"
-    assert_same(simulate(scenario, decider=Scripted(), seed=1), result)
+    assert_same(simulate(scenario, decider=Scripted(), seed=1, engine="simpy"), result)
+    assert simulate(scenario, decider=Scripted(), seed=1).engine == "simpy"  # auto: silently
 
 
 def test_an_unknown_engine_is_refused():
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 10)
-    with pytest.raises(ValueError, match="engine 'fast' is not one of simpy, vectorised"):
+    with pytest.raises(ValueError, match="engine 'fast' is not one of auto, simpy, compiled"):
         simulate(scenario, "as-is", seed=1, engine="fast")
+
+
+def test_vectorised_is_an_old_name_of_the_compiled_engine():
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 10)
+    with pytest.warns(DeprecationWarning, match="ask for \"compiled\""):
+        result = simulate(scenario, "as-is", seed=1, engine="vectorised")
+    assert result.engine == "compiled"
 
 
 _STEP = st.fixed_dictionaries({"offset": st.integers(-10, 90), "channel": st.sampled_from(["email", "letter", "phone"]),
@@ -224,10 +231,10 @@ def test_generated_scenarios_are_reproduced(seed, customers, steps, pause, disco
     spec = scenario.policy("as-is").with_values({
         "reminders.steps": sorted(steps, key=lambda s: s["offset"]), "reminders.pause_on_dispute": pause,
         "discount.rate": discount, "discount.window_days": window, "write_off.age_days": write_off, **levers})
-    assert supports(scenario, RuleBasedPolicy(spec, scenario)) is None
-    ref = simulate(scenario, spec, seed=seed)
-    vec = simulate(scenario, spec, seed=seed, engine="vectorised")
-    assert vec.engine == "vectorised"
+    assert supports(RuleBasedPolicy(spec, scenario)) is None
+    ref = simulate(scenario, spec, seed=seed, engine="simpy")
+    vec = simulate(scenario, spec, seed=seed, engine="compiled")
+    assert vec.engine == "compiled"
     assert_same(ref, vec)
 
 
@@ -237,32 +244,32 @@ def test_the_command_line_runs_either_engine_with_the_same_metrics(tmp_path, cap
 
     path = write_small_scenario(tmp_path)
     outputs = {}
-    for engine in ("simpy", "vectorised"):
+    for engine in ("simpy", "compiled"):
         with warnings.catch_warnings():
             warnings.simplefilter("error", EngineFallbackWarning)  # the small scenario is one it supports
             assert main(["run", str(path), "--seed", "3", "--json", "--engine", engine]) == 0
         outputs[engine] = json.loads(capsys.readouterr().out)
-    assert golden.differences(outputs["simpy"], outputs["vectorised"]) == []
+    assert golden.differences(outputs["simpy"], outputs["compiled"]) == []
     assert outputs["simpy"]["metrics"]["invoices"] > 0
 
 
 def test_the_command_line_says_a_fallback_in_one_line(tmp_path, capsys, monkeypatch):
-    """Every run the command line can ask for is one the vectorised engine supports (even with a limited team);
+    """Every run the command line can ask for is one the compiled engine supports (even with a limited team);
     should that change, the fallback is said in one line."""
-    from collectsim import vector_engine
+    from collectsim import engines
     from collectsim.cli import main
     from conftest import write_small_scenario
 
     path = write_small_scenario(tmp_path)
     path.write_text(path.read_text(encoding="utf-8") + "\n[team]\nstaff = 1\n", encoding="utf-8")
     outputs = {}
-    for engine in ("simpy", "vectorised"):
+    for engine in ("simpy", "compiled"):
         assert main(["run", str(path), "--seed", "3", "--json", "--engine", engine]) == 0
         captured = capsys.readouterr()
         assert captured.err == ""
         outputs[engine] = json.loads(captured.out)
-    assert golden.differences(outputs["simpy"], outputs["vectorised"]) == []
-    monkeypatch.setattr(vector_engine, "supports", lambda scenario, decider: "a reason given by the engine")
-    assert main(["run", str(path), "--seed", "3", "--json", "--engine", "vectorised"]) == 0
+    assert golden.differences(outputs["simpy"], outputs["compiled"]) == []
+    monkeypatch.setattr(engines, "supports", lambda decider: "a reason given by the engine")
+    assert main(["run", str(path), "--seed", "3", "--json", "--engine", "compiled"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["warning: vectorised engine not used, running the SimPy engine: a reason given by the engine"]
+    assert err == ["warning: compiled engine not used, running the SimPy engine: a reason given by the engine"]

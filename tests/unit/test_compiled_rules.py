@@ -1,0 +1,148 @@
+"""Every rule and variate gives the same bits in Python and compiled with numba.
+
+The SimPy engine calls the behaviour rules, the variates and the policy's decision as plain Python; the
+compiled engine calls the same functions compiled (collectsim.jit). The engines can only agree to the last
+bit if each function does, for every input the engines can give it: uniforms from the counter-based draws,
+and the integers and floats around them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from collectsim import behaviour as rules
+from collectsim import draws, policy_tables
+from collectsim.draws import u
+from collectsim.jit import kernels
+
+P = u(2026, 5, np.arange(4_000)).tolist()  # uniforms as the engines see them
+Q = u(2027, 6, np.arange(4_000)).tolist()
+
+
+@pytest.fixture(scope="module")
+def k():
+    return kernels()
+
+
+def _same(python_fn, compiled_fn, args_list) -> None:
+    for args in args_list:
+        a, b = python_fn(*args), compiled_fn(*args)
+        assert a == b or (a != a and b != b), (python_fn.__name__, args, a, b)  # equal, or both NaN
+        assert type(a) is type(b) or isinstance(a, tuple), (python_fn.__name__, type(a), type(b))
+
+
+def test_variates(k):
+    for mean in (0.5, 1.0, 3.0, 21.7, 365.0, 1e6):
+        _same(draws.exponential, k.exponential, [(p, mean) for p in P])
+        _same(draws.geometric_days, k.geometric_days, [(p, mean) for p in P])
+    for median, sigma in ((1500.0, 0.8), (1200.0, 0.0), (90.0, 1.2)):
+        _same(draws.lognormal, k.lognormal, [(p, median, sigma) for p in P])
+    _same(draws.normal_ppf, k.normal_ppf, [(p,) for p in P + [1e-300, 0.02425, 0.97575, 1 - 2**-53]])
+    for low, high in ((0, 0), (0, 10), (3, 30)):
+        _same(draws.uniform_int, k.uniform_int, [(p, low, high) for p in P])
+
+
+def test_normal_quantile_over_arrays_is_the_scalar_one():
+    p = np.asarray(P + [1e-12, 0.01, 0.99, 1 - 1e-12])
+    assert draws.normal_ppf_array(p).tolist() == [draws.normal_ppf(x) for x in p.tolist()]
+
+
+def test_the_compiled_mixer_is_the_draws_mixer(k):
+    for seed in (0, 1, 7, 2**40 + 3, 2**63 - 1):
+        prefix = np.asarray(draws._prefixes(seed), dtype=np.uint64)
+        for purpose in (1, 14, 40):
+            for customer, invoice, step in ((0, 0, 0), (5, 17, 3), (2**40, 2**30, 2**20), (999_999, 1, 0)):
+                assert k.draw(prefix, purpose, customer, invoice, step) == u(seed, purpose, customer, invoice, step)
+
+
+def test_behaviour_rules(k):
+    g = [(p, q) for p, q in zip(P, Q)]
+    _same(rules.recovered_goodwill, k.recovered_goodwill, [(p, q, int(q * 400), 60.0) for p, q in g])
+    _same(rules.order_rate_factor, k.order_rate_factor, [(p, q, 3.0) for p, q in g])
+    for gap in (-0.3, -0.01, 0.0, 0.05, 0.4):
+        _same(rules.churn_hazard_integral, k.churn_hazard_integral,
+              [(0.001, 4.0, gap, int(p * 400), 60.0) for p in P[:500]])
+        _same(rules.first_churn_day, k.first_churn_day, [(0.0, 0.01, 4.0, gap, 1 + int(p * 400), 60.0, 0.5)
+                                                         for p in P[:200]])
+    _same(rules.daily_churn_hazard, k.daily_churn_hazard, [(p,) for p in P[:500]] + [(0.0,), (1.0,)])
+    _same(rules.churn_threshold, k.churn_threshold, [(p,) for p in P])
+    _same(rules.goodwill_after, k.goodwill_after, [(p, q - 0.5, 1.5) for p, q in g])
+    for weight in (0.0, 0.5):
+        _same(rules.response_probability, k.response_probability, [(0.3, 1.3, 1.1, p, weight, 0.6) for p in P])
+    for halflife in (0.0, 60.0, 45.5):
+        _same(rules.age_factor, k.age_factor, [(int(p * 300) - 20, halflife) for p in P])
+    _same(rules.set_aside_days, k.set_aside_days, [(p, 0.3, 90.0, 1.1) for p in P])
+    _same(rules.unmoved_after, k.unmoved_after, g)
+    _same(rules.responds, k.responds, g)
+    _same(rules.discount_take_probability, k.discount_take_probability, [(0.6, p * 0.04, 0.02) for p in P])
+    _same(rules.unchased_pay_day, k.unchased_pay_day, [(30, 0, p * 80.0 - 40.0) for p in P]
+          + [(30, 0, round(p * 8.0) / 2 - 0.5) for p in P])  # exact halves: round half to even
+    _same(rules.prompted_pay_day, k.prompted_pay_day, [(int(q * 60), 30, p * 9.0) for p, q in g])
+    _same(rules.prompted_delay_day, k.prompted_delay_day, [(int(q * 60), p, 3.0) for p, q in g])
+    for mean in (0.1, 0.5, 0.9):
+        _same(rules.part_payment_fraction, k.part_payment_fraction, [(p, mean) for p in P])
+        _same(rules.credit_note_fraction, k.credit_note_fraction, [(p, mean) for p in P])
+    _same(rules.cents_of, k.cents_of, [(p * 5000.0,) for p in P] + [(round(p * 8.0) / 800 + 0.005,) for p in P])
+    for cents in (1, 2, 999, 123_456_789):
+        _same(rules.share_of, k.share_of, [(cents, p) for p in P])
+    for liquidity in range(4):
+        _same(rules.unchased_lateness, k.unchased_lateness, [(p * 30, 5.0, q - 0.5, liquidity, 15.0) for p, q in g])
+        _same(rules.ignore_share_on, k.ignore_share_on, [(p, liquidity, q) for p, q in g])
+        _same(rules.part_share_on, k.part_share_on, [(p, liquidity, q) for p, q in g])
+        _same(rules.plan_acceptance_on, k.plan_acceptance_on, [(p, liquidity, q) for p, q in g])
+        _same(rules.responsiveness_on, k.responsiveness_on, [(p * 2, liquidity, 0.6, 0.2) for p in P])
+    _same(rules.discount_amount, k.discount_amount, [(int(p * 1e6) + 1, int(q * 1e6) + 1, 0.02) for p, q in g])
+    _same(rules.settlement_forgiven, k.settlement_forgiven, [(int(p * 1e6) + 1, q) for p, q in g])
+    _same(rules.accrued_interest, k.accrued_interest, [(p * 100, int(q * 1e6), 0.1, int(p * 90)) for p, q in g])
+    _same(rules.fees_owed, k.fees_owed, [(4000, p * 1e4) for p in P])
+    _same(rules.agency_fee, k.agency_fee, [(int(p * 1e7), q * 0.5) for p, q in g])
+    _same(rules.mediation_end, k.mediation_end, [(10, p, q, 0.7, 14.0) for p, q in g])
+    _same(rules.agency_outcome, k.agency_outcome, [(10, p, q, 0.5, 1.2, 60.0, 180) for p, q in g])
+    _same(rules.legal_outcome, k.legal_outcome, [(10, p, q, p, 0.9, 0.6, 1.0, 350.0) for p, q in g])
+    _same(rules.dispute_end_day, k.dispute_end_day, [(10, p, 20.0) for p in P])
+    _same(rules.plan_down_payment, k.plan_down_payment, [(int(p * 1e6), q) for p, q in g] + [(1, 0.5), (2, 0.0)])
+    _same(rules.instalment_amount, k.instalment_amount,
+          [(int(p * 1e6) + 1, 0, 1 + int(q * 4), -1.0, 0) for p, q in g]
+          + [(int(p * 1e6) + 1, 0, 1 + int(q * 3), q, int(p * 2e6)) for p, q in g]
+          + [(int(p * 1e6) + 2, 17, 3, -1.0, 0) for p in P[:100]])
+    for kind in range(9):
+        for channel in range(3):
+            assert rules.work_class(kind, channel) == k.work_class(kind, channel)
+            assert rules.work_minutes(kind, channel, 1.0, 5.5, 10.25) == k.work_minutes(kind, channel, 1.0, 5.5, 10.25)
+            for balance, escalation, in_plan in ((0, 0, False), (5, 0, True), (5, 1, False), (5, 0, False)):
+                assert rules.still_needed(kind, balance, escalation, in_plan) == \
+                    k.still_needed(kind, balance, escalation, in_plan)
+
+
+def test_the_policy_decision(k, baseline):
+    """rule_decision over lists (as the SimPy engine's policy calls it) and compiled over arrays."""
+    from collectsim.rule_policy import RuleBasedPolicy
+
+    rng = np.random.default_rng(3)
+    for spec in baseline.policies:
+        tables = RuleBasedPolicy(spec.with_values({"fees.enforce": True, "settlement.offer": True,
+                                                   "escalation.mediation": True, "escalation.agency": True,
+                                                   "escalation.legal": True, "plans.offer": True}), baseline).tables
+        for _ in range(400):
+            s = int(rng.integers(len(baseline.portfolio.segments)))
+            state = (int(rng.integers(5)), int(rng.integers(0, 600)), int(rng.integers(0, 400)),
+                     int(rng.integers(1, 10**7)), *(bool(b) for b in rng.integers(0, 2, 6)),
+                     int(rng.integers(-1, 400)), *(bool(b) for b in rng.integers(0, 2, 4)),
+                     int(rng.integers(-1, 400)))
+            point, day, due, balance, disputed, in_plan, had_plan, had_terms, plan_terms, fees = state[:10]
+            settled, since, mediated, agency, court, broken = state[10:16]
+            args = (point, day, due, balance, disputed, in_plan, had_plan, had_terms, plan_terms, fees, settled, since,
+                    mediated, agency, court, broken)
+            out_py, out_c = [0] * policy_tables.MAX_ACTIONS, np.zeros(policy_tables.MAX_ACTIONS, dtype=np.int64)
+            a = policy_tables.rule_decision(tables.ints[s].tolist(), tables.step_offset[s].tolist(), out_py, *args)
+            b = k.rule_decision(tables.ints[s], tables.step_offset[s], out_c, *args)
+            assert a == b and out_py[:a[0]] == out_c[:b[0]].tolist(), (spec.name, args)
+
+
+def test_the_c_library_is_what_both_call():
+    """The draws' transcendental functions are math's: the same routines numba compiles."""
+    assert draws.exponential(0.3, 2.0) == -2.0 * math.log1p(-0.3)
+    assert draws.lognormal(0.7, 10.0, 0.5) == 10.0 * math.exp(0.5 * draws.normal_ppf(0.7))
