@@ -59,7 +59,7 @@ def _options(args: argparse.Namespace) -> LedgerOptions:
     columns = {}
     for item in args.column:
         canon, sep, header = item.partition("=")
-        if not sep or canon.strip() not in CANONICAL:
+        if not sep or canon.strip() not in CANONICAL or not header.strip():
             raise LedgerError("--column", f"{item!r} must be CANONICAL=HEADER with CANONICAL one of "
                               + ", ".join(CANONICAL))
         columns[canon.strip()] = header.strip()

@@ -19,6 +19,7 @@ calibration uses as such. Money is held in integer cents.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import hmac
@@ -101,19 +102,55 @@ class LedgerOptions:
                 raise LedgerError(str(path), f"unknown key {key!r} in the mapping file; allowed: "
                                   + ", ".join(sorted(allowed)))
         columns = data.get("columns", {})
-        if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-            raise LedgerError(str(path), "[columns] must map canonical names to header strings")
-        for key in columns:
+        if not isinstance(columns, dict):
+            raise LedgerError(str(path), f"key 'columns' must be a table ([columns] canonical = \"your header\"), "
+                              f"not {_kind(columns)}")
+        for key, header in columns.items():
             if key not in CANONICAL:
                 raise LedgerError(str(path), f"[columns] key {key!r} is not a ledger column; columns are: "
                                   + ", ".join(CANONICAL))
+            if not isinstance(header, str) or not header.strip():
+                raise LedgerError(str(path), f"[columns] key {key!r} must be the export's header as a non-empty "
+                                  f"string such as \"Invoice No.\", not {_kind(header)}")
+        for key in ("date_format", "decimal", "encoding", "delimiter"):
+            if key in data:
+                _check_option(str(path), key, data[key])
         as_of = data.get("as_of")
-        if as_of is not None and not isinstance(as_of, date):
-            raise LedgerError(str(path), "as_of must be a TOML date such as 2025-06-30")
+        if as_of is not None and (not isinstance(as_of, date) or isinstance(as_of, datetime)):
+            raise LedgerError(str(path), f"key 'as_of' must be a TOML date such as 2025-06-30, not {_kind(as_of)}")
         values = {"columns": columns, **{k: data[k] for k in ("date_format", "decimal", "encoding", "delimiter")
                                           if k in data}, "as_of": as_of}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def _kind(value: Any) -> str:
+    """A value and its TOML type, for messages: ``3 (an integer)``."""
+    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array",
+             dict: "a table", datetime: "a date-time", date: "a date"}
+    kind = next((k for t, k in kinds.items() if isinstance(value, t)), type(value).__name__)
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    return f"{shown} ({kind})"
+
+
+def _check_option(source: str, key: str, value: Any) -> None:
+    """Raise LedgerError unless ``value`` is allowed for the mapping key ``key``."""
+    if key == "decimal" and value not in ("auto", ".", ","):
+        raise LedgerError(source, f"key 'decimal' must be \".\", \",\" or \"auto\", not {_kind(value)}")
+    if key == "delimiter" and not (isinstance(value, str) and (value == "auto" or len(value) == 1)
+                                   and value not in ('"', "\n", "\r")):
+        raise LedgerError(source, "key 'delimiter' must be one character such as \";\" or \"auto\", "
+                          f"not {_kind(value)}")
+    if key in ("date_format", "encoding") and not (isinstance(value, str) and value.strip()):
+        allowed = ("\"auto\", \"iso\", \"day-first\", \"month-first\" or a pattern such as \"%d %b %Y\""
+                   if key == "date_format" else "a text encoding such as \"utf-8\" or \"cp1252\"")
+        raise LedgerError(source, f"key {key!r} must be {allowed}, not {_kind(value)}")
+    if key == "encoding":
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise LedgerError(source, f"key 'encoding' names an unknown encoding {value!r}; "
+                              "use one such as \"utf-8\" or \"cp1252\"") from None
 
 
 @dataclass(frozen=True)

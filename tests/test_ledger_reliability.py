@@ -1,0 +1,69 @@
+"""Ledger and calibration input that used to pass silently or end in a traceback (issue 25).
+
+Each test names the defect it covers: mapping values of the wrong type, a decimal mark that
+contradicts the data, amounts beyond the representable range, dates far outside any ledger,
+pseudonyms in the rejects file, TOML escaping of segment names, and the rejects file's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectsim.cli import main
+from collectsim.ledger import LedgerError, LedgerOptions
+
+HERE = Path(__file__).parent
+SAMPLE = HERE.parent / "examples" / "sample_ledger.csv"
+
+
+def sample_lines(n: int = 60) -> list[str]:
+    """The header and the first ``n - 1`` data lines of the bundled sample ledger."""
+    return SAMPLE.read_text(encoding="utf-8").splitlines()[:n]
+
+
+def write_ledger(path: Path, lines: list[str]) -> Path:
+    """Write ``lines`` as a UTF-8 ledger CSV and return its path."""
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def calibrate(argv: list[str], capsys) -> tuple[int, str]:
+    """Run ``collectsim calibrate`` in-process; the exit code and stderr."""
+    code = main(["calibrate", *argv])
+    return code, capsys.readouterr().err
+
+
+# --- 5. mapping values of the wrong type ------------------------------------------------------------
+
+@pytest.mark.parametrize("text, key, words", [
+    ("decimal = 3", "'decimal'", "not 3 (an integer)"),
+    ('decimal = ";"', "'decimal'", "not ';' (a string)"),
+    ("[columns]\namount = 5", "'amount'", "not 5 (an integer)"),
+    ('[columns]\namount = ""', "'amount'", "non-empty string"),
+    ("columns = 3", "'columns'", "must be a table"),
+    ("encoding = true", "'encoding'", "not true (a boolean)"),
+    ('encoding = "no-such-codec"', "'encoding'", "unknown encoding"),
+    ("date_format = []", "'date_format'", "not [] (an array)"),
+    ("delimiter = 7", "'delimiter'", "one character"),
+    ('delimiter = ";;"', "'delimiter'", "one character"),
+    ("as_of = 2025-01-01T10:00:00", "'as_of'", "a date-time"),
+])
+def test_a_mapping_value_of_the_wrong_type_is_a_one_line_error_naming_file_and_key(text, key, words, tmp_path,
+                                                                                     capsys):
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(text + "\n", encoding="utf-8")
+    with pytest.raises(LedgerError) as info:
+        LedgerOptions.from_toml(mapping)
+    assert str(mapping) in str(info.value) and key in str(info.value) and words in str(info.value)
+    ledger = write_ledger(tmp_path / "l.csv", sample_lines(20))
+    code, err = calibrate([str(ledger), "--mapping", str(mapping), "--out", str(tmp_path / "x.toml"),
+                           "--iterations", "0"], capsys)
+    assert code == 2 and "Traceback" not in err and err.count("\n") == 1
+    assert key in err and "map.toml" in err
+
+
+def test_an_empty_header_in_a_column_option_is_refused(tmp_path, capsys):
+    code, err = calibrate([str(SAMPLE), "--column", "amount=", "--out", str(tmp_path / "x.toml")], capsys)
+    assert code == 2 and "CANONICAL=HEADER" in err
