@@ -67,3 +67,39 @@ def test_a_mapping_value_of_the_wrong_type_is_a_one_line_error_naming_file_and_k
 def test_an_empty_header_in_a_column_option_is_refused(tmp_path, capsys):
     code, err = calibrate([str(SAMPLE), "--column", "amount=", "--out", str(tmp_path / "x.toml")], capsys)
     assert code == 2 and "CANONICAL=HEADER" in err
+
+
+# --- 6. segment names that need escaping in the written TOML ----------------------------------------
+
+AWKWARD_SEGMENTS = ["tab\there", "ctrl\x01char", "new\nline", 'say "hi"', "back\\slash", "del\x7f", "wide é 日本"]
+
+
+def test_segment_names_with_control_characters_quotes_and_backslashes_round_trip(tmp_path, capsys):
+    """Written names read back unchanged (not sanitised): TOML escapes them, load_scenario unescapes."""
+    import csv
+
+    import collectsim
+    rows = list(csv.reader(sample_lines(200)))
+    header = [h for h in rows[0] if h != "channel"] + ["segment"]
+    keep = [i for i, h in enumerate(rows[0]) if h != "channel"]
+    customers = sorted({r[0] for r in rows[1:]})
+    segment_of = {c: AWKWARD_SEGMENTS[i % len(AWKWARD_SEGMENTS)] for i, c in enumerate(customers)}
+    path = tmp_path / "segments.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows([r[i] for i in keep] + [segment_of[r[0]]] for r in rows[1:])
+    out = tmp_path / "seg.toml"
+    code, err = calibrate([str(path), "--out", str(out), "--iterations", "0"], capsys)
+    assert code == 0, err
+    names = {s.name for s in collectsim.load_scenario(out).portfolio.segments}
+    assert names == set(AWKWARD_SEGMENTS)
+
+
+@pytest.mark.parametrize("text", ["plain", "tab\t", "\x00\x01\x1f\x7f", "line\r\nbreak", '"\\"', "é\u2028"])
+def test_toml_strings_read_back_exactly(text):
+    import tomllib
+
+    from collectsim.toml_out import toml_value
+    written = f"a = {toml_value(text)}\nt = {toml_value({text: 2})}\n"
+    assert tomllib.loads(written) == {"a": text, "t": {text: 2}}
