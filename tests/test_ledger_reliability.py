@@ -103,3 +103,39 @@ def test_toml_strings_read_back_exactly(text):
     from collectsim.toml_out import toml_value
     written = f"a = {toml_value(text)}\nt = {toml_value({text: 2})}\n"
     assert tomllib.loads(written) == {"a": text, "t": {text: 2}}
+
+
+# --- 7. the rejects file's folder -------------------------------------------------------------------
+
+def preamble_ledger(path: Path) -> Path:
+    """The sample's first 40 lines with a report title above the header: one rejected row in lenient mode."""
+    return write_ledger(path, ["Aged debt report"] + sample_lines(40))
+
+
+def test_a_rejects_file_in_a_missing_folder_is_refused_before_the_import(tmp_path, capsys):
+    ledger = preamble_ledger(tmp_path / "l.csv")
+    out = tmp_path / "x.toml"
+    code, err = calibrate([str(ledger), "--out", str(out), "--lenient", "--rejects", str(tmp_path / "no" / "r.csv"),
+                           "--iterations", "0"], capsys)
+    assert code == 2 and "Traceback" not in err and err.count("\n") == 1
+    assert "does not exist" in err and "r.csv" in err
+    assert not out.exists()
+    # checked before reading: even a ledger that does not exist reports the rejects folder first
+    code, err = calibrate([str(tmp_path / "missing.csv"), "--out", str(out), "--lenient", "--rejects",
+                           str(tmp_path / "no" / "r.csv")], capsys)
+    assert code == 2 and "does not exist" in err and "rejects" in err
+
+
+def test_a_rejects_path_that_is_a_folder_is_refused(tmp_path, capsys):
+    ledger = preamble_ledger(tmp_path / "l.csv")
+    code, err = calibrate([str(ledger), "--out", str(tmp_path / "x.toml"), "--lenient", "--rejects", str(tmp_path),
+                           "--iterations", "0"], capsys)
+    assert code == 2 and "is a folder" in err and err.count("\n") == 1
+
+
+def test_the_default_rejects_file_goes_into_the_new_folder_of_out(tmp_path, capsys):
+    ledger = preamble_ledger(tmp_path / "l.csv")
+    out = tmp_path / "new" / "deeper" / "x.toml"
+    code, err = calibrate([str(ledger), "--out", str(out), "--lenient", "--iterations", "0"], capsys)
+    assert code == 0, err
+    assert out.is_file() and out.with_suffix(".rejects.csv").is_file()
