@@ -139,3 +139,77 @@ def test_the_default_rejects_file_goes_into_the_new_folder_of_out(tmp_path, caps
     code, err = calibrate([str(ledger), "--out", str(out), "--lenient", "--iterations", "0"], capsys)
     assert code == 0, err
     assert out.is_file() and out.with_suffix(".rejects.csv").is_file()
+
+
+# --- 2. a decimal mark that contradicts the data ----------------------------------------------------
+
+def test_a_given_decimal_comma_on_dot_decimals_is_an_error_saying_what_was_seen(tmp_path, capsys):
+    ledger = write_ledger(tmp_path / "dots.csv", sample_lines(60))
+    code, err = calibrate([str(ledger), "--decimal", ",", "--out", str(tmp_path / "x.toml"), "--iterations", "0"],
+                          capsys)
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "dots.csv" in err and "column 'amount'" in err
+    assert "decimal ',' given but amounts such as '5983.38' (line 2) use '.' as the decimal point" in err
+    assert not (tmp_path / "x.toml").exists()
+
+
+def test_a_mapping_files_decimal_that_contradicts_the_data_is_an_error(tmp_path):
+    from collectsim.ledger import read_ledger
+    good = HERE / "ledgers" / "good"
+    options = LedgerOptions.from_toml(good / "de_export.toml", decimal=".")
+    with pytest.raises(LedgerError, match=r"decimal '\.' given but amounts such as '1\.234,56 €' \(line 2\) use ','"):
+        read_ledger(good / "de_export.csv", options, strict=False)
+    mapping = tmp_path / "us.toml"
+    mapping.write_text((good / "us_export.toml").read_text(encoding="utf-8").replace(
+        'date_format = "auto"', 'date_format = "auto"\ndecimal = ","'), encoding="utf-8")
+    with pytest.raises(LedgerError, match=r"decimal ',' given but amounts such as '\$1,234\.50'"):
+        read_ledger(good / "us_export.csv", LedgerOptions.from_toml(mapping))
+
+
+@pytest.mark.parametrize("text, decimal", [("1234.56", ","), ("12.50", ","), ("1.234,5", "."), ("1,2345", "."),
+                                           ("12,5", "."), ("1,23,4.00", ".")])
+def test_an_amount_that_reads_only_with_the_other_decimal_mark_is_refused(text, decimal):
+    from collectsim.ledger import parse_amount
+    with pytest.raises(ValueError, match="decimal mark"):
+        parse_amount(text, decimal)
+
+
+@pytest.mark.parametrize("text, decimal, cents", [
+    ("12,34,567.00", ".", 1_234_567_00), ("1 234 567,8", ",", 1_234_567_80), ("1'234.5", ".", 123450),
+    ("1.234", ",", 123400)])
+def test_grouped_amounts_still_read(text, decimal, cents):
+    from collectsim.ledger import parse_amount
+    assert parse_amount(text, decimal) == cents
+
+
+def test_one_amount_with_the_other_mark_is_rejected_on_its_row_not_read_100_times_larger(tmp_path):
+    from collectsim.ledger import read_ledger
+    lines = ["customer_id;invoice_id;issue_date;due_date;amount;paid_date",
+             "K1;R1;2025-01-02;2025-02-01;1.234,50;", "K1;R2;2025-01-03;2025-02-01;99,90;",
+             "K2;R3;2025-01-04;2025-02-01;12.50;"]
+    ledger = read_ledger(write_ledger(tmp_path / "eu.csv", lines), strict=False)
+    assert list(ledger.frame["amount_cents"]) == [123450, 9990]
+    assert list(ledger.rejects["line"]) == [4] and "decimal mark" in ledger.rejects["reason"][0]
+
+
+# --- 3. amounts beyond the representable range ------------------------------------------------------
+
+def test_an_amount_near_the_int64_limit_is_refused_with_file_line_and_column(tmp_path, capsys):
+    lines = sample_lines(40) + ["K0001,Big Co,HUGE-1,2024-07-01,2024-07-31,92233720368547758.07,,no,paper"]
+    ledger = write_ledger(tmp_path / "huge.csv", lines)
+    code, err = calibrate([str(ledger), "--out", str(tmp_path / "x.toml"), "--iterations", "0"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "huge.csv, line 41, column 'amount': amount '92233720368547758.07' is above 10,000,000,000,000" in err
+    from collectsim.ledger import read_ledger
+    lenient = read_ledger(ledger, strict=False)
+    assert list(lenient.rejects["line"]) == [41] and (lenient.frame["amount_cents"] > 0).all()
+
+
+def test_the_largest_amount_accepted_is_documented_and_exact():
+    from collectsim.ledger import MAX_AMOUNT, parse_amount
+    assert MAX_AMOUNT == 10**13
+    assert parse_amount(f"{MAX_AMOUNT}.00") == MAX_AMOUNT * 100
+    assert parse_amount("9999999999999.99") == 999999999999999
+    for text in (f"{MAX_AMOUNT}.01", "1" + "0" * 40, "9" * 400):
+        with pytest.raises(ValueError, match="largest invoice amount"):
+            parse_amount(text)

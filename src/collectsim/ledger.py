@@ -29,6 +29,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -196,7 +197,12 @@ class Ledger:
 
 
 def parse_amount(text: str, decimal: str = ".") -> int:
-    """Cents from '1,234.56', '€ 1.234,56', '1 234,56 EUR', '$12'. Raises ValueError with the reason."""
+    """Cents from '1,234.56', '€ 1.234,56', '1 234,56 EUR', '$12'. Raises ValueError with the reason.
+
+    Thousands separators must stand before groups of three digits ('1,234,567', or the Indian
+    '12,34,567'), so an amount written with the other decimal mark ('1234.56' read with decimal ',')
+    is refused rather than read 100 times too large. Amounts above :data:`MAX_AMOUNT` are refused.
+    """
     s = text.strip().replace("\u00a0", " ").replace("\u202f", " ")
     if not s:
         raise ValueError("amount is empty")
@@ -208,39 +214,83 @@ def parse_amount(text: str, decimal: str = ".") -> int:
     s = _CURRENCY.sub("", s).strip()
     if s.startswith("-"):
         negative, s = True, s[1:].strip()
-    thousands = "," if decimal == "." else "."
-    s = s.replace(" ", "").replace("'", "").replace(thousands, "")
+    s = _ungrouped(s, text, decimal)
     if decimal == ",":
         s = s.replace(",", ".")
     if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", s):
         raise ValueError(f"amount {text!r} is not a number")
-    cents = int(round(float(s) * 100))
+    value = Decimal(s)
     if negative:
         raise ValueError(f"amount {text!r} is negative; credit notes are not invoices (leave them out of the export)")
+    if value > MAX_AMOUNT:
+        raise ValueError(f"amount {text!r} is above {MAX_AMOUNT:,} (the largest invoice amount accepted); "
+                         "check the column and the decimal mark")
+    cents = int(value.scaleb(2).to_integral_value(ROUND_HALF_EVEN))
     if cents <= 0:
         raise ValueError(f"amount {text!r} is zero; an invoice must be for more than nothing")
     return cents
 
 
+#: The largest invoice amount accepted, in currency units (10^13): far above any real invoice, and
+#: small enough that its cents, and the sum of thousands of them, fit in a 64-bit integer.
+MAX_AMOUNT = 10**13
+
+
+def _ungrouped(s: str, text: str, decimal: str) -> str:
+    """``s`` without thousands separators (the other mark, spaces, apostrophes), which must group by three."""
+    thousands = "," if decimal == "." else "."
+    if not re.fullmatch(r"[\d ',.]*\d[\d ',.]*", s):
+        return s  # not digits and separators: the caller says it is not a number
+    whole, mark, fraction = s.partition(decimal)
+    if any(c in fraction for c in (thousands, " ", "'")):
+        raise ValueError(f"amount {text!r} has a separator after the decimal mark {decimal!r}; "
+                         f"is the decimal mark {thousands!r}? (--decimal or decimal in the mapping file)")
+    groups = re.split(r"[ ']|" + re.escape(thousands), whole)
+    if len(groups) > 1 and not (1 <= len(groups[0]) <= 3 and len(groups[-1]) == 3
+                                and all(len(g) in (2, 3) for g in groups[1:-1])):
+        raise ValueError(f"amount {text!r} does not read with decimal mark {decimal!r}: thousands separators "
+                         f"must stand before groups of three digits; is the decimal mark {thousands!r}? "
+                         "(--decimal or decimal in the mapping file)")
+    return "".join(groups) + mark + fraction
+
+
+def _decimal_evidence(value: str) -> str | None:
+    """The decimal mark one amount shows ('.' or ','), or None when it could be either."""
+    v = value.strip()
+    if "," in v and "." in v:
+        return "," if v.rfind(",") > v.rfind(".") else "."
+    if re.search(r",(\d{1,2}|\d{4,})\D*$", v):
+        return ","
+    if re.search(r"\.(\d{1,2}|\d{4,})\D*$", v):
+        return "."
+    return None
+
+
 def detect_decimal(values: list[str]) -> str:
     """The decimal mark of a column of amounts: '.' unless the values show a decimal comma.
 
-    A value with both marks shows it (the last one is the decimal); a comma followed by one, two
-    or more than three digits at the end is a decimal comma; '1,234' alone reads as a thousands comma.
+    A value with both marks shows it (the last one is the decimal); a mark followed by one, two
+    or more than three digits at the end is a decimal mark; '1,234' alone reads as a thousands comma.
     """
-    comma = dot = 0
-    for v in values:
-        v = v.strip()
-        if "," in v and "." in v:
-            if v.rfind(",") > v.rfind("."):
-                comma += 1
-            else:
-                dot += 1
-        elif re.search(r",\d{1,2}\D*$", v) or re.search(r",\d{4,}\D*$", v):
-            comma += 1
-        elif re.search(r"\.\d{1,2}\D*$", v):
-            dot += 1
-    return "," if comma > dot else "."
+    shown = [_decimal_evidence(v) for v in values]
+    return "," if shown.count(",") > shown.count(".") else "."
+
+
+def check_decimal(rows: list[tuple[int, str]], decimal: str, source: str, column: str) -> None:
+    """Raise LedgerError when most amounts that show a decimal mark show the other one than ``decimal``.
+
+    ``rows`` are (line, amount text). A given decimal mark that contradicts the data would read
+    every amount 100 times too large or too small; a few odd rows are left to the row checks.
+    """
+    other = "," if decimal == "." else "."
+    shown = [(line, v) for line, v in rows if _decimal_evidence(v) == other]
+    agree = sum(_decimal_evidence(v) == decimal for _, v in rows)
+    if shown and len(shown) > agree:
+        line, v = shown[0]
+        raise LedgerError(source, f"decimal {decimal!r} given but amounts such as {v!r} (line {line}) use "
+                          f"{other!r} as the decimal point ({len(shown)} of {len(rows)} amounts); give "
+                          f"--decimal {other} (or decimal = \"{other}\" in the mapping file), or leave it out to "
+                          "detect it", column=column)
 
 
 def _try_formats(value: str, formats: tuple[str, ...]) -> date | None:
@@ -386,7 +436,10 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
         values = [cell(r, c) for _, r in good for c in DATE_COLUMNS]
         fmt = detect_date_format(values, source)
     formats = _formats_for(fmt)
-    decimal = options.decimal if options.decimal != "auto" else detect_decimal([cell(r, "amount") for _, r in good])
+    amounts = [(line, cell(r, "amount")) for line, r in good]
+    decimal = options.decimal if options.decimal != "auto" else detect_decimal([v for _, v in amounts])
+    if options.decimal != "auto":
+        check_decimal(amounts, decimal, source, wanted["amount"])
 
     records: list[dict] = []
     seen: dict[str, int] = {}
