@@ -213,3 +213,53 @@ def test_the_largest_amount_accepted_is_documented_and_exact():
     for text in (f"{MAX_AMOUNT}.01", "1" + "0" * 40, "9" * 400):
         with pytest.raises(ValueError, match="largest invoice amount"):
             parse_amount(text)
+
+
+# --- 4. dates centuries away ------------------------------------------------------------------------
+
+FAR = "K0001,Far Co,FAR-1,{issue},{due},10.00,{paid},no,paper"
+
+
+@pytest.mark.parametrize("issue, due, paid, column, words", [
+    ("2024-07-01", "2024-07-31", "2900-01-01", "paid_date",
+     "paid_date '2900-01-01' is outside 1900-01-01 to 2199-12-31"),
+    ("1066-10-14", "2024-07-31", "", "issue_date", "issue_date '1066-10-14' is outside"),
+    ("2024-07-01", "3024-07-31", "", "due_date", "due_date '3024-07-31' is outside"),
+    ("2024-07-01", "2024-07-31", "2199-01-01", "paid_date", "paid 2199-01-01, more than ten years after issued"),
+    ("2024-07-01", "2150-07-31", "", "due_date", "due 2150-07-31, more than ten years after issued"),
+])
+def test_dates_far_from_any_ledger_are_refused_on_their_row(issue, due, paid, column, words, tmp_path, capsys):
+    ledger = write_ledger(tmp_path / "far.csv", sample_lines(40) + [FAR.format(issue=issue, due=due, paid=paid)])
+    code, err = calibrate([str(ledger), "--out", str(tmp_path / "x.toml"), "--iterations", "0"], capsys)
+    assert code == 2 and "Traceback" not in err and err.count("\n") == 1
+    assert f"far.csv, line 41, column '{column}'" in err and words in err
+    code, err = calibrate([str(ledger), "--out", str(tmp_path / "x.toml"), "--iterations", "0", "--lenient"], capsys)
+    assert code == 0, err
+    rejects = (tmp_path / "x.rejects.csv").read_text(encoding="utf-8")
+    assert rejects.count("\n") == 2 and words in rejects
+
+
+def test_rows_issued_or_paid_after_a_given_as_of_date_are_rejected_on_their_row(tmp_path):
+    import datetime as dt
+
+    from collectsim.ledger import read_ledger
+    lines = ["customer_id,invoice_id,issue_date,due_date,amount,paid_date",
+             "A,1,2024-07-01,2024-07-31,10.00,2024-07-20", "A,2,2024-07-01,2024-07-31,10.00,2024-09-01",
+             "B,3,2024-08-05,2024-09-04,10.00,", "B,4,2024-07-15,2024-08-14,10.00,"]
+    ledger = write_ledger(tmp_path / "l.csv", lines)
+    as_of = LedgerOptions(as_of=dt.date(2024, 8, 1))
+    read = read_ledger(ledger, as_of, strict=False)
+    assert list(read.rejects["line"]) == [3, 4] and list(read.rejects["column"]) == ["paid_date", "issue_date"]
+    assert "paid 2024-09-01, after the as-of date 2024-08-01" in read.rejects["reason"][0]
+    assert list(read.frame["line"]) == [2, 5]
+    with pytest.raises(LedgerError, match="line 3, column 'paid_date': paid 2024-09-01, after the as-of"):
+        read_ledger(ledger, as_of)
+
+
+@pytest.mark.parametrize("as_of, words", [("2900-01-01", "outside 1900-01-01 to 2199-12-31"),
+                                          ("2150-01-01", "days after the last invoice")])
+def test_an_as_of_date_far_after_the_ledger_is_a_one_line_error(as_of, words, tmp_path, capsys):
+    ledger = write_ledger(tmp_path / "l.csv", sample_lines(40))
+    code, err = calibrate([str(ledger), "--out", str(tmp_path / "x.toml"), "--iterations", "0", "--as-of", as_of],
+                          capsys)
+    assert code == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err

@@ -47,6 +47,11 @@ DATE_FORMATS: dict[str, tuple[str, ...]] = {
     "day-first": ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y"),
     "month-first": ("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y"),
 }
+#: Dates outside these are refused on their row: no ledger holds them, and they would overflow
+#: the nanosecond timestamps the frame is kept in (1677 to 2262).
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+#: A due or paid date more than this many days after its issue date is refused (ten years).
+MAX_DAYS_AFTER_ISSUE = 3653
 _TRUE = {"yes", "y", "true", "t", "1"}
 _FALSE = {"no", "n", "false", "f", "0", ""}
 _CHANNELS = {"electronic": "electronic", "e-invoice": "electronic", "einvoice": "electronic", "edi": "electronic",
@@ -373,6 +378,8 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     options = options or LedgerOptions()
     path = Path(path)
     source = str(path)
+    if options.as_of is not None and not EARLIEST_DATE <= options.as_of <= LATEST_DATE:
+        raise LedgerError(source, f"the as-of date {options.as_of} is outside {EARLIEST_DATE} to {LATEST_DATE}")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -445,7 +452,7 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     seen: dict[str, int] = {}
     for line, r in good:
         try:
-            rec = _check_row(r, cell, formats, fmt, decimal, seen, line)
+            rec = _check_row(r, cell, formats, fmt, decimal, seen, line, options.as_of)
         except _RowProblem as p:
             if strict:
                 raise LedgerError(source, p.reason, line=line, column=wanted.get(p.column, p.column)) from None
@@ -476,11 +483,6 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     as_of = options.as_of
     if as_of is None and len(frame):
         as_of = max(frame[c].max() for c in ("issue_date", "paid_date") if frame[c].notna().any()).date()
-    if as_of is not None and len(frame):
-        late = frame["paid_date"].notna() & (frame["paid_date"] > pd.Timestamp(as_of))
-        if late.any():
-            line = int(frame.loc[late, "line"].iloc[0])
-            raise LedgerError(source, f"paid after the as-of date {as_of}", line=line, column=wanted["paid_date"])
     rej = pd.DataFrame(rejects, columns=["line", "column", "reason", "row"])
     return Ledger(frame, rej, source, as_of or date.today(), fmt, len(body) + header_at)
 
@@ -491,7 +493,8 @@ class _RowProblem(Exception):
         self.column, self.reason = column, reason
 
 
-def _check_row(r, cell, formats, fmt, decimal, seen, line) -> dict:
+def _check_row(r, cell, formats, fmt, decimal, seen, line, as_of=None) -> dict:
+    """The typed record of one row, or _RowProblem naming the column and the reason."""
     rec: dict[str, Any] = {"line": line}
     for c in ("customer_id", "invoice_id"):
         rec[c] = cell(r, c)
@@ -510,15 +513,14 @@ def _check_row(r, cell, formats, fmt, decimal, seen, line) -> dict:
         d = _try_formats(v, formats)
         if d is None:
             raise _RowProblem(c, f"date {v!r} cannot be read as {fmt}")
+        if not EARLIEST_DATE <= d <= LATEST_DATE:
+            raise _RowProblem(c, f"{c} {v!r} is outside {EARLIEST_DATE} to {LATEST_DATE}, the dates a ledger can hold")
         rec[c] = d
+    _check_date_order(rec, as_of)
     try:
         rec["amount_cents"] = parse_amount(cell(r, "amount"), decimal)
     except ValueError as exc:
         raise _RowProblem("amount", str(exc)) from None
-    if rec["due_date"] < rec["issue_date"]:
-        raise _RowProblem("due_date", f"due {rec['due_date']} before issued {rec['issue_date']}")
-    if rec["paid_date"] is not None and rec["paid_date"] < rec["issue_date"]:
-        raise _RowProblem("paid_date", f"paid {rec['paid_date']} before issued {rec['issue_date']}")
     v = cell(r, "disputed").lower()
     if v in _TRUE:
         rec["disputed"] = True
@@ -534,6 +536,25 @@ def _check_row(r, cell, formats, fmt, decimal, seen, line) -> dict:
     rec["currency"] = cell(r, "currency")
     rec["customer_name"] = cell(r, "customer_name")
     return rec
+
+
+def _check_date_order(rec: dict, as_of: date | None) -> None:
+    """Due and paid on or after issue and at most ten years later; nothing issued or paid after ``as_of``."""
+    issued, due, paid = rec["issue_date"], rec["due_date"], rec["paid_date"]
+    if as_of is not None and issued > as_of:
+        raise _RowProblem("issue_date", f"issued {issued}, after the as-of date {as_of} (the date of the export)")
+    if due < issued:
+        raise _RowProblem("due_date", f"due {due} before issued {issued}")
+    if (due - issued).days > MAX_DAYS_AFTER_ISSUE:
+        raise _RowProblem("due_date", f"due {due}, more than ten years after issued {issued}")
+    if paid is None:
+        return
+    if paid < issued:
+        raise _RowProblem("paid_date", f"paid {paid} before issued {issued}")
+    if (paid - issued).days > MAX_DAYS_AFTER_ISSUE:
+        raise _RowProblem("paid_date", f"paid {paid}, more than ten years after issued {issued}")
+    if as_of is not None and paid > as_of:
+        raise _RowProblem("paid_date", f"paid {paid}, after the as-of date {as_of} (the date of the export)")
 
 
 def pseudonym(value: str, key: bytes) -> str:
