@@ -263,3 +263,40 @@ def test_an_as_of_date_far_after_the_ledger_is_a_one_line_error(as_of, words, tm
     code, err = calibrate([str(ledger), "--out", str(tmp_path / "x.toml"), "--iterations", "0", "--as-of", as_of],
                           capsys)
     assert code == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+# --- 1. pseudonyms in the rejects file --------------------------------------------------------------
+
+def test_pseudonymise_hides_ids_and_names_of_every_rejected_row(tmp_path, capsys, monkeypatch):
+    """Rows before the header, rows with a wrong field count and reasons quoting a name carry no real id or name."""
+    monkeypatch.setenv("COLLECTSIM_PSEUDONYM_KEY", "a-secret-key-of-the-finance-team")
+    lines = sample_lines(60)
+    before = lines[1:3]                                                  # two data rows above the header
+    shifted = "K0999,Shifted, Name Ltd,INV-99998,2024-07-01,2024-07-31,10.00,,no,paper"  # 10 fields
+    swapped = "K0998,Swapped Co,INV-99999,2024-07-01,2024-07-31,Swapped Co,,no,paper"    # name in the amount
+    ledger = write_ledger(tmp_path / "l.csv", before + lines + [shifted, swapped, lines[0]])
+    out = tmp_path / "x.toml"
+    code, err = calibrate([str(ledger), "--out", str(out), "--pseudonymise", "--lenient", "--iterations", "0"], capsys)
+    assert code == 0, err
+    import pandas as pd
+    rejects = pd.read_csv(out.with_suffix(".rejects.csv"), dtype=str, keep_default_na=False)
+    assert sorted(rejects["line"], key=int) == ["1", "2", "63", "64", "65"]
+    text = out.with_suffix(".rejects.csv").read_text(encoding="utf-8")
+    secrets = {c for line in before + lines[1:] for c in line.split(",")[:2]}
+    secrets |= {"K0999", "Shifted", "Name Ltd", "K0998", "Swapped Co"}
+    assert not [s for s in secrets if s in text]
+    assert text.count("P-") >= 2 * 9 + 10 + 3
+    assert "Swapped Co" not in err
+    # without pseudonyms the same rows are written as they are
+    code, _ = calibrate([str(ledger), "--out", str(tmp_path / "plain.toml"), "--lenient", "--iterations", "0"],
+                        capsys)
+    plain = (tmp_path / "plain.rejects.csv").read_text(encoding="utf-8")
+    assert code == 0 and "K0999" in plain and "Swapped Co" in plain
+
+
+def test_strict_errors_under_pseudonymise_do_not_quote_a_name(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLLECTSIM_PSEUDONYM_KEY", "a-secret-key-of-the-finance-team")
+    swapped = "K0998,Swapped Co,INV-99999,2024-07-01,2024-07-31,Swapped Co,,no,paper"
+    ledger = write_ledger(tmp_path / "l.csv", sample_lines(20) + [swapped])
+    code, err = calibrate([str(ledger), "--out", str(tmp_path / "x.toml"), "--pseudonymise"], capsys)
+    assert code == 2 and "line 21, column 'amount': amount 'P-" in err and "Swapped" not in err

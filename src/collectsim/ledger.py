@@ -404,13 +404,14 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
                           "canonical = \"your header\") or with --column canonical=header", line=first_line)
     rejects: list[dict] = []
     header_line, header = numbered[header_at]
+    index = {_norm(h): i for i, h in enumerate(header)}
+    col = {canon: index.get(_norm(wanted[canon])) for canon in CANONICAL}
+    private = _Private(options.pseudonym_key, [col["customer_id"], col["customer_name"]], numbered)
     for line, r in numbered[:header_at]:
         problem = LedgerError(source, "text before the header row (a report title or preamble)", line=line)
         if strict:
             raise problem
-        rejects.append(_reject(line, None, problem.reason, r))
-    index = {_norm(h): i for i, h in enumerate(header)}
-    col = {canon: index.get(_norm(wanted[canon])) for canon in CANONICAL}
+        rejects.append(_reject(line, None, problem.reason, private.row(r, fits=False)))
     body = numbered[header_at + 1:]
 
     if not body and not rejects:
@@ -422,18 +423,17 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
         return r[i].strip() if i is not None and i < len(r) else ""
 
     good: list[tuple[int, list[str]]] = []
-    private = [col["customer_id"], col["customer_name"]]
     for line, r in body:
-        if [_norm(c) for c in r[:len(header)]] == header_norm:
+        fits = len(r) == len(header) or (len(r) > len(header) and not any(c.strip() for c in r[len(header):]))
+        stray = [_norm(c) for c in r[:len(header)]] == header_norm
+        r = r if stray else private.row(r, fits)
+        if stray:
             reason, column = "the header row repeated inside the data (a stray header row)", None
+        elif not fits:
+            reason, column = f"has {len(r)} fields where the header has {len(header)}", None
         else:
-            if options.pseudonym_key is not None:
-                r = _pseudonymised(r, private, options.pseudonym_key)
-            if len(r) != len(header) and not (len(r) > len(header) and not any(c.strip() for c in r[len(header):])):
-                reason, column = f"has {len(r)} fields where the header has {len(header)}", None
-            else:
-                good.append((line, r))
-                continue
+            good.append((line, r))
+            continue
         if strict:
             raise LedgerError(source, reason, line=line, column=column)
         rejects.append(_reject(line, column, reason, r))
@@ -454,9 +454,10 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
         try:
             rec = _check_row(r, cell, formats, fmt, decimal, seen, line, options.as_of)
         except _RowProblem as p:
+            reason = private.text(p.reason)
             if strict:
-                raise LedgerError(source, p.reason, line=line, column=wanted.get(p.column, p.column)) from None
-            rejects.append(_reject(line, wanted.get(p.column, p.column), p.reason, r))
+                raise LedgerError(source, reason, line=line, column=wanted.get(p.column, p.column)) from None
+            rejects.append(_reject(line, wanted.get(p.column, p.column), reason, r))
             continue
         seen[rec["invoice_id"]] = line
         records.append(rec)
@@ -563,12 +564,41 @@ def pseudonym(value: str, key: bytes) -> str:
     return "P-" + hmac.new(key, value.strip().encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
 
-def _pseudonymised(r: list[str], columns: list[int | None], key: bytes) -> list[str]:
-    out = list(r)
-    for i in columns:
-        if i is not None and i < len(out) and out[i].strip():
-            out[i] = pseudonym(out[i], key)
-    return out
+class _Private:
+    """Pseudonymisation of everything a run writes about rows: the kept rows, rejected rows and reasons.
+
+    Without a key it changes nothing. With one, the customer id and name columns are replaced by
+    pseudonyms; so is any other cell holding a value seen in those columns anywhere in the file,
+    and every cell of a row whose columns cannot be trusted (text before the header, a wrong number
+    of fields), since a name may sit anywhere in it. Quoted values in reasons are replaced the same way.
+    """
+
+    _QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+    def __init__(self, key: bytes | None, columns: list[int | None], rows: list[tuple[int, list[str]]]) -> None:
+        self.key, self.columns = key, [i for i in columns if i is not None]
+        self.known = set() if key is None else {
+            r[i].strip() for _, r in rows for i in self.columns if i < len(r) and r[i].strip()}
+
+    def _hide(self, value: str) -> str:
+        return pseudonym(value, self.key) if value.strip() else value
+
+    def row(self, r: list[str], fits: bool) -> list[str]:
+        """The row as it may be written: private cells pseudonymised (every cell when ``fits`` is False)."""
+        if self.key is None:
+            return r
+        return [self._hide(c) if not fits or i in self.columns or c.strip() in self.known else c
+                for i, c in enumerate(r)]
+
+    def text(self, message: str) -> str:
+        """``message`` with every quoted value seen in a private column replaced by its pseudonym."""
+        if self.key is None:
+            return message
+
+        def swap(m: re.Match) -> str:
+            value = m.group(1) if m.group(1) is not None else m.group(2)
+            return repr(pseudonym(value, self.key)) if value.strip() in self.known else m.group(0)
+        return self._QUOTED.sub(swap, message)
 
 
 def _reject(line: int, column: str | None, reason: str, row: list[str]) -> dict:
