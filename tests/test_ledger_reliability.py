@@ -300,3 +300,17 @@ def test_strict_errors_under_pseudonymise_do_not_quote_a_name(tmp_path, capsys, 
     ledger = write_ledger(tmp_path / "l.csv", sample_lines(20) + [swapped])
     code, err = calibrate([str(ledger), "--out", str(tmp_path / "x.toml"), "--pseudonymise"], capsys)
     assert code == 2 and "line 21, column 'amount': amount 'P-" in err and "Swapped" not in err
+
+
+def test_pseudonymise_hides_columns_the_reader_does_not_know(tmp_path, monkeypatch):
+    """A names column under an unknown header (found by the fuzz tests) is not written in clear either."""
+    from collectsim.ledger import read_ledger
+    lines = sample_lines(20)
+    lines[0] = lines[0].replace("customer_name", "Kundenname")
+    lines.append(lines[1])                                               # a duplicate invoice: one reject
+    ledger = write_ledger(tmp_path / "l.csv", lines)
+    read = read_ledger(ledger, LedgerOptions(pseudonym_key=b"a-secret-key-of-the-finance-team"), strict=False)
+    assert list(read.rejects["line"]) == [21]
+    row = read.rejects["row"][0]
+    assert "Customer" not in row and "K00" not in row
+    assert "INV-00001" in row and "5983.38" in row                       # invoice number and amount stay readable

@@ -406,7 +406,8 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     header_line, header = numbered[header_at]
     index = {_norm(h): i for i, h in enumerate(header)}
     col = {canon: index.get(_norm(wanted[canon])) for canon in CANONICAL}
-    private = _Private(options.pseudonym_key, [col["customer_id"], col["customer_name"]], numbered)
+    public = [i for c, i in col.items() if c not in ("customer_id", "customer_name")]
+    private = _Private(options.pseudonym_key, [col["customer_id"], col["customer_name"]], public, numbered)
     for line, r in numbered[:header_at]:
         problem = LedgerError(source, "text before the header row (a report title or preamble)", line=line)
         if strict:
@@ -567,18 +568,22 @@ def pseudonym(value: str, key: bytes) -> str:
 class _Private:
     """Pseudonymisation of everything a run writes about rows: the kept rows, rejected rows and reasons.
 
-    Without a key it changes nothing. With one, the customer id and name columns are replaced by
-    pseudonyms; so is any other cell holding a value seen in those columns anywhere in the file,
-    and every cell of a row whose columns cannot be trusted (text before the header, a wrong number
-    of fields), since a name may sit anywhere in it. Quoted values in reasons are replaced the same way.
+    Without a key it changes nothing. With one, only cells of the columns known to hold no person
+    (invoice number, dates, amount, disputed, channel, segment, currency) stay readable, unless they
+    hold a value seen in the customer id or name column; every other cell (customer id and name,
+    columns the reader does not know, every cell of a row whose columns cannot be trusted: text
+    before the header, a wrong number of fields) is replaced by its pseudonym. Quoted values in
+    reasons are replaced the same way.
     """
 
     _QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
 
-    def __init__(self, key: bytes | None, columns: list[int | None], rows: list[tuple[int, list[str]]]) -> None:
-        self.key, self.columns = key, [i for i in columns if i is not None]
+    def __init__(self, key: bytes | None, columns: list[int | None], public: list[int | None],
+                 rows: list[tuple[int, list[str]]]) -> None:
+        self.key, self.public = key, {i for i in public if i is not None}
+        columns = [i for i in columns if i is not None]
         self.known = set() if key is None else {
-            r[i].strip() for _, r in rows for i in self.columns if i < len(r) and r[i].strip()}
+            r[i].strip() for _, r in rows for i in columns if i < len(r) and r[i].strip()}
 
     def _hide(self, value: str) -> str:
         return pseudonym(value, self.key) if value.strip() else value
@@ -587,7 +592,7 @@ class _Private:
         """The row as it may be written: private cells pseudonymised (every cell when ``fits`` is False)."""
         if self.key is None:
             return r
-        return [self._hide(c) if not fits or i in self.columns or c.strip() in self.known else c
+        return [c if fits and i in self.public and c.strip() not in self.known else self._hide(c)
                 for i, c in enumerate(r)]
 
     def text(self, message: str) -> str:
