@@ -314,3 +314,11 @@ def test_pseudonymise_hides_columns_the_reader_does_not_know(tmp_path, monkeypat
     row = read.rejects["row"][0]
     assert "Customer" not in row and "K00" not in row
     assert "INV-00001" in row and "5983.38" in row                       # invoice number and amount stay readable
+
+
+def test_a_file_without_a_header_does_not_show_its_first_row_under_pseudonymise(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLLECTSIM_PSEUDONYM_KEY", "a-secret-key-of-the-finance-team")
+    ledger = write_ledger(tmp_path / "l.csv", sample_lines(20)[1:])
+    code, err = calibrate([str(ledger), "--out", str(tmp_path / "x.toml"), "--pseudonymise"], capsys)
+    assert code == 2 and "missing required column" in err and "not shown" in err
+    assert "K0010" not in err and "Customer 010" not in err

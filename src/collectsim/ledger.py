@@ -399,6 +399,8 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
         first_line, first = numbered[0]
         found = [h for h in first if h.strip()]
         missing = [c for c in REQUIRED if _norm(wanted[c]) not in {_norm(h) for h in first}]
+        if options.pseudonym_key is not None:  # the first row may be data: a customer's id and name
+            found = f"{len(found)} fields (not shown: --pseudonymise)"
         raise LedgerError(source, "missing required column(s) " + ", ".join(repr(wanted[c]) for c in missing)
                           + f"; the header has {found!r}. Name them in a mapping file ([columns] "
                           "canonical = \"your header\") or with --column canonical=header", line=first_line)
