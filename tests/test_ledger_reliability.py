@@ -322,3 +322,17 @@ def test_a_file_without_a_header_does_not_show_its_first_row_under_pseudonymise(
     code, err = calibrate([str(ledger), "--out", str(tmp_path / "x.toml"), "--pseudonymise"], capsys)
     assert code == 2 and "missing required column" in err and "not shown" in err
     assert "K0010" not in err and "Customer 010" not in err
+
+
+def test_amounts_that_read_with_a_decimal_point_or_a_thousands_dot_are_not_guessed(tmp_path):
+    """'1.234' alone could be 1.234 or 1234: read as the former it would be 1000 times too small."""
+    from collectsim.ledger import read_ledger
+    lines = ["customer_id,invoice_id,issue_date,due_date,amount,paid_date",
+             "K1,R1,2025-01-02,2025-02-01,1.234,", "K1,R2,2025-01-03,2025-02-01,250,"]
+    path = write_ledger(tmp_path / "dots.csv", lines)
+    with pytest.raises(LedgerError, match=r"'1\.234' \(line 2\).*refusing to guess"):
+        read_ledger(path, strict=False)
+    assert list(read_ledger(path, LedgerOptions(decimal=",")).frame["amount_cents"]) == [123400, 25000]
+    assert list(read_ledger(path, LedgerOptions(decimal=".")).frame["amount_cents"]) == [123, 25000]
+    write_ledger(path, lines + ["K2,R3,2025-01-04,2025-02-01,99.50,"])  # one amount shows the decimal point
+    assert list(read_ledger(path).frame["amount_cents"]) == [123, 25000, 9950]

@@ -298,6 +298,21 @@ def check_decimal(rows: list[tuple[int, str]], decimal: str, source: str, column
                           "detect it", column=column)
 
 
+def check_thousands_dot(rows: list[tuple[int, str]], source: str, column: str) -> None:
+    """Refuse to guess when no amount shows its decimal mark and some read as '1.234' (1.234 or 1234?).
+
+    Read with the default decimal point such an amount would be a thousand times too small if the
+    dot is a thousands separator, so, as with ambiguous dates, the mark must be given.
+    """
+    if any(_decimal_evidence(v) for _, v in rows):
+        return
+    for line, v in rows:
+        if re.fullmatch(r"\D*\d{1,3}(\.\d{3})+\D*", v.strip()):
+            raise LedgerError(source, f"amounts such as {v!r} (line {line}) read either with a decimal point or "
+                              "with a thousands dot, and no amount in the file shows which; refusing to guess. "
+                              "Give --decimal . or --decimal , (or decimal in the mapping file)", column=column)
+
+
 def _try_formats(value: str, formats: tuple[str, ...]) -> date | None:
     for fmt in formats:
         try:
@@ -450,6 +465,8 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     decimal = options.decimal if options.decimal != "auto" else detect_decimal([v for _, v in amounts])
     if options.decimal != "auto":
         check_decimal(amounts, decimal, source, wanted["amount"])
+    else:
+        check_thousands_dot(amounts, source, wanted["amount"])
 
     records: list[dict] = []
     seen: dict[str, int] = {}
