@@ -336,3 +336,19 @@ def test_amounts_that_read_with_a_decimal_point_or_a_thousands_dot_are_not_guess
     assert list(read_ledger(path, LedgerOptions(decimal=".")).frame["amount_cents"]) == [123, 25000]
     write_ledger(path, lines + ["K2,R3,2025-01-04,2025-02-01,99.50,"])  # one amount shows the decimal point
     assert list(read_ledger(path).frame["amount_cents"]) == [123, 25000, 9950]
+
+
+def test_pseudonymise_keeps_the_same_rows_when_an_id_equals_another_cell(tmp_path):
+    """A customer id '1' and a disputed flag '1', or an id equal to an amount, change nothing but the ids."""
+    from collectsim.ledger import read_ledger
+    lines = ["customer_id,invoice_id,issue_date,due_date,amount,paid_date,disputed",
+             "1,R1,2025-01-02,2025-02-01,250,,1", "250,R2,2025-01-03,2025-02-01,1,,0",
+             "250,R2,2025-01-03,2025-02-01,1,,0"]
+    path = write_ledger(tmp_path / "ids.csv", lines)
+    plain = read_ledger(path, strict=False)
+    hidden = read_ledger(path, LedgerOptions(pseudonym_key=b"a-secret-key-of-the-finance-team"), strict=False)
+    assert list(hidden.frame["line"]) == list(plain.frame["line"]) == [2, 3]
+    assert list(hidden.frame["amount_cents"]) == [25000, 100]
+    assert list(hidden.frame["disputed"]) == [True, False]
+    assert hidden.frame["customer_id"].str.startswith("P-").all()
+    assert list(hidden.rejects["line"]) == [4] and ",250," not in hidden.rejects["row"][0]

@@ -444,7 +444,6 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     for line, r in body:
         fits = len(r) == len(header) or (len(r) > len(header) and not any(c.strip() for c in r[len(header):]))
         stray = [_norm(c) for c in r[:len(header)]] == header_norm
-        r = r if stray else private.row(r, fits)
         if stray:
             reason, column = "the header row repeated inside the data (a stray header row)", None
         elif not fits:
@@ -454,7 +453,7 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
             continue
         if strict:
             raise LedgerError(source, reason, line=line, column=column)
-        rejects.append(_reject(line, column, reason, r))
+        rejects.append(_reject(line, column, reason, r if stray else private.row(r, fits)))
 
     fmt = options.date_format
     if fmt == "auto":
@@ -477,10 +476,10 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
             reason = private.text(p.reason)
             if strict:
                 raise LedgerError(source, reason, line=line, column=wanted.get(p.column, p.column)) from None
-            rejects.append(_reject(line, wanted.get(p.column, p.column), reason, r))
+            rejects.append(_reject(line, wanted.get(p.column, p.column), reason, private.row(r, fits=True)))
             continue
         seen[rec["invoice_id"]] = line
-        records.append(rec)
+        records.append(private.record(rec))
 
     frame = pd.DataFrame.from_records(records, columns=["line", "customer_id", "invoice_id", "issue_date",
                                                         "due_date", "paid_date", "amount_cents", "disputed",
@@ -613,6 +612,12 @@ class _Private:
             return r
         return [c if fits and i in self.public and c.strip() not in self.known else self._hide(c)
                 for i, c in enumerate(r)]
+
+    def record(self, rec: dict) -> dict:
+        """A checked record with its customer id and name pseudonymised (nothing else is read from a row)."""
+        if self.key is None:
+            return rec
+        return {**rec, **{c: self._hide(rec[c]) for c in ("customer_id", "customer_name")}}
 
     def text(self, message: str) -> str:
         """``message`` with every quoted value seen in a private column replaced by its pseudonym."""
