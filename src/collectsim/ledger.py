@@ -14,7 +14,9 @@ Canonical columns (used when no mapping is given)::
               customer_name
 
 Open invoices are kept: they are censored observations (paid some time after ``as_of``), which the
-calibration uses as such. Money is held in integer cents.
+calibration uses as such. Money is held in integer cents, at most :data:`MAX_AMOUNT` per invoice;
+dates lie in :data:`EARLIEST_DATE` to :data:`LATEST_DATE`, due and paid at most ten years after
+issue. A decimal mark that the amounts contradict, or cannot show, is never guessed silently.
 """
 
 from __future__ import annotations
