@@ -216,6 +216,10 @@ class Calibrator:
             raise LedgerError(ledger.source, f"invoices are issued over {self.span_days_} days; a scenario's measured "
                               "period is at most 3650 days, so export the last ten years or less")
         self.tail_days_ = max(0, (pd.Timestamp(ledger.as_of) - last).days)
+        if self.tail_days_ >= 3650:
+            raise LedgerError(ledger.source, f"the as-of date {ledger.as_of} is {self.tail_days_} days after the last "
+                              f"invoice ({last.date()}); a scenario's run-off is at most 3650 days, so give the real "
+                              "date of the export (--as-of)")
         d["group"] = self._groups(frame, d)
         self.customers_ = self._customer_habits(d)
         if self.segment_by == "habit":

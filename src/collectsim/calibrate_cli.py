@@ -59,7 +59,7 @@ def _options(args: argparse.Namespace) -> LedgerOptions:
     columns = {}
     for item in args.column:
         canon, sep, header = item.partition("=")
-        if not sep or canon.strip() not in CANONICAL:
+        if not sep or canon.strip() not in CANONICAL or not header.strip():
             raise LedgerError("--column", f"{item!r} must be CANONICAL=HEADER with CANONICAL one of "
                               + ", ".join(CANONICAL))
         columns[canon.strip()] = header.strip()
@@ -85,14 +85,46 @@ def _key(args: argparse.Namespace) -> bytes:
     return key
 
 
+def _check_rejects_path(args: argparse.Namespace) -> Path:
+    """The rejects file of a lenient run, checked before the import starts (LedgerError if unusable).
+
+    An explicit ``--rejects`` must name a file in an existing, writable folder. The default
+    (``OUT.rejects.csv``) sits beside ``--out``, whose folder the command creates, so there only the
+    nearest existing folder above it must be a writable folder.
+    """
+    path = args.rejects or args.out.with_suffix(".rejects.csv")
+    if not args.lenient:
+        return path
+    if path.is_dir():
+        raise LedgerError(str(path), "is a folder; --rejects needs a file name such as rejects.csv")
+    folder = path.parent
+    if args.rejects is not None and not folder.is_dir():
+        raise LedgerError(str(path), f"the rejects file's folder {str(folder)!r} does not exist or is not a folder; "
+                          "create it first or give another --rejects")
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        raise LedgerError(str(path), f"the rejects file cannot be written: {str(existing)!r} is not a writable "
+                          "folder; give another --rejects")
+    return path
+
+
+def _write_rejects(ledger, path: Path) -> None:
+    """Write the rejected rows to ``path`` (making the folder beside --out); LedgerError if it fails."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ledger.write_rejects(path)
+    except OSError as exc:
+        raise LedgerError(str(path), f"the rejects file cannot be written ({exc.strerror or exc})") from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Handle ``collectsim calibrate``; returns the exit code."""
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     try:
+        rejects = _check_rejects_path(args)
         ledger = read_ledger(args.ledger, _options(args), strict=not args.lenient)
         if len(ledger.rejects):
-            rejects = args.rejects or args.out.with_suffix(".rejects.csv")
-            ledger.write_rejects(rejects)
+            _write_rejects(ledger, rejects)
             say(f"{len(ledger.rejects)} of {ledger.input_rows} rows rejected, each with its line and reason: {rejects}")
         as_is = None
         if args.as_is:

@@ -14,11 +14,14 @@ Canonical columns (used when no mapping is given)::
               customer_name
 
 Open invoices are kept: they are censored observations (paid some time after ``as_of``), which the
-calibration uses as such. Money is held in integer cents.
+calibration uses as such. Money is held in integer cents, at most :data:`MAX_AMOUNT` per invoice;
+dates lie in :data:`EARLIEST_DATE` to :data:`LATEST_DATE`, due and paid at most ten years after
+issue. A decimal mark that the amounts contradict, or cannot show, is never guessed silently.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import hmac
@@ -28,6 +31,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +49,11 @@ DATE_FORMATS: dict[str, tuple[str, ...]] = {
     "day-first": ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%y"),
     "month-first": ("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y"),
 }
+#: Dates outside these are refused on their row: no ledger holds them, and they would overflow
+#: the nanosecond timestamps the frame is kept in (1677 to 2262).
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+#: A due or paid date more than this many days after its issue date is refused (ten years).
+MAX_DAYS_AFTER_ISSUE = 3653
 _TRUE = {"yes", "y", "true", "t", "1"}
 _FALSE = {"no", "n", "false", "f", "0", ""}
 _CHANNELS = {"electronic": "electronic", "e-invoice": "electronic", "einvoice": "electronic", "edi": "electronic",
@@ -101,19 +110,55 @@ class LedgerOptions:
                 raise LedgerError(str(path), f"unknown key {key!r} in the mapping file; allowed: "
                                   + ", ".join(sorted(allowed)))
         columns = data.get("columns", {})
-        if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-            raise LedgerError(str(path), "[columns] must map canonical names to header strings")
-        for key in columns:
+        if not isinstance(columns, dict):
+            raise LedgerError(str(path), f"key 'columns' must be a table ([columns] canonical = \"your header\"), "
+                              f"not {_kind(columns)}")
+        for key, header in columns.items():
             if key not in CANONICAL:
                 raise LedgerError(str(path), f"[columns] key {key!r} is not a ledger column; columns are: "
                                   + ", ".join(CANONICAL))
+            if not isinstance(header, str) or not header.strip():
+                raise LedgerError(str(path), f"[columns] key {key!r} must be the export's header as a non-empty "
+                                  f"string such as \"Invoice No.\", not {_kind(header)}")
+        for key in ("date_format", "decimal", "encoding", "delimiter"):
+            if key in data:
+                _check_option(str(path), key, data[key])
         as_of = data.get("as_of")
-        if as_of is not None and not isinstance(as_of, date):
-            raise LedgerError(str(path), "as_of must be a TOML date such as 2025-06-30")
+        if as_of is not None and (not isinstance(as_of, date) or isinstance(as_of, datetime)):
+            raise LedgerError(str(path), f"key 'as_of' must be a TOML date such as 2025-06-30, not {_kind(as_of)}")
         values = {"columns": columns, **{k: data[k] for k in ("date_format", "decimal", "encoding", "delimiter")
                                           if k in data}, "as_of": as_of}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def _kind(value: Any) -> str:
+    """A value and its TOML type, for messages: ``3 (an integer)``."""
+    kinds = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array",
+             dict: "a table", datetime: "a date-time", date: "a date"}
+    kind = next((k for t, k in kinds.items() if isinstance(value, t)), type(value).__name__)
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    return f"{shown} ({kind})"
+
+
+def _check_option(source: str, key: str, value: Any) -> None:
+    """Raise LedgerError unless ``value`` is allowed for the mapping key ``key``."""
+    if key == "decimal" and value not in ("auto", ".", ","):
+        raise LedgerError(source, f"key 'decimal' must be \".\", \",\" or \"auto\", not {_kind(value)}")
+    if key == "delimiter" and not (isinstance(value, str) and (value == "auto" or len(value) == 1)
+                                   and value not in ('"', "\n", "\r")):
+        raise LedgerError(source, "key 'delimiter' must be one character such as \";\" or \"auto\", "
+                          f"not {_kind(value)}")
+    if key in ("date_format", "encoding") and not (isinstance(value, str) and value.strip()):
+        allowed = ("\"auto\", \"iso\", \"day-first\", \"month-first\" or a pattern such as \"%d %b %Y\""
+                   if key == "date_format" else "a text encoding such as \"utf-8\" or \"cp1252\"")
+        raise LedgerError(source, f"key {key!r} must be {allowed}, not {_kind(value)}")
+    if key == "encoding":
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise LedgerError(source, f"key 'encoding' names an unknown encoding {value!r}; "
+                              "use one such as \"utf-8\" or \"cp1252\"") from None
 
 
 @dataclass(frozen=True)
@@ -159,7 +204,12 @@ class Ledger:
 
 
 def parse_amount(text: str, decimal: str = ".") -> int:
-    """Cents from '1,234.56', '€ 1.234,56', '1 234,56 EUR', '$12'. Raises ValueError with the reason."""
+    """Cents from '1,234.56', '€ 1.234,56', '1 234,56 EUR', '$12'. Raises ValueError with the reason.
+
+    Thousands separators must stand before groups of three digits ('1,234,567', or the Indian
+    '12,34,567'), so an amount written with the other decimal mark ('1234.56' read with decimal ',')
+    is refused rather than read 100 times too large. Amounts above :data:`MAX_AMOUNT` are refused.
+    """
     s = text.strip().replace("\u00a0", " ").replace("\u202f", " ")
     if not s:
         raise ValueError("amount is empty")
@@ -171,39 +221,98 @@ def parse_amount(text: str, decimal: str = ".") -> int:
     s = _CURRENCY.sub("", s).strip()
     if s.startswith("-"):
         negative, s = True, s[1:].strip()
-    thousands = "," if decimal == "." else "."
-    s = s.replace(" ", "").replace("'", "").replace(thousands, "")
+    s = _ungrouped(s, text, decimal)
     if decimal == ",":
         s = s.replace(",", ".")
     if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", s):
         raise ValueError(f"amount {text!r} is not a number")
-    cents = int(round(float(s) * 100))
+    value = Decimal(s)
     if negative:
         raise ValueError(f"amount {text!r} is negative; credit notes are not invoices (leave them out of the export)")
+    if value > MAX_AMOUNT:
+        raise ValueError(f"amount {text!r} is above {MAX_AMOUNT:,} (the largest invoice amount accepted); "
+                         "check the column and the decimal mark")
+    cents = int(value.scaleb(2).to_integral_value(ROUND_HALF_EVEN))
     if cents <= 0:
         raise ValueError(f"amount {text!r} is zero; an invoice must be for more than nothing")
     return cents
 
 
+#: The largest invoice amount accepted, in currency units (10^13): far above any real invoice, and
+#: small enough that its cents, and the sum of thousands of them, fit in a 64-bit integer.
+MAX_AMOUNT = 10**13
+
+
+def _ungrouped(s: str, text: str, decimal: str) -> str:
+    """``s`` without thousands separators (the other mark, spaces, apostrophes), which must group by three."""
+    thousands = "," if decimal == "." else "."
+    if not re.fullmatch(r"[\d ',.]*\d[\d ',.]*", s):
+        return s  # not digits and separators: the caller says it is not a number
+    whole, mark, fraction = s.partition(decimal)
+    if any(c in fraction for c in (thousands, " ", "'")):
+        raise ValueError(f"amount {text!r} has a separator after the decimal mark {decimal!r}; "
+                         f"is the decimal mark {thousands!r}? (--decimal or decimal in the mapping file)")
+    groups = re.split(r"[ ']|" + re.escape(thousands), whole)
+    if len(groups) > 1 and not (1 <= len(groups[0]) <= 3 and len(groups[-1]) == 3
+                                and all(len(g) in (2, 3) for g in groups[1:-1])):
+        raise ValueError(f"amount {text!r} does not read with decimal mark {decimal!r}: thousands separators "
+                         f"must stand before groups of three digits; is the decimal mark {thousands!r}? "
+                         "(--decimal or decimal in the mapping file)")
+    return "".join(groups) + mark + fraction
+
+
+def _decimal_evidence(value: str) -> str | None:
+    """The decimal mark one amount shows ('.' or ','), or None when it could be either."""
+    v = value.strip()
+    if "," in v and "." in v:
+        return "," if v.rfind(",") > v.rfind(".") else "."
+    if re.search(r",(\d{1,2}|\d{4,})\D*$", v):
+        return ","
+    if re.search(r"\.(\d{1,2}|\d{4,})\D*$", v):
+        return "."
+    return None
+
+
 def detect_decimal(values: list[str]) -> str:
     """The decimal mark of a column of amounts: '.' unless the values show a decimal comma.
 
-    A value with both marks shows it (the last one is the decimal); a comma followed by one, two
-    or more than three digits at the end is a decimal comma; '1,234' alone reads as a thousands comma.
+    A value with both marks shows it (the last one is the decimal); a mark followed by one, two
+    or more than three digits at the end is a decimal mark; '1,234' alone reads as a thousands comma.
     """
-    comma = dot = 0
-    for v in values:
-        v = v.strip()
-        if "," in v and "." in v:
-            if v.rfind(",") > v.rfind("."):
-                comma += 1
-            else:
-                dot += 1
-        elif re.search(r",\d{1,2}\D*$", v) or re.search(r",\d{4,}\D*$", v):
-            comma += 1
-        elif re.search(r"\.\d{1,2}\D*$", v):
-            dot += 1
-    return "," if comma > dot else "."
+    shown = [_decimal_evidence(v) for v in values]
+    return "," if shown.count(",") > shown.count(".") else "."
+
+
+def check_decimal(rows: list[tuple[int, str]], decimal: str, source: str, column: str) -> None:
+    """Raise LedgerError when most amounts that show a decimal mark show the other one than ``decimal``.
+
+    ``rows`` are (line, amount text). A given decimal mark that contradicts the data would read
+    every amount 100 times too large or too small; a few odd rows are left to the row checks.
+    """
+    other = "," if decimal == "." else "."
+    shown = [(line, v) for line, v in rows if _decimal_evidence(v) == other]
+    agree = sum(_decimal_evidence(v) == decimal for _, v in rows)
+    if shown and len(shown) > agree:
+        line, v = shown[0]
+        raise LedgerError(source, f"decimal {decimal!r} given but amounts such as {v!r} (line {line}) use "
+                          f"{other!r} as the decimal point ({len(shown)} of {len(rows)} amounts); give "
+                          f"--decimal {other} (or decimal = \"{other}\" in the mapping file), or leave it out to "
+                          "detect it", column=column)
+
+
+def check_thousands_dot(rows: list[tuple[int, str]], source: str, column: str) -> None:
+    """Refuse to guess when no amount shows its decimal mark and some read as '1.234' (1.234 or 1234?).
+
+    Read with the default decimal point such an amount would be a thousand times too small if the
+    dot is a thousands separator, so, as with ambiguous dates, the mark must be given.
+    """
+    if any(_decimal_evidence(v) for _, v in rows):
+        return
+    for line, v in rows:
+        if re.fullmatch(r"\D*\d{1,3}(\.\d{3})+\D*", v.strip()):
+            raise LedgerError(source, f"amounts such as {v!r} (line {line}) read either with a decimal point or "
+                              "with a thousands dot, and no amount in the file shows which; refusing to guess. "
+                              "Give --decimal . or --decimal , (or decimal in the mapping file)", column=column)
 
 
 def _try_formats(value: str, formats: tuple[str, ...]) -> date | None:
@@ -286,6 +395,8 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     options = options or LedgerOptions()
     path = Path(path)
     source = str(path)
+    if options.as_of is not None and not EARLIEST_DATE <= options.as_of <= LATEST_DATE:
+        raise LedgerError(source, f"the as-of date {options.as_of} is outside {EARLIEST_DATE} to {LATEST_DATE}")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -305,18 +416,22 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
         first_line, first = numbered[0]
         found = [h for h in first if h.strip()]
         missing = [c for c in REQUIRED if _norm(wanted[c]) not in {_norm(h) for h in first}]
+        if options.pseudonym_key is not None:  # the first row may be data: a customer's id and name
+            found = f"{len(found)} fields (not shown: --pseudonymise)"
         raise LedgerError(source, "missing required column(s) " + ", ".join(repr(wanted[c]) for c in missing)
                           + f"; the header has {found!r}. Name them in a mapping file ([columns] "
                           "canonical = \"your header\") or with --column canonical=header", line=first_line)
     rejects: list[dict] = []
     header_line, header = numbered[header_at]
+    index = {_norm(h): i for i, h in enumerate(header)}
+    col = {canon: index.get(_norm(wanted[canon])) for canon in CANONICAL}
+    public = [i for c, i in col.items() if c not in ("customer_id", "customer_name")]
+    private = _Private(options.pseudonym_key, [col["customer_id"], col["customer_name"]], public, numbered)
     for line, r in numbered[:header_at]:
         problem = LedgerError(source, "text before the header row (a report title or preamble)", line=line)
         if strict:
             raise problem
-        rejects.append(_reject(line, None, problem.reason, r))
-    index = {_norm(h): i for i, h in enumerate(header)}
-    col = {canon: index.get(_norm(wanted[canon])) for canon in CANONICAL}
+        rejects.append(_reject(line, None, problem.reason, private.row(r, fits=False)))
     body = numbered[header_at + 1:]
 
     if not body and not rejects:
@@ -328,41 +443,45 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
         return r[i].strip() if i is not None and i < len(r) else ""
 
     good: list[tuple[int, list[str]]] = []
-    private = [col["customer_id"], col["customer_name"]]
     for line, r in body:
-        if [_norm(c) for c in r[:len(header)]] == header_norm:
+        fits = len(r) == len(header) or (len(r) > len(header) and not any(c.strip() for c in r[len(header):]))
+        stray = [_norm(c) for c in r[:len(header)]] == header_norm
+        if stray:
             reason, column = "the header row repeated inside the data (a stray header row)", None
+        elif not fits:
+            reason, column = f"has {len(r)} fields where the header has {len(header)}", None
         else:
-            if options.pseudonym_key is not None:
-                r = _pseudonymised(r, private, options.pseudonym_key)
-            if len(r) != len(header) and not (len(r) > len(header) and not any(c.strip() for c in r[len(header):])):
-                reason, column = f"has {len(r)} fields where the header has {len(header)}", None
-            else:
-                good.append((line, r))
-                continue
+            good.append((line, r))
+            continue
         if strict:
             raise LedgerError(source, reason, line=line, column=column)
-        rejects.append(_reject(line, column, reason, r))
+        rejects.append(_reject(line, column, reason, r if stray else private.row(r, fits)))
 
     fmt = options.date_format
     if fmt == "auto":
         values = [cell(r, c) for _, r in good for c in DATE_COLUMNS]
         fmt = detect_date_format(values, source)
     formats = _formats_for(fmt)
-    decimal = options.decimal if options.decimal != "auto" else detect_decimal([cell(r, "amount") for _, r in good])
+    amounts = [(line, cell(r, "amount")) for line, r in good]
+    decimal = options.decimal if options.decimal != "auto" else detect_decimal([v for _, v in amounts])
+    if options.decimal != "auto":
+        check_decimal(amounts, decimal, source, wanted["amount"])
+    else:
+        check_thousands_dot(amounts, source, wanted["amount"])
 
     records: list[dict] = []
     seen: dict[str, int] = {}
     for line, r in good:
         try:
-            rec = _check_row(r, cell, formats, fmt, decimal, seen, line)
+            rec = _check_row(r, cell, formats, fmt, decimal, seen, line, options.as_of)
         except _RowProblem as p:
+            reason = private.text(p.reason)
             if strict:
-                raise LedgerError(source, p.reason, line=line, column=wanted.get(p.column, p.column)) from None
-            rejects.append(_reject(line, wanted.get(p.column, p.column), p.reason, r))
+                raise LedgerError(source, reason, line=line, column=wanted.get(p.column, p.column)) from None
+            rejects.append(_reject(line, wanted.get(p.column, p.column), reason, private.row(r, fits=True)))
             continue
         seen[rec["invoice_id"]] = line
-        records.append(rec)
+        records.append(private.record(rec))
 
     frame = pd.DataFrame.from_records(records, columns=["line", "customer_id", "invoice_id", "issue_date",
                                                         "due_date", "paid_date", "amount_cents", "disputed",
@@ -386,11 +505,6 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     as_of = options.as_of
     if as_of is None and len(frame):
         as_of = max(frame[c].max() for c in ("issue_date", "paid_date") if frame[c].notna().any()).date()
-    if as_of is not None and len(frame):
-        late = frame["paid_date"].notna() & (frame["paid_date"] > pd.Timestamp(as_of))
-        if late.any():
-            line = int(frame.loc[late, "line"].iloc[0])
-            raise LedgerError(source, f"paid after the as-of date {as_of}", line=line, column=wanted["paid_date"])
     rej = pd.DataFrame(rejects, columns=["line", "column", "reason", "row"])
     return Ledger(frame, rej, source, as_of or date.today(), fmt, len(body) + header_at)
 
@@ -401,7 +515,8 @@ class _RowProblem(Exception):
         self.column, self.reason = column, reason
 
 
-def _check_row(r, cell, formats, fmt, decimal, seen, line) -> dict:
+def _check_row(r, cell, formats, fmt, decimal, seen, line, as_of=None) -> dict:
+    """The typed record of one row, or _RowProblem naming the column and the reason."""
     rec: dict[str, Any] = {"line": line}
     for c in ("customer_id", "invoice_id"):
         rec[c] = cell(r, c)
@@ -420,15 +535,14 @@ def _check_row(r, cell, formats, fmt, decimal, seen, line) -> dict:
         d = _try_formats(v, formats)
         if d is None:
             raise _RowProblem(c, f"date {v!r} cannot be read as {fmt}")
+        if not EARLIEST_DATE <= d <= LATEST_DATE:
+            raise _RowProblem(c, f"{c} {v!r} is outside {EARLIEST_DATE} to {LATEST_DATE}, the dates a ledger can hold")
         rec[c] = d
+    _check_date_order(rec, as_of)
     try:
         rec["amount_cents"] = parse_amount(cell(r, "amount"), decimal)
     except ValueError as exc:
         raise _RowProblem("amount", str(exc)) from None
-    if rec["due_date"] < rec["issue_date"]:
-        raise _RowProblem("due_date", f"due {rec['due_date']} before issued {rec['issue_date']}")
-    if rec["paid_date"] is not None and rec["paid_date"] < rec["issue_date"]:
-        raise _RowProblem("paid_date", f"paid {rec['paid_date']} before issued {rec['issue_date']}")
     v = cell(r, "disputed").lower()
     if v in _TRUE:
         rec["disputed"] = True
@@ -446,18 +560,76 @@ def _check_row(r, cell, formats, fmt, decimal, seen, line) -> dict:
     return rec
 
 
+def _check_date_order(rec: dict, as_of: date | None) -> None:
+    """Due and paid on or after issue and at most ten years later; nothing issued or paid after ``as_of``."""
+    issued, due, paid = rec["issue_date"], rec["due_date"], rec["paid_date"]
+    if as_of is not None and issued > as_of:
+        raise _RowProblem("issue_date", f"issued {issued}, after the as-of date {as_of} (the date of the export)")
+    if due < issued:
+        raise _RowProblem("due_date", f"due {due} before issued {issued}")
+    if (due - issued).days > MAX_DAYS_AFTER_ISSUE:
+        raise _RowProblem("due_date", f"due {due}, more than ten years after issued {issued}")
+    if paid is None:
+        return
+    if paid < issued:
+        raise _RowProblem("paid_date", f"paid {paid} before issued {issued}")
+    if (paid - issued).days > MAX_DAYS_AFTER_ISSUE:
+        raise _RowProblem("paid_date", f"paid {paid}, more than ten years after issued {issued}")
+    if as_of is not None and paid > as_of:
+        raise _RowProblem("paid_date", f"paid {paid}, after the as-of date {as_of} (the date of the export)")
+
+
 def pseudonym(value: str, key: bytes) -> str:
     """A stable pseudonym for a customer id or name: keyed HMAC-SHA256, so it cannot be reversed
     or recomputed without the key, and the same customer always gets the same pseudonym."""
     return "P-" + hmac.new(key, value.strip().encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
 
-def _pseudonymised(r: list[str], columns: list[int | None], key: bytes) -> list[str]:
-    out = list(r)
-    for i in columns:
-        if i is not None and i < len(out) and out[i].strip():
-            out[i] = pseudonym(out[i], key)
-    return out
+class _Private:
+    """Pseudonymisation of everything a run writes about rows: the kept rows, rejected rows and reasons.
+
+    Without a key it changes nothing. With one, only cells of the columns known to hold no person
+    (invoice number, dates, amount, disputed, channel, segment, currency) stay readable, unless they
+    hold a value seen in the customer id or name column; every other cell (customer id and name,
+    columns the reader does not know, every cell of a row whose columns cannot be trusted: text
+    before the header, a wrong number of fields) is replaced by its pseudonym. Quoted values in
+    reasons are replaced the same way.
+    """
+
+    _QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+    def __init__(self, key: bytes | None, columns: list[int | None], public: list[int | None],
+                 rows: list[tuple[int, list[str]]]) -> None:
+        self.key, self.public = key, {i for i in public if i is not None}
+        columns = [i for i in columns if i is not None]
+        self.known = set() if key is None else {
+            r[i].strip() for _, r in rows for i in columns if i < len(r) and r[i].strip()}
+
+    def _hide(self, value: str) -> str:
+        return pseudonym(value, self.key) if value.strip() else value
+
+    def row(self, r: list[str], fits: bool) -> list[str]:
+        """The row as it may be written: private cells pseudonymised (every cell when ``fits`` is False)."""
+        if self.key is None:
+            return r
+        return [c if fits and i in self.public and c.strip() not in self.known else self._hide(c)
+                for i, c in enumerate(r)]
+
+    def record(self, rec: dict) -> dict:
+        """A checked record with its customer id and name pseudonymised (nothing else is read from a row)."""
+        if self.key is None:
+            return rec
+        return {**rec, **{c: self._hide(rec[c]) for c in ("customer_id", "customer_name")}}
+
+    def text(self, message: str) -> str:
+        """``message`` with every quoted value seen in a private column replaced by its pseudonym."""
+        if self.key is None:
+            return message
+
+        def swap(m: re.Match) -> str:
+            value = m.group(1) if m.group(1) is not None else m.group(2)
+            return repr(pseudonym(value, self.key)) if value.strip() in self.known else m.group(0)
+        return self._QUOTED.sub(swap, message)
 
 
 def _reject(line: int, column: str | None, reason: str, row: list[str]) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def toml_value(value: Any) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+        return toml_string(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -47,8 +48,30 @@ def toml_value(value: Any) -> str:
     raise ValueError(f"cannot write {type(value).__name__} to TOML")
 
 
+def toml_string(text: str) -> str:
+    """A TOML basic string: quotes and backslashes escaped, control characters as ``\\uXXXX``.
+
+    Every character TOML forbids in a basic string (U+0000 to U+001F except tab, and U+007F) is
+    escaped, and so is tab, so a name read back is exactly the name written.
+    """
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _key(key: str) -> str:
-    return key if key.replace("_", "").replace("-", "").isalnum() else toml_value(key)
+    """A TOML key: bare when only ASCII letters, digits, '_' and '-', otherwise a quoted string."""
+    return key if _BARE_KEY.fullmatch(key) else toml_string(key)
 
 
 def _dotted(prefix: str, table: dict[str, Any]) -> list[str]:
@@ -72,7 +95,7 @@ def scenario_toml(cal: Any, ledger_name: str | None = None) -> str:
     total = sum(f.invoices for f in cal.groups_)
     settled = sum(f.settled for f in cal.groups_)
     out = [
-        f"# Calibrated by `collectsim calibrate` from {name}",
+        f"# Calibrated by `collectsim calibrate` from {toml_string(name)[1:-1]}",
         f"# {total} invoices ({settled} settled, {total - settled} open at {led.as_of}, kept as censored),",
         f"# {sum(f.customers for f in cal.groups_)} customers, issued {cal.first_issue_} over {cal.span_days_} days;"
         f" {len(led.rejects)} rows rejected.",
