@@ -10,7 +10,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import multiprocessing
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -58,9 +60,35 @@ def open_executor(executor: ExecutorSpec = None, workers: int | None = None) -> 
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def spawn_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """``workers`` local processes, spawned (not forked): safe alongside threads such as the progress bar's."""
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    """``workers`` local processes, spawned (not forked): safe alongside threads such as the progress bar's.
+
+    The workers ignore Ctrl-C (the terminal sends it to every process of the job): the parent decides what
+    stops, so a worker never prints a traceback of its own. They are started here, with Ctrl-C ignored for
+    the moment it takes, so that they inherit that from their first instruction.
+    """
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_ignore_sigint)
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        for _ in range(workers):
+            pool.submit(_nothing)  # each submit to a pool without an idle worker starts one
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, old)
+    return pool
+
+
+def _nothing() -> None:
+    """A task that does nothing (starts a worker)."""
 
 
 #: Pools kept for the life of this process, by size (see :func:`shared_pool`).
@@ -135,7 +163,7 @@ def run_all(fn: Callable[[Any], Any], tasks: Sequence[Any], executor: cf.Executo
     except KeyboardInterrupt:
         for future in futures:
             future.cancel()
-        return True
+        return True  # local workers (which ignore Ctrl-C) finish the replication in hand and stop
     except BrokenProcessPool as exc:
         raise WorkersFailed(_WORKERS_FAILED) from exc
     finally:
