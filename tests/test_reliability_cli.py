@@ -419,19 +419,22 @@ def test_ctrl_c_while_a_run_writes_leaves_no_metrics_json_and_no_half_file(tmp_p
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to look for leftover workers")
-def test_sigint_to_the_whole_job_with_workers_exits_130_partial_no_traceback_no_orphans(tmp_path):
+@pytest.mark.parametrize("where, wait", [(["--workers", "2"], 8), (["--dask", "local"], 14)])
+def test_sigint_to_the_whole_job_with_workers_exits_130_partial_no_traceback_no_orphans(tmp_path, where, wait):
+    if where[0] == "--dask":
+        pytest.importorskip("distributed")
     path = _scenario(tmp_path)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "collectsim.cli", "compare", str(path), "--reps", "400",
-                             "--engine", "simpy", "--workers", "2", "--out", str(out)],
+                             "--engine", "simpy", *where, "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=True)
-    time.sleep(8)  # workers started and some replications done
+    time.sleep(wait)  # workers started and some replications done
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: every process of the job
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
-    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr and "WARNING" not in stderr, stderr
     data = json.loads((out / "comparison.json").read_text())
     assert data["partial"] is True and 0 < data["reps"] < 400
     assert len(_rows(out / "replications.csv")) == data["reps"]

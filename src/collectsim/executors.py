@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import logging
 import multiprocessing
 import signal
 import sys
@@ -73,18 +74,27 @@ def spawn_pool(workers: int) -> cf.ProcessPoolExecutor:
     """
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                   initializer=_ignore_sigint)
-    main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
-        for _ in range(workers):
-            pool.submit(_nothing)  # each submit to a pool without an idle worker starts one
+        with _sigint_ignored():
+            for _ in range(workers):
+                pool.submit(_nothing)  # each submit to a pool without an idle worker starts one
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
-    finally:
-        if main:
-            signal.signal(signal.SIGINT, old)
     return pool
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C ignored while the block starts processes, which inherit that (only from the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _nothing() -> None:
@@ -124,8 +134,9 @@ def _dask_executor(address: str, workers: int | None) -> Iterator[cf.Executor]:
         raise RuntimeError("Dask is not installed: pip install 'collectsim[dask]'") from None
     cluster = None
     if address in ("dask", "local"):
-        cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        with _sigint_ignored():  # the workers start ignoring Ctrl-C, as local pools' do (see spawn_pool)
+            cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     else:
         client = Client(address)
