@@ -470,3 +470,43 @@ def test_a_full_disk_while_writing_is_one_line_not_a_traceback(tmp_path, capsys,
     line = _one_line_error(capsys.readouterr().err)
     assert "No space left on device" in line and "summary.csv" in line
     assert not (out / "comparison.json").exists() and _leftover_temp_files(out) == []
+
+
+def test_names_with_terminal_escapes_are_printed_escaped(tmp_path, capsys):
+    path = write_small_scenario(tmp_path, policy_names=("red\x1b[31m", "two\nlines"))
+    assert main(["validate", str(path)]) == 0
+    assert main(["run", str(path), "--all"]) == 0
+    assert main(["compare", str(path), "--reps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "two\nlines" not in out and "red\\x1b[31m" in out and "two\\nlines" in out
+
+
+def test_ctrl_c_in_report_or_calibrate_exits_130_and_writes_no_file(tmp_path, capsys, monkeypatch):
+    pm = pytest.importorskip("papermill")
+    path = _scenario(tmp_path)
+    monkeypatch.setattr(pm, "execute_notebook", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    out = tmp_path / "r.html"
+    assert main(["report", str(path), "--policies", "ladder,ladder", "--reps", "2", "--out", str(out)]) == 130
+    from collectsim.calibrate import Calibrator
+    monkeypatch.setattr(Calibrator, "fit", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    fit = tmp_path / "fit.toml"
+    assert main(["calibrate", str(ROOT / "examples" / "sample_ledger.csv"), "--out", str(fit)]) == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("interrupted") == 2
+    assert not out.exists() and not fit.exists() and _leftover_temp_files(tmp_path) == []
+
+
+def test_the_memory_estimate_covers_a_measured_run():
+    """The estimate against the peak memory a real run adds (in a fresh process), within generous bounds."""
+    code = ("import resource, collectsim\n"
+            "from collectsim import capacity\n"
+            "from collectsim.dashboard import resize\n"
+            "s = resize(collectsim.load_scenario('scenarios/baseline.toml'), customers=3000)\n"
+            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "collectsim.simulate(s, 'as-is', 1, engine='vectorised')\n"
+            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "print((peak - base) * 1024, capacity.run_bytes(s))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    measured, estimate = map(float, done.stdout.split())
+    assert measured <= 1.5 * estimate and estimate <= 5 * measured, (measured, estimate)

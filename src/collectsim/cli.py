@@ -23,7 +23,7 @@ from .metrics import Metrics
 from .run import simulate
 from .safe_output import check_component, check_dir, check_file, write_text
 from .scenario import is_strategy_file, load_scenario, load_strategy, read_toml
-from .schema import NO_VALUE, ScenarioError
+from .schema import NO_VALUE, ScenarioError, one_line
 from .sweep import sweep
 
 EXIT_BAD_INPUT = 2
@@ -196,7 +196,7 @@ def _compare(args: argparse.Namespace) -> int:
                    progress=not args.json, engine=args.engine)
 
     def show(comp) -> None:
-        print(f"{scenario.name}: {len(comp.policies)} policies x {comp.reps} replications, seed {comp.seed}"
+        print(f"{one_line(scenario.name)}: {len(comp.policies)} policies x {comp.reps} replications, seed {comp.seed}"
               + (" (PARTIAL: interrupted)" if comp.partial else ""))
         if comp.sequential:
             print(comp.sequential.describe())
@@ -205,7 +205,7 @@ def _compare(args: argparse.Namespace) -> int:
         print(format_table(list(comp.policies), [metric_rows(_mean_metrics(summary[p]), currency)
                                                  for p in comp.policies]))
         for line in comp.headline():
-            print(f"  - {line}")
+            print(f"  - {one_line(line)}")
 
     return _deliver(comp, args, show)
 
@@ -231,7 +231,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     def show(result) -> None:
         table = result.frame[result.frame["metric"] == args.metric]
-        print(f"{scenario.name}: sweep of {result.base_policy!r}, {result.reps} replications per point, "
+        print(f"{one_line(scenario.name)}: sweep of {result.base_policy!r}, {result.reps} replications per point, "
               f"metric {args.metric} (mean and 95% CI)" + (" (PARTIAL: interrupted)" if result.partial else ""))
         print(table.drop(columns="metric").to_string(index=False))
 
@@ -248,7 +248,7 @@ def _validate(files: list[Path]) -> int:
             else:
                 scenario = load_scenario(path)
                 check_memory(scenario)  # the same limit as `run`: a scenario that validates runs
-                names = ", ".join(p.name for p in scenario.policies)
+                names = one_line(", ".join(p.name for p in scenario.policies))
                 print(f"{path}: ok (scenario {scenario.name!r}: {scenario.portfolio.customer_count} customers, "
                       f"policies {names})")
         except ScenarioError as exc:
@@ -258,7 +258,7 @@ def _validate(files: list[Path]) -> int:
 
 
 def _money(cents: int, currency: str) -> str:
-    return f"{cents / 100:,.2f} {currency}"
+    return f"{cents / 100:,.2f} {one_line(currency)}"
 
 
 def metric_rows(metrics: Metrics, currency: str) -> list[tuple[str, str]]:
@@ -291,6 +291,7 @@ def metric_rows(metrics: Metrics, currency: str) -> list[tuple[str, str]]:
 
 def format_table(header: list[str], columns: list[list[tuple[str, str]]]) -> str:
     """Metric labels down the left, one right-aligned column of values per run."""
+    header = [one_line(h) for h in header]  # names from the user's files: no terminal control characters
     labels = [label for label, _ in columns[0]]
     label_width = max(map(len, labels))
     widths = [max(len(h), *(len(v) for _, v in col)) for h, col in zip(header, columns)]
@@ -313,7 +314,7 @@ def _run_all(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:
-        print(f"{scenario.name}: {len(results)} policies, seed {results[0].seed}, one run each "
+        print(f"{one_line(scenario.name)}: {len(results)} policies, seed {results[0].seed}, one run each "
               f"(use replications to judge differences)")
         currency = scenario.economics.currency
         print(format_table([r.policy for r in results], [metric_rows(r.metrics, currency) for r in results]))
@@ -321,7 +322,8 @@ def _run_all(args: argparse.Namespace) -> int:
         for r in results:
             r.write(Path(args.out) / r.policy)
         stream = sys.stderr if args.json else sys.stdout
-        print(f"results written to {args.out}/<policy>/ for: {', '.join(r.policy for r in results)}", file=stream)
+        print(f"results written to {args.out}/<policy>/ for: {one_line(', '.join(r.policy for r in results))}",
+              file=stream)
     return 0
 
 
@@ -352,7 +354,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(result.to_json())
     else:
-        print(f"{scenario.name}: policy {result.policy!r}, seed {result.seed}, "
+        print(f"{one_line(scenario.name)}: policy {result.policy!r}, seed {result.seed}, "
               f"{result.metrics.customers} customers, {result.metrics.invoices} invoices in the measured period")
         print(format_table([result.policy], [metric_rows(result.metrics, scenario.economics.currency)]))
     if args.out:
