@@ -44,9 +44,15 @@ def render_report(scenario: str | Path, policies: Sequence[str], out: str | Path
     for name in policies:
         loaded.policy(name)
     if customers is not None:
-        from .dashboard import resize
+        try:
+            from .dashboard import resize
+        except ImportError as exc:
+            raise ReportError(f"{exc.name} is missing: install the notebook extra (pip install -e '.[notebook]')") \
+                from None
         loaded = resize(loaded, customers=customers)
-    check_memory(loaded, 2)
+    from .replication import BATCH_CUSTOMER_RUNS, BATCH_RUNS
+    # The notebook compares in its kernel, one batch (of both policies' replications) at a time.
+    check_memory(loaded, max(1, min(BATCH_RUNS, 2 * int(reps), BATCH_CUSTOMER_RUNS // loaded.portfolio.customer_count)))
     notebook = Path(notebook)
     if not notebook.is_file():
         raise ReportError(f"report notebook not found: {notebook} (run from a checkout of collectsim)")
