@@ -14,8 +14,10 @@ import os
 import sys
 from pathlib import Path
 
+from .argtypes import calibration_seed, non_negative_int
 from .calibrate import Calibrator
 from .ledger import CANONICAL, LedgerError, LedgerOptions, read_ledger
+from .safe_output import atomic, check_dir, check_file, write_text
 from .scenario import load_scenario, load_strategy
 from .schema import ScenarioError
 
@@ -43,8 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="your current collections practice as a strategy file (default: a stated assumption)")
     p.add_argument("--segment-by", choices=["ledger", "habit"], default="ledger",
                    help="segments from the ledger's segment/channel columns, or thirds of fitted habit")
-    p.add_argument("--iterations", type=int, default=4, help="rounds of the chasing correction (default 4)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the calibration simulations")
+    p.add_argument("--iterations", type=non_negative_int, default=4,
+                   help="rounds of the chasing correction (default 4; 0 takes the history at face value)")
+    p.add_argument("--seed", type=calibration_seed, default=1, help="seed of the calibration simulations")
     p.add_argument("--validate", action="store_true", help="compare the fit with the history (and out-of-time)")
     p.add_argument("--report-dir", type=Path, metavar="DIR",
                    help="write summary.csv, customers.csv, rounds.csv and, with --validate, validation.csv and qq.png")
@@ -121,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     """Handle ``collectsim calibrate``; returns the exit code."""
     say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
     try:
+        _check_outputs(args)  # (output paths: checked before any work)
         rejects = _check_rejects_path(args)
         ledger = read_ledger(args.ledger, _options(args), strict=not args.lenient)
         if len(ledger.rejects):
@@ -137,8 +141,8 @@ def run(args: argparse.Namespace) -> int:
         if args.pseudonymise:
             note = "# customer ids and names were pseudonymised with a keyed hash; the key is not stored"
             text = text.replace('\nname = "calibrated"', f'\n{note}\nname = "calibrated"', 1)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        write_text(args.out, text)  # complete or absent
         load_scenario(args.out)  # what we wrote must load
         say(f"fitted {len(ledger.frame)} invoices of {ledger.frame['customer_id'].nunique()} customers "
             f"into {len(cal.groups_)} segment(s); scenario written to {args.out}")
@@ -179,4 +183,18 @@ def _report(out: Path, cal: Calibrator, validation) -> None:
     write_csv(pd.DataFrame(cal.rounds_), out / "rounds.csv")
     if validation is not None:
         write_csv(validation.table(), out / "validation.csv")
-        validation.qq_plot(out / "qq.png")
+        with atomic(out / "qq.png") as tmp:
+            validation.qq_plot(tmp)
+
+
+# --- output paths (issue 25): checked before any work; files written complete or absent -------------------
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """One-line errors (exit 2) for --out, --rejects and --report-dir before the ledger is read."""
+    if Path(args.out).is_dir():
+        check_file(args.out)  # "is a folder; give a file name"
+    check_dir(Path(args.out).parent, "--out")  # a folder that does not exist yet is made, as before
+    if args.lenient and args.rejects is not None:
+        check_file(args.rejects, "--rejects")  # (the default, beside --out, is checked with --out's folder)
+    if args.report_dir:
+        check_dir(args.report_dir, "--report-dir")

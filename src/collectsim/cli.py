@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tomllib
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
+from .argtypes import seed
+from .capacity import check_memory
 from .compare import METRIC_NAMES, compare
 from .engines import ENGINES, EngineFallbackWarning
 from .executors import WorkersFailed
 from .metrics import Metrics
 from .run import simulate
+from .safe_output import check_component, check_dir, check_file, write_text
 from .scenario import is_strategy_file, load_scenario, load_strategy, read_toml
-from .schema import NO_VALUE, ScenarioError
+from .schema import NO_VALUE, ScenarioError, one_line
 from .sweep import sweep
 
 EXIT_BAD_INPUT = 2
@@ -39,10 +44,17 @@ def _positive(kind):
     return parse
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line on stderr and exit code 2 (no usage block)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="collectsim", description="Simulate a receivables portfolio under collection policies and compare them.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     validate = sub.add_parser("validate", help="check scenario and strategy files")
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -53,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--policy", help="policy name (default: the scenario's first policy)")
     which.add_argument("--all", action="store_true",
                        help="run every policy of the scenario and show them side by side")
-    run.add_argument("--seed", type=int, help="run seed (default: the scenario's seed)")
+    run.add_argument("--seed", type=seed, help="run seed (default: the scenario's seed)")
     run.add_argument("--out", type=Path, metavar="DIR", help="write metrics, daily series and the event log here")
     run.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     run.add_argument("--engine", choices=ENGINES, default="auto",
@@ -84,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     letters = sub.add_parser("letters", help="render a sample of each message template a policy sends")
     letters.add_argument("scenario", type=Path, metavar="SCENARIO")
     letters.add_argument("--policy", help="policy name (default: the scenario's first policy)")
-    letters.add_argument("--seed", type=int, help="run seed (default: the scenario's seed)")
+    letters.add_argument("--seed", type=seed, help="run seed (default: the scenario's seed)")
     letters.add_argument("--out", type=Path, metavar="DIR", help="also write each letter to DIR/<template>.txt")
     from . import calibrate_cli
     calibrate_cli.add_parser(sub)
@@ -93,14 +105,14 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--policies", required=True, help="two policy names, as A,B")
     report.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write (report.html)")
     report.add_argument("--reps", type=_positive(int), default=10, help="replications per policy (default 10)")
-    report.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
+    report.add_argument("--seed", type=seed, help="base seed (default: the scenario's)")
     report.add_argument("--customers", type=_positive(int), help="resize the portfolio to about this many customers")
     report.add_argument("--notebook", type=Path, metavar="FILE", help="keep the executed notebook here too")
     return parser
 
 
 def _common_job_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
+    parser.add_argument("--seed", type=seed, help="base seed (default: the scenario's)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive(int), help="local worker processes (default: run in this process)")
     where.add_argument("--dask", metavar="ADDRESS|local", help="run on Dask: 'local' starts a LocalCluster")
@@ -134,19 +146,58 @@ def _check_metric(metric: str) -> None:
         raise ScenarioError("--metric", "", metric, "unknown metric; one of " + ", ".join(METRIC_NAMES))
 
 
+def _runs_at_once(scenario, args: argparse.Namespace, policies: int) -> tuple[int, int]:
+    """(runs held in memory at once, processes) of a compare or sweep with these options."""
+    from .replication import BATCH_CUSTOMER_RUNS, BATCH_RUNS
+
+    processes = args.workers or (2 if args.dask == "local" else 1)
+    per_unit = 1 if args.engine == "simpy" else max(1, min(BATCH_RUNS, policies * (args.reps or 10),
+                                                           BATCH_CUSTOMER_RUNS // scenario.portfolio.customer_count))
+    return per_unit * (processes if args.dask in (None, "local") else 1), processes
+
+
+def _deliver(result, args: argparse.Namespace, show, *write_args) -> int:
+    """Show a compare or sweep result and write it (``--out``); 130 when it is partial or Ctrl-C came meanwhile.
+
+    A Ctrl-C while showing still writes the results, marked partial; one while writing leaves every file
+    complete or absent and the tables and JSON marked partial (the result's ``write`` sees to that).
+    """
+    try:
+        if args.json:
+            print(result.to_json())
+        elif result.partial and not result.reps:
+            print("interrupted before the first replication finished: no results")
+        else:
+            show(result)
+    except KeyboardInterrupt:
+        result = replace(result, partial=True)
+    if args.out:
+        try:
+            result.write(args.out, *write_args)
+        except KeyboardInterrupt:
+            print(f"interrupted while writing: {args.out}/ holds the files finished, marked partial",
+                  file=sys.stderr)
+            return 130
+        stream = sys.stderr if args.json else sys.stdout
+        print(f"results written to {args.out}/" + (" (marked partial)" if result.partial else ""), file=stream)
+    return 130 if result.partial else 0
+
+
 def _compare(args: argparse.Namespace) -> int:
+    if args.out:
+        check_dir(args.out)
     scenario = load_scenario(args.scenario)
     names = [n.strip() for n in args.policies.split(",")] if args.policies else None
     sequential = args.target_halfwidth is not None
     _check_metric(args.metric)
+    check_memory(scenario, *_runs_at_once(scenario, args, len(names or scenario.policies)))
     comp = compare(scenario, names, reps=(args.reps or (5 if sequential else 10)), seed=args.seed,
                    executor=args.dask, workers=args.workers,
                    target_halfwidth=args.target_halfwidth, metric=args.metric, max_reps=args.max_reps,
                    progress=not args.json, engine=args.engine)
-    if args.json:
-        print(comp.to_json())
-    else:
-        print(f"{scenario.name}: {len(comp.policies)} policies x {comp.reps} replications, seed {comp.seed}"
+
+    def show(comp) -> None:
+        print(f"{one_line(scenario.name)}: {len(comp.policies)} policies x {comp.reps} replications, seed {comp.seed}"
               + (" (PARTIAL: interrupted)" if comp.partial else ""))
         if comp.sequential:
             print(comp.sequential.describe())
@@ -155,11 +206,9 @@ def _compare(args: argparse.Namespace) -> int:
         print(format_table(list(comp.policies), [metric_rows(_mean_metrics(summary[p]), currency)
                                                  for p in comp.policies]))
         for line in comp.headline():
-            print(f"  - {line}")
-    if args.out:
-        comp.write(args.out)
-        print(f"results written to {args.out}/", file=sys.stderr if args.json else sys.stdout)
-    return 130 if comp.partial else 0
+            print(f"  - {one_line(line)}")
+
+    return _deliver(comp, args, show)
 
 
 def _mean_metrics(means) -> Metrics:
@@ -171,22 +220,23 @@ def _mean_metrics(means) -> Metrics:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    if args.out:
+        check_dir(args.out)
     scenario = load_scenario(args.scenario)
     _check_metric(args.metric)
-    result = sweep(scenario, args.policy, _parse_grid(args.grid), reps=args.reps, seed=args.seed,
+    grid = _parse_grid(args.grid)
+    check_memory(scenario, *_runs_at_once(scenario, args, math.prod(len(v) for v in grid.values())))
+    result = sweep(scenario, args.policy, grid, reps=args.reps, seed=args.seed,
                    executor=args.dask, workers=args.workers,
                    progress=not args.json, engine=args.engine)
-    if args.json:
-        print(result.to_json())
-    else:
+
+    def show(result) -> None:
         table = result.frame[result.frame["metric"] == args.metric]
-        print(f"{scenario.name}: sweep of {result.base_policy!r}, {result.reps} replications per point, "
+        print(f"{one_line(scenario.name)}: sweep of {result.base_policy!r}, {result.reps} replications per point, "
               f"metric {args.metric} (mean and 95% CI)" + (" (PARTIAL: interrupted)" if result.partial else ""))
         print(table.drop(columns="metric").to_string(index=False))
-    if args.out:
-        result.write(args.out, args.metric)
-        print(f"results written to {args.out}/", file=sys.stderr if args.json else sys.stdout)
-    return 130 if result.partial else 0
+
+    return _deliver(result, args, show, args.metric)
 
 
 def _validate(files: list[Path]) -> int:
@@ -198,7 +248,8 @@ def _validate(files: list[Path]) -> int:
                 print(f"{path}: ok (strategy {policy.name!r})")
             else:
                 scenario = load_scenario(path)
-                names = ", ".join(p.name for p in scenario.policies)
+                check_memory(scenario)  # the same limit as `run`: a scenario that validates runs
+                names = one_line(", ".join(p.name for p in scenario.policies))
                 print(f"{path}: ok (scenario {scenario.name!r}: {scenario.portfolio.customer_count} customers, "
                       f"policies {names})")
         except ScenarioError as exc:
@@ -208,7 +259,7 @@ def _validate(files: list[Path]) -> int:
 
 
 def _money(cents: int, currency: str) -> str:
-    return f"{cents / 100:,.2f} {currency}"
+    return f"{cents / 100:,.2f} {one_line(currency)}"
 
 
 def metric_rows(metrics: Metrics, currency: str) -> list[tuple[str, str]]:
@@ -241,6 +292,7 @@ def metric_rows(metrics: Metrics, currency: str) -> list[tuple[str, str]]:
 
 def format_table(header: list[str], columns: list[list[tuple[str, str]]]) -> str:
     """Metric labels down the left, one right-aligned column of values per run."""
+    header = [one_line(h) for h in header]  # names from the user's files: no terminal control characters
     labels = [label for label, _ in columns[0]]
     label_width = max(map(len, labels))
     widths = [max(len(h), *(len(v) for _, v in col)) for h, col in zip(header, columns)]
@@ -252,12 +304,18 @@ def format_table(header: list[str], columns: list[list[tuple[str, str]]]) -> str
 
 def _run_all(args: argparse.Namespace) -> int:
     """Every policy once, with the same seed, in a side-by-side table (one run each: no intervals)."""
+    if args.out:
+        check_dir(args.out)
     scenario = load_scenario(args.scenario)
+    if args.out:
+        for p in scenario.policies:
+            check_component(p.name, scenario.source, f"policies.{p.name}", "a folder name under --out")
+    check_memory(scenario, len(scenario.policies))
     results = [_simulate_said(scenario, p.name, args) for p in scenario.policies]
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:
-        print(f"{scenario.name}: {len(results)} policies, seed {results[0].seed}, one run each "
+        print(f"{one_line(scenario.name)}: {len(results)} policies, seed {results[0].seed}, one run each "
               f"(use replications to judge differences)")
         currency = scenario.economics.currency
         print(format_table([r.policy for r in results], [metric_rows(r.metrics, currency) for r in results]))
@@ -265,7 +323,8 @@ def _run_all(args: argparse.Namespace) -> int:
         for r in results:
             r.write(Path(args.out) / r.policy)
         stream = sys.stderr if args.json else sys.stdout
-        print(f"results written to {args.out}/<policy>/ for: {', '.join(r.policy for r in results)}", file=stream)
+        print(f"results written to {args.out}/<policy>/ for: {one_line(', '.join(r.policy for r in results))}",
+              file=stream)
     return 0
 
 
@@ -286,12 +345,16 @@ def _simulate_said(scenario, policy, args: argparse.Namespace):
 def _run(args: argparse.Namespace) -> int:
     if args.all:
         return _run_all(args)
+    if args.out:
+        check_dir(args.out)
     scenario = load_scenario(args.scenario)
+    scenario.policy(args.policy)  # an unknown name fails before the run
+    check_memory(scenario)
     result = _simulate_said(scenario, args.policy, args)
     if args.json:
         print(result.to_json())
     else:
-        print(f"{scenario.name}: policy {result.policy!r}, seed {result.seed}, "
+        print(f"{one_line(scenario.name)}: policy {result.policy!r}, seed {result.seed}, "
               f"{result.metrics.customers} customers, {result.metrics.invoices} invoices in the measured period")
         print(format_table([result.policy], [metric_rows(result.metrics, scenario.economics.currency)]))
     if args.out:
@@ -305,7 +368,11 @@ def _letters(args: argparse.Namespace) -> int:
     """Simulate the policy once and print the first real use of each template it sent."""
     from .letters import LetterError, sample_letters
 
+    if args.out:
+        check_dir(args.out)
     scenario = load_scenario(args.scenario)
+    scenario.policy(args.policy)
+    check_memory(scenario)
     result = simulate(scenario, args.policy, args.seed)
     try:
         letters, unused = sample_letters(result)
@@ -317,7 +384,7 @@ def _letters(args: argparse.Namespace) -> int:
         print(f"=== {letter.template} (invoice {letter.invoice_number}, day {letter.day}) ===")
         print(letter.text)
         if args.out:
-            (args.out / f"{letter.template}.txt").write_text(letter.text, encoding="utf-8")
+            write_text(args.out / f"{letter.template}.txt", letter.text)
     if unused:
         print(f"policy {result.policy!r} never sends: {', '.join(unused)}")
     return 0
@@ -331,6 +398,9 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from .report import ReportError, render_report
 
+    check_file(args.out)
+    if args.notebook:
+        check_file(args.notebook, "--notebook")
     try:
         out = render_report(args.scenario, [p.strip() for p in args.policies.split(",")], args.out, reps=args.reps,
                             seed=args.seed, customers=args.customers, executed=args.notebook)
@@ -364,11 +434,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted: nothing was written", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader went away (e.g. `| head`); stop quietly, as the Python docs recommend.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:  # the disk filled up, a folder vanished meanwhile: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
 
 

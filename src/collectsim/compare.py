@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from .exports import write_csv
 from .metrics import Metrics
 from .policy_spec import PolicySpec
 from .replication import Replication, run_unit, runs_in, work_units
+from .safe_output import interrupts_held, remove, save_figure, write_text
 from .scenario import Scenario
 from .schema import ScenarioError
 from .stats import Interval, mean_interval, paired_interval
@@ -149,19 +150,41 @@ class Comparison:
         return chosen["verdict"].tolist()
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """summary.csv, differences.csv, replications.csv and the PNG plots, in ``out_dir``."""
-        from . import plots
+        """summary.csv, differences.csv, replications.csv, the PNG plots and comparison.json, in ``out_dir``.
 
+        Every file is complete or absent, and the files of an earlier job there are removed first. Every CSV
+        has a ``partial`` column (true when the job was interrupted), like the JSON's "partial". The JSON is
+        written last; a Ctrl-C while writing leaves the tables and the JSON marked partial, then re-raises.
+        """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = [write_csv(self.summary(), out / "summary.csv"),
-                 write_csv(self.differences(), out / "differences.csv"),
-                 write_csv(self.replication_table(), out / "replications.csv")]
-        (out / "comparison.json").write_text(self.to_json() + "\n", encoding="utf-8")
-        paths.append(out / "comparison.json")
-        if self.reps:
-            paths += plots.save_comparison_plots(self, out)
-        return paths
+        remove(out / name for name in (*_TABLES, "comparison.json", *(f"{p}.png" for p, _ in _plot_makers())))
+        try:
+            paths = self._write_tables(out)
+            if self.reps:
+                paths += [save_figure(make(self), out / f"{name}.png") for name, make in _plot_makers()]
+            return [*paths, write_text(out / "comparison.json", self.to_json() + "\n")]
+        except KeyboardInterrupt:
+            with interrupts_held():
+                marked = replace(self, partial=True)
+                marked._write_tables(out)
+                write_text(out / "comparison.json", marked.to_json() + "\n")
+            raise
+
+    def _write_tables(self, out: Path) -> list[Path]:
+        frames = (self.summary(), self.differences(), self.replication_table())
+        return [write_csv(frame.assign(partial=self.partial), out / name) for name, frame in zip(_TABLES, frames)]
+
+
+_TABLES = ("summary.csv", "differences.csv", "replications.csv")
+
+
+def _plot_makers() -> tuple:
+    """(file stem, figure function) of the comparison's plots."""
+    from . import plots
+
+    return (("cash_curve", plots.cash_curve), ("aging", plots.aging_over_time),
+            ("goodwill", plots.goodwill_distribution), ("cash_vs_goodwill", plots.cash_vs_relationship))
 
 
 def _num(x: float) -> float | None:

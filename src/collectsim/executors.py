@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import logging
 import multiprocessing
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -58,9 +61,44 @@ def open_executor(executor: ExecutorSpec = None, workers: int | None = None) -> 
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def spawn_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """``workers`` local processes, spawned (not forked): safe alongside threads such as the progress bar's."""
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    """``workers`` local processes, spawned (not forked): safe alongside threads such as the progress bar's.
+
+    The workers ignore Ctrl-C (the terminal sends it to every process of the job): the parent decides what
+    stops, so a worker never prints a traceback of its own. They are started here, with Ctrl-C ignored for
+    the moment it takes, so that they inherit that from their first instruction.
+    """
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_ignore_sigint)
+    try:
+        with _sigint_ignored():
+            for _ in range(workers):
+                pool.submit(_nothing)  # each submit to a pool without an idle worker starts one
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    return pool
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ctrl-C ignored while the block starts processes, which inherit that (only from the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _nothing() -> None:
+    """A task that does nothing (starts a worker)."""
 
 
 #: Pools kept for the life of this process, by size (see :func:`shared_pool`).
@@ -96,8 +134,9 @@ def _dask_executor(address: str, workers: int | None) -> Iterator[cf.Executor]:
         raise RuntimeError("Dask is not installed: pip install 'collectsim[dask]'") from None
     cluster = None
     if address in ("dask", "local"):
-        cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        with _sigint_ignored():  # the workers start ignoring Ctrl-C, as local pools' do (see spawn_pool)
+            cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     else:
         client = Client(address)
@@ -135,7 +174,7 @@ def run_all(fn: Callable[[Any], Any], tasks: Sequence[Any], executor: cf.Executo
     except KeyboardInterrupt:
         for future in futures:
             future.cancel()
-        return True
+        return True  # local workers (which ignore Ctrl-C) finish the replication in hand and stop
     except BrokenProcessPool as exc:
         raise WorkersFailed(_WORKERS_FAILED) from exc
     finally:

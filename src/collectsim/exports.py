@@ -32,7 +32,12 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as a spreadsheet-safe CSV without the index; return the path."""
+    """Write ``frame`` as a spreadsheet-safe CSV without the index, atomically (complete or absent); return
+    the path."""
+    from .safe_output import atomic
+
     path = Path(path)
-    spreadsheet_safe(frame).to_csv(path, index=False)
+    safe = spreadsheet_safe(frame)
+    with atomic(path) as tmp:
+        safe.to_csv(tmp, index=False)
     return path

@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from .capacity import check_memory
+from .safe_output import check_file, write_text
 from .scenario import load_scenario
 from .schema import ScenarioError
 
@@ -32,12 +34,25 @@ def render_report(scenario: str | Path, policies: Sequence[str], out: str | Path
     ``customers`` resizes the portfolio (None: as in the file). ``executed`` also keeps the executed
     notebook. Raises ScenarioError for a bad scenario or policy name before any kernel starts.
     """
+    out = check_file(out)
+    if executed:
+        check_file(executed, "--notebook")
     scenario = Path(scenario).resolve()
     loaded = load_scenario(scenario)  # bad files fail here, with the usual one-line error
     if len(policies) != 2:
         raise ScenarioError("--policies", "", ",".join(policies), "name exactly two policies, as A,B")
     for name in policies:
         loaded.policy(name)
+    if customers is not None:
+        try:
+            from .dashboard import resize
+        except ImportError as exc:
+            raise ReportError(f"{exc.name} is missing: install the notebook extra (pip install -e '.[notebook]')") \
+                from None
+        loaded = resize(loaded, customers=customers)
+    from .replication import BATCH_CUSTOMER_RUNS, BATCH_RUNS
+    # The notebook compares in its kernel, one batch (of both policies' replications) at a time.
+    check_memory(loaded, max(1, min(BATCH_RUNS, 2 * int(reps), BATCH_CUSTOMER_RUNS // loaded.portfolio.customer_count)))
     notebook = Path(notebook)
     if not notebook.is_file():
         raise ReportError(f"report notebook not found: {notebook} (run from a checkout of collectsim)")
@@ -59,15 +74,13 @@ def render_report(scenario: str | Path, policies: Sequence[str], out: str | Path
         except pm.PapermillExecutionError as exc:
             raise ReportError(f"report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from None
     _images_with_alt_text(nb)
+    _escape_markdown_outputs(nb)
     exporter = HTMLExporter()
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nb)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(body, encoding="utf-8")
-    return out
+    return write_text(out, body)
 
 
 def _encrypted_kernel_manager() -> type:
@@ -97,3 +110,19 @@ def _images_with_alt_text(nb) -> None:
             if "image/png" in data and alt:
                 png = data.pop("image/png").strip()
                 data["text/html"] = f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{png}">'
+
+
+def _escape_markdown_outputs(nb) -> None:
+    """HTML-escape the Markdown the report's cells print, in place.
+
+    Those outputs are sentences and headings built from names out of the user's files (scenario, policies,
+    segments); the notebook writes no HTML in them, so escaping the whole text keeps Markdown's formatting
+    while a name such as ``<script>`` shows as text instead of becoming a live tag in the page.
+    """
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                text = data["text/markdown"]
+                text = "".join(text) if isinstance(text, list) else text
+                data["text/markdown"] = html.escape(text, quote=False)

@@ -20,6 +20,7 @@ from .metrics import Metrics, check_conservation, compute_metrics, daily_series
 from .policy_spec import PolicySpec
 from .portfolio import Customers
 from .rule_policy import RuleBasedPolicy
+from .safe_output import remove, write_text
 from .scenario import Scenario
 
 
@@ -47,10 +48,14 @@ class RunResult:
         return json.dumps(self.to_dict(), indent=2)
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write metrics (JSON), daily series, invoices, customers and the event log (CSV) to ``out_dir``."""
+        """Write metrics (JSON), daily series, invoices, customers and the event log (CSV) to ``out_dir``.
+
+        Each file is complete or absent; metrics.json is written last (an earlier one is removed first), so
+        a folder holding metrics.json holds the whole run.
+        """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "metrics.json").write_text(self.to_json() + "\n", encoding="utf-8")
+        remove([out / "metrics.json"])
         customers = self.customers.to_frame(self.scenario)
         customers["final_goodwill"] = self.final_goodwill
         churn = self.events["kind"] == EventKind.CHURNED
@@ -65,11 +70,11 @@ class RunResult:
         names = invoices["invoice"].to_numpy()
         events.insert(3, "invoice_no", np.where(rows >= 0, names[np.maximum(rows, 0)] if len(names) else "", ""))
         events["template"] = event_templates(self.events, self.invoices)  # the message each action sent
-        paths = [out / "metrics.json"]
+        paths = []
         for name, frame in (("daily", self.daily), ("invoices", invoices), ("customers", customers),
                             ("events", events)):
             paths.append(write_csv(frame, out / f"{name}.csv"))
-        return paths
+        return [write_text(out / "metrics.json", self.to_json() + "\n"), *paths]
 
 
 def pick_engine(engine: str, scenario: Scenario, decider: DecisionMaker, runs: int = 1) -> str:

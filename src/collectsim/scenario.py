@@ -10,6 +10,7 @@ from strategy files (one ``[policy]`` each) listed in ``include_policies``, rela
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -109,6 +110,17 @@ class Segment:
                                           doc="Scales how much every action moves this segment's goodwill.")
 
 
+#: The largest invoice a segment may draw (currency): its cents must be exact in a float64 (below 2**53).
+MAX_INVOICE = 9e13
+#: A log-normal draw's largest normal quantile: uniforms are above 2**-53, whose quantile is about -8.1.
+LARGEST_DRAW_SIGMAS = 8.5
+#: Most money one run may expect to invoice (currency), so that sums of cents stay far inside int64.
+MAX_RUN_INVOICED = 1e15
+#: Days the calendar must hold after the horizon's end: due dates (terms up to 365 days, end of month) and the
+#: dates letters quote for offers (milestones up to 730 days after the letter) fall after the last day.
+CALENDAR_MARGIN_DAYS = 1200
+
+
 @dataclass(frozen=True)
 class Portfolio:
     """The customers, as segments."""
@@ -128,6 +140,12 @@ class Portfolio:
             if seg.payment_run in ("weekly", "fortnightly") and seg.payment_run_day > 7:
                 raise ScenarioError(source, join(join(join(path, "segments"), i), "payment_run_day"),
                                     seg.payment_run_day, f"a {seg.payment_run} run needs a weekday, 1 (Monday) to 7")
+            largest = seg.amount_median * math.exp(LARGEST_DRAW_SIGMAS * seg.amount_sigma)
+            if largest > MAX_INVOICE:
+                raise ScenarioError(source, join(join(join(path, "segments"), i), "amount_sigma"), seg.amount_sigma,
+                                    f"with amount_median {seg.amount_median:g} an invoice could reach about "
+                                    f"{largest:.3g}, more than the {MAX_INVOICE:.0e} that whole cents hold exactly; "
+                                    "lower amount_median or amount_sigma")
 
     @property
     def customer_count(self) -> int:
@@ -166,6 +184,13 @@ class Horizon:
     measured_days: int = setting(365, unit="days", low=1, high=3650, doc="Length of the measured period.")
     runoff_days: int = setting(400, unit="days", low=0, high=3650,
                                doc="Days after the measured period with no new invoices, so chasing can finish.")
+
+    def check(self, path: str, source: str) -> None:
+        latest = dt.date.max - dt.timedelta(days=self.total_days + CALENDAR_MARGIN_DAYS)
+        if self.start_date > latest:
+            raise ScenarioError(source, join(path, "start_date"), self.start_date,
+                                f"the horizon ({self.total_days} days, plus {CALENDAR_MARGIN_DAYS} for due dates "
+                                f"and offers after it) must end by {dt.date.max}; start on {latest} or earlier")
 
     @property
     def measured_start(self) -> int:
@@ -407,6 +432,18 @@ class Scenario:
     policies: tuple[PolicySpec, ...] = field(default=(), metadata={"spec": None}, init=False)
     source: str = field(default="<memory>", init=False, compare=False)
 
+    def check(self, path: str, source: str) -> None:
+        years = (self.horizon.warmup_days + self.horizon.measured_days) / 365.0
+        for i, seg in enumerate(self.portfolio.segments):
+            mean_amount = seg.amount_median * math.exp(seg.amount_sigma ** 2 / 2)
+            customers = seg.customers + seg.new_customers_per_year * years
+            invoiced = customers * seg.orders_per_year * years * mean_amount
+            if invoiced > MAX_RUN_INVOICED:
+                raise ScenarioError(source, f"portfolio.segments[{i}]", seg.name,
+                                    f"would invoice about {invoiced:.3g} in one run, more than the "
+                                    f"{MAX_RUN_INVOICED:.0e} the money sums hold safely; lower customers, "
+                                    "orders_per_year, amount_median or the horizon")
+
     def policy(self, name: str | None = None) -> PolicySpec:
         """The named policy (the first one when ``name`` is None)."""
         if name is None:
@@ -482,7 +519,12 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>", base_dir: Pat
             raise ScenarioError(source, join("include_policies", i), rel,
                                 "includes need a scenario loaded from a file")
         path = (base_dir / rel)
-        if not path.is_file():
+        try:
+            found = path.is_file()
+        except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+            problem = getattr(exc, "strerror", None) or str(exc)
+            raise ScenarioError(source, join("include_policies", i), rel, f"unusable file name ({problem})") from None
+        if not found:
             raise ScenarioError(source, join("include_policies", i), rel,
                                 f"file not found (looked for {path})")
         included = load_strategy(path)

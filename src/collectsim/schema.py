@@ -29,10 +29,18 @@ class ScenarioError(ValueError):
         self.source, self.key, self.value, self.allowed = source, key, value, allowed
         where = f"{source}: {key}" if key else source
         shown = "" if value is NO_VALUE else f" = {_show(value)}"
-        super().__init__(f"{where}{shown}: {allowed}")
+        super().__init__(one_line(f"{where}{shown}: {allowed}"))
 
 
 NO_VALUE = object()
+
+
+def one_line(text: str) -> str:
+    """``text`` with every character that is not printable (newlines, tabs, terminal escapes, bidirectional
+    controls) written as an escape, so that a message stays on one line and shows what the file holds."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _show(value: Any) -> str:

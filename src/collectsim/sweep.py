@@ -12,7 +12,7 @@ import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from .executors import ExecutorSpec, open_executor, run_all
 from .exports import write_csv
 from .policy_spec import PolicySpec
 from .replication import Replication, run_unit, runs_in, work_units
+from .safe_output import interrupts_held, remove, save_figure
 from .scenario import Scenario
 from .schema import ScenarioError
 from .stats import mean_interval
@@ -56,14 +57,25 @@ class SweepResult:
         return sweep_plot(self.frame, list(self.keys), metric)
 
     def write(self, out_dir: str | Path, metric: str = "cash_collected") -> list[Path]:
+        """sweep.csv (with a ``partial`` column, true when the job was interrupted) and the metric's plot.
+
+        Each file is complete or absent; an earlier sweep.csv is removed first and the table is written after
+        the plot. A Ctrl-C while writing leaves the table marked partial, then re-raises.
+        """
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = [write_csv(self.frame, out / "sweep.csv")]
-        if not self.frame.empty:
-            path = out / f"sweep_{metric}.png"
-            self.plot(metric).savefig(path, dpi=100)
-            paths.append(path)
-        return paths
+        plot = out / f"sweep_{metric}.png"
+        remove([out / "sweep.csv", plot])
+        try:
+            paths = [save_figure(self.plot(metric), plot)] if not self.frame.empty else []
+            return [self._write_table(out), *paths]
+        except KeyboardInterrupt:
+            with interrupts_held():
+                replace(self, partial=True)._write_table(out)
+            raise
+
+    def _write_table(self, out: Path) -> Path:
+        return write_csv(self.frame.assign(partial=self.partial), out / "sweep.csv")
 
 
 def _show(value: Any) -> Any:
