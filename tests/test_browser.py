@@ -28,9 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="Chromium not installed (/usr/bin/chromium); .ci/run installs it with "
-                                       "apt-get install chromium chromium-driver")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason="Chromium not installed (/usr/bin/chromium); .ci/run installs it with "
+                                        "apt-get install chromium chromium-driver")]
 
 
 def _free_port() -> int:

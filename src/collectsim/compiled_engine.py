@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -160,38 +160,54 @@ def _capacity(scenario: Scenario, customers: Customers) -> np.ndarray:
 
 
 def _event_log(L: np.ndarray, LF: np.ndarray, C: np.ndarray, end: int) -> EventLog:
-    """The log's columns, with churn placed at the start of its day (it is found when a customer is next touched)."""
+    """The log's columns, with churn placed at the start of its day (it is found when a customer is next touched).
+
+    The loop records events day by day, so the log is ordered by day, and a churn row goes in before the first
+    event of its day (churns of one day by customer), as SimpyEngine's stable reordering puts it.
+    """
     churn_day = C[:, K.C_CHURN_DAY]
     churned = np.flatnonzero(churn_day < np.minimum(end, C[:, K.C_INSOLVENT_DAY]))
     churned = churned[np.lexsort((churned, churn_day[churned]))]
+    days = churn_day[churned]
+    at = np.searchsorted(L[:, K.L_DAY], days, side="left")
     k = len(churned)
-    columns = {"day": L[:, K.L_DAY], "kind": L[:, K.L_KIND], "customer": L[:, K.L_CUSTOMER],
-               "invoice": L[:, K.L_INVOICE], "amount": L[:, K.L_AMOUNT], "channel": L[:, K.L_CHANNEL],
-               "tone": L[:, K.L_TONE], "cost": L[:, K.L_COST], "goodwill_before": LF[:, K.LF_BEFORE],
-               "goodwill_after": LF[:, K.LF_AFTER], "minutes": LF[:, K.LF_MINUTES], "wait": L[:, K.L_WAIT]}
-    extra = {"day": churn_day[churned], "kind": np.full(k, int(EventKind.CHURNED)), "customer": churned,
-             "invoice": np.full(k, -1), "amount": np.zeros(k, dtype=np.int64), "channel": np.full(k, -1),
-             "tone": np.full(k, -1), "cost": np.zeros(k, dtype=np.int64), "goodwill_before": np.full(k, np.nan),
-             "goodwill_after": np.full(k, np.nan), "minutes": np.zeros(k), "wait": np.zeros(k, dtype=np.int64)}
-    if k:
-        columns = {name: np.concatenate([columns[name], extra[name]]) for name in columns}
-        order = np.lexsort((columns["kind"] != EventKind.CHURNED, columns["day"]))  # stable: ties keep their order
-        columns = {name: values[order] for name, values in columns.items()}
-    return EventLog.from_columns(**{name: np.asarray(values, dtype=COLUMN_DTYPES[name])
-                                    for name, values in columns.items()})
+
+    def column(values: np.ndarray, extra, name: str) -> np.ndarray:
+        values = values.astype(COLUMN_DTYPES[name])
+        return np.insert(values, at, extra) if k else values
+
+    nan = np.full(k, np.nan)
+    return EventLog.from_columns(
+        day=column(L[:, K.L_DAY], days, "day"), kind=column(L[:, K.L_KIND], int(EventKind.CHURNED), "kind"),
+        customer=column(L[:, K.L_CUSTOMER], churned, "customer"), invoice=column(L[:, K.L_INVOICE], -1, "invoice"),
+        amount=column(L[:, K.L_AMOUNT], 0, "amount"), channel=column(L[:, K.L_CHANNEL], -1, "channel"),
+        tone=column(L[:, K.L_TONE], -1, "tone"), cost=column(L[:, K.L_COST], 0, "cost"),
+        goodwill_before=column(LF[:, K.LF_BEFORE], nan, "goodwill_before"),
+        goodwill_after=column(LF[:, K.LF_AFTER], nan, "goodwill_after"),
+        minutes=column(LF[:, K.LF_MINUTES], 0.0, "minutes"), wait=column(L[:, K.L_WAIT], 0, "wait"))
 
 
 def run_batch(scenario: Scenario, tables: Sequence[PolicyTables], seeds: Sequence[int],
-              policy_of: Sequence[int] | None = None, threads: int | None = None) -> list[Outputs]:
-    """Run seed i under ``tables[policy_of[i]]`` for every i, on a pool of threads; results in the seeds' order."""
+              policy_of: Sequence[int] | None = None, threads: int | None = None,
+              finish: Callable[[int, Outputs], object] | None = None) -> list:
+    """Run seed i under ``tables[policy_of[i]]`` for every i, on a pool of threads; results in the seeds' order.
+
+    With ``finish``, each thread hands its run's outputs to ``finish(i, outputs)`` and the list holds what that
+    returns: a run's metrics are then worked out while other runs are still in the compiled loop.
+    """
     which = [0] * len(seeds) if policy_of is None else list(policy_of)
     prepared = scenario_tables(scenario)
     kernels()
+
+    def job(i: int):
+        out = run_one(scenario, tables[which[i]], seeds[i], prepared)
+        return out if finish is None else finish(i, out)
+
     threads = threads or min(len(seeds), os.cpu_count() or 1)
     if threads <= 1 or len(seeds) <= 1:
-        return [run_one(scenario, tables[k], seed, prepared) for k, seed in zip(which, seeds)]
+        return [job(i) for i in range(len(seeds))]
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(lambda job: run_one(scenario, tables[job[0]], job[1], prepared), zip(which, seeds)))
+        return list(pool.map(job, range(len(seeds))))
 
 
 _TINY = {"name": "warm-up", "seed": 1,

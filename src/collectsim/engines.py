@@ -16,7 +16,7 @@ the same numbers to the last bit. This is the one place that chooses between the
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -71,15 +71,19 @@ def choose_engine(engine: str, decider: DecisionMaker) -> str:
 
 
 def run_engine(engine: str, scenario: Scenario, deciders: Sequence[DecisionMaker], seeds: Sequence[int],
-               policy_of: Sequence[int] | None = None) -> list[EngineOutput]:
-    """Run seed i under ``deciders[policy_of[i]]`` on ``engine`` ("simpy" or "compiled"), outputs in order."""
+               policy_of: Sequence[int] | None = None, finish: Callable[[int, EngineOutput], object] | None = None
+               ) -> list:
+    """Run seed i under ``deciders[policy_of[i]]`` on ``engine`` ("simpy" or "compiled"), outputs in order.
+
+    With ``finish``, the list holds ``finish(i, output)`` for each run instead (on the compiled engine, called
+    on the thread that ran it, so one run's results are worked out while the next runs).
+    """
     which = [0] * len(seeds) if policy_of is None else list(policy_of)
+    done = (lambda i, out: EngineOutput(*out)) if finish is None else (lambda i, out: finish(i, EngineOutput(*out)))
     if engine == "compiled":
         from .compiled_engine import run_batch
 
-        outputs = run_batch(scenario, [d.tables for d in deciders], list(seeds), which)
-    else:
-        from .engine import SimpyEngine
+        return run_batch(scenario, [d.tables for d in deciders], list(seeds), which, finish=done)
+    from .engine import SimpyEngine
 
-        outputs = [SimpyEngine(scenario, deciders[k], seed).run() for k, seed in zip(which, seeds)]
-    return [EngineOutput(*out) for out in outputs]
+    return [done(i, SimpyEngine(scenario, deciders[k], seed).run()) for i, (k, seed) in enumerate(zip(which, seeds))]

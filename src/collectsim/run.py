@@ -119,8 +119,8 @@ def simulate_batch(scenario: Scenario, policy: str | PolicySpec | None | Sequenc
     if len(which) != len(seeds) or not all(0 <= k < len(specs) for k in which):
         raise ValueError(f"policy_of must name one of {len(specs)} policies for each of {len(seeds)} seeds")
     used = choose_engine(engine, deciders[0])
-    outputs = run_engine(used, scenario, deciders, seeds, which)
-    return [result_of(scenario, specs[k].name, seed, out, used) for k, seed, out in zip(which, seeds, outputs)]
+    return run_engine(used, scenario, deciders, seeds, which,
+                      finish=lambda i, out: result_of(scenario, specs[which[i]].name, seeds[i], out, used))
 
 
 def result_of(scenario: Scenario, name: str, seed: int, outputs: tuple, engine: str = "simpy") -> RunResult:

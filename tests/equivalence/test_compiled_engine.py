@@ -12,8 +12,9 @@ import json
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
+from engine_checks import STEP as _STEP
+from engine_checks import assert_same
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ from collectsim import golden, simulate
 from collectsim.compiled_engine import run_batch
 from collectsim.decisions import NO_DECISION, DecisionMaker
 from collectsim.engines import EngineFallbackWarning, supports
-from collectsim.eventlog import COLUMNS, EventKind
+from collectsim.eventlog import EventKind
 from collectsim.rule_policy import RuleBasedPolicy
 from collectsim.run import result_of, simulate_batch
 from collectsim.scaled import scaled_scenario
@@ -29,23 +30,6 @@ from collectsim.scaled import scaled_scenario
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 CUSTOMERS = 40
-
-
-def assert_same(ref, vec) -> None:
-    """Two RunResults agree on everything the engines produce."""
-    assert len(ref.invoices) == len(vec.invoices)
-    for name in ("customer", "seq", "segment", "issue_day", "due_day", "amount", "discount_rate",
-                 "discount_deadline", "balance"):
-        np.testing.assert_array_equal(ref.invoices[name], vec.invoices[name], err_msg=f"invoice column {name}")
-    assert len(ref.events) == len(vec.events)
-    for name in COLUMNS:
-        np.testing.assert_array_equal(ref.events[name], vec.events[name], err_msg=f"event column {name}")
-    np.testing.assert_array_equal(ref.final_goodwill, vec.final_goodwill)
-    churn_ref = ref.events["customer"][ref.events["kind"] == EventKind.CHURNED]
-    churn_vec = vec.events["customer"][vec.events["kind"] == EventKind.CHURNED]
-    np.testing.assert_array_equal(churn_ref, churn_vec)
-    assert golden.outcome(ref)["event_counts"] == golden.outcome(vec)["event_counts"]
-    assert golden.differences(ref.metrics.to_dict(), vec.metrics.to_dict()) == []
 
 
 def _cases():
@@ -180,10 +164,6 @@ def test_vectorised_is_an_old_name_of_the_compiled_engine():
     with pytest.warns(DeprecationWarning, match="ask for \"compiled\""):
         result = simulate(scenario, "as-is", seed=1, engine="vectorised")
     assert result.engine == "compiled"
-
-
-_STEP = st.fixed_dictionaries({"offset": st.integers(-10, 90), "channel": st.sampled_from(["email", "letter", "phone"]),
-                               "tone": st.sampled_from(["friendly", "firm", "final"])})
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from engine_checks import STEP as _STEP
+from engine_checks import assert_same
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_compiled_engine import _STEP, assert_same
 
 from collectsim import golden
 from collectsim.compiled_engine import run_batch
