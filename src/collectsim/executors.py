@@ -136,10 +136,15 @@ def _dask_executor(address: str, workers: int | None) -> Iterator[cf.Executor]:
     if address in ("dask", "local"):
         with _sigint_ignored():  # the workers start ignoring Ctrl-C, as local pools' do (see spawn_pool)
             cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+                                   dashboard_address=None, silence_logs=logging.CRITICAL)
         client = Client(cluster)
     else:
         client = Client(address)
+    # A task's failure reaches us as its future's exception. What Dask and its event loop log besides is, for a
+    # job cut short by Ctrl-C, a wall of complaints about cancelled work (which goes on arriving after close()
+    # returns): their loggers stay quiet from here on in this process (set after the cluster, which sets its own).
+    for name in ("distributed", "tornado", "tornado.application"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     try:
         yield client.get_executor()
     finally:
