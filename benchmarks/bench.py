@@ -38,6 +38,7 @@ from pathlib import Path
 import simpy
 
 import collectsim
+from collectsim import capacity
 from collectsim.compiled_engine import run_batch
 from collectsim.engine import SimpyEngine
 from collectsim.executors import open_executor, run_all
@@ -307,6 +308,11 @@ def measure(mode: str) -> dict:
     sizes = [20, 40] if smoke else [1000, 10_000, 100_000] + ([1_000_000] if full else [])
     scaling = []
     for n in sizes:
+        need, have = capacity.run_bytes(scaled_scenario(BASELINE, n)), capacity.available_memory()
+        if have is not None and need > have:  # refused as the command line would refuse it, not run into swap
+            notes[f"customers_{n}"] = (f"{n:,} customers not run: estimated {need / 2**30:,.1f} GB, "
+                                       f"{have / 2**30:,.1f} GB available (collectsim.capacity)")
+            continue
         size_runs = 1 if (smoke or n >= 100_000) else runs
         samples = [size_in_child(n, seed) for _ in range(size_runs)]
         row = dict(samples[-1])
@@ -329,7 +335,8 @@ def measure(mode: str) -> dict:
         # A line through two noisy timings can fall; then there is no honest estimate to give.
         res["customers_1m_s_extrapolated"] = t1 + slope_t * (1_000_000 - n1) if slope_t > 0 else None
         res["customers_1m_peak_mb_extrapolated"] = m1 + slope_m * (1_000_000 - n1) if slope_m > 0 else None
-        notes["customers_1m_s"] = (f"not run in this mode (use --full); the *_extrapolated keys extend the line "
+        why = notes.get("customers_1000000", "not run in this mode (use --full)")
+        notes["customers_1m_s"] = (f"{why}; the *_extrapolated keys extend the line "
                                    f"through the {n0:,}- and {n1:,}-customer runs to 1,000,000 (an estimate; "
                                    f"null when the two timings do not rise with size)")
 

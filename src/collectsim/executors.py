@@ -13,12 +13,13 @@ import logging
 import multiprocessing
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from tqdm.auto import tqdm
+
+from .safe_output import interrupts_held
 
 ExecutorSpec = cf.Executor | str | None
 
@@ -84,17 +85,8 @@ def spawn_pool(workers: int) -> cf.ProcessPoolExecutor:
     return pool
 
 
-@contextlib.contextmanager
-def _sigint_ignored() -> Iterator[None]:
-    """Ctrl-C ignored while the block starts processes, which inherit that (only from the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
+# Ctrl-C ignored while a block starts processes, which inherit that (only from the main thread).
+_sigint_ignored = interrupts_held
 
 
 def _nothing() -> None:
