@@ -403,8 +403,7 @@ def dashboard_updates(res: dict, runs_of: dict, notes: dict, customers: int, rep
         runs_of[key] = runs
     notes["dashboard_update_s"] = (f"Dashboard.run() at {customers} customers x {reps} replications, its own horizon "
                                    f"({horizon}), {dash.workers} worker processes, the table drawn (a figure is "
-                                   f"drawn when its tab is shown), both policies changed; no target "
-                                   f"(dashboard_unit_s is the target's unit)")
+                                   f"drawn when its tab is shown), both policies changed (target 0.5 s)")
     notes["dashboard_update_one_side_s"] = ("the same after changing only policy B: A's replications are reused, "
                                             "B's split over the workers")
     notes["dashboard_first_update_s"] = "making the dashboard and its first Run (the workers start meanwhile)"
