@@ -1,6 +1,6 @@
 """Collectability by age of debt: the baseline under its as-is policy against collection surveys.
 
-DESIGN.md section 11 quotes the rule of thumb collection agencies cite: about 94% of current debt is
+docs/sources.md lists the rule of thumb collection agencies cite: about 94% of current debt is
 collected, about 70% of debt 3 months past due, 45-50% at 6 months, about 25% at a year (sources
 disagree: 9-26%) and about 10% at two years. The quotes are rough, so each age gets a band of 0.1
 around the quoted figure; at one year the band also spans the sources' own range, and at two years it

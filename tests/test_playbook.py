@@ -17,7 +17,7 @@ from collectsim.scenario import Scenario
 
 CHAPTERS = [p for p in pb.chapter_files() if p.name != "README.md"]
 
-#: Every practice of DESIGN.md section 2, as (chapter, words its section heading contains).
+#: Every practice the playbook must cover, as (chapter, words its section heading contains).
 PRACTICES = [
     ("01-prevention.md", "Clear written terms"), ("01-prevention.md", "Credit checks and credit limits"),
     ("01-prevention.md", "Review the credit policy"), ("01-prevention.md", "Invoice promptly and accurately"),
@@ -125,7 +125,7 @@ def test_typed_number_check_catches_a_figure(text):
 
 
 @pytest.mark.parametrize("text", ["## 2.3 Tone", "Directive 2011/7/EU", "the 1998 Act", "£40 below £1,000",
-                                  "B2B debt", "see section 4 of DESIGN.md", "{{ev:baseline.ff.dso}}",
+                                  "B2B debt", "see section 4 of docs/sources.md", "{{ev:baseline.ff.dso}}",
                                   "`behaviour.tone_response.firm`", "a 95% confidence interval"])
 def test_typed_number_check_allows_references_placeholders_and_code(text):
     assert pb.typed_numbers(text) == []

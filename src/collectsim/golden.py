@@ -25,10 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from .eventlog import EventKind
+from .repository import repository_root
 from .run import RunResult, simulate
 from .scaled import scaled_scenario
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = repository_root()  # a build tool: it reads the repository it is run in
 SCENARIO = ROOT / "scenarios" / "baseline.toml"
 GOLDEN_DIR = ROOT / "tests" / "golden"
 CUSTOMERS = 100  # a quarter of the baseline portfolio: every segment and mechanism, a few seconds a run

@@ -37,13 +37,14 @@ import pandas as pd
 from .compare import Comparison, compare
 from .exports import write_csv
 from .policy_spec import PolicySpec
+from .repository import repository_root
 from .scenario import Scenario, load_scenario, parse_scenario, read_toml
 from .schema import ScenarioError
 from .stats import Interval, paired_interval
 from .verdicts import METRICS as VERDICT_METRICS
 from .verdicts import verdict
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = repository_root()  # a build tool: it reads the repository it is run in
 PLAYBOOK = ROOT / "playbook"
 EVIDENCE = PLAYBOOK / "evidence"
 BUILD = PLAYBOOK / "filled"  # not "build": .gitignore drops build/ directories
@@ -75,7 +76,7 @@ PAIRS = ([("firm-and-fair", b) for b in SHORT if b != "firm-and-fair"]
 SENS_POLICIES = ("firm-and-fair", "gentle", "aggressive")
 SENS_METRIC = "net_value"
 
-#: Variants of assumed effect sizes (DESIGN.md section 11): name -> (plain words, scenario key -> value).
+#: Variants of assumed effect sizes (docs/sources.md): name -> (plain words, scenario key -> value).
 VARIANTS: dict[str, tuple[str, dict[str, float]]] = {
     "default": ("the scenario's own assumptions", {}),
     "tone-no-effect": ("firm and final wording speed payment no more than friendly wording",

@@ -9,6 +9,7 @@ left out, for readers who want the narrative, the tables and the figures.
 from __future__ import annotations
 
 import html
+import importlib.resources
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +20,9 @@ from .scenario import load_scenario
 from .schema import ScenarioError
 
 #: The report notebook, in the repository's notebooks/ folder.
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "05_policy_report.ipynb"
+# The report notebook ships inside the package (a link to notebooks/05_policy_report.ipynb in the repository,
+# copied into the wheel), so an installed collectsim reports without the repository.
+NOTEBOOK = Path(str(importlib.resources.files("collectsim") / "report_notebook.ipynb"))
 
 
 class ReportError(RuntimeError):

@@ -24,7 +24,7 @@ from .schema import NO_VALUE, ScenarioError, build, join, setting, table
 
 SME_LATENESS = "SME invoices are paid about 1-2 weeks late on average (accounting-software vendor data)"
 DEBT_AGE = ("assumption, calibrated so the baseline's as-is collectability by age of debt lands in "
-            "the ranges of commercial collection surveys (DESIGN.md section 11)")
+            "the ranges of commercial collection surveys (docs/sources.md)")
 DISPUTE_TIME = "disputes take 15-30 days to resolve (collections-software vendor pages; assumption)"
 
 
