@@ -43,14 +43,14 @@ bench: $(STAMP)
 
 # Regenerate the scenario key reference from the declared settings.
 docs: $(STAMP)
-	$(PY) -m collectsim.reference > docs/scenario-keys.md
+	$(PY) tools/reference.py > docs/scenario-keys.md
 
 # Run the playbook's comparisons and sensitivity analysis, fill its chapters (playbook/filled/) and
 # write playbook/evidence/ with its manifest. About five minutes on 2 cores; commit the result.
 PLAYBOOK_REPS ?= 5
 PLAYBOOK_SENS_REPS ?= 2
 playbook: $(STAMP)
-	$(PY) -m collectsim.playbook --reps $(PLAYBOOK_REPS) --sens-reps $(PLAYBOOK_SENS_REPS) --workers 2
+	$(PY) tools/playbook.py --reps $(PLAYBOOK_REPS) --sens-reps $(PLAYBOOK_SENS_REPS) --workers 2
 
 # Re-pin tested versions after changing dependencies (then run `make test`).
 constraints:

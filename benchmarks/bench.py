@@ -38,13 +38,13 @@ from pathlib import Path
 import simpy
 
 import collectsim
-from collectsim import capacity
-from collectsim.compiled_engine import run_batch
-from collectsim.engine import SimpyEngine
-from collectsim.executors import open_executor, run_all
-from collectsim.replication import Task, run_task
-from collectsim.rule_policy import RuleBasedPolicy
-from collectsim.scaled import scaled_scenario
+from collectsim.config.scaled import scaled_scenario
+from collectsim.engines.compiled_engine import run_batch
+from collectsim.engines.simpy_engine import SimpyEngine
+from collectsim.experiments import capacity
+from collectsim.experiments.executors import open_executor, run_all
+from collectsim.experiments.replication import Task, run_task
+from collectsim.model.rule_policy import RuleBasedPolicy
 
 HERE = Path(__file__).resolve().parent
 BASELINE = HERE.parent / "scenarios" / "baseline.toml"
@@ -164,7 +164,7 @@ def size_in_child(customers: int, seed: int) -> dict:
 COMPILE_CHILD = """
 import sys, time
 import collectsim
-from collectsim.scaled import scaled_scenario
+from collectsim.config.scaled import scaled_scenario
 scenario = scaled_scenario(sys.argv[1], 5)
 start = time.perf_counter()
 collectsim.simulate(scenario, seed=1, engine="compiled")
@@ -311,7 +311,7 @@ def measure(mode: str) -> dict:
         need, have = capacity.run_bytes(scaled_scenario(BASELINE, n)), capacity.available_memory()
         if have is not None and need > have:  # refused as the command line would refuse it, not run into swap
             notes[f"customers_{n}"] = (f"{n:,} customers not run: estimated {need / 2**30:,.1f} GB, "
-                                       f"{have / 2**30:,.1f} GB available (collectsim.capacity)")
+                                       f"{have / 2**30:,.1f} GB available (collectsim.experiments.capacity)")
             continue
         size_runs = 1 if (smoke or n >= 100_000) else runs
         samples = [size_in_child(n, seed) for _ in range(size_runs)]
@@ -374,7 +374,7 @@ def dashboard_updates(res: dict, runs_of: dict, notes: dict, customers: int, rep
     the dashboard's own (shorter) horizon and with its default worker processes: the first press (the
     dashboard just made, its workers still starting), then presses after changing both policies, and
     after changing only policy B."""
-    from collectsim.dashboard import Dashboard
+    from collectsim.apps.dashboard import Dashboard
 
     quiet = contextlib.redirect_stdout(io.StringIO())  # its messages, printed when outside a notebook
     with quiet:

@@ -27,9 +27,9 @@ import tomllib
 from pathlib import Path
 
 import collectsim
-from collectsim.scaled import scaled_scenario
-from collectsim.schema import ScenarioError
-from collectsim.stats import paired_halfwidth_floor, paired_interval, welch_interval
+from collectsim.config.scaled import scaled_scenario
+from collectsim.config.schema import ScenarioError
+from collectsim.experiments.stats import paired_halfwidth_floor, paired_interval, welch_interval
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

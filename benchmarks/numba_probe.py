@@ -21,7 +21,7 @@ import time
 import numpy as np
 from collectsim.vector_customers import CustomerState
 
-from collectsim import behaviour
+from collectsim.model import behaviour
 
 try:
     import numba
@@ -60,7 +60,7 @@ def exps(x, out):
 
 @numba.njit
 def draws_ufuncs(x, p, out_exp, out_log1p, out_log):
-    """The three NumPy ufuncs the draws apply to the engine's scalars (``collectsim.draws``), compiled."""
+    """The three NumPy ufuncs the draws apply to the engine's scalars (``collectsim.model.draws``), compiled."""
     for i in range(len(x)):
         out_exp[i] = np.exp(x[i])
         out_log1p[i] = np.log1p(-p[i])

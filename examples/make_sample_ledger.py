@@ -8,7 +8,7 @@ the customers and names are made up. Run: .venv/bin/python examples/make_sample_
 from pathlib import Path
 
 import collectsim
-from collectsim.history import run_ledger, write_ledger
+from collectsim.calibration.history import run_ledger, write_ledger
 
 HERE = Path(__file__).parent
 

@@ -7,18 +7,19 @@ The public API::
     result.metrics.to_frame()
 """
 
-from .calibrate import Calibrator
-from .compare import Comparison, compare
-from .decisions import Action, ActionKind, Decision, DecisionMaker, Point
-from .eventlog import EventKind, EventLog
-from .ledger import Ledger, LedgerError, LedgerOptions, read_ledger
-from .metrics import ConservationError, Metrics
-from .policy_spec import PolicySpec
-from .rule_policy import RuleBasedPolicy
-from .run import RunResult, simulate, simulate_batch
-from .scenario import Scenario, load_scenario, load_strategy, parse_scenario
-from .schema import ScenarioError
-from .sweep import SweepResult, sweep
+from collectsim.calibration.calibrate import Calibrator
+from collectsim.calibration.ledger import Ledger, LedgerError, LedgerOptions, read_ledger
+from collectsim.config.policy_spec import PolicySpec
+from collectsim.config.scenario import Scenario, load_scenario, load_strategy, parse_scenario
+from collectsim.config.schema import ScenarioError
+from collectsim.engines.simulate import simulate, simulate_batch
+from collectsim.experiments.compare import Comparison, compare
+from collectsim.experiments.sweep import SweepResult, sweep
+from collectsim.model.decisions import Action, ActionKind, Decision, DecisionMaker, Point
+from collectsim.model.rule_policy import RuleBasedPolicy
+from collectsim.results.eventlog import EventKind, EventLog
+from collectsim.results.metrics import ConservationError, Metrics
+from collectsim.results.run import RunResult
 
 __all__ = [
     "Action", "ActionKind", "Calibrator", "Comparison", "Ledger", "LedgerError", "LedgerOptions", "read_ledger",

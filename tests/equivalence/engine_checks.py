@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from collectsim import golden
-from collectsim.eventlog import COLUMNS, EventKind
+import golden
+from collectsim.results.eventlog import COLUMNS, EventKind
 
 #: A reminder step, for generated policies.
 STEP = st.fixed_dictionaries({"offset": st.integers(-10, 90), "channel": st.sampled_from(["email", "letter", "phone"]),

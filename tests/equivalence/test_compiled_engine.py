@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 
 import pytest
 from engine_checks import STEP as _STEP
@@ -18,16 +17,18 @@ from engine_checks import assert_same
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectsim import golden, simulate
-from collectsim.compiled_engine import run_batch
-from collectsim.decisions import NO_DECISION, DecisionMaker
-from collectsim.engines import EngineFallbackWarning, supports
-from collectsim.eventlog import EventKind
-from collectsim.rule_policy import RuleBasedPolicy
-from collectsim.run import result_of, simulate_batch
-from collectsim.scaled import scaled_scenario
+import golden
+from collectsim import simulate
+from collectsim.config.scaled import scaled_scenario
+from collectsim.engines.base import EngineFallbackWarning, supports
+from collectsim.engines.compiled_engine import run_batch
+from collectsim.engines.simulate import simulate_batch
+from collectsim.model.decisions import NO_DECISION, DecisionMaker
+from collectsim.model.rule_policy import RuleBasedPolicy
+from collectsim.results.eventlog import EventKind
+from collectsim.results.run import result_of
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 CUSTOMERS = 40
 
@@ -110,7 +111,7 @@ def test_a_limited_team_and_reputation_spill_over_are_reproduced(name):
 def test_a_run_that_outgrows_its_arrays_is_repeated_with_more(monkeypatch):
     """The compiled engine reserves rows for the invoices, log, heap and queue it expects; a run that needs more
     stops and runs again with twice the room, and gives the same result."""
-    from collectsim import compiled_engine
+    from collectsim.engines import compiled_engine
 
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 60,
                                {"team": {"staff": 0.05}, "behaviour": {"reputation_spillover": 0.5}})
@@ -219,8 +220,8 @@ def test_generated_scenarios_are_reproduced(seed, customers, steps, pause, disco
 
 
 def test_the_command_line_runs_either_engine_with_the_same_metrics(tmp_path, capsys):
-    from collectsim.cli import main
-    from conftest import write_small_scenario
+    from collectsim.apps.cli import main
+    from helpers import write_small_scenario
 
     path = write_small_scenario(tmp_path)
     outputs = {}
@@ -236,9 +237,9 @@ def test_the_command_line_runs_either_engine_with_the_same_metrics(tmp_path, cap
 def test_the_command_line_says_a_fallback_in_one_line(tmp_path, capsys, monkeypatch):
     """Every run the command line can ask for is one the compiled engine supports (even with a limited team);
     should that change, the fallback is said in one line."""
-    from collectsim import engines
-    from collectsim.cli import main
-    from conftest import write_small_scenario
+    from collectsim.apps.cli import main
+    from collectsim.engines import base as engines
+    from helpers import write_small_scenario
 
     path = write_small_scenario(tmp_path)
     path.write_text(path.read_text(encoding="utf-8") + "\n[team]\nstaff = 1\n", encoding="utf-8")

@@ -8,22 +8,20 @@ tests in test_compiled_engine.py hold to the SimPy engine).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from engine_checks import STEP as _STEP
 from engine_checks import assert_same
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectsim import golden
-from collectsim.compiled_engine import run_batch
-from collectsim.engines import supports
-from collectsim.rule_policy import RuleBasedPolicy
-from collectsim.run import result_of
-from collectsim.scaled import scaled_scenario
+import golden
+from collectsim.config.scaled import scaled_scenario
+from collectsim.engines.base import supports
+from collectsim.engines.compiled_engine import run_batch
+from collectsim.model.rule_policy import RuleBasedPolicy
+from collectsim.results.run import result_of
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
 SEEDS = (5, 6)
 
@@ -75,8 +73,8 @@ def test_policies_with_the_customer_side_levers_in_one_batch():
 
 def test_compare_shares_batches_between_policies_within_the_memory_cap(monkeypatch):
     import collectsim
-    from collectsim import replication
-    from collectsim.draws import derive_seed
+    from collectsim.experiments import replication
+    from collectsim.model.draws import derive_seed
 
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 40)
     specs = list(scenario.policies[:3])

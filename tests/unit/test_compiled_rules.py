@@ -1,7 +1,7 @@
 """Every rule and variate gives the same bits in Python and compiled with numba.
 
 The SimPy engine calls the behaviour rules, the variates and the policy's decision as plain Python; the
-compiled engine calls the same functions compiled (collectsim.jit). The engines can only agree to the last
+compiled engine calls the same functions compiled (collectsim.engines.jit). The engines can only agree to the last
 bit if each function does, for every input the engines can give it: uniforms from the counter-based draws,
 and the integers and floats around them.
 """
@@ -13,10 +13,10 @@ import math
 import numpy as np
 import pytest
 
-from collectsim import behaviour as rules
-from collectsim import draws, policy_tables
-from collectsim.draws import u
-from collectsim.jit import kernels
+from collectsim.engines.jit import kernels
+from collectsim.model import behaviour as rules
+from collectsim.model import draws, policy_tables
+from collectsim.model.draws import u
 
 P = u(2026, 5, np.arange(4_000)).tolist()  # uniforms as the engines see them
 Q = u(2027, 6, np.arange(4_000)).tolist()
@@ -119,7 +119,7 @@ def test_behaviour_rules(k):
 
 def test_the_policy_decision(k, baseline):
     """rule_decision over lists (as the SimPy engine's policy calls it) and compiled over arrays."""
-    from collectsim.rule_policy import RuleBasedPolicy
+    from collectsim.model.rule_policy import RuleBasedPolicy
 
     rng = np.random.default_rng(3)
     for spec in baseline.policies:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from collectsim import jit
-from collectsim.compiled_engine import warm_up_in_background
+from collectsim.engines import jit
+from collectsim.engines.compiled_engine import warm_up_in_background
 
 
 def test_numba_cache_dir_is_honoured(tmp_path, monkeypatch):

@@ -1,10 +1,9 @@
 """The build tools find the repository from the working directory, not from the installed package's files."""
 
-from pathlib import Path
 
-from collectsim.repository import repository_root
+from repository import repository_root
 
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import ROOT
 
 
 def test_the_repository_is_found_from_any_folder_inside_it():
@@ -17,6 +16,6 @@ def test_outside_a_repository_the_start_folder_is_returned(tmp_path):
 
 
 def test_the_report_notebook_ships_in_the_package():
-    from collectsim.report import NOTEBOOK
+    from collectsim.present.report import NOTEBOOK
 
     assert NOTEBOOK.is_file() and NOTEBOOK.read_bytes() == (ROOT / "notebooks" / "05_policy_report.ipynb").read_bytes()

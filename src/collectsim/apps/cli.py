@@ -1,0 +1,424 @@
+"""The ``collectsim`` command: check scenario files, simulate them, compare and sweep policies, fit and report.
+
+Errors in the user's files are one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import tomllib
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+from collectsim.apps.argtypes import seed
+from collectsim.config.scenario import is_strategy_file, load_scenario, load_strategy, read_toml
+from collectsim.config.schema import NO_VALUE, ScenarioError, one_line
+from collectsim.engines.base import ENGINES, EngineFallbackWarning
+from collectsim.engines.simulate import simulate
+from collectsim.experiments.capacity import check_memory
+from collectsim.experiments.compare import compare
+from collectsim.experiments.executors import WorkersFailed
+from collectsim.experiments.sweep import sweep
+from collectsim.files.safe_output import check_component, check_dir, check_file, write_text
+from collectsim.present import plots
+from collectsim.results.metric_info import METRIC_NAMES, metric_rows
+from collectsim.results.metrics import Metrics
+
+EXIT_BAD_INPUT = 2
+
+
+def _positive(kind):
+    """An argparse type: a number of ``kind`` above zero, with a one-line error otherwise."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if kind is int else 'a number'}") \
+                from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text} must be above 0")
+        return value
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line on stderr and exit code 2 (no usage block)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="collectsim", description="Simulate a receivables portfolio under collection policies and compare them.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    validate = sub.add_parser("validate", help="check scenario and strategy files")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    run = sub.add_parser("run", help="simulate a scenario under one policy")
+    run.add_argument("scenario", type=Path, metavar="SCENARIO")
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("--policy", help="policy name (default: the scenario's first policy)")
+    which.add_argument("--all", action="store_true",
+                       help="run every policy of the scenario and show them side by side")
+    run.add_argument("--seed", type=seed, help="run seed (default: the scenario's seed)")
+    run.add_argument("--out", type=Path, metavar="DIR", help="write metrics, daily series and the event log here")
+    run.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    run.add_argument("--engine", choices=ENGINES, default="auto",
+                     help="auto (default: compiled where it covers the policy), simpy (the reference) or "
+                          "compiled (same results; falls back to simpy, with a warning, for a decision maker it "
+                          "does not cover); vectorised is an old name of compiled")
+
+    compare = sub.add_parser("compare", help="compare policies over replications (common random numbers)")
+    compare.add_argument("scenario", type=Path, metavar="SCENARIO")
+    compare.add_argument("--policies", help="comma-separated policy names (default: all of the scenario's)")
+    how_many = compare.add_mutually_exclusive_group()
+    how_many.add_argument("--reps", type=_positive(int), help="replications per policy (default 10)")
+    how_many.add_argument("--target-halfwidth", type=_positive(float), metavar="X",
+                          help="add replications until every difference in --metric is known to +/- X")
+    compare.add_argument("--metric", default="cash_collected", help="metric for --target-halfwidth")
+    compare.add_argument("--max-reps", type=_positive(int), default=200, help="upper limit in sequential mode")
+    _common_job_options(compare)
+
+    sweep = sub.add_parser("sweep", help="vary policy keys over a grid, every point replicated")
+    sweep.add_argument("scenario", type=Path, metavar="SCENARIO")
+    sweep.add_argument("--policy", help="base policy (default: the scenario's first)")
+    sweep.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...",
+                       help="a dotted policy key and its values (TOML literals); repeat for more keys")
+    sweep.add_argument("--reps", type=_positive(int), default=5, help="replications per point (default 5)")
+    sweep.add_argument("--metric", default="cash_collected", help="metric for the plot (default cash_collected)")
+    _common_job_options(sweep)
+
+    letters = sub.add_parser("letters", help="render a sample of each message template a policy sends")
+    letters.add_argument("scenario", type=Path, metavar="SCENARIO")
+    letters.add_argument("--policy", help="policy name (default: the scenario's first policy)")
+    letters.add_argument("--seed", type=seed, help="run seed (default: the scenario's seed)")
+    letters.add_argument("--out", type=Path, metavar="DIR", help="also write each letter to DIR/<template>.txt")
+    from collectsim.apps import calibrate_cli
+    calibrate_cli.add_parser(sub)
+    report = sub.add_parser("report", help="compare two policies in an HTML report (the report notebook, code hidden)")
+    report.add_argument("scenario", type=Path, metavar="SCENARIO")
+    report.add_argument("--policies", required=True, help="two policy names, as A,B")
+    report.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write (report.html)")
+    report.add_argument("--reps", type=_positive(int), default=10, help="replications per policy (default 10)")
+    report.add_argument("--seed", type=seed, help="base seed (default: the scenario's)")
+    report.add_argument("--customers", type=_positive(int), help="resize the portfolio to about this many customers")
+    report.add_argument("--notebook", type=Path, metavar="FILE", help="keep the executed notebook here too")
+    return parser
+
+
+def _common_job_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=seed, help="base seed (default: the scenario's)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive(int), help="local worker processes (default: run in this process)")
+    where.add_argument("--dask", metavar="ADDRESS|local", help="run on Dask: 'local' starts a LocalCluster")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="write CSV tables and PNG plots here")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON (no progress bar)")
+    parser.add_argument("--engine", choices=ENGINES, default="auto",
+                        help="auto (default): the compiled engine where it covers the policy, SimPy otherwise; "
+                             "the numbers are the same either way (vectorised is an old name of compiled)")
+
+
+def _grid_value(text: str):
+    """A command-line grid value read as a TOML literal (0.02, 10, true, "x"); bare words as strings."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _parse_grid(items: list[str]) -> dict:
+    grid = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            raise ScenarioError("--grid", item, NO_VALUE, "write KEY=V1,V2,... (for example discount.rate=0,0.01,0.02)")
+        grid[key.strip()] = [_grid_value(v.strip()) for v in values.split(",")]
+    return grid
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRIC_NAMES:
+        raise ScenarioError("--metric", "", metric, "unknown metric; one of " + ", ".join(METRIC_NAMES))
+
+
+def _runs_at_once(scenario, args: argparse.Namespace, policies: int) -> tuple[int, int]:
+    """(runs held in memory at once, processes) of a compare or sweep with these options."""
+    from collectsim.experiments.replication import BATCH_CUSTOMER_RUNS, BATCH_RUNS
+
+    processes = args.workers or (2 if args.dask == "local" else 1)
+    per_unit = 1 if args.engine == "simpy" else max(1, min(BATCH_RUNS, policies * (args.reps or 10),
+                                                           BATCH_CUSTOMER_RUNS // scenario.portfolio.customer_count))
+    return per_unit * (processes if args.dask in (None, "local") else 1), processes
+
+
+def _deliver(result, args: argparse.Namespace, show, *write_args, **write_options) -> int:
+    """Show a compare or sweep result and write it (``--out``); 130 when it is partial or Ctrl-C came meanwhile.
+
+    A Ctrl-C while showing still writes the results, marked partial; one while writing leaves every file
+    complete or absent and the tables and JSON marked partial (the result's ``write`` sees to that).
+    """
+    try:
+        if args.json:
+            print(result.to_json())
+        elif result.partial and not result.reps:
+            print("interrupted before the first replication finished: no results")
+        else:
+            show(result)
+    except KeyboardInterrupt:
+        result = replace(result, partial=True)
+    if args.out:
+        try:
+            result.write(args.out, *write_args, **write_options)
+        except KeyboardInterrupt:
+            print(f"interrupted while writing: {args.out}/ holds the files finished, marked partial",
+                  file=sys.stderr)
+            return 130
+        stream = sys.stderr if args.json else sys.stdout
+        print(f"results written to {args.out}/" + (" (marked partial)" if result.partial else ""), file=stream)
+    return 130 if result.partial else 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    if args.out:
+        check_dir(args.out)
+    scenario = load_scenario(args.scenario)
+    names = [n.strip() for n in args.policies.split(",")] if args.policies else None
+    sequential = args.target_halfwidth is not None
+    _check_metric(args.metric)
+    check_memory(scenario, *_runs_at_once(scenario, args, len(names or scenario.policies)))
+    comp = compare(scenario, names, reps=(args.reps or (5 if sequential else 10)), seed=args.seed,
+                   executor=args.dask, workers=args.workers,
+                   target_halfwidth=args.target_halfwidth, metric=args.metric, max_reps=args.max_reps,
+                   progress=not args.json, engine=args.engine)
+
+    def show(comp) -> None:
+        print(f"{one_line(scenario.name)}: {len(comp.policies)} policies x {comp.reps} replications, seed {comp.seed}"
+              + (" (PARTIAL: interrupted)" if comp.partial else ""))
+        if comp.sequential:
+            print(comp.sequential.describe())
+        summary = comp.summary().set_index(["metric", "policy"])["mean"].unstack("policy")
+        currency = scenario.economics.currency
+        print(format_table(list(comp.policies), [metric_rows(_mean_metrics(summary[p]), currency)
+                                                 for p in comp.policies]))
+        for line in comp.headline():
+            print(f"  - {one_line(line)}")
+
+    return _deliver(comp, args, show, figures=plots.comparison_figures())
+
+
+def _mean_metrics(means) -> Metrics:
+    """A Metrics record holding the means over replications (for the summary table)."""
+    values = {name: means[name] for name in Metrics.__dataclass_fields__}
+    money = ("cash_collected", "fees_collected", "fees_waived", "invoiced", "discounts_granted", "credit_notes",
+             "settlements_forgiven", "written_off", "outstanding", "collection_costs", "margin_lost_to_churn")
+    return Metrics(**{k: (round(v) if k in money else v) for k, v in values.items()})
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    if args.out:
+        check_dir(args.out)
+    scenario = load_scenario(args.scenario)
+    _check_metric(args.metric)
+    grid = _parse_grid(args.grid)
+    check_memory(scenario, *_runs_at_once(scenario, args, math.prod(len(v) for v in grid.values())))
+    result = sweep(scenario, args.policy, grid, reps=args.reps, seed=args.seed,
+                   executor=args.dask, workers=args.workers,
+                   progress=not args.json, engine=args.engine)
+
+    def show(result) -> None:
+        table = result.frame[result.frame["metric"] == args.metric]
+        print(f"{one_line(scenario.name)}: sweep of {result.base_policy!r}, {result.reps} replications per point, "
+              f"metric {args.metric} (mean and 95% CI)" + (" (PARTIAL: interrupted)" if result.partial else ""))
+        print(table.drop(columns="metric").to_string(index=False))
+
+    return _deliver(result, args, show, args.metric, figure=plots.sweep_figure)
+
+
+def _validate(files: list[Path]) -> int:
+    failed = 0
+    for path in files:
+        try:
+            if is_strategy_file(read_toml(path)):
+                policy = load_strategy(path)
+                print(f"{path}: ok (strategy {policy.name!r})")
+            else:
+                scenario = load_scenario(path)
+                check_memory(scenario)  # the same limit as `run`: a scenario that validates runs
+                names = one_line(", ".join(p.name for p in scenario.policies))
+                print(f"{path}: ok (scenario {scenario.name!r}: {scenario.portfolio.customer_count} customers, "
+                      f"policies {names})")
+        except ScenarioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def _money(cents: int, currency: str) -> str:
+    return f"{cents / 100:,.2f} {one_line(currency)}"
+
+
+def format_table(header: list[str], columns: list[list[tuple[str, str]]]) -> str:
+    """Metric labels down the left, one right-aligned column of values per run."""
+    header = [one_line(h) for h in header]  # names from the user's files: no terminal control characters
+    labels = [label for label, _ in columns[0]]
+    label_width = max(map(len, labels))
+    widths = [max(len(h), *(len(v) for _, v in col)) for h, col in zip(header, columns)]
+    lines = ["  " + " " * label_width + "".join(f"  {h:>{w}}" for h, w in zip(header, widths))]
+    for i, label in enumerate(labels):
+        lines.append(f"  {label:<{label_width}}" + "".join(f"  {col[i][1]:>{w}}" for col, w in zip(columns, widths)))
+    return "\n".join(lines)
+
+
+def _run_all(args: argparse.Namespace) -> int:
+    """Every policy once, with the same seed, in a side-by-side table (one run each: no intervals)."""
+    if args.out:
+        check_dir(args.out)
+    scenario = load_scenario(args.scenario)
+    if args.out:
+        for p in scenario.policies:
+            check_component(p.name, scenario.source, f"policies.{p.name}", "a folder name under --out")
+    check_memory(scenario, len(scenario.policies))
+    results = [_simulate_said(scenario, p.name, args) for p in scenario.policies]
+    if args.json:
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    else:
+        print(f"{one_line(scenario.name)}: {len(results)} policies, seed {results[0].seed}, one run each "
+              f"(use replications to judge differences)")
+        currency = scenario.economics.currency
+        print(format_table([r.policy for r in results], [metric_rows(r.metrics, currency) for r in results]))
+    if args.out:
+        for r in results:
+            r.write(Path(args.out) / r.policy)
+        stream = sys.stderr if args.json else sys.stdout
+        print(f"results written to {args.out}/<policy>/ for: {one_line(', '.join(r.policy for r in results))}",
+              file=stream)
+    return 0
+
+
+def _simulate_said(scenario, policy, args: argparse.Namespace):
+    """``simulate`` with ``--engine``; a fallback to the SimPy engine is said in one line on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", EngineFallbackWarning)
+        warnings.simplefilter("always", DeprecationWarning)
+        result = simulate(scenario, policy, args.seed, engine=args.engine)
+    for w in caught:
+        if issubclass(w.category, (EngineFallbackWarning, DeprecationWarning)):
+            print(f"warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return result
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.all:
+        return _run_all(args)
+    if args.out:
+        check_dir(args.out)
+    scenario = load_scenario(args.scenario)
+    scenario.policy(args.policy)  # an unknown name fails before the run
+    check_memory(scenario)
+    result = _simulate_said(scenario, args.policy, args)
+    if args.json:
+        print(result.to_json())
+    else:
+        print(f"{one_line(scenario.name)}: policy {result.policy!r}, seed {result.seed}, "
+              f"{result.metrics.customers} customers, {result.metrics.invoices} invoices in the measured period")
+        print(format_table([result.policy], [metric_rows(result.metrics, scenario.economics.currency)]))
+    if args.out:
+        paths = result.write(args.out)
+        stream = sys.stderr if args.json else sys.stdout
+        print(f"results written to {args.out}/ ({', '.join(p.name for p in paths)})", file=stream)
+    return 0
+
+
+def _letters(args: argparse.Namespace) -> int:
+    """Simulate the policy once and print the first real use of each template it sent."""
+    from collectsim.results.letters import LetterError, sample_letters
+
+    if args.out:
+        check_dir(args.out)
+    scenario = load_scenario(args.scenario)
+    scenario.policy(args.policy)
+    check_memory(scenario)
+    result = simulate(scenario, args.policy, args.seed)
+    try:
+        letters, unused = sample_letters(result)
+    except LetterError as exc:
+        raise ScenarioError("templates", "", NO_VALUE, str(exc)) from None
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+    for letter in letters:
+        print(f"=== {letter.template} (invoice {letter.invoice_number}, day {letter.day}) ===")
+        print(letter.text)
+        if args.out:
+            write_text(args.out / f"{letter.template}.txt", letter.text)
+    if unused:
+        print(f"policy {result.policy!r} never sends: {', '.join(unused)}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from collectsim.apps.calibrate_cli import run
+    return run(args)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from collectsim.present.report import ReportError, render_report
+
+    check_file(args.out)
+    if args.notebook:
+        check_file(args.notebook, "--notebook")
+    try:
+        out = render_report(args.scenario, [p.strip() for p in args.policies.split(",")], args.out, reps=args.reps,
+                            seed=args.seed, customers=args.customers, executed=args.notebook)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"report written to {out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            return _validate(args.files)
+        if args.command == "compare":
+            return _compare(args)
+        if args.command == "sweep":
+            return _sweep(args)
+        if args.command == "letters":
+            return _letters(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
+        if args.command == "report":
+            return _report(args)
+        return _run(args)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except WorkersFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); stop quietly, as the Python docs recommend.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:  # the disk filled up, a folder vanished meanwhile: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,358 @@
+"""The collector's desk: a trainee chooses what to do about one overdue account and sees what follows.
+
+A queue of overdue invoices is drawn from a run of the scenario under its usual policy, one per story:
+short of cash, paperwork problems, a disputed invoice, waiting on its own customer, a lean season, late on
+purpose (bad faith), habitually late, a good payer who slipped. Two stories need customers the baseline
+does not have, so the desk adds two small segments to the scenario (``DESK_SEGMENTS``), built only from
+existing scenario keys; a disputed invoice is picked by its state (disputed on the desk day), whatever its
+segment. The trainee picks an action; the whole portfolio is simulated again with the same seed,
+identical to the first run except that on the desk day this invoice gets the trainee's action instead
+of the policy's (the trainee is plugged into the engine's decision interface, like any policy). The
+consequence - cash from the invoice, days until it is settled, the customer's goodwill, whether they
+stay - is set beside what the playbook recommends for that story and why, and the same runs score both.
+
+Scoring and the end of the run: the desk makes sure the run goes on for at least ``MIN_FOLLOW_DAYS``
+after the desk day (longer than any plan on offer takes), so agreed plans normally finish inside it.
+If an invoice is still in an agreed plan that has not defaulted when the run ends, its open balance is
+counted at its expected recovery, ``balance x instalment_reliability`` of the customer's segment, rather
+than as nothing; the table shows that amount separately so nothing is hidden.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from collectsim.config.scenario import Scenario
+from collectsim.engines.simulate import simulate
+from collectsim.model.decisions import Action, ActionKind, Decision, DecisionMaker, InvoiceView, Point
+from collectsim.model.rule_policy import RuleBasedPolicy
+from collectsim.results.eventlog import BALANCE_REDUCING, EventKind
+from collectsim.results.run import RunResult
+
+#: The run goes on at least this many days after the desk day (the longest plan on offer takes 120).
+MIN_FOLLOW_DAYS = 365
+
+#: story key -> (the customer's story, the playbook's choice, why). Keys are segment names, or
+#: "disputed" for an invoice that is disputed on the desk day, whatever its segment.
+STORIES: dict[str, tuple[str, str, str]] = {
+    "cash-strained": ("Wants to pay but is short of cash this month; has part-paid before.", "offer a plan",
+                      "A plan that fits the customer's cash cycle gets the debt paid in full more often than "
+                      "pressure does, and keeps a customer who will be worth having when times improve."),
+    "admin-heavy": ("Admin problem: their accounts team is waiting on a purchase-order number and an approval.",
+                    "friendly call",
+                    "The invoice is stuck in paperwork, not in the customer's wallet: a call finds out what is "
+                    "missing and fixes it. A firm letter would only annoy the people who can release it."),
+    "disputed": ("Disputed: the customer says the invoice is wrong (quantity, price or delivery) and will not "
+                 "pay until that is sorted out. In the model the dispute ends on its own after a while, with "
+                 "a credit note if the customer was right; a mediator can end it sooner.",
+                 "mediation",
+                 "Chasing an invoice the customer disputes collects nothing and annoys: settle the "
+                 "disagreement instead. Once a dispute has stayed open a month, a neutral mediator finds terms "
+                 "both sides accept, far more cheaply than court, and a fair hearing keeps the customer."),
+    "waiting-on-its-customer": (
+        "Waiting on its own customer: a large client of theirs is paying them late, so they are short until "
+        "it does. Modelled as a customer that often becomes short of cash and recovers quickly (its own "
+        "customer's payment is not simulated; recovery is a monthly chance).",
+        "offer a plan",
+        "The money is coming, just not yet: agree instalments on dates that follow when their customer pays. "
+        "Pressure cannot make a payment arrive that has not reached them, and costs a sound relationship."),
+    "seasonal": (
+        "Seasonal: their trade has a lean season and it is now; cash comes back when the season turns. "
+        "Modelled as a segment whose chance of cash strain peaks in this calendar month (seasonality).",
+        "offer a long plan",
+        "A slow season is a real, temporary problem: spread the balance over dates after the season opens, "
+        "with no down payment, rather than watch the invoice age. Harsh steps now cost a customer who pays "
+        "well the rest of the year."),
+    "late-on-purpose": ("Bad faith: pays suppliers as late as it can get away with, to finance itself.",
+                        "firm call",
+                        "A customer who pays late by choice responds to firmness early; a polite email is "
+                        "read as permission to wait. Be firm on the date, courteous in tone."),
+    "habitually-late": ("Usually pays a week or two late; answers reminders.", "friendly email",
+                        "A cheap, polite reminder is enough for a customer who simply pays when asked; "
+                        "anything harsher costs goodwill for no extra cash."),
+    "prompt": ("A reliable payer whose invoice has slipped through.", "friendly email",
+               "Good payers who slip have usually mislaid the invoice: a courteous note resolves it and "
+               "protects a valuable relationship."),
+}
+
+#: While a dispute is younger than this (days), the playbook pauses and waits rather than mediate
+#: (the default of the policy key ``escalation.mediation_after_days``).
+MEDIATION_AFTER_DAYS = 30
+WAIT_ON_DISPUTE_WHY = ("Chasing an invoice the customer disputes collects nothing and annoys; a young dispute "
+                       "is best left to be sorted out (credit note or confirmation) before anything else. "
+                       "Mediation comes in if it stays open about a month.")
+
+#: Segments the desk adds to the scenario for the two stories the baseline has no customers for; only
+#: existing scenario keys. ``seasonal_peak_month`` is set to the desk day's month when the desk is built.
+DESK_SEGMENTS: tuple[dict, ...] = (
+    {"name": "waiting-on-its-customer", "customers": 8, "orders_per_year": 10, "amount_median": 2000.0,
+     "days_late_mean": 8.0, "days_late_sd_between": 5.0, "days_late_sd_within": 5.0, "ignore_share": 0.05,
+     "responsiveness": 0.9, "discount_appetite": 0.1, "dispute_rate": 0.03, "plan_acceptance": 0.6,
+     "instalment_reliability": 0.9, "strain_rate": 0.3, "strain_recovery_rate": 0.6, "distress_rate": 0.01,
+     "insolvency_rate": 0.02, "goodwill_baseline": 0.7},
+    {"name": "seasonal", "customers": 8, "orders_per_year": 10, "amount_median": 1500.0,
+     "days_late_mean": 6.0, "days_late_sd_between": 5.0, "days_late_sd_within": 5.0, "ignore_share": 0.05,
+     "responsiveness": 1.0, "discount_appetite": 0.2, "dispute_rate": 0.03, "plan_acceptance": 0.6,
+     "instalment_reliability": 0.85, "strain_rate": 0.15, "seasonality": 1.0, "strain_recovery_rate": 0.34,
+     "distress_rate": 0.03, "goodwill_baseline": 0.7},
+)
+
+
+def desk_scenario(scenario: Scenario, day: int, segments: tuple[dict, ...] = DESK_SEGMENTS) -> Scenario:
+    """``scenario`` plus the desk's segments (those not already there), run at least ``MIN_FOLLOW_DAYS``
+    past ``day``; validated like a file."""
+    names = {s.name for s in scenario.portfolio.segments}
+    month = (scenario.horizon.start_date + dt.timedelta(days=day)).month
+    added = [{**seg, "seasonal_peak_month": month} if "seasonality" in seg else dict(seg)
+             for seg in segments if seg["name"] not in names]
+    h = scenario.horizon
+    end = h.warmup_days + h.measured_days + h.runoff_days
+    longer = {"horizon.runoff_days": h.runoff_days + day + MIN_FOLLOW_DAYS - end} if end < day + MIN_FOLLOW_DAYS else {}
+    return scenario.with_values(longer, "desk", add_segments=added)
+
+
+def choices(scenario: Scenario, policy: str | None = None) -> dict[str, tuple[Action, ...]]:
+    """What the trainee may do today, as engine actions (costs from the scenario's economics and policy)."""
+    e = scenario.economics
+    email, letter, phone = (round(100 * c) for c in (e.cost_email, e.cost_letter, e.cost_phone))
+    mediation = round(100 * scenario.policy(policy).escalation.mediation_cost)
+    return {
+        "wait": (),
+        "friendly email": (Action.remind("email", "friendly", email),),
+        "firm letter": (Action.remind("letter", "firm", letter),),
+        "final notice": (Action.remind("letter", "final", letter),),
+        "friendly call": (Action.remind("phone", "friendly", phone),),
+        "firm call": (Action.remind("phone", "firm", phone),),
+        "offer a plan": (Action.offer_plan("phone", phone, 3, 30, 0.2, 1),),
+        "offer a long plan": (Action.offer_plan("phone", phone, 2, 60, 0.0, 1),),
+        "discount for paying within 10 days (3%)": (Action.remind("email", "friendly", email),
+                                                     Action.offer_discount(0.03, 10)),
+        "offer settlement (20% off)": (Action.offer_settlement(0.2, "letter", letter),),
+        "mediation": (Action.mediate(mediation),),
+        "collection agency": (Action.place_with_agency(0.25),),
+        "legal action": (Action.file_legal(60_000),),
+    }
+
+
+class DeskDecider(DecisionMaker):
+    """The scenario's policy, except that one invoice gets the trainee's actions on the desk day."""
+
+    def __init__(self, base: RuleBasedPolicy, customer: int, seq: int, day: int, actions: tuple[Action, ...]):
+        self.base, self.customer, self.seq, self.day, self.actions = base, customer, seq, day, actions
+        self.name = base.spec.name
+        self.spec = base.spec
+        self.done = False
+
+    # Credit hold, plans on request, onboarding: as the policy does (only ``decide`` differs).
+    def credit_hold_after(self, segment: int) -> int | None:
+        return self.base.credit_hold_after(segment)
+
+    def plan_on_request(self, segment: int) -> Action | None:
+        return self.base.plan_on_request(segment)
+
+    def onboarding(self, segment: int) -> tuple[float, int, int] | None:
+        return self.base.onboarding(segment)
+
+    def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:
+        decision = self.base.decide(point, day, invoice, goodwill)
+        if self.done or invoice.customer != self.customer or invoice.seq != self.seq:
+            return decision
+        if day == self.day and point is Point.REVIEW:
+            self.done = True
+            return Decision(self.actions, self.base.next_review(invoice, day))
+        if day < self.day and (decision.review_day is None or decision.review_day > self.day):
+            return Decision(decision.actions, self.day)  # be asked on the desk day
+        return decision
+
+
+@dataclass(frozen=True)
+class Case:
+    """One overdue invoice on the desk."""
+
+    story_key: str  # a key of STORIES
+    segment: str
+    story: str
+    customer: int
+    seq: int
+    amount: int  # cents
+    balance: int  # cents open on the desk day
+    days_overdue: int
+    recommended: str
+    why: str
+    disputed_days: int = -1  # days the invoice has been disputed on the desk day; -1: not disputed
+
+
+def _balance_on(result: RunResult, row: int, day: int) -> int:
+    ev = result.events
+    mask = (ev["invoice"] == row) & np.isin(ev["kind"], BALANCE_REDUCING) & (ev["day"] < day)
+    return int(result.invoices["amount"][row] - ev["amount"][mask].sum())
+
+
+def _disputed_since(result: RunResult, row: int, day: int) -> int:
+    """Day the invoice's dispute was raised if it is still open on ``day``; -1 if it is not disputed then."""
+    ev = result.events
+    mine = (ev["invoice"] == row) & (ev["day"] < day)
+    raised = ev["day"][mine & (ev["kind"] == EventKind.DISPUTE_RAISED)]
+    resolved = ev["day"][mine & (ev["kind"] == EventKind.DISPUTE_RESOLVED)]
+    if len(raised) and (len(resolved) == 0 or resolved.max() < raised.max()):
+        return int(raised.max())
+    return -1
+
+
+class Desk:
+    """A queue of overdue accounts on ``day`` of a run of ``scenario`` (plus ``DESK_SEGMENTS``) under ``policy``."""
+
+    def __init__(self, scenario: Scenario, policy: str | None = None, seed: int | None = None,
+                 day: int | None = None, min_days_overdue: int = 10) -> None:
+        self.day = scenario.horizon.measured_start + 60 if day is None else int(day)
+        self.scenario = desk_scenario(scenario, self.day)
+        self.spec = self.scenario.policy(policy)
+        self.seed = self.scenario.seed if seed is None else int(seed)
+        self.base = simulate(self.scenario, self.spec, self.seed)
+        self.choices = choices(self.scenario, self.spec.name)
+        self.cases = self._queue(min_days_overdue)
+
+    def _case(self, key: str, row: int, balance: int, disputed_since: int = -1) -> Case:
+        inv = self.base.invoices
+        story, recommended, why = STORIES[key]
+        disputed_days = self.day - disputed_since if disputed_since >= 0 else -1
+        if key == "disputed" and disputed_days < MEDIATION_AFTER_DAYS:
+            recommended, why = "wait", WAIT_ON_DISPUTE_WHY
+        segment = self.scenario.portfolio.segments[int(inv["segment"][row])].name
+        return Case(key, segment, story, int(inv["customer"][row]), int(inv["seq"][row]), int(inv["amount"][row]),
+                    balance, self.day - int(inv["due_day"][row]), recommended, why, disputed_days)
+
+    def _queue(self, min_days_overdue: int) -> list[Case]:
+        inv = self.base.invoices
+        names = [s.name for s in self.scenario.portfolio.segments]
+        # a disputed invoice, from any segment: the one disputed longest, overdue or not
+        disputed = None
+        for row in np.flatnonzero(inv["issue_day"] < self.day):
+            since = _disputed_since(self.base, int(row), self.day)
+            balance = _balance_on(self.base, int(row), self.day) if since >= 0 else 0
+            if balance > 0 and (disputed is None or since < disputed[2]):
+                disputed = (int(row), balance, since)
+        cases = []
+        for seg_index, name in enumerate(names):
+            if name not in STORIES:
+                continue
+            overdue = np.flatnonzero((inv["segment"] == seg_index) & (inv["due_day"] <= self.day - min_days_overdue))
+            for row in overdue[::-1]:  # the most recently overdue first
+                if disputed is not None and int(row) == disputed[0]:
+                    continue
+                balance = _balance_on(self.base, int(row), self.day)
+                if balance > 0 and _disputed_since(self.base, int(row), self.day) < 0:
+                    cases.append(self._case(name, int(row), balance))
+                    break
+        if disputed is not None:
+            cases.insert(min(2, len(cases)), self._case("disputed", *disputed))
+        return cases
+
+    def playbook(self) -> pd.DataFrame:
+        """Each account's story key, the playbook's recommendation and why (the desk's answer sheet)."""
+        return pd.DataFrame([{"account": f"{c.customer}-{c.seq}", "story": c.story_key,
+                              "playbook recommends": c.recommended, "why": c.why} for c in self.cases])
+
+    def queue(self) -> pd.DataFrame:
+        """The desk's accounts, money in currency units."""
+        return pd.DataFrame([{"account": f"{c.customer}-{c.seq}", "story": c.story_key, "kind of customer": c.segment,
+                              "open": c.balance / 100, "days overdue": c.days_overdue} for c in self.cases])
+
+    def run(self, case: Case, choice: str) -> tuple[RunResult, int]:
+        """The portfolio simulated with ``choice`` taken on ``case`` on the desk day; and the invoice's row."""
+        if choice not in self.choices:
+            raise ValueError(f"unknown choice {choice!r}; choices are: {', '.join(self.choices)}")
+        decider = DeskDecider(RuleBasedPolicy(self.spec, self.scenario), case.customer, case.seq, self.day,
+                              self.choices[choice])
+        result = simulate(self.scenario, self.spec, self.seed, decider=decider)
+        inv = result.invoices
+        return result, int(np.flatnonzero((inv["customer"] == case.customer) & (inv["seq"] == case.seq))[0])
+
+    def outcome(self, case: Case, choice: str) -> dict:
+        """Simulate the portfolio with ``choice`` taken on ``case`` today; what followed for that account.
+
+        Score = (cash from the invoice - costs + the expected recovery of a balance still open in an agreed,
+        performing plan at the end of the run) as a percentage of what was open, + 100 x the customer's final
+        goodwill, - 25 if the customer left. Expected recovery = open balance x the segment's
+        ``instalment_reliability``.
+        """
+        result, row = self.run(case, choice)
+        inv, ev = result.invoices, result.events
+        mine = (ev["invoice"] == row) & (ev["day"] >= self.day)
+        kinds = ev["kind"][mine]
+        cash = int(ev["amount"][mine][np.isin(kinds, (EventKind.PAYMENT, EventKind.AGENCY_COLLECTED,
+                                                        EventKind.LEGAL_COLLECTED, EventKind.FEES_PAID))].sum())
+        settled = ev["day"][mine][np.isin(kinds, BALANCE_REDUCING)]
+        lost = int(ev["amount"][mine][np.isin(kinds, (EventKind.WRITE_OFF, EventKind.INSOLVENCY_LOSS))].sum())
+        costs = int(ev["cost"][mine].sum())
+        churned = bool(np.any((ev["kind"] == EventKind.CHURNED) & (ev["customer"] == case.customer)))
+        goodwill = float(result.final_goodwill[case.customer])
+        open_at_end = int(inv["balance"][row])
+        performing_plan = bool(np.any(kinds == EventKind.PLAN_AGREED) and not np.any(kinds == EventKind.PLAN_DEFAULTED))
+        reliability = self.scenario.portfolio.segments[int(inv["segment"][row])].instalment_reliability
+        expected = round(open_at_end * reliability) if performing_plan else 0
+        score = 100 * (cash - costs + expected) / case.balance + 100 * goodwill - (25 if churned else 0)
+        notes = []
+        if any(a.kind is ActionKind.MEDIATE for a in self.choices[choice]) and case.disputed_days < 0:
+            notes.append("no dispute to mediate: the mediator is not called and nothing happens")
+        defaulted = ev["day"][mine][kinds == EventKind.PLAN_DEFAULTED]
+        if len(defaulted):
+            notes.append(f"the plan defaulted {int(defaulted[0]) - self.day} days after the desk day")
+        if open_at_end and not expected:
+            notes.append(f"{open_at_end / 100:,.2f} still open when the run ended: counted as not collected")
+        return {"choice": choice, "cash from this invoice": cash / 100, "action and escalation costs": costs / 100,
+                "written off": lost / 100, "open in a performing plan, expected": expected / 100,
+                "days until settled": int(settled.max() - self.day) if open_at_end == 0 and len(settled) else None,
+                "customer's goodwill at the end": round(goodwill, 3), "customer left": churned,
+                "score": round(score, 1), "note": "; ".join(notes)}
+
+    def compare(self, case: Case, choice: str) -> pd.DataFrame:
+        """The trainee's choice beside the playbook's, on the same simulated future."""
+        rows = [self.outcome(case, choice)]
+        if choice != case.recommended:
+            rows.append(self.outcome(case, case.recommended))
+        return pd.DataFrame(rows).set_index("choice")
+
+
+class DeskWidget:
+    """The desk in JupyterLab: pick an account and an action, press Act, read what followed and why."""
+
+    def __init__(self, desk: Desk) -> None:
+        import ipywidgets as w
+
+        self.desk = desk
+        self.account = w.Dropdown(options=[(f"{c.customer}-{c.seq} ({c.story_key})", i)
+                                           for i, c in enumerate(desk.cases)], description="account")
+        self.choice = w.Dropdown(options=list(desk.choices), description="action")
+        self.act = w.Button(description="Act", button_style="primary")
+        self.story = w.HTML()
+        self.result = w.HTML(layout=w.Layout(height="320px", overflow="auto"))
+        self.total = 0.0
+        self.turns = 0
+        self.account.observe(lambda _change: self._show_story(), names="value")
+        self.act.on_click(lambda _button: self.play())
+        self._show_story()
+        self.widget = w.VBox([w.HBox([self.account, self.choice, self.act]), self.story, self.result])
+
+    def _show_story(self) -> None:
+        c = self.desk.cases[self.account.value]
+        self.story.value = (f"<b>{c.story_key}</b> ({c.segment} customer): {c.story} Open: {c.balance / 100:,.2f} "
+                            f"{self.desk.scenario.economics.currency}, {c.days_overdue} days overdue.")
+
+    def play(self) -> pd.DataFrame:
+        """Simulate the chosen action on the chosen account and show it beside the playbook's choice."""
+        case = self.desk.cases[self.account.value]
+        table = self.desk.compare(case, self.choice.value)
+        mine = table.iloc[0]["score"]
+        best = table["score"].max()
+        self.total += float(mine)
+        self.turns += 1
+        self.result.value = (table.to_html(border=0)
+                             + f"<p><b>Playbook:</b> {case.recommended}. {case.why}</p>"
+                             + f"<p>Your score {mine:.1f} (best of the two {best:.1f}); "
+                             + f"running total {self.total:.1f} over {self.turns} account(s).</p>")
+        return table

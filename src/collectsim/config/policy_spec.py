@@ -1,0 +1,273 @@
+"""A collections policy as validated values: the levers a finance manager compares.
+
+A policy is what a credit controller would write on one page: when reminders go out, by which
+channel and in what tone; whether an early-payment discount is offered; whether chasing stops
+while an invoice is disputed; when an unpaid balance is written off. Segments of customers may
+get their own version of any lever (``[policy.segments.<name>]``), which is how personalisation
+is expressed. Every key has a dotted name (``discount.rate``, ``reminders.steps``) that sweeps use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from collectsim.config.schema import ScenarioError, as_raw, build, deep_merge, join, set_dotted, setting, table
+
+CHANNELS = ("email", "letter", "phone")
+TONES = ("friendly", "firm", "final")
+
+
+@dataclass(frozen=True)
+class ReminderStep:
+    """One step of the reminder ladder, at an offset in days from the due date."""
+
+    offset: int = setting(required=True, unit="days from due date", low=-60, high=730,
+                          doc="When the step is taken; negative means before the due date.")
+    channel: str = setting("email", choices=CHANNELS, doc="How the reminder is sent.")
+    tone: str = setting("friendly", choices=TONES, doc="Wording, from a courtesy note to a final notice.")
+    cost: float | None = setting(None, unit="currency", low=0, high=10_000,
+                                 doc="Cost of this step; when absent, the channel's cost in [economics].")
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """The reminder ladder."""
+
+    steps: tuple[ReminderStep, ...] = setting(
+        (), doc="Reminder steps as an array of tables {offset, channel, tone, cost}, in increasing offset.")
+    pause_on_dispute: bool = setting(
+        True, doc="Skip reminder steps that fall due while the invoice is disputed.",
+        source="playbook practice: chasing a disputed invoice harms the relationship and collects nothing")
+
+    def check(self, path: str, source: str) -> None:
+        offsets = [s.offset for s in self.steps]
+        for i in range(1, len(offsets)):
+            if offsets[i] <= offsets[i - 1]:
+                raise ScenarioError(source, join(join(join(path, "steps"), i), "offset"), offsets[i],
+                                    f"offset must be greater than the previous step's ({offsets[i - 1]})")
+
+
+@dataclass(frozen=True)
+class Discount:
+    """Early-payment discount offered on every invoice ("2/10 net 30" is rate 0.02, window 10)."""
+
+    rate: float = setting(0.0, unit="fraction of invoice", low=0.0, high=0.2,
+                          doc="Discount for paying within the window; 0 means no discount is offered.")
+    window_days: int = setting(10, unit="days from issue", low=0, high=120,
+                               doc="Days after issue within which the discount may be taken.")
+
+
+@dataclass(frozen=True)
+class Plans:
+    """Instalment plans offered to customers who are behind."""
+
+    offer: bool = setting(False, doc="Offer instalment plans at all.")
+    after_days_overdue: int = setting(30, unit="days past due", low=0, high=365,
+                                      doc="A plan is offered on this day past due (once per invoice), "
+                                          "instead of the reminder step due that day.")
+    instalments: int = setting(3, unit="instalments", low=1, high=24,
+                               doc="Number of instalments after the down payment.")
+    interval_days: int = setting(30, unit="days", low=1, high=120, doc="Days between instalments.")
+    down_payment: float = setting(0.2, unit="fraction of balance", low=0, high=0.9,
+                                  doc="Share of the balance paid the day after the plan is agreed; 0 for none.")
+    missed_tolerance: int = setting(1, unit="missed instalments", low=0, high=12,
+                                    doc="Missed instalments tolerated; one more ends the plan in default "
+                                        "(a missed instalment is tried again one interval later).")
+    on_default: str = setting("resume", choices=("resume", "restart", "escalate", "write_off"),
+                              doc="After a default: resume the reminder ladder with its next step; restart it, "
+                                  "its offsets counted from the day the plan broke; escalate (to the agency if "
+                                  "the policy uses one, else to court if it sues, else write off); or write off.")
+    on_request: bool = setting(False, doc="Grant a plan (these instalments, interval and tolerance) when a strained "
+                                          "or distressed customer asks for one; independent of `offer`.")
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One milestone of extended terms: part of the balance falls due some days after the terms are agreed."""
+
+    after_days: int = setting(required=True, unit="days after agreement", low=1, high=730,
+                              doc="When this part falls due, counted from the day the terms are agreed.")
+    share: float = setting(required=True, unit="fraction of the balance agreed", low=0.01, high=1,
+                           doc="Part of the balance due at this milestone (the last one takes whatever is left).")
+
+
+@dataclass(frozen=True)
+class ExtendedTerms:
+    """More time for an overdue invoice, paid at milestones that follow the customer's own cash cycle.
+
+    Unlike an instalment plan there is no down payment and no second chance: a missed milestone ends the
+    terms. Acceptance, the chance each milestone is met and the goodwill of agreeing are those of a plan
+    (the segment's ``plan_acceptance`` and ``instalment_reliability``, ``behaviour.plan_goodwill``).
+    """
+
+    offer: bool = setting(False, doc="Offer extended terms at all.")
+    after_days_overdue: int = setting(15, unit="days past due", low=0, high=365,
+                                      doc="Extended terms are offered on this day past due (once per invoice), "
+                                          "instead of the reminder step due that day (and before a plan offer "
+                                          "due the same day).")
+    milestones: tuple[Milestone, ...] = setting(
+        (Milestone(after_days=45, share=0.5), Milestone(after_days=90, share=0.5)),
+        doc="Milestones as an array of tables {after_days, share}, in increasing after_days; shares add up to 1.")
+    on_default: str = setting("resume", choices=("resume", "restart", "escalate", "write_off"),
+                              doc="After a missed milestone, as plans.on_default: resume or restart the ladder, "
+                                  "escalate, or write off.")
+
+    def check(self, path: str, source: str) -> None:
+        if not self.milestones:
+            raise ScenarioError(source, join(path, "milestones"), [], "needs at least one milestone")
+        days = [m.after_days for m in self.milestones]
+        for i in range(1, len(days)):
+            if days[i] <= days[i - 1]:
+                raise ScenarioError(source, join(join(join(path, "milestones"), i), "after_days"), days[i],
+                                    f"must be greater than the previous milestone's ({days[i - 1]})")
+        total = sum(m.share for m in self.milestones)
+        if abs(total - 1.0) > 1e-6:
+            raise ScenarioError(source, join(path, "milestones"), [m.share for m in self.milestones],
+                                f"shares must add up to 1 (they add up to {total:g})")
+
+
+EU_LATE_PAYMENT = "EU Directive 2011/7/EU: reference rate + 8 points, EUR 40 per invoice (UK 1998 Act: base + 8%)"
+
+
+@dataclass(frozen=True)
+class Fees:
+    """Statutory late-payment interest and fixed compensation, claimed or left unclaimed."""
+
+    enforce: bool = setting(False, source="statutory interest is claimed by only 3-20% of creditors (old "
+                                          "small surveys): unclaimed by default",
+                            doc="Claim interest and compensation on invoices still unpaid at the claim day.")
+    claim_at_days_overdue: int = setting(30, unit="days past due", low=0, high=365,
+                                         doc="Day past due on which the claim is made (with the step due that day).")
+    interest_margin: float = setting(0.08, unit="per year, over the reference rate", low=0, high=0.5,
+                                     source=EU_LATE_PAYMENT,
+                                     doc="Statutory interest rate above economics.reference_rate, simple, "
+                                         "on the unpaid principal from the day after the due date.")
+    fixed_compensation: float = setting(40.0, unit="currency per invoice", low=0, high=10_000,
+                                        source=EU_LATE_PAYMENT, doc="Fixed recovery compensation per late invoice.")
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Settling old debt for less than is owed."""
+
+    offer: bool = setting(False, doc="Offer to settle old debt for part of the balance.")
+    after_days_overdue: int = setting(120, unit="days past due", low=0, high=3650,
+                                      doc="Day past due on which the settlement is offered (once per invoice).")
+    forgive: float = setting(0.3, unit="fraction of balance", low=0, high=0.95,
+                             doc="Share of the balance forgiven if the customer pays the rest.")
+
+
+AGENCY_FEES = "commercial collection agencies charge typically 15-50% of what they collect, less on large claims"
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Mediation for disputes, a collection agency, and legal action as the last resort."""
+
+    mediation: bool = setting(False, doc="Bring in a mediator when a dispute stays open too long.")
+    mediation_after_days: int = setting(30, unit="days of dispute", low=1, high=365,
+                                        doc="Days a dispute may stay open before mediation is sought.")
+    mediation_cost: float = setting(300.0, unit="currency per case", low=0, high=100_000,
+                                    doc="Cost of one mediation.")
+    agency: bool = setting(False, doc="Hand unpaid invoices to a collection agency.")
+    agency_after_days_overdue: int = setting(90, unit="days past due", low=0, high=3650,
+                                             doc="Day past due on which the invoice goes to the agency.")
+    agency_fee: float = setting(0.25, unit="fraction of what it collects", low=0, high=1, source=AGENCY_FEES,
+                                doc="Contingency fee, a collection cost; the cash collected is counted gross.")
+    legal: bool = setting(False, doc="Take legal action on unpaid invoices.")
+    legal_after_days_overdue: int = setting(180, unit="days past due", low=0, high=3650,
+                                            doc="Day past due on which to file (or when the agency gives up, "
+                                                "if later).")
+    legal_min_balance: float = setting(500.0, unit="currency", low=0, high=1e9,
+                                       doc="Smallest balance worth suing for; smaller ones are written off.")
+    legal_cost: float = setting(600.0, unit="currency per case", low=0, high=1e7,
+                                doc="Court fees and lawyer's time for one case (can exceed the debt).")
+    credit_hold: bool = setting(False, doc="Stop supplying a customer while it has debt too far past due.")
+    credit_hold_after_days_overdue: int = setting(
+        60, unit="days past due", low=0, high=3650,
+        doc="New orders are refused while any of the customer's invoices is more than this many days past due "
+            "(disputed invoices and those in an instalment plan do not count).")
+
+
+@dataclass(frozen=True)
+class WriteOff:
+    """When an unpaid balance is given up."""
+
+    age_days: int = setting(365, unit="days past due", low=1, high=3650,
+                            doc="Remaining balance is written off this many days after the due date.")
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    """Credit checks on customers who arrive during the run: refuse the riskiest, cap what the rest may owe."""
+
+    credit_check: bool = setting(False, doc="Check every new customer's credit before supplying it.")
+    refuse_share: float = setting(0.1, unit="share of applicants", low=0, high=1,
+                                  doc="Refuse applicants whose credit report is in this worst share of the "
+                                      "segment's (the report is a noisy signal of how late they will pay).")
+    check_cost: float = setting(15.0, unit="currency per applicant", low=0, high=10_000,
+                                doc="Cost of one credit report, a collection cost.")
+    credit_limit: float = setting(0.0, unit="currency", low=0, high=1e9,
+                                  doc="Most a new customer may owe: an order that would take its open balance "
+                                      "above the limit is refused (0: no limit).")
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """A whole policy: reminders, discount, plans, extended terms, fees, settlements, escalation, write-off."""
+
+    name: str = setting(required=True, source="", doc="Name used to pick the policy (`--policy NAME`).")
+    description: str = setting("", source="", doc="One sentence saying what the policy is for.")
+    reminders: Reminders = table(Reminders, doc="The reminder ladder.")
+    discount: Discount = table(Discount, doc="Early-payment discount.")
+    plans: Plans = table(Plans, doc="Instalment plans.")
+    extended_terms: ExtendedTerms = table(ExtendedTerms, doc="Extended terms with milestones.")
+    fees: Fees = table(Fees, doc="Statutory interest and compensation.")
+    settlement: Settlement = table(Settlement, doc="Settlement offers on old debt.")
+    escalation: Escalation = table(Escalation, doc="Mediation, agency and legal action.")
+    write_off: WriteOff = table(WriteOff, doc="Write-off rule.")
+    onboarding: Onboarding = table(Onboarding, doc="Credit checks and limits for new customers.")
+    segments: Mapping[str, Mapping[str, Any]] = setting(
+        {}, source="", doc="Per-segment overrides: `[policy.segments.<segment>]` holds any of the keys above "
+                "(not name or segments) and replaces them for that segment's customers.")
+
+    def check(self, path: str, source: str) -> None:
+        for segment, override in self.segments.items():
+            where = join(join(path, "segments"), segment)
+            if not isinstance(override, Mapping):
+                raise ScenarioError(source, where, override, "must be a table of policy keys")
+            for banned in ("name", "segments"):
+                if banned in override:
+                    raise ScenarioError(source, join(where, banned), override[banned],
+                                        "cannot be overridden per segment")
+            # Validate the override by building the policy it produces, errors named under it.
+            build(PolicySpec, deep_merge(self._base_raw(), override), where, source)
+
+    def _base_raw(self) -> dict:
+        raw = as_raw(self)
+        raw.pop("segments", None)
+        return raw
+
+    def for_segment(self, segment: str) -> PolicySpec:
+        """The policy as it applies to one segment's customers (the base policy if no override)."""
+        override = self.segments.get(segment)
+        if not override:
+            return self
+        return build(PolicySpec, deep_merge(self._base_raw(), override), f"segments.{segment}", self.name)
+
+    def with_values(self, values: Mapping[str, Any]) -> PolicySpec:
+        """A copy with dotted keys replaced (``{"discount.rate": 0.02}``), validated again.
+
+        Segment overrides that do not set a key inherit the new value.
+        """
+        raw = as_raw(self)
+        for dotted, value in values.items():
+            raw = set_dotted(raw, dotted, as_raw(value))
+        return build(PolicySpec, raw, "", f"policy {self.name!r}")
+
+
+def parse_policy(data: Any, path: str, source: str) -> PolicySpec:
+    """Build a policy from its table (inline in a scenario, or the ``[policy]`` of a strategy file)."""
+    return build(PolicySpec, data, path, source)

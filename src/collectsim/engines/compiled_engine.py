@@ -1,0 +1,234 @@
+"""The compiled engine: the SimPy engine's model, run by a numba-compiled event loop.
+
+It runs the rule-based policy (the tables of :mod:`collectsim.model.policy_tables`) on the very rule functions the
+SimPy engine calls, compiled (see :mod:`collectsim.engines.jit` and :mod:`collectsim.engines.compiled_kernel`),
+and gives the same results to the last bit: the same invoices, the same event log row for row, the same final goodwill.
+This module prepares a run's inputs as arrays (customers, liquidity paths, the scenario's parameters, the
+policy's tables), calls the loop, and turns its arrays into an invoice table and an event log. The runs of a
+batch go to a pool of threads: the compiled loop releases the interpreter's lock, so they run side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from collectsim.config import business_calendar
+from collectsim.config.scenario import Scenario
+from collectsim.engines import compiled_kernel as K
+from collectsim.engines.jit import kernels
+from collectsim.model import behaviour as rules
+from collectsim.model.draws import _prefixes
+from collectsim.model.liquidity import BLOCK_DAYS, liquidity_paths
+from collectsim.model.policy_tables import PolicyTables
+from collectsim.model.portfolio import Customers, make_customers
+from collectsim.results.eventlog import COLUMN_DTYPES, EventKind, EventLog
+from collectsim.results.invoices import InvoiceTable
+
+Outputs = tuple[Customers, InvoiceTable, EventLog, np.ndarray]
+
+
+def scenario_tables(scenario: Scenario) -> tuple:
+    """The parts of the kernel's model tuple that depend on the scenario alone (segments, behaviour, team, calendar)."""
+    segs = scenario.portfolio.segments
+    end = scenario.horizon.total_days
+    start = scenario.horizon.start_date
+    SG = np.zeros((len(segs), K.S_WIDTH))
+    runs = np.zeros((len(segs), end + 1), dtype=np.int64)
+    for s, seg in enumerate(segs):
+        row = SG[s]
+        row[K.S_TERMS], row[K.S_EOM] = seg.terms_days, seg.terms_end_of_month
+        row[K.S_DISPUTE_RATE], row[K.S_IGNORE], row[K.S_SD_WITHIN] = (seg.dispute_rate, seg.ignore_share,
+                                                                        seg.days_late_sd_within)
+        row[K.S_AMOUNT_MEDIAN], row[K.S_AMOUNT_SIGMA] = seg.amount_median, seg.amount_sigma
+        row[K.S_MEAN_GAP] = 365.0 / seg.orders_per_year
+        row[K.S_DISPUTE_DAYS] = seg.dispute_resolution_days
+        row[K.S_CREDIT_NOTE_SHARE], row[K.S_CREDIT_NOTE_FRACTION] = seg.credit_note_share, seg.credit_note_fraction
+        row[K.S_PARTIAL_SHARE], row[K.S_PARTIAL_GAP] = seg.partial_share, seg.partial_gap_days
+        row[K.S_PLAN_ACCEPTANCE], row[K.S_INSTALMENT_RELIABILITY] = seg.plan_acceptance, seg.instalment_reliability
+        row[K.S_FEE_PAYMENT_SHARE], row[K.S_SETTLEMENT_ACCEPTANCE] = seg.fee_payment_share, seg.settlement_acceptance
+        row[K.S_RECOVERABILITY], row[K.S_RESPONSIVENESS] = seg.recoverability, seg.responsiveness
+        row[K.S_DISCOUNT_APPETITE], row[K.S_SENSITIVITY] = seg.discount_appetite, seg.goodwill_sensitivity
+        row[K.S_DAILY_CHURN] = rules.daily_churn_hazard(seg.churn_per_year)
+        table = business_calendar.next_run_days(end, seg.payment_run, seg.payment_run_day, start)
+        row[K.S_HAS_RUNS] = table is not None
+        if table is not None:
+            runs[s] = table
+    b = scenario.behaviour
+    BH = np.zeros(K.B_WIDTH)
+    for k, name in enumerate(("email", "letter", "phone")):
+        BH[K.B_RESPONSE + k] = getattr(b.response, name)
+        BH[K.B_CHANNEL_GOODWILL + k] = getattr(b.channel_goodwill, name)
+    for k, name in enumerate(("friendly", "firm", "final")):
+        BH[K.B_TONE_RESPONSE + k] = getattr(b.tone_response, name)
+        BH[K.B_TONE_GOODWILL + k] = getattr(b.tone_goodwill, name)
+    for index, name in ((K.B_GOODWILL_WEIGHT, "goodwill_response_weight"),
+                        (K.B_MAX_RESPONSE, "max_response_probability"), (K.B_RESPONSE_DELAY, "response_delay_days"),
+                        (K.B_DISCOUNT_REFERENCE, "discount_reference_rate"),
+                        (K.B_DISCOUNT_GOODWILL, "discount_goodwill"), (K.B_DISPUTE_GOODWILL, "dispute_goodwill"),
+                        (K.B_CREDIT_NOTE_GOODWILL, "credit_note_goodwill"), (K.B_FEE_GOODWILL, "fee_goodwill"),
+                        (K.B_SETTLEMENT_GOODWILL, "settlement_goodwill"), (K.B_MEDIATION_SUCCESS, "mediation_success"),
+                        (K.B_MEDIATION_DAYS, "mediation_days"), (K.B_MEDIATION_GOODWILL, "mediation_goodwill"),
+                        (K.B_AGENCY_SUCCESS, "agency_success"), (K.B_AGENCY_DAYS, "agency_days"),
+                        (K.B_AGENCY_MAX_DAYS, "agency_max_days"), (K.B_AGENCY_GOODWILL, "agency_goodwill"),
+                        (K.B_LEGAL_DAYS, "legal_days"), (K.B_JUDGMENT_SUCCESS, "judgment_success"),
+                        (K.B_JUDGMENT_PAID, "judgment_paid_share"), (K.B_LEGAL_GOODWILL, "legal_goodwill"),
+                        (K.B_STRAINED_EXTRA, "strained_extra_days"), (K.B_STRAINED_RESPONSE, "strained_response"),
+                        (K.B_DISTRESSED_RESPONSE, "distressed_response"), (K.B_STRAINED_PART, "strained_part_payment"),
+                        (K.B_STRAINED_PLAN, "strained_plan_acceptance"), (K.B_DISTRESSED_IGNORE, "distressed_ignore"),
+                        (K.B_RECOVERY_DAYS, "goodwill_recovery_days"), (K.B_ELASTICITY, "order_goodwill_elasticity"),
+                        (K.B_CHURN_SLOPE, "churn_goodwill_slope"), (K.B_PLAN_GOODWILL, "plan_goodwill"),
+                        (K.B_PLAN_DEFAULT_GOODWILL, "plan_default_goodwill"),
+                        (K.B_DISPUTE_RAISE_DAYS, "dispute_raise_days"), (K.B_PART_FRACTION, "part_payment_fraction"),
+                        (K.B_HALFLIFE, "response_halflife_days"), (K.B_SET_ASIDE_DAYS, "set_aside_pay_days"),
+                        (K.B_SET_ASIDE_NEVER, "set_aside_never_share"), (K.B_SET_ASIDE_SIGMA, "set_aside_pay_sigma"),
+                        (K.B_PLAN_REQUEST, "plan_request_share"), (K.B_PLAN_REFUSED_GOODWILL, "plan_refused_goodwill"),
+                        (K.B_HOLD_GOODWILL, "credit_hold_goodwill"), (K.B_SPILLOVER, "reputation_spillover")):
+        BH[index] = getattr(b, name)
+    team = scenario.team
+    T = np.zeros(K.T_WIDTH)
+    T[K.T_LIMITED] = team.daily_minutes is not None
+    T[K.T_DAILY_MINUTES] = team.daily_minutes or 0.0
+    T[K.T_MINUTES_EMAIL], T[K.T_MINUTES_LETTER] = team.minutes_email, team.minutes_letter
+    T[K.T_MINUTES_CALL], T[K.T_MINUTES_DISPUTE] = team.minutes_call, team.minutes_dispute
+    eom = np.asarray([business_calendar.due_day(day, 0, True, start) for day in range(end + 1)], dtype=np.int64)
+    return SG, BH, T, runs, eom
+
+
+def policy_arrays(tables: PolicyTables) -> tuple:
+    """The kernel's policy tuple."""
+    return (tables.ints, tables.floats, tables.step_offset, tables.step_cost, tables.step_channel, tables.step_tone,
+            tables.milestone_days, tables.milestone_share)
+
+
+def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple | None = None) -> Outputs:
+    """One run of the compiled engine; equal to ``SimpyEngine(scenario, RuleBasedPolicy(...), seed).run()``."""
+    SG, BH, T, runs, eom = prepared if prepared is not None else scenario_tables(scenario)
+    horizon = scenario.horizon
+    end = horizon.total_days
+    customers = make_customers(scenario, seed)
+    liquidity = liquidity_paths(scenario, seed, customers.segment)
+    n = len(customers)
+    C = np.zeros((n, K.C_WIDTH), dtype=np.int64)
+    C[:, K.C_SEGMENT] = customers.segment
+    C[:, K.C_ARRIVAL] = customers.arrival_day
+    C[:, K.C_ANCHOR] = customers.arrival_day
+    C[:, K.C_CHURN_DAY] = K.NEVER
+    C[:, K.C_INSOLVENT_DAY] = liquidity.insolvency_day
+    CF = np.zeros((n, K.CF_WIDTH))
+    CF[:, K.CF_GOODWILL] = customers.goodwill_baseline
+    CF[:, K.CF_BASELINE] = customers.goodwill_baseline
+    CF[:, K.CF_HABIT] = customers.habit_days_late
+    CF[:, K.CF_REPORT] = customers.credit_report
+    members = np.argsort(customers.segment, kind="stable").astype(np.int64)
+    starts = np.searchsorted(customers.segment[members], np.arange(len(scenario.portfolio.segments) + 1)).astype(
+        np.int64)
+    prefix = np.asarray(_prefixes(int(seed)), dtype=np.uint64)
+    X = np.asarray([end, horizon.measured_end, BLOCK_DAYS, liquidity.states.shape[1] - 1], dtype=np.int64)
+    M = (SG, BH, T, members, starts, liquidity.states, runs, eom, prefix, X)
+    capacity = _capacity(scenario, customers)
+    while True:  # the arrays are sized from the expected number of invoices; a run that needs more is repeated
+        C_run, CF_run = C.copy(), CF.copy()
+        R, RF, L, LF, counts = kernels().run_kernel(M, policy_arrays(tables), C_run, CF_run, capacity)
+        over = int(counts[K.N_OVERFLOW])
+        if not over:
+            break
+        capacity = capacity * np.where(np.asarray([over & flag for flag in (K.OVER_ROWS, K.OVER_LOG, K.OVER_HEAP,
+                                                                            K.OVER_QUEUE)]) != 0, 2, 1)
+    C, CF = C_run, CF_run
+    invoices = InvoiceTable(customer=R[:, K.R_CUSTOMER], seq=R[:, K.R_SEQ], segment=R[:, K.R_SEGMENT],
+                            issue_day=R[:, K.R_ISSUE], due_day=R[:, K.R_DUE], amount=R[:, K.R_AMOUNT],
+                            discount_rate=RF[:, K.RF_DISCOUNT_RATE], discount_deadline=R[:, K.R_DISCOUNT_DEADLINE],
+                            balance=R[:, K.R_BALANCE])
+    return customers, invoices, _event_log(L, LF, C, end), CF[:, K.CF_GOODWILL].copy()
+
+
+def _capacity(scenario: Scenario, customers: Customers) -> np.ndarray:
+    """Rows to reserve for (invoices, log, heap, queue): somewhat more than the run is expected to need (a run
+    that needs more is repeated with twice the room; the rows are not touched until used)."""
+    segs = scenario.portfolio.segments
+    rate = np.asarray([s.orders_per_year for s in segs])[customers.segment]
+    days = np.maximum(scenario.horizon.measured_end - customers.arrival_day, 0)
+    invoices = int(1.3 * float((rate * days).sum()) / 365.0) + 64
+    n = len(customers)
+    queue = 256 + invoices // 4 if scenario.team.daily_minutes is not None else 16
+    return np.asarray([invoices, 3 * invoices + 2 * n + 256, n + invoices // 2 + 64, queue], dtype=np.int64)
+
+
+def _event_log(L: np.ndarray, LF: np.ndarray, C: np.ndarray, end: int) -> EventLog:
+    """The log's columns, with churn placed at the start of its day (it is found when a customer is next touched).
+
+    The loop records events day by day, so the log is ordered by day, and a churn row goes in before the first
+    event of its day (churns of one day by customer), as SimpyEngine's stable reordering puts it.
+    """
+    churn_day = C[:, K.C_CHURN_DAY]
+    churned = np.flatnonzero(churn_day < np.minimum(end, C[:, K.C_INSOLVENT_DAY]))
+    churned = churned[np.lexsort((churned, churn_day[churned]))]
+    days = churn_day[churned]
+    at = np.searchsorted(L[:, K.L_DAY], days, side="left")
+    k = len(churned)
+
+    def column(values: np.ndarray, extra, name: str) -> np.ndarray:
+        values = values.astype(COLUMN_DTYPES[name])
+        return np.insert(values, at, extra) if k else values
+
+    nan = np.full(k, np.nan)
+    return EventLog.from_columns(
+        day=column(L[:, K.L_DAY], days, "day"), kind=column(L[:, K.L_KIND], int(EventKind.CHURNED), "kind"),
+        customer=column(L[:, K.L_CUSTOMER], churned, "customer"), invoice=column(L[:, K.L_INVOICE], -1, "invoice"),
+        amount=column(L[:, K.L_AMOUNT], 0, "amount"), channel=column(L[:, K.L_CHANNEL], -1, "channel"),
+        tone=column(L[:, K.L_TONE], -1, "tone"), cost=column(L[:, K.L_COST], 0, "cost"),
+        goodwill_before=column(LF[:, K.LF_BEFORE], nan, "goodwill_before"),
+        goodwill_after=column(LF[:, K.LF_AFTER], nan, "goodwill_after"),
+        minutes=column(LF[:, K.LF_MINUTES], 0.0, "minutes"), wait=column(L[:, K.L_WAIT], 0, "wait"))
+
+
+def run_batch(scenario: Scenario, tables: Sequence[PolicyTables], seeds: Sequence[int],
+              policy_of: Sequence[int] | None = None, threads: int | None = None,
+              finish: Callable[[int, Outputs], object] | None = None) -> list:
+    """Run seed i under ``tables[policy_of[i]]`` for every i, on a pool of threads; results in the seeds' order.
+
+    With ``finish``, each thread hands its run's outputs to ``finish(i, outputs)`` and the list holds what that
+    returns: a run's metrics are then worked out while other runs are still in the compiled loop.
+    """
+    which = [0] * len(seeds) if policy_of is None else list(policy_of)
+    prepared = scenario_tables(scenario)
+    kernels()
+
+    def job(i: int):
+        out = run_one(scenario, tables[which[i]], seeds[i], prepared)
+        return out if finish is None else finish(i, out)
+
+    threads = threads or min(len(seeds), os.cpu_count() or 1)
+    if threads <= 1 or len(seeds) <= 1:
+        return [job(i) for i in range(len(seeds))]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(job, range(len(seeds))))
+
+
+_TINY = {"name": "warm-up", "seed": 1,
+         "horizon": {"warmup_days": 0, "measured_days": 40, "runoff_days": 20},
+         "team": {"staff": 1.0},
+         "portfolio": {"segments": [{"name": "warm-up", "customers": 3, "orders_per_year": 24}]},
+         "policies": {"warm-up": {"reminders": {"steps": [{"offset": 1}]}}}}
+
+
+def warm_up() -> None:
+    """Compile the engine (or load it from the disk cache) by running one tiny simulation: after this, the first
+    real run does not wait for numba."""
+    from collectsim.config.scenario import parse_scenario
+    from collectsim.model.rule_policy import RuleBasedPolicy
+
+    scenario = parse_scenario(_TINY)
+    run_one(scenario, RuleBasedPolicy(scenario.policies[0], scenario).tables, 1)
+
+
+def warm_up_in_background() -> threading.Thread:
+    """``warm_up`` on a daemon thread (for the dashboard and notebooks: the interface stays usable meanwhile)."""
+    thread = threading.Thread(target=warm_up, name="collectsim-compile", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,1220 @@
+"""The compiled engine's event loop: the SimPy engine's model, one run, state in arrays.
+
+Where the SimPy engine gives every invoice a process that sleeps until its next event, this loop keeps
+one heap of (day, key) wake-ups, where the key is the SimPy engine's same-day order (phase, customer,
+invoice sequence; see :mod:`collectsim.engines.simpy_engine`). Popping the heap therefore visits the events in the very
+order SimPy does. An invoice whose next event changes (the team acted on it, its customer failed) gets a
+new wake-up and a new generation number; a wake-up of an older generation is skipped, as SimPy skips an
+interrupted process's timeout. The team's queue is served when a day is over.
+
+Every rule is a call to :mod:`collectsim.model.behaviour`, every decision a call to
+:func:`collectsim.model.policy_tables.rule_decision`, every random number :func:`draw` (the counter-based mixer of
+:mod:`collectsim.model.draws`, over ``uint64``), every variate a function of :mod:`collectsim.model.draws`: this module
+holds only the bookkeeping. It is plain Python in the subset numba compiles; :mod:`collectsim.engines.jit` compiles
+it, and :mod:`collectsim.engines.compiled_engine` prepares its inputs and turns its arrays into results.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba.core import types
+from numba.experimental import structref
+
+from collectsim.model.behaviour import (
+    DISTRESSED,
+    HEALTHY,
+    INSOLVENT,
+    WORK_DISPUTE,
+    accrued_interest,
+    age_factor,
+    agency_fee,
+    agency_outcome,
+    cents_of,
+    churn_hazard_integral,
+    churn_threshold,
+    credit_note_fraction,
+    discount_amount,
+    discount_take_probability,
+    dispute_end_day,
+    fees_owed,
+    first_churn_day,
+    goodwill_after,
+    ignore_share_on,
+    instalment_amount,
+    legal_outcome,
+    mediation_end,
+    order_rate_factor,
+    part_payment_fraction,
+    part_share_on,
+    plan_acceptance_on,
+    plan_down_payment,
+    prompted_delay_day,
+    prompted_pay_day,
+    recovered_goodwill,
+    responds,
+    response_probability,
+    responsiveness_on,
+    set_aside_days,
+    settlement_forgiven,
+    share_of,
+    still_needed,
+    unchased_lateness,
+    unchased_pay_day,
+    unmoved_after,
+    work_class,
+    work_minutes,
+)
+from collectsim.model.draws import exponential, geometric_days, lognormal, normal_ppf, uniform_int
+from collectsim.model.policy_tables import (
+    A_AGENCY,
+    A_DISCOUNT,
+    A_FEES,
+    A_LEGAL,
+    A_MEDIATE,
+    A_PLAN,
+    A_REMIND,
+    A_SETTLE,
+    A_TERMS,
+    ACTION_STRIDE,
+    AGENCY_FEE,
+    DISCOUNT_RATE,
+    DISCOUNT_WINDOW,
+    FEE_COMPENSATION,
+    FEE_RATE,
+    HAS_HOLD,
+    HAS_ONBOARDING,
+    HOLD_AFTER,
+    LEGAL_COST,
+    MEDIATION_COST,
+    N_MILESTONES,
+    NO_REVIEW,
+    ONBOARDING_COST,
+    ONBOARDING_LIMIT,
+    ONBOARDING_THRESHOLD,
+    P_DISPUTE_RAISED,
+    P_ESCALATION_ENDED,
+    P_ISSUED,
+    P_PLAN_DEFAULTED,
+    P_REVIEW,
+    PLAN_CHANNEL,
+    PLAN_COST,
+    PLAN_DOWN,
+    PLAN_INSTALMENTS,
+    PLAN_INTERVAL,
+    PLAN_ON_REQUEST,
+    PLAN_TOLERANCE,
+    SETTLE_CHANNEL,
+    SETTLE_COST,
+    SETTLE_FORGIVE,
+    TERMS_CHANNEL,
+    TERMS_COST,
+    rule_decision,
+)
+
+__jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_heap_pop", "_record", "_advance", "_goodwill_on",
+           "_change_goodwill", "_liquidity_on", "_next_event", "_schedule", "_order", "_onboard", "_amount",
+           "_issue", "_open_balance", "_overdue_beyond", "_invoice_event", "_resolve_dispute", "_pay",
+           "_pay_instalment", "_raise_dispute", "_review", "_apply", "_execute", "_remind", "_plan_requested",
+           "_offer_plan", "_agree_plan", "_offer_discount", "_claim_fees", "_accrue_interest", "_settle_fees",
+           "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_insolvency",
+           "_serve", "_queue_push", "_decide", "_order_key", "_action_channel", "_action_kind",
+           "_queue_before", "_queue_order")
+
+__jit_entry__ = ("run_kernel", "draw")  # called from Python; the others only from compiled code
+
+NEVER = 1 << 62
+_PRIORITY_BASE = 2
+PHASE_ORDER, PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW = range(5)
+EV_ORDER, EV_INSOLVENCY, EV_INVOICE = range(3)  # what a heap entry wakes
+NAN = math.nan
+
+# Event kinds (collectsim.results.eventlog.EventKind).
+(K_REMINDER, K_PAYMENT, K_DISCOUNT, K_DISPUTE_RAISED, K_DISPUTE_RESOLVED, K_CREDIT_NOTE, K_WRITE_OFF,
+ K_PLAN_OFFERED, K_PLAN_AGREED, K_PLAN_MISSED, K_PLAN_DEFAULTED, K_CHURNED, K_FEES_CLAIMED, K_FEES_PAID,
+ K_FEES_WAIVED, K_SETTLEMENT_OFFERED, K_SETTLEMENT, K_MEDIATION, K_AGENCY_PLACED, K_AGENCY_COLLECTED,
+ K_AGENCY_RETURNED, K_LEGAL_FILED, K_LEGAL_COLLECTED, K_LEGAL_ENDED, K_DISPUTE_TAKEN_UP, K_INSOLVENT,
+ K_INSOLVENCY_LOSS, K_REPUTATION, K_ORDER_REFUSED, K_PLAN_REQUESTED, K_CUSTOMER_ONBOARDED, K_CUSTOMER_REFUSED,
+ K_TERMS_OFFERED, K_TERMS_AGREED) = range(34)
+
+# Purposes of draws (collectsim.model.draws.Purpose).
+(U_HABIT, U_RESPONSIVENESS, U_ORDER_GAP, U_AMOUNT, U_LATENESS, U_IGNORES, U_DISPUTE, U_DISPUTE_DAY,
+ U_DISPUTE_DAYS, U_CREDIT_NOTE, U_CREDIT_NOTE_FRACTION, U_TAKE_UP, U_DISCOUNT_PAY_DAY, U_RESPONSE,
+ U_RESPONSE_DELAY, U_PARTIAL, U_PARTIAL_FRACTION, U_PARTIAL_GAP, U_RESOLUTION_PAY_DELAY, U_PLAN_ACCEPTANCE,
+ U_INSTALMENT, U_CHURN, U_FEE_PAYMENT, U_SETTLEMENT_ACCEPTANCE, U_SETTLEMENT_DELAY, U_MEDIATION,
+ U_MEDIATION_DAYS, U_AGENCY, U_AGENCY_DAYS, U_JUDGMENT, U_JUDGMENT_PAID, U_LEGAL_DAYS, U_LIQUIDITY,
+ U_INSOLVENCY, U_INSOLVENCY_DAY, U_SET_ASIDE, U_PLAN_REQUEST, U_ARRIVAL, U_CREDIT_REPORT,
+ U_PLAN_DEFAULT_PAY_DAY) = range(1, 41)
+
+# Columns of the invoices' integer state (R) and float state (RF).
+(R_CUSTOMER, R_SEQ, R_SEGMENT, R_AMOUNT, R_BALANCE, R_ISSUE, R_DUE, R_DISPUTED, R_REMINDERS, R_ACTIONS,
+ R_PAYMENTS, R_PAY_DAY, R_DISPUTE_DAY, R_RESOLVE_DAY, R_REVIEW_DAY, R_DISCOUNT_DEADLINE, R_RESPONSES, R_IN_PLAN,
+ R_HAD_PLAN, R_PLAN_DAY, R_PLAN_LEFT, R_PLAN_INTERVAL, R_PLAN_TOLERANCE, R_PLAN_MISSED, R_PLAN_ATTEMPTS,
+ R_PLAN_DOWN, R_HAD_TERMS, R_PLAN_TERMS, R_PLAN_MILESTONES, R_PLAN_START, R_PLAN_BASE, R_PENDING,
+ R_FEES_CLAIMED, R_FEE_COMPENSATION, R_INTEREST_DAY, R_HAD_SETTLEMENT, R_DISPUTED_SINCE, R_MEDIATED,
+ R_ESCALATION, R_WAS_AT_AGENCY, R_WAS_IN_COURT, R_ESCALATION_DAY, R_ESCALATION_PAYS, R_TAKEN_UP,
+ R_PLAN_REQUESTED, R_PLAN_BROKEN_DAY, R_GEN, R_NEXT_OPEN, R_WIDTH) = range(49)
+(RF_DISCOUNT_RATE, RF_UNMOVED, RF_FEE_RATE, RF_INTEREST, RF_SETTLE_FORGIVE, RF_AGENCY_FEE, RF_WIDTH) = range(7)
+
+# Columns of the customers' integer state (C) and float state (CF).
+(C_SEGMENT, C_ARRIVAL, C_ANCHOR, C_REFUSED, C_LIMIT, C_CHURN_DAY, C_INSOLVENT_DAY, C_SEQ, C_STARTED,
+ C_OPEN_HEAD, C_OPEN_TAIL, C_WIDTH) = range(12)
+(CF_GOODWILL, CF_BASELINE, CF_HAZARD, CF_THRESHOLD, CF_HABIT, CF_REPORT, CF_WIDTH) = range(7)
+
+# Segment parameters (one row per segment).
+(S_TERMS, S_EOM, S_DISPUTE_RATE, S_IGNORE, S_SD_WITHIN, S_AMOUNT_MEDIAN, S_AMOUNT_SIGMA, S_MEAN_GAP,
+ S_DISPUTE_DAYS, S_CREDIT_NOTE_SHARE, S_CREDIT_NOTE_FRACTION, S_PARTIAL_SHARE, S_PARTIAL_GAP, S_PLAN_ACCEPTANCE,
+ S_INSTALMENT_RELIABILITY, S_FEE_PAYMENT_SHARE, S_SETTLEMENT_ACCEPTANCE, S_RECOVERABILITY, S_RESPONSIVENESS,
+ S_DISCOUNT_APPETITE, S_SENSITIVITY, S_DAILY_CHURN, S_HAS_RUNS, S_WIDTH) = range(24)
+
+# Behaviour parameters.
+(B_RESPONSE, B_TONE_RESPONSE, B_TONE_GOODWILL, B_CHANNEL_GOODWILL) = (0, 3, 6, 9)  # three values each
+(B_GOODWILL_WEIGHT, B_MAX_RESPONSE, B_RESPONSE_DELAY, B_DISCOUNT_REFERENCE, B_DISCOUNT_GOODWILL,
+ B_DISPUTE_GOODWILL, B_CREDIT_NOTE_GOODWILL, B_FEE_GOODWILL, B_SETTLEMENT_GOODWILL, B_MEDIATION_SUCCESS,
+ B_MEDIATION_DAYS, B_MEDIATION_GOODWILL, B_AGENCY_SUCCESS, B_AGENCY_DAYS, B_AGENCY_MAX_DAYS, B_AGENCY_GOODWILL,
+ B_LEGAL_DAYS, B_JUDGMENT_SUCCESS, B_JUDGMENT_PAID, B_LEGAL_GOODWILL, B_STRAINED_EXTRA, B_STRAINED_RESPONSE,
+ B_DISTRESSED_RESPONSE, B_STRAINED_PART, B_STRAINED_PLAN, B_DISTRESSED_IGNORE, B_RECOVERY_DAYS, B_ELASTICITY,
+ B_CHURN_SLOPE, B_PLAN_GOODWILL, B_PLAN_DEFAULT_GOODWILL, B_DISPUTE_RAISE_DAYS, B_PART_FRACTION, B_HALFLIFE,
+ B_SET_ASIDE_DAYS, B_SET_ASIDE_NEVER, B_SET_ASIDE_SIGMA, B_PLAN_REQUEST, B_PLAN_REFUSED_GOODWILL,
+ B_HOLD_GOODWILL, B_SPILLOVER, B_WIDTH) = range(12, 54)
+
+# Team parameters and run scalars.
+T_LIMITED, T_DAILY_MINUTES, T_MINUTES_EMAIL, T_MINUTES_LETTER, T_MINUTES_CALL, T_MINUTES_DISPUTE, T_WIDTH = range(7)
+X_END, X_ISSUE_END, X_BLOCK_DAYS, X_LAST_BLOCK, X_WIDTH = range(5)
+
+# Counters, and what ran out of room (the run is then repeated with more: see compiled_engine.run_one).
+N_ROWS, N_LOG, N_QUEUE, N_HEAP, N_QUEUED_EVER, N_OVERFLOW, N_WIDTH = range(7)
+OVER_ROWS, OVER_LOG, OVER_HEAP, OVER_QUEUE = 1, 2, 4, 8
+
+# Columns of the log (integer and float parts) and of the team's queue.
+L_DAY, L_KIND, L_CUSTOMER, L_INVOICE, L_AMOUNT, L_CHANNEL, L_TONE, L_COST, L_WAIT, L_WIDTH = range(10)
+LF_BEFORE, LF_AFTER, LF_MINUTES, LF_WIDTH = range(4)
+Q_CLASS, Q_REQUESTED, Q_CUSTOMER, Q_SEQ, Q_INVOICE, Q_ACTION, Q_ORDER, Q_WIDTH = range(8)
+H_DAY, H_KEY, H_KIND, H_INDEX, H_GEN, H_WIDTH = range(6)
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+
+
+# --- the run's world: every table and state array behind one reference ----------------------------------
+
+@structref.register
+class WorldType(types.StructRef):
+    """The numba type of :class:`World` (its fields' types as given, constants made plain)."""
+
+    def preprocess_fields(self, fields):
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+class World(structref.StructRefProxy):
+    """Everything a run's handlers read and change, passed as one reference (passing the arrays themselves
+    from call to call cost far more than the work the calls do)."""
+
+
+WORLD_FIELDS = ("SG", "BH", "T", "members", "starts", "liq", "runs", "eom", "pref", "X",
+                "p_ints", "p_floats", "p_offsets", "p_costs", "p_channels", "p_tones", "m_days", "m_shares",
+                "C", "CF", "R", "RF", "L", "LF", "Q", "QF", "H", "out", "counts")
+structref.define_proxy(World, WorldType, list(WORLD_FIELDS))
+
+
+# --- draws -----------------------------------------------------------------------------------------------------
+
+def _mix(z):
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+def draw(prefix, purpose: int, customer: int, invoice: int, step: int) -> float:
+    """``collectsim.model.draws.u(seed, purpose, customer, invoice, step)``; ``prefix`` is the seed's state per purpose."""
+    z = _mix(prefix[purpose] + np.uint64(customer) + _GOLDEN)
+    z = _mix(z + np.uint64(invoice) + _GOLDEN)
+    z = _mix(z + np.uint64(step) + _GOLDEN)
+    return (float(z >> _S11) + 0.5) * 2.0**-53
+
+
+# --- containers -----------------------------------------------------------------------------------------------
+
+def _heap_push(w, day: int, key: int, kind: int, index: int, gen: int) -> None:
+    heap, counts = w.H, w.counts
+    n = counts[N_HEAP]
+    if n == heap.shape[0]:
+        counts[N_OVERFLOW] |= OVER_HEAP
+        return
+    i = n
+    counts[N_HEAP] = n + 1
+    while i > 0:
+        parent = (i - 1) >> 1
+        if heap[parent, H_DAY] < day or (heap[parent, H_DAY] == day and heap[parent, H_KEY] <= key):
+            break
+        for col in range(H_WIDTH):
+            heap[i, col] = heap[parent, col]
+        i = parent
+    heap[i, H_DAY], heap[i, H_KEY], heap[i, H_KIND], heap[i, H_INDEX], heap[i, H_GEN] = day, key, kind, index, gen
+
+
+def _heap_pop(w, out) -> None:
+    """Move the earliest (day, key) entry into ``out`` and restore the heap."""
+    heap, counts = w.H, w.counts
+    for col in range(H_WIDTH):
+        out[col] = heap[0, col]
+    n = counts[N_HEAP] - 1
+    counts[N_HEAP] = n
+    if n == 0:
+        return
+    day, key = heap[n, H_DAY], heap[n, H_KEY]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            break
+        if child + 1 < n and (heap[child + 1, H_DAY] < heap[child, H_DAY] or (
+                heap[child + 1, H_DAY] == heap[child, H_DAY] and heap[child + 1, H_KEY] < heap[child, H_KEY])):
+            child += 1
+        if day < heap[child, H_DAY] or (day == heap[child, H_DAY] and key <= heap[child, H_KEY]):
+            break
+        for col in range(H_WIDTH):
+            heap[i, col] = heap[child, col]
+        i = child
+    for col in range(H_WIDTH):
+        heap[i, col] = heap[n, col]
+
+
+def _record(w, day: int, kind: int, customer: int, invoice: int, amount: int, channel: int,
+            tone: int, cost: int, before: float, after: float, minutes: float, wait: int) -> None:
+    log, logf, counts = w.L, w.LF, w.counts
+    n = counts[N_LOG]
+    if n == log.shape[0]:
+        counts[N_OVERFLOW] |= OVER_LOG
+        return
+    log[n, L_DAY], log[n, L_KIND], log[n, L_CUSTOMER], log[n, L_INVOICE] = day, kind, customer, invoice
+    log[n, L_AMOUNT], log[n, L_CHANNEL], log[n, L_TONE], log[n, L_COST], log[n, L_WAIT] = (
+        amount, channel, tone, cost, wait)
+    logf[n, LF_BEFORE], logf[n, LF_AFTER], logf[n, LF_MINUTES] = before, after, minutes
+    counts[N_LOG] = n + 1
+
+
+def _queue_push(w, work: int, requested: int, customer: int, seq: int, row: int, action: int,
+                minutes: float) -> None:
+    queue, queuef, counts = w.Q, w.QF, w.counts
+    n = counts[N_QUEUE]
+    if n == queue.shape[0]:
+        counts[N_OVERFLOW] |= OVER_QUEUE
+        return
+    queue[n, Q_CLASS], queue[n, Q_REQUESTED], queue[n, Q_CUSTOMER], queue[n, Q_SEQ] = work, requested, customer, seq
+    queue[n, Q_INVOICE], queue[n, Q_ACTION], queue[n, Q_ORDER] = row, action, counts[N_QUEUED_EVER]
+    queuef[n] = minutes
+    counts[N_QUEUE] = n + 1
+    counts[N_QUEUED_EVER] += 1
+
+
+# --- customers --------------------------------------------------------------------------------------------
+
+def _advance(w, c: int, day: int) -> None:
+    """Bring the customer's goodwill and integrated churn hazard up to ``day`` (as SimpyEngine._advance)."""
+    C, CF = w.C, w.CF
+    SG, BH = w.SG, w.BH
+    last = C[c, C_ANCHOR]
+    if day <= last:
+        return
+    goodwill = CF[c, CF_GOODWILL]
+    baseline = CF[c, CF_BASELINE]
+    gap = baseline - goodwill
+    h0 = SG[C[c, C_SEGMENT], S_DAILY_CHURN]
+    tau = BH[B_RECOVERY_DAYS]
+    if h0 > 0 and C[c, C_CHURN_DAY] == NEVER:
+        slope = BH[B_CHURN_SLOPE]
+        already = CF[c, CF_HAZARD]
+        total = already + churn_hazard_integral(h0, slope, gap, day - last, tau)
+        threshold = CF[c, CF_THRESHOLD]
+        if total >= threshold:
+            C[c, C_CHURN_DAY] = last + first_churn_day(already, h0, slope, gap, day - last, tau, threshold)
+        CF[c, CF_HAZARD] = total
+    CF[c, CF_GOODWILL] = recovered_goodwill(goodwill, baseline, day - last, tau)
+    C[c, C_ANCHOR] = day
+
+
+def _goodwill_on(w, c: int, day: int) -> float:
+    _advance(w, c, day)
+    return w.CF[c, CF_GOODWILL]
+
+
+def _change_goodwill(w, c: int, change: float, day: int) -> tuple[float, float]:
+    before = _goodwill_on(w, c, day)
+    after = goodwill_after(before, change, w.SG[w.C[c, C_SEGMENT], S_SENSITIVITY])
+    w.CF[c, CF_GOODWILL] = after
+    return before, after
+
+
+def _liquidity_on(w, c: int, day: int) -> int:
+    if day >= w.C[c, C_INSOLVENT_DAY]:
+        return INSOLVENT
+    X = w.X
+    state = w.liq[c, min(day // X[X_BLOCK_DAYS], X[X_LAST_BLOCK])]
+    return DISTRESSED if state == INSOLVENT else state
+
+
+# --- invoices' next events ----------------------------------------------------------------------------------
+
+def _next_event(R, i: int) -> tuple[int, int]:
+    """(day, phase) of the invoice's earliest pending event (as Invoice.next_event)."""
+    if R[i, R_ESCALATION]:
+        return R[i, R_ESCALATION_DAY], PHASE_PAY
+    review = R[i, R_REVIEW_DAY]
+    if R[i, R_DISPUTED]:
+        if R[i, R_TAKEN_UP] and R[i, R_RESOLVE_DAY] <= review:
+            day, phase = R[i, R_RESOLVE_DAY], PHASE_RESOLVE
+        else:
+            day, phase = review, PHASE_REVIEW
+    else:
+        pay = R[i, R_PLAN_DAY] if R[i, R_IN_PLAN] else R[i, R_PAY_DAY]
+        dispute = R[i, R_DISPUTE_DAY]
+        if pay <= dispute and pay <= review:
+            day, phase = pay, PHASE_PAY
+        elif dispute <= review:
+            day, phase = dispute, PHASE_DISPUTE
+        else:
+            day, phase = review, PHASE_REVIEW
+    if day > NEVER:
+        return NEVER, PHASE_REVIEW
+    return day, phase
+
+
+def _schedule(w, i: int) -> None:
+    """Wake the invoice at its next event (a new generation: any earlier wake-up is void)."""
+    R = w.R
+    R[i, R_GEN] += 1
+    if R[i, R_BALANCE] <= 0:
+        return
+    day, phase = _next_event(R, i)
+    if day >= w.X[X_END]:
+        return
+    key = _PRIORITY_BASE + (phase << 60) + (R[i, R_CUSTOMER] << 28) + R[i, R_SEQ]
+    _heap_push(w, day, key, EV_INVOICE, i, R[i, R_GEN])
+
+
+# --- orders ------------------------------------------------------------------------------------------------
+
+def _order_key(c: int) -> int:
+    return _PRIORITY_BASE + (c << 28)
+
+
+def _amount(w, c: int, seq: int) -> int:
+    SG = w.SG
+    s = w.C[c, C_SEGMENT]
+    return cents_of(lognormal(draw(w.pref, U_AMOUNT, c, seq, 0), SG[s, S_AMOUNT_MEDIAN], SG[s, S_AMOUNT_SIGMA]))
+
+
+def _open_balance(w, c: int) -> int:
+    R = w.R
+    total = 0
+    i = w.C[c, C_OPEN_HEAD]
+    while i >= 0:
+        total += R[i, R_BALANCE]
+        i = R[i, R_NEXT_OPEN]
+    return total
+
+
+def _overdue_beyond(w, c: int, day: int, days_overdue: int) -> bool:
+    R = w.R
+    i = w.C[c, C_OPEN_HEAD]
+    while i >= 0:
+        if (R[i, R_BALANCE] > 0 and day - R[i, R_DUE] > days_overdue and not R[i, R_DISPUTED]
+                and not R[i, R_IN_PLAN]):
+            return True
+        i = R[i, R_NEXT_OPEN]
+    return False
+
+
+def _onboard(w, c: int, s: int, day: int) -> bool:
+    C, CF = w.C, w.CF
+    ints = w.p_ints[s]
+    if not ints[HAS_ONBOARDING]:
+        _record(w, day, K_CUSTOMER_ONBOARDED, c, -1, 0, -1, -1, 0, NAN, NAN, 0.0, 0)
+        return True
+    cost = ints[ONBOARDING_COST]
+    if CF[c, CF_REPORT] > w.p_floats[s, ONBOARDING_THRESHOLD]:
+        C[c, C_REFUSED] = 1
+        _record(w, day, K_CUSTOMER_REFUSED, c, -1, 0, -1, -1, cost, NAN, NAN, 0.0, 0)
+        return False
+    C[c, C_LIMIT] = ints[ONBOARDING_LIMIT]
+    _record(w, day, K_CUSTOMER_ONBOARDED, c, -1, 0, -1, -1, cost, NAN, NAN, 0.0, 0)
+    return True
+
+
+def _order(w, c: int, day: int) -> None:
+    """The customer's order process at ``day`` (as SimpyEngine._orders): onboarding, then one order each wake."""
+    C, CF = w.C, w.CF
+    SG, BH, X = w.SG, w.BH, w.X
+    s = C[c, C_SEGMENT]
+    mean_gap = SG[s, S_MEAN_GAP]
+    if not C[c, C_STARTED]:
+        C[c, C_STARTED] = 1
+        if C[c, C_ARRIVAL] > 0:  # a new customer applies, and may be checked and refused
+            if C[c, C_INSOLVENT_DAY] <= day or not _onboard(w, c, s, day):
+                return
+        first = C[c, C_ARRIVAL] + geometric_days(draw(w.pref, U_ORDER_GAP, c, 0, 0), mean_gap) - 1
+        if first < X[X_ISSUE_END]:
+            _heap_push(w, first, _order_key(c), EV_ORDER, c, 0)
+        return
+    _advance(w, c, day)
+    if C[c, C_CHURN_DAY] <= day or C[c, C_INSOLVENT_DAY] <= day:
+        return  # the customer has left, or can no longer trade
+    seq = C[c, C_SEQ]
+    ints = w.p_ints[s]
+    limit = C[c, C_LIMIT]
+    if ((ints[HAS_HOLD] and _overdue_beyond(w, c, day, ints[HOLD_AFTER]))
+            or (limit and _open_balance(w, c) + _amount(w, c, seq) > limit)):
+        amount = _amount(w, c, seq)
+        before, after = _change_goodwill(w, c, BH[B_HOLD_GOODWILL], day)
+        _record(w, day, K_ORDER_REFUSED, c, -1, amount, -1, -1, 0, before, after, 0.0, 0)
+    else:
+        _issue(w, c, seq, day)
+    seq += 1  # a refused order keeps its number, so later orders are the same ones under every policy
+    C[c, C_SEQ] = seq
+    factor = order_rate_factor(CF[c, CF_GOODWILL], CF[c, CF_BASELINE], BH[B_ELASTICITY])
+    if factor <= 0:
+        return  # goodwill so low the customer orders nothing more
+    nxt = day + geometric_days(draw(w.pref, U_ORDER_GAP, c, seq, 0), mean_gap / factor)
+    if nxt < X[X_ISSUE_END]:
+        _heap_push(w, nxt, _order_key(c), EV_ORDER, c, 0)
+
+
+def _issue(w, c: int, seq: int, day: int) -> None:
+    C = w.C
+    SG, BH = w.SG, w.BH
+    pref = w.pref
+    s = C[c, C_SEGMENT]
+    amount = _amount(w, c, seq)
+    terms = int(SG[s, S_TERMS])
+    due = day + terms if not SG[s, S_EOM] else w.eom[day] + terms
+    counts = w.counts
+    i = counts[N_ROWS]
+    if i == w.R.shape[0]:
+        counts[N_OVERFLOW] |= OVER_ROWS
+        return
+    R, RF = w.R, w.RF
+    counts[N_ROWS] = i + 1
+    for col in range(R_WIDTH):  # the arrays are not cleared in advance: only rows in use are touched
+        R[i, col] = 0
+    for col in range(RF_WIDTH):
+        RF[i, col] = 0.0
+    R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT], R[i, R_AMOUNT], R[i, R_BALANCE] = c, seq, s, amount, amount
+    R[i, R_ISSUE], R[i, R_DUE] = day, due
+    for col in (R_PAY_DAY, R_DISPUTE_DAY, R_RESOLVE_DAY, R_REVIEW_DAY, R_PLAN_DAY, R_ESCALATION_DAY):
+        R[i, col] = NEVER
+    R[i, R_DISCOUNT_DEADLINE] = -1
+    R[i, R_PENDING] = P_REVIEW
+    R[i, R_DISPUTED_SINCE] = -1
+    R[i, R_TAKEN_UP] = 1
+    R[i, R_PLAN_BROKEN_DAY] = -1
+    R[i, R_PLAN_MILESTONES] = 0
+    R[i, R_NEXT_OPEN] = -1
+    RF[i, RF_UNMOVED] = 1.0
+    # The customer's open invoices, in issue order.
+    if C[c, C_OPEN_HEAD] < 0:
+        C[c, C_OPEN_HEAD] = i
+    else:
+        R[C[c, C_OPEN_TAIL], R_NEXT_OPEN] = i
+    C[c, C_OPEN_TAIL] = i
+    # The customer's intentions, before any chasing.
+    if draw(pref, U_DISPUTE, c, seq, 0) < SG[s, S_DISPUTE_RATE]:
+        latest = min(terms, int(BH[B_DISPUTE_RAISE_DAYS]))
+        R[i, R_DISPUTE_DAY] = day + uniform_int(draw(pref, U_DISPUTE_DAY, c, seq, 0), 0, latest)
+    liquidity = _liquidity_on(w, c, day)
+    ignore = ignore_share_on(SG[s, S_IGNORE], liquidity, BH[B_DISTRESSED_IGNORE])
+    if draw(pref, U_IGNORES, c, seq, 0) >= ignore:
+        z = normal_ppf(draw(pref, U_LATENESS, c, seq, 0))
+        lateness = unchased_lateness(w.CF[c, CF_HABIT], SG[s, S_SD_WITHIN], z, liquidity, BH[B_STRAINED_EXTRA])
+        R[i, R_PAY_DAY] = unchased_pay_day(due, day, lateness)
+    elif BH[B_SET_ASIDE_DAYS] > 0:
+        late = set_aside_days(draw(pref, U_SET_ASIDE, c, seq, 0), BH[B_SET_ASIDE_NEVER], BH[B_SET_ASIDE_DAYS],
+                              BH[B_SET_ASIDE_SIGMA])
+        if late >= 0:
+            R[i, R_PAY_DAY] = due + 1 + late
+    # The first review may fall on the issue day itself (phase 4 comes after phase 0).
+    g = _goodwill_on(w, c, day)
+    _decide(w, i, P_ISSUED, day, g, day)
+    _schedule(w, i)
+
+
+# --- decisions ----------------------------------------------------------------------------------------------
+
+def _decide(w, i: int, point: int, day: int, goodwill: float, earliest_review: int) -> None:
+    """Ask the policy and act on its answer (as SimpyEngine._apply of the rule-based policy's decision)."""
+    R = w.R
+    s = R[i, R_SEGMENT]
+    out = w.out
+    n, review = rule_decision(w.p_ints[s], w.p_offsets[s], out, point, day, R[i, R_DUE], R[i, R_BALANCE],
+                              R[i, R_DISPUTED] != 0, R[i, R_IN_PLAN] != 0, R[i, R_HAD_PLAN] != 0,
+                              R[i, R_HAD_TERMS] != 0, R[i, R_PLAN_TERMS] != 0, R[i, R_FEES_CLAIMED] != 0,
+                              R[i, R_HAD_SETTLEMENT] != 0, R[i, R_DISPUTED_SINCE], R[i, R_MEDIATED] != 0,
+                              R[i, R_WAS_AT_AGENCY] != 0, R[i, R_WAS_IN_COURT] != 0, R[i, R_PLAN_BROKEN_DAY])
+    _apply(w, i, day, n, review, earliest_review)  # nothing in carrying the actions out decides again
+
+
+def _action_channel(w, s: int, action: int) -> int:
+    code = action % ACTION_STRIDE
+    if code == A_REMIND:
+        return w.p_channels[s, action // ACTION_STRIDE]
+    if code == A_PLAN:
+        return w.p_ints[s, PLAN_CHANNEL]
+    if code == A_TERMS:
+        return w.p_ints[s, TERMS_CHANNEL]
+    if code == A_SETTLE:
+        return w.p_ints[s, SETTLE_CHANNEL]
+    return -1
+
+
+def _action_kind(action: int) -> int:
+    code = action % ACTION_STRIDE
+    return A_PLAN if code == A_TERMS else code  # extended terms are a plan offer with milestones
+
+
+def _apply(w, i: int, day: int, n: int, review: int, earliest_review: int) -> None:
+    """Carry out the ``n`` actions in the decision buffer, then set the next review (as SimpyEngine._apply)."""
+    R = w.R
+    T = w.T
+    s = R[i, R_SEGMENT]
+    for k in range(n):
+        if R[i, R_BALANCE] == 0:
+            break
+        action = w.out[k]
+        kind = _action_kind(action)
+        minutes = work_minutes(kind, _action_channel(w, s, action), T[T_MINUTES_EMAIL], T[T_MINUTES_LETTER],
+                               T[T_MINUTES_CALL])
+        if T[T_LIMITED] and minutes > 0:
+            _queue_push(w, work_class(kind, _action_channel(w, s, action)), day, R[i, R_CUSTOMER],
+                        R[i, R_SEQ], i, action, minutes)
+            continue
+        _execute(w, i, day, action, minutes, 0)
+    if R[i, R_IN_PLAN] or R[i, R_ESCALATION]:
+        R[i, R_REVIEW_DAY] = NEVER  # the plan, agency or court runs the invoice until it ends
+        return
+    if review != NO_REVIEW and R[i, R_BALANCE] > 0:
+        if review < earliest_review:
+            raise RuntimeError("the policy asked for a review before the earliest possible day")
+        R[i, R_REVIEW_DAY] = review
+
+
+def _execute(w, i: int, day: int, action: int, minutes: float, wait: int) -> None:
+    """Carry out one action now (as SimpyEngine._execute)."""
+    R = w.R
+    if R[i, R_BALANCE] == 0:
+        return
+    code = action % ACTION_STRIDE
+    if code == A_REMIND:
+        _remind(w, i, day, action // ACTION_STRIDE, minutes, wait)
+    elif code == A_DISCOUNT:
+        _offer_discount(w, i, day)
+    elif code == A_PLAN or code == A_TERMS:
+        _offer_plan(w, i, day, code == A_TERMS, minutes, wait)
+    elif code == A_FEES:
+        _claim_fees(w, i, day, minutes, wait)
+    elif code == A_SETTLE:
+        _offer_settlement(w, i, day, minutes, wait)
+    elif code == A_MEDIATE:
+        _mediate(w, i, day, minutes, wait)
+    elif code == A_AGENCY:
+        _escalate(w, i, day, True, minutes, wait)
+    elif code == A_LEGAL:
+        _escalate(w, i, day, False, minutes, wait)
+    else:  # a write-off
+        _accrue_interest(w, i, day)
+        R = w.R
+        c = R[i, R_CUSTOMER]
+        g = _goodwill_on(w, c, day)
+        _record(w, day, K_WRITE_OFF, c, i, R[i, R_BALANCE], -1, -1, 0, g, g, 0.0, 0)
+        R[i, R_BALANCE] = 0
+        _settle_fees(w, i, day, False)
+    w.R[i, R_ACTIONS] += 1
+
+
+# --- what happens to an invoice ------------------------------------------------------------------------------
+
+def _invoice_event(w, i: int, day: int, phase: int) -> None:
+    if phase == PHASE_RESOLVE:
+        _resolve_dispute(w, i, day)
+    elif phase == PHASE_PAY:
+        _pay(w, i, day)
+    elif phase == PHASE_DISPUTE:
+        _raise_dispute(w, i, day)
+    else:
+        _review(w, i, day)
+
+
+def _resolve_dispute(w, i: int, day: int) -> None:
+    R = w.R
+    SG, BH, pref = w.SG, w.BH, w.pref
+    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    R[i, R_DISPUTED] = 0
+    R[i, R_RESOLVE_DAY] = NEVER
+    g = _goodwill_on(w, c, day)
+    _record(w, day, K_DISPUTE_RESOLVED, c, i, 0, -1, -1, 0, g, g, 0.0, 0)
+    if draw(pref, U_CREDIT_NOTE, c, q, 0) < SG[s, S_CREDIT_NOTE_SHARE]:
+        fraction = credit_note_fraction(draw(pref, U_CREDIT_NOTE_FRACTION, c, q, 0), SG[s, S_CREDIT_NOTE_FRACTION])
+        credit = share_of(R[i, R_BALANCE], fraction)
+        before, after = _change_goodwill(w, c, BH[B_CREDIT_NOTE_GOODWILL], day)
+        _accrue_interest(w, i, day)
+        R[i, R_BALANCE] -= credit
+        _record(w, day, K_CREDIT_NOTE, c, i, credit, -1, -1, 0, before, after, 0.0, 0)
+        if R[i, R_BALANCE] == 0:
+            _settle_fees(w, i, day, False)
+    if R[i, R_PAY_DAY] != NEVER:
+        delay = exponential(draw(pref, U_RESOLUTION_PAY_DELAY, c, q, 0), BH[B_RESPONSE_DELAY])
+        R[i, R_PAY_DAY] = max(R[i, R_PAY_DAY], prompted_pay_day(day, R[i, R_DUE], delay))
+
+
+def _pay(w, i: int, day: int) -> None:
+    R, RF = w.R, w.RF
+    if R[i, R_ESCALATION]:
+        _end_escalation(w, i, day)
+        return
+    if R[i, R_IN_PLAN]:
+        _pay_instalment(w, i, day)
+        return
+    SG, BH, pref = w.SG, w.BH, w.pref
+    s = R[i, R_SEGMENT]
+    if SG[s, S_HAS_RUNS]:
+        run_day = w.runs[s, day]
+        if run_day != day:
+            R[i, R_PAY_DAY] = run_day  # the customer's accounts payable releases it in the next payment run
+            return
+    c, q = R[i, R_CUSTOMER], R[i, R_SEQ]
+    g = _goodwill_on(w, c, day)
+    _accrue_interest(w, i, day)
+    balance = R[i, R_BALANCE]
+    if RF[i, RF_SETTLE_FORGIVE] > 0:
+        forgiven = settlement_forgiven(balance, RF[i, RF_SETTLE_FORGIVE])
+        RF[i, RF_SETTLE_FORGIVE] = 0.0
+        if forgiven > 0:
+            balance -= forgiven
+            R[i, R_BALANCE] = balance
+            _record(w, day, K_SETTLEMENT, c, i, forgiven, -1, -1, 0, g, g, 0.0, 0)
+        paid = balance
+    elif RF[i, RF_DISCOUNT_RATE] > 0 and day <= R[i, R_DISCOUNT_DEADLINE]:
+        discount = discount_amount(balance, R[i, R_AMOUNT], RF[i, RF_DISCOUNT_RATE])
+        if discount > 0:
+            before, after = _change_goodwill(w, c, BH[B_DISCOUNT_GOODWILL], day)
+            balance -= discount
+            R[i, R_BALANCE] = balance
+            _record(w, day, K_DISCOUNT, c, i, discount, -1, -1, 0, before, after, 0.0, 0)
+            g = after
+        paid = balance
+    elif balance >= 2 and draw(pref, U_PARTIAL, c, q, R[i, R_PAYMENTS]) < part_share_on(
+            SG[s, S_PARTIAL_SHARE], _liquidity_on(w, c, day), BH[B_STRAINED_PART]):
+        fraction = part_payment_fraction(draw(pref, U_PARTIAL_FRACTION, c, q, R[i, R_PAYMENTS]), BH[B_PART_FRACTION])
+        paid = min(share_of(balance, fraction), balance - 1)
+    else:
+        paid = balance
+    R[i, R_BALANCE] = balance - paid
+    R[i, R_PAYMENTS] += 1
+    _record(w, day, K_PAYMENT, c, i, paid, -1, -1, 0, g, g, 0.0, 0)
+    if R[i, R_BALANCE] > 0:
+        R[i, R_PAY_DAY] = day + geometric_days(draw(pref, U_PARTIAL_GAP, c, q, R[i, R_PAYMENTS]),
+                                               SG[s, S_PARTIAL_GAP])
+    else:
+        R[i, R_PAY_DAY] = NEVER
+        _settle_fees(w, i, day, True)
+
+
+def _pay_instalment(w, i: int, day: int) -> None:
+    R = w.R
+    SG, BH, pref = w.SG, w.BH, w.pref
+    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    g = _goodwill_on(w, c, day)
+    _accrue_interest(w, i, day)
+    paid_ok = draw(pref, U_INSTALMENT, c, q, R[i, R_PLAN_ATTEMPTS]) < SG[s, S_INSTALMENT_RELIABILITY]
+    R[i, R_PLAN_ATTEMPTS] += 1
+    n_ms = R[i, R_PLAN_MILESTONES]
+    if paid_ok:
+        # Extended terms pay this milestone's share of the balance agreed (the rest at the last).
+        share = w.m_shares[s, n_ms - R[i, R_PLAN_LEFT]] if n_ms > 0 and not R[i, R_PLAN_DOWN] else -1.0
+        amount = instalment_amount(R[i, R_BALANCE], R[i, R_PLAN_DOWN], R[i, R_PLAN_LEFT], share, R[i, R_PLAN_BASE])
+        if R[i, R_PLAN_DOWN]:
+            R[i, R_PLAN_DOWN] = 0
+        else:
+            R[i, R_PLAN_LEFT] -= 1
+        R[i, R_BALANCE] -= amount
+        R[i, R_PAYMENTS] += 1
+        _record(w, day, K_PAYMENT, c, i, amount, -1, -1, 0, g, g, 0.0, 0)
+        if R[i, R_BALANCE] == 0:
+            R[i, R_IN_PLAN] = 0
+            _settle_fees(w, i, day, True)
+        if n_ms > 0 and R[i, R_PLAN_LEFT] > 0:
+            R[i, R_PLAN_DAY] = R[i, R_PLAN_START] + w.m_days[s, n_ms - R[i, R_PLAN_LEFT]]
+        else:
+            R[i, R_PLAN_DAY] = day + R[i, R_PLAN_INTERVAL]
+        return
+    R[i, R_PLAN_MISSED] += 1
+    _record(w, day, K_PLAN_MISSED, c, i, 0, -1, -1, 0, g, g, 0.0, 0)
+    if R[i, R_PLAN_MISSED] <= R[i, R_PLAN_TOLERANCE]:
+        R[i, R_PLAN_DAY] = day + R[i, R_PLAN_INTERVAL]
+        return
+    R[i, R_IN_PLAN] = 0
+    R[i, R_PLAN_DAY] = NEVER
+    R[i, R_PLAN_BROKEN_DAY] = day
+    # What a broken plan leaves is set aside, like an invoice ignored at issue: it may be paid much later.
+    if BH[B_SET_ASIDE_DAYS] > 0:
+        late = set_aside_days(draw(pref, U_PLAN_DEFAULT_PAY_DAY, c, q, 0), BH[B_SET_ASIDE_NEVER],
+                              BH[B_SET_ASIDE_DAYS], BH[B_SET_ASIDE_SIGMA])
+        if late >= 0:
+            R[i, R_PAY_DAY] = day + 1 + late
+    before, after = _change_goodwill(w, c, BH[B_PLAN_DEFAULT_GOODWILL], day)
+    _record(w, day, K_PLAN_DEFAULTED, c, i, R[i, R_BALANCE], -1, -1, 0, before, after, 0.0, 0)
+    R[i, R_PENDING] = P_PLAN_DEFAULTED  # the policy hears of it in today's reviews (phase 4)
+    R[i, R_REVIEW_DAY] = day
+
+
+def _raise_dispute(w, i: int, day: int) -> None:
+    R = w.R
+    SG, BH, T = w.SG, w.BH, w.T
+    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    R[i, R_DISPUTED] = 1
+    R[i, R_DISPUTE_DAY] = NEVER
+    before, after = _change_goodwill(w, c, BH[B_DISPUTE_GOODWILL], day)
+    _record(w, day, K_DISPUTE_RAISED, c, i, 0, -1, -1, 0, before, after, 0.0, 0)
+    R[i, R_RESOLVE_DAY] = dispute_end_day(day, draw(w.pref, U_DISPUTE_DAYS, c, q, 0), SG[s, S_DISPUTE_DAYS])
+    R[i, R_DISPUTED_SINCE] = day
+    if T[T_LIMITED] and T[T_MINUTES_DISPUTE] > 0:
+        R[i, R_TAKEN_UP] = 0  # resolution waits until a collector takes up the case
+        _queue_push(w, WORK_DISPUTE, day, c, q, i, -1, T[T_MINUTES_DISPUTE])
+    if not R[i, R_IN_PLAN]:
+        _decide(w, i, P_DISPUTE_RAISED, day, after, day)
+
+
+def _review(w, i: int, day: int) -> None:
+    R = w.R
+    R[i, R_REVIEW_DAY] = NEVER
+    point = R[i, R_PENDING]
+    R[i, R_PENDING] = P_REVIEW
+    g = _goodwill_on(w, R[i, R_CUSTOMER], day)
+    _decide(w, i, point, day, g, day + 1)
+
+
+def _remind(w, i: int, day: int, step: int, minutes: float, wait: int) -> None:
+    R, RF = w.R, w.RF
+    SG, BH, pref = w.SG, w.BH, w.pref
+    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    channel, tone = w.p_channels[s, step], w.p_tones[s, step]
+    change = BH[B_TONE_GOODWILL + tone] + BH[B_CHANNEL_GOODWILL + channel]
+    before, after = _change_goodwill(w, c, change, day)
+    _record(w, day, K_REMINDER, c, i, 0, channel, tone, w.p_costs[s, step], before, after, minutes, wait)
+    R[i, R_REMINDERS] += 1
+    if R[i, R_DISPUTED] or R[i, R_PAY_DAY] <= day:
+        return
+    liquidity = _liquidity_on(w, c, day)
+    if (liquidity != HEALTHY and day > R[i, R_DUE] and not R[i, R_PLAN_REQUESTED] and not R[i, R_IN_PLAN]
+            and draw(pref, U_PLAN_REQUEST, c, q, 0) < BH[B_PLAN_REQUEST]):
+        if _plan_requested(w, i, day):
+            return
+    responsiveness = responsiveness_on(SG[s, S_RESPONSIVENESS], liquidity, BH[B_STRAINED_RESPONSE],
+                                       BH[B_DISTRESSED_RESPONSE])
+    p = response_probability(BH[B_RESPONSE + channel], BH[B_TONE_RESPONSE + tone], responsiveness, after,
+                             BH[B_GOODWILL_WEIGHT], BH[B_MAX_RESPONSE])
+    p *= age_factor(day - R[i, R_DUE], BH[B_HALFLIFE])
+    # One latent threshold per invoice (see behaviour.responds): the same invoice reacts alike under every policy.
+    RF[i, RF_UNMOVED] = unmoved_after(RF[i, RF_UNMOVED], p)
+    if responds(draw(pref, U_RESPONSE, c, q, 0), RF[i, RF_UNMOVED]):
+        delay = exponential(draw(pref, U_RESPONSE_DELAY, c, q, R[i, R_RESPONSES]), BH[B_RESPONSE_DELAY])
+        R[i, R_RESPONSES] += 1
+        R[i, R_PAY_DAY] = min(R[i, R_PAY_DAY], prompted_pay_day(day, R[i, R_DUE], delay))
+
+
+def _plan_requested(w, i: int, day: int) -> bool:
+    """A strained customer asks to pay in instalments: the policy grants the plan or refuses it."""
+    R = w.R
+    BH = w.BH
+    R[i, R_PLAN_REQUESTED] = 1
+    c, s = R[i, R_CUSTOMER], R[i, R_SEGMENT]
+    if not w.p_ints[s, PLAN_ON_REQUEST] or R[i, R_DISPUTED]:
+        before, after = _change_goodwill(w, c, BH[B_PLAN_REFUSED_GOODWILL], day)
+        _record(w, day, K_PLAN_REQUESTED, c, i, 0, -1, -1, 0, before, after, 0.0, 0)
+        return False
+    g = _goodwill_on(w, c, day)
+    _record(w, day, K_PLAN_REQUESTED, c, i, 0, -1, -1, 0, g, g, 0.0, 0)
+    R[i, R_HAD_PLAN] = 1
+    _agree_plan(w, i, day, False)
+    return True
+
+
+def _offer_plan(w, i: int, day: int, terms: bool, minutes: float, wait: int) -> None:
+    R = w.R
+    SG, BH = w.SG, w.BH
+    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    ints = w.p_ints[s]
+    g = _goodwill_on(w, c, day)
+    if terms:
+        _record(w, day, K_TERMS_OFFERED, c, i, 0, ints[TERMS_CHANNEL], 0, ints[TERMS_COST], g, g,
+                minutes, wait)
+        R[i, R_HAD_TERMS] = 1
+    else:
+        _record(w, day, K_PLAN_OFFERED, c, i, 0, ints[PLAN_CHANNEL], 0, ints[PLAN_COST], g, g,
+                minutes, wait)
+        R[i, R_HAD_PLAN] = 1
+    acceptance = plan_acceptance_on(SG[s, S_PLAN_ACCEPTANCE], _liquidity_on(w, c, day), BH[B_STRAINED_PLAN])
+    if R[i, R_DISPUTED] or R[i, R_IN_PLAN] or draw(w.pref, U_PLAN_ACCEPTANCE, c, q, 0) >= acceptance:
+        return
+    _agree_plan(w, i, day, terms)
+
+
+def _agree_plan(w, i: int, day: int, terms: bool) -> None:
+    R = w.R
+    BH = w.BH
+    c, s = R[i, R_CUSTOMER], R[i, R_SEGMENT]
+    ints = w.p_ints[s]
+    before, after = _change_goodwill(w, c, BH[B_PLAN_GOODWILL], day)
+    _record(w, day, K_TERMS_AGREED if terms else K_PLAN_AGREED, c, i, R[i, R_BALANCE], -1, -1, 0,
+            before, after, 0.0, 0)
+    R[i, R_IN_PLAN] = 1
+    R[i, R_PAY_DAY] = NEVER
+    R[i, R_REVIEW_DAY] = NEVER
+    R[i, R_PLAN_MISSED] = 0
+    R[i, R_PLAN_ATTEMPTS] = 0
+    R[i, R_PLAN_TERMS] = terms
+    if terms:
+        n_ms = ints[N_MILESTONES]
+        R[i, R_PLAN_LEFT], R[i, R_PLAN_INTERVAL], R[i, R_PLAN_TOLERANCE] = n_ms, 0, 0
+        R[i, R_PLAN_MILESTONES] = n_ms
+        R[i, R_PLAN_START], R[i, R_PLAN_BASE], R[i, R_PLAN_DOWN] = day, R[i, R_BALANCE], 0
+        R[i, R_PLAN_DAY] = day + w.m_days[s, 0]
+    else:
+        R[i, R_PLAN_LEFT] = ints[PLAN_INSTALMENTS]
+        R[i, R_PLAN_INTERVAL] = ints[PLAN_INTERVAL]
+        R[i, R_PLAN_TOLERANCE] = ints[PLAN_TOLERANCE]
+        R[i, R_PLAN_MILESTONES] = 0
+        down = plan_down_payment(R[i, R_BALANCE], w.p_floats[s, PLAN_DOWN])
+        R[i, R_PLAN_DOWN] = down
+        R[i, R_PLAN_DAY] = day + 1 if down else day + ints[PLAN_INTERVAL]
+
+
+def _offer_discount(w, i: int, day: int) -> None:
+    R, RF = w.R, w.RF
+    SG, BH = w.SG, w.BH
+    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    rate, window = w.p_floats[s, DISCOUNT_RATE], w.p_ints[s, DISCOUNT_WINDOW]
+    RF[i, RF_DISCOUNT_RATE] = rate
+    R[i, R_DISCOUNT_DEADLINE] = day + window
+    if R[i, R_DISPUTE_DAY] != NEVER:
+        return  # a customer about to dispute the invoice does not rush to pay it
+    p = discount_take_probability(SG[s, S_DISCOUNT_APPETITE], rate, BH[B_DISCOUNT_REFERENCE])
+    if draw(w.pref, U_TAKE_UP, c, q, 0) < p:
+        pay = day + uniform_int(draw(w.pref, U_DISCOUNT_PAY_DAY, c, q, 0), 0, window)
+        R[i, R_PAY_DAY] = min(R[i, R_PAY_DAY], pay)
+
+
+def _claim_fees(w, i: int, day: int, minutes: float, wait: int) -> None:
+    R, RF = w.R, w.RF
+    if R[i, R_FEES_CLAIMED]:
+        return
+    s = R[i, R_SEGMENT]
+    compensation = w.p_ints[s, FEE_COMPENSATION]
+    R[i, R_FEES_CLAIMED] = 1
+    RF[i, RF_FEE_RATE] = w.p_floats[s, FEE_RATE]
+    R[i, R_FEE_COMPENSATION] = compensation
+    R[i, R_INTEREST_DAY] = R[i, R_DUE]  # interest on the balance outstanding now, from the due date
+    _accrue_interest(w, i, day)
+    c = R[i, R_CUSTOMER]
+    before, after = _change_goodwill(w, c, w.BH[B_FEE_GOODWILL], day)
+    _record(w, day, K_FEES_CLAIMED, c, i, compensation, -1, -1, 0, before, after, minutes, wait)
+
+
+def _accrue_interest(w, i: int, day: int) -> None:
+    R, RF = w.R, w.RF
+    if R[i, R_FEES_CLAIMED] and day > R[i, R_INTEREST_DAY]:
+        RF[i, RF_INTEREST] = accrued_interest(RF[i, RF_INTEREST], R[i, R_BALANCE], RF[i, RF_FEE_RATE],
+                                              day - R[i, R_INTEREST_DAY])
+        R[i, R_INTEREST_DAY] = day
+
+
+def _settle_fees(w, i: int, day: int, paying: bool) -> None:
+    R, RF = w.R, w.RF
+    if not R[i, R_FEES_CLAIMED]:
+        return
+    owed = fees_owed(R[i, R_FEE_COMPENSATION], RF[i, RF_INTEREST])
+    R[i, R_FEES_CLAIMED] = 0  # settled: nothing more to pay or waive
+    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    g = _goodwill_on(w, c, day)
+    pays = paying and draw(w.pref, U_FEE_PAYMENT, c, q, 0) < w.SG[s, S_FEE_PAYMENT_SHARE]
+    _record(w, day, K_FEES_PAID if pays else K_FEES_WAIVED, c, i, owed, -1, -1, 0, g, g, 0.0, 0)
+
+
+def _offer_settlement(w, i: int, day: int, minutes: float, wait: int) -> None:
+    R, RF = w.R, w.RF
+    SG, BH = w.SG, w.BH
+    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    R[i, R_HAD_SETTLEMENT] = 1
+    accepted = (not R[i, R_DISPUTED] and not R[i, R_IN_PLAN]
+                and draw(w.pref, U_SETTLEMENT_ACCEPTANCE, c, q, 0) < SG[s, S_SETTLEMENT_ACCEPTANCE])
+    before, after = _change_goodwill(w, c, BH[B_SETTLEMENT_GOODWILL] if accepted else 0.0, day)
+    _record(w, day, K_SETTLEMENT_OFFERED, c, i, 0, w.p_ints[s, SETTLE_CHANNEL], 0, w.p_ints[s, SETTLE_COST],
+            before, after, minutes, wait)
+    if not accepted:
+        return
+    RF[i, RF_SETTLE_FORGIVE] = w.p_floats[s, SETTLE_FORGIVE]
+    R[i, R_PAY_DAY] = min(R[i, R_PAY_DAY], prompted_delay_day(day, draw(w.pref, U_SETTLEMENT_DELAY, c, q, 0),
+                                                              BH[B_RESPONSE_DELAY]))
+
+
+def _mediate(w, i: int, day: int, minutes: float, wait: int) -> None:
+    R = w.R
+    BH = w.BH
+    if not R[i, R_DISPUTED] or R[i, R_MEDIATED]:
+        return
+    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    R[i, R_MEDIATED] = 1
+    before, after = _change_goodwill(w, c, BH[B_MEDIATION_GOODWILL], day)
+    _record(w, day, K_MEDIATION, c, i, 0, -1, -1, w.p_ints[s, MEDIATION_COST], before, after, minutes,
+            wait)
+    end = mediation_end(day, draw(w.pref, U_MEDIATION, c, q, 0), draw(w.pref, U_MEDIATION_DAYS, c, q, 0),
+                        BH[B_MEDIATION_SUCCESS], BH[B_MEDIATION_DAYS])
+    if end >= 0:
+        R[i, R_RESOLVE_DAY] = min(R[i, R_RESOLVE_DAY], end)
+
+
+def _escalate(w, i: int, day: int, agency: bool, minutes: float, wait: int) -> None:
+    R, RF = w.R, w.RF
+    SG, BH, pref = w.SG, w.BH, w.pref
+    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    change = BH[B_AGENCY_GOODWILL] if agency else BH[B_LEGAL_GOODWILL]
+    before, after = _change_goodwill(w, c, change, day)
+    cost = 0 if agency else w.p_ints[s, LEGAL_COST]
+    _record(w, day, K_AGENCY_PLACED if agency else K_LEGAL_FILED, c, i, R[i, R_BALANCE], -1, -1,
+            cost, before, after, minutes, wait)
+    R[i, R_PAY_DAY] = NEVER  # the customer now deals with the agency or court
+    R[i, R_DISPUTE_DAY] = NEVER
+    R[i, R_REVIEW_DAY] = NEVER
+    if BH[B_SPILLOVER] > 0:
+        _spill_over(w, c, s, BH[B_SPILLOVER] * change, day)
+    R = w.R
+    if agency:
+        R[i, R_ESCALATION], R[i, R_WAS_AT_AGENCY] = 1, 1
+        RF[i, RF_AGENCY_FEE] = w.p_floats[s, AGENCY_FEE]
+        pays, end = agency_outcome(day, draw(pref, U_AGENCY, c, q, 0), draw(pref, U_AGENCY_DAYS, c, q, 0),
+                                   BH[B_AGENCY_SUCCESS], SG[s, S_RECOVERABILITY], BH[B_AGENCY_DAYS],
+                                   int(BH[B_AGENCY_MAX_DAYS]))
+    else:
+        R[i, R_ESCALATION], R[i, R_WAS_IN_COURT] = 2, 1
+        pays, end = legal_outcome(day, draw(pref, U_JUDGMENT, c, q, 0), draw(pref, U_JUDGMENT_PAID, c, q, 0),
+                                  draw(pref, U_LEGAL_DAYS, c, q, 0), BH[B_JUDGMENT_SUCCESS], BH[B_JUDGMENT_PAID],
+                                  SG[s, S_RECOVERABILITY], BH[B_LEGAL_DAYS])
+    R[i, R_ESCALATION_PAYS] = pays
+    R[i, R_ESCALATION_DAY] = end
+
+
+def _spill_over(w, c: int, s: int, change: float, day: int) -> None:
+    """The other active customers of the segment hear of an escalation: each one's goodwill moves a little."""
+    C = w.C
+    members, starts = w.members, w.starts
+    for k in range(starts[s], starts[s + 1]):
+        other = members[k]
+        if other == c or C[other, C_ARRIVAL] > day or C[other, C_REFUSED]:
+            continue
+        _advance(w, other, day)
+        if C[other, C_CHURN_DAY] <= day or C[other, C_INSOLVENT_DAY] <= day:
+            continue
+        before, after = _change_goodwill(w, other, change, day)
+        if after != before:
+            _record(w, day, K_REPUTATION, other, -1, 0, -1, -1, 0, before, after, 0.0, 0)
+
+
+def _end_escalation(w, i: int, day: int) -> None:
+    R, RF = w.R, w.RF
+    c = R[i, R_CUSTOMER]
+    g = _goodwill_on(w, c, day)
+    agency = R[i, R_ESCALATION] == 1
+    R[i, R_ESCALATION] = 0
+    R[i, R_ESCALATION_DAY] = NEVER
+    _accrue_interest(w, i, day)
+    if R[i, R_ESCALATION_PAYS]:
+        amount = R[i, R_BALANCE]
+        fee = agency_fee(amount, RF[i, RF_AGENCY_FEE]) if agency else 0
+        R[i, R_BALANCE] = 0
+        _record(w, day, K_AGENCY_COLLECTED if agency else K_LEGAL_COLLECTED, c, i, amount, -1, -1,
+                fee, g, g, 0.0, 0)
+        _settle_fees(w, i, day, True)
+        return
+    _record(w, day, K_AGENCY_RETURNED if agency else K_LEGAL_ENDED, c, i, R[i, R_BALANCE], -1, -1,
+            0, g, g, 0.0, 0)
+    R[i, R_PENDING] = P_ESCALATION_ENDED  # the policy hears of it in today's reviews (phase 4)
+    R[i, R_REVIEW_DAY] = day
+    if R[i, R_DISPUTED] and R[i, R_RESOLVE_DAY] <= day:
+        R[i, R_RESOLVE_DAY] = day + 1
+
+
+def _insolvency(w, c: int, day: int) -> None:
+    """The customer fails: every open balance is lost, and it orders no more."""
+    C = w.C
+    if C[c, C_ARRIVAL] > day or C[c, C_REFUSED]:
+        return  # never became our customer: its failure is not ours to record
+    _record(w, day, K_INSOLVENT, c, -1, 0, -1, -1, 0, NAN, NAN, 0.0, 0)
+    g = _goodwill_on(w, c, day)
+    i = C[c, C_OPEN_HEAD]
+    while i >= 0:
+        R = w.R
+        if R[i, R_BALANCE] != 0:
+            _accrue_interest(w, i, day)
+            _record(w, day, K_INSOLVENCY_LOSS, c, i, R[i, R_BALANCE], -1, -1, 0, g, g, 0.0, 0)
+            R[i, R_BALANCE] = 0
+            R[i, R_ESCALATION] = 0
+            _settle_fees(w, i, day, False)
+            _schedule(w, i)
+        i = w.R[i, R_NEXT_OPEN]
+    C[c, C_OPEN_HEAD] = -1
+
+
+# --- the team -------------------------------------------------------------------------------------------
+
+def _queue_before(queue, a: int, b: int) -> bool:
+    """Whether queue item ``a`` is served before ``b``: by class, request day, customer, invoice, then arrival."""
+    for col in (Q_CLASS, Q_REQUESTED, Q_CUSTOMER, Q_SEQ, Q_ORDER):
+        if queue[a, col] != queue[b, col]:
+            return queue[a, col] < queue[b, col]
+    return False
+
+
+def _queue_order(queue, n: int):
+    """The queue's items in service order (a merge sort; arrival numbers are unique, so the order is total)."""
+    order = np.arange(n)
+    spare = np.empty(n, dtype=np.int64)
+    width = 1
+    while width < n:
+        for lo in range(0, n, 2 * width):
+            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if _queue_before(queue, order[j], order[i]):
+                    spare[k] = order[j]
+                    j += 1
+                else:
+                    spare[k] = order[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                spare[k] = order[i]
+                i += 1
+                k += 1
+            while j < hi:
+                spare[k] = order[j]
+                j += 1
+                k += 1
+        order, spare = spare, order
+        width *= 2
+    return order
+
+
+def _serve(w, day: int) -> None:
+    """Serve the day's queue from the team's minutes (as SimpyEngine._serve)."""
+    T = w.T
+    counts = w.counts
+    n = counts[N_QUEUE]
+    if n == 0:
+        return
+    queue, queuef = w.Q[:n].copy(), w.QF[:n].copy()
+    order = _queue_order(queue, n)
+    daily = T[T_DAILY_MINUTES]
+    left = daily
+    counts[N_QUEUE] = 0
+    full = False
+    for k in range(n):
+        j = order[k]
+        row = queue[j, Q_INVOICE]
+        action = queue[j, Q_ACTION]
+        minutes = queuef[j]
+        R = w.R
+        if not full:
+            if action < 0:
+                needed = R[row, R_DISPUTED] != 0 and R[row, R_TAKEN_UP] == 0
+            else:
+                needed = still_needed(_action_kind(action), R[row, R_BALANCE], R[row, R_ESCALATION],
+                                      R[row, R_IN_PLAN] != 0)
+            if not needed:
+                continue
+            if minutes > left and left < daily:
+                full = True  # strict priority: nothing overtakes the first item that does not fit
+            else:
+                left -= minutes  # a task longer than a whole day takes a day nobody has touched yet
+                wait = day - queue[j, Q_REQUESTED]
+                if action < 0:
+                    R[row, R_TAKEN_UP] = 1
+                    R[row, R_RESOLVE_DAY] = max(R[row, R_RESOLVE_DAY], day + 1)
+                    c = R[row, R_CUSTOMER]
+                    g = _goodwill_on(w, c, day)
+                    _record(w, day, K_DISPUTE_TAKEN_UP, c, row, 0, -1, -1, 0, g, g, minutes, wait)
+                else:
+                    _execute(w, row, day, action, minutes, wait)
+                _schedule(w, row)
+                continue
+        # Still waiting: back on the queue in its order (items are only added after today's service).
+        _queue_push(w, queue[j, Q_CLASS], queue[j, Q_REQUESTED], queue[j, Q_CUSTOMER],
+                    queue[j, Q_SEQ], row, action, minutes)
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+def run_kernel(M, P, C, CF, capacity):
+    """One run: ``M`` the model's tables, ``P`` the policy's, ``C``/``CF`` the customers' state (changed in place).
+
+    ``M`` = (segment parameters, behaviour, team, segment members, members' starts, liquidity states,
+    payment-run days, end-of-month days, the seed's draw prefixes, run scalars); ``P`` = (policy ints,
+    policy floats, step offsets, step costs, step channels, step tones, milestone days, milestone shares);
+    ``capacity`` = rows of (invoices, log, heap, queue).
+
+    Returns the invoices' state, the log (integer and float parts) and the counters; when
+    ``counters[N_OVERFLOW]`` is not 0 an array ran out of room and the run stopped early, to be repeated
+    with more.
+    """
+    X = M[9]
+    end = X[X_END]
+    n = C.shape[0]
+    for c in range(n):
+        CF[c, CF_THRESHOLD] = churn_threshold(draw(M[8], U_CHURN, c, 0, 0))
+    R = np.empty((capacity[0], R_WIDTH), dtype=np.int64)
+    L = np.empty((capacity[1], L_WIDTH), dtype=np.int64)
+    H = np.empty((capacity[2], H_WIDTH), dtype=np.int64)
+    counts = np.zeros(N_WIDTH, dtype=np.int64)
+    w = World(M[0], M[1], M[2], M[3], M[4], M[5], M[6], M[7], M[8], X,
+              P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7],
+              C, CF, R, np.empty((capacity[0], RF_WIDTH), dtype=np.float64), L,
+              np.empty((capacity[1], LF_WIDTH), dtype=np.float64), np.empty((capacity[3], Q_WIDTH), dtype=np.int64),
+              np.empty(capacity[3], dtype=np.float64), H, np.zeros(8, dtype=np.int64), counts)
+    for c in range(n):
+        C[c, C_OPEN_HEAD] = -1
+        C[c, C_OPEN_TAIL] = -1
+        if C[c, C_INSOLVENT_DAY] < end:
+            _heap_push(w, C[c, C_INSOLVENT_DAY], _order_key(c) - 1, EV_INSOLVENCY, c, 0)
+        if C[c, C_ARRIVAL] > 0:
+            _heap_push(w, C[c, C_ARRIVAL], _order_key(c), EV_ORDER, c, 0)
+        else:
+            _order(w, c, 0)  # the opening portfolio: its first order is drawn at the start
+    limited = w.T[T_LIMITED] != 0
+    team_day = 0
+    top = np.empty(H_WIDTH, dtype=np.int64)
+    while counts[N_OVERFLOW] == 0:
+        next_day = H[0, H_DAY] if counts[N_HEAP] > 0 else end
+        if next_day > end:
+            next_day = end
+        if limited and team_day < next_day:
+            _serve(w, team_day)  # the team's day, after all of the day's other events
+            team_day += 1
+            continue
+        if counts[N_HEAP] == 0 or next_day >= end:
+            break
+        _heap_pop(w, top)
+        day, kind, index = top[H_DAY], top[H_KIND], top[H_INDEX]
+        if kind == EV_INVOICE:
+            if top[H_GEN] != R[index, R_GEN]:
+                continue  # superseded: the invoice was rescheduled
+            _invoice_event(w, index, day, top[H_KEY] >> 60)
+            _schedule(w, index)
+        elif kind == EV_ORDER:
+            _order(w, index, day)
+        else:
+            _insolvency(w, index, day)
+    for c in range(n):
+        if not C[c, C_REFUSED]:
+            _advance(w, c, end - 1)  # churns after the last touch, goodwill at the end
+    return R[:counts[N_ROWS]], w.RF[:counts[N_ROWS]], L[:counts[N_LOG]], w.LF[:counts[N_LOG]], counts

@@ -1,0 +1,1 @@
+"""Writing files safely: atomic writes, checked output paths, CSV exports (above config only)."""

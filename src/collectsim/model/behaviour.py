@@ -1,0 +1,375 @@
+"""How customers react: the behaviour model's every rule, as small pure functions over scalars.
+
+These functions are the whole of the behaviour model's arithmetic, written once. The SimPy engine calls
+them as plain Python, one event at a time; the compiled engine compiles these very functions with numba
+(:mod:`collectsim.engines.jit`) and calls them from its event loop, so the two engines share every rule and
+differ only in how they keep their state. Randomness comes in as uniforms from
+:mod:`collectsim.model.draws`, never from inside a rule; transcendental functions come from ``math`` (the
+C library's), which numba compiles to the same routines.
+
+The rules are written in the subset of Python that numba compiles: floats, ints and bools in, a
+float, an int, a bool or a tuple of them out, no containers and no objects.
+"""
+
+from __future__ import annotations
+
+import math
+
+from collectsim.model.draws import exponential, lognormal
+
+HEALTHY, STRAINED, DISTRESSED, INSOLVENT = range(4)  # liquidity states (see collectsim.model.liquidity)
+
+#: Functions the compiled engine compiles with numba (see :mod:`collectsim.engines.jit`).
+__jit__ = ("recovered_goodwill", "order_rate_factor", "churn_hazard_integral", "first_churn_day",
+           "daily_churn_hazard", "churn_threshold", "clip01", "goodwill_after", "response_probability",
+           "age_factor", "set_aside_days", "unmoved_after", "responds", "discount_take_probability",
+           "unchased_pay_day", "prompted_pay_day", "part_payment_fraction", "credit_note_fraction", "cents_of",
+           "share_of", "unchased_lateness", "ignore_share_on", "part_share_on", "plan_acceptance_on",
+           "responsiveness_on", "discount_amount", "settlement_forgiven", "accrued_interest", "fees_owed",
+           "agency_outcome", "legal_outcome", "mediation_end", "instalment_amount", "plan_down_payment",
+           "agency_fee", "prompted_delay_day", "dispute_end_day", "work_class", "work_minutes", "still_needed")
+
+
+# --- goodwill, orders and churn -----------------------------------------------------------------------
+
+def recovered_goodwill(goodwill: float, baseline: float, days: int, recovery_days: float) -> float:
+    """Goodwill ``days`` after it was ``goodwill``, relaxing toward ``baseline`` with time constant ``recovery_days``.
+
+    Relationships mend slowly when nothing new happens: the gap to the baseline shrinks by a factor
+    e every ``recovery_days``.
+    """
+    return baseline + (goodwill - baseline) * math.exp(-days / recovery_days)
+
+
+def order_rate_factor(goodwill: float, baseline: float, elasticity: float) -> float:
+    """Multiplier of a customer's ordering rate: 1 at its baseline goodwill, ``1 + e x (g - b)`` around it."""
+    out = 1.0 + elasticity * (goodwill - baseline)
+    return out if out > 0.0 else 0.0
+
+
+def churn_hazard_integral(daily_hazard: float, slope: float, gap: float, days: int, recovery_days: float) -> float:
+    """Integrated churn hazard over ``days`` while goodwill recovers from ``gap`` below baseline.
+
+    The hazard is ``h0 exp(slope x (baseline - g(t)))`` with ``baseline - g(t) = gap exp(-t / tau)``.
+    Its integral is ``h0 (X + tau sum_k (D^k - (D e^(-X/tau))^k) / (k k!))`` with ``D = slope x gap``
+    (the exponential-integral series, at most 40 terms), exact for every gap of either sign.
+    """
+    d = slope * gap
+    if d == 0.0:
+        return daily_hazard * days  # goodwill at baseline: a constant hazard
+    w = d * math.exp(-days / recovery_days)
+    series, d_pow, w_pow, fact = 0.0, 1.0, 1.0, 1.0
+    for k in range(1, 41):
+        fact *= k
+        d_pow *= d
+        w_pow *= w
+        term = (d_pow - w_pow) / (k * fact)
+        series += term
+        tol = 1e-17 * (series if series >= 0.0 else -series)
+        if -tol < term < tol:
+            break  # later terms are smaller still and cannot change the sum
+    return daily_hazard * (days + recovery_days * series)
+
+
+def first_churn_day(already: float, daily_hazard: float, slope: float, gap: float, span: int,
+                    recovery_days: float, threshold: float) -> int:
+    """Days after the last touch (1..span) on which the integrated hazard first reaches ``threshold`` (bisection).
+
+    Called once the hazard over the whole ``span`` is known to reach it.
+    """
+    lo, hi = 0, span
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if already + churn_hazard_integral(daily_hazard, slope, gap, mid, recovery_days) >= threshold:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def daily_churn_hazard(churn_per_year: float) -> float:
+    """Daily hazard of a yearly churn probability (0 for none)."""
+    if churn_per_year <= 0.0:
+        return 0.0
+    return -math.log1p(-min(churn_per_year, 1.0 - 1e-12)) / 365.0
+
+
+def churn_threshold(p: float) -> float:
+    """A customer's exponential threshold of integrated hazard, from its churn uniform."""
+    return -math.log(p)
+
+
+def clip01(x: float) -> float:
+    """Clamp to the goodwill scale [0, 1]."""
+    return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x
+
+
+def goodwill_after(goodwill: float, change: float, sensitivity: float) -> float:
+    """Goodwill after an action whose effect is ``change`` points, scaled by the segment's sensitivity."""
+    return clip01(goodwill + change * sensitivity)
+
+
+# --- reminders and their response -----------------------------------------------------------------------
+
+def response_probability(base: float, tone_multiplier: float, responsiveness: float,
+                         goodwill: float, goodwill_weight: float, cap: float) -> float:
+    """Chance that one reminder prompts a payment soon.
+
+    base (by channel) x tone multiplier x segment responsiveness x goodwill factor, where the
+    goodwill factor is ``1 - w + 2 w goodwill``: 1 at goodwill 0.5, higher for customers who like
+    dealing with us. Capped at ``cap``.
+    """
+    factor = 1.0 - goodwill_weight + 2.0 * goodwill_weight * goodwill
+    p = base * tone_multiplier * responsiveness * factor
+    return p if p <= cap else cap
+
+
+def age_factor(days_past_due: int, halflife_days: float) -> float:
+    """Multiplier of a reminder's response chance for debt ``days_past_due`` old: halves every ``halflife_days``.
+
+    Debt gets harder to collect as it ages (the collectability-by-age curve collection surveys quote);
+    1 up to the due date, and always 1 when ``halflife_days`` is 0 (no fading).
+    """
+    return 0.5 ** (days_past_due / halflife_days) if halflife_days > 0 and days_past_due > 0 else 1.0
+
+
+def unmoved_after(unmoved: float, probability: float) -> float:
+    """Chance that none of the reminders so far moved the customer, after one more with ``probability``."""
+    return unmoved * (1.0 - probability)
+
+
+def responds(threshold: float, unmoved: float) -> bool:
+    """Has the customer been moved to pay? True once the invoice's uniform ``threshold`` exceeds ``unmoved``.
+
+    Each reminder k moves a customer with probability p_k independently of the others, so the chance
+    of no response through reminder k is the product of (1 - p_j). Drawing one uniform per invoice and
+    responding at the first reminder where it exceeds that product gives exactly that distribution,
+    and couples the invoice across policies: an invoice quick to respond under one ladder is quick
+    under another. Once moved, later reminders find it moved too (they cannot delay the payment).
+    """
+    return threshold > unmoved
+
+
+def responsiveness_on(responsiveness: float, liquidity: int, strained: float, distressed: float) -> float:
+    """The segment's responsiveness to reminders, lowered while the customer is short of cash."""
+    if liquidity == STRAINED:
+        return responsiveness * strained
+    if liquidity == DISTRESSED:
+        return responsiveness * distressed
+    return responsiveness * 1.0
+
+
+def prompted_pay_day(now: int, due_day: int, delay_days: float) -> int:
+    """Day a customer pays after a reminder works.
+
+    Before the due date a reminder makes the customer pay on time (at the due date); after it, the
+    payment arrives ``delay_days`` later, at the earliest the next day (same-day order stays fixed).
+    """
+    return due_day if now < due_day else now + 1 + math.floor(delay_days)
+
+
+def prompted_delay_day(now: int, p: float, mean_delay: float) -> int:
+    """Day a customer acts on something agreed today (a settlement): ``now + 1`` plus an exponential delay."""
+    return now + 1 + int(exponential(p, mean_delay))
+
+
+# --- paying ------------------------------------------------------------------------------------------------
+
+def unchased_lateness(habit: float, sd_within: float, z: float, liquidity: int, strained_extra: float) -> float:
+    """Days late an invoice would be paid unchased: the habit, this invoice's deviation, and cash strain."""
+    lateness = habit + sd_within * z
+    if liquidity != HEALTHY:
+        lateness += strained_extra * (2 if liquidity == DISTRESSED else 1)
+    return lateness
+
+
+def ignore_share_on(ignore_share: float, liquidity: int, distressed_ignore: float) -> float:
+    """Chance an invoice is set aside at issue: higher for a distressed customer."""
+    if liquidity == DISTRESSED:
+        return ignore_share + (1.0 - ignore_share) * distressed_ignore
+    return ignore_share
+
+
+def unchased_pay_day(due_day: int, issue_day: int, lateness_days: float) -> int:
+    """Day an invoice is paid if nobody chases it: due date plus lateness, never before issue."""
+    day = due_day + round(lateness_days)  # round() is round-half-even
+    return day if day > issue_day else issue_day
+
+
+def set_aside_days(p: float, never_share: float, median_days: float, sigma: float) -> int:
+    """Days past due (>= 0) at which a set-aside invoice is paid unchased, or -1 for never.
+
+    One uniform decides both: below ``never_share`` the customer never pays of its own accord; above
+    it, the rescaled uniform gives a log-normal delay. The same invoice is thus as slow under every policy.
+    """
+    if p < never_share:
+        return -1
+    rescaled = (p - never_share) / max(1.0 - never_share, 1e-300)
+    rescaled = min(max(rescaled, 2.0**-53), 1.0 - 2.0**-53)
+    return int(min(lognormal(rescaled, median_days, sigma), 1e6))
+
+
+def part_share_on(partial_share: float, liquidity: int, strained_part_payment: float) -> float:
+    """Chance a payment is made in part: higher while the customer is short of cash."""
+    if liquidity == HEALTHY:
+        return partial_share
+    return min(1.0, partial_share + strained_part_payment)
+
+
+def part_payment_fraction(p: float, mean: float) -> float:
+    """Share of the balance paid in a part payment: uniform on mean +/- 0.2 (within 0.05-0.95)."""
+    low, high = min(max(mean - 0.2, 0.05), 0.95), min(max(mean + 0.2, 0.05), 0.95)
+    return low + (high - low) * p
+
+
+def discount_take_probability(appetite: float, rate: float, reference_rate: float) -> float:
+    """Chance that a customer takes an early-payment discount of ``rate``.
+
+    Linear in the rate up to the reference rate, where it equals the segment's appetite; a larger
+    discount does not tempt more (assumption: customers who can pay early already do at the reference).
+    """
+    ratio = rate / reference_rate
+    return appetite * (ratio if ratio <= 1.0 else 1.0)
+
+
+def discount_amount(balance: int, amount: int, rate: float) -> int:
+    """Cents deducted by a customer paying within the discount window (at least one cent is still paid)."""
+    return min(balance - 1, round(amount * rate))
+
+
+def settlement_forgiven(balance: int, forgive: float) -> int:
+    """Cents forgiven when a customer who accepted a settlement pays (at least one cent is still paid)."""
+    return min(balance - 1, round(balance * forgive))
+
+
+def cents_of(amount: float) -> int:
+    """Currency amount to whole cents (round half to even), at least one cent."""
+    cents = round(amount * 100.0)
+    return cents if cents > 1 else 1
+
+
+def share_of(balance_cents: int, fraction: float) -> int:
+    """A part of a balance in cents, at least one cent and at most the balance."""
+    part = round(float(balance_cents) * fraction)
+    return min(max(part, 1), balance_cents)
+
+
+# --- disputes --------------------------------------------------------------------------------------------
+
+def credit_note_fraction(p: float, mean: float) -> float:
+    """Share of the balance a credit note covers: uniform on 0 to twice the mean, capped at 1."""
+    share = 2.0 * mean * p
+    return share if share < 1.0 else 1.0
+
+
+def dispute_end_day(day: int, p: float, mean_days: float) -> int:
+    """Day a dispute raised (or taken up) on ``day`` is resolved: at least the next day."""
+    return day + 1 + int(exponential(p, mean_days))
+
+
+# --- plans, fees and escalation -------------------------------------------------------------------------------
+
+def plan_acceptance_on(acceptance: float, liquidity: int, strained_plan_acceptance: float) -> float:
+    """Chance a customer agrees to a plan it is offered: higher while it is short of cash."""
+    if liquidity != HEALTHY:
+        return min(1.0, acceptance + strained_plan_acceptance)
+    return acceptance
+
+
+def plan_down_payment(balance: int, down_payment: float) -> int:
+    """Cents due as a plan's down payment (0: none; never the whole balance)."""
+    if down_payment > 0 and balance >= 2:
+        return min(share_of(balance, down_payment), balance - 1)
+    return 0
+
+
+def instalment_amount(balance: int, down: int, left: int, milestone_share: float, base: int) -> int:
+    """Cents paid at an instalment: the down payment, a milestone's share of the agreed balance (extended
+    terms: ``milestone_share`` >= 0), or an equal part of what is left; the last one clears the balance."""
+    if down:
+        amount = down
+    elif milestone_share >= 0.0:
+        amount = balance if left <= 1 else share_of(base, milestone_share)
+    else:
+        amount = balance if left <= 1 else balance // left
+    return max(1, min(amount, balance))
+
+
+def accrued_interest(interest: float, balance: int, rate: float, days: int) -> float:
+    """Simple statutory interest (fractional cents) after ``days`` more on the unpaid principal."""
+    return interest + balance * rate * days / 365.0
+
+
+def fees_owed(compensation: int, interest: float) -> int:
+    """Compensation and accrued interest owed when the principal is closed, in whole cents."""
+    return compensation + max(0, round(interest))
+
+
+def agency_fee(amount: int, fee: float) -> int:
+    """The agency's contingency fee on what it collects."""
+    return round(amount * fee)
+
+
+def mediation_end(day: int, works: float, length: float, success: float, mean_days: float) -> int:
+    """Day a mediated dispute ends (or -1 when mediation fails), from its two uniforms."""
+    if works < success:
+        return day + 1 + int(exponential(length, mean_days))
+    return -1
+
+
+def agency_outcome(day: int, collects: float, length: float, success: float, recoverability: float,
+                   mean_days: float, max_days: int) -> tuple[bool, int]:
+    """(does the agency collect, the day it collects or hands the invoice back), from two uniforms."""
+    collected = collects < min(1.0, success * recoverability)
+    days = 1 + int(exponential(length, mean_days))
+    pays = collected and days <= max_days
+    return pays, day + (days if pays else max_days)
+
+
+def legal_outcome(day: int, wins: float, paid: float, length: float, success: float, paid_share: float,
+                  recoverability: float, mean_days: float) -> tuple[bool, int]:
+    """(is the judgment won and paid, the day the case ends), from three uniforms."""
+    won = wins < success
+    pays = paid < min(1.0, paid_share * recoverability)
+    return won and pays, day + 1 + int(exponential(length, mean_days))
+
+
+# --- the team's service order ------------------------------------------------------------------------------
+
+# Work classes, served first to last by a team with limited time; action kinds as collectsim.model.decisions.ActionKind;
+# channels as collectsim.config.policy_spec.CHANNELS.
+WORK_DISPUTE, WORK_CALL, WORK_LETTER, WORK_EMAIL = range(4)
+_REMIND, _DISCOUNT, _WRITE_OFF, _PLAN, _FEES, _SETTLE, _MEDIATE, _AGENCY, _LEGAL = range(9)
+_EMAIL, _LETTER, _PHONE = range(3)
+
+
+def work_class(kind: int, channel: int) -> int:
+    """The class in which the team serves an action: calls (and plan offers), letters and paperwork, emails."""
+    if kind == _PLAN or (kind == _REMIND and channel == _PHONE):
+        return WORK_CALL
+    if kind == _REMIND and channel == _EMAIL:
+        return WORK_EMAIL
+    return WORK_LETTER
+
+
+def work_minutes(kind: int, channel: int, minutes_email: float, minutes_letter: float, minutes_call: float) -> float:
+    """Staff minutes an action takes; write-offs and discount terms take none."""
+    if kind == _REMIND:
+        return minutes_email if channel == _EMAIL else minutes_letter if channel == _LETTER else minutes_call
+    if kind == _PLAN:
+        return minutes_call
+    if kind == _SETTLE or kind == _FEES or kind == _AGENCY or kind == _LEGAL or kind == _MEDIATE:
+        return minutes_letter
+    return 0.0
+
+
+def still_needed(kind: int, balance: int, escalation: int, in_plan: bool) -> bool:
+    """Whether a queued action is still worth doing when the team reaches it.
+
+    Not once the invoice is settled or with an agency or in court; on a plan (agreed after the request) the
+    plan runs the invoice, so no chasing, offers or hand-overs.
+    """
+    if balance == 0 or escalation != 0:
+        return False
+    return not (in_plan and (kind == _REMIND or kind == _PLAN or kind == _SETTLE or kind == _AGENCY
+                             or kind == _LEGAL))

@@ -1,0 +1,1 @@
+"""Showing results: metric tables, plots, narratives and the HTML report."""

@@ -1,0 +1,166 @@
+"""Results in words: headline tables, a comparison explained in plain sentences, and report checks.
+
+A report is read by someone who will not open a confidence-interval table. ``explain`` turns a
+:class:`~collectsim.experiments.compare.Comparison` into a few paragraphs (the verdicts, then what to conclude),
+written from the numbers each time, so the words can never drift from the results. ``report_problems``
+lists what would make the numbers untrustworthy (money not conserved, malformed intervals); the report
+notebook asserts that list is empty, so a wrong report fails instead of being published.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations
+
+import pandas as pd
+
+from collectsim.experiments.compare import Comparison
+from collectsim.results.metric_info import HEADLINE, info, metric_rows
+from collectsim.results.metrics import Metrics
+
+#: The verdicts a finance manager reads first, in this order.
+KEY_METRICS = HEADLINE
+
+
+def headline_table(metrics: Metrics, currency: str) -> pd.DataFrame:
+    """A run's headline metrics as two text columns, money in currency units (not cents)."""
+    return pd.DataFrame(metric_rows(metrics, currency), columns=["metric", "value"])
+
+
+def _diff_row(comp: Comparison, a: str, b: str, metric: str) -> dict:
+    rows = comp.differences()
+    row = rows[(rows["a"] == a) & (rows["b"] == b) & (rows["metric"] == metric)]
+    return row.iloc[0].to_dict()
+
+
+def explain(comp: Comparison, a: str | None = None, b: str | None = None) -> str:
+    """Markdown paragraphs comparing policy ``a`` with ``b`` (default: the first two), from the results."""
+    if len(comp.policies) < 2:
+        raise ValueError("a comparison needs two policies to explain")
+    a = a or comp.policies[0]
+    b = b or comp.policies[1]
+    rows = {m: _diff_row(comp, a, b, m) for m in KEY_METRICS}
+    intro = (f"**How to read this.** Both policies were run {comp.reps} times on the *{comp.scenario}* portfolio. "
+             f"Run j of {a} and run j of {b} met the same customers, orders and chance events, so each "
+             f"difference below is the policy's doing, and its 95% confidence interval says how sure we are. "
+             f"A difference whose interval includes zero is reported as not significant.")
+    verdicts = "\n".join(f"- {rows[m]['verdict']}" for m in KEY_METRICS)
+    cash, goodwill, net = rows["cash_collected"], rows["mean_goodwill"], rows["net_value"]
+    if net["significant"]:
+        ahead, behind = (a, b) if net["mean"] > 0 else (b, a)
+        bottom = (f"**Bottom line.** On net value (the present value of cash less collection costs and the margin "
+                  f"of customers lost to churn) {ahead} comes out ahead of {behind}.")
+    else:
+        bottom = (f"**Bottom line.** Net value (the present value of cash less collection costs and lost margin) "
+                  f"does not separate {a} from {b} after {comp.reps} replications: either the policies are close, "
+                  f"or more replications are needed to tell them apart.")
+    if cash["significant"] and goodwill["significant"]:
+        more_cash = a if cash["mean"] > 0 else b
+        more_goodwill = a if goodwill["mean"] > 0 else b
+        if more_cash == more_goodwill:
+            trade = (f"**Cash and relationships.** {more_cash} does better on both: more cash and healthier "
+                     f"customer relationships. There is no trade-off to weigh here.")
+        else:
+            trade = (f"**Cash and relationships.** There is a trade-off: {more_cash} brings in more cash, while "
+                     f"{more_goodwill} keeps customer goodwill higher. Whether the extra cash is worth the "
+                     f"relationship cost depends on how much future business those customers represent.")
+    elif cash["significant"] or goodwill["significant"]:
+        moved, other = (cash, "goodwill") if cash["significant"] else (goodwill, "cash")
+        what = "cash" if moved is cash else "customer goodwill"
+        better = a if moved["mean"] > 0 else b
+        trade = (f"**Cash and relationships.** {better} is ahead on {what}; the difference in {other} is not "
+                 f"significant.")
+    else:
+        trade = ("**Cash and relationships.** Neither cash nor goodwill differs significantly between the "
+                 "two policies.")
+    return "\n\n".join([intro, verdicts, bottom, trade])
+
+
+def report_problems(comp: Comparison) -> list[str]:
+    """What would make a comparison's numbers untrustworthy; an empty list means none found.
+
+    Checks, for every replication, that the cohort's money adds up (invoiced = principal collected +
+    discounts + credit notes + settlements forgiven + written off + outstanding, in integer cents) and,
+    for every interval, that lo <= mean <= hi, all finite, and that the verdict matches significance.
+    """
+    problems = []
+    if comp.reps < 2:
+        problems.append(f"only {comp.reps} replication(s): no confidence intervals")
+    for p in comp.policies:
+        for r in comp.runs(p):
+            m = r.metrics
+            principal = m["cash_collected"] - m["fees_collected"]
+            parts = (principal + m["discounts_granted"] + m["credit_notes"] + m["settlements_forgiven"]
+                     + m["written_off"] + m["outstanding"])
+            if parts != m["invoiced"]:
+                problems.append(f"{p} replication {r.rep}: money not conserved (invoiced {m['invoiced']} != "
+                                f"parts {parts} cents)")
+            if min(m["outstanding"], m["written_off"], m["cash_collected"]) < 0:
+                problems.append(f"{p} replication {r.rep}: a negative money total")
+    for _, row in comp.summary().iterrows():
+        if comp.reps >= 2 and not _well_formed(row["lo"], row["mean"], row["hi"]):
+            problems.append(f"interval of {row['metric']} for {row['policy']} is malformed: "
+                            f"{row['lo']} <= {row['mean']} <= {row['hi']} fails")
+    for a, b in combinations(comp.policies, 2):
+        diffs = comp.differences()
+        for _, row in diffs[(diffs["a"] == a) & (diffs["b"] == b)].iterrows():
+            if comp.reps >= 2 and not _well_formed(row["lo"], row["mean"], row["hi"]):
+                problems.append(f"difference in {row['metric']} ({a} minus {b}) is malformed")
+            said_none = row["verdict"].startswith("no significant difference")
+            if comp.reps >= 2 and said_none == bool(row["significant"]):
+                problems.append(f"verdict on {row['metric']} contradicts its interval: {row['verdict']}")
+    return problems
+
+
+def _well_formed(lo: float, mean: float, hi: float) -> bool:
+    return all(math.isfinite(x) for x in (lo, mean, hi)) and lo <= mean <= hi
+
+
+def segments_table(scenario) -> pd.DataFrame:
+    """The portfolio's segments: who they are, how much they buy, how late they pay unchased."""
+    return pd.DataFrame([{"segment": s.name, "customers": s.customers, "invoices a year": s.orders_per_year,
+                          "median invoice": s.amount_median, "terms (days)": s.terms_days,
+                          "mean days late, unchased": s.days_late_mean, "dispute rate": s.dispute_rate}
+                         for s in scenario.portfolio.segments])
+
+
+def steps_table(policy) -> pd.DataFrame:
+    """A policy's reminder ladder, one row per step (day relative to the due date)."""
+    return pd.DataFrame([{"day from due date": s.offset, "channel": s.channel, "tone": s.tone}
+                         for s in policy.reminders.steps])
+
+
+def _format(value: float, kind: str) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    if kind == "money":
+        return f"{value / 100:,.0f}"
+    if kind == "value":
+        return f"{value / 100:,.0f}"
+    if kind == "share":
+        return f"{100 * value:,.2f}%"
+    if kind in ("days", "percent"):
+        return f"{value:,.1f}"
+    if kind == "score":
+        return f"{value:,.3f}"
+    return f"{value:,.1f}"
+
+
+def differences_table(comp: Comparison, a: str | None = None, b: str | None = None,
+                      metrics: tuple[str, ...] = KEY_METRICS) -> pd.DataFrame:
+    """Both means, the paired difference a - b, its 95% interval and the verdict, formatted for reading.
+
+    Money in currency units (not cents), shares in percent, DSO in days, goodwill on its 0-1 scale.
+    """
+
+    a = a or comp.policies[0]
+    b = b or comp.policies[1]
+    rows = []
+    for m in metrics:
+        words, kind = info(m).words, info(m).kind
+        diff = comp.difference(a, b, m)
+        rows.append({"metric": words, a: _format(comp.interval(a, m).mean, kind),
+                     b: _format(comp.interval(b, m).mean, kind), "difference": _format(diff.mean, kind),
+                     "95% CI": f"{_format(diff.lo, kind)} to {_format(diff.hi, kind)}",
+                     "verdict": _diff_row(comp, a, b, m)["verdict"]})
+    return pd.DataFrame(rows)

@@ -1,0 +1,481 @@
+"""Metrics of a run, from the invoice table and the event log alone.
+
+Conventions (also in the playbook's metrics chapter):
+
+*Windows.* Period metrics (DSO, CEI, aging, goodwill) cover the measured period: days
+``warmup_days`` to ``warmup_days + measured_days - 1``. Money totals follow the *cohort* of invoices
+issued in the measured period, to the end of the run-off, so that they satisfy exactly, in cents::
+
+    invoiced = (cash_collected - fees_collected) + discounts_granted + credit_notes
+               + settlements_forgiven + written_off + outstanding
+
+*Balances* are taken at the end of each day, after that day's events.
+
+*DSO* (count-back, the primary figure): at each calendar month-end in the measured period, take total
+receivables and count back through the credit sales of that month and the months before until they
+are used up; a partly used month counts its days pro rata. ``dso`` is the mean over those month-ends
+(the period's last day when the period holds none). ``dso_simple`` = average receivables over the
+period / credit sales of the period x days in the period. ``best_possible_dso`` is the same with
+current (not past-due) receivables only, and ``add`` (average days delinquent) = ``dso`` -
+``best_possible_dso``.
+
+*CEI* = (opening AR + credit sales - closing total AR) / (opening AR + credit sales - closing current
+AR) x 100, with opening AR at the end of the day before the period, closing AR at the end of its last
+day, and credit sales for the whole period (not divided by the number of months).
+
+*Fees.* Statutory interest and compensation, when claimed, are paid on top of the principal
+(``fees_collected``, part of ``cash_collected``) or waived (``fees_waived``); settlements forgive part
+of the principal (``settlements_forgiven``).
+
+*Costs.* Collection costs are action costs (reminders; in core II also agency fees, legal costs and
+staff time) plus discounts granted. ``cost_to_collect`` = collection costs / cash collected.
+``npv`` discounts the cohort's cash to the start of the measured period at the cost of capital
+(``(1 + r) ** (days / 365)``); ``net_value`` = NPV of (cash - collection costs paid in cash) - margin
+lost to churn (discounts are not subtracted again: they are already missing from the cash).
+
+*Bad debt.* ``written_off`` includes balances lost when a customer becomes insolvent;
+``insolvencies`` counts customers that failed during the measured period.
+
+*Escalation.* ``recovery_rate`` = principal collected by agencies and courts / the balance at each
+cohort invoice's first hand-over (0 when nothing was escalated). Agency fees, legal and mediation
+costs are collection costs; what an agency collects counts gross in cash.
+
+*Team.* With a limited team (``[team] staff`` > 0), ``staff_utilisation`` = staff minutes worked in
+the measured period / minutes available (above 1 when tasks longer than a whole day were done: overtime),
+and ``mean_wait_days`` = mean days an item of work waited
+for a collector, over the items done in the period. Staff cost (staff x hours x hourly cost for each
+measured day) is a collection cost and enters ``net_value``; with unlimited capacity both are 0.
+
+*Relationship.* ``mean_goodwill`` is the mean over customers and over the measured days of each
+customer's goodwill at the end of the day (it relaxes toward the baseline between actions). Customers
+who have churned stay in the mean, their goodwill relaxing toward the baseline after the last action as
+everyone's does; customers not yet arrived, or refused, count at their baseline. So the time after a
+customer left is not marked down: read ``mean_goodwill`` beside ``churned_customers``.
+``churned_customers`` counts customers who left during the measured period, and
+``margin_lost_to_churn`` adds up their lifetime margin (see :func:`customer_lifetime_margin`).
+``sales_refused`` adds up the orders refused during the measured period, on credit hold or beyond a new
+customer's credit limit (the invoices they would have been); they are not invoiced, so they reduce sales
+and cash rather than count as debt.
+``new_customers`` and ``customers_refused`` count applicants taken on and turned down at their credit
+check in the measured period; the checks' cost is a collection cost. ``customers`` counts everyone who
+was or applied to be a customer during the run.
+
+*Lateness.* ``mean_days_late`` is, over cohort invoices fully paid by the customer, the mean of
+max(0, day of last payment - due day); ``share_paid_late`` is the share of those paid after the due day.
+
+All money is integer cents.
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from collectsim.results.eventlog import BALANCE_REDUCING, EventKind, EventLog
+from collectsim.results.invoices import InvoiceTable
+from collectsim.config.scenario import Scenario
+
+#: Kinds whose amount is cash received: principal payments, and interest and compensation on top.
+CASH_KINDS = (EventKind.PAYMENT, EventKind.FEES_PAID, EventKind.AGENCY_COLLECTED, EventKind.LEGAL_COLLECTED)
+
+AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+#: Inclusive ranges of days past due for each aging bucket (None: open-ended).
+_BUCKET_RANGES = ((None, 0), (1, 30), (31, 60), (61, 90), (91, None))
+
+
+class ConservationError(AssertionError):
+    """Money was created or lost: a bug in the engine, never the user's fault."""
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Headline metrics of one run. Money in integer cents; ratios as plain numbers."""
+
+    dso: float
+    dso_simple: float
+    best_possible_dso: float
+    add: float
+    cei: float
+    bad_debt_ratio: float
+    cost_to_collect: float
+    cash_collected: int
+    fees_collected: int
+    fees_waived: int
+    invoiced: int
+    discounts_granted: int
+    credit_notes: int
+    settlements_forgiven: int
+    written_off: int
+    outstanding: int
+    collection_costs: int
+    npv: float
+    net_value: float
+    mean_goodwill: float
+    churned_customers: int
+    margin_lost_to_churn: int
+    recovery_rate: float
+    staff_utilisation: float
+    mean_wait_days: float
+    mean_days_late: float
+    share_paid_late: float
+    reminders_sent: int
+    reminders_per_customer: float
+    disputes: int
+    escalated_invoices: int
+    insolvencies: int
+    plans_agreed: int
+    terms_agreed: int  # extended terms with milestones agreed
+    plans_defaulted: int  # instalment plans and extended terms broken
+    sales_refused: int
+    new_customers: int
+    customers_refused: int
+    invoices: int
+    customers: int
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.to_dict()])
+
+
+# --- balances over time ------------------------------------------------------------------------------
+
+
+def balance_changes(invoices: InvoiceTable, events: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every change of principal balance as (invoice row, day, delta cents): issue +, reductions -."""
+    reducing = np.isin(events["kind"], BALANCE_REDUCING)
+    rows = np.concatenate([np.arange(len(invoices)), events["invoice"][reducing]])
+    days = np.concatenate([invoices["issue_day"], events["day"][reducing]]).astype(np.int64)
+    deltas = np.concatenate([invoices["amount"], -events["amount"][reducing]])
+    return rows, days, deltas
+
+
+def aging_by_day(invoices: InvoiceTable, events: EventLog, total_days: int) -> np.ndarray:
+    """Receivables at the end of each day by aging bucket: array (buckets, days) of cents."""
+    rows, days, deltas = balance_changes(invoices, events)
+    due = invoices["due_day"].astype(np.int64)[rows]
+    out = np.zeros((len(AGING_BUCKETS), total_days + 1), dtype=np.int64)
+    for b, (lo, hi) in enumerate(_BUCKET_RANGES):
+        start = days if lo is None else np.maximum(days, due + lo)
+        stop = np.full_like(days, total_days) if hi is None else due + hi + 1
+        keep = start < np.minimum(stop, total_days)
+        np.add.at(out[b], start[keep], deltas[keep])
+        inside = keep & (stop < total_days)
+        np.add.at(out[b], stop[inside], -deltas[inside])
+    return np.cumsum(out, axis=1)[:, :total_days]
+
+
+def goodwill_gap_path(jumps: np.ndarray, recovery_days: float) -> np.ndarray:
+    """Summed goodwill above baseline at the end of each day, from the day's summed jumps.
+
+    Every customer's gap to its baseline shrinks by exp(-1 / recovery_days) a day, so the sum over
+    customers does too: gap(t) = gap(t - 1) x exp(-1/tau) + jumps(t). Exact at whole days.
+    """
+    decay = math.exp(-1.0 / recovery_days)
+    out = np.empty(len(jumps))
+    gap = 0.0
+    for t, jump in enumerate(jumps.tolist()):
+        gap = gap * decay + jump
+        out[t] = gap
+    return out
+
+
+def customer_lifetime_margin(scenario: Scenario, segment: np.ndarray) -> np.ndarray:
+    """Margin a customer would still have brought (cents): yearly margin at baseline x discounted lifetime.
+
+    Yearly margin = orders per year x mean invoice (median x exp(sigma^2 / 2)) x gross margin; the
+    lifetime of ``customer_lifetime_years`` is discounted at the cost of capital (an annuity factor).
+    """
+    econ = scenario.economics
+    segs = scenario.portfolio.segments
+    yearly = np.array([s.orders_per_year * s.amount_median * math.exp(s.amount_sigma**2 / 2) for s in segs]) * 100.0
+    years, rate = econ.customer_lifetime_years, econ.cost_of_capital
+    annuity = (1 - (1 + rate) ** -years) / rate if rate > 0 else years
+    return np.rint(yearly[segment] * econ.gross_margin * annuity).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=64)
+def _discount_table(rate: float, first: int, last: int) -> np.ndarray:
+    table = np.array([(1.0 + rate) ** (-d / 365.0) for d in range(first, last + 1)])
+    table.flags.writeable = False
+    return table
+
+
+def discount_factors(rate: float, days: np.ndarray) -> np.ndarray:
+    """``(1 + rate) ** (-days / 365)`` for whole ``days``, each value from Python's float power.
+
+    NumPy's array power runs a different routine on CPUs with AVX-512 than on others, and the two can differ
+    in the last bit, which reached NPV; Python's (the C library's) power, computed once per day, is the same on
+    both. It can still differ with and without FMA, rarely (see README, "Randomness";
+    ``tests/test_portability.py`` checks both switches).
+    """
+    days = np.asarray(days, dtype=np.int64)
+    if len(days) == 0:
+        return np.empty(0)
+    first, last = int(days.min()), int(days.max())
+    return _discount_table(float(rate), first, last)[days - first]
+
+
+def daily_series(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
+                 goodwill_baseline: np.ndarray) -> pd.DataFrame:
+    """One row per day: credit sales, cash, receivables by aging bucket, mean goodwill, reminders."""
+    horizon = scenario.horizon
+    n = horizon.total_days
+    day = events["day"]
+    kind = events["kind"]
+    sales = np.bincount(invoices["issue_day"], weights=invoices["amount"], minlength=n)[:n]
+    is_cash = np.isin(kind, CASH_KINDS)
+    cash = np.bincount(day[is_cash], weights=events["amount"][is_cash], minlength=n)[:n]
+    aging = aging_by_day(invoices, events, n)
+    moved = ~np.isnan(events["goodwill_before"])
+    jumps = np.bincount(day[moved], weights=(events["goodwill_after"] - events["goodwill_before"])[moved],
+                        minlength=n)[:n]
+    customers = max(len(goodwill_baseline), 1)
+    mean_goodwill = (goodwill_baseline.sum() + goodwill_gap_path(jumps, scenario.behaviour.goodwill_recovery_days)
+                     ) / customers
+    reminders = np.bincount(day[kind == EventKind.REMINDER], minlength=n)[:n]
+    frame = pd.DataFrame({
+        "day": np.arange(n),
+        "date": pd.date_range(horizon.start_date, periods=n, freq="D"),
+        "period": np.where(np.arange(n) < horizon.measured_start, "warm-up",
+                           np.where(np.arange(n) < horizon.measured_end, "measured", "run-off")),
+        "credit_sales": sales.astype(np.int64),
+        "cash": cash.astype(np.int64),
+        "receivables": aging.sum(axis=0),
+    })
+    for b, name in enumerate(AGING_BUCKETS):
+        frame[f"ar_{name}"] = aging[b]
+    frame["mean_goodwill"] = mean_goodwill
+    frame["reminders"] = reminders
+    return frame
+
+
+def collectability_by_age(invoices: InvoiceTable, events: EventLog, ages: tuple[int, ...],
+                          rows: np.ndarray | None = None) -> dict[int, float]:
+    """Share of debt still unpaid at each age (days past due) that is collected afterwards.
+
+    For every invoice (or the given ``rows``) with a balance open at the end of day ``due + age``,
+    the principal received later (payments, agency and court collections) is divided by that open
+    balance, summed over invoices. NaN where no debt reached that age. This is the curve collection
+    surveys quote ("about 70% of debt three months past due is recovered").
+    """
+    parts = collectability_parts(invoices, events, ages, rows)
+    return {age: collected / open_ if open_ > 0 else float("nan") for age, (collected, open_) in parts.items()}
+
+
+def collectability_parts(invoices: InvoiceTable, events: EventLog, ages: tuple[int, ...],
+                         rows: np.ndarray | None = None) -> dict[int, tuple[int, int]]:
+    """(collected later, open) in cents at each age: the two sums behind :func:`collectability_by_age`.
+
+    Summing them over replications before dividing pools the runs, weighting each by its debt.
+    """
+    collected_kinds = (EventKind.PAYMENT, EventKind.AGENCY_COLLECTED, EventKind.LEGAL_COLLECTED)
+    rows_all, days, deltas = balance_changes(invoices, events)
+    chosen = np.ones(len(invoices), dtype=bool) if rows is None else np.isin(np.arange(len(invoices)), rows)
+    is_collection = np.isin(events["kind"], collected_kinds)
+    out = {}
+    for age in ages:
+        cutoff = invoices["due_day"].astype(np.int64) + age
+        # Balance at the end of the cut-off day: all changes on or before it.
+        upto = days <= cutoff[rows_all]
+        open_at = np.bincount(rows_all[upto], weights=deltas[upto], minlength=len(invoices))
+        later = is_collection & (events["day"] > cutoff[np.maximum(events["invoice"], 0)]) & (events["invoice"] >= 0)
+        collected = np.bincount(events["invoice"][later], weights=events["amount"][later], minlength=len(invoices))
+        mask = chosen & (open_at > 0)
+        out[age] = (int(round(collected[mask].sum())), int(round(open_at[mask].sum())))
+    return out
+
+
+# --- DSO, CEI -------------------------------------------------------------------------------------------
+
+
+def count_back_dso(receivables: int, monthly_sales: list[tuple[int, int]]) -> float:
+    """Count-back DSO: walk back through (sales, days) per month, newest first, until AR is used up.
+
+    If receivables exceed all the sales given, every month's days are counted (a lower bound).
+    """
+    remaining = float(receivables)
+    days = 0.0
+    for sales, month_days in monthly_sales:
+        if remaining <= 0:
+            break
+        if sales >= remaining:
+            return days + remaining / sales * month_days
+        remaining -= sales
+        days += month_days
+    return days
+
+
+def month_ends(start: dt.date, first_day: int, stop_day: int) -> list[int]:
+    """Simulation days in [first_day, stop_day) that are the last day of a calendar month."""
+    out = []
+    for d in range(first_day, stop_day):
+        date = start + dt.timedelta(days=d)
+        if date.day == calendar.monthrange(date.year, date.month)[1]:
+            out.append(d)
+    return out
+
+
+def dso_count_back_at(day: int, start: dt.date, sales_by_day: np.ndarray, receivables: int) -> float:
+    """Count-back DSO at the end of ``day``, over calendar months going back to day 0."""
+    months: list[tuple[int, int]] = []
+    end = day + 1  # exclusive
+    while end > 0:
+        date = start + dt.timedelta(days=end - 1)
+        month_start_day = end - date.day  # first day of that calendar month, in simulation days
+        first = max(month_start_day, 0)
+        months.append((int(sales_by_day[first:end].sum()), end - first))
+        end = first
+    return count_back_dso(receivables, months)
+
+
+def cei(opening_ar: int, credit_sales: int, closing_ar: int, closing_current_ar: int) -> float:
+    """Collection effectiveness index, in percent (100 = everything collectable was collected)."""
+    denominator = opening_ar + credit_sales - closing_current_ar
+    return 100.0 * (opening_ar + credit_sales - closing_ar) / denominator if denominator else 100.0
+
+
+# --- all together --------------------------------------------------------------------------------------------
+
+
+def check_conservation(invoices: InvoiceTable, events: EventLog) -> None:
+    """Per invoice: amount = reductions + final balance, with no negative balance. Raise if not."""
+    reducing = np.isin(events["kind"], BALANCE_REDUCING)
+    reduced = np.bincount(events["invoice"][reducing], weights=events["amount"][reducing],
+                          minlength=len(invoices)).astype(np.int64)
+    balance = invoices["balance"]
+    bad = np.flatnonzero((reduced + balance != invoices["amount"]) | (balance < 0))
+    if len(bad):
+        i = bad[0]
+        raise ConservationError(
+            f"money not conserved on invoice {invoices['customer'][i]}-{invoices['seq'][i]}: amount "
+            f"{invoices['amount'][i]} != reductions {reduced[i]} + balance {balance[i]} ({len(bad)} invoices)")
+    if np.any(events["amount"] < 0):
+        raise ConservationError("negative amount in the event log")
+
+
+def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
+                    goodwill_baseline: np.ndarray, daily: pd.DataFrame | None = None,
+                    customer_segments: np.ndarray | None = None) -> Metrics:
+    """All headline metrics of a run (see the module docstring for the conventions)."""
+    h = scenario.horizon
+    if customer_segments is None:
+        customer_segments = np.zeros(len(goodwill_baseline), dtype=np.int64)
+    if daily is None:
+        daily = daily_series(scenario, invoices, events, goodwill_baseline)
+    w, e, m = h.measured_start, h.measured_end, h.measured_days
+    period = slice(w, e)
+
+    credit_sales = int(daily["credit_sales"].to_numpy()[period].sum())
+    ar = daily["receivables"].to_numpy()
+    current = daily["ar_current"].to_numpy()
+    opening = int(ar[w - 1]) if w > 0 else 0
+    closing, closing_current = int(ar[e - 1]), int(current[e - 1])
+    if credit_sales > 0:
+        dso_simple = float(ar[period].mean()) / credit_sales * m
+        bpdso = float(current[period].mean()) / credit_sales * m
+    else:
+        dso_simple = bpdso = 0.0
+    sales_by_day = daily["credit_sales"].to_numpy()
+    checkpoints = month_ends(h.start_date, w, e) or [e - 1]
+    dso = float(np.mean([dso_count_back_at(d, h.start_date, sales_by_day, int(ar[d])) for d in checkpoints]))
+
+    # The cohort: invoices issued in the measured period, followed to the end of the run.
+    cohort = (invoices["issue_day"] >= w) & (invoices["issue_day"] < e)
+    on_invoice = events["invoice"] >= 0  # customer events (churn) carry invoice -1
+    in_cohort = np.zeros(len(events), dtype=bool)
+    in_cohort[on_invoice] = cohort[events["invoice"][on_invoice]]
+    kind, amount = events["kind"], events["amount"]
+
+    def total(k: EventKind) -> int:
+        return int(amount[in_cohort & (kind == k)].sum())
+
+    invoiced = int(invoices["amount"][cohort].sum())
+    recovered = total(EventKind.AGENCY_COLLECTED) + total(EventKind.LEGAL_COLLECTED)
+    principal_paid = total(EventKind.PAYMENT) + recovered
+    fees = total(EventKind.FEES_PAID)
+    cash = principal_paid + fees
+    discounts, credit_notes = total(EventKind.DISCOUNT), total(EventKind.CREDIT_NOTE)
+    written_off = total(EventKind.WRITE_OFF) + total(EventKind.INSOLVENCY_LOSS)  # bad debt either way
+    outstanding = int(invoices["balance"][cohort].sum())
+    forgiven = total(EventKind.SETTLEMENT)
+    if invoiced != principal_paid + discounts + credit_notes + forgiven + written_off + outstanding:
+        raise ConservationError("cohort totals do not add up to the amount invoiced")
+    in_measured = (events["day"] >= w) & (events["day"] < e)
+    onboarding = in_measured & np.isin(kind, (EventKind.CUSTOMER_ONBOARDED, EventKind.CUSTOMER_REFUSED))
+    action_costs = int(events["cost"][in_cohort].sum()) + int(events["cost"][onboarding].sum())
+    team = scenario.team
+    daily_staff_cost = round(team.staff * team.hours_per_day * team.hourly_cost * 100)
+    staff_cost = daily_staff_cost * m
+    collection_costs = action_costs + discounts + staff_cost
+
+    # Escalated: the balance at each cohort invoice's first hand-over (agency, or court without agency).
+    handed = in_cohort & np.isin(kind, (EventKind.AGENCY_PLACED, EventKind.LEGAL_FILED))
+    first = np.unique(events["invoice"][handed], return_index=True)[1]
+    escalated = int(amount[handed][first].sum())
+    churn = (kind == EventKind.CHURNED) & (events["day"] >= w) & (events["day"] < e)
+    churned = events["customer"][churn]
+    margin_lost = int(customer_lifetime_margin(scenario, customer_segments)[churned].sum()) if len(churned) else 0
+
+    rate = scenario.economics.cost_of_capital
+    is_cash = in_cohort & np.isin(kind, CASH_KINDS)
+    factor = discount_factors(rate, events["day"] - w)
+    npv = float((amount[is_cash] * factor[is_cash]).sum())
+    staff_npv = daily_staff_cost * float(discount_factors(rate, np.arange(m)).sum())
+    charged = in_cohort | onboarding
+    net_value = npv - float((events["cost"][charged] * factor[charged]).sum()) - staff_npv - margin_lost
+
+    # Team: minutes worked and waits in the measured period (whichever invoice the work was for).
+    in_period = (events["day"] >= w) & (events["day"] < e) & (events["minutes"] > 0)
+    available = (team.daily_minutes or 0.0) * m
+    utilisation = float(events["minutes"][in_period].sum()) / available if available else 0.0
+    mean_wait = float(events["wait"][in_period].mean()) if in_period.any() else 0.0
+
+    # Lateness over cohort invoices closed by the customer's own payment.
+    is_principal = in_cohort & (kind == EventKind.PAYMENT)
+    last_pay = np.full(len(invoices), -1, dtype=np.int64)
+    np.maximum.at(last_pay, events["invoice"][is_principal], events["day"][is_principal])
+    closed_by_other = np.zeros(len(invoices), dtype=bool)
+    closing_kinds = in_cohort & np.isin(kind, (EventKind.WRITE_OFF,))
+    closed_by_other[events["invoice"][closing_kinds]] = True
+    settled = cohort & (invoices["balance"] == 0) & (last_pay >= 0) & ~closed_by_other
+    late_days = np.maximum(last_pay[settled] - invoices["due_day"][settled], 0)
+    mean_days_late = float(late_days.mean()) if len(late_days) else 0.0
+    share_late = float((late_days > 0).mean()) if len(late_days) else 0.0
+
+    reminders = int(np.count_nonzero(in_cohort & (kind == EventKind.REMINDER)))
+    n_customers = len(goodwill_baseline)
+    return Metrics(
+        dso=dso, dso_simple=dso_simple, best_possible_dso=bpdso, add=dso - bpdso,
+        cei=cei(opening, credit_sales, closing, closing_current),
+        bad_debt_ratio=written_off / invoiced if invoiced else 0.0,
+        cost_to_collect=collection_costs / cash if cash else 0.0,
+        cash_collected=cash, fees_collected=fees, fees_waived=total(EventKind.FEES_WAIVED),
+        invoiced=invoiced, discounts_granted=discounts,
+        credit_notes=credit_notes, settlements_forgiven=forgiven, written_off=written_off,
+        outstanding=outstanding, collection_costs=collection_costs, npv=npv, net_value=net_value,
+        mean_goodwill=float(daily["mean_goodwill"].to_numpy()[period].mean()),
+        churned_customers=len(churned), margin_lost_to_churn=margin_lost,
+        recovery_rate=recovered / escalated if escalated else 0.0, staff_utilisation=utilisation,
+        mean_wait_days=mean_wait, mean_days_late=mean_days_late, share_paid_late=share_late,
+        reminders_sent=reminders, reminders_per_customer=reminders / n_customers if n_customers else 0.0,
+        disputes=int(np.count_nonzero(in_cohort & (kind == EventKind.DISPUTE_RAISED))),
+        escalated_invoices=len(first),
+        insolvencies=int(np.count_nonzero((kind == EventKind.INSOLVENT) & (events["day"] >= w)
+                                          & (events["day"] < e))),
+        plans_agreed=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_AGREED))),
+        terms_agreed=int(np.count_nonzero(in_cohort & (kind == EventKind.TERMS_AGREED))),
+        plans_defaulted=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_DEFAULTED))),
+        sales_refused=int(events["amount"][(kind == EventKind.ORDER_REFUSED) & (events["day"] >= w)
+                                          & (events["day"] < e)].sum()),
+        new_customers=int(np.count_nonzero(in_measured & (kind == EventKind.CUSTOMER_ONBOARDED))),
+        customers_refused=int(np.count_nonzero(in_measured & (kind == EventKind.CUSTOMER_REFUSED))),
+        invoices=int(cohort.sum()), customers=n_customers)

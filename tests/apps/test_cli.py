@@ -1,0 +1,52 @@
+"""The command line: run with --out, readable output, spreadsheet-safe CSV."""
+
+import json
+
+import pandas as pd
+
+from collectsim.apps.cli import main
+from helpers import write_small_scenario
+
+
+def _write_small(tmp_path, segment_name="steady"):
+    return write_small_scenario(tmp_path, segment_names=(segment_name, "late"))
+
+
+def test_run_writes_results_and_says_where(tmp_path, capsys):
+    path = _write_small(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "DSO (count-back)" in text and f"results written to {out}" in text
+    for name in ("metrics.json", "daily.csv", "invoices.csv", "customers.csv", "events.csv"):
+        assert (out / name).stat().st_size > 0
+    daily = pd.read_csv(out / "daily.csv")
+    assert {"day", "date", "period", "cash", "receivables", "ar_current", "ar_90+", "mean_goodwill"} <= set(daily)
+    events = pd.read_csv(out / "events.csv")
+    assert {"day", "kind", "invoice_no", "amount", "channel", "tone", "goodwill_after"} <= set(events)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["metrics"]["invoiced"] > 0
+
+
+def test_run_all_compares_every_policy(tmp_path, capsys):
+    assert main(["run", str(_write_small(tmp_path)), "--all", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert [r["policy"] for r in runs] == ["ladder"]
+
+
+def test_json_output_is_only_json_even_with_out(tmp_path, capsys):
+    assert main(["run", str(_write_small(tmp_path)), "--json", "--out", str(tmp_path / "o")]) == 0
+    captured = capsys.readouterr()
+    json.loads(captured.out)
+    assert "results written" in captured.err
+
+
+def test_csv_exports_neutralise_spreadsheet_formulas(tmp_path, capsys):
+    path = _write_small(tmp_path, segment_name="=HYPERLINK(\"http://x\")")
+    assert main(["run", str(path), "--out", str(tmp_path / "o")]) == 0
+    customers = (tmp_path / "o" / "customers.csv").read_text()
+    assert "'=HYPERLINK" in customers
+    assert "\n=HYPERLINK" not in customers and ",=HYPERLINK" not in customers
+    # Negative numbers stay numbers.
+    from collectsim.files.exports import neutralise
+    assert neutralise(-5) == -5 and neutralise("-5") == "'-5" and neutralise("@x") == "'@x"

@@ -1,0 +1,110 @@
+"""Escalation: mediation for disputes, a collection agency, and legal action as the last resort."""
+
+
+import collectsim
+from collectsim import Decision, Point
+from helpers import paired_t, small_data
+
+
+def _scenario(escalation, write_off=400, **segment):
+    data = small_data()
+    data["horizon"]["runoff_days"] = 900
+    data["policies"]["ladder"]["escalation"] = escalation
+    data["policies"]["ladder"]["write_off"] = {"age_days": write_off}
+    for seg in data["portfolio"]["segments"]:
+        seg.update(segment)
+    return collectsim.parse_scenario(data)
+
+
+def test_agency_collections_count_gross_and_the_fee_is_a_cost():
+    scenario = _scenario({"agency": True, "agency_after_days_overdue": 30, "agency_fee": 0.3},
+                         ignore_share=1.0, responsiveness=0.0, dispute_rate=0.0, recoverability=1.5)
+    result = collectsim.simulate(scenario)
+    ev = result.events.to_frame()
+    collected = ev[ev["kind"] == "agency_collected"]
+    assert len(collected) > 20
+    assert (collected["cost"] == (collected["amount"] * 0.3).round().astype(int)).all()
+    placed = ev[ev["kind"] == "agency_placed"].set_index("invoice")
+    assert (collected["amount"].to_numpy() == placed.loc[collected["invoice"], "amount"].to_numpy()).all()
+    assert (placed["goodwill_after"] < placed["goodwill_before"]).all()
+    m = result.metrics
+    assert 0 < m.recovery_rate <= 1 and m.escalated_invoices == len(placed[
+        result.invoices["issue_day"][placed.index] >= scenario.horizon.warmup_days])
+    # No reminders while the agency holds an invoice.
+    reminders = ev[ev["kind"] == "reminder"]
+    for inv, day in placed["day"].items():
+        end = ev[(ev["invoice"] == inv) & ev["kind"].isin(["agency_collected", "agency_returned"])]["day"]
+        if len(end):
+            mine = reminders[reminders["invoice"] == inv]
+            assert mine[(mine["day"] > day) & (mine["day"] < end.iloc[0])].empty
+
+
+def test_when_the_agency_gives_up_the_policy_sues_or_writes_off():
+    scenario = _scenario({"agency": True, "agency_after_days_overdue": 30, "legal": True,
+                          "legal_after_days_overdue": 60, "legal_min_balance": 1500.0},
+                         ignore_share=1.0, responsiveness=0.0, dispute_rate=0.0, recoverability=0.2)
+    ev = collectsim.simulate(scenario).events.to_frame()
+    returned = ev[ev["kind"] == "agency_returned"]
+    assert len(returned) > 20
+    for _, row in returned.iterrows():
+        same_day = ev[(ev["invoice"] == row["invoice"]) & (ev["day"] == row["day"])]["kind"].tolist()
+        expected = "legal_filed" if row["amount"] >= 150000 else "write_off"
+        assert expected in same_day, (row, same_day)
+    ended = ev[ev["kind"] == "legal_ended"]
+    for _, row in ended.iterrows():
+        assert "write_off" in ev[(ev["invoice"] == row["invoice"]) & (ev["day"] == row["day"])]["kind"].tolist()
+
+
+def test_mediation_shortens_disputes():
+    durations = {}
+    for mediation in (False, True):
+        scenario = _scenario({"mediation": mediation, "mediation_after_days": 10}, dispute_rate=0.5,
+                             dispute_resolution_days=90.0)
+        ev = collectsim.simulate(scenario).events.to_frame()
+        raised = ev[ev["kind"] == "dispute_raised"].set_index("invoice")["day"]
+        resolved = ev[ev["kind"] == "dispute_resolved"].set_index("invoice")["day"]
+        durations[mediation] = (resolved - raised.reindex(resolved.index)).mean()
+        assert ((ev["kind"] == "mediation").sum() > 0) == mediation
+    assert durations[True] < durations[False] - 20
+
+
+class Recorder(collectsim.DecisionMaker):
+    """Scripted: note every DISPUTE_RAISED question, otherwise do nothing."""
+
+    def __init__(self):
+        self.points = []
+
+    def decide(self, point, day, invoice, goodwill):
+        if point is Point.DISPUTE_RAISED:
+            self.points.append((day, invoice.disputed, invoice.disputed_since))
+        return Decision()
+
+
+def test_a_new_dispute_is_put_to_the_decision_maker():
+    recorder = Recorder()
+    collectsim.simulate(_scenario({}, dispute_rate=0.3), decider=recorder)
+    assert len(recorder.points) > 20 and all(disputed and since == day for day, disputed, since in recorder.points)
+
+
+def test_agency_and_legal_recover_debt_bound_for_write_off_at_a_goodwill_cost():
+    """Stylised fact over 10 CRN seeds: escalation turns some write-offs into cash and costs goodwill."""
+    data = small_data()
+    data["horizon"]["runoff_days"] = 900
+    data["portfolio"]["segments"] = [{"name": "bad-faith", "customers": 60, "orders_per_year": 10,
+                                      "days_late_mean": 60.0, "ignore_share": 0.6, "responsiveness": 0.3}]
+    data["policies"] = {"ladder": {"write_off": {"age_days": 150}, "reminders": {"steps": [
+        {"offset": 7, "channel": "email"}, {"offset": 30, "channel": "letter", "tone": "firm"}]}}}
+    scenario = collectsim.parse_scenario(data)
+    plain = scenario.policy()
+    escalate = plain.with_values({"name": "escalate", "escalation": {
+        "agency": True, "agency_after_days_overdue": 45, "legal": True, "legal_after_days_overdue": 100,
+        "legal_min_balance": 200.0}, "write_off.age_days": 700})
+    less_written_off, goodwill_drop = [], []
+    for seed in range(1, 11):
+        a = collectsim.simulate(scenario, plain, seed=seed).metrics
+        b = collectsim.simulate(scenario, escalate, seed=seed).metrics
+        assert a.recovery_rate == 0 and b.recovery_rate > 0
+        less_written_off.append(a.written_off - b.written_off)
+        goodwill_drop.append(a.mean_goodwill - b.mean_goodwill)
+    for diffs in (less_written_off, goodwill_drop):
+        assert paired_t(diffs) > 3, diffs

@@ -1,0 +1,156 @@
+"""The dashboard in a real browser: JupyterLab on 127.0.0.1, notebook 02 in headless Chromium.
+
+Starts a local JupyterLab (token set) on a free port over a copy of the notebooks and scenarios (so
+autosave never touches the committed notebooks), opens notebook 02 in Debian's Chromium driven by
+Playwright (``executable_path``; nothing is downloaded), runs all cells, switches policy A to another
+preset, clicks Run, waits for the results table to show the new policy, opens a figure's tab and waits
+for the figure, and saves screenshots in the
+test's output folder. The server is stopped by its PID. Skipped where Chromium is not installed
+(`.ci/run` installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason="Chromium not installed (/usr/bin/chromium); .ci/run installs it with "
+                                        "apt-get install chromium chromium-driver")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_server(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited early with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"JupyterLab did not answer {url} within {timeout} s")
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A JupyterLab server over a copy of notebooks/ and scenarios/; yields (base_url, token)."""
+    playwright = pytest.importorskip("playwright")
+    del playwright
+    work = tmp_path / "work"
+    shutil.copytree(ROOT / "notebooks", work / "notebooks")
+    shutil.copytree(ROOT / "scenarios", work / "scenarios")
+    env = dict(os.environ)
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
+        path = tmp_path / "home" / var.lower()
+        path.mkdir(parents=True)
+        env[var] = str(path)
+    # No news or update checks (they need the network and show a toast over the page).
+    settings = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings"
+    overrides = settings / "overrides.json"
+    if not overrides.exists():
+        settings.mkdir(parents=True, exist_ok=True)
+        overrides.write_text(json.dumps({"@jupyterlab/apputils-extension:notification":
+                                         {"fetchNews": "false", "checkForUpdates": False}}))
+    port, token = _free_port(), "collectsim-test-token"
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}", "--ServerApp.open_browser=False"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(tmp_path / "jupyterlab.log", "w")
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_server(f"{base}/api/status?token={token}", proc)
+        yield base, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_dashboard_runs_and_reacts_in_chromium(lab, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    base, token = lab
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 2600})
+            _drive(page, base, token, tmp_path)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"))
+            raise
+        finally:
+            browser.close()
+    assert (tmp_path / "dashboard-after-change.png").stat().st_size > 10_000
+
+
+def _accept_kernel_dialog(page, timeout: float) -> None:
+    """JupyterLab may ask which kernel to use (the notebook names python3): accept its choice."""
+    select = page.locator(".jp-Dialog button", has_text="Select")
+    try:
+        select.first.wait_for(timeout=timeout)
+    except Exception:  # no dialog: the kernel was taken from the notebook
+        return
+    select.first.click()
+    select.first.wait_for(state="detached", timeout=10_000)
+
+
+def _drive(page, base: str, token: str, tmp_path: Path) -> None:
+    """Open notebook 02, run all cells, change policy A's preset, press Run, wait for the new results."""
+    page.goto(f"{base}/lab/tree/notebooks/02_compare_policies.ipynb?token={token}")
+    page.locator(".jp-CodeCell").first.wait_for(timeout=120_000)
+    _accept_kernel_dialog(page, 5_000)
+    # The kernel must be up before Run All, or the cells are queued to nothing.
+    page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(timeout=120_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    _accept_kernel_dialog(page, 2_000)
+
+    status = page.locator(".widget-html", has_text="Done: 2 policies")
+    status.first.wait_for(timeout=120_000)
+    table = page.locator(".widget-html", has_text="verdict").first
+    assert "A: as-is" in table.inner_text()
+    page.screenshot(path=str(tmp_path / "dashboard-first-run.png"))
+
+    preset = page.locator(".widget-dropdown", has_text="start from").first.locator("select")
+    preset.select_option(label="discount-led")
+    page.locator("button.widget-button", has_text="Run").first.click()
+    page.locator(".widget-html", has_text="A: discount-led").first.wait_for(timeout=120_000)
+    assert "A: as-is" not in table.inner_text()
+    status.first.wait_for(timeout=120_000)
+    page.screenshot(path=str(tmp_path / "dashboard-after-change.png"))
+    # A figure is drawn when its tab is shown.
+    page.locator(".lm-TabBar-tabLabel", has_text="Cash vs relationship").first.click()
+    page.wait_for_function(  # a shown image holding a real figure (the other tabs' images are hidden and empty)
+        "() => [...document.querySelectorAll('img.widget-image')].some(i => i.offsetParent && i.naturalHeight > 100)",
+        timeout=60_000)
+    page.screenshot(path=str(tmp_path / "dashboard-figure.png"))

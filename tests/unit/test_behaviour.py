@@ -1,0 +1,60 @@
+"""The behaviour rules: the intended directions and ranges (scalar rules, applied to a few values each)."""
+
+import numpy as np
+
+from collectsim.model import behaviour as rules
+
+
+def _each(fn, values, *args) -> np.ndarray:
+    return np.asarray([fn(float(v), *args) for v in values])
+
+
+def test_response_rises_with_goodwill_and_is_capped():
+    p = np.asarray([rules.response_probability(0.3, 1.0, 1.0, float(g), 0.5, 0.95) for g in np.linspace(0, 1, 11)])
+    assert np.all(np.diff(p) > 0)
+    assert rules.response_probability(0.9, 1.6, 5.0, 1.0, 0.5, 0.95) == 0.95
+    assert rules.response_probability(0.3, 1.0, 1.0, 0.5, 0.5, 1.0) == 0.3  # goodwill 0.5 is neutral
+
+
+def test_goodwill_stays_on_its_scale():
+    assert rules.goodwill_after(0.02, -0.08, 1.0) == 0.0
+    assert rules.goodwill_after(0.99, 0.05, 2.0) == 1.0
+    assert rules.goodwill_after(0.5, -0.03, 2.0) == 0.44
+
+
+def test_pay_days_and_discount_take_up():
+    assert rules.unchased_pay_day(40, 10, -50.0) == 10  # never before issue
+    assert rules.unchased_pay_day(40, 10, 6.4) == 46
+    assert rules.prompted_pay_day(5, 10, 3.0) == 10  # before due: pay on time
+    assert rules.prompted_pay_day(12, 10, 0.0) == 13  # after due: next day at the earliest
+    assert rules.discount_take_probability(0.6, 0.01, 0.02) == 0.3
+    assert rules.discount_take_probability(0.6, 0.05, 0.02) == 0.6
+    assert rules.cents_of(12.345) == 1234 and rules.cents_of(0.0001) == 1
+
+
+def test_part_payments_and_credit_notes_stay_within_their_ranges():
+    p = np.linspace(1e-9, 1 - 1e-9, 101)
+    parts = _each(rules.part_payment_fraction, p, 0.5)
+    assert abs(parts.min() - 0.3) < 1e-8 and abs(parts.max() - 0.7) < 1e-8 and abs(parts.mean() - 0.5) < 1e-9
+    assert _each(rules.part_payment_fraction, p, 0.9).max() <= 0.95
+    notes = _each(rules.credit_note_fraction, p, 0.3)
+    assert notes.min() >= 0 and notes.max() <= 0.6 + 1e-9
+    assert _each(rules.credit_note_fraction, p, 0.8).max() == 1.0
+
+
+def test_age_factor_halves_every_halflife():
+    ages = [-5, 0, 45, 90, 180, 365]
+    arr = np.asarray([rules.age_factor(a, 90.0) for a in ages])
+    assert arr[0] == arr[1] == 1.0  # no fading before or on the due date
+    assert abs(arr[3] - 0.5) < 1e-12 and abs(arr[4] - 0.25) < 1e-12
+    assert np.all(np.diff(arr[1:]) < 0)
+    assert rules.age_factor(365, 0.0) == 1.0  # half-life 0 switches fading off
+
+
+def test_set_aside_days_never_below_the_share_and_slower_for_higher_uniforms():
+    p = np.linspace(0.001, 0.999, 200)
+    arr = np.asarray([rules.set_aside_days(float(x), 0.2, 90.0, 1.2) for x in p])
+    assert np.all(arr[p < 0.2] == -1)
+    paid = arr[p >= 0.2]
+    assert np.all(paid >= 0) and np.all(np.diff(paid) >= 0)  # one uniform: a monotone delay
+    assert 60 <= int(np.median(paid)) <= 120  # the median sits near the 90-day setting
