@@ -3,7 +3,9 @@
 import json
 
 import pandas as pd
+import pytest
 
+import collectsim
 from collectsim.apps.cli import main
 from helpers import write_small_scenario
 
@@ -50,3 +52,14 @@ def test_csv_exports_neutralise_spreadsheet_formulas(tmp_path, capsys):
     # Negative numbers stay numbers.
     from collectsim.files.exports import neutralise
     assert neutralise(-5) == -5 and neutralise("-5") == "'-5" and neutralise("@x") == "'@x"
+
+
+def test_version_and_the_metric_names_are_in_the_help(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"collectsim {collectsim.__version__}"
+    for command in ("compare", "sweep"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        said = " ".join(capsys.readouterr().out.split())
+        assert all(name in said for name in ("cash_collected", "bad_debt_ratio", "mean_goodwill", "net_value"))

@@ -13,6 +13,7 @@ import sys
 import tomllib
 import warnings
 from dataclasses import replace
+from importlib.metadata import version
 from pathlib import Path
 
 from collectsim.apps.argtypes import seed
@@ -46,6 +47,10 @@ def _positive(kind):
     return parse
 
 
+#: The metrics --metric accepts, for the help text.
+_METRIC_LIST = ", ".join(METRIC_NAMES)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with its usage errors as one line on stderr and exit code 2 (no usage block)."""
 
@@ -56,6 +61,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="collectsim", description="Simulate a receivables portfolio under collection policies and compare them.")
+    parser.add_argument("--version", action="version", version=f"collectsim {version('collectsim')}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     validate = sub.add_parser("validate", help="check scenario and strategy files")
@@ -82,7 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     how_many.add_argument("--reps", type=_positive(int), help="replications per policy (default 10)")
     how_many.add_argument("--target-halfwidth", type=_positive(float), metavar="X",
                           help="add replications until every difference in --metric is known to +/- X")
-    compare.add_argument("--metric", default="cash_collected", help="metric for --target-halfwidth")
+    compare.add_argument("--metric", default="cash_collected", metavar="METRIC",
+                         help="metric for --target-halfwidth (default cash_collected); one of: " + _METRIC_LIST)
     compare.add_argument("--max-reps", type=_positive(int), default=200, help="upper limit in sequential mode")
     _common_job_options(compare)
 
@@ -92,7 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...",
                        help="a dotted policy key and its values (TOML literals); repeat for more keys")
     sweep.add_argument("--reps", type=_positive(int), default=5, help="replications per point (default 5)")
-    sweep.add_argument("--metric", default="cash_collected", help="metric for the plot (default cash_collected)")
+    sweep.add_argument("--metric", default="cash_collected", metavar="METRIC",
+                       help="metric for the plot (default cash_collected); one of: " + _METRIC_LIST)
     _common_job_options(sweep)
 
     letters = sub.add_parser("letters", help="render a sample of each message template a policy sends")
