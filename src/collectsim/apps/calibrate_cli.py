@@ -20,6 +20,7 @@ from collectsim.calibration.ledger import CANONICAL, LedgerError, LedgerOptions,
 from collectsim.config.scenario import load_scenario, load_strategy
 from collectsim.config.schema import ScenarioError
 from collectsim.files.safe_output import atomic, check_dir, check_file, write_text
+from collectsim.present.numbers import plain_table
 
 KEY_ENV = "COLLECTSIM_PSEUDONYM_KEY"
 
@@ -151,13 +152,13 @@ def run(args: argparse.Namespace) -> int:
                 "pass --as-is POLICY.toml for yours")
         if not args.json:
             shown = cal.summary[["segment", "parameter", "estimate", "ci_low", "ci_high"]]
-            print(shown.to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+            print(plain_table(shown))
         validation = None
         if args.validate:
             from collectsim.calibration.validation import validate
             validation = validate(cal, ledger, seed=args.seed + 1000)
             if not args.json:
-                print(validation.table().to_string(index=False))
+                print(plain_table(validation.table()))
                 print(validation.judgement)
         if args.report_dir:
             _report(args.report_dir, cal, validation)

@@ -27,7 +27,8 @@ from collectsim.experiments.executors import WorkersFailed
 from collectsim.experiments.sweep import sweep
 from collectsim.files.safe_output import check_component, check_dir, check_file, write_text
 from collectsim.present import plots
-from collectsim.results.metric_info import METRIC_NAMES, metric_rows
+from collectsim.present.numbers import plain_table
+from collectsim.results.metric_info import METRIC_NAMES, info, metric_rows
 from collectsim.results.metrics import Metrics
 
 EXIT_BAD_INPUT = 2
@@ -244,7 +245,13 @@ def _sweep(args: argparse.Namespace) -> int:
         table = result.frame[result.frame["metric"] == args.metric]
         print(f"{one_line(scenario.name)}: sweep of {result.base_policy!r}, {result.reps} replications per point, "
               f"metric {args.metric} (mean and 95% CI)" + (" (PARTIAL: interrupted)" if result.partial else ""))
-        print(table.drop(columns="metric").to_string(index=False))
+        what = info(args.metric)
+        unit = what.display_unit(scenario.economics.currency)
+        shown = table.drop(columns="metric").rename(columns={"n": "replications"})
+        for column in ("mean", "lo", "hi"):
+            shown[column] = shown[column].map(what.in_display_units)
+        shown = shown.rename(columns={c: f"{c} ({unit})" for c in ("mean", "lo", "hi")} if unit else {})
+        print(plain_table(shown, digits=4))
 
     return _deliver(result, args, show, args.metric, figure=plots.sweep_figure)
 
