@@ -12,7 +12,7 @@ pytest.importorskip("nbconvert")
 import zmq  # noqa: E402
 
 from collectsim.apps.cli import main  # noqa: E402
-from collectsim.present.report import NOTEBOOK, ReportError, render_report  # noqa: E402
+from collectsim.present.report import NOTEBOOK, ReportError, offline, render_report  # noqa: E402
 from helpers import ROOT
 
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -37,6 +37,9 @@ def test_report_html_has_the_narrative_tables_and_figures_and_no_code_or_errors(
         assert "without encryption" not in err and "WARNING" not in err, err
     html = out.read_text(encoding="utf-8")
     assert "as-is versus flexible-plans" in html
+    assert "<title>baseline: as-is versus flexible-plans</title>" in html
+    # Nothing is fetched from the internet: the page reads the same offline.
+    assert not re.search(r"""(src=|href=|from\s*|import\()["']?https?://""", html)
     # One verdict sentence per headline metric, whichever way the numbers fall.
     verdicts = re.findall(r"as-is (?:collects|has) [^<]*flexible-plans|no significant difference in [^<]*", html)
     assert len(verdicts) >= 7
@@ -72,3 +75,9 @@ def test_a_failing_check_stops_the_report(tmp_path):
         render_report(BASELINE, ["as-is", "firm-and-fair"], tmp_path / "r.html", reps=2, customers=30,
                       notebook=broken)
     assert not (tmp_path / "r.html").exists()
+
+
+def test_offline_drops_remote_scripts_and_keeps_local_ones():
+    page = ('<script src="https://cdn.example/require.js"></script><script>var x = 1;</script>'
+            '<script type="module">import m from "https://cdn.example/m.mjs"; m();</script>')
+    assert offline(page) == "<script>var x = 1;</script>"

@@ -9,6 +9,7 @@ left out, for readers who want the narrative, the tables and the figures.
 from __future__ import annotations
 
 import html
+import re
 import importlib.resources
 import tempfile
 from collections.abc import Sequence
@@ -77,8 +78,20 @@ def render_report(scenario: str | Path, policies: Sequence[str], out: str | Path
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb)
-    return write_text(out, body)
+    title = f"{loaded.name}: {policies[0]} versus {policies[1]}"
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return write_text(out, offline(body))
+
+
+#: A script element that loads or imports anything from the internet (nbconvert's page links require.js,
+#: MathJax and mermaid from a CDN; the report needs none of them).
+_REMOTE_SCRIPT = re.compile(r"<script\b[^>]*>(?:(?!</script>).)*?</script>", re.S | re.I)
+
+
+def offline(page: str) -> str:
+    """The HTML page without the scripts it would fetch from the internet, so it reads the same offline."""
+    return _REMOTE_SCRIPT.sub(lambda m: "" if re.search(r"(?:src=|from\s*|import\()[\"']?https?://", m.group(0))
+                              else m.group(0), page)
 
 
 def _encrypted_kernel_manager() -> type:
