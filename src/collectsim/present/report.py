@@ -9,8 +9,8 @@ left out, for readers who want the narrative, the tables and the figures.
 from __future__ import annotations
 
 import html
-import re
 import importlib.resources
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
