@@ -1,0 +1,25 @@
+"""The README's sample output is what the command it names really prints."""
+
+from __future__ import annotations
+
+import re
+
+from collectsim.apps.cli import main
+from helpers import ROOT
+
+
+def _quoted_verdicts() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    passage = text[text.index("`compare` prints each policy's mean metrics and verdicts"):]
+    passage = passage[:passage.index("(`tests/apps/test_readme.py`")]
+    return [" ".join(q.split()) for q in re.findall(r'"([^"]+\(95% CI [^"]+\))"', passage)]
+
+
+def test_the_sample_verdicts_are_printed_by_the_first_compare_command(capsys, monkeypatch):
+    quoted = _quoted_verdicts()
+    assert len(quoted) == 2
+    monkeypatch.chdir(ROOT)
+    assert main(["compare", "scenarios/baseline.toml", "--policies", "as-is,firm-and-fair", "--reps", "20"]) == 0
+    printed = capsys.readouterr().out
+    for sentence in quoted:
+        assert sentence in printed, sentence
