@@ -5,6 +5,7 @@ import importlib
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import collectsim
@@ -302,3 +303,20 @@ def test_the_progress_bar_counts_replications_not_batches(small, monkeypatch):
     policy = small.policy()
     collectsim.compare(small, [policy, policy.with_values({"name": "b"})], reps=3, progress=True, engine="compiled")
     assert [(bar.total, bar.n) for bar in totals] == [(6, 6)]  # 2 policies x 3 replications, in 2 batches
+
+
+def test_csv_tables_are_for_people_money_in_currency_units_shares_in_percent(tmp_path, small):
+    comp = collectsim.compare(small, reps=2, progress=False)
+    comp.write(tmp_path)
+    summary = pd.read_csv(tmp_path / "summary.csv").set_index(["policy", "metric"])
+    means = comp.summary().set_index(["policy", "metric"])["mean"]
+    policy = comp.policies[0]
+    cash, bad_debt = summary.loc[(policy, "cash_collected")], summary.loc[(policy, "bad_debt_ratio")]
+    assert cash["unit"] == comp.currency and cash["mean"] == pytest.approx(means[(policy, "cash_collected")] / 100)
+    assert bad_debt["unit"] == "%" and bad_debt["mean"] == pytest.approx(100 * means[(policy, "bad_debt_ratio")])
+    assert summary.loc[(policy, "dso"), "unit"] == "days"
+    replications = pd.read_csv(tmp_path / "replications.csv")
+    assert {f"cash_collected_{comp.currency}", "bad_debt_ratio_pct", "dso"} <= set(replications.columns)
+    assert "cash_collected" not in replications.columns
+    assert replications[f"cash_collected_{comp.currency}"].tolist() == pytest.approx(
+        [v / 100 for v in comp.replication_table()["cash_collected"]])

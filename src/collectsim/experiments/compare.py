@@ -33,7 +33,7 @@ from collectsim.experiments.verdicts import verdict
 from collectsim.files.exports import write_csv
 from collectsim.files.safe_output import interrupts_held, remove, save_figure, write_text
 from collectsim.model.draws import derive_seed
-from collectsim.results.metric_info import METRIC_NAMES
+from collectsim.results.metric_info import METRIC_NAMES, long_table_for_people, wide_table_for_people
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -160,6 +160,9 @@ class Comparison:
         :func:`collectsim.present.plots.comparison_figures`); without it no figure is drawn.
 
         Every file is complete or absent, and the files of an earlier job there are removed first. Every CSV
+        is for people: money in currency units (not cents), shares in percent, the unit in a ``unit`` column
+        (summary, differences) or in the column's name (replications: ``cash_collected_EUR``,
+        ``bad_debt_ratio_pct``); comparison.json keeps cents and fractions, as its ``money_unit`` says. Every CSV
         has a ``partial`` column (true when the job was interrupted), like the JSON's "partial". The JSON is
         written last; a Ctrl-C while writing leaves the tables and the JSON marked partial, then re-raises.
         """
@@ -180,7 +183,9 @@ class Comparison:
             raise
 
     def _write_tables(self, out: Path) -> list[Path]:
-        frames = (self.summary(), self.differences(), self.replication_table())
+        frames = (long_table_for_people(self.summary(), self.currency),
+                  long_table_for_people(self.differences(), self.currency, differences=True),
+                  wide_table_for_people(self.replication_table(), self.currency))
         return [write_csv(frame.assign(partial=self.partial), out / name) for name, frame in zip(_TABLES, frames)]
 
 

@@ -28,7 +28,7 @@ from collectsim.experiments.stats import mean_interval
 from collectsim.files.exports import write_csv
 from collectsim.files.safe_output import interrupts_held, remove, save_figure
 from collectsim.model.draws import derive_seed
-from collectsim.results.metric_info import METRIC_NAMES
+from collectsim.results.metric_info import METRIC_NAMES, long_table_for_people
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -45,6 +45,7 @@ class SweepResult:
     keys: tuple[str, ...]
     frame: pd.DataFrame
     partial: bool = False
+    currency: str = ""  # the scenario's, for the table written for people
 
     def to_dict(self) -> dict:
         rows = [{k: (_num(v) if isinstance(v, float) else v) for k, v in row.items()}
@@ -57,7 +58,8 @@ class SweepResult:
 
     def write(self, out_dir: str | Path, metric: str = "cash_collected",
               figure: Callable[[SweepResult, str], Figure] | None = None) -> list[Path]:
-        """sweep.csv (with a ``partial`` column, true when the job was interrupted) and, with ``figure`` (e.g.
+        """sweep.csv (the metric's unit in a ``unit`` column: money in currency units, shares in percent; a
+        ``partial`` column, true when the job was interrupted) and, with ``figure`` (e.g.
         :func:`collectsim.present.plots.sweep_figure`), the metric's plot as sweep_<metric>.png.
 
         Each file is complete or absent; an earlier sweep.csv is removed first and the table is written after
@@ -76,7 +78,8 @@ class SweepResult:
             raise
 
     def _write_table(self, out: Path) -> Path:
-        return write_csv(self.frame.assign(partial=self.partial), out / "sweep.csv")
+        table = long_table_for_people(self.frame, self.currency) if not self.frame.empty else self.frame
+        return write_csv(table.assign(partial=self.partial), out / "sweep.csv")
 
 
 def _show(value: Any) -> Any:
@@ -130,4 +133,5 @@ def sweep(scenario: Scenario, base_policy: str | PolicySpec | None = None,
     frame = pd.DataFrame(rows)
     complete = min((sum((i, j) in done for j in range(reps)) for i in range(len(points))), default=0)
     return SweepResult(scenario.name, base.name, seed, complete, keys, frame,
-                       partial=interrupted or complete < reps or any(math.isnan(r["mean"]) for r in rows))
+                       partial=interrupted or complete < reps or any(math.isnan(r["mean"]) for r in rows),
+                       currency=scenario.economics.currency)

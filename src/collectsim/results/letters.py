@@ -27,10 +27,10 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from collectsim.config.policy_spec import TONES, PolicySpec
 from collectsim.model import behaviour as rules
 from collectsim.results.eventlog import BALANCE_REDUCING, EventKind, EventLog
 from collectsim.results.invoices import InvoiceTable
-from collectsim.config.policy_spec import TONES, PolicySpec
 
 #: Every template, in the order a customer would meet them.
 TEMPLATES = ("discount-offer", "friendly-pre-due", "friendly-overdue", "firm", "final-notice", "terms-offer",

@@ -78,9 +78,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from collectsim.config.scenario import Scenario
 from collectsim.results.eventlog import BALANCE_REDUCING, EventKind, EventLog
 from collectsim.results.invoices import InvoiceTable
-from collectsim.config.scenario import Scenario
 
 #: Kinds whose amount is cash received: principal payments, and interest and compensation on top.
 CASH_KINDS = (EventKind.PAYMENT, EventKind.FEES_PAID, EventKind.AGENCY_COLLECTED, EventKind.LEGAL_COLLECTED)

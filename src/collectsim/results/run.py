@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from collectsim.results.eventlog import EventKind, EventLog
+from collectsim.config.scenario import Scenario
 from collectsim.files.exports import write_csv
+from collectsim.files.safe_output import remove, write_text
+from collectsim.model.portfolio import Customers
+from collectsim.results.eventlog import EventKind, EventLog
 from collectsim.results.invoices import InvoiceTable
 from collectsim.results.letters import event_templates
 from collectsim.results.metrics import Metrics, check_conservation, compute_metrics, daily_series
-from collectsim.model.portfolio import Customers
-from collectsim.files.safe_output import remove, write_text
-from collectsim.config.scenario import Scenario
 
 
 class EngineOutput(NamedTuple):
