@@ -258,11 +258,17 @@ class SimpyEngine:
         self._work = (0.0, 0)  # (minutes, wait) of the action being carried out, for the log
         self._tau = b.goodwill_recovery_days
         self._liquidity = liquidity_paths(scenario, self.seed, self.customers.segment)
-        self._liquidity_states = self._liquidity.states.tolist()  # plain lists: fast per-event look-ups
+        # Plain lists for per-event look-ups, the failing month read as distressed (insolvency starts on its day).
+        states = self._liquidity.states
+        self._liquidity_states = np.where(states == INSOLVENT, DISTRESSED, states).tolist()
         self._insolvent_day = self._liquidity.insolvency_day.tolist()
         self._last_block = self._liquidity.states.shape[1] - 1
         self._open: list[list[Invoice]] = [[] for _ in range(n)]  # invoices per customer, for insolvency
         self._daily_churn = [rules.daily_churn_hazard(seg.churn_per_year) for seg in segs]
+        # Per-customer copies of segment parameters read at nearly every event (plain list look-ups).
+        self._customer_churn = [self._daily_churn[s] for s in self._segment_of]
+        self._sensitivity = [segs[s].goodwill_sensitivity for s in self._segment_of]
+        self._churn_slope = b.churn_goodwill_slope
         self._draw = _OrderDraws(self.seed, n)
 
     # --- running -------------------------------------------------------------------------------------
@@ -437,17 +443,20 @@ class SimpyEngine:
 
     # --- what happens ---------------------------------------------------------------------------------
 
-    def _advance(self, customer: int, day: int) -> None:
-        """Bring the customer's goodwill and integrated churn hazard up to ``day`` (exact, memoryless)."""
+    def _advance(self, customer: int, day: int) -> float:
+        """Bring the customer's goodwill and integrated churn hazard up to ``day`` (exact, memoryless).
+
+        Returns the goodwill on ``day``; it runs at nearly every event, so it reads plain per-customer lists.
+        """
         last = self._anchor_day[customer]
         if day <= last:
-            return
+            return self.goodwill[customer]
         goodwill = self.goodwill[customer]
         baseline = self._baseline[customer]
-        gap = baseline - goodwill
-        h0 = self._daily_churn[self._segment_of[customer]]
+        tau = self._tau
+        h0 = self._customer_churn[customer]
         if h0 > 0 and self.churn_day[customer] == NEVER:
-            slope, tau = self._b.churn_goodwill_slope, self._tau
+            slope, gap = self._churn_slope, baseline - goodwill
             already = self._hazard[customer]
             total = already + rules.churn_hazard_integral(h0, slope, gap, day - last, tau)
             threshold = self._threshold[customer]
@@ -455,18 +464,16 @@ class SimpyEngine:
                 self.churn_day[customer] = last + rules.first_churn_day(already, h0, slope, gap, day - last, tau,
                                                                         threshold)
             self._hazard[customer] = total
-        self.goodwill[customer] = rules.recovered_goodwill(goodwill, baseline, day - last, self._tau)
+        goodwill = self.goodwill[customer] = rules.recovered_goodwill(goodwill, baseline, day - last, tau)
         self._anchor_day[customer] = day
+        return goodwill
 
-    def _goodwill_on(self, customer: int, day: int) -> float:
-        self._advance(customer, day)
-        return self.goodwill[customer]
+    #: The customer's goodwill on ``day`` (brought up to date first).
+    _goodwill_on = _advance
 
     def _change_goodwill(self, customer: int, change: float, day: int) -> tuple[float, float]:
-        before = self._goodwill_on(customer, day)
-        seg = self._segments[self._segment_of[customer]]
-        after = rules.goodwill_after(before, change, seg.goodwill_sensitivity)
-        self.goodwill[customer] = after
+        before = self._advance(customer, day)
+        after = self.goodwill[customer] = rules.goodwill_after(before, change, self._sensitivity[customer])
         return before, after
 
     def _resolve_dispute(self, inv: Invoice, day: int) -> None:
@@ -544,8 +551,7 @@ class SimpyEngine:
         """The customer's liquidity state on ``day`` (see collectsim.liquidity)."""
         if day >= self._insolvent_day[customer]:
             return INSOLVENT
-        state = self._liquidity_states[customer][min(day // BLOCK_DAYS, self._last_block)]
-        return DISTRESSED if state == INSOLVENT else state  # the failing month, before the day itself
+        return self._liquidity_states[customer][min(day // BLOCK_DAYS, self._last_block)]
 
     def _insolvency(self, customer: int, day: int):
         """The customer fails: every open balance is lost, and it orders no more."""
