@@ -41,6 +41,8 @@ invoice's draws. Money is integer cents throughout.
 
 from __future__ import annotations
 
+from array import array
+
 import numpy as np
 import simpy
 from simpy.events import Event
@@ -66,6 +68,47 @@ _PRIORITY_BASE = 2  # above SimPy's URGENT (0) and NORMAL (1)
 
 class EngineError(RuntimeError):
     """A decision maker asked for something the engine cannot do."""
+
+
+#: Draws every order takes, keyed by (customer, order number) alone: looked up in _OrderDraws blocks.
+_ORDER_PURPOSES = (Purpose.ORDER_GAP, Purpose.INVOICE_AMOUNT, Purpose.DISPUTE, Purpose.IGNORES_INVOICE,
+                   Purpose.PAYMENT_LATENESS, Purpose.RESPONSE, Purpose.PARTIAL_PAYMENT, Purpose.DISCOUNT_TAKE_UP)
+D_GAP, D_AMOUNT, D_DISPUTE, D_IGNORES, D_LATENESS, D_RESPONSE, D_PARTIAL, D_DISCOUNT = range(len(_ORDER_PURPOSES))
+
+
+class _OrderDraws:
+    """``u(seed, purpose, customer, seq)`` for the purposes in ``_ORDER_PURPOSES``, computed a block at a time.
+
+    One by one, these Python big-integer mixes were the engine's costliest step (about 8 per invoice). A
+    block covers 64 customers x 16 order numbers and is computed by u's array path, which gives the same
+    bits as its scalar path (see collectsim.draws and its tests), so no number changes. Blocks are needed
+    while orders are placed (later draws are copied onto the invoice), so a bounded first-in-first-out
+    cache suffices; a block dropped too early is simply computed again (a draw is a function of its key).
+    """
+
+    __slots__ = ("_seed", "_blocks", "_limit", "_purposes")
+    _C_BITS, _S_BITS = 6, 4  # 64 customers, 16 order numbers
+
+    def __init__(self, seed: int, customers: int) -> None:
+        self._seed = seed
+        self._blocks: dict[tuple[int, int], array] = {}
+        self._limit = 4 * ((customers >> self._C_BITS) + 1) + 16
+        self._purposes = np.asarray([int(p) for p in _ORDER_PURPOSES], dtype=np.int64)[:, None, None]
+
+    def __call__(self, k: int, customer: int, seq: int) -> float:
+        """The uniform of purpose ``_ORDER_PURPOSES[k]`` for the customer's order number ``seq``."""
+        key = (customer >> 6, seq >> 4)
+        block = self._blocks.get(key) or self._fill(key)
+        return block[(k << 10) | ((customer & 63) << 4) | (seq & 15)]
+
+    def _fill(self, key: tuple[int, int]) -> array:
+        if len(self._blocks) >= self._limit:
+            del self._blocks[next(iter(self._blocks))]  # the oldest block
+        c0, s0 = key[0] << self._C_BITS, key[1] << self._S_BITS
+        customers = np.arange(c0, c0 + 64, dtype=np.int64)[None, :, None]
+        seqs = np.arange(s0, s0 + 16, dtype=np.int64)[None, None, :]
+        block = self._blocks[key] = array("d", u(self._seed, self._purposes, customers, seqs).tobytes())
+        return block
 
 
 class _Wake(Event):
@@ -97,7 +140,7 @@ class Invoice:
                  "had_settlement_offer", "settle_forgive", "disputed_since", "mediated", "escalation",
                  "was_at_agency", "was_in_court", "escalation_day", "escalation_pays", "agency_fee", "pending",
                  "proc", "taken_up", "plan_requested", "plan_broken_day", "had_terms", "plan_terms", "plan_schedule",
-                 "plan_start", "plan_base")
+                 "plan_start", "plan_base", "u_response", "u_partial")
 
     def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
                  issue_day: int, due_day: int) -> None:
@@ -135,6 +178,7 @@ class Invoice:
         self.taken_up = True  # False while a dispute waits for a collector (limited team only)
         self.plan_requested = False
         self.plan_broken_day = -1
+        self.u_response = self.u_partial = 0.0  # its RESPONSE and first PARTIAL_PAYMENT uniforms (set at issue)
 
     def final_row(self) -> tuple:
         """This invoice's row of the invoice table, in the order of ``invoices.COLUMNS``."""
@@ -214,11 +258,18 @@ class SimpyEngine:
         self._work = (0.0, 0)  # (minutes, wait) of the action being carried out, for the log
         self._tau = b.goodwill_recovery_days
         self._liquidity = liquidity_paths(scenario, self.seed, self.customers.segment)
-        self._liquidity_states = self._liquidity.states.tolist()  # plain lists: fast per-event look-ups
+        # Plain lists for per-event look-ups, the failing month read as distressed (insolvency starts on its day).
+        states = self._liquidity.states
+        self._liquidity_states = np.where(states == INSOLVENT, DISTRESSED, states).tolist()
         self._insolvent_day = self._liquidity.insolvency_day.tolist()
         self._last_block = self._liquidity.states.shape[1] - 1
         self._open: list[list[Invoice]] = [[] for _ in range(n)]  # invoices per customer, for insolvency
         self._daily_churn = [rules.daily_churn_hazard(seg.churn_per_year) for seg in segs]
+        # Per-customer copies of segment parameters read at nearly every event (plain list look-ups).
+        self._customer_churn = [self._daily_churn[s] for s in self._segment_of]
+        self._sensitivity = [segs[s].goodwill_sensitivity for s in self._segment_of]
+        self._churn_slope = b.churn_goodwill_slope
+        self._draw = _OrderDraws(self.seed, n)
 
     # --- running -------------------------------------------------------------------------------------
 
@@ -268,7 +319,7 @@ class SimpyEngine:
             yield _Wake(self.env, arrival - self.env.now, priority)
             if self._insolvent_day[customer] <= arrival or not self._onboard(customer, seg_index, arrival):
                 return
-        day = arrival + geometric_days(u(self.seed, Purpose.ORDER_GAP, customer, 0), mean_gap) - 1
+        day = arrival + geometric_days(self._draw(D_GAP, customer, 0), mean_gap) - 1
         limit = self._limit[customer]
         while day < self._issue_end:
             yield _Wake(self.env, day - self.env.now, priority)
@@ -284,7 +335,7 @@ class SimpyEngine:
             factor = rules.order_rate_factor(self.goodwill[customer], self._baseline[customer], elasticity)
             if factor <= 0:
                 return  # goodwill so low the customer orders nothing more
-            day += geometric_days(u(self.seed, Purpose.ORDER_GAP, customer, seq), mean_gap / factor)
+            day += geometric_days(self._draw(D_GAP, customer, seq), mean_gap / factor)
 
     def _onboard(self, customer: int, segment: int, day: int) -> bool:
         """A new customer applies: checked (and perhaps refused) if the policy says so; True if it may trade."""
@@ -313,7 +364,7 @@ class SimpyEngine:
     def _amount(self, customer: int, seq: int) -> int:
         """Amount of the customer's order number ``seq`` (the same draw whether it is supplied or refused)."""
         seg = self._segments[self._segment_of[customer]]
-        return rules.cents_of(lognormal(u(self.seed, Purpose.INVOICE_AMOUNT, customer, seq),
+        return rules.cents_of(lognormal(self._draw(D_AMOUNT, customer, seq),
                                         seg.amount_median, seg.amount_sigma))
 
     def _overdue_beyond(self, customer: int, day: int, days_overdue: int) -> bool:
@@ -340,14 +391,17 @@ class SimpyEngine:
         self._rows.append(inv)
         self._open[customer].append(inv)
         # The customer's intentions, before any chasing.
-        if u(seed, Purpose.DISPUTE, customer, seq) < seg.dispute_rate:
+        draw = self._draw
+        inv.u_response = draw(D_RESPONSE, customer, seq)
+        inv.u_partial = draw(D_PARTIAL, customer, seq)
+        if draw(D_DISPUTE, customer, seq) < seg.dispute_rate:
             latest = min(seg.terms_days, self._b.dispute_raise_days)
             inv.dispute_day = day + uniform_int(u(seed, Purpose.DISPUTE_DAY, customer, seq), 0, latest)
         liquidity = self._liquidity_on(customer, day)
         ignore = rules.ignore_share_on(seg.ignore_share, liquidity, self._b.distressed_ignore)
-        if u(seed, Purpose.IGNORES_INVOICE, customer, seq) >= ignore:
+        if draw(D_IGNORES, customer, seq) >= ignore:
             lateness = rules.unchased_lateness(self._habit[customer], seg.days_late_sd_within,
-                                               normal_ppf(u(seed, Purpose.PAYMENT_LATENESS, customer, seq)),
+                                               normal_ppf(draw(D_LATENESS, customer, seq)),
                                                liquidity, self._b.strained_extra_days)
             inv.pay_day = rules.unchased_pay_day(inv.due_day, day, lateness)
         elif self._b.set_aside_pay_days > 0:
@@ -389,17 +443,20 @@ class SimpyEngine:
 
     # --- what happens ---------------------------------------------------------------------------------
 
-    def _advance(self, customer: int, day: int) -> None:
-        """Bring the customer's goodwill and integrated churn hazard up to ``day`` (exact, memoryless)."""
+    def _advance(self, customer: int, day: int) -> float:
+        """Bring the customer's goodwill and integrated churn hazard up to ``day`` (exact, memoryless).
+
+        Returns the goodwill on ``day``; it runs at nearly every event, so it reads plain per-customer lists.
+        """
         last = self._anchor_day[customer]
         if day <= last:
-            return
+            return self.goodwill[customer]
         goodwill = self.goodwill[customer]
         baseline = self._baseline[customer]
-        gap = baseline - goodwill
-        h0 = self._daily_churn[self._segment_of[customer]]
+        tau = self._tau
+        h0 = self._customer_churn[customer]
         if h0 > 0 and self.churn_day[customer] == NEVER:
-            slope, tau = self._b.churn_goodwill_slope, self._tau
+            slope, gap = self._churn_slope, baseline - goodwill
             already = self._hazard[customer]
             total = already + rules.churn_hazard_integral(h0, slope, gap, day - last, tau)
             threshold = self._threshold[customer]
@@ -407,18 +464,16 @@ class SimpyEngine:
                 self.churn_day[customer] = last + rules.first_churn_day(already, h0, slope, gap, day - last, tau,
                                                                         threshold)
             self._hazard[customer] = total
-        self.goodwill[customer] = rules.recovered_goodwill(goodwill, baseline, day - last, self._tau)
+        goodwill = self.goodwill[customer] = rules.recovered_goodwill(goodwill, baseline, day - last, tau)
         self._anchor_day[customer] = day
+        return goodwill
 
-    def _goodwill_on(self, customer: int, day: int) -> float:
-        self._advance(customer, day)
-        return self.goodwill[customer]
+    #: The customer's goodwill on ``day`` (brought up to date first).
+    _goodwill_on = _advance
 
     def _change_goodwill(self, customer: int, change: float, day: int) -> tuple[float, float]:
-        before = self._goodwill_on(customer, day)
-        seg = self._segments[self._segment_of[customer]]
-        after = rules.goodwill_after(before, change, seg.goodwill_sensitivity)
-        self.goodwill[customer] = after
+        before = self._advance(customer, day)
+        after = self.goodwill[customer] = rules.goodwill_after(before, change, self._sensitivity[customer])
         return before, after
 
     def _resolve_dispute(self, inv: Invoice, day: int) -> None:
@@ -474,7 +529,8 @@ class SimpyEngine:
                                 goodwill_before=before, goodwill_after=after)
                 g = after
             paid = inv.balance
-        elif inv.balance >= 2 and u(seed, Purpose.PARTIAL_PAYMENT, c, s, inv.payments) < rules.part_share_on(
+        elif inv.balance >= 2 and (inv.u_partial if inv.payments == 0 else u(
+                seed, Purpose.PARTIAL_PAYMENT, c, s, inv.payments)) < rules.part_share_on(
                 seg.partial_share, self._liquidity_on(c, day), self._b.strained_part_payment):
             fraction = rules.part_payment_fraction(u(seed, Purpose.PARTIAL_FRACTION, c, s, inv.payments),
                                                    self._b.part_payment_fraction)
@@ -495,8 +551,7 @@ class SimpyEngine:
         """The customer's liquidity state on ``day`` (see collectsim.model.liquidity)."""
         if day >= self._insolvent_day[customer]:
             return INSOLVENT
-        state = self._liquidity_states[customer][min(day // BLOCK_DAYS, self._last_block)]
-        return DISTRESSED if state == INSOLVENT else state  # the failing month, before the day itself
+        return self._liquidity_states[customer][min(day // BLOCK_DAYS, self._last_block)]
 
     def _insolvency(self, customer: int, day: int):
         """The customer fails: every open balance is lost, and it orders no more."""
@@ -679,7 +734,7 @@ class SimpyEngine:
         # One latent threshold per invoice (see rules.responds): the same invoice reacts alike under
         # every policy, which is what makes common random numbers effective.
         inv.unmoved = rules.unmoved_after(inv.unmoved, p)
-        if rules.responds(u(self.seed, Purpose.RESPONSE, c, inv.seq), inv.unmoved):
+        if rules.responds(inv.u_response, inv.unmoved):
             delay = exponential(u(self.seed, Purpose.RESPONSE_DELAY, c, inv.seq, inv.responses),
                                 b.response_delay_days)
             inv.responses += 1
@@ -925,6 +980,6 @@ class SimpyEngine:
             return  # a customer about to dispute the invoice does not rush to pay it
         seg, c = self._segments[inv.segment], inv.customer
         p = rules.discount_take_probability(seg.discount_appetite, action.rate, self._b.discount_reference_rate)
-        if u(self.seed, Purpose.DISCOUNT_TAKE_UP, c, inv.seq) < p:
+        if self._draw(D_DISCOUNT, c, inv.seq) < p:
             pay = day + uniform_int(u(self.seed, Purpose.DISCOUNT_PAY_DAY, c, inv.seq), 0, action.window_days)
             inv.pay_day = min(inv.pay_day, pay)

@@ -47,6 +47,19 @@ def order_rate_factor(goodwill: float, baseline: float, elasticity: float) -> fl
     return out if out > 0.0 else 0.0
 
 
+def _series_denominators() -> tuple[float, ...]:
+    """``k x k!`` for k = 1..40, as floats computed in this order (the series below divides by them)."""
+    out, fact = [], 1.0
+    for k in range(1, 41):
+        fact *= k
+        out.append(k * fact)
+    return tuple(out)
+
+
+#: Computed once rather than in every call (the engine's most frequent rule); a constant to numba.
+_SERIES_DENOMINATORS = _series_denominators()
+
+
 def churn_hazard_integral(daily_hazard: float, slope: float, gap: float, days: int, recovery_days: float) -> float:
     """Integrated churn hazard over ``days`` while goodwill recovers from ``gap`` below baseline.
 
@@ -58,12 +71,11 @@ def churn_hazard_integral(daily_hazard: float, slope: float, gap: float, days: i
     if d == 0.0:
         return daily_hazard * days  # goodwill at baseline: a constant hazard
     w = d * math.exp(-days / recovery_days)
-    series, d_pow, w_pow, fact = 0.0, 1.0, 1.0, 1.0
-    for k in range(1, 41):
-        fact *= k
+    series, d_pow, w_pow = 0.0, 1.0, 1.0
+    for denominator in _SERIES_DENOMINATORS:  # k k! for k = 1..40
         d_pow *= d
         w_pow *= w
-        term = (d_pow - w_pow) / (k * fact)
+        term = (d_pow - w_pow) / denominator
         series += term
         tol = 1e-17 * (series if series >= 0.0 else -series)
         if -tol < term < tol:

@@ -4,13 +4,13 @@ A collections team is told to document every interaction; the simulator does the
 says on which day what happened to which customer's invoice, how much money moved (integer cents),
 by which channel and in which tone, what it cost, and the customer's goodwill before and after.
 Metrics are computed from this log alone (plus the invoice table), so every number in a report can
-be traced back to rows here. Columns are appended to typed arrays (``array.array``) while the engine
-runs and frozen into NumPy arrays once at the end.
+be traced back to rows here. While the engine runs, each event is appended as one tuple; every few
+thousand events the tuples become a chunk of typed NumPy columns, and freezing joins the chunks once at
+the end.
 """
 
 from __future__ import annotations
 
-from array import array
 from enum import IntEnum
 
 import numpy as np
@@ -69,40 +69,49 @@ _DTYPES = (np.int32, np.int8, np.int32, np.int64, np.int64, np.int8, np.int8, np
            np.float64, np.float64, np.float64, np.int32)
 #: Each column's dtype in a frozen log.
 COLUMN_DTYPES = dict(zip(COLUMNS, (np.dtype(d) for d in _DTYPES)))
-# While the log is open each column is a typed array.array of the column's dtype: an append stores
-# the C value (a few bytes, not a Python object), and freezing is a copy of the buffer.
-_TYPECODES = tuple({np.int8: "b", np.int32: "i", np.int64: "q", np.float64: "d"}[d] for d in _DTYPES)
-assert all(array(code).itemsize == np.dtype(d).itemsize for code, d in zip(_TYPECODES, _DTYPES))
+# Events recorded as tuples are turned into typed columns this many at a time: appending one tuple is the
+# cheapest record there is, and a chunk's columns hold a few bytes per value rather than Python objects.
+_CHUNK = 4096
+_NAN = float("nan")
 
 
 class EventLog:
     """Columns of events; ``invoice`` is the row of the invoice table (-1 for customer events)."""
 
-    __slots__ = ("_lists", "_arrays", "_appends")
+    __slots__ = ("_rows", "_chunks", "_arrays")
 
     def __init__(self) -> None:
-        self._lists: tuple[array, ...] | None = tuple(array(code) for code in _TYPECODES)
+        self._rows: list[tuple] = []  # events recorded since the last chunk
+        self._chunks: list[tuple[np.ndarray, ...]] = []  # each a tuple of columns
         self._arrays: dict[str, np.ndarray] | None = None
-        self._appends = tuple(column.append for column in self._lists)
 
     def record(self, day: int, kind: EventKind, customer: int, invoice: int, amount: int = 0,
-               channel: int = -1, tone: int = -1, cost: int = 0,
-               goodwill_before: float = float("nan"), goodwill_after: float = float("nan"),
-               minutes: float = 0.0, wait: int = 0) -> None:
+               channel: int = -1, tone: int = -1, cost: int = 0, goodwill_before: float = _NAN,
+               goodwill_after: float = _NAN, minutes: float = 0.0, wait: int = 0) -> None:
         """Append one event (only while the log is open). ``minutes`` of staff time, after ``wait`` days."""
-        a = self._appends
-        a[0](day)
-        a[1](kind)
-        a[2](customer)
-        a[3](invoice)
-        a[4](amount)
-        a[5](channel)
-        a[6](tone)
-        a[7](cost)
-        a[8](goodwill_before)
-        a[9](goodwill_after)
-        a[10](minutes)
-        a[11](wait)
+        if self._arrays is not None:
+            raise RuntimeError("the event log is frozen; no more events can be recorded")
+        rows = self._rows
+        rows.append((day, kind, customer, invoice, amount, channel, tone, cost, goodwill_before, goodwill_after,
+                     minutes, wait))
+        if len(rows) >= _CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Turn the events recorded since the last chunk into a chunk of typed columns."""
+        if self._rows:
+            self._chunks.append(tuple(np.array(values, dtype=dtype)
+                                      for values, dtype in zip(zip(*self._rows), _DTYPES)))
+            self._rows = []
+
+    def _columns(self) -> tuple[np.ndarray, ...]:
+        """Every event recorded so far, as one array per column (the open log becomes one chunk)."""
+        self._flush()
+        if not self._chunks:
+            return tuple(np.empty(0, dtype=dtype) for dtype in _DTYPES)
+        if len(self._chunks) > 1:
+            self._chunks = [tuple(np.concatenate(parts) for parts in zip(*self._chunks))]
+        return self._chunks[0]
 
     def reorder_by_day(self, churn_kind: EventKind) -> None:
         """Sort the open log by day, stably, with ``churn_kind`` events first within their day.
@@ -110,20 +119,15 @@ class EventLog:
         Churn is found when a customer is next touched, so its events are appended late; this puts
         them back at the start of the day they happened, leaving every other event's order unchanged.
         """
-        days = np.frombuffer(self._lists[0], dtype=_DTYPES[0])
-        kinds = np.frombuffer(self._lists[1], dtype=_DTYPES[1])
-        order = np.lexsort((kinds != churn_kind, days))  # lexsort is stable: ties keep their order
-        self._lists = tuple(array(code, np.frombuffer(column, dtype=dtype)[order].tobytes())
-                            for column, code, dtype in zip(self._lists, _TYPECODES, _DTYPES))
-        self._appends = tuple(column.append for column in self._lists)
+        columns = self._columns()
+        order = np.lexsort((columns[1] != churn_kind, columns[0]))  # lexsort is stable: ties keep their order
+        self._chunks = [tuple(column[order] for column in columns)]
 
     def freeze(self) -> EventLog:
         """Turn the columns into arrays; no more events can be recorded."""
         if self._arrays is None:
-            self._arrays = {name: np.frombuffer(values, dtype=dtype).copy()
-                            for name, values, dtype in zip(COLUMNS, self._lists, _DTYPES)}
-            self._lists = None
-            self._appends = ()
+            self._arrays = dict(zip(COLUMNS, self._columns()))
+            self._chunks = []
         return self
 
     @classmethod
@@ -133,7 +137,6 @@ class EventLog:
         neutral = {"amount": 0, "channel": -1, "tone": -1, "cost": 0, "invoice": -1,
                    "goodwill_before": np.nan, "goodwill_after": np.nan, "minutes": 0.0, "wait": 0}
         log = cls()
-        log._lists = None
         log._arrays = {name: np.asarray(columns.get(name, np.full(n, neutral.get(name, 0))), dtype=dtype)
                        for name, dtype in zip(COLUMNS, _DTYPES)}
         return log
@@ -144,7 +147,9 @@ class EventLog:
         return self._arrays[column]
 
     def __len__(self) -> int:
-        return len(self._arrays["day"]) if self._arrays is not None else len(self._lists[0])
+        if self._arrays is not None:
+            return len(self._arrays["day"])
+        return sum(len(chunk[0]) for chunk in self._chunks) + len(self._rows)
 
     def count(self, kind: EventKind) -> int:
         return int(np.count_nonzero(self["kind"] == kind))
