@@ -81,7 +81,7 @@ class _OrderDraws:
 
     One by one, these Python big-integer mixes were the engine's costliest step (about 8 per invoice). A
     block covers 64 customers x 16 order numbers and is computed by u's array path, which gives the same
-    bits as its scalar path (see collectsim.draws and its tests), so no number changes. Blocks are needed
+    bits as its scalar path (see collectsim.model.draws and its tests), so no number changes. Blocks are needed
     while orders are placed (later draws are copied onto the invoice), so a bounded first-in-first-out
     cache suffices; a block dropped too early is simply computed again (a draw is a function of its key).
     """

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from collectsim.draws import u
-from collectsim.engine import _ORDER_PURPOSES, _OrderDraws
-from collectsim.eventlog import _CHUNK, COLUMN_DTYPES, COLUMNS, EventKind, EventLog
+from collectsim.model.draws import u
+from collectsim.engines.simpy_engine import _ORDER_PURPOSES, _OrderDraws
+from collectsim.results.eventlog import _CHUNK, COLUMN_DTYPES, COLUMNS, EventKind, EventLog
 
 
 def test_order_draws_are_the_scalar_draws_across_block_edges():
