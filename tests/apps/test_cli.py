@@ -23,11 +23,18 @@ def test_run_writes_results_and_says_where(tmp_path, capsys):
     for name in ("metrics.json", "daily.csv", "invoices.csv", "customers.csv", "events.csv"):
         assert (out / name).stat().st_size > 0
     daily = pd.read_csv(out / "daily.csv")
-    assert {"day", "date", "period", "cash", "receivables", "ar_current", "ar_90+", "mean_goodwill"} <= set(daily)
+    assert {"day", "date", "period", "cash_EUR", "receivables_EUR", "ar_current_EUR", "ar_90+_EUR",
+            "mean_goodwill"} <= set(daily)
     events = pd.read_csv(out / "events.csv")
-    assert {"day", "kind", "invoice_no", "amount", "channel", "tone", "goodwill_after"} <= set(events)
+    assert {"day", "kind", "invoice_no", "amount_EUR", "channel", "tone", "goodwill_after"} <= set(events)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["metrics"]["invoiced"] > 0
+    # Money in currency units in the files: the run's own integer cents, divided by 100.
+    result = collectsim.simulate(collectsim.load_scenario(path))  # what `run` ran: first policy, file's seed
+    invoices = pd.read_csv(out / "invoices.csv")
+    assert daily["cash_EUR"].mul(100).round().astype(int).tolist() == result.daily["cash"].tolist()
+    assert invoices["amount_EUR"].mul(100).round().astype(int).tolist() == result.invoices["amount"].tolist()
+    assert result.metrics.cash_collected == metrics["metrics"]["cash_collected"]
 
 
 def test_run_all_compares_every_policy(tmp_path, capsys):

@@ -20,6 +20,7 @@ from collectsim.model.portfolio import Customers
 from collectsim.results.eventlog import EventKind, EventLog
 from collectsim.results.invoices import InvoiceTable
 from collectsim.results.letters import event_templates
+from collectsim.results.metric_info import money_columns_for_people
 from collectsim.results.metrics import Metrics, check_conservation, compute_metrics, daily_series
 
 
@@ -30,6 +31,10 @@ class EngineOutput(NamedTuple):
     invoices: InvoiceTable
     events: EventLog
     final_goodwill: np.ndarray
+
+
+#: Money columns of the daily series (besides the aging buckets ar_*), in integer cents.
+_DAILY_MONEY = ("credit_sales", "cash", "receivables")
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,9 @@ class RunResult:
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write metrics (JSON), daily series, invoices, customers and the event log (CSV) to ``out_dir``.
 
+        The CSV files give money in the scenario's currency, the currency in the column's name (``cash_EUR``,
+        ``amount_EUR``); metrics.json keeps integer cents, as its ``money_unit`` says.
+
         Each file is complete or absent; metrics.json is written last (an earlier one is removed first), so
         a folder holding metrics.json holds the whole run.
         """
@@ -78,9 +86,13 @@ class RunResult:
         names = invoices["invoice"].to_numpy()
         events.insert(3, "invoice_no", np.where(rows >= 0, names[np.maximum(rows, 0)] if len(names) else "", ""))
         events["template"] = event_templates(self.events, self.invoices)  # the message each action sent
+        currency = self.scenario.economics.currency
+        daily = money_columns_for_people(self.daily, [c for c in self.daily.columns if c in _DAILY_MONEY
+                                                      or c.startswith("ar_")], currency)
+        invoices = money_columns_for_people(invoices, ["amount", "balance"], currency)
+        events = money_columns_for_people(events, ["amount", "cost"], currency)
         paths = []
-        for name, frame in (("daily", self.daily), ("invoices", invoices), ("customers", customers),
-                            ("events", events)):
+        for name, frame in (("daily", daily), ("invoices", invoices), ("customers", customers), ("events", events)):
             paths.append(write_csv(frame, out / f"{name}.csv"))
         return [write_text(out / "metrics.json", self.to_json() + "\n"), *paths]
 
