@@ -10,6 +10,10 @@ RESULTS := results/baseline
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,notebook,dask]'
+	@# JupyterLab in .venv saves widget state with a notebook (a reopened dashboard shows its last results, not
+	@# "model not found") and does not look for news online.
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp notebooks/jupyterlab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $(STAMP)
 
 demo: $(STAMP)

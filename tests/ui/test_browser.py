@@ -4,8 +4,9 @@ Starts a local JupyterLab (token set) on a free port over a copy of the notebook
 autosave never touches the committed notebooks), opens notebook 02 in Debian's Chromium driven by
 Playwright (``executable_path``; nothing is downloaded), runs all cells, switches policy A to another
 preset, clicks Run, waits for the results table to show the new policy, opens a figure's tab and waits
-for the figure, and saves screenshots in the
-test's output folder. The server is stopped by its PID. Skipped where Chromium is not installed
+for the figure, then saves the notebook, shuts its kernel down and reloads the page (a user coming back
+later): the dashboard shows its last results from the saved widget state, not "model not found". Screenshots
+are saved in the test's output folder. The server is stopped by its PID. Skipped where Chromium is not installed
 (`.ci/run` installs it).
 """
 
@@ -68,13 +69,11 @@ def lab(tmp_path):
         path = tmp_path / "home" / var.lower()
         path.mkdir(parents=True)
         env[var] = str(path)
-    # No news or update checks (they need the network and show a toast over the page).
+    # The settings `make` installs: widget state saved with the notebook, no news or update checks (they need
+    # the network and show a toast over the page). The test checks the file the Makefile copies.
     settings = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings"
-    overrides = settings / "overrides.json"
-    if not overrides.exists():
-        settings.mkdir(parents=True, exist_ok=True)
-        overrides.write_text(json.dumps({"@jupyterlab/apputils-extension:notification":
-                                         {"fetchNews": "false", "checkForUpdates": False}}))
+    settings.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "notebooks" / "jupyterlab-overrides.json", settings / "overrides.json")
     port, token = _free_port(), "collectsim-test-token"
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}", "--ServerApp.open_browser=False"]
@@ -154,3 +153,22 @@ def _drive(page, base: str, token: str, tmp_path: Path) -> None:
         "() => [...document.querySelectorAll('img.widget-image')].some(i => i.offsetParent && i.naturalHeight > 100)",
         timeout=60_000)
     page.screenshot(path=str(tmp_path / "dashboard-figure.png"))
+    _reopen_after_save(page, tmp_path)
+
+
+def _reopen_after_save(page, tmp_path: Path) -> None:
+    """Save, shut the kernel down and reload, as a user who comes back to the notebook later: the widgets
+    show what they showed (their state is saved with the notebook), never "model not found"."""
+    page.keyboard.press("Control+s")
+    page.wait_for_function("() => !document.title.startsWith('*') && !document.querySelector('.jp-mod-dirty')",
+                           timeout=30_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Shut Down Kernel").first.click()
+    page.locator(".jp-StatusBar-TextItem", has_text="No Kernel").first.wait_for(timeout=60_000)
+    page.reload()
+    page.locator(".jp-CodeCell").first.wait_for(timeout=120_000)
+    _accept_kernel_dialog(page, 5_000)
+    # The last run's status line and its figure, drawn from the saved state (no kernel is running).
+    page.locator(".widget-html", has_text="Done: 2 policies").first.wait_for(timeout=60_000)
+    page.screenshot(path=str(tmp_path / "dashboard-reopened.png"))
+    assert page.locator("text=model not found").count() == 0
