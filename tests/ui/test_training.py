@@ -1,8 +1,10 @@
 """The collector's desk: every story and every action reach the engine through the decision interface."""
 
 import datetime as dt
+import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import collectsim
@@ -188,14 +190,54 @@ def test_unknown_choice_is_refused(desk):
         desk.outcome(desk.cases[0], "shout")
 
 
-def test_desk_widget_act_shows_the_outcome_and_keeps_score(desk):
+def test_a_round_scores_each_account_once_and_shows_the_answers_only_at_its_end(desk, tmp_path):
+    from collectsim.apps.training import Round
+
+    r = Round(desk, "Ada", accounts=2)
+    first = r.act("firm call")
+    again = r.act("wait")  # a replay: shown, not counted
+    assert r.total == first["score"] and len(r.turns) == 1 and again["choice"] == "wait"
+    with pytest.raises(RuntimeError, match="when the round ends: 1 of 2"):
+        r.answer_sheet()
+    assert r.next() and not r.finished
+    second = r.act(r.case.recommended)
+    assert r.finished and not r.next()
+    assert r.total == pytest.approx(first["score"] + second["score"])
+    sheet = r.answer_sheet()
+    assert list(sheet["choice"]) == ["firm call", r.case.recommended]
+    assert sheet["playbook_score"].iloc[1] == sheet["score"].iloc[1]  # the playbook's choice, scored the same
+    assert sheet["playbook_choice"].iloc[0] == r.cases[0].recommended and sheet["why"].iloc[0] == r.cases[0].why
+    path = r.write_csv(tmp_path / "ada.csv")
+    written = pd.read_csv(path)
+    assert list(written["trainee"]) == ["Ada", "Ada"] and list(written["score"]) == list(sheet["score"])
+
+
+def test_the_score_explanation_adds_up_to_the_score(desk):
+    from collectsim.apps.training import score_explained
+
+    case = desk.cases[0]
+    outcome = desk.outcome(case, "firm call")
+    text = score_explained(outcome, case.balance, "EUR")
+    parts = [float(x.replace(",", "")) for x in re.findall(r"= (-?[\d,]+\.\d)", text)]
+    left = 25 if outcome["customer left"] else 0
+    assert sum(parts) - left == pytest.approx(outcome["score"], abs=0.15)
+    assert text.endswith(f"score {outcome['score']:,.1f}.")
+
+
+def test_desk_widget_plays_a_round_one_account_at_a_time(desk, tmp_path):
     pytest.importorskip("ipywidgets")
     from collectsim.apps.training import DeskWidget
 
-    ui = DeskWidget(desk)
+    ui = DeskWidget(desk, "Ada", accounts=2)
     first_story = ui.story.value
-    ui.account.value = 1
-    assert ui.story.value != first_story
+    assert "account 1 of 2" in ui.progress.value and ui.next_button.disabled and ui.export.disabled
     ui.choice.value = "firm call"
     ui.act.click()
-    assert "Playbook:" in ui.result.value and "firm call" in ui.result.value and ui.turns == 1
+    assert "firm call" in ui.result.value and "How the score is made" in ui.result.value and ui.turns == 1
+    assert "Playbook" not in ui.result.value and ui.sheet.value == ""  # no answers during the round
+    ui.next_button.click()
+    assert ui.story.value != first_story and "account 2 of 2" in ui.progress.value and ui.result.value == ""
+    ui.act.click()
+    assert "Round over" in ui.sheet.value and not ui.export.disabled
+    path = ui.save(tmp_path)
+    assert path.name == "desk-Ada.csv" and len(pd.read_csv(path)) == 2

@@ -21,13 +21,16 @@ than as nothing; the table shows that amount separately so nothing is hidden.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import html
+from dataclasses import dataclass, fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from collectsim.config.scenario import Scenario
 from collectsim.engines.simulate import simulate
+from collectsim.files.exports import write_csv
 from collectsim.model.decisions import Action, ActionKind, Decision, DecisionMaker, InvoiceView, Point
 from collectsim.model.rule_policy import RuleBasedPolicy
 from collectsim.results.eventlog import BALANCE_REDUCING, EventKind
@@ -318,41 +321,167 @@ class Desk:
         return pd.DataFrame(rows).set_index("choice")
 
 
-class DeskWidget:
-    """The desk in JupyterLab: pick an account and an action, press Act, read what followed and why."""
+def score_explained(outcome: dict, balance_cents: int, currency: str) -> str:
+    """The score of an outcome (:meth:`Desk.outcome`) worked out in words, term by term."""
+    cash, costs = outcome["cash from this invoice"], outcome["action and escalation costs"]
+    expected, goodwill = outcome["open in a performing plan, expected"], outcome["customer's goodwill at the end"]
+    open_ = balance_cents / 100
+    recovered = 100 * (cash - costs + expected) / open_
+    text = (f"100 x (cash {cash:,.2f} - costs {costs:,.2f} + expected from a performing plan {expected:,.2f}) "
+            f"/ open {open_:,.2f} {currency} = {recovered:,.1f}; + 100 x the customer's goodwill "
+            f"{goodwill:.3f} = {100 * goodwill:,.1f}")
+    if outcome["customer left"]:
+        text += "; - 25 because the customer left"
+    return text + f"; score {outcome['score']:,.1f}."
 
-    def __init__(self, desk: Desk) -> None:
+
+@dataclass(frozen=True)
+class Turn:
+    """One account played in a round: the trainee's choice and its score; the playbook's, for the answer sheet."""
+
+    trainee: str
+    account: str
+    story: str
+    choice: str
+    score: float
+    playbook_choice: str
+    playbook_score: float
+
+
+class Round:
+    """A class round: the desk's accounts one at a time, each scored once (a replay of an account shows its
+    outcome but does not count), the answer sheet only when every account has been played."""
+
+    def __init__(self, desk: Desk, trainee: str = "", accounts: int | None = None) -> None:
+        self.desk = desk
+        self.trainee = trainee
+        self.cases = desk.cases[:accounts] if accounts else list(desk.cases)
+        self.position = 0
+        self.turns: dict[int, Turn] = {}
+
+    @property
+    def case(self) -> Case:
+        return self.cases[self.position]
+
+    @property
+    def finished(self) -> bool:
+        return len(self.turns) == len(self.cases)
+
+    @property
+    def total(self) -> float:
+        return round(sum(turn.score for turn in self.turns.values()), 1)
+
+    def act(self, choice: str) -> dict:
+        """Take ``choice`` on the current account; its outcome. Only the first choice on an account is scored."""
+        case = self.case
+        outcome = self.desk.outcome(case, choice)
+        if self.position not in self.turns:
+            playbook = outcome if choice == case.recommended else self.desk.outcome(case, case.recommended)
+            self.turns[self.position] = Turn(self.trainee, f"{case.customer}-{case.seq}", case.story_key, choice,
+                                             outcome["score"], case.recommended, playbook["score"])
+        return outcome
+
+    def next(self) -> bool:
+        """Move to the next account; False when this was the last."""
+        if self.position + 1 >= len(self.cases):
+            return False
+        self.position += 1
+        return True
+
+    def answer_sheet(self) -> pd.DataFrame:
+        """Each account: the trainee's choice and score beside the playbook's choice, score and reason."""
+        if not self.finished:
+            raise RuntimeError(f"the answer sheet shows when the round ends: {len(self.turns)} of "
+                               f"{len(self.cases)} accounts played")
+        whys = {f"{c.customer}-{c.seq}": c.why for c in self.cases}
+        return self.to_frame().assign(why=lambda f: f["account"].map(whys))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The scored turns so far, one row per account (what a trainer collects from a class)."""
+        columns = [f.name for f in fields(Turn)]
+        return pd.DataFrame([self.turns[i] for i in sorted(self.turns)], columns=columns)
+
+    def write_csv(self, path: str | Path) -> Path:
+        """The trainee's choices and scores as CSV (complete or absent), to compare a class."""
+        return write_csv(self.to_frame(), Path(path))
+
+
+class DeskWidget:
+    """The desk in JupyterLab for a class: one account at a time, choose, Act, read the outcome and how it was
+    scored, Next; the playbook's answers and the total when the round ends; the choices exported to CSV."""
+
+    def __init__(self, desk: Desk, trainee: str = "", accounts: int | None = None) -> None:
         import ipywidgets as w
 
         self.desk = desk
-        self.account = w.Dropdown(options=[(f"{c.customer}-{c.seq} ({c.story_key})", i)
-                                           for i, c in enumerate(desk.cases)], description="account")
+        self.round = Round(desk, trainee, accounts)
+        self.name = w.Text(value=trainee, description="trainee", placeholder="your name")
         self.choice = w.Dropdown(options=list(desk.choices), description="action")
         self.act = w.Button(description="Act", button_style="primary")
+        self.next_button = w.Button(description="Next account", disabled=True)
+        self.export = w.Button(description="Export choices (CSV)", disabled=True)
+        self.progress = w.HTML()
         self.story = w.HTML()
-        self.result = w.HTML(layout=w.Layout(height="320px", overflow="auto"))
-        self.total = 0.0
-        self.turns = 0
-        self.account.observe(lambda _change: self._show_story(), names="value")
+        self.result = w.HTML()
+        self.sheet = w.HTML()
         self.act.on_click(lambda _button: self.play())
+        self.next_button.on_click(lambda _button: self.advance())
+        self.export.on_click(lambda _button: self.save())
         self._show_story()
-        self.widget = w.VBox([w.HBox([self.account, self.choice, self.act]), self.story, self.result])
+        self.widget = w.VBox([w.HBox([self.name, self.progress]), self.story,
+                              w.HBox([self.choice, self.act, self.next_button]), self.result,
+                              w.HBox([self.export]), self.sheet])
+
+    @property
+    def turns(self) -> int:
+        return len(self.round.turns)
 
     def _show_story(self) -> None:
-        c = self.desk.cases[self.account.value]
-        self.story.value = (f"<b>{c.story_key}</b> ({c.segment} customer): {c.story} Open: {c.balance / 100:,.2f} "
-                            f"{self.desk.scenario.economics.currency}, {c.days_overdue} days overdue.")
+        r = self.round
+        c = r.case
+        self.progress.value = (f"account {r.position + 1} of {len(r.cases)}; "
+                               f"score so far {r.total:,.1f} over {len(r.turns)} account(s)")
+        self.story.value = (f"<b>{html.escape(c.story_key)}</b> ({html.escape(c.segment)} customer): "
+                            f"{html.escape(c.story)} Open: {c.balance / 100:,.2f} "
+                            f"{html.escape(self.desk.scenario.economics.currency)}, {c.days_overdue} days overdue.")
 
-    def play(self) -> pd.DataFrame:
-        """Simulate the chosen action on the chosen account and show it beside the playbook's choice."""
-        case = self.desk.cases[self.account.value]
-        table = self.desk.compare(case, self.choice.value)
-        mine = table.iloc[0]["score"]
-        best = table["score"].max()
-        self.total += float(mine)
-        self.turns += 1
-        self.result.value = (table.to_html(border=0)
-                             + f"<p><b>Playbook:</b> {case.recommended}. {case.why}</p>"
-                             + f"<p>Your score {mine:.1f} (best of the two {best:.1f}); "
-                             + f"running total {self.total:.1f} over {self.turns} account(s).</p>")
-        return table
+    def play(self) -> dict:
+        """Take the chosen action on the current account; show what followed and how it was scored."""
+        r = self.round
+        r.trainee = self.name.value
+        replay = r.position in r.turns
+        outcome = r.act(self.choice.value)
+        shown = {k: v for k, v in outcome.items() if k not in ("choice", "note")}
+        rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in shown.items())
+        note = f"<p>{html.escape(outcome['note'])}</p>" if outcome["note"] else ""
+        counted = ("<p><i>Played before: this outcome is shown, the first choice's score counts.</i></p>"
+                   if replay else "")
+        how = score_explained(outcome, r.case.balance, self.desk.scenario.economics.currency)
+        self.result.value = (f"<p><b>{html.escape(outcome['choice'])}</b></p><table>{rows}</table>{note}"
+                             f"<p>How the score is made: {html.escape(how)}</p>{counted}")
+        self.next_button.disabled = r.position + 1 >= len(r.cases)
+        self._show_story()
+        if r.finished:
+            self._show_answer_sheet()
+        return outcome
+
+    def advance(self) -> None:
+        """The next account (its story; the last outcome cleared)."""
+        if self.round.next():
+            self.result.value = ""
+            self.next_button.disabled = True
+            self._show_story()
+
+    def _show_answer_sheet(self) -> None:
+        r = self.round
+        self.export.disabled = False
+        self.sheet.value = (f"<h4>Round over: your total {r.total:,.1f} over {len(r.cases)} accounts; the playbook's "
+                            f"{sum(t.playbook_score for t in r.turns.values()):,.1f}</h4>"
+                            + r.answer_sheet().to_html(index=False, border=0))
+
+    def save(self, folder: str | Path = ".") -> Path:
+        """The round's choices as ``desk-<trainee>.csv`` in ``folder``."""
+        name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in (self.name.value or "trainee"))
+        path = self.round.write_csv(Path(folder) / f"desk-{name}.csv")
+        self.sheet.value += f"<p>Choices written to {html.escape(str(path))}</p>"
+        return path
