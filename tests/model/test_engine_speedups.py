@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from collectsim.model.draws import u
 from collectsim.engines.simpy_engine import _ORDER_PURPOSES, _OrderDraws
+from collectsim.model.draws import u
 from collectsim.results.eventlog import _CHUNK, COLUMN_DTYPES, COLUMNS, EventKind, EventLog
 
 

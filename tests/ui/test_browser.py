@@ -12,7 +12,6 @@ are saved in the test's output folder. The server is stopped by its PID. Skipped
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket

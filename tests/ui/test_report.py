@@ -43,7 +43,8 @@ def test_report_html_has_the_narrative_tables_and_figures_and_no_code_or_errors(
     # One verdict sentence per headline metric, whichever way the numbers fall.
     verdicts = re.findall(r"as-is (?:collects|has) [^<]*flexible-plans|no significant difference in [^<]*", html)
     assert len(verdicts) >= 7
-    assert "Bottom line." in html and "Cash and relationships." in html
+    assert "Bottom line." in html and "Trade-offs." in html
+    assert html.index("Bottom line.") < html.index("How to read this.")  # the conclusion leads
     assert html.count("<table") >= 1 and "95% CI</th>" in html and "<th>net value</th>" in html
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) >= 4
     # Every figure says in words what it shows (the plot's own description), for screen readers.

@@ -45,7 +45,7 @@ def explain(comp: Comparison, a: str | None = None, b: str | None = None) -> str
              f"difference below is the policy's doing, and its 95% confidence interval says how sure we are. "
              f"A difference whose interval includes zero is reported as not significant.")
     verdicts = "\n".join(f"- {rows[m]['verdict']}" for m in KEY_METRICS)
-    cash, goodwill, net = rows["cash_collected"], rows["mean_goodwill"], rows["net_value"]
+    net = rows["net_value"]
     if net["significant"]:
         ahead, behind = (a, b) if net["mean"] > 0 else (b, a)
         bottom = (f"**Bottom line.** On net value (the present value of cash less collection costs and the margin "
@@ -54,26 +54,46 @@ def explain(comp: Comparison, a: str | None = None, b: str | None = None) -> str
         bottom = (f"**Bottom line.** Net value (the present value of cash less collection costs and lost margin) "
                   f"does not separate {a} from {b} after {comp.reps} replications: either the policies are close, "
                   f"or more replications are needed to tell them apart.")
-    if cash["significant"] and goodwill["significant"]:
-        more_cash = a if cash["mean"] > 0 else b
-        more_goodwill = a if goodwill["mean"] > 0 else b
-        if more_cash == more_goodwill:
-            trade = (f"**Cash and relationships.** {more_cash} does better on both: more cash and healthier "
-                     f"customer relationships. There is no trade-off to weigh here.")
-        else:
-            trade = (f"**Cash and relationships.** There is a trade-off: {more_cash} brings in more cash, while "
-                     f"{more_goodwill} keeps customer goodwill higher. Whether the extra cash is worth the "
-                     f"relationship cost depends on how much future business those customers represent.")
-    elif cash["significant"] or goodwill["significant"]:
-        moved, other = (cash, "goodwill") if cash["significant"] else (goodwill, "cash")
-        what = "cash" if moved is cash else "customer goodwill"
-        better = a if moved["mean"] > 0 else b
-        trade = (f"**Cash and relationships.** {better} is ahead on {what}; the difference in {other} is not "
-                 f"significant.")
-    else:
-        trade = ("**Cash and relationships.** Neither cash nor goodwill differs significantly between the "
-                 "two policies.")
-    return "\n\n".join([intro, verdicts, bottom, trade])
+    trade = _trade_offs(rows, a, b)
+    return "\n\n".join([bottom, trade, intro, verdicts])
+
+
+def _better(row: dict, a: str, b: str) -> str | None:
+    """Which of ``a`` and ``b`` is better on the row's metric (significant differences only)."""
+    way = info(row["metric"]).better
+    if not row["significant"] or not way:
+        return None
+    return a if (row["mean"] > 0) == (way == "higher") else b
+
+
+def _trade_offs(rows: dict[str, dict], a: str, b: str) -> str:
+    """The trade-offs between two policies in words: who is better on what, and the mechanism a credit manager
+    recognises when the cash winner keeps more customers despite a slower DSO."""
+    wins = {a: [], b: []}
+    for metric, row in rows.items():
+        if metric == "net_value":
+            continue
+        winner = _better(row, a, b)
+        if winner:
+            wins[winner].append(metric)
+    said = {p: ", ".join(info(m).words for m in ms) for p, ms in wins.items()}
+    if not wins[a] and not wins[b]:
+        return "**Trade-offs.** None of the headline measures differs significantly between the two policies."
+    if not wins[a] or not wins[b]:
+        leader = a if wins[a] else b
+        rest = "; the others do not separate the policies" if len(wins[leader]) < len(rows) - 1 else ""
+        return (f"**Trade-offs.** None: {leader} is better on every measure that differs significantly "
+                f"({said[leader]}){rest}.")
+    text = (f"**Trade-offs.** {a} is better on {said[a]}; {b} is better on {said[b]}. Which matters more is a "
+            f"business choice: the numbers above say how much of each you trade.")
+    for cash_winner in (a, b):
+        other = b if cash_winner == a else a
+        if ("cash_collected" in wins[cash_winner] and "dso" in wins[other]
+                and "churned_customers" in wins[cash_winner]):
+            fewer = abs(rows["churned_customers"]["mean"])
+            text += (f" {cash_winner} collects more cash although its DSO is higher: it lost about {fewer:,.1f} "
+                     f"fewer customers, who went on ordering and paying, while its invoices stayed open longer.")
+    return text
 
 
 def report_problems(comp: Comparison) -> list[str]:
