@@ -225,7 +225,7 @@ def test_compare_cli_writes_tables_and_plots(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "2 policies x 2 replications" in text and "collects" in text or "no significant" in text
     for name in ("summary.csv", "differences.csv", "replications.csv", "comparison.json", "cash_curve.png",
-                 "aging.png", "goodwill.png", "cash_vs_goodwill.png"):
+                 "aging.png", "relationships.png", "cash_difference.png", "cash_vs_goodwill.png"):
         assert (out / name).stat().st_size > 0, name
     assert (out / "cash_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -21,6 +21,7 @@ from collectsim.config.scenario import Scenario
 from collectsim.engines.base import ENGINES, choose_engine
 from collectsim.engines.simulate import simulate, simulate_batch
 from collectsim.model.rule_policy import RuleBasedPolicy
+from collectsim.results.eventlog import EventKind
 from collectsim.results.metrics import AGING_BUCKETS
 from collectsim.results.run import RunResult
 
@@ -58,6 +59,8 @@ class Replication:
     cumulative_cash: np.ndarray  # int64 cents, one value per day
     aging: np.ndarray  # int64 cents, (buckets, days), in the order of metrics.AGING_BUCKETS
     final_goodwill: np.ndarray  # float64, one value per customer
+    mean_goodwill: np.ndarray  # float64, customers' mean goodwill, one value per day
+    churned: np.ndarray  # int32, customers lost so far, one value per day
 
 
 @dataclass(frozen=True)
@@ -89,8 +92,11 @@ def run_batch_task(batch: Batch) -> list[Replication]:
 def _replication(label: str, rep: int, result: RunResult) -> Replication:
     daily = result.daily
     aging = np.vstack([daily[f"ar_{b}"].to_numpy() for b in AGING_BUCKETS])
+    ev = result.events
+    lost = np.bincount(ev["day"][ev["kind"] == EventKind.CHURNED], minlength=len(daily))[:len(daily)]
     return Replication(label, rep, result.seed, result.metrics.to_dict(), np.cumsum(daily["cash"].to_numpy()),
-                       aging, np.asarray(result.final_goodwill))
+                       aging, np.asarray(result.final_goodwill), daily["mean_goodwill"].to_numpy(dtype=np.float64),
+                       np.cumsum(lost).astype(np.int32))
 
 
 def batches_run(engine: str, scenario: Scenario, policy: PolicySpec, batch_size: int) -> bool:

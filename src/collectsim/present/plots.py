@@ -47,6 +47,15 @@ def _band(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, mean - half, mean + half
 
 
+def _window(comp: Comparison, runoff: bool) -> tuple[int, int]:
+    """The days a figure shows: the measured period, or with ``runoff`` the whole run from its start."""
+    start, stop = comp.measured
+    length = len(comp.runs(comp.policies[0])[0].cumulative_cash)
+    if runoff or stop <= start:
+        return 0, length
+    return start, min(stop, length)
+
+
 def _shade_measured(ax, comp: Comparison, label: bool = True) -> None:
     """Grey band over the measured period (before it: warm-up; after it: run-off, no new invoices)."""
     start, stop = comp.measured
@@ -54,19 +63,26 @@ def _shade_measured(ax, comp: Comparison, label: bool = True) -> None:
         ax.axvspan(start, stop, color="grey", alpha=0.08, label="measured period" if label else None)
 
 
-def cash_curve(comp: Comparison) -> Figure:
-    """Cumulative cash collected over the run, mean and 95% band per policy."""
+def _days_axis(ax, comp: Comparison, runoff: bool) -> None:
+    ax.set_xlabel("day of the run" if runoff else "day of the run (measured period)")
+    if runoff:
+        _shade_measured(ax, comp, label=False)
+
+
+def cash_curve(comp: Comparison, runoff: bool = False) -> Figure:
+    """Cash collected since the measured period began, mean and 95% band per policy."""
+    first, stop = _window(comp, runoff)
     fig = Figure(figsize=(8, 4.5))
     ax = fig.subplots()
     for policy in comp.policies:
-        curves = np.vstack([r.cumulative_cash for r in comp.runs(policy)]) / 100.0
+        curves = np.vstack([r.cumulative_cash[first:stop] - (r.cumulative_cash[first - 1] if first else 0)
+                            for r in comp.runs(policy)]) / 100.0
         mean, lo, hi = _band(curves)
-        days = np.arange(len(mean))
+        days = np.arange(first, stop)
         ax.plot(days, mean, label=policy)
         ax.fill_between(days, lo, hi, alpha=0.25)
-    _shade_measured(ax, comp)
-    ax.set_xlabel("day")
-    ax.set_ylabel(f"cumulative cash ({comp.currency}), invoices of the whole run")
+    _days_axis(ax, comp, runoff)
+    ax.set_ylabel(f"cash collected ({comp.currency})")
     ax.yaxis.set_major_formatter(_MONEY)
     ax.set_title(f"{comp.scenario}: cash collected ({comp.reps} replications, 95% band)")
     ax.legend()
@@ -74,20 +90,72 @@ def cash_curve(comp: Comparison) -> Figure:
     return fig
 
 
-def aging_over_time(comp: Comparison) -> Figure:
-    """Mean receivables by aging bucket over time, one panel per policy."""
+def cash_difference(comp: Comparison, runoff: bool = False) -> Figure:
+    """Cash collected by the first policy minus the second, day by day, with its paired 95% band."""
+    a, b = comp.policies[0], comp.policies[1] if len(comp.policies) > 1 else comp.policies[0]
+    first, stop = _window(comp, runoff)
+    runs_b = {r.rep: r for r in comp.runs(b)}
+    pairs = [(r, runs_b[r.rep]) for r in comp.runs(a) if r.rep in runs_b]
+    gaps = np.vstack([(ra.cumulative_cash[first:stop] - rb.cumulative_cash[first:stop])
+                      - ((ra.cumulative_cash[first - 1] - rb.cumulative_cash[first - 1]) if first else 0)
+                      for ra, rb in pairs]) / 100.0
+    mean, lo, hi = _band(gaps)
+    days = np.arange(first, stop)
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.subplots()
+    ax.plot(days, mean, color="C0", label=f"{a} minus {b}")
+    ax.fill_between(days, lo, hi, alpha=0.25, color="C0", label="95% band (paired replications)")
+    ax.axhline(0, color="black", linewidth=0.8)
+    _days_axis(ax, comp, runoff)
+    ax.set_ylabel(f"difference in cash collected ({comp.currency})")
+    ax.yaxis.set_major_formatter(_MONEY)
+    ax.set_title(f"{a} minus {b}: cash collected, {len(pairs)} paired replications")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def aging_over_time(comp: Comparison, runoff: bool = False) -> Figure:
+    """Mean receivables by aging bucket over time as stacked areas, one panel per policy."""
+    first, stop = _window(comp, runoff)
     n = len(comp.policies)
     fig = Figure(figsize=(8, 2.6 * n))
     axes = np.atleast_1d(fig.subplots(n, 1, sharex=True, sharey=True))
     for ax, policy in zip(axes, comp.policies):
-        mean = np.mean([r.aging for r in comp.runs(policy)], axis=0) / 100.0
-        ax.stackplot(np.arange(mean.shape[1]), mean, labels=AGING_BUCKETS)
-        _shade_measured(ax, comp, label=False)
+        mean = np.mean([r.aging[:, first:stop] for r in comp.runs(policy)], axis=0) / 100.0
+        ax.stackplot(np.arange(first, stop), mean, labels=AGING_BUCKETS)
+        if runoff:
+            _shade_measured(ax, comp, label=False)
         ax.set_title(policy)
-        ax.set_ylabel(comp.currency)
+        ax.set_ylabel(f"receivables ({comp.currency})")
         ax.yaxis.set_major_formatter(_MONEY)
     axes[0].legend(title="days past due", loc="upper right", fontsize="small")
-    axes[-1].set_xlabel("day")
+    axes[-1].set_xlabel("day of the run" if runoff else "day of the run (measured period)")
+    fig.tight_layout()
+    return fig
+
+
+def relationships_over_time(comp: Comparison, runoff: bool = False) -> Figure:
+    """Customers' mean goodwill and the customers lost so far, over time, mean and 95% band per policy."""
+    first, stop = _window(comp, runoff)
+    fig = Figure(figsize=(8, 6))
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    days = np.arange(first, stop)
+    for policy in comp.policies:
+        runs = comp.runs(policy)
+        for ax, curves in ((top, np.vstack([r.mean_goodwill[first:stop] for r in runs])),
+                           (bottom, np.vstack([r.churned[first:stop] - (r.churned[first - 1] if first else 0)
+                                               for r in runs]).astype(float))):
+            mean, lo, hi = _band(curves)
+            ax.plot(days, mean, label=policy)
+            ax.fill_between(days, lo, hi, alpha=0.25)
+    top.set_ylabel("mean goodwill (0-1)")
+    top.set_title(f"{comp.scenario}: relationships ({comp.reps} replications, 95% band)")
+    top.legend()
+    bottom.set_ylabel("customers lost since the start" if runoff else "customers lost in the measured period")
+    _days_axis(bottom, comp, runoff)
+    if runoff:
+        _shade_measured(top, comp, label=False)
     fig.tight_layout()
     return fig
 
@@ -128,8 +196,9 @@ def cash_vs_relationship(comp: Comparison) -> Figure:
 #: A comparison's figures: file stem -> (title, figure function). Written by ``collectsim compare --out``,
 #: shown as the dashboard's tabs.
 COMPARISON_FIGURES: dict[str, tuple[str, Callable[[Comparison], Figure]]] = {
-    "cash_curve": ("Cash", cash_curve), "aging": ("Aging", aging_over_time),
-    "goodwill": ("Goodwill", goodwill_distribution), "cash_vs_goodwill": ("Cash vs relationship", cash_vs_relationship),
+    "cash_curve": ("Cash", cash_curve), "cash_difference": ("Cash A - B", cash_difference),
+    "aging": ("Aging", aging_over_time), "relationships": ("Goodwill and customers lost", relationships_over_time),
+    "cash_vs_goodwill": ("Cash vs relationship", cash_vs_relationship),
 }
 
 
