@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 RESULTS := results/baseline
 
-.PHONY: demo test bench docs constraints clean playbook notebooks
+.PHONY: demo test bench docs constraints clean playbook notebooks app
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 	$(VENV)/bin/collectsim validate scenarios/baseline.toml scenarios/strategies/*.toml
 	$(VENV)/bin/collectsim compare scenarios/baseline.toml --reps 10 --workers 2 --out $(RESULTS)
 	@echo "Results: $(RESULTS)/ (summary.csv, differences.csv, replications.csv, comparison.json, *.png)"
+
+# The dashboard as a web page (Voila, code hidden) on http://127.0.0.1:8866/; Ctrl-C stops it.
+app: $(STAMP)
+	$(VENV)/bin/collectsim app scenarios
 
 # The test suite, then every notebook under nbval (strict: stored outputs compared after notebooks/nbval-sanitize.cfg).
 test: $(STAMP)

@@ -64,3 +64,9 @@ def paired_t(diffs) -> float:
     d = np.asarray(diffs, dtype=float)
     sd = d.std(ddof=1)
     return float(d.mean() / (sd / np.sqrt(len(d)))) if sd > 0 else float(np.sign(d.mean()) * np.inf)
+
+
+#: Debian's Chromium, driven by Playwright in the browser tests (nothing is downloaded), and its flags.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -23,11 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from helpers import CHROMIUM, CHROMIUM_ARGS, ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(),

@@ -119,6 +119,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--seed", type=seed, help="base seed (default: the scenario's)")
     report.add_argument("--customers", type=_positive(int), help="resize the portfolio to about this many customers")
     report.add_argument("--notebook", type=Path, metavar="FILE", help="keep the executed notebook here too")
+    app = sub.add_parser("app", help="serve the dashboard as a web page on this machine (Voila, code hidden)")
+    app.add_argument("folder", type=Path, nargs="?", default=Path("scenarios"), metavar="FOLDER",
+                     help="folder of scenario files (default ./scenarios)")
+    app.add_argument("--port", type=_positive(int), default=8866, help="port on 127.0.0.1 (default 8866)")
     return parser
 
 
@@ -415,6 +419,9 @@ def main(argv: list[str] | None = None) -> int:
             return _calibrate(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "app":
+            from collectsim.apps.app import serve
+            return serve(args.folder, args.port)
         return _run(args)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
