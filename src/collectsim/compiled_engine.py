@@ -139,6 +139,8 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
             break
         capacity = capacity * np.where(np.asarray([over & flag for flag in (K.OVER_ROWS, K.OVER_LOG, K.OVER_HEAP,
                                                                             K.OVER_QUEUE)]) != 0, 2, 1)
+    if counts[K.N_PAST]:
+        raise RuntimeError("compiled engine: a wake-up was queued for a day already past (a bug)")
     C, CF = C_run, CF_run
     invoices = InvoiceTable(customer=R[:, K.R_CUSTOMER], seq=R[:, K.R_SEQ], segment=R[:, K.R_SEGMENT],
                             issue_day=R[:, K.R_ISSUE], due_day=R[:, K.R_DUE], amount=R[:, K.R_AMOUNT],

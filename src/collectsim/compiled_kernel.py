@@ -1,9 +1,10 @@
 """The compiled engine's event loop: the SimPy engine's model, one run, state in arrays.
 
 Where the SimPy engine gives every invoice a process that sleeps until its next event, this loop keeps
-one heap of (day, key) wake-ups, where the key is the SimPy engine's same-day order (phase, customer,
-invoice sequence; see :mod:`collectsim.engine`). Popping the heap therefore visits the events in the very
-order SimPy does. An invoice whose next event changes (the team acted on it, its customer failed) gets a
+(day, key) wake-ups, where the key is the SimPy engine's same-day order (phase, customer, invoice sequence;
+see :mod:`collectsim.engine`): a list per day, and a heap on the key for the day being processed (a day's
+list goes into it when the day comes). Taking the earliest wake-up therefore visits the events in the very
+order SimPy does, and a heap of one day's entries stays small. An invoice whose next event changes (the team acted on it, its customer failed) gets a
 new wake-up and a new generation number; a wake-up of an older generation is skipped, as SimPy skips an
 interrupted process's timeout. The team's queue is served when a day is over.
 
@@ -113,7 +114,8 @@ from .policy_tables import (
     rule_decision,
 )
 
-__jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_heap_pop", "_record", "_advance", "_goodwill_on",
+__jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", "_load_day", "_next_day",
+           "_record", "_advance", "_goodwill_on",
            "_change_goodwill", "_liquidity_on", "_next_event", "_schedule", "_order", "_onboard", "_amount",
            "_issue", "_open_balance", "_overdue_beyond", "_invoice_event", "_resolve_dispute", "_pay",
            "_pay_instalment", "_raise_dispute", "_review", "_apply", "_execute", "_remind", "_plan_requested",
@@ -127,7 +129,7 @@ __jit_entry__ = ("run_kernel", "draw")  # called from Python; the others only fr
 NEVER = 1 << 62
 _PRIORITY_BASE = 2
 PHASE_ORDER, PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW = range(5)
-EV_ORDER, EV_INSOLVENCY, EV_INVOICE = range(3)  # what a heap entry wakes
+EV_ORDER, EV_INSOLVENCY, EV_INVOICE = range(3)  # what a wake-up wakes
 NAN = math.nan
 
 # Event kinds (collectsim.eventlog.EventKind).
@@ -184,14 +186,15 @@ T_LIMITED, T_DAILY_MINUTES, T_MINUTES_EMAIL, T_MINUTES_LETTER, T_MINUTES_CALL, T
 X_END, X_ISSUE_END, X_BLOCK_DAYS, X_LAST_BLOCK, X_WIDTH = range(5)
 
 # Counters, and what ran out of room (the run is then repeated with more: see compiled_engine.run_one).
-N_ROWS, N_LOG, N_QUEUE, N_HEAP, N_QUEUED_EVER, N_OVERFLOW, N_WIDTH = range(7)
+N_ROWS, N_LOG, N_QUEUE, N_DH, N_QUEUED_EVER, N_OVERFLOW, N_DAY, N_FREE, N_TOP, N_PAST, N_WIDTH = range(11)
 OVER_ROWS, OVER_LOG, OVER_HEAP, OVER_QUEUE = 1, 2, 4, 8
 
 # Columns of the log (integer and float parts) and of the team's queue.
 L_DAY, L_KIND, L_CUSTOMER, L_INVOICE, L_AMOUNT, L_CHANNEL, L_TONE, L_COST, L_WAIT, L_WIDTH = range(10)
 LF_BEFORE, LF_AFTER, LF_MINUTES, LF_WIDTH = range(4)
 Q_CLASS, Q_REQUESTED, Q_CUSTOMER, Q_SEQ, Q_INVOICE, Q_ACTION, Q_ORDER, Q_WIDTH = range(8)
-H_DAY, H_KEY, H_KIND, H_INDEX, H_GEN, H_WIDTH = range(6)
+# Wake-ups (E): one row each, on its day's list (E_NEXT) until the day comes, then in today's heap (DH).
+E_KEY, E_KIND, E_INDEX, E_GEN, E_NEXT, E_WIDTH = range(6)
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -216,7 +219,7 @@ class World(structref.StructRefProxy):
 
 WORLD_FIELDS = ("SG", "BH", "T", "members", "starts", "liq", "runs", "eom", "pref", "X",
                 "p_ints", "p_floats", "p_offsets", "p_costs", "p_channels", "p_tones", "m_days", "m_shares",
-                "C", "CF", "R", "RF", "L", "LF", "Q", "QF", "H", "out", "counts")
+                "C", "CF", "R", "RF", "L", "LF", "Q", "QF", "E", "DH", "head", "out", "counts")
 structref.define_proxy(World, WorldType, list(WORLD_FIELDS))
 
 
@@ -239,48 +242,92 @@ def draw(prefix, purpose: int, customer: int, invoice: int, step: int) -> float:
 # --- containers -----------------------------------------------------------------------------------------------
 
 def _heap_push(w, day: int, key: int, kind: int, index: int, gen: int) -> None:
-    heap, counts = w.H, w.counts
-    n = counts[N_HEAP]
-    if n == heap.shape[0]:
-        counts[N_OVERFLOW] |= OVER_HEAP
+    """Queue a wake-up at (``day``, ``key``): onto its day's list, or into today's heap when ``day`` is the day
+    being processed (a later event of the same day). Wake-ups at or after the end are never reached: dropped."""
+    counts = w.counts
+    if day >= w.X[X_END]:
         return
-    i = n
-    counts[N_HEAP] = n + 1
+    E = w.E
+    slot = counts[N_FREE]
+    if slot >= 0:
+        counts[N_FREE] = E[slot, E_NEXT]
+    else:
+        slot = counts[N_TOP]
+        if slot == E.shape[0]:
+            counts[N_OVERFLOW] |= OVER_HEAP
+            return
+        counts[N_TOP] = slot + 1
+    E[slot, E_KEY], E[slot, E_KIND], E[slot, E_INDEX], E[slot, E_GEN] = key, kind, index, gen
+    if day > counts[N_DAY]:
+        head = w.head
+        E[slot, E_NEXT] = head[day]
+        head[day] = slot
+        return
+    if day < counts[N_DAY]:
+        counts[N_PAST] += 1  # a wake-up in the past: never expected (tests check that this stays 0)
+    _day_push(w, key, slot)
+
+
+def _day_push(w, key: int, slot: int) -> None:
+    """Add an entry to today's heap (a binary heap on the same-day order key)."""
+    heap, counts = w.DH, w.counts
+    i = counts[N_DH]
+    counts[N_DH] = i + 1
     while i > 0:
         parent = (i - 1) >> 1
-        if heap[parent, H_DAY] < day or (heap[parent, H_DAY] == day and heap[parent, H_KEY] <= key):
+        if heap[parent, 0] <= key:
             break
-        for col in range(H_WIDTH):
-            heap[i, col] = heap[parent, col]
+        heap[i, 0], heap[i, 1] = heap[parent, 0], heap[parent, 1]
         i = parent
-    heap[i, H_DAY], heap[i, H_KEY], heap[i, H_KIND], heap[i, H_INDEX], heap[i, H_GEN] = day, key, kind, index, gen
+    heap[i, 0], heap[i, 1] = key, slot
 
 
-def _heap_pop(w, out) -> None:
-    """Move the earliest (day, key) entry into ``out`` and restore the heap."""
-    heap, counts = w.H, w.counts
-    for col in range(H_WIDTH):
-        out[col] = heap[0, col]
-    n = counts[N_HEAP] - 1
-    counts[N_HEAP] = n
+def _day_pop(w) -> int:
+    """Remove today's earliest entry; its slot in the wake-up table."""
+    heap, counts = w.DH, w.counts
+    top = heap[0, 1]
+    n = counts[N_DH] - 1
+    counts[N_DH] = n
     if n == 0:
-        return
-    day, key = heap[n, H_DAY], heap[n, H_KEY]
+        return top
+    key, slot = heap[n, 0], heap[n, 1]
     i = 0
     while True:
         child = 2 * i + 1
         if child >= n:
             break
-        if child + 1 < n and (heap[child + 1, H_DAY] < heap[child, H_DAY] or (
-                heap[child + 1, H_DAY] == heap[child, H_DAY] and heap[child + 1, H_KEY] < heap[child, H_KEY])):
+        if child + 1 < n and heap[child + 1, 0] < heap[child, 0]:
             child += 1
-        if day < heap[child, H_DAY] or (day == heap[child, H_DAY] and key <= heap[child, H_KEY]):
+        if key <= heap[child, 0]:
             break
-        for col in range(H_WIDTH):
-            heap[i, col] = heap[child, col]
+        heap[i, 0], heap[i, 1] = heap[child, 0], heap[child, 1]
         i = child
-    for col in range(H_WIDTH):
-        heap[i, col] = heap[n, col]
+    heap[i, 0], heap[i, 1] = key, slot
+    return top
+
+
+def _load_day(w, day: int) -> None:
+    """Make ``day`` the day being processed: its list of wake-ups goes into today's heap."""
+    E, head = w.E, w.head
+    w.counts[N_DAY] = day
+    slot = head[day]
+    head[day] = -1
+    while slot >= 0:
+        nxt = E[slot, E_NEXT]
+        _day_push(w, E[slot, E_KEY], slot)
+        slot = nxt
+
+
+def _next_day(w, end: int) -> int:
+    """The day of the earliest queued wake-up (``end`` when there is none before it)."""
+    counts = w.counts
+    if counts[N_DH] > 0:
+        return counts[N_DAY]
+    head = w.head
+    day = counts[N_DAY] + 1
+    while day < end and head[day] < 0:
+        day += 1
+    return day
 
 
 def _record(w, day: int, kind: int, customer: int, invoice: int, amount: int, channel: int,
@@ -1174,13 +1221,16 @@ def run_kernel(M, P, C, CF, capacity):
         CF[c, CF_THRESHOLD] = churn_threshold(draw(M[8], U_CHURN, c, 0, 0))
     R = np.empty((capacity[0], R_WIDTH), dtype=np.int64)
     L = np.empty((capacity[1], L_WIDTH), dtype=np.int64)
-    H = np.empty((capacity[2], H_WIDTH), dtype=np.int64)
     counts = np.zeros(N_WIDTH, dtype=np.int64)
+    counts[N_DAY] = -1
+    counts[N_FREE] = -1
     w = World(M[0], M[1], M[2], M[3], M[4], M[5], M[6], M[7], M[8], X,
               P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7],
               C, CF, R, np.empty((capacity[0], RF_WIDTH), dtype=np.float64), L,
               np.empty((capacity[1], LF_WIDTH), dtype=np.float64), np.empty((capacity[3], Q_WIDTH), dtype=np.int64),
-              np.empty(capacity[3], dtype=np.float64), H, np.zeros(8, dtype=np.int64), counts)
+              np.empty(capacity[3], dtype=np.float64), np.empty((capacity[2], E_WIDTH), dtype=np.int64),
+              np.empty((capacity[2], 2), dtype=np.int64), np.full(end + 1, -1, dtype=np.int64),
+              np.zeros(8, dtype=np.int64), counts)
     for c in range(n):
         C[c, C_OPEN_HEAD] = -1
         C[c, C_OPEN_TAIL] = -1
@@ -1192,23 +1242,25 @@ def run_kernel(M, P, C, CF, capacity):
             _order(w, c, 0)  # the opening portfolio: its first order is drawn at the start
     limited = w.T[T_LIMITED] != 0
     team_day = 0
-    top = np.empty(H_WIDTH, dtype=np.int64)
+    E = w.E
     while counts[N_OVERFLOW] == 0:
-        next_day = H[0, H_DAY] if counts[N_HEAP] > 0 else end
-        if next_day > end:
-            next_day = end
+        next_day = _next_day(w, end)
         if limited and team_day < next_day:
             _serve(w, team_day)  # the team's day, after all of the day's other events
             team_day += 1
             continue
-        if counts[N_HEAP] == 0 or next_day >= end:
+        if next_day >= end:
             break
-        _heap_pop(w, top)
-        day, kind, index = top[H_DAY], top[H_KIND], top[H_INDEX]
+        if counts[N_DH] == 0:
+            _load_day(w, next_day)
+        slot = _day_pop(w)
+        day, key, kind, index, gen = next_day, E[slot, E_KEY], E[slot, E_KIND], E[slot, E_INDEX], E[slot, E_GEN]
+        E[slot, E_NEXT] = counts[N_FREE]  # the row is free for the next wake-up
+        counts[N_FREE] = slot
         if kind == EV_INVOICE:
-            if top[H_GEN] != R[index, R_GEN]:
+            if gen != R[index, R_GEN]:
                 continue  # superseded: the invoice was rescheduled
-            _invoice_event(w, index, day, top[H_KEY] >> 60)
+            _invoice_event(w, index, day, key >> 60)
             _schedule(w, index)
         elif kind == EV_ORDER:
             _order(w, index, day)
