@@ -24,7 +24,7 @@ from .draws import _prefixes
 from .eventlog import COLUMN_DTYPES, EventKind, EventLog
 from .invoices import InvoiceTable
 from .jit import kernels
-from .liquidity import BLOCK_DAYS, liquidity_paths
+from .liquidity import BLOCK_DAYS, NEVER, Liquidity, _seasonal_factor
 from .policy_tables import PolicyTables
 from .portfolio import Customers, make_customers
 from .scenario import Scenario
@@ -111,7 +111,7 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     horizon = scenario.horizon
     end = horizon.total_days
     customers = make_customers(scenario, seed)
-    liquidity = liquidity_paths(scenario, seed, customers.segment)
+    liquidity = _liquidity(scenario, seed, customers.segment)
     n = len(customers)
     C = np.zeros((n, K.C_WIDTH), dtype=np.int64)
     C[:, K.C_SEGMENT] = customers.segment
@@ -147,6 +147,41 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
                             discount_rate=RF[:, K.RF_DISCOUNT_RATE], discount_deadline=R[:, K.R_DISCOUNT_DEADLINE],
                             balance=R[:, K.R_BALANCE])
     return customers, invoices, _event_log(L, LF, C, end), CF[:, K.CF_GOODWILL].copy()
+
+
+def _liquidity(scenario: Scenario, seed: int, segment: np.ndarray) -> Liquidity:
+    """``collectsim.liquidity.liquidity_paths(scenario, seed, segment)``, drawn by the compiled loop.
+
+    The chain's probabilities depend on the block and the segment alone, so they are worked out here per
+    (block, segment) with the same array operations ``liquidity_paths`` applies per customer; the compiled
+    loop then walks each customer's months (tests/equivalence check that the paths are identical).
+    """
+    assert BLOCK_DAYS == 30  # the loop's block length
+    segs = scenario.portfolio.segments
+    blocks = scenario.horizon.total_days // BLOCK_DAYS + 1
+
+    def per_segment(name: str) -> np.ndarray:
+        return np.array([getattr(s, name) for s in segs], dtype=np.float64)
+
+    strain, distress = per_segment("strain_rate"), per_segment("distress_rate")
+    amplitude, peak = per_segment("seasonality"), per_segment("seasonal_peak_month")
+    economy = scenario.economy
+    p_strain = np.empty((blocks, len(segs)))
+    p_distress = np.empty((blocks, len(segs)))
+    for b in range(blocks):
+        start = b * BLOCK_DAYS
+        shock = economy.shock and economy.shock_start_day <= start < (
+            economy.shock_start_day + economy.shock_months * BLOCK_DAYS)
+        boost = economy.shock_strain_multiplier if shock else 1.0
+        p_strain[b] = np.minimum(strain * _seasonal_factor(scenario, b, amplitude, peak) * boost, 1.0)
+        p_distress[b] = np.minimum(distress * boost, 1.0)
+    states = np.empty((len(segment), blocks), dtype=np.int8)
+    insolvent_day = np.full(len(segment), NEVER, dtype=np.int64)
+    kernels().liquidity_kernel(np.asarray(_prefixes(int(seed)), dtype=np.uint64), np.asarray(segment, dtype=np.int64),
+                               p_strain, p_distress, per_segment("strain_recovery_rate"),
+                               per_segment("distress_recovery_rate"), per_segment("insolvency_rate"), states,
+                               insolvent_day)
+    return Liquidity(states, insolvent_day)
 
 
 def _capacity(scenario: Scenario, customers: Customers) -> np.ndarray:

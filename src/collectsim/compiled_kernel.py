@@ -27,6 +27,7 @@ from .behaviour import (
     DISTRESSED,
     HEALTHY,
     INSOLVENT,
+    STRAINED,
     WORK_DISPUTE,
     accrued_interest,
     age_factor,
@@ -122,9 +123,9 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
            "_offer_plan", "_agree_plan", "_offer_discount", "_claim_fees", "_accrue_interest", "_settle_fees",
            "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_insolvency",
            "_serve", "_queue_push", "_decide", "_order_key", "_action_channel", "_action_kind",
-           "_queue_before", "_queue_order")
+           "_queue_before", "_queue_order", "liquidity_kernel")
 
-__jit_entry__ = ("run_kernel", "draw")  # called from Python; the others only from compiled code
+__jit_entry__ = ("run_kernel", "draw", "liquidity_kernel")  # called from Python; the others only from compiled code
 
 NEVER = 1 << 62
 _PRIORITY_BASE = 2
@@ -1198,6 +1199,44 @@ def _serve(w, day: int) -> None:
         # Still waiting: back on the queue in its order (items are only added after today's service).
         _queue_push(w, queue[j, Q_CLASS], queue[j, Q_REQUESTED], queue[j, Q_CUSTOMER],
                     queue[j, Q_SEQ], row, action, minutes)
+
+
+# --- liquidity ------------------------------------------------------------------------------------------
+
+def liquidity_kernel(pref, segment, p_strain, p_distress, recover, undistress, insolvency, states, insolvent_day):
+    """Every customer's monthly liquidity path, as :func:`collectsim.liquidity.liquidity_paths` draws it.
+
+    The same chain on the same draws, one customer at a time (no block of draws for the whole portfolio in
+    memory): ``p_strain`` and ``p_distress`` are its probabilities per (block, segment) with season and shock
+    applied, ``recover``, ``undistress`` and ``insolvency`` per segment. Fills ``states`` (customers x blocks)
+    and ``insolvent_day`` (NEVER where none).
+    """
+    n, blocks = states.shape
+    block_days = 30
+    for c in range(n):
+        s = segment[c]
+        state = HEALTHY
+        for b in range(blocks):
+            p = draw(pref, U_LIQUIDITY, c, b, 0)
+            new = state
+            if state == HEALTHY:
+                if p < p_strain[b, s]:
+                    new = STRAINED
+            elif state == STRAINED:
+                if p < recover[s]:
+                    new = HEALTHY
+                elif p < min(recover[s] + p_distress[b, s], 1.0):
+                    new = DISTRESSED
+            elif state == DISTRESSED:
+                if p < undistress[s]:
+                    new = STRAINED
+                elif draw(pref, U_INSOLVENCY, c, b, 0) < insolvency[s]:
+                    if insolvent_day[c] == NEVER:
+                        insolvent_day[c] = b * block_days + uniform_int(draw(pref, U_INSOLVENCY_DAY, c, b, 0), 0,
+                                                                        block_days - 1)
+                    new = INSOLVENT
+            states[c, b] = new
+            state = new
 
 
 # --- the run ------------------------------------------------------------------------------------------------
