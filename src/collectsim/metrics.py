@@ -184,17 +184,15 @@ def aging_by_day(invoices: InvoiceTable, events: EventLog, total_days: int) -> n
     """Receivables at the end of each day by aging bucket: array (buckets, days) of cents."""
     rows, days, deltas = balance_changes(invoices, events)
     due = invoices["due_day"].astype(np.int64)[rows]
-    width = total_days + 1
-    at, amounts = [], []  # every bucket's changes, as positions in one (buckets x width) array
+    out = np.zeros((len(AGING_BUCKETS), total_days + 1), dtype=np.int64)
     for b, (lo, hi) in enumerate(_BUCKET_RANGES):
         start = days if lo is None else np.maximum(days, due + lo)
         stop = np.full_like(days, total_days) if hi is None else due + hi + 1
         keep = start < np.minimum(stop, total_days)
         inside = keep & (stop < total_days)
-        at += [b * width + start[keep], b * width + stop[inside]]
-        amounts += [deltas[keep], -deltas[inside]]
-    out = add_at(len(AGING_BUCKETS) * width, np.concatenate(at), np.concatenate(amounts))
-    return np.cumsum(out.reshape(len(AGING_BUCKETS), width), axis=1)[:, :total_days]
+        out[b] = add_at(total_days + 1, np.concatenate([start[keep], stop[inside]]),
+                        np.concatenate([deltas[keep], -deltas[inside]]))
+    return np.cumsum(out, axis=1)[:, :total_days]
 
 
 def goodwill_gap_path(jumps: np.ndarray, recovery_days: float) -> np.ndarray:
