@@ -133,7 +133,7 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     capacity = _capacity(scenario, customers)
     while True:  # the arrays are sized from the expected number of invoices; a run that needs more is repeated
         C_run, CF_run = C.copy(), CF.copy()
-        R, RF, L, LF, counts = kernels().run_kernel(M, policy_arrays(tables), C_run, CF_run, capacity)
+        OI, OF, L, LF, counts = kernels().run_kernel(M, policy_arrays(tables), C_run, CF_run, capacity)
         over = int(counts[K.N_OVERFLOW])
         if not over:
             break
@@ -142,10 +142,9 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     if counts[K.N_PAST]:
         raise RuntimeError("compiled engine: a wake-up was queued for a day already past (a bug)")
     C, CF = C_run, CF_run
-    invoices = InvoiceTable(customer=R[:, K.R_CUSTOMER], seq=R[:, K.R_SEQ], segment=R[:, K.R_SEGMENT],
-                            issue_day=R[:, K.R_ISSUE], due_day=R[:, K.R_DUE], amount=R[:, K.R_AMOUNT],
-                            discount_rate=RF[:, K.RF_DISCOUNT_RATE], discount_deadline=R[:, K.R_DISCOUNT_DEADLINE],
-                            balance=R[:, K.R_BALANCE])
+    invoices = InvoiceTable(customer=OI[:, K.OI_CUSTOMER], seq=OI[:, K.OI_SEQ], segment=OI[:, K.OI_SEGMENT],
+                            issue_day=OI[:, K.OI_ISSUE], due_day=OI[:, K.OI_DUE], amount=OI[:, K.OI_AMOUNT],
+                            discount_rate=OF, discount_deadline=OI[:, K.OI_DEADLINE], balance=OI[:, K.OI_BALANCE])
     return customers, invoices, _event_log(L, LF, C, end), CF[:, K.CF_GOODWILL].copy()
 
 

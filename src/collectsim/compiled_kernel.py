@@ -122,7 +122,7 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
            "_pay_instalment", "_raise_dispute", "_review", "_apply", "_execute", "_remind", "_plan_requested",
            "_offer_plan", "_agree_plan", "_offer_discount", "_claim_fees", "_accrue_interest", "_settle_fees",
            "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_insolvency",
-           "_serve", "_queue_push", "_decide", "_order_key", "_action_channel", "_action_kind",
+           "_serve", "_queue_push", "_decide", "_release", "_write_out", "_order_key", "_action_channel", "_action_kind",
            "_queue_before", "_queue_order", "liquidity_kernel")
 
 __jit_entry__ = ("run_kernel", "draw", "liquidity_kernel")  # called from Python; the others only from compiled code
@@ -150,15 +150,19 @@ NAN = math.nan
  U_INSOLVENCY, U_INSOLVENCY_DAY, U_SET_ASIDE, U_PLAN_REQUEST, U_ARRIVAL, U_CREDIT_REPORT,
  U_PLAN_DEFAULT_PAY_DAY) = range(1, 41)
 
-# Columns of the invoices' integer state (R) and float state (RF).
+# Columns of the invoices' integer state (R) and float state (RF): one row per open invoice, reused once it is
+# closed (R_ID is the invoice's number, its row in the invoice table; R_NEXT_OPEN and R_PREV_OPEN link the
+# customer's invoices, or free rows; R_QUEUED counts its items in the team's queue).
 (R_CUSTOMER, R_SEQ, R_SEGMENT, R_AMOUNT, R_BALANCE, R_ISSUE, R_DUE, R_DISPUTED, R_REMINDERS, R_ACTIONS,
  R_PAYMENTS, R_PAY_DAY, R_DISPUTE_DAY, R_RESOLVE_DAY, R_REVIEW_DAY, R_DISCOUNT_DEADLINE, R_RESPONSES, R_IN_PLAN,
  R_HAD_PLAN, R_PLAN_DAY, R_PLAN_LEFT, R_PLAN_INTERVAL, R_PLAN_TOLERANCE, R_PLAN_MISSED, R_PLAN_ATTEMPTS,
  R_PLAN_DOWN, R_HAD_TERMS, R_PLAN_TERMS, R_PLAN_MILESTONES, R_PLAN_START, R_PLAN_BASE, R_PENDING,
  R_FEES_CLAIMED, R_FEE_COMPENSATION, R_INTEREST_DAY, R_HAD_SETTLEMENT, R_DISPUTED_SINCE, R_MEDIATED,
  R_ESCALATION, R_WAS_AT_AGENCY, R_WAS_IN_COURT, R_ESCALATION_DAY, R_ESCALATION_PAYS, R_TAKEN_UP,
- R_PLAN_REQUESTED, R_PLAN_BROKEN_DAY, R_GEN, R_NEXT_OPEN, R_WIDTH) = range(49)
+ R_PLAN_REQUESTED, R_PLAN_BROKEN_DAY, R_GEN, R_NEXT_OPEN, R_ID, R_PREV_OPEN, R_QUEUED, R_WIDTH) = range(52)
 (RF_DISCOUNT_RATE, RF_UNMOVED, RF_FEE_RATE, RF_INTEREST, RF_SETTLE_FORGIVE, RF_AGENCY_FEE, RF_WIDTH) = range(7)
+# Columns of the invoice table the run returns (OI; the discount rate in OF), one row per invoice issued.
+OI_CUSTOMER, OI_SEQ, OI_SEGMENT, OI_ISSUE, OI_DUE, OI_AMOUNT, OI_DEADLINE, OI_BALANCE, OI_WIDTH = range(9)
 
 # Columns of the customers' integer state (C) and float state (CF).
 (C_SEGMENT, C_ARRIVAL, C_ANCHOR, C_REFUSED, C_LIMIT, C_CHURN_DAY, C_INSOLVENT_DAY, C_SEQ, C_STARTED,
@@ -187,7 +191,8 @@ T_LIMITED, T_DAILY_MINUTES, T_MINUTES_EMAIL, T_MINUTES_LETTER, T_MINUTES_CALL, T
 X_END, X_ISSUE_END, X_BLOCK_DAYS, X_LAST_BLOCK, X_WIDTH = range(5)
 
 # Counters, and what ran out of room (the run is then repeated with more: see compiled_engine.run_one).
-N_ROWS, N_LOG, N_QUEUE, N_DH, N_QUEUED_EVER, N_OVERFLOW, N_DAY, N_FREE, N_TOP, N_PAST, N_WIDTH = range(11)
+(N_ROWS, N_LOG, N_QUEUE, N_DH, N_QUEUED_EVER, N_OVERFLOW, N_DAY, N_FREE, N_TOP, N_PAST, N_ROW_FREE, N_ROW_TOP, N_GEN,
+ N_WIDTH) = range(14)
 OVER_ROWS, OVER_LOG, OVER_HEAP, OVER_QUEUE = 1, 2, 4, 8
 
 # Columns of the log (integer and float parts) and of the team's queue.
@@ -220,7 +225,7 @@ class World(structref.StructRefProxy):
 
 WORLD_FIELDS = ("SG", "BH", "T", "members", "starts", "liq", "runs", "eom", "pref", "X",
                 "p_ints", "p_floats", "p_offsets", "p_costs", "p_channels", "p_tones", "m_days", "m_shares",
-                "C", "CF", "R", "RF", "L", "LF", "Q", "QF", "E", "DH", "head", "out", "counts")
+                "C", "CF", "R", "RF", "L", "LF", "Q", "QF", "E", "DH", "head", "out", "counts", "OI", "OF")
 structref.define_proxy(World, WorldType, list(WORLD_FIELDS))
 
 
@@ -338,6 +343,8 @@ def _record(w, day: int, kind: int, customer: int, invoice: int, amount: int, ch
     if n == log.shape[0]:
         counts[N_OVERFLOW] |= OVER_LOG
         return
+    if invoice >= 0:
+        invoice = w.R[invoice, R_ID]  # the invoice's number (``invoice`` is its row of state)
     log[n, L_DAY], log[n, L_KIND], log[n, L_CUSTOMER], log[n, L_INVOICE] = day, kind, customer, invoice
     log[n, L_AMOUNT], log[n, L_CHANNEL], log[n, L_TONE], log[n, L_COST], log[n, L_WAIT] = (
         amount, channel, tone, cost, wait)
@@ -355,6 +362,7 @@ def _queue_push(w, work: int, requested: int, customer: int, seq: int, row: int,
     queue[n, Q_CLASS], queue[n, Q_REQUESTED], queue[n, Q_CUSTOMER], queue[n, Q_SEQ] = work, requested, customer, seq
     queue[n, Q_INVOICE], queue[n, Q_ACTION], queue[n, Q_ORDER] = row, action, counts[N_QUEUED_EVER]
     queuef[n] = minutes
+    w.R[row, R_QUEUED] += 1  # the row is kept until the queue is done with it
     counts[N_QUEUE] = n + 1
     counts[N_QUEUED_EVER] += 1
 
@@ -432,16 +440,52 @@ def _next_event(R, i: int) -> tuple[int, int]:
 
 
 def _schedule(w, i: int) -> None:
-    """Wake the invoice at its next event (a new generation: any earlier wake-up is void)."""
+    """Wake the invoice at its next event (a new generation: any earlier wake-up is void); a closed invoice's row
+    is released. Generations are numbered across the run, so a wake-up never matches a later tenant of the row."""
     R = w.R
-    R[i, R_GEN] += 1
+    counts = w.counts
+    counts[N_GEN] += 1
+    R[i, R_GEN] = counts[N_GEN]
     if R[i, R_BALANCE] <= 0:
+        _release(w, i)
         return
     day, phase = _next_event(R, i)
     if day >= w.X[X_END]:
         return
     key = _PRIORITY_BASE + (phase << 60) + (R[i, R_CUSTOMER] << 28) + R[i, R_SEQ]
     _heap_push(w, day, key, EV_INVOICE, i, R[i, R_GEN])
+
+
+def _release(w, i: int) -> None:
+    """A closed invoice (nothing left to collect) leaves its row: its final state goes to the invoice table, and
+    the row is unlinked from its customer's invoices and freed for the next one (unless the team's queue still
+    holds an item for it: then when that item leaves the queue)."""
+    R, C, counts = w.R, w.C, w.counts
+    inv = R[i, R_ID]
+    if inv < 0 or R[i, R_QUEUED] > 0:
+        return
+    _write_out(w, i)
+    prev, nxt, c = R[i, R_PREV_OPEN], R[i, R_NEXT_OPEN], R[i, R_CUSTOMER]
+    if prev >= 0:
+        R[prev, R_NEXT_OPEN] = nxt
+    else:
+        C[c, C_OPEN_HEAD] = nxt
+    if nxt >= 0:
+        R[nxt, R_PREV_OPEN] = prev
+    else:
+        C[c, C_OPEN_TAIL] = prev
+    R[i, R_ID] = -1
+    R[i, R_NEXT_OPEN] = counts[N_ROW_FREE]
+    counts[N_ROW_FREE] = i
+
+
+def _write_out(w, i: int) -> None:
+    """The invoice's state that the invoice table shows and that may change after issue."""
+    R = w.R
+    inv = R[i, R_ID]
+    w.OI[inv, OI_BALANCE] = R[i, R_BALANCE]
+    w.OI[inv, OI_DEADLINE] = R[i, R_DISCOUNT_DEADLINE]
+    w.OF[inv] = w.RF[i, RF_DISCOUNT_RATE]
 
 
 # --- orders ------------------------------------------------------------------------------------------------
@@ -540,18 +584,28 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     terms = int(SG[s, S_TERMS])
     due = day + terms if not SG[s, S_EOM] else w.eom[day] + terms
     counts = w.counts
-    i = counts[N_ROWS]
-    if i == w.R.shape[0]:
+    R, RF = w.R, w.RF
+    inv = counts[N_ROWS]
+    if inv == w.OI.shape[0]:
         counts[N_OVERFLOW] |= OVER_ROWS
         return
-    R, RF = w.R, w.RF
-    counts[N_ROWS] = i + 1
+    i = counts[N_ROW_FREE]
+    if i >= 0:
+        counts[N_ROW_FREE] = R[i, R_NEXT_OPEN]
+    else:
+        i = counts[N_ROW_TOP]
+        counts[N_ROW_TOP] = i + 1  # never beyond the invoice table's rows, which R has as many of
+    counts[N_ROWS] = inv + 1
     for col in range(R_WIDTH):  # the arrays are not cleared in advance: only rows in use are touched
         R[i, col] = 0
     for col in range(RF_WIDTH):
         RF[i, col] = 0.0
     R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT], R[i, R_AMOUNT], R[i, R_BALANCE] = c, seq, s, amount, amount
     R[i, R_ISSUE], R[i, R_DUE] = day, due
+    R[i, R_ID] = inv
+    OI = w.OI
+    OI[inv, OI_CUSTOMER], OI[inv, OI_SEQ], OI[inv, OI_SEGMENT], OI[inv, OI_ISSUE] = c, seq, s, day
+    OI[inv, OI_DUE], OI[inv, OI_AMOUNT] = due, amount
     for col in (R_PAY_DAY, R_DISPUTE_DAY, R_RESOLVE_DAY, R_REVIEW_DAY, R_PLAN_DAY, R_ESCALATION_DAY):
         R[i, col] = NEVER
     R[i, R_DISCOUNT_DEADLINE] = -1
@@ -563,6 +617,7 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     R[i, R_NEXT_OPEN] = -1
     RF[i, RF_UNMOVED] = 1.0
     # The customer's open invoices, in issue order.
+    R[i, R_PREV_OPEN] = C[c, C_OPEN_TAIL]
     if C[c, C_OPEN_HEAD] < 0:
         C[c, C_OPEN_HEAD] = i
     else:
@@ -1103,6 +1158,7 @@ def _insolvency(w, c: int, day: int) -> None:
     i = C[c, C_OPEN_HEAD]
     while i >= 0:
         R = w.R
+        nxt = R[i, R_NEXT_OPEN]  # read first: a closed invoice's row is released
         if R[i, R_BALANCE] != 0:
             _accrue_interest(w, i, day)
             _record(w, day, K_INSOLVENCY_LOSS, c, i, R[i, R_BALANCE], -1, -1, 0, g, g, 0.0, 0)
@@ -1110,8 +1166,7 @@ def _insolvency(w, c: int, day: int) -> None:
             R[i, R_ESCALATION] = 0
             _settle_fees(w, i, day, False)
             _schedule(w, i)
-        i = w.R[i, R_NEXT_OPEN]
-    C[c, C_OPEN_HEAD] = -1
+        i = nxt
 
 
 # --- the team -------------------------------------------------------------------------------------------
@@ -1173,6 +1228,7 @@ def _serve(w, day: int) -> None:
         action = queue[j, Q_ACTION]
         minutes = queuef[j]
         R = w.R
+        R[row, R_QUEUED] -= 1  # out of the queue (put back below if it still waits)
         if not full:
             if action < 0:
                 needed = R[row, R_DISPUTED] != 0 and R[row, R_TAKEN_UP] == 0
@@ -1180,6 +1236,8 @@ def _serve(w, day: int) -> None:
                 needed = still_needed(_action_kind(action), R[row, R_BALANCE], R[row, R_ESCALATION],
                                       R[row, R_IN_PLAN] != 0)
             if not needed:
+                if R[row, R_BALANCE] <= 0:
+                    _release(w, row)
                 continue
             if minutes > left and left < daily:
                 full = True  # strict priority: nothing overtakes the first item that does not fit
@@ -1247,9 +1305,10 @@ def run_kernel(M, P, C, CF, capacity):
     ``M`` = (segment parameters, behaviour, team, segment members, members' starts, liquidity states,
     payment-run days, end-of-month days, the seed's draw prefixes, run scalars); ``P`` = (policy ints,
     policy floats, step offsets, step costs, step channels, step tones, milestone days, milestone shares);
-    ``capacity`` = rows of (invoices, log, heap, queue).
+    ``capacity`` = rows of (invoices, log, heap, queue); the open invoices' state takes at most as many rows as
+    the invoices (only those ever open at once are touched).
 
-    Returns the invoices' state, the log (integer and float parts) and the counters; when
+    Returns the invoice table (OI columns, and the discount rates), the log (integer and float parts) and the counters; when
     ``counters[N_OVERFLOW]`` is not 0 an array ran out of room and the run stopped early, to be repeated
     with more.
     """
@@ -1263,13 +1322,15 @@ def run_kernel(M, P, C, CF, capacity):
     counts = np.zeros(N_WIDTH, dtype=np.int64)
     counts[N_DAY] = -1
     counts[N_FREE] = -1
+    counts[N_ROW_FREE] = -1
     w = World(M[0], M[1], M[2], M[3], M[4], M[5], M[6], M[7], M[8], X,
               P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7],
               C, CF, R, np.empty((capacity[0], RF_WIDTH), dtype=np.float64), L,
               np.empty((capacity[1], LF_WIDTH), dtype=np.float64), np.empty((capacity[3], Q_WIDTH), dtype=np.int64),
               np.empty(capacity[3], dtype=np.float64), np.empty((capacity[2], E_WIDTH), dtype=np.int64),
               np.empty((capacity[2], 2), dtype=np.int64), np.full(end + 1, -1, dtype=np.int64),
-              np.zeros(8, dtype=np.int64), counts)
+              np.zeros(8, dtype=np.int64), counts, np.empty((capacity[0], OI_WIDTH), dtype=np.int64),
+              np.empty(capacity[0], dtype=np.float64))
     for c in range(n):
         C[c, C_OPEN_HEAD] = -1
         C[c, C_OPEN_TAIL] = -1
@@ -1308,4 +1369,7 @@ def run_kernel(M, P, C, CF, capacity):
     for c in range(n):
         if not C[c, C_REFUSED]:
             _advance(w, c, end - 1)  # churns after the last touch, goodwill at the end
-    return R[:counts[N_ROWS]], w.RF[:counts[N_ROWS]], L[:counts[N_LOG]], w.LF[:counts[N_LOG]], counts
+    for i in range(counts[N_ROW_TOP]):
+        if R[i, R_ID] >= 0:
+            _write_out(w, i)  # still open at the end
+    return w.OI[:counts[N_ROWS]], w.OF[:counts[N_ROWS]], L[:counts[N_LOG]], w.LF[:counts[N_LOG]], counts
