@@ -23,7 +23,7 @@ from collectsim.engines import compiled_kernel as K
 from collectsim.engines.jit import kernels
 from collectsim.model import behaviour as rules
 from collectsim.model.draws import _prefixes
-from collectsim.model.liquidity import BLOCK_DAYS, liquidity_paths
+from collectsim.model.liquidity import BLOCK_DAYS, NEVER, Liquidity, block_probabilities
 from collectsim.model.policy_tables import PolicyTables
 from collectsim.model.portfolio import Customers, make_customers
 from collectsim.results.eventlog import COLUMN_DTYPES, EventKind, EventLog
@@ -111,7 +111,7 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     horizon = scenario.horizon
     end = horizon.total_days
     customers = make_customers(scenario, seed)
-    liquidity = liquidity_paths(scenario, seed, customers.segment)
+    liquidity = _liquidity(scenario, seed, customers.segment)
     n = len(customers)
     C = np.zeros((n, K.C_WIDTH), dtype=np.int64)
     C[:, K.C_SEGMENT] = customers.segment
@@ -133,18 +133,38 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     capacity = _capacity(scenario, customers)
     while True:  # the arrays are sized from the expected number of invoices; a run that needs more is repeated
         C_run, CF_run = C.copy(), CF.copy()
-        R, RF, L, LF, counts = kernels().run_kernel(M, policy_arrays(tables), C_run, CF_run, capacity)
+        OI, OF, L, LF, counts = kernels().run_kernel(M, policy_arrays(tables), C_run, CF_run, capacity)
         over = int(counts[K.N_OVERFLOW])
         if not over:
             break
         capacity = capacity * np.where(np.asarray([over & flag for flag in (K.OVER_ROWS, K.OVER_LOG, K.OVER_HEAP,
                                                                             K.OVER_QUEUE)]) != 0, 2, 1)
+    if counts[K.N_PAST]:
+        raise RuntimeError("compiled engine: a wake-up was queued for a day already past (a bug)")
     C, CF = C_run, CF_run
-    invoices = InvoiceTable(customer=R[:, K.R_CUSTOMER], seq=R[:, K.R_SEQ], segment=R[:, K.R_SEGMENT],
-                            issue_day=R[:, K.R_ISSUE], due_day=R[:, K.R_DUE], amount=R[:, K.R_AMOUNT],
-                            discount_rate=RF[:, K.RF_DISCOUNT_RATE], discount_deadline=R[:, K.R_DISCOUNT_DEADLINE],
-                            balance=R[:, K.R_BALANCE])
+    invoices = InvoiceTable(customer=OI[:, K.OI_CUSTOMER], seq=OI[:, K.OI_SEQ], segment=OI[:, K.OI_SEGMENT],
+                            issue_day=OI[:, K.OI_ISSUE], due_day=OI[:, K.OI_DUE], amount=OI[:, K.OI_AMOUNT],
+                            discount_rate=OF, discount_deadline=OI[:, K.OI_DEADLINE], balance=OI[:, K.OI_BALANCE])
     return customers, invoices, _event_log(L, LF, C, end), CF[:, K.CF_GOODWILL].copy()
+
+
+def _liquidity(scenario: Scenario, seed: int, segment: np.ndarray) -> Liquidity:
+    """``collectsim.model.liquidity.liquidity_paths(scenario, seed, segment)``, walked by the compiled loop with
+    the same rule and the same block probabilities (tests/equivalence check that the paths are identical)."""
+    assert BLOCK_DAYS == 30  # the loop's block length
+    segs = scenario.portfolio.segments
+    p_strain, p_distress = block_probabilities(scenario)
+
+    def per_segment(name: str) -> np.ndarray:
+        return np.array([getattr(s, name) for s in segs], dtype=np.float64)
+
+    states = np.empty((len(segment), p_strain.shape[0]), dtype=np.int8)
+    insolvent_day = np.full(len(segment), NEVER, dtype=np.int64)
+    kernels().liquidity_kernel(np.asarray(_prefixes(int(seed)), dtype=np.uint64), np.asarray(segment, dtype=np.int64),
+                               p_strain, p_distress, per_segment("strain_recovery_rate"),
+                               per_segment("distress_recovery_rate"), per_segment("insolvency_rate"), states,
+                               insolvent_day)
+    return Liquidity(states, insolvent_day)
 
 
 def _capacity(scenario: Scenario, customers: Customers) -> np.ndarray:

@@ -1,9 +1,11 @@
 """The compiled engine's event loop: the SimPy engine's model, one run, state in arrays.
 
 Where the SimPy engine gives every invoice a process that sleeps until its next event, this loop keeps
-one heap of (day, key) wake-ups, where the key is the SimPy engine's same-day order (phase, customer,
-invoice sequence; see :mod:`collectsim.engines.simpy_engine`). Popping the heap therefore visits the events in the very
-order SimPy does. An invoice whose next event changes (the team acted on it, its customer failed) gets a
+(day, key) wake-ups, where the key is the SimPy engine's same-day order (phase, customer, invoice sequence;
+see :mod:`collectsim.engines.simpy_engine`): a list per day, and a heap on the key for the day being processed
+(a day's list goes into it when the day comes). Taking the earliest wake-up therefore visits the events in the
+very order SimPy does, and a heap of one day's entries stays small. An invoice whose next event changes (the
+team acted on it, its customer failed) gets a
 new wake-up and a new generation number; a wake-up of an older generation is skipped, as SimPy skips an
 interrupted process's timeout. The team's queue is served when a day is over.
 
@@ -67,6 +69,7 @@ from collectsim.model.behaviour import (
     work_minutes,
 )
 from collectsim.model.draws import exponential, geometric_days, lognormal, normal_ppf, uniform_int
+from collectsim.model.liquidity import liquidity_step
 from collectsim.model.policy_tables import (
     A_AGENCY,
     A_DISCOUNT,
@@ -113,21 +116,22 @@ from collectsim.model.policy_tables import (
     rule_decision,
 )
 
-__jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_heap_pop", "_record", "_advance", "_goodwill_on",
+__jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", "_load_day", "_next_day",
+           "_record", "_advance", "_goodwill_on",
            "_change_goodwill", "_liquidity_on", "_next_event", "_schedule", "_order", "_onboard", "_amount",
            "_issue", "_open_balance", "_overdue_beyond", "_invoice_event", "_resolve_dispute", "_pay",
            "_pay_instalment", "_raise_dispute", "_review", "_apply", "_execute", "_remind", "_plan_requested",
            "_offer_plan", "_agree_plan", "_offer_discount", "_claim_fees", "_accrue_interest", "_settle_fees",
            "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_insolvency",
-           "_serve", "_queue_push", "_decide", "_order_key", "_action_channel", "_action_kind",
-           "_queue_before", "_queue_order")
+           "_serve", "_queue_push", "_decide", "_release", "_write_out", "_order_key", "_action_channel",
+           "_action_kind", "_queue_before", "_queue_order", "liquidity_kernel")
 
-__jit_entry__ = ("run_kernel", "draw")  # called from Python; the others only from compiled code
+__jit_entry__ = ("run_kernel", "draw", "liquidity_kernel")  # called from Python; the others only from compiled code
 
 NEVER = 1 << 62
 _PRIORITY_BASE = 2
 PHASE_ORDER, PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW = range(5)
-EV_ORDER, EV_INSOLVENCY, EV_INVOICE = range(3)  # what a heap entry wakes
+EV_ORDER, EV_INSOLVENCY, EV_INVOICE = range(3)  # what a wake-up wakes
 NAN = math.nan
 
 # Event kinds (collectsim.results.eventlog.EventKind).
@@ -147,15 +151,19 @@ NAN = math.nan
  U_INSOLVENCY, U_INSOLVENCY_DAY, U_SET_ASIDE, U_PLAN_REQUEST, U_ARRIVAL, U_CREDIT_REPORT,
  U_PLAN_DEFAULT_PAY_DAY) = range(1, 41)
 
-# Columns of the invoices' integer state (R) and float state (RF).
+# Columns of the invoices' integer state (R) and float state (RF): one row per open invoice, reused once it is
+# closed (R_ID is the invoice's number, its row in the invoice table; R_NEXT_OPEN and R_PREV_OPEN link the
+# customer's invoices, or free rows; R_QUEUED counts its items in the team's queue).
 (R_CUSTOMER, R_SEQ, R_SEGMENT, R_AMOUNT, R_BALANCE, R_ISSUE, R_DUE, R_DISPUTED, R_REMINDERS, R_ACTIONS,
  R_PAYMENTS, R_PAY_DAY, R_DISPUTE_DAY, R_RESOLVE_DAY, R_REVIEW_DAY, R_DISCOUNT_DEADLINE, R_RESPONSES, R_IN_PLAN,
  R_HAD_PLAN, R_PLAN_DAY, R_PLAN_LEFT, R_PLAN_INTERVAL, R_PLAN_TOLERANCE, R_PLAN_MISSED, R_PLAN_ATTEMPTS,
  R_PLAN_DOWN, R_HAD_TERMS, R_PLAN_TERMS, R_PLAN_MILESTONES, R_PLAN_START, R_PLAN_BASE, R_PENDING,
  R_FEES_CLAIMED, R_FEE_COMPENSATION, R_INTEREST_DAY, R_HAD_SETTLEMENT, R_DISPUTED_SINCE, R_MEDIATED,
  R_ESCALATION, R_WAS_AT_AGENCY, R_WAS_IN_COURT, R_ESCALATION_DAY, R_ESCALATION_PAYS, R_TAKEN_UP,
- R_PLAN_REQUESTED, R_PLAN_BROKEN_DAY, R_GEN, R_NEXT_OPEN, R_WIDTH) = range(49)
+ R_PLAN_REQUESTED, R_PLAN_BROKEN_DAY, R_GEN, R_NEXT_OPEN, R_ID, R_PREV_OPEN, R_QUEUED, R_WIDTH) = range(52)
 (RF_DISCOUNT_RATE, RF_UNMOVED, RF_FEE_RATE, RF_INTEREST, RF_SETTLE_FORGIVE, RF_AGENCY_FEE, RF_WIDTH) = range(7)
+# Columns of the invoice table the run returns (OI; the discount rate in OF), one row per invoice issued.
+OI_CUSTOMER, OI_SEQ, OI_SEGMENT, OI_ISSUE, OI_DUE, OI_AMOUNT, OI_DEADLINE, OI_BALANCE, OI_WIDTH = range(9)
 
 # Columns of the customers' integer state (C) and float state (CF).
 (C_SEGMENT, C_ARRIVAL, C_ANCHOR, C_REFUSED, C_LIMIT, C_CHURN_DAY, C_INSOLVENT_DAY, C_SEQ, C_STARTED,
@@ -184,14 +192,16 @@ T_LIMITED, T_DAILY_MINUTES, T_MINUTES_EMAIL, T_MINUTES_LETTER, T_MINUTES_CALL, T
 X_END, X_ISSUE_END, X_BLOCK_DAYS, X_LAST_BLOCK, X_WIDTH = range(5)
 
 # Counters, and what ran out of room (the run is then repeated with more: see compiled_engine.run_one).
-N_ROWS, N_LOG, N_QUEUE, N_HEAP, N_QUEUED_EVER, N_OVERFLOW, N_WIDTH = range(7)
+(N_ROWS, N_LOG, N_QUEUE, N_DH, N_QUEUED_EVER, N_OVERFLOW, N_DAY, N_FREE, N_TOP, N_PAST, N_ROW_FREE, N_ROW_TOP, N_GEN,
+ N_WIDTH) = range(14)
 OVER_ROWS, OVER_LOG, OVER_HEAP, OVER_QUEUE = 1, 2, 4, 8
 
 # Columns of the log (integer and float parts) and of the team's queue.
 L_DAY, L_KIND, L_CUSTOMER, L_INVOICE, L_AMOUNT, L_CHANNEL, L_TONE, L_COST, L_WAIT, L_WIDTH = range(10)
 LF_BEFORE, LF_AFTER, LF_MINUTES, LF_WIDTH = range(4)
 Q_CLASS, Q_REQUESTED, Q_CUSTOMER, Q_SEQ, Q_INVOICE, Q_ACTION, Q_ORDER, Q_WIDTH = range(8)
-H_DAY, H_KEY, H_KIND, H_INDEX, H_GEN, H_WIDTH = range(6)
+# Wake-ups (E): one row each, on its day's list (E_NEXT) until the day comes, then in today's heap (DH).
+E_KEY, E_KIND, E_INDEX, E_GEN, E_NEXT, E_WIDTH = range(6)
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -216,7 +226,7 @@ class World(structref.StructRefProxy):
 
 WORLD_FIELDS = ("SG", "BH", "T", "members", "starts", "liq", "runs", "eom", "pref", "X",
                 "p_ints", "p_floats", "p_offsets", "p_costs", "p_channels", "p_tones", "m_days", "m_shares",
-                "C", "CF", "R", "RF", "L", "LF", "Q", "QF", "H", "out", "counts")
+                "C", "CF", "R", "RF", "L", "LF", "Q", "QF", "E", "DH", "head", "out", "counts", "OI", "OF")
 structref.define_proxy(World, WorldType, list(WORLD_FIELDS))
 
 
@@ -229,7 +239,7 @@ def _mix(z):
 
 
 def draw(prefix, purpose: int, customer: int, invoice: int, step: int) -> float:
-    """``collectsim.model.draws.u(seed, purpose, customer, invoice, step)``; ``prefix`` is the seed's state per purpose."""
+    """``collectsim.model.draws.u(seed, purpose, customer, invoice, step)`` (``prefix``: per purpose)."""
     z = _mix(prefix[purpose] + np.uint64(customer) + _GOLDEN)
     z = _mix(z + np.uint64(invoice) + _GOLDEN)
     z = _mix(z + np.uint64(step) + _GOLDEN)
@@ -239,48 +249,92 @@ def draw(prefix, purpose: int, customer: int, invoice: int, step: int) -> float:
 # --- containers -----------------------------------------------------------------------------------------------
 
 def _heap_push(w, day: int, key: int, kind: int, index: int, gen: int) -> None:
-    heap, counts = w.H, w.counts
-    n = counts[N_HEAP]
-    if n == heap.shape[0]:
-        counts[N_OVERFLOW] |= OVER_HEAP
+    """Queue a wake-up at (``day``, ``key``): onto its day's list, or into today's heap when ``day`` is the day
+    being processed (a later event of the same day). Wake-ups at or after the end are never reached: dropped."""
+    counts = w.counts
+    if day >= w.X[X_END]:
         return
-    i = n
-    counts[N_HEAP] = n + 1
+    E = w.E
+    slot = counts[N_FREE]
+    if slot >= 0:
+        counts[N_FREE] = E[slot, E_NEXT]
+    else:
+        slot = counts[N_TOP]
+        if slot == E.shape[0]:
+            counts[N_OVERFLOW] |= OVER_HEAP
+            return
+        counts[N_TOP] = slot + 1
+    E[slot, E_KEY], E[slot, E_KIND], E[slot, E_INDEX], E[slot, E_GEN] = key, kind, index, gen
+    if day > counts[N_DAY]:
+        head = w.head
+        E[slot, E_NEXT] = head[day]
+        head[day] = slot
+        return
+    if day < counts[N_DAY]:
+        counts[N_PAST] += 1  # a wake-up in the past: never expected (tests check that this stays 0)
+    _day_push(w, key, slot)
+
+
+def _day_push(w, key: int, slot: int) -> None:
+    """Add an entry to today's heap (a binary heap on the same-day order key)."""
+    heap, counts = w.DH, w.counts
+    i = counts[N_DH]
+    counts[N_DH] = i + 1
     while i > 0:
         parent = (i - 1) >> 1
-        if heap[parent, H_DAY] < day or (heap[parent, H_DAY] == day and heap[parent, H_KEY] <= key):
+        if heap[parent, 0] <= key:
             break
-        for col in range(H_WIDTH):
-            heap[i, col] = heap[parent, col]
+        heap[i, 0], heap[i, 1] = heap[parent, 0], heap[parent, 1]
         i = parent
-    heap[i, H_DAY], heap[i, H_KEY], heap[i, H_KIND], heap[i, H_INDEX], heap[i, H_GEN] = day, key, kind, index, gen
+    heap[i, 0], heap[i, 1] = key, slot
 
 
-def _heap_pop(w, out) -> None:
-    """Move the earliest (day, key) entry into ``out`` and restore the heap."""
-    heap, counts = w.H, w.counts
-    for col in range(H_WIDTH):
-        out[col] = heap[0, col]
-    n = counts[N_HEAP] - 1
-    counts[N_HEAP] = n
+def _day_pop(w) -> int:
+    """Remove today's earliest entry; its slot in the wake-up table."""
+    heap, counts = w.DH, w.counts
+    top = heap[0, 1]
+    n = counts[N_DH] - 1
+    counts[N_DH] = n
     if n == 0:
-        return
-    day, key = heap[n, H_DAY], heap[n, H_KEY]
+        return top
+    key, slot = heap[n, 0], heap[n, 1]
     i = 0
     while True:
         child = 2 * i + 1
         if child >= n:
             break
-        if child + 1 < n and (heap[child + 1, H_DAY] < heap[child, H_DAY] or (
-                heap[child + 1, H_DAY] == heap[child, H_DAY] and heap[child + 1, H_KEY] < heap[child, H_KEY])):
+        if child + 1 < n and heap[child + 1, 0] < heap[child, 0]:
             child += 1
-        if day < heap[child, H_DAY] or (day == heap[child, H_DAY] and key <= heap[child, H_KEY]):
+        if key <= heap[child, 0]:
             break
-        for col in range(H_WIDTH):
-            heap[i, col] = heap[child, col]
+        heap[i, 0], heap[i, 1] = heap[child, 0], heap[child, 1]
         i = child
-    for col in range(H_WIDTH):
-        heap[i, col] = heap[n, col]
+    heap[i, 0], heap[i, 1] = key, slot
+    return top
+
+
+def _load_day(w, day: int) -> None:
+    """Make ``day`` the day being processed: its list of wake-ups goes into today's heap."""
+    E, head = w.E, w.head
+    w.counts[N_DAY] = day
+    slot = head[day]
+    head[day] = -1
+    while slot >= 0:
+        nxt = E[slot, E_NEXT]
+        _day_push(w, E[slot, E_KEY], slot)
+        slot = nxt
+
+
+def _next_day(w, end: int) -> int:
+    """The day of the earliest queued wake-up (``end`` when there is none before it)."""
+    counts = w.counts
+    if counts[N_DH] > 0:
+        return counts[N_DAY]
+    head = w.head
+    day = counts[N_DAY] + 1
+    while day < end and head[day] < 0:
+        day += 1
+    return day
 
 
 def _record(w, day: int, kind: int, customer: int, invoice: int, amount: int, channel: int,
@@ -290,6 +344,8 @@ def _record(w, day: int, kind: int, customer: int, invoice: int, amount: int, ch
     if n == log.shape[0]:
         counts[N_OVERFLOW] |= OVER_LOG
         return
+    if invoice >= 0:
+        invoice = w.R[invoice, R_ID]  # the invoice's number (``invoice`` is its row of state)
     log[n, L_DAY], log[n, L_KIND], log[n, L_CUSTOMER], log[n, L_INVOICE] = day, kind, customer, invoice
     log[n, L_AMOUNT], log[n, L_CHANNEL], log[n, L_TONE], log[n, L_COST], log[n, L_WAIT] = (
         amount, channel, tone, cost, wait)
@@ -307,6 +363,7 @@ def _queue_push(w, work: int, requested: int, customer: int, seq: int, row: int,
     queue[n, Q_CLASS], queue[n, Q_REQUESTED], queue[n, Q_CUSTOMER], queue[n, Q_SEQ] = work, requested, customer, seq
     queue[n, Q_INVOICE], queue[n, Q_ACTION], queue[n, Q_ORDER] = row, action, counts[N_QUEUED_EVER]
     queuef[n] = minutes
+    w.R[row, R_QUEUED] += 1  # the row is kept until the queue is done with it
     counts[N_QUEUE] = n + 1
     counts[N_QUEUED_EVER] += 1
 
@@ -384,16 +441,52 @@ def _next_event(R, i: int) -> tuple[int, int]:
 
 
 def _schedule(w, i: int) -> None:
-    """Wake the invoice at its next event (a new generation: any earlier wake-up is void)."""
+    """Wake the invoice at its next event (a new generation: any earlier wake-up is void); a closed invoice's row
+    is released. Generations are numbered across the run, so a wake-up never matches a later tenant of the row."""
     R = w.R
-    R[i, R_GEN] += 1
+    counts = w.counts
+    counts[N_GEN] += 1
+    R[i, R_GEN] = counts[N_GEN]
     if R[i, R_BALANCE] <= 0:
+        _release(w, i)
         return
     day, phase = _next_event(R, i)
     if day >= w.X[X_END]:
         return
     key = _PRIORITY_BASE + (phase << 60) + (R[i, R_CUSTOMER] << 28) + R[i, R_SEQ]
     _heap_push(w, day, key, EV_INVOICE, i, R[i, R_GEN])
+
+
+def _release(w, i: int) -> None:
+    """A closed invoice (nothing left to collect) leaves its row: its final state goes to the invoice table, and
+    the row is unlinked from its customer's invoices and freed for the next one (unless the team's queue still
+    holds an item for it: then when that item leaves the queue)."""
+    R, C, counts = w.R, w.C, w.counts
+    inv = R[i, R_ID]
+    if inv < 0 or R[i, R_QUEUED] > 0:
+        return
+    _write_out(w, i)
+    prev, nxt, c = R[i, R_PREV_OPEN], R[i, R_NEXT_OPEN], R[i, R_CUSTOMER]
+    if prev >= 0:
+        R[prev, R_NEXT_OPEN] = nxt
+    else:
+        C[c, C_OPEN_HEAD] = nxt
+    if nxt >= 0:
+        R[nxt, R_PREV_OPEN] = prev
+    else:
+        C[c, C_OPEN_TAIL] = prev
+    R[i, R_ID] = -1
+    R[i, R_NEXT_OPEN] = counts[N_ROW_FREE]
+    counts[N_ROW_FREE] = i
+
+
+def _write_out(w, i: int) -> None:
+    """The invoice's state that the invoice table shows and that may change after issue."""
+    R = w.R
+    inv = R[i, R_ID]
+    w.OI[inv, OI_BALANCE] = R[i, R_BALANCE]
+    w.OI[inv, OI_DEADLINE] = R[i, R_DISCOUNT_DEADLINE]
+    w.OF[inv] = w.RF[i, RF_DISCOUNT_RATE]
 
 
 # --- orders ------------------------------------------------------------------------------------------------
@@ -492,18 +585,28 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     terms = int(SG[s, S_TERMS])
     due = day + terms if not SG[s, S_EOM] else w.eom[day] + terms
     counts = w.counts
-    i = counts[N_ROWS]
-    if i == w.R.shape[0]:
+    R, RF = w.R, w.RF
+    inv = counts[N_ROWS]
+    if inv == w.OI.shape[0]:
         counts[N_OVERFLOW] |= OVER_ROWS
         return
-    R, RF = w.R, w.RF
-    counts[N_ROWS] = i + 1
+    i = counts[N_ROW_FREE]
+    if i >= 0:
+        counts[N_ROW_FREE] = R[i, R_NEXT_OPEN]
+    else:
+        i = counts[N_ROW_TOP]
+        counts[N_ROW_TOP] = i + 1  # never beyond the invoice table's rows, which R has as many of
+    counts[N_ROWS] = inv + 1
     for col in range(R_WIDTH):  # the arrays are not cleared in advance: only rows in use are touched
         R[i, col] = 0
     for col in range(RF_WIDTH):
         RF[i, col] = 0.0
     R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT], R[i, R_AMOUNT], R[i, R_BALANCE] = c, seq, s, amount, amount
     R[i, R_ISSUE], R[i, R_DUE] = day, due
+    R[i, R_ID] = inv
+    OI = w.OI
+    OI[inv, OI_CUSTOMER], OI[inv, OI_SEQ], OI[inv, OI_SEGMENT], OI[inv, OI_ISSUE] = c, seq, s, day
+    OI[inv, OI_DUE], OI[inv, OI_AMOUNT] = due, amount
     for col in (R_PAY_DAY, R_DISPUTE_DAY, R_RESOLVE_DAY, R_REVIEW_DAY, R_PLAN_DAY, R_ESCALATION_DAY):
         R[i, col] = NEVER
     R[i, R_DISCOUNT_DEADLINE] = -1
@@ -515,6 +618,7 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     R[i, R_NEXT_OPEN] = -1
     RF[i, RF_UNMOVED] = 1.0
     # The customer's open invoices, in issue order.
+    R[i, R_PREV_OPEN] = C[c, C_OPEN_TAIL]
     if C[c, C_OPEN_HEAD] < 0:
         C[c, C_OPEN_HEAD] = i
     else:
@@ -1055,6 +1159,7 @@ def _insolvency(w, c: int, day: int) -> None:
     i = C[c, C_OPEN_HEAD]
     while i >= 0:
         R = w.R
+        nxt = R[i, R_NEXT_OPEN]  # read first: a closed invoice's row is released
         if R[i, R_BALANCE] != 0:
             _accrue_interest(w, i, day)
             _record(w, day, K_INSOLVENCY_LOSS, c, i, R[i, R_BALANCE], -1, -1, 0, g, g, 0.0, 0)
@@ -1062,8 +1167,7 @@ def _insolvency(w, c: int, day: int) -> None:
             R[i, R_ESCALATION] = 0
             _settle_fees(w, i, day, False)
             _schedule(w, i)
-        i = w.R[i, R_NEXT_OPEN]
-    C[c, C_OPEN_HEAD] = -1
+        i = nxt
 
 
 # --- the team -------------------------------------------------------------------------------------------
@@ -1125,6 +1229,7 @@ def _serve(w, day: int) -> None:
         action = queue[j, Q_ACTION]
         minutes = queuef[j]
         R = w.R
+        R[row, R_QUEUED] -= 1  # out of the queue (put back below if it still waits)
         if not full:
             if action < 0:
                 needed = R[row, R_DISPUTED] != 0 and R[row, R_TAKEN_UP] == 0
@@ -1132,6 +1237,8 @@ def _serve(w, day: int) -> None:
                 needed = still_needed(_action_kind(action), R[row, R_BALANCE], R[row, R_ESCALATION],
                                       R[row, R_IN_PLAN] != 0)
             if not needed:
+                if R[row, R_BALANCE] <= 0:
+                    _release(w, row)
                 continue
             if minutes > left and left < daily:
                 full = True  # strict priority: nothing overtakes the first item that does not fit
@@ -1153,6 +1260,28 @@ def _serve(w, day: int) -> None:
                     queue[j, Q_SEQ], row, action, minutes)
 
 
+# --- liquidity ------------------------------------------------------------------------------------------
+
+def liquidity_kernel(pref, segment, p_strain, p_distress, recover, undistress, insolvency, states, insolvent_day):
+    """Every customer's monthly liquidity path, as :func:`collectsim.model.liquidity.liquidity_paths` walks it:
+    the same rule (:func:`~collectsim.model.liquidity.liquidity_step`, compiled) on the same draws, one
+    customer at a time. ``p_strain`` and ``p_distress`` per (block, segment), the others per segment. Fills
+    ``states`` (customers x blocks) and ``insolvent_day`` (NEVER where none)."""
+    n, blocks = states.shape
+    block_days = 30
+    for c in range(n):
+        s = segment[c]
+        state = HEALTHY
+        for b in range(blocks):
+            new = liquidity_step(state, draw(pref, U_LIQUIDITY, c, b, 0), p_strain[b, s], recover[s],
+                                 p_distress[b, s], undistress[s], draw(pref, U_INSOLVENCY, c, b, 0), insolvency[s])
+            if new == INSOLVENT and state != INSOLVENT:
+                insolvent_day[c] = b * block_days + uniform_int(draw(pref, U_INSOLVENCY_DAY, c, b, 0), 0,
+                                                                block_days - 1)
+            states[c, b] = new
+            state = new
+
+
 # --- the run ------------------------------------------------------------------------------------------------
 
 def run_kernel(M, P, C, CF, capacity):
@@ -1161,10 +1290,11 @@ def run_kernel(M, P, C, CF, capacity):
     ``M`` = (segment parameters, behaviour, team, segment members, members' starts, liquidity states,
     payment-run days, end-of-month days, the seed's draw prefixes, run scalars); ``P`` = (policy ints,
     policy floats, step offsets, step costs, step channels, step tones, milestone days, milestone shares);
-    ``capacity`` = rows of (invoices, log, heap, queue).
+    ``capacity`` = rows of (invoices, log, heap, queue); the open invoices' state takes at most as many rows as
+    the invoices (only those ever open at once are touched).
 
-    Returns the invoices' state, the log (integer and float parts) and the counters; when
-    ``counters[N_OVERFLOW]`` is not 0 an array ran out of room and the run stopped early, to be repeated
+    Returns the invoice table (OI columns, and the discount rates), the log (integer and float parts) and the
+    counters; when ``counters[N_OVERFLOW]`` is not 0 an array ran out of room and the run stopped early, to be repeated
     with more.
     """
     X = M[9]
@@ -1174,13 +1304,18 @@ def run_kernel(M, P, C, CF, capacity):
         CF[c, CF_THRESHOLD] = churn_threshold(draw(M[8], U_CHURN, c, 0, 0))
     R = np.empty((capacity[0], R_WIDTH), dtype=np.int64)
     L = np.empty((capacity[1], L_WIDTH), dtype=np.int64)
-    H = np.empty((capacity[2], H_WIDTH), dtype=np.int64)
     counts = np.zeros(N_WIDTH, dtype=np.int64)
+    counts[N_DAY] = -1
+    counts[N_FREE] = -1
+    counts[N_ROW_FREE] = -1
     w = World(M[0], M[1], M[2], M[3], M[4], M[5], M[6], M[7], M[8], X,
               P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7],
               C, CF, R, np.empty((capacity[0], RF_WIDTH), dtype=np.float64), L,
               np.empty((capacity[1], LF_WIDTH), dtype=np.float64), np.empty((capacity[3], Q_WIDTH), dtype=np.int64),
-              np.empty(capacity[3], dtype=np.float64), H, np.zeros(8, dtype=np.int64), counts)
+              np.empty(capacity[3], dtype=np.float64), np.empty((capacity[2], E_WIDTH), dtype=np.int64),
+              np.empty((capacity[2], 2), dtype=np.int64), np.full(end + 1, -1, dtype=np.int64),
+              np.zeros(8, dtype=np.int64), counts, np.empty((capacity[0], OI_WIDTH), dtype=np.int64),
+              np.empty(capacity[0], dtype=np.float64))
     for c in range(n):
         C[c, C_OPEN_HEAD] = -1
         C[c, C_OPEN_TAIL] = -1
@@ -1192,23 +1327,25 @@ def run_kernel(M, P, C, CF, capacity):
             _order(w, c, 0)  # the opening portfolio: its first order is drawn at the start
     limited = w.T[T_LIMITED] != 0
     team_day = 0
-    top = np.empty(H_WIDTH, dtype=np.int64)
+    E = w.E
     while counts[N_OVERFLOW] == 0:
-        next_day = H[0, H_DAY] if counts[N_HEAP] > 0 else end
-        if next_day > end:
-            next_day = end
+        next_day = _next_day(w, end)
         if limited and team_day < next_day:
             _serve(w, team_day)  # the team's day, after all of the day's other events
             team_day += 1
             continue
-        if counts[N_HEAP] == 0 or next_day >= end:
+        if next_day >= end:
             break
-        _heap_pop(w, top)
-        day, kind, index = top[H_DAY], top[H_KIND], top[H_INDEX]
+        if counts[N_DH] == 0:
+            _load_day(w, next_day)
+        slot = _day_pop(w)
+        day, key, kind, index, gen = next_day, E[slot, E_KEY], E[slot, E_KIND], E[slot, E_INDEX], E[slot, E_GEN]
+        E[slot, E_NEXT] = counts[N_FREE]  # the row is free for the next wake-up
+        counts[N_FREE] = slot
         if kind == EV_INVOICE:
-            if top[H_GEN] != R[index, R_GEN]:
+            if gen != R[index, R_GEN]:
                 continue  # superseded: the invoice was rescheduled
-            _invoice_event(w, index, day, top[H_KEY] >> 60)
+            _invoice_event(w, index, day, key >> 60)
             _schedule(w, index)
         elif kind == EV_ORDER:
             _order(w, index, day)
@@ -1217,4 +1354,7 @@ def run_kernel(M, P, C, CF, capacity):
     for c in range(n):
         if not C[c, C_REFUSED]:
             _advance(w, c, end - 1)  # churns after the last touch, goodwill at the end
-    return R[:counts[N_ROWS]], w.RF[:counts[N_ROWS]], L[:counts[N_LOG]], w.LF[:counts[N_LOG]], counts
+    for i in range(counts[N_ROW_TOP]):
+        if R[i, R_ID] >= 0:
+            _write_out(w, i)  # still open at the end
+    return w.OI[:counts[N_ROWS]], w.OF[:counts[N_ROWS]], L[:counts[N_LOG]], w.LF[:counts[N_LOG]], counts

@@ -88,6 +88,28 @@ CASH_KINDS = (EventKind.PAYMENT, EventKind.FEES_PAID, EventKind.AGENCY_COLLECTED
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 #: Inclusive ranges of days past due for each aging bucket (None: open-ended).
 _BUCKET_RANGES = ((None, 0), (1, 30), (31, 60), (61, 90), (91, None))
+_EXACT = 2**53  # integers of float64 up to here are exact, and so are sums that stay below it
+
+
+def is_kind(kind: np.ndarray, kinds) -> np.ndarray:
+    """``np.isin(kind, kinds)`` for event kinds, by table look-up (kinds are small non-negative integers)."""
+    table = np.zeros(max(len(EventKind), int(kind.max(initial=0)) + 1), dtype=bool)
+    table[np.asarray(kinds, dtype=np.int64)] = True
+    return table[kind]
+
+
+def add_at(length: int, index: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.add.at(zeros(length), index, values)`` for integer values, as int64 (exact).
+
+    ``np.bincount`` adds in float64, which is exact while every partial sum stays below 2**53 cents in
+    magnitude: then it is used (it is far faster than ``np.add.at``); otherwise ``np.add.at`` on int64.
+    """
+    values = np.asarray(values, dtype=np.int64)
+    if len(values) == 0 or int(np.abs(values).sum(dtype=np.float64)) < _EXACT // 2:
+        return np.bincount(index, weights=values, minlength=length)[:length].astype(np.int64)
+    out = np.zeros(length, dtype=np.int64)
+    np.add.at(out, index, values)
+    return out
 
 
 class ConservationError(AssertionError):
@@ -151,7 +173,7 @@ class Metrics:
 
 def balance_changes(invoices: InvoiceTable, events: EventLog) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every change of principal balance as (invoice row, day, delta cents): issue +, reductions -."""
-    reducing = np.isin(events["kind"], BALANCE_REDUCING)
+    reducing = is_kind(events["kind"], BALANCE_REDUCING)
     rows = np.concatenate([np.arange(len(invoices)), events["invoice"][reducing]])
     days = np.concatenate([invoices["issue_day"], events["day"][reducing]]).astype(np.int64)
     deltas = np.concatenate([invoices["amount"], -events["amount"][reducing]])
@@ -167,9 +189,9 @@ def aging_by_day(invoices: InvoiceTable, events: EventLog, total_days: int) -> n
         start = days if lo is None else np.maximum(days, due + lo)
         stop = np.full_like(days, total_days) if hi is None else due + hi + 1
         keep = start < np.minimum(stop, total_days)
-        np.add.at(out[b], start[keep], deltas[keep])
         inside = keep & (stop < total_days)
-        np.add.at(out[b], stop[inside], -deltas[inside])
+        out[b] = add_at(total_days + 1, np.concatenate([start[keep], stop[inside]]),
+                        np.concatenate([deltas[keep], -deltas[inside]]))
     return np.cumsum(out, axis=1)[:, :total_days]
 
 
@@ -232,7 +254,7 @@ def daily_series(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
     day = events["day"]
     kind = events["kind"]
     sales = np.bincount(invoices["issue_day"], weights=invoices["amount"], minlength=n)[:n]
-    is_cash = np.isin(kind, CASH_KINDS)
+    is_cash = is_kind(kind, CASH_KINDS)
     cash = np.bincount(day[is_cash], weights=events["amount"][is_cash], minlength=n)[:n]
     aging = aging_by_day(invoices, events, n)
     moved = ~np.isnan(events["goodwill_before"])
@@ -280,7 +302,7 @@ def collectability_parts(invoices: InvoiceTable, events: EventLog, ages: tuple[i
     collected_kinds = (EventKind.PAYMENT, EventKind.AGENCY_COLLECTED, EventKind.LEGAL_COLLECTED)
     rows_all, days, deltas = balance_changes(invoices, events)
     chosen = np.ones(len(invoices), dtype=bool) if rows is None else np.isin(np.arange(len(invoices)), rows)
-    is_collection = np.isin(events["kind"], collected_kinds)
+    is_collection = is_kind(events["kind"], collected_kinds)
     out = {}
     for age in ages:
         cutoff = invoices["due_day"].astype(np.int64) + age
@@ -316,12 +338,17 @@ def count_back_dso(receivables: int, monthly_sales: list[tuple[int, int]]) -> fl
 
 def month_ends(start: dt.date, first_day: int, stop_day: int) -> list[int]:
     """Simulation days in [first_day, stop_day) that are the last day of a calendar month."""
+    return list(_month_ends(start, first_day, stop_day))
+
+
+@functools.lru_cache(maxsize=64)
+def _month_ends(start: dt.date, first_day: int, stop_day: int) -> tuple[int, ...]:
     out = []
     for d in range(first_day, stop_day):
         date = start + dt.timedelta(days=d)
         if date.day == calendar.monthrange(date.year, date.month)[1]:
             out.append(d)
-    return out
+    return tuple(out)
 
 
 def dso_count_back_at(day: int, start: dt.date, sales_by_day: np.ndarray, receivables: int) -> float:
@@ -348,7 +375,7 @@ def cei(opening_ar: int, credit_sales: int, closing_ar: int, closing_current_ar:
 
 def check_conservation(invoices: InvoiceTable, events: EventLog) -> None:
     """Per invoice: amount = reductions + final balance, with no negative balance. Raise if not."""
-    reducing = np.isin(events["kind"], BALANCE_REDUCING)
+    reducing = is_kind(events["kind"], BALANCE_REDUCING)
     reduced = np.bincount(events["invoice"][reducing], weights=events["amount"][reducing],
                           minlength=len(invoices)).astype(np.int64)
     balance = invoices["balance"]
@@ -410,7 +437,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     if invoiced != principal_paid + discounts + credit_notes + forgiven + written_off + outstanding:
         raise ConservationError("cohort totals do not add up to the amount invoiced")
     in_measured = (events["day"] >= w) & (events["day"] < e)
-    onboarding = in_measured & np.isin(kind, (EventKind.CUSTOMER_ONBOARDED, EventKind.CUSTOMER_REFUSED))
+    onboarding = in_measured & is_kind(kind, (EventKind.CUSTOMER_ONBOARDED, EventKind.CUSTOMER_REFUSED))
     action_costs = int(events["cost"][in_cohort].sum()) + int(events["cost"][onboarding].sum())
     team = scenario.team
     daily_staff_cost = round(team.staff * team.hours_per_day * team.hourly_cost * 100)
@@ -418,7 +445,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     collection_costs = action_costs + discounts + staff_cost
 
     # Escalated: the balance at each cohort invoice's first hand-over (agency, or court without agency).
-    handed = in_cohort & np.isin(kind, (EventKind.AGENCY_PLACED, EventKind.LEGAL_FILED))
+    handed = in_cohort & is_kind(kind, (EventKind.AGENCY_PLACED, EventKind.LEGAL_FILED))
     first = np.unique(events["invoice"][handed], return_index=True)[1]
     escalated = int(amount[handed][first].sum())
     churn = (kind == EventKind.CHURNED) & (events["day"] >= w) & (events["day"] < e)
@@ -426,7 +453,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     margin_lost = int(customer_lifetime_margin(scenario, customer_segments)[churned].sum()) if len(churned) else 0
 
     rate = scenario.economics.cost_of_capital
-    is_cash = in_cohort & np.isin(kind, CASH_KINDS)
+    is_cash = in_cohort & is_kind(kind, CASH_KINDS)
     factor = discount_factors(rate, events["day"] - w)
     npv = float((amount[is_cash] * factor[is_cash]).sum())
     staff_npv = daily_staff_cost * float(discount_factors(rate, np.arange(m)).sum())
@@ -444,7 +471,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     last_pay = np.full(len(invoices), -1, dtype=np.int64)
     np.maximum.at(last_pay, events["invoice"][is_principal], events["day"][is_principal])
     closed_by_other = np.zeros(len(invoices), dtype=bool)
-    closing_kinds = in_cohort & np.isin(kind, (EventKind.WRITE_OFF,))
+    closing_kinds = in_cohort & (kind == EventKind.WRITE_OFF)
     closed_by_other[events["invoice"][closing_kinds]] = True
     settled = cohort & (invoices["balance"] == 0) & (last_pay >= 0) & ~closed_by_other
     late_days = np.maximum(last_pay[settled] - invoices["due_day"][settled], 0)
