@@ -23,6 +23,7 @@ from collectsim.apps.cli import main
 from collectsim.config.scenario import CALENDAR_MARGIN_DAYS
 from collectsim.experiments import capacity
 from collectsim.files.safe_output import atomic, check_component
+from collectsim.present.plots import COMPARISON_FIGURES
 from helpers import ROOT, write_small_scenario
 
 compare_module = importlib.import_module("collectsim.experiments.compare")
@@ -366,7 +367,7 @@ def test_a_complete_comparison_says_partial_false_everywhere(tmp_path, capsys):
     assert main(["compare", str(_scenario(tmp_path)), "--reps", "2", "--out", str(out)]) == 0
     assert json.loads((out / "comparison.json").read_text())["partial"] is False
     assert {r["partial"] for r in _rows(out / "summary.csv")} == {"False"}
-    assert len(list(out.glob("*.png"))) == 4
+    assert sorted(p.stem for p in out.glob("*.png")) == sorted(COMPARISON_FIGURES)
 
 
 def test_ctrl_c_before_anything_exits_130_and_writes_nothing(tmp_path, capsys, monkeypatch):
