@@ -56,6 +56,11 @@ def _window(comp: Comparison, runoff: bool) -> tuple[int, int]:
     return start, min(stop, length)
 
 
+def _since(running_total: np.ndarray, first: int, stop: int) -> np.ndarray:
+    """A running total over days ``first`` to ``stop``, counted from the start of ``first``."""
+    return running_total[first:stop] - (running_total[first - 1] if first else 0)
+
+
 def _shade_measured(ax, comp: Comparison, label: bool = True) -> None:
     """Grey band over the measured period (before it: warm-up; after it: run-off, no new invoices)."""
     start, stop = comp.measured
@@ -75,8 +80,7 @@ def cash_curve(comp: Comparison, runoff: bool = False) -> Figure:
     fig = Figure(figsize=(8, 4.5))
     ax = fig.subplots()
     for policy in comp.policies:
-        curves = np.vstack([r.cumulative_cash[first:stop] - (r.cumulative_cash[first - 1] if first else 0)
-                            for r in comp.runs(policy)]) / 100.0
+        curves = np.vstack([_since(r.cumulative_cash, first, stop) for r in comp.runs(policy)]) / 100.0
         mean, lo, hi = _band(curves)
         days = np.arange(first, stop)
         ax.plot(days, mean, label=policy)
@@ -96,9 +100,7 @@ def cash_difference(comp: Comparison, runoff: bool = False) -> Figure:
     first, stop = _window(comp, runoff)
     runs_b = {r.rep: r for r in comp.runs(b)}
     pairs = [(r, runs_b[r.rep]) for r in comp.runs(a) if r.rep in runs_b]
-    gaps = np.vstack([(ra.cumulative_cash[first:stop] - rb.cumulative_cash[first:stop])
-                      - ((ra.cumulative_cash[first - 1] - rb.cumulative_cash[first - 1]) if first else 0)
-                      for ra, rb in pairs]) / 100.0
+    gaps = np.vstack([_since(ra.cumulative_cash - rb.cumulative_cash, first, stop) for ra, rb in pairs]) / 100.0
     mean, lo, hi = _band(gaps)
     days = np.arange(first, stop)
     fig = Figure(figsize=(8, 4.5))
@@ -144,8 +146,7 @@ def relationships_over_time(comp: Comparison, runoff: bool = False) -> Figure:
     for policy in comp.policies:
         runs = comp.runs(policy)
         for ax, curves in ((top, np.vstack([r.mean_goodwill[first:stop] for r in runs])),
-                           (bottom, np.vstack([r.churned[first:stop] - (r.churned[first - 1] if first else 0)
-                                               for r in runs]).astype(float))):
+                           (bottom, np.vstack([_since(r.churned, first, stop) for r in runs]).astype(float))):
             mean, lo, hi = _band(curves)
             ax.plot(days, mean, label=policy)
             ax.fill_between(days, lo, hi, alpha=0.25)
