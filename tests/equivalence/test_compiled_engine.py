@@ -95,8 +95,8 @@ def test_a_limited_team_and_reputation_spill_over_are_reproduced(name):
     """Where customers meet: the team's strict daily queue and an escalation's spill-over, in the SimPy order."""
     tables = _TEAMS[name]
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 80, tables)
-    for policy in ("firm-and-fair", "aggressive"):
-        spec = scenario.policy(policy).with_values(golden.LEVERS_POLICY)
+    for policy, gap in (("firm-and-fair", 0), ("aggressive", 6)):
+        spec = scenario.policy(policy).with_values({**golden.LEVERS_POLICY, "reminders.min_gap_days": gap})
         for seed in (1, 2):
             vec = simulate(scenario, spec, seed=seed, engine="compiled")
             assert vec.engine == "compiled"
@@ -197,11 +197,12 @@ def test_vectorised_is_an_old_name_of_the_compiled_engine():
                                                          [{"after_days": 20, "share": 0.3},
                                                           {"after_days": 50, "share": 0.7}]]),
            "extended_terms.on_default": st.sampled_from(["resume", "restart", "escalate", "write_off"])}),
-       staff=st.sampled_from([0.0, 0.01, 0.05]), spillover=st.sampled_from([0.0, 0.5]))
+       staff=st.sampled_from([0.0, 0.01, 0.05]), spillover=st.sampled_from([0.0, 0.5]),
+       gap=st.sampled_from([0, 3, 10]), cap=st.sampled_from([0.02, 0.1, 1.0]))
 def test_generated_scenarios_are_reproduced(seed, customers, steps, pause, discount, window, write_off, slope,
                                             recovery, halflife, set_aside, request, run, eom, arrivals, shock,
-                                            strained, levers, staff, spillover):
-    behaviour = {"churn_goodwill_slope": slope, "goodwill_recovery_days": recovery,
+                                            strained, levers, staff, spillover, gap, cap):
+    behaviour = {"churn_goodwill_slope": slope, "goodwill_recovery_days": recovery, "contact_goodwill_cap": cap,
                  "response_halflife_days": halflife, "set_aside_pay_days": set_aside, "plan_request_share": request,
                  "reputation_spillover": spillover}
     segments = {"prompt": {"payment_run": run, "payment_run_day": 3 if run == "weekly" else 25},
@@ -211,7 +212,8 @@ def test_generated_scenarios_are_reproduced(seed, customers, steps, pause, disco
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", customers, tables, segments)
     spec = scenario.policy("as-is").with_values({
         "reminders.steps": sorted(steps, key=lambda s: s["offset"]), "reminders.pause_on_dispute": pause,
-        "discount.rate": discount, "discount.window_days": window, "write_off.age_days": write_off, **levers})
+        "discount.rate": discount, "discount.window_days": window, "write_off.age_days": write_off,
+        "reminders.min_gap_days": gap, **levers})
     assert supports(RuleBasedPolicy(spec, scenario)) is None
     ref = simulate(scenario, spec, seed=seed, engine="simpy")
     vec = simulate(scenario, spec, seed=seed, engine="compiled")

@@ -103,7 +103,8 @@ def test_simulate_batch_refuses_a_run_without_a_policy():
 _POLICY = st.fixed_dictionaries({
     "reminders.steps": st.lists(_STEP, max_size=4, unique_by=lambda s: s["offset"]).map(
         lambda steps: sorted(steps, key=lambda s: s["offset"])),
-    "reminders.pause_on_dispute": st.booleans(), "discount.rate": st.sampled_from([0.0, 0.02]),
+    "reminders.pause_on_dispute": st.booleans(), "reminders.min_gap_days": st.sampled_from([0, 4, 12]),
+    "discount.rate": st.sampled_from([0.0, 0.02]),
     "write_off.age_days": st.integers(20, 400), "plans.offer": st.booleans(), "plans.on_request": st.booleans(),
     "plans.on_default": st.sampled_from(["resume", "restart", "escalate", "write_off"]),
     "fees.enforce": st.booleans(), "settlement.offer": st.booleans(), "escalation.mediation": st.booleans(),

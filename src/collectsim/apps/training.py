@@ -150,7 +150,7 @@ class DeskDecider(DecisionMaker):
         self.spec = base.spec
         self.done = False
 
-    # Credit hold, plans on request, onboarding: as the policy does (only ``decide`` differs).
+    # Credit hold, plans on request, onboarding, the contact gap: as the policy does (only ``decide`` differs).
     def credit_hold_after(self, segment: int) -> int | None:
         return self.base.credit_hold_after(segment)
 
@@ -159,6 +159,9 @@ class DeskDecider(DecisionMaker):
 
     def onboarding(self, segment: int) -> tuple[float, int, int] | None:
         return self.base.onboarding(segment)
+
+    def contact_gap(self, segment: int) -> int:
+        return self.base.contact_gap(segment)
 
     def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:
         decision = self.base.decide(point, day, invoice, goodwill)

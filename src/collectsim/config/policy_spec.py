@@ -40,6 +40,12 @@ class Reminders:
     pause_on_dispute: bool = setting(
         True, doc="Skip reminder steps that fall due while the invoice is disputed.",
         source="playbook practice: chasing a disputed invoice harms the relationship and collects nothing")
+    min_gap_days: int = setting(
+        0, unit="days", low=0, high=365,
+        doc="Least number of days between two contacts with the same customer. Reminders due the same day "
+            "always go out as one contact (a statement of every invoice at a step); a reminder due sooner than "
+            "this after the last contact waits until the gap has passed. 0: no wait.",
+        source="dunning tools' per-customer follow-up setting (minimum days between reminders)")
 
     def check(self, path: str, source: str) -> None:
         offsets = [s.offset for s in self.steps]

@@ -366,6 +366,10 @@ class Behaviour:
     churn_goodwill_slope: float = setting(
         7.0, unit="per goodwill point", low=0, high=50, source=CHURN_RISK,
         doc="Churn hazard multiplier is exp(s x (baseline - goodwill)): 0.1 below baseline doubles it.")
+    contact_goodwill_cap: float = setting(
+        0.1, unit="goodwill points per 30 days", low=0, high=1,
+        doc="Most goodwill a customer loses to reminders in a 30-day period (before the segment's sensitivity): "
+            "the tenth letter of a month does not offend as much as the first. 1: no cap in practice.")
     plan_goodwill: float = setting(0.03, unit="goodwill points", low=-1, high=1,
                                    doc="Goodwill change when a customer agrees to an instalment plan.")
     plan_default_goodwill: float = setting(-0.03, unit="goodwill points", low=-1, high=1,

@@ -87,7 +87,8 @@ def scenario_tables(scenario: Scenario) -> tuple:
                         (K.B_HALFLIFE, "response_halflife_days"), (K.B_SET_ASIDE_DAYS, "set_aside_pay_days"),
                         (K.B_SET_ASIDE_NEVER, "set_aside_never_share"), (K.B_SET_ASIDE_SIGMA, "set_aside_pay_sigma"),
                         (K.B_PLAN_REQUEST, "plan_request_share"), (K.B_PLAN_REFUSED_GOODWILL, "plan_refused_goodwill"),
-                        (K.B_HOLD_GOODWILL, "credit_hold_goodwill"), (K.B_SPILLOVER, "reputation_spillover")):
+                        (K.B_HOLD_GOODWILL, "credit_hold_goodwill"), (K.B_SPILLOVER, "reputation_spillover"),
+                        (K.B_CONTACT_CAP, "contact_goodwill_cap")):
         BH[index] = getattr(b, name)
     team = scenario.team
     T = np.zeros(K.T_WIDTH)
@@ -119,6 +120,8 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     C[:, K.C_ANCHOR] = customers.arrival_day
     C[:, K.C_CHURN_DAY] = K.NEVER
     C[:, K.C_INSOLVENT_DAY] = liquidity.insolvency_day
+    C[:, K.C_CONTACT_DAY] = -K.NEVER  # no contact yet
+    C[:, K.C_CAP_PERIOD] = -1
     CF = np.zeros((n, K.CF_WIDTH))
     CF[:, K.CF_GOODWILL] = customers.goodwill_baseline
     CF[:, K.CF_BASELINE] = customers.goodwill_baseline

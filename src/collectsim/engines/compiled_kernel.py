@@ -25,6 +25,7 @@ from numba.core import types
 from numba.experimental import structref
 
 from collectsim.model.behaviour import (
+    CAP_PERIOD_DAYS,
     DISTRESSED,
     HEALTHY,
     INSOLVENT,
@@ -33,9 +34,15 @@ from collectsim.model.behaviour import (
     age_factor,
     agency_fee,
     agency_outcome,
+    cap_used_on,
+    capped_goodwill_loss,
     cents_of,
     churn_hazard_integral,
     churn_threshold,
+    contact_extra,
+    contact_extra_cents,
+    contact_goodwill_extra,
+    contact_waits,
     credit_note_fraction,
     discount_amount,
     discount_take_probability,
@@ -82,6 +89,7 @@ from collectsim.model.policy_tables import (
     A_TERMS,
     ACTION_STRIDE,
     AGENCY_FEE,
+    CONTACT_GAP,
     DISCOUNT_RATE,
     DISCOUNT_WINDOW,
     FEE_COMPENSATION,
@@ -123,7 +131,7 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
            "_pay_instalment", "_raise_dispute", "_review", "_apply", "_execute", "_remind", "_plan_requested",
            "_offer_plan", "_agree_plan", "_offer_discount", "_claim_fees", "_accrue_interest", "_settle_fees",
            "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_insolvency",
-           "_serve", "_queue_push", "_decide", "_release", "_write_out", "_order_key", "_action_channel",
+           "_serve", "_queue_push", "_decide", "_do", "_release", "_write_out", "_order_key", "_action_channel",
            "_action_kind", "_queue_before", "_queue_order", "liquidity_kernel")
 
 __jit_entry__ = ("run_kernel", "draw", "liquidity_kernel")  # called from Python; the others only from compiled code
@@ -160,15 +168,19 @@ NAN = math.nan
  R_PLAN_DOWN, R_HAD_TERMS, R_PLAN_TERMS, R_PLAN_MILESTONES, R_PLAN_START, R_PLAN_BASE, R_PENDING,
  R_FEES_CLAIMED, R_FEE_COMPENSATION, R_INTEREST_DAY, R_HAD_SETTLEMENT, R_DISPUTED_SINCE, R_MEDIATED,
  R_ESCALATION, R_WAS_AT_AGENCY, R_WAS_IN_COURT, R_ESCALATION_DAY, R_ESCALATION_PAYS, R_TAKEN_UP,
- R_PLAN_REQUESTED, R_PLAN_BROKEN_DAY, R_GEN, R_NEXT_OPEN, R_ID, R_PREV_OPEN, R_QUEUED, R_WIDTH) = range(52)
+ R_PLAN_REQUESTED, R_PLAN_BROKEN_DAY, R_GEN, R_NEXT_OPEN, R_ID, R_PREV_OPEN, R_QUEUED, R_HELD_ACTION, R_HELD_DAY,
+ R_WIDTH) = range(54)
 (RF_DISCOUNT_RATE, RF_UNMOVED, RF_FEE_RATE, RF_INTEREST, RF_SETTLE_FORGIVE, RF_AGENCY_FEE, RF_WIDTH) = range(7)
 # Columns of the invoice table the run returns (OI; the discount rate in OF), one row per invoice issued.
 OI_CUSTOMER, OI_SEQ, OI_SEGMENT, OI_ISSUE, OI_DUE, OI_AMOUNT, OI_DEADLINE, OI_BALANCE, OI_WIDTH = range(9)
 
 # Columns of the customers' integer state (C) and float state (CF).
+# The contact columns: the day of the last contact, what today's contact has cost, taken in staff minutes and done
+# to goodwill so far, and the goodwill lost to contacts in the cap's current period (see SimpyEngine.__init__).
 (C_SEGMENT, C_ARRIVAL, C_ANCHOR, C_REFUSED, C_LIMIT, C_CHURN_DAY, C_INSOLVENT_DAY, C_SEQ, C_STARTED,
- C_OPEN_HEAD, C_OPEN_TAIL, C_WIDTH) = range(12)
-(CF_GOODWILL, CF_BASELINE, CF_HAZARD, CF_THRESHOLD, CF_HABIT, CF_REPORT, CF_WIDTH) = range(7)
+ C_OPEN_HEAD, C_OPEN_TAIL, C_CONTACT_DAY, C_CONTACT_COST, C_CAP_PERIOD, C_WIDTH) = range(15)
+(CF_GOODWILL, CF_BASELINE, CF_HAZARD, CF_THRESHOLD, CF_HABIT, CF_REPORT, CF_CONTACT_MINUTES, CF_CONTACT_CHANGE,
+ CF_CAP_USED, CF_WIDTH) = range(10)
 
 # Segment parameters (one row per segment).
 (S_TERMS, S_EOM, S_DISPUTE_RATE, S_IGNORE, S_SD_WITHIN, S_AMOUNT_MEDIAN, S_AMOUNT_SIGMA, S_MEAN_GAP,
@@ -185,7 +197,7 @@ OI_CUSTOMER, OI_SEQ, OI_SEGMENT, OI_ISSUE, OI_DUE, OI_AMOUNT, OI_DEADLINE, OI_BA
  B_DISTRESSED_RESPONSE, B_STRAINED_PART, B_STRAINED_PLAN, B_DISTRESSED_IGNORE, B_RECOVERY_DAYS, B_ELASTICITY,
  B_CHURN_SLOPE, B_PLAN_GOODWILL, B_PLAN_DEFAULT_GOODWILL, B_DISPUTE_RAISE_DAYS, B_PART_FRACTION, B_HALFLIFE,
  B_SET_ASIDE_DAYS, B_SET_ASIDE_NEVER, B_SET_ASIDE_SIGMA, B_PLAN_REQUEST, B_PLAN_REFUSED_GOODWILL,
- B_HOLD_GOODWILL, B_SPILLOVER, B_WIDTH) = range(12, 54)
+ B_HOLD_GOODWILL, B_SPILLOVER, B_CONTACT_CAP, B_WIDTH) = range(12, 55)
 
 # Team parameters and run scalars.
 T_LIMITED, T_DAILY_MINUTES, T_MINUTES_EMAIL, T_MINUTES_LETTER, T_MINUTES_CALL, T_MINUTES_DISPUTE, T_WIDTH = range(7)
@@ -420,7 +432,7 @@ def _next_event(R, i: int) -> tuple[int, int]:
     """(day, phase) of the invoice's earliest pending event (as Invoice.next_event)."""
     if R[i, R_ESCALATION]:
         return R[i, R_ESCALATION_DAY], PHASE_PAY
-    review = R[i, R_REVIEW_DAY]
+    review = min(R[i, R_REVIEW_DAY], R[i, R_HELD_DAY])
     if R[i, R_DISPUTED]:
         if R[i, R_TAKEN_UP] and R[i, R_RESOLVE_DAY] <= review:
             day, phase = R[i, R_RESOLVE_DAY], PHASE_RESOLVE
@@ -607,7 +619,7 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     OI = w.OI
     OI[inv, OI_CUSTOMER], OI[inv, OI_SEQ], OI[inv, OI_SEGMENT], OI[inv, OI_ISSUE] = c, seq, s, day
     OI[inv, OI_DUE], OI[inv, OI_AMOUNT] = due, amount
-    for col in (R_PAY_DAY, R_DISPUTE_DAY, R_RESOLVE_DAY, R_REVIEW_DAY, R_PLAN_DAY, R_ESCALATION_DAY):
+    for col in (R_PAY_DAY, R_DISPUTE_DAY, R_RESOLVE_DAY, R_REVIEW_DAY, R_PLAN_DAY, R_ESCALATION_DAY, R_HELD_DAY):
         R[i, col] = NEVER
     R[i, R_DISCOUNT_DEADLINE] = -1
     R[i, R_PENDING] = P_REVIEW
@@ -616,6 +628,7 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     R[i, R_PLAN_BROKEN_DAY] = -1
     R[i, R_PLAN_MILESTONES] = 0
     R[i, R_NEXT_OPEN] = -1
+    R[i, R_HELD_ACTION] = -1
     RF[i, RF_UNMOVED] = 1.0
     # The customer's open invoices, in issue order.
     R[i, R_PREV_OPEN] = C[c, C_OPEN_TAIL]
@@ -678,23 +691,27 @@ def _action_kind(action: int) -> int:
     return A_PLAN if code == A_TERMS else code  # extended terms are a plan offer with milestones
 
 
+def _do(w, i: int, day: int, action: int) -> None:
+    """Carry out an action now, or queue it when it takes staff time and the team is limited (as SimpyEngine._do)."""
+    T = w.T
+    s = w.R[i, R_SEGMENT]
+    kind = _action_kind(action)
+    minutes = work_minutes(kind, _action_channel(w, s, action), T[T_MINUTES_EMAIL], T[T_MINUTES_LETTER],
+                           T[T_MINUTES_CALL])
+    if T[T_LIMITED] and minutes > 0:
+        _queue_push(w, work_class(kind, _action_channel(w, s, action)), day, w.R[i, R_CUSTOMER],
+                    w.R[i, R_SEQ], i, action, minutes)
+        return
+    _execute(w, i, day, action, minutes, 0)
+
+
 def _apply(w, i: int, day: int, n: int, review: int, earliest_review: int) -> None:
     """Carry out the ``n`` actions in the decision buffer, then set the next review (as SimpyEngine._apply)."""
     R = w.R
-    T = w.T
-    s = R[i, R_SEGMENT]
     for k in range(n):
         if R[i, R_BALANCE] == 0:
             break
-        action = w.out[k]
-        kind = _action_kind(action)
-        minutes = work_minutes(kind, _action_channel(w, s, action), T[T_MINUTES_EMAIL], T[T_MINUTES_LETTER],
-                               T[T_MINUTES_CALL])
-        if T[T_LIMITED] and minutes > 0:
-            _queue_push(w, work_class(kind, _action_channel(w, s, action)), day, R[i, R_CUSTOMER],
-                        R[i, R_SEQ], i, action, minutes)
-            continue
-        _execute(w, i, day, action, minutes, 0)
+        _do(w, i, day, w.out[k])
     if R[i, R_IN_PLAN] or R[i, R_ESCALATION]:
         R[i, R_REVIEW_DAY] = NEVER  # the plan, agency or court runs the invoice until it ends
         return
@@ -711,6 +728,12 @@ def _execute(w, i: int, day: int, action: int, minutes: float, wait: int) -> Non
         return
     code = action % ACTION_STRIDE
     if code == A_REMIND:
+        c = R[i, R_CUSTOMER]
+        gap = w.p_ints[R[i, R_SEGMENT], CONTACT_GAP]
+        if contact_waits(day, w.C[c, C_CONTACT_DAY], gap):
+            R[i, R_HELD_ACTION] = action  # a later step replaces it
+            R[i, R_HELD_DAY] = w.C[c, C_CONTACT_DAY] + gap
+            return
         _remind(w, i, day, action // ACTION_STRIDE, minutes, wait)
     elif code == A_DISCOUNT:
         _offer_discount(w, i, day)
@@ -892,6 +915,14 @@ def _raise_dispute(w, i: int, day: int) -> None:
 
 def _review(w, i: int, day: int) -> None:
     R = w.R
+    if R[i, R_HELD_DAY] == day:
+        action = R[i, R_HELD_ACTION]
+        R[i, R_HELD_ACTION] = -1
+        R[i, R_HELD_DAY] = NEVER
+        if not (R[i, R_DISPUTED] or R[i, R_IN_PLAN]):  # a dispute or a plan since it was held: it is dropped
+            _do(w, i, day, action)
+        if R[i, R_REVIEW_DAY] != day:
+            return  # not a day the policy asked to look again
     R[i, R_REVIEW_DAY] = NEVER
     point = R[i, R_PENDING]
     R[i, R_PENDING] = P_REVIEW
@@ -904,9 +935,27 @@ def _remind(w, i: int, day: int, step: int, minutes: float, wait: int) -> None:
     SG, BH, pref = w.SG, w.BH, w.pref
     c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
     channel, tone = w.p_channels[s, step], w.p_tones[s, step]
+    # One contact a day per customer: this step adds to today's only what it costs, takes and does beyond it.
+    C, CF = w.C, w.CF
+    same = C[c, C_CONTACT_DAY] == day
     change = BH[B_TONE_GOODWILL + tone] + BH[B_CHANNEL_GOODWILL + channel]
-    before, after = _change_goodwill(w, c, change, day)
-    _record(w, day, K_REMINDER, c, i, 0, channel, tone, w.p_costs[s, step], before, after, minutes, wait)
+    cost = contact_extra_cents(same, w.p_costs[s, step], C[c, C_CONTACT_COST])
+    extra_minutes = contact_extra(same, minutes, CF[c, CF_CONTACT_MINUTES])
+    extra = contact_goodwill_extra(same, change, CF[c, CF_CONTACT_CHANGE])
+    if same:
+        C[c, C_CONTACT_COST] += cost
+        CF[c, CF_CONTACT_MINUTES] += extra_minutes
+        CF[c, CF_CONTACT_CHANGE] += extra
+    else:
+        C[c, C_CONTACT_DAY], C[c, C_CONTACT_COST] = day, cost
+        CF[c, CF_CONTACT_MINUTES], CF[c, CF_CONTACT_CHANGE] = extra_minutes, change
+    period = day // CAP_PERIOD_DAYS
+    used = cap_used_on(period, C[c, C_CAP_PERIOD], CF[c, CF_CAP_USED])
+    applied = capped_goodwill_loss(extra, used, BH[B_CONTACT_CAP])
+    C[c, C_CAP_PERIOD] = period
+    CF[c, CF_CAP_USED] = used - applied if applied < 0.0 else used
+    before, after = _change_goodwill(w, c, applied, day)
+    _record(w, day, K_REMINDER, c, i, 0, channel, tone, cost, before, after, extra_minutes, wait)
     R[i, R_REMINDERS] += 1
     if R[i, R_DISPUTED] or R[i, R_PAY_DAY] <= day:
         return
@@ -1091,6 +1140,8 @@ def _escalate(w, i: int, day: int, agency: bool, minutes: float, wait: int) -> N
     R[i, R_PAY_DAY] = NEVER  # the customer now deals with the agency or court
     R[i, R_DISPUTE_DAY] = NEVER
     R[i, R_REVIEW_DAY] = NEVER
+    R[i, R_HELD_ACTION] = -1
+    R[i, R_HELD_DAY] = NEVER
     if BH[B_SPILLOVER] > 0:
         _spill_over(w, c, s, BH[B_SPILLOVER] * change, day)
     R = w.R
@@ -1240,10 +1291,17 @@ def _serve(w, day: int) -> None:
                 if R[row, R_BALANCE] <= 0:
                     _release(w, row)
                 continue
-            if minutes > left and left < daily:
+            needed = minutes
+            if action >= 0 and action % ACTION_STRIDE == A_REMIND:
+                c = R[row, R_CUSTOMER]
+                if contact_waits(day, w.C[c, C_CONTACT_DAY], w.p_ints[R[row, R_SEGMENT], CONTACT_GAP]):
+                    needed = 0.0  # it will wait for the gap (held by _execute), taking no time today
+                else:
+                    needed = contact_extra(w.C[c, C_CONTACT_DAY] == day, minutes, w.CF[c, CF_CONTACT_MINUTES])
+            if needed > left and left < daily:
                 full = True  # strict priority: nothing overtakes the first item that does not fit
             else:
-                left -= minutes  # a task longer than a whole day takes a day nobody has touched yet
+                left -= needed  # a task longer than a whole day takes a day nobody has touched yet
                 wait = day - queue[j, Q_REQUESTED]
                 if action < 0:
                     R[row, R_TAKEN_UP] = 1

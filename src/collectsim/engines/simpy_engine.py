@@ -140,7 +140,7 @@ class Invoice:
                  "had_settlement_offer", "settle_forgive", "disputed_since", "mediated", "escalation",
                  "was_at_agency", "was_in_court", "escalation_day", "escalation_pays", "agency_fee", "pending",
                  "proc", "taken_up", "plan_requested", "plan_broken_day", "had_terms", "plan_terms", "plan_schedule",
-                 "plan_start", "plan_base", "u_response", "u_partial")
+                 "plan_start", "plan_base", "u_response", "u_partial", "held_action", "held_day")
 
     def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
                  issue_day: int, due_day: int) -> None:
@@ -179,6 +179,8 @@ class Invoice:
         self.plan_requested = False
         self.plan_broken_day = -1
         self.u_response = self.u_partial = 0.0  # its RESPONSE and first PARTIAL_PAYMENT uniforms (set at issue)
+        self.held_action: Action | None = None  # a reminder waiting for the customer's contact gap to pass
+        self.held_day = NEVER  # the day it goes out
 
     def final_row(self) -> tuple:
         """This invoice's row of the invoice table, in the order of ``invoices.COLUMNS``."""
@@ -193,7 +195,7 @@ class Invoice:
         """
         if self.escalation:
             return (self.escalation_day, PHASE_PAY)  # out of our hands until the agency or court is done
-        review = self.review_day
+        review = self.review_day if self.review_day <= self.held_day else self.held_day
         if self.disputed:
             if self.taken_up and self.resolve_day <= review:
                 best = (self.resolve_day, PHASE_RESOLVE)
@@ -270,6 +272,15 @@ class SimpyEngine:
         self._sensitivity = [segs[s].goodwill_sensitivity for s in self._segment_of]
         self._churn_slope = b.churn_goodwill_slope
         self._draw = _OrderDraws(self.seed, n)
+        # Contact with each customer (see rules.contact_waits): the day of the last one, what today's has cost,
+        # taken in staff minutes and done to goodwill so far, and goodwill lost to contacts in the cap's period.
+        self._gap = [decider.contact_gap(s) for s in range(len(segs))]
+        self._contact_day = [-NEVER] * n
+        self._contact_cost = [0] * n
+        self._contact_minutes = [0.0] * n
+        self._contact_change = [0.0] * n
+        self._cap_period = [-1] * n
+        self._cap_used = [0.0] * n
 
     # --- running -------------------------------------------------------------------------------------
 
@@ -589,6 +600,12 @@ class SimpyEngine:
             self._apply(inv, day, self.decider.decide(Point.DISPUTE_RAISED, day, inv, after), earliest_review=day)
 
     def _review(self, inv: Invoice, day: int) -> None:
+        if inv.held_day == day:
+            action, inv.held_action, inv.held_day = inv.held_action, None, NEVER
+            if not (inv.disputed or inv.in_plan):  # a dispute or a plan since it was held: it is dropped
+                self._do(inv, day, action)
+            if inv.review_day != day:
+                return  # not a day the policy asked to look again
         inv.review_day = NEVER
         point, inv.pending = inv.pending, Point.REVIEW
         self._apply(inv, day, self.decider.decide(point, day, inv, self._goodwill_on(inv.customer, day)),
@@ -598,13 +615,7 @@ class SimpyEngine:
         for action in decision.actions:
             if inv.balance == 0:
                 break
-            minutes = self._minutes(action)
-            if self._daily_minutes is not None and minutes > 0:
-                self._queue.append((self._work_class(action), day, inv.customer, inv.seq, inv, action, minutes))
-                continue
-            self._work = (minutes, 0)
-            self._execute(inv, day, action)
-            self._work = (0.0, 0)
+            self._do(inv, day, action)
         review = decision.review_day
         if inv.in_plan or inv.escalation:
             inv.review_day = NEVER  # the plan, agency or court runs the invoice until it ends
@@ -615,12 +626,27 @@ class SimpyEngine:
                                   f"on day {review}; the earliest possible is day {earliest_review}")
             inv.review_day = review
 
+    def _do(self, inv: Invoice, day: int, action: Action) -> None:
+        """Carry out an action now, or put it in the team's queue when it takes staff time and the team is limited."""
+        minutes = self._minutes(action)
+        if self._daily_minutes is not None and minutes > 0:
+            self._queue.append((self._work_class(action), day, inv.customer, inv.seq, inv, action, minutes))
+            return
+        self._work = (minutes, 0)
+        self._execute(inv, day, action)
+        self._work = (0.0, 0)
+
     def _execute(self, inv: Invoice, day: int, action: Action) -> None:
         """Carry out one action now."""
         if inv.balance == 0:
             return
         kind = action.kind
         if kind is ActionKind.REMIND:
+            c = inv.customer
+            gap = self._gap[self._segment_of[c]]
+            if rules.contact_waits(day, self._contact_day[c], gap):
+                inv.held_action, inv.held_day = action, self._contact_day[c] + gap  # a later step replaces it
+                return
             self._remind(inv, day, action)
         elif kind is ActionKind.OFFER_DISCOUNT:
             self._offer_discount(inv, day, action)
@@ -676,11 +702,18 @@ class SimpyEngine:
                 continue
             if not self._still_needed(inv, action):
                 continue
-            if minutes > left and left < self._daily_minutes:
+            needed = minutes
+            if action is not None and action.kind is ActionKind.REMIND:
+                c = inv.customer
+                if rules.contact_waits(day, self._contact_day[c], self._gap[self._segment_of[c]]):
+                    needed = 0.0  # it will wait for the gap (held by _execute), taking no time today
+                else:
+                    needed = rules.contact_extra(self._contact_day[c] == day, minutes, self._contact_minutes[c])
+            if needed > left and left < self._daily_minutes:
                 full = True  # strict priority: nothing overtakes the first item that does not fit
                 waiting.append(item)
                 continue
-            left -= minutes  # a task longer than a whole day takes a day nobody has touched yet
+            left -= needed  # a task longer than a whole day takes a day nobody has touched yet
             self._work = (minutes, day - requested)
             if action is None:
                 self._take_up_dispute(inv, day)
@@ -713,10 +746,26 @@ class SimpyEngine:
 
     def _remind(self, inv: Invoice, day: int, action: Action) -> None:
         c, seg, b = inv.customer, self._segments[inv.segment], self._b
+        # One contact a day per customer: this step adds to today's only what it costs, takes and does beyond it.
+        same = self._contact_day[c] == day
         change = self._goodwill_by_tone[action.tone] + self._goodwill_by_channel[action.channel]
-        before, after = self._change_goodwill(c, change, day)
-        self.log.record(day, EventKind.REMINDER, c, inv.row, 0, action.channel, action.tone, action.cost,
-                        before, after, minutes=self._work[0], wait=self._work[1])
+        cost = rules.contact_extra_cents(same, action.cost, self._contact_cost[c])
+        minutes = rules.contact_extra(same, self._work[0], self._contact_minutes[c])
+        extra = rules.contact_goodwill_extra(same, change, self._contact_change[c])
+        if same:
+            self._contact_cost[c] += cost
+            self._contact_minutes[c] += minutes
+            self._contact_change[c] += extra
+        else:
+            self._contact_day[c], self._contact_cost[c] = day, cost
+            self._contact_minutes[c], self._contact_change[c] = minutes, change
+        period = day // rules.CAP_PERIOD_DAYS
+        used = rules.cap_used_on(period, self._cap_period[c], self._cap_used[c])
+        applied = rules.capped_goodwill_loss(extra, used, b.contact_goodwill_cap)
+        self._cap_period[c], self._cap_used[c] = period, used - applied if applied < 0.0 else used
+        before, after = self._change_goodwill(c, applied, day)
+        self.log.record(day, EventKind.REMINDER, c, inv.row, 0, action.channel, action.tone, cost,
+                        before, after, minutes=minutes, wait=self._work[1])
         inv.reminders_sent += 1
         if inv.disputed or inv.pay_day <= day:
             return
@@ -764,6 +813,7 @@ class SimpyEngine:
         self.log.record(day, kind, c, inv.row, inv.balance, cost=action.cost, goodwill_before=before,
                         goodwill_after=after, minutes=self._work[0], wait=self._work[1])
         inv.pay_day = inv.dispute_day = inv.review_day = NEVER  # the customer now deals with the agency or court
+        inv.held_action, inv.held_day = None, NEVER
         if b.reputation_spillover > 0:
             change = b.agency_goodwill if agency else b.legal_goodwill
             self._spill_over(c, inv.segment, b.reputation_spillover * change, day)

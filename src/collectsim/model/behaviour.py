@@ -27,7 +27,9 @@ __jit__ = ("recovered_goodwill", "order_rate_factor", "churn_hazard_integral", "
            "share_of", "unchased_lateness", "ignore_share_on", "part_share_on", "plan_acceptance_on",
            "responsiveness_on", "discount_amount", "settlement_forgiven", "accrued_interest", "fees_owed",
            "agency_outcome", "legal_outcome", "mediation_end", "instalment_amount", "plan_down_payment",
-           "agency_fee", "prompted_delay_day", "dispute_end_day", "work_class", "work_minutes", "still_needed")
+           "agency_fee", "prompted_delay_day", "dispute_end_day", "work_class", "work_minutes", "still_needed",
+           "contact_waits", "contact_extra", "contact_extra_cents", "contact_goodwill_extra", "capped_goodwill_loss",
+           "cap_used_on")
 
 
 # --- goodwill, orders and churn -----------------------------------------------------------------------
@@ -119,6 +121,64 @@ def clip01(x: float) -> float:
 def goodwill_after(goodwill: float, change: float, sensitivity: float) -> float:
     """Goodwill after an action whose effect is ``change`` points, scaled by the segment's sensitivity."""
     return clip01(goodwill + change * sensitivity)
+
+
+# --- contact with a customer ------------------------------------------------------------------------------
+
+#: Length in days of the period over which a customer's goodwill loss to contacts is capped.
+CAP_PERIOD_DAYS = 30
+
+
+def contact_waits(day: int, last_contact: int, gap: int) -> bool:
+    """Whether a reminder due today must wait: the customer was contacted fewer than ``gap`` days ago.
+
+    Not when the last contact is today: a reminder due the same day joins that contact (one statement of
+    every invoice at a step), which is how dunning tools write to a customer.
+    """
+    return last_contact < day < last_contact + gap
+
+
+def contact_extra(same_contact: bool, value: float, so_far: float) -> float:
+    """What a step adds to a contact's staff minutes: all of its own in a new contact; in today's contact only
+    what it needs beyond the steps already in it (the contact takes as long as its longest step)."""
+    if not same_contact:
+        return value
+    return value - so_far if value > so_far else 0.0
+
+
+def contact_extra_cents(same_contact: bool, cost: int, so_far: int) -> int:
+    """As :func:`contact_extra`, for a contact's cost in cents: a contact costs what its dearest step costs."""
+    if not same_contact:
+        return cost
+    return cost - so_far if cost > so_far else 0
+
+
+def contact_goodwill_extra(same_contact: bool, change: float, so_far: float) -> float:
+    """What a step adds to a contact's goodwill change: its own in a new contact; in today's contact only what it
+    takes beyond the steps already in it (the contact's effect is its harshest step's, whatever the order)."""
+    if not same_contact:
+        return change
+    return change - so_far if change < so_far else 0.0
+
+
+def cap_used_on(period: int, cap_period: int, used: float) -> float:
+    """Goodwill already lost to contacts in ``period`` (a new period starts from nothing)."""
+    return used if period == cap_period else 0.0
+
+
+def capped_goodwill_loss(change: float, used: float, cap: float) -> float:
+    """The part of a contact's goodwill change the period's cap lets through.
+
+    A customer who hears from us many times in a month does not think worse of us with every letter: losses to
+    contacts add up to at most ``cap`` goodwill points per customer per period (before the segment's
+    sensitivity). Gains are never capped.
+    """
+    if change >= 0.0:
+        return change
+    room = cap - used
+    if room <= 0.0:
+        return 0.0
+    return change if -change <= room else -room
 
 
 # --- reminders and their response -----------------------------------------------------------------------

@@ -178,3 +178,10 @@ class DecisionMaker:
         they may owe.
         """
         return None
+
+    def contact_gap(self, segment: int) -> int:
+        """Least days between two contacts with a customer of the segment (0: reminders never wait).
+
+        Reminders due the same day always go out as one contact, whatever the gap.
+        """
+        return 0

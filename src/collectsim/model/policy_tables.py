@@ -45,7 +45,7 @@ INT_COLUMNS = (
     "has_settle", "settle_offset", "settle_channel", "settle_cost",
     "has_mediation", "mediation_after", "mediation_cost",
     "has_agency", "agency_offset", "has_legal", "legal_offset", "legal_cost", "legal_min",
-    "has_hold", "hold_after", "has_onboarding", "onboarding_cost", "onboarding_limit",
+    "has_hold", "hold_after", "has_onboarding", "onboarding_cost", "onboarding_limit", "contact_gap",
 )
 #: Columns of the float table.
 FLOAT_COLUMNS = ("discount_rate", "plan_down", "fee_rate", "settle_forgive", "agency_fee", "onboarding_threshold")
@@ -57,7 +57,7 @@ F = {name: i for i, name in enumerate(FLOAT_COLUMNS)}
  TERMS_OFFSET, TERMS_CHANNEL, TERMS_COST, N_MILESTONES, TERMS_ON_DEFAULT, HAS_FEES, FEE_OFFSET, FEE_COMPENSATION,
  HAS_SETTLE, SETTLE_OFFSET, SETTLE_CHANNEL, SETTLE_COST, HAS_MEDIATION, MEDIATION_AFTER, MEDIATION_COST,
  HAS_AGENCY, AGENCY_OFFSET, HAS_LEGAL, LEGAL_OFFSET, LEGAL_COST, LEGAL_MIN, HAS_HOLD, HOLD_AFTER,
- HAS_ONBOARDING, ONBOARDING_COST, ONBOARDING_LIMIT) = range(len(INT_COLUMNS))
+ HAS_ONBOARDING, ONBOARDING_COST, ONBOARDING_LIMIT, CONTACT_GAP) = range(len(INT_COLUMNS))
 (DISCOUNT_RATE, PLAN_DOWN, FEE_RATE, SETTLE_FORGIVE, AGENCY_FEE, ONBOARDING_THRESHOLD) = range(len(FLOAT_COLUMNS))
 
 NO_REVIEW = -1  # rule_decision's "do not ask again"
@@ -104,6 +104,7 @@ def tables_of(spec: PolicySpec, scenario: Scenario) -> PolicyTables:
             steps["tone"][s, k], steps["cost"][s, k] = TONES.index(st.tone), cost
         row[N_STEPS] = len(r.reminders.steps)
         row[PAUSE_ON_DISPUTE] = r.reminders.pause_on_dispute
+        row[CONTACT_GAP] = r.reminders.min_gap_days
         row[WRITE_OFF_AGE] = r.write_off.age_days
         row[HAS_DISCOUNT] = r.discount.rate > 0
         row[DISCOUNT_WINDOW] = r.discount.window_days

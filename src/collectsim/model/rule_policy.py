@@ -23,6 +23,7 @@ from collectsim.model.policy_tables import (
     A_WRITE_OFF,
     ACTION_STRIDE,
     AGENCY_FEE,
+    CONTACT_GAP,
     DISCOUNT_RATE,
     DISCOUNT_WINDOW,
     FEE_COMPENSATION,
@@ -110,6 +111,10 @@ class RuleBasedPolicy(DecisionMaker):
         """Days past due beyond which the segment's customers are refused new orders (None: never)."""
         ints = self._ints[segment]
         return ints[HOLD_AFTER] if ints[HAS_HOLD] else None
+
+    def contact_gap(self, segment: int) -> int:
+        """The policy's least days between two contacts with a customer of the segment."""
+        return self._ints[segment][CONTACT_GAP]
 
     def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:
         s = invoice.segment
