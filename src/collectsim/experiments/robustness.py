@@ -9,7 +9,9 @@ settings differ by the assumption, not by luck.
 For every headline metric and every policy b against the first policy a (the current practice), the verdict on
 b - a -- better, worse or not significant, as :func:`collectsim.experiments.verdicts.verdict_kind` reads the
 paired 95% interval -- is taken at every setting. The difference is *robust* when that verdict is the same at all
-of them; otherwise it *depends on* the assumptions whose low or high value changes it.
+of them; otherwise it *depends on* the assumptions whose low or high value changes it. A verdict that turns into
+its opposite there is the warning; one that only becomes "not significant" may also be a close call that more
+replications (at least :data:`MIN_REPS` per setting; by default the comparison's own) would settle.
 
 The assumptions varied are :data:`DIMENSIONS`, one line each: a name for people, the dotted scenario key(s),
 how low and high are derived from the central value, and why. Derivations:
