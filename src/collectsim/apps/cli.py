@@ -28,6 +28,7 @@ from collectsim.experiments.sweep import sweep
 from collectsim.files.safe_output import check_component, check_dir, check_file, write_text
 from collectsim.present import plots
 from collectsim.present.numbers import plain_table
+from collectsim.present.robustness_text import robustness_lines
 from collectsim.results.metric_info import METRIC_NAMES, info, metric_rows
 from collectsim.results.metrics import Metrics
 
@@ -92,6 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--metric", default="cash_collected", metavar="METRIC",
                          help="metric for --target-halfwidth (default cash_collected); one of: " + _METRIC_LIST)
     compare.add_argument("--max-reps", type=_positive(int), default=200, help="upper limit in sequential mode")
+    compare.add_argument("--robustness", action="store_true",
+                         help="run the comparison again with each uncertain behaviour assumption (order elasticity, "
+                              "churn response, reminder response, goodwill recovery, agency success) at a low and a "
+                              "high value, one at a time, and label each headline verdict against the first policy "
+                              "robust or 'depends on' the assumptions that change it (as many replications per "
+                              "setting, at least 5; about ten times the runs)")
     _common_job_options(compare)
 
     sweep = sub.add_parser("sweep", help="vary policy keys over a grid, every point replicated")
@@ -209,7 +216,7 @@ def _compare(args: argparse.Namespace) -> int:
     comp = compare(scenario, names, reps=(args.reps or (5 if sequential else 10)), seed=args.seed,
                    executor=args.dask, workers=args.workers,
                    target_halfwidth=args.target_halfwidth, metric=args.metric, max_reps=args.max_reps,
-                   progress=not args.json, engine=args.engine)
+                   progress=not args.json, engine=args.engine, robustness=args.robustness)
 
     def show(comp) -> None:
         print(f"{one_line(scenario.name)}: {len(comp.policies)} policies x {comp.reps} replications, seed {comp.seed}"
@@ -222,6 +229,8 @@ def _compare(args: argparse.Namespace) -> int:
                                                  for p in comp.policies]))
         for line in comp.headline():
             print(f"  - {one_line(line)}")
+        if comp.robustness is not None:
+            print("\n".join(robustness_lines(comp.robustness)))
 
     return _deliver(comp, args, show, figures=plots.comparison_figures())
 

@@ -38,6 +38,8 @@ from collectsim.results.metric_info import METRIC_NAMES, long_table_for_people, 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from collectsim.experiments.robustness import Robustness
+
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Comparison:
     partial: bool = False
     sequential: Sequential | None = None
     measured: tuple[int, int] = (0, 0)  # first and one-past-last day of the measured period
+    robustness: Robustness | None = None  # the verdicts at low and high assumptions, when asked for
     _by_label: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -138,6 +141,9 @@ class Comparison:
             out["sequential"] = {"metric": s.metric, "target_halfwidth": s.target_halfwidth, "met": s.met,
                                  "widest_halfwidth": _num(s.widest_halfwidth), "reps": s.reps,
                                  "max_reps": s.max_reps}
+        if self.robustness is not None:
+            out["robustness"] = self.robustness.to_list()
+            out["robustness_settings"] = self.robustness.settings_dict()
         return out
 
     def to_json(self) -> str:
@@ -154,7 +160,8 @@ class Comparison:
 
     def write(self, out_dir: str | Path, figures: Mapping[str, Callable[[Comparison], Figure]] | None = None
               ) -> list[Path]:
-        """summary.csv, differences.csv, replications.csv, the figures as PNG and comparison.json, in ``out_dir``.
+        """summary.csv, differences.csv, replications.csv, robustness.csv (when it was run), the figures as PNG and
+        comparison.json, in ``out_dir``.
 
         ``figures`` maps a file stem to a function drawing the comparison (the command line passes
         :func:`collectsim.present.plots.comparison_figures`); without it no figure is drawn.
@@ -169,7 +176,7 @@ class Comparison:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         figures = dict(figures or {})
-        remove(out / name for name in (*_TABLES, "comparison.json", *(f"{p}.png" for p in figures)))
+        remove(out / name for name in (*_TABLES, _ROBUSTNESS, "comparison.json", *(f"{p}.png" for p in figures)))
         try:
             paths = self._write_tables(out)
             if self.reps:
@@ -186,10 +193,15 @@ class Comparison:
         frames = (long_table_for_people(self.summary(), self.currency),
                   long_table_for_people(self.differences(), self.currency, differences=True),
                   wide_table_for_people(self.replication_table(), self.currency))
-        return [write_csv(frame.assign(partial=self.partial), out / name) for name, frame in zip(_TABLES, frames)]
+        paths = [write_csv(frame.assign(partial=self.partial), out / name) for name, frame in zip(_TABLES, frames)]
+        if self.robustness is not None:
+            paths.append(write_csv(self.robustness.to_frame().assign(partial=self.partial or self.robustness.partial),
+                                   out / _ROBUSTNESS))
+        return paths
 
 
 _TABLES = ("summary.csv", "differences.csv", "replications.csv")
+_ROBUSTNESS = "robustness.csv"
 
 
 def _num(x: float) -> float | None:
@@ -216,7 +228,7 @@ def _widest_halfwidth(comp: Comparison, metric: str) -> float:
 def compare(scenario: Scenario, policies: Sequence[str | PolicySpec] | None = None, reps: int = 10,
             seed: int | None = None, executor: ExecutorSpec = None, workers: int | None = None,
             target_halfwidth: float | None = None, metric: str = "cash_collected", max_reps: int = 200,
-            progress: bool = True, engine: str = "auto") -> Comparison:
+            progress: bool = True, engine: str = "auto", robustness: bool = False) -> Comparison:
     """Compare policies on ``scenario`` with common random numbers.
 
     ``policies`` are names in the scenario or PolicySpec objects (default: all of the scenario's); the
@@ -225,7 +237,9 @@ def compare(scenario: Scenario, policies: Sequence[str | PolicySpec] | None = No
     difference of ``metric`` has a 95% half-width at most the target, or ``max_reps`` is reached.
     ``engine`` "auto" (default) runs the policies' replications in shared batches on the compiled engine
     (see :mod:`collectsim.engines.base`); "simpy" or "compiled" force one. The numbers are the same whichever runs
-    them.
+    them. With ``robustness`` the comparison is run again at low and high values of the uncertain behaviour
+    assumptions and every headline verdict against the first policy is labelled robust or not (see
+    :mod:`collectsim.experiments.robustness`), with as many replications per setting (at least 5).
     """
     specs = [p if isinstance(p, PolicySpec) else scenario.policy(p)
              for p in (policies if policies is not None else [p.name for p in scenario.policies])]
@@ -263,7 +277,20 @@ def compare(scenario: Scenario, policies: Sequence[str | PolicySpec] | None = No
                 sequential = Sequential(metric, target_halfwidth, met, widest, comp.reps, max_reps)
                 break
             start = stop
-    return _assemble(scenario, seed, labels, done, interrupted, sequential)
+    comp = _assemble(scenario, seed, labels, done, interrupted, sequential)
+    if robustness and not comp.partial:
+        comp = _with_robustness(comp, scenario, specs, executor, workers, progress, engine)
+    return comp
+
+
+def _with_robustness(comp: Comparison, scenario: Scenario, specs: list[PolicySpec], executor: ExecutorSpec,
+                     workers: int | None, progress: bool, engine: str) -> Comparison:
+    """The comparison with its robustness check (its replications serve as the central setting's)."""
+    from collectsim.experiments.robustness import robustness
+
+    rob = robustness(scenario, specs, reps=comp.reps, seed=comp.seed, executor=executor, workers=workers,
+                     progress=progress, engine=engine, central=comp)
+    return replace(comp, robustness=rob, partial=comp.partial or rob.partial)
 
 
 def _assemble(scenario: Scenario, seed: int, labels: list[str], done: dict, partial: bool,

@@ -54,3 +54,16 @@ def verdict(a: str, b: str, metric: str, diff: Interval, mean_b: float, currency
     if relative:
         return f"{a} has {_fmt(size, digits)}% {'more' if up else 'less'} {words} than {b} {ci}"
     return f"{a} has {words} {_fmt(size, digits)}{unit} {'higher' if up else 'lower'} than {b} {ci}"
+
+
+def verdict_kind(diff: Interval, metric: str) -> str:
+    """The verdict of :func:`verdict` in one word, for policy ``a`` of the interval of a - b: "better" or "worse"
+    (by the direction a finance manager prefers for ``metric``), "higher" or "lower" for a metric without one,
+    and "not significant" when the interval contains zero (or there is none)."""
+    if not diff.excludes_zero:
+        return "not significant"
+    up = diff.mean > 0
+    better = info(metric).better
+    if not better:
+        return "higher" if up else "lower"
+    return "better" if up == (better == "higher") else "worse"
