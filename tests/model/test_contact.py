@@ -27,16 +27,18 @@ BUSY_LADDER = [{"offset": -3, "channel": "email", "tone": "friendly"},
                {"offset": 21, "channel": "letter", "tone": "final"}]
 
 
-def _reminders(result):
+def _reminders(result, kinds=(EventKind.REMINDER,)):
     ev = result.events
-    mask = ev["kind"] == EventKind.REMINDER
+    mask = np.isin(ev["kind"], kinds)
     return {name: ev[name][mask] for name in ("day", "customer", "channel", "cost", "minutes",
                                               "goodwill_before", "goodwill_after")}
 
 
-def _run(gap: int, tables: dict | None = None, seed: int = 3, engine: str = "simpy", customers: int = 60):
+def _run(gap: int, tables: dict | None = None, seed: int = 3, engine: str = "simpy", customers: int = 60,
+         fees: bool = False):
     scenario = scaled_scenario(BASELINE, customers, tables or {})
-    spec = scenario.policy("as-is").with_values({"reminders.steps": BUSY_LADDER, "reminders.min_gap_days": gap})
+    spec = scenario.policy("as-is").with_values({"reminders.steps": BUSY_LADDER, "reminders.min_gap_days": gap,
+                                                 "fees.enforce": fees, "fees.claim_at_days_overdue": 3})
     return scenario, simulate(scenario, spec, seed=seed, engine=engine)
 
 
@@ -90,9 +92,10 @@ def test_a_gap_holds_reminders_back_rather_than_dropping_them():
 
 
 @pytest.mark.parametrize("cap", [0.02, 0.05])
-def test_goodwill_lost_to_contacts_is_capped_per_period(cap):
-    scenario, result = _run(gap=0, tables={"behaviour": {"contact_goodwill_cap": cap}})
-    r = _reminders(result)
+@pytest.mark.parametrize("engine", ["simpy", "compiled"])
+def test_goodwill_lost_to_reminders_and_fee_claims_is_capped_per_period(cap, engine):
+    scenario, result = _run(gap=0, tables={"behaviour": {"contact_goodwill_cap": cap}}, fees=True, engine=engine)
+    r = _reminders(result, (EventKind.REMINDER, EventKind.FEES_CLAIMED))
     sensitivity = {i: seg.goodwill_sensitivity for i, seg in enumerate(scenario.portfolio.segments)}
     segment = result.customers.segment
     loss = defaultdict(float)

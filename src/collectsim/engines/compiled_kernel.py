@@ -131,8 +131,8 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
            "_pay_instalment", "_raise_dispute", "_review", "_apply", "_execute", "_remind", "_plan_requested",
            "_offer_plan", "_agree_plan", "_offer_discount", "_claim_fees", "_accrue_interest", "_settle_fees",
            "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_insolvency",
-           "_serve", "_queue_push", "_decide", "_do", "_release", "_write_out", "_order_key", "_action_channel",
-           "_action_kind", "_queue_before", "_queue_order", "liquidity_kernel")
+           "_serve", "_queue_push", "_decide", "_do", "_within_cap", "_release", "_write_out", "_order_key",
+           "_action_channel", "_action_kind", "_queue_before", "_queue_order", "liquidity_kernel")
 
 __jit_entry__ = ("run_kernel", "draw", "liquidity_kernel")  # called from Python; the others only from compiled code
 
@@ -949,12 +949,7 @@ def _remind(w, i: int, day: int, step: int, minutes: float, wait: int) -> None:
     else:
         C[c, C_CONTACT_DAY], C[c, C_CONTACT_COST] = day, cost
         CF[c, CF_CONTACT_MINUTES], CF[c, CF_CONTACT_CHANGE] = extra_minutes, change
-    period = day // CAP_PERIOD_DAYS
-    used = cap_used_on(period, C[c, C_CAP_PERIOD], CF[c, CF_CAP_USED])
-    applied = capped_goodwill_loss(extra, used, BH[B_CONTACT_CAP])
-    C[c, C_CAP_PERIOD] = period
-    CF[c, CF_CAP_USED] = used - applied if applied < 0.0 else used
-    before, after = _change_goodwill(w, c, applied, day)
+    before, after = _change_goodwill(w, c, _within_cap(w, c, extra, day), day)
     _record(w, day, K_REMINDER, c, i, 0, channel, tone, cost, before, after, extra_minutes, wait)
     R[i, R_REMINDERS] += 1
     if R[i, R_DISPUTED] or R[i, R_PAY_DAY] <= day:
@@ -975,6 +970,17 @@ def _remind(w, i: int, day: int, step: int, minutes: float, wait: int) -> None:
         delay = exponential(draw(pref, U_RESPONSE_DELAY, c, q, R[i, R_RESPONSES]), BH[B_RESPONSE_DELAY])
         R[i, R_RESPONSES] += 1
         R[i, R_PAY_DAY] = min(R[i, R_PAY_DAY], prompted_pay_day(day, R[i, R_DUE], delay))
+
+
+def _within_cap(w, c: int, change: float, day: int) -> float:
+    """The part of a goodwill change the customer's cap for the period lets through (as SimpyEngine._within_cap)."""
+    C, CF = w.C, w.CF
+    period = day // CAP_PERIOD_DAYS
+    used = cap_used_on(period, C[c, C_CAP_PERIOD], CF[c, CF_CAP_USED])
+    applied = capped_goodwill_loss(change, used, w.BH[B_CONTACT_CAP])
+    C[c, C_CAP_PERIOD] = period
+    CF[c, CF_CAP_USED] = used - applied if applied < 0.0 else used
+    return applied
 
 
 def _plan_requested(w, i: int, day: int) -> bool:
@@ -1071,7 +1077,7 @@ def _claim_fees(w, i: int, day: int, minutes: float, wait: int) -> None:
     R[i, R_INTEREST_DAY] = R[i, R_DUE]  # interest on the balance outstanding now, from the due date
     _accrue_interest(w, i, day)
     c = R[i, R_CUSTOMER]
-    before, after = _change_goodwill(w, c, w.BH[B_FEE_GOODWILL], day)
+    before, after = _change_goodwill(w, c, _within_cap(w, c, w.BH[B_FEE_GOODWILL], day), day)
     _record(w, day, K_FEES_CLAIMED, c, i, compensation, -1, -1, 0, before, after, minutes, wait)
 
 

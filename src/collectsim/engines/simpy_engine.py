@@ -759,11 +759,7 @@ class SimpyEngine:
         else:
             self._contact_day[c], self._contact_cost[c] = day, cost
             self._contact_minutes[c], self._contact_change[c] = minutes, change
-        period = day // rules.CAP_PERIOD_DAYS
-        used = rules.cap_used_on(period, self._cap_period[c], self._cap_used[c])
-        applied = rules.capped_goodwill_loss(extra, used, b.contact_goodwill_cap)
-        self._cap_period[c], self._cap_used[c] = period, used - applied if applied < 0.0 else used
-        before, after = self._change_goodwill(c, applied, day)
+        before, after = self._change_goodwill(c, self._within_cap(c, extra, day), day)
         self.log.record(day, EventKind.REMINDER, c, inv.row, 0, action.channel, action.tone, cost,
                         before, after, minutes=minutes, wait=self._work[1])
         inv.reminders_sent += 1
@@ -788,6 +784,14 @@ class SimpyEngine:
                                 b.response_delay_days)
             inv.responses += 1
             inv.pay_day = min(inv.pay_day, rules.prompted_pay_day(day, inv.due_day, delay))
+
+    def _within_cap(self, c: int, change: float, day: int) -> float:
+        """The part of a reminder's or fee claim's goodwill change that the customer's cap for the period allows."""
+        period = day // rules.CAP_PERIOD_DAYS
+        used = rules.cap_used_on(period, self._cap_period[c], self._cap_used[c])
+        applied = rules.capped_goodwill_loss(change, used, self._b.contact_goodwill_cap)
+        self._cap_period[c], self._cap_used[c] = period, used - applied if applied < 0.0 else used
+        return applied
 
     def _mediate(self, inv: Invoice, day: int, action: Action) -> None:
         """A mediator hears the dispute; if it works, the dispute ends within the mediation's length."""
@@ -874,7 +878,8 @@ class SimpyEngine:
         inv.fee_compensation = action.compensation
         inv.interest_day = inv.due_day  # interest on the balance outstanding now, from the due date
         self._accrue_interest(inv, day)
-        before, after = self._change_goodwill(inv.customer, self._b.fee_goodwill, day)
+        change = self._within_cap(inv.customer, self._b.fee_goodwill, day)
+        before, after = self._change_goodwill(inv.customer, change, day)
         self.log.record(day, EventKind.FEES_CLAIMED, inv.customer, inv.row, action.compensation,
                         goodwill_before=before, goodwill_after=after, minutes=self._work[0], wait=self._work[1])
 

@@ -74,9 +74,7 @@ class Dimension:
         return out
 
 
-#: The assumptions a robustness check varies, one at a time; adding one is one line. A key that another worker
-#: adds later (e.g. a per-customer cap on the goodwill lost to contacts) goes in as, say,
-#: ``Dimension("goodwill cap", ("behaviour.<cap key>",), 0.5, 2.0, "factor", "assumption: halve / double"),``.
+#: The assumptions a robustness check varies, one at a time; adding one is one line.
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("order elasticity", ("behaviour.order_goodwill_elasticity",), 0.5, 2.0, "factor",
               "assumption, no source: halve / double how much lost goodwill cuts ordering"),
@@ -88,6 +86,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
               "doubled together (clipped to 1; the cap on one reminder's chance still applies)"),
     Dimension("goodwill recovery", ("behaviour.goodwill_recovery_days",), 0.5, 2.0, "factor",
               "assumption, no source: goodwill heals twice as fast / half as fast (time constant halved / doubled)"),
+    Dimension("goodwill cap", ("behaviour.contact_goodwill_cap",), 0.5, 2.0, "factor",
+              "assumption, no source: the most goodwill a month of reminders can cost a customer, halved / doubled"),
     Dimension("agency success", ("behaviour.agency_success",), 0.5, 2.0, "odds",
               "agencies' recovery rates vary widely by debt age and sector: odds of collecting halved / doubled "
               "(0.5 becomes 1/3 and 2/3)"),
