@@ -532,6 +532,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         "acquisition_costs": -(acquired + discounted(events["cost"], onboarding)),
         "future_margin_lost": -float(margin_lost),
     }
+    components = {name: value + 0.0 for name, value in components.items()}  # -0.0 (no cost) reads as 0.0
     net_value = net_value_of(components)
 
     # Team: minutes worked and waits in the measured period (whichever invoice the work was for).
