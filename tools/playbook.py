@@ -444,8 +444,8 @@ def lever_specs(scenario: Scenario, portfolio: str) -> list:
 
 def gross_profit(comp: Comparison, policy: str, margin: float) -> list[float]:
     """Per replication: cash - cost of the goods invoiced ((1 - margin) x invoiced) - collection costs
-    - margin lost to churn, in cents. Unlike net value it does not count a refused sale as lost cash:
-    goods not supplied cost nothing, so only their margin is lost."""
+    - margin lost to churn, in cents. Like net value it counts a refused sale as its margin lost (goods not
+    supplied cost nothing); unlike it, nothing is discounted and staff and acquisition costs are left out."""
     cash, inv = comp.values(policy, "cash_collected"), comp.values(policy, "invoiced")
     costs, lost = comp.values(policy, "collection_costs"), comp.values(policy, "margin_lost_to_churn")
     return [c - (1 - margin) * i - k - m for c, i, k, m in zip(cash, inv, costs, lost)]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import collectsim
 from collectsim.results.eventlog import BALANCE_REDUCING, EventKind
+from collectsim.results.metrics import NET_VALUE_COMPONENTS, net_value_of
 
 
 def _segment(i):
@@ -109,6 +110,9 @@ def scenarios(draw):
         "economy": {"shock": draw(st.booleans()), "shock_start_day": draw(st.integers(0, 200)),
                     "shock_months": draw(st.integers(1, 12))},
         "behaviour": {"reputation_spillover": draw(st.sampled_from([0.0, 0.3]))},
+        "economics": {"gross_margin": draw(st.floats(0, 1)), "cost_of_capital": draw(st.floats(0, 0.3)),
+                      "acquisition_cost": draw(st.sampled_from([0.0, 250.0])),
+                      "customer_lifetime_years": draw(st.floats(0, 10))},
         "seed": draw(st.integers(0, 2**40)),
         "horizon": {"warmup_days": draw(st.integers(0, 60)), "measured_days": draw(st.integers(1, 120)),
                     "runoff_days": draw(st.integers(0, 150))},
@@ -137,3 +141,26 @@ def test_money_is_conserved_per_invoice_and_in_total(data):
     closed = ev["invoice"][np.isin(ev["kind"], (EventKind.FEES_PAID, EventKind.FEES_WAIVED))]
     assert len(closed) == len(set(closed.tolist()))
     assert set(closed.tolist()) <= set(ev["invoice"][ev["kind"] == EventKind.FEES_CLAIMED].tolist())
+    # Net value is its parts added up, exactly; the parts that are costs are never positive.
+    parts = m.net_value_components
+    assert net_value_of(parts) == m.net_value and list(parts) == list(NET_VALUE_COMPONENTS)
+    assert all(parts[c] <= 0 for c in ("cost_of_goods", "collection_costs", "staff_cost", "acquisition_costs",
+                                       "future_margin_lost"))
+    assert parts["future_margin_lost"] == -m.margin_lost_to_churn
+    # Customers: those at the start of the period, plus those taken on, less those who left during it, are those
+    # trading at its end -- counted here from the customers' arrival days and the log.
+    h = result.scenario.horizon
+    left_day = np.full(len(result.customers), np.iinfo(np.int64).max)
+    leaving = np.isin(ev["kind"], (EventKind.CHURNED, EventKind.INSOLVENT))
+    np.minimum.at(left_day, ev["customer"][leaving], ev["day"][leaving].astype(np.int64))
+    onboarded = np.zeros(len(result.customers), dtype=bool)
+    onboarded[ev["customer"][ev["kind"] == EventKind.CUSTOMER_ONBOARDED]] = True
+    trading = (result.customers.arrival_day == 0) | onboarded
+
+    def active(day: int) -> int:  # trading at the start of ``day``: arrived before it and not left before it
+        arrived = (result.customers.arrival_day == 0) | (result.customers.arrival_day < day)
+        return int(np.count_nonzero(trading & arrived & (left_day >= day)))
+
+    left = np.count_nonzero(trading & (left_day >= h.measured_start) & (left_day < h.measured_end))
+    assert m.customers_at_start == active(h.measured_start)
+    assert m.customers_at_start + m.new_customers - left == active(h.measured_end)

@@ -46,6 +46,7 @@ def test_run_button_computes_the_comparison_and_fills_every_output(dash):
     assert comp is not None and dash.runs == 1
     assert comp.policies == ("A: as-is", "B: firm-and-fair") and comp.reps == 2
     assert "DSO" in dash.table.value and "verdict" in dash.table.value
+    assert "Where the net value difference comes from" in dash.table.value and "cost of goods" in dash.table.value
     assert dash.tabs.selected_index == 0 and all(image.value == b"" for image in dash.images.values())
     for index, image in enumerate(dash.images.values(), start=1):
         dash.tabs.selected_index = index  # a figure is drawn when its tab is shown

@@ -45,7 +45,8 @@ def test_report_html_has_the_narrative_tables_and_figures_and_no_code_or_errors(
     assert len(verdicts) >= 7
     assert "Bottom line." in html and "Trade-offs." in html
     assert html.index("Bottom line.") < html.index("How to read this.")  # the conclusion leads
-    assert html.count("<table") >= 1 and "95% CI</th>" in html and "<th>net value</th>" in html
+    assert html.count("<table") >= 2 and "95% CI</th>" in html and "<th>net value</th>" in html
+    assert "Where the net value difference comes from" in html and "<th>cost of goods</th>" in html
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) >= 4
     # Every figure says in words what it shows (the plot's own description), for screen readers.
     alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)

@@ -32,8 +32,14 @@ E (last payment day 75, due 70: 5 days late) -> mean 2.5, share late 0.5. B was 
 Mean goodwill: 0.6 on days 31-49; from day 50 customer 0 is 0.1 below its baseline and recovers with
 time constant tau = 180 days, so the mean is 0.6 - 0.05 exp(-(t - 50) / 180) on day t >= 50.
 Churn: customer 1 leaves on day 60 (in the period). Its lifetime margin: 12 orders a year x mean invoice
-1500 x exp(0.8^2 / 2) x margin 0.25 x annuity factor (1 - 1.1^-5) / 0.1 over 5 years at 10%.
+1500 x exp(0.8^2 / 2) x margin 0.25 x annuity factor (1 - 1.1^-5) / 0.1 over 5 years at 10%, starting at the
+end of the measured period (59 days after its start) so discounted by 1.1^(-59/365).
+Net value, discounted to day 31 at 10%: cash (B 5000 day 70, C 29400 day 65, E 3000 day 72 and 5000 day 75),
+less cost of goods 0.75 x (B 20000 day 31, C 30000 day 59, D 10000 day 80, E 8000 day 40), less the reminder
+on B (50 on day 68), less that future margin; no fees, no team, no new customers.
 """
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -42,14 +48,17 @@ import collectsim
 from collectsim.results.eventlog import EventKind, EventLog
 from collectsim.results.invoices import InvoiceTable
 from collectsim.results.metrics import (
+    NET_VALUE_COMPONENTS,
     aging_by_day,
     cei,
     collectability_by_age,
     compute_metrics,
     count_back_dso,
+    customer_lifetime_margin,
     daily_series,
     dso_count_back_at,
     month_ends,
+    net_value_of,
 )
 
 P, D, W, R = EventKind.PAYMENT, EventKind.DISCOUNT, EventKind.WRITE_OFF, EventKind.REMINDER
@@ -108,12 +117,124 @@ def test_lateness_goodwill_and_npv(example):
     days = np.arange(31, 90)
     expected = np.where(days < 50, 0.6, 0.6 - 0.05 * np.exp(-(days - 50) / 180.0))
     assert m.mean_goodwill == pytest.approx(expected.mean(), rel=1e-12)
-    clv = round(12 * 1500 * 100 * np.exp(0.8**2 / 2) * 0.25 * (1 - 1.1**-5) / 0.1)
-    assert m.churned_customers == 1 and m.margin_lost_to_churn == clv
+    assert m.churned_customers == 1
     cash = [(70, 5000), (65, 29400), (72, 3000), (75, 5000)]
     npv = sum(a * 1.1 ** (-(d - 31) / 365) for d, a in cash)
     assert m.npv == pytest.approx(npv)
-    assert m.net_value == pytest.approx(npv - 50 * 1.1 ** (-(68 - 31) / 365) - m.margin_lost_to_churn)
+
+
+def _at_day_31(amount, day):
+    return amount * 1.1 ** (-(day - 31) / 365)
+
+
+def test_net_value_by_hand(example):
+    m = compute_metrics(*example)
+    cash = sum(_at_day_31(a, d) for d, a in [(70, 5000), (65, 29400), (72, 3000), (75, 5000)])
+    goods = 0.75 * sum(_at_day_31(a, d) for d, a in [(31, 20000), (59, 30000), (80, 10000), (40, 8000)])
+    future = round(12 * 1500 * 100 * np.exp(0.8**2 / 2) * 0.25 * (1 - 1.1**-5) / 0.1 * 1.1 ** (-59 / 365))
+    expected = {"cash_collected": cash, "fees": 0.0, "cost_of_goods": -goods,
+                "collection_costs": -_at_day_31(50, 68), "staff_cost": 0.0, "acquisition_costs": 0.0,
+                "future_margin_lost": -future}
+    assert m.net_value_components == pytest.approx(expected, rel=1e-12)
+    assert m.margin_lost_to_churn == future
+    assert m.net_value == pytest.approx(sum(expected.values()), rel=1e-12)
+
+
+def test_net_value_is_its_components_added_up_exactly(example):
+    m = compute_metrics(*example)
+    parts = m.net_value_components
+    assert list(parts) == list(NET_VALUE_COMPONENTS)
+    total = 0.0
+    for name in NET_VALUE_COMPONENTS:
+        total += parts[name]
+    assert total == m.net_value  # exactly, not approximately
+    assert net_value_of(parts) == m.net_value
+    assert parts == {name: m.to_dict()[f"nv_{name}"] for name in NET_VALUE_COMPONENTS}
+
+
+def _without_invoice(example, row):
+    """The example with invoice ``row`` never ordered: its row and its events gone."""
+    scenario, invoices, events, baseline = example
+    keep_rows = np.arange(len(invoices)) != row
+    new_row = np.cumsum(keep_rows) - 1
+    frame = {name: np.asarray(invoices[name])[keep_rows] for name in
+             ("customer", "seq", "segment", "issue_day", "due_day", "amount", "discount_rate", "discount_deadline",
+              "balance")}
+    keep = events["invoice"] != row
+    columns = {name: events[name][keep] for name in ("day", "kind", "customer", "invoice", "amount", "cost",
+                                                        "goodwill_before", "goodwill_after")}
+    columns["invoice"] = np.where(columns["invoice"] >= 0, new_row[np.maximum(columns["invoice"], 0)], -1)
+    return scenario, InvoiceTable(**frame), EventLog.from_columns(**columns), baseline
+
+
+def test_a_sale_lost_costs_its_margin_not_its_revenue(example):
+    """Invoice C (30000, issued day 59, 600 discount and 29400 paid day 65) never ordered: net value falls by
+    the cash it brought less what its goods would have cost -- the margin, not the revenue."""
+    scenario, *_ = example
+    with_c = compute_metrics(*example)
+    without_c = compute_metrics(*_without_invoice(example, 2))
+    lost = with_c.net_value - without_c.net_value
+    assert lost == pytest.approx(_at_day_31(29400, 65) - 0.75 * _at_day_31(30000, 59), rel=1e-9)
+    # Paid in full on its issue day and with money worth the same every day, it is exactly the margin.
+    flat = dataclasses.replace(scenario, economics=dataclasses.replace(scenario.economics, cost_of_capital=0.0))
+    _, invoices, events, baseline = example
+    paid_on_issue = events["amount"].copy()
+    paid_on_issue[(events["invoice"] == 2) & (events["kind"] == D)] = 0  # no discount: 30000 paid
+    paid = (events["invoice"] == 2) & (events["kind"] == P)
+    paid_on_issue[paid] = 30000
+    log = EventLog.from_columns(**{name: events[name] for name in ("kind", "customer", "invoice", "cost",
+                                                                  "goodwill_before", "goodwill_after")},
+                                day=np.where(paid, 59, events["day"]), amount=paid_on_issue)
+    full = compute_metrics(flat, invoices, log, baseline)
+    none = compute_metrics(flat, *_without_invoice((flat, invoices, log, baseline), 2)[1:])
+    assert full.net_value - none.net_value == pytest.approx(0.25 * 30000, abs=1e-6)
+    assert full.cash_collected - none.cash_collected == 30000  # the revenue, which net value does not lose
+
+
+def test_a_churned_customer_is_charged_once_for_the_margin_after_the_period(example):
+    scenario, invoices, events, baseline = example
+    m = compute_metrics(*example)
+    lifetime = customer_lifetime_margin(scenario, np.array([0]))[0]
+    assert m.margin_lost_to_churn == round(lifetime * 1.1 ** (-59 / 365)) < lifetime
+    assert m.nv_future_margin_lost == -m.margin_lost_to_churn
+    # Churning earlier in the period loses more sales inside it (missing from cash and cost of goods), but
+    # the charge for the time after the period is the same: nothing is counted twice.
+    for day in (31, 45, 89):
+        moved = events["day"].copy()
+        moved[events["kind"] == EventKind.CHURNED] = day
+        log = EventLog.from_columns(**{name: events[name] for name in ("kind", "customer", "invoice", "amount",
+                                                                      "cost", "goodwill_before", "goodwill_after")},
+                                    day=moved)
+        assert compute_metrics(scenario, invoices, log, baseline).nv_future_margin_lost == m.nv_future_margin_lost
+    # Leaving in the run-off is not the measured period's loss.
+    late = EventLog.from_columns(**{name: events[name] for name in ("kind", "customer", "invoice", "amount", "cost",
+                                                                   "goodwill_before", "goodwill_after")},
+                                 day=np.where(events["kind"] == EventKind.CHURNED, 95, events["day"]))
+    after = compute_metrics(scenario, invoices, late, baseline)
+    assert after.churned_customers == 0 and after.nv_future_margin_lost == 0.0
+    assert after.net_value - m.net_value == pytest.approx(m.margin_lost_to_churn)
+
+
+def test_acquisition_costs_and_customers_at_start(example):
+    """Customer 2 is onboarded in the warm-up (day 10, check 300), customer 3 in the period (day 45, check 300),
+    applicant 4 refused in the period (day 50, check 300); customer 0 churns in the warm-up (day 20) and
+    customer 1 in the period (day 60). Acquisition cost 100.00 a customer."""
+    scenario, invoices, events, _ = example
+    scenario = dataclasses.replace(scenario, economics=dataclasses.replace(scenario.economics,
+                                                                           acquisition_cost=100.0))
+    on, off, churn = EventKind.CUSTOMER_ONBOARDED, EventKind.CUSTOMER_REFUSED, EventKind.CHURNED
+    extra = {"day": [10, 45, 50, 20], "kind": [on, on, off, churn], "customer": [2, 3, 4, 0],
+             "invoice": [-1] * 4, "amount": [0] * 4, "cost": [300, 300, 300, 0]}
+    names = ("day", "kind", "customer", "invoice", "amount", "cost")
+    log = EventLog.from_columns(**{name: np.concatenate([events[name], extra[name]]) for name in names})
+    m = compute_metrics(scenario, invoices, log, np.full(5, 0.6))
+    assert m.nv_acquisition_costs == pytest.approx(-(10000 * _at_day_31(1, 45) + _at_day_31(300, 45)
+                                                     + _at_day_31(300, 50)), rel=1e-12)
+    assert m.nv_collection_costs == pytest.approx(-_at_day_31(50, 68), rel=1e-12)  # the checks are not here
+    assert m.collection_costs == 50 + 600 + 600  # the money total still counts the period's checks
+    # At the start: opening customers 0 and 1 and customer 2 onboarded in the warm-up, less customer 0 (left).
+    assert m.customers_at_start == 2 and m.new_customers == 1 and m.churned_customers == 1
+    assert m.net_value == net_value_of(m.net_value_components)
 
 
 def test_aging_buckets_by_day(example):

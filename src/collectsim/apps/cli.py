@@ -27,6 +27,7 @@ from collectsim.experiments.executors import WorkersFailed
 from collectsim.experiments.sweep import sweep
 from collectsim.files.safe_output import check_component, check_dir, check_file, write_text
 from collectsim.present import plots
+from collectsim.present.narrative import net_value_table
 from collectsim.present.numbers import plain_table
 from collectsim.present.robustness_text import robustness_lines
 from collectsim.results.metric_info import METRIC_NAMES, info, metric_rows
@@ -227,6 +228,10 @@ def _compare(args: argparse.Namespace) -> int:
         currency = scenario.economics.currency
         print(format_table(list(comp.policies), [metric_rows(_mean_metrics(summary[p]), currency)
                                                  for p in comp.policies]))
+        print(f"Where net value comes from (means in {one_line(currency)}, costs negative"
+              + (f"; differences: {one_line(comp.policies[0])} minus the other policy, with 95% CI):"
+                 if len(comp.policies) > 1 else "):"))
+        print(net_value_table(comp).rename(columns=one_line).to_string(index=False))
         for line in comp.headline():
             print(f"  - {one_line(line)}")
         if comp.robustness is not None:

@@ -44,7 +44,7 @@ from collectsim.experiments.executors import WorkersFailed, run_all, shared_pool
 from collectsim.experiments.replication import Replication, run_unit, runs_in, warm_up, work_units
 from collectsim.model.draws import derive_seed
 from collectsim.present import plots
-from collectsim.present.narrative import differences_table
+from collectsim.present.narrative import differences_table, net_value_table
 from collectsim.present.run_plots import figure_png
 from collectsim.results.metric_info import HEADLINE
 
@@ -403,7 +403,11 @@ class Dashboard:
             print(line)
 
     def _show(self, comp: Comparison) -> None:
-        self.table.value = differences_table(comp).to_html(index=False, border=0)
+        a, b = comp.policies[0], comp.policies[1]
+        self.table.value = (differences_table(comp).to_html(index=False, border=0)
+                            + f"<h4>Where the net value difference comes from ({html.escape(comp.currency)}, costs "
+                              f"negative; difference A - B)</h4>"
+                            + net_value_table(comp, [a, b]).to_html(index=False, border=0))
         self._drawn = set()
         for image in self.images.values():
             image.value = b""  # no figure of an earlier comparison stays on show

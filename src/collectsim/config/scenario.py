@@ -166,7 +166,8 @@ class Economics:
 
     currency: str = setting("EUR", source="", doc="Currency code used in reports.")
     gross_margin: float = setting(0.25, unit="fraction of sales", low=0, high=1,
-                                  doc="Gross margin on sales (for margin lost to churn).")
+                                  doc="Gross margin on sales: net value charges the rest (1 - gross margin) of "
+                                      "every invoice as cost of goods, and values customers lost by it.")
     cost_of_capital: float = setting(0.08, unit="per year", low=0, high=1,
                                      doc="Annual rate for NPV and the financing cost of receivables.")
     cost_email: float = setting(0.5, unit="currency", low=0, high=10_000, doc="Cost of one email reminder.")
@@ -179,7 +180,12 @@ class Economics:
     customer_lifetime_years: float = setting(
         5.0, unit="years", low=0, high=50,
         doc="Years of margin a customer would still have brought; a churned customer's lost margin is its "
-            "expected yearly margin at baseline over this many years, discounted at the cost of capital.")
+            "expected yearly margin at baseline over this many years after the measured period, discounted at "
+            "the cost of capital.")
+    acquisition_cost: float = setting(
+        0.0, unit="currency", low=0, high=1_000_000,
+        doc="Cost of taking on one new customer (sales effort, set-up), charged in net value for each customer "
+            "onboarded in the measured period, on top of any credit check.")
 
 
 @dataclass(frozen=True)

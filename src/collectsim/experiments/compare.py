@@ -33,7 +33,13 @@ from collectsim.experiments.verdicts import verdict
 from collectsim.files.exports import write_csv
 from collectsim.files.safe_output import interrupts_held, remove, save_figure, write_text
 from collectsim.model.draws import derive_seed
-from collectsim.results.metric_info import METRIC_NAMES, long_table_for_people, wide_table_for_people
+from collectsim.results.metric_info import (
+    METRIC_NAMES,
+    NET_VALUE_PARTS,
+    long_table_for_people,
+    wide_table_for_people,
+)
+from collectsim.results.metrics import NET_VALUE_COMPONENTS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -127,6 +133,20 @@ class Comparison:
                              "significant": iv.excludes_zero, "verdict": verdict(a, b, m, iv, mean_b, self.currency)})
         return pd.DataFrame(rows, columns=["a", "b", "metric", "mean", "lo", "hi", "significant", "verdict"])
 
+    def net_value_table(self) -> pd.DataFrame:
+        """Where net value, and a difference in it, comes from: for each part of net value and then net value
+        itself (``metric``), and each policy, the mean over replications and the paired difference first policy
+        minus this one with its 95% interval (NaN on the first policy's rows). Cents, as the metrics."""
+        rows = []
+        first = self.policies[0] if self.policies else ""
+        for m in (*NET_VALUE_PARTS, "net_value"):
+            for p in self.policies:
+                diff = self.difference(first, p, m) if p != first else Interval(math.nan, math.nan, math.nan, 0)
+                rows.append({"metric": m, "policy": p, "mean": self.interval(p, m).mean,
+                             "first_minus_this": diff.mean, "first_minus_this_lo": diff.lo,
+                             "first_minus_this_hi": diff.hi})
+        return pd.DataFrame(rows, columns=["metric", "policy", "mean", *_NV_DIFFERENCE])
+
     def to_dict(self) -> dict:
         metrics = {p: {m: {"mean": _num(iv.mean), "lo": _num(iv.lo), "hi": _num(iv.hi)}
                        for m in METRIC_NAMES for iv in [self.interval(p, m)]} for p in self.policies}
@@ -135,7 +155,9 @@ class Comparison:
         for d in diffs:
             d["significant"] = bool(d["significant"])
         out = {"scenario": self.scenario, "seed": self.seed, "reps": self.reps, "partial": self.partial,
-               "money_unit": "cents", "policies": list(self.policies), "metrics": metrics, "differences": diffs}
+               "money_unit": "cents", "policies": list(self.policies), "metrics": metrics, "differences": diffs,
+               "net_value_components": {p: {part: metrics[p][f"nv_{part}"]["mean"] for part in NET_VALUE_COMPONENTS}
+                                        for p in self.policies}}
         if self.sequential is not None:
             s = self.sequential
             out["sequential"] = {"metric": s.metric, "target_halfwidth": s.target_halfwidth, "met": s.met,
@@ -160,8 +182,8 @@ class Comparison:
 
     def write(self, out_dir: str | Path, figures: Mapping[str, Callable[[Comparison], Figure]] | None = None
               ) -> list[Path]:
-        """summary.csv, differences.csv, replications.csv, robustness.csv (when it was run), the figures as PNG and
-        comparison.json, in ``out_dir``.
+        """summary.csv, differences.csv, replications.csv, net_value.csv (:meth:`net_value_table`), robustness.csv
+        (when it was run), the figures as PNG and comparison.json, in ``out_dir``.
 
         ``figures`` maps a file stem to a function drawing the comparison (the command line passes
         :func:`collectsim.present.plots.comparison_figures`); without it no figure is drawn.
@@ -192,7 +214,8 @@ class Comparison:
     def _write_tables(self, out: Path) -> list[Path]:
         frames = (long_table_for_people(self.summary(), self.currency),
                   long_table_for_people(self.differences(), self.currency, differences=True),
-                  wide_table_for_people(self.replication_table(), self.currency))
+                  wide_table_for_people(self.replication_table(), self.currency),
+                  long_table_for_people(self.net_value_table(), self.currency, ("mean", *_NV_DIFFERENCE)))
         paths = [write_csv(frame.assign(partial=self.partial), out / name) for name, frame in zip(_TABLES, frames)]
         if self.robustness is not None:
             paths.append(write_csv(self.robustness.to_frame().assign(partial=self.partial or self.robustness.partial),
@@ -200,7 +223,8 @@ class Comparison:
         return paths
 
 
-_TABLES = ("summary.csv", "differences.csv", "replications.csv")
+_TABLES = ("summary.csv", "differences.csv", "replications.csv", "net_value.csv")
+_NV_DIFFERENCE = ("first_minus_this", "first_minus_this_lo", "first_minus_this_hi")
 _ROBUSTNESS = "robustness.csv"
 
 

@@ -10,13 +10,14 @@ notebook asserts that list is empty, so a wrong report fails instead of being pu
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from itertools import combinations
 
 import pandas as pd
 
 from collectsim.experiments.compare import Comparison
-from collectsim.results.metric_info import HEADLINE, info, metric_rows
-from collectsim.results.metrics import Metrics
+from collectsim.results.metric_info import HEADLINE, NET_VALUE_PARTS, info, metric_rows
+from collectsim.results.metrics import NET_VALUE_COMPONENTS, Metrics, net_value_of
 
 #: The verdicts a finance manager reads first, in this order.
 KEY_METRICS = HEADLINE
@@ -48,14 +49,19 @@ def explain(comp: Comparison, a: str | None = None, b: str | None = None) -> str
     net = rows["net_value"]
     if net["significant"]:
         ahead, behind = (a, b) if net["mean"] > 0 else (b, a)
-        bottom = (f"**Bottom line.** On net value (the present value of cash less collection costs and the margin "
-                  f"of customers lost to churn) {ahead} comes out ahead of {behind}.")
+        bottom = (f"**Bottom line.** On net value {_NET_VALUE_WORDS} {ahead} comes out ahead of {behind}.")
     else:
-        bottom = (f"**Bottom line.** Net value (the present value of cash less collection costs and lost margin) "
-                  f"does not separate {a} from {b} after {comp.reps} replications: either the policies are close, "
-                  f"or more replications are needed to tell them apart.")
+        bottom = (f"**Bottom line.** Net value {_NET_VALUE_WORDS} does not separate {a} from {b} after {comp.reps} "
+                  f"replications: either the policies are close, or more replications are needed to tell them "
+                  f"apart.")
     trade = _trade_offs(rows, a, b)
     return "\n\n".join([bottom, trade, intro, verdicts])
+
+
+#: Net value in a parenthesis, for readers who meet it first in a sentence.
+_NET_VALUE_WORDS = ("(the present value of the cash collected, less the cost of the goods sold, of collecting and "
+                    "of winning new customers, and less the margin that customers lost in the period would have "
+                    "brought after it)")
 
 
 def _better(row: dict, a: str, b: str) -> str | None:
@@ -117,12 +123,14 @@ def report_problems(comp: Comparison) -> list[str]:
                                 f"parts {parts} cents)")
             if min(m["outstanding"], m["written_off"], m["cash_collected"]) < 0:
                 problems.append(f"{p} replication {r.rep}: a negative money total")
+            if net_value_of({part: m[f"nv_{part}"] for part in NET_VALUE_COMPONENTS}) != m["net_value"]:
+                problems.append(f"{p} replication {r.rep}: net value is not the sum of its parts")
     for _, row in comp.summary().iterrows():
         if comp.reps >= 2 and not _well_formed(row["lo"], row["mean"], row["hi"]):
             problems.append(f"interval of {row['metric']} for {row['policy']} is malformed: "
                             f"{row['lo']} <= {row['mean']} <= {row['hi']} fails")
+    diffs = comp.differences()
     for a, b in combinations(comp.policies, 2):
-        diffs = comp.differences()
         for _, row in diffs[(diffs["a"] == a) & (diffs["b"] == b)].iterrows():
             if comp.reps >= 2 and not _well_formed(row["lo"], row["mean"], row["hi"]):
                 problems.append(f"difference in {row['metric']} ({a} minus {b}) is malformed")
@@ -183,4 +191,30 @@ def differences_table(comp: Comparison, a: str | None = None, b: str | None = No
                      b: _format(comp.interval(b, m).mean, kind), "difference": _format(diff.mean, kind),
                      "95% CI": f"{_format(diff.lo, kind)} to {_format(diff.hi, kind)}",
                      "verdict": _diff_row(comp, a, b, m)["verdict"]})
+    return pd.DataFrame(rows)
+
+
+def net_value_table(comp: Comparison, policies: Sequence[str] | None = None) -> pd.DataFrame:
+    """Where the net value difference comes from, for reading: one row per part of net value (costs negative) and
+    one for net value itself; each policy's mean, then the paired difference first policy minus each other one
+    with its 95% interval, in currency units.
+
+    With two policies the difference columns are ``difference`` and ``95% CI``, as in :func:`differences_table`;
+    with more, ``<first> - <other>`` and ``95% CI of <first> - <other>``. The parts add up to net value in every
+    replication, so their means and differences add up too (to the rounding shown).
+    """
+    policies = list(policies or comp.policies)
+    first, others = policies[0], policies[1:]
+    rows = []
+    for m in (*NET_VALUE_PARTS, "net_value"):
+        part = info(m).label.removeprefix("Net value: ")
+        row = {"part of net value": part[0].lower() + part[1:]}
+        row.update({p: _format(comp.interval(p, m).mean, "value") for p in policies})
+        for p in others:
+            diff = comp.difference(first, p, m)
+            name = "difference" if len(others) == 1 else f"{first} - {p}"
+            row[name] = _format(diff.mean, "value")
+            row["95% CI" if len(others) == 1 else f"95% CI of {name}"] = \
+                f"{_format(diff.lo, 'value')} to {_format(diff.hi, 'value')}"
+        rows.append(row)
     return pd.DataFrame(rows)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 import pandas as pd
 
 from collectsim.config.schema import one_line
-from collectsim.results.metrics import Metrics
+from collectsim.results.metrics import NET_VALUE_COMPONENTS, Metrics
 
 #: The unit each kind is stored in.
 UNITS = {"money": "cents", "value": "cents", "days": "days", "share": "share (0-1)", "percent": "%",
@@ -67,7 +67,9 @@ class MetricInfo:
 
 #: The direction a finance manager prefers, for the metrics that have one.
 _BETTER = {
-    "higher": ("cash_collected", "cei", "npv", "net_value", "mean_goodwill", "recovery_rate"),
+    # Net value's parts: costs are held negative, so for every part higher is better.
+    "higher": ("cash_collected", "cei", "npv", "net_value", "mean_goodwill", "recovery_rate",
+               *(f"nv_{part}" for part in NET_VALUE_COMPONENTS)),
     "lower": ("dso", "dso_simple", "best_possible_dso", "add", "bad_debt_ratio", "cost_to_collect", "written_off",
               "outstanding", "collection_costs", "churned_customers", "margin_lost_to_churn", "mean_wait_days",
               "mean_days_late", "share_paid_late", "disputes", "insolvencies", "plans_defaulted"),
@@ -100,6 +102,16 @@ METRIC_INFO: dict[str, MetricInfo] = {m.name: m for m in (
     _info("collection_costs", "Collection costs", "collection cost", "money"),
     _info("npv", "NPV of cash", "NPV of cash", "value"),
     _info("net_value", "Net value", "net value", "value"),
+    _info("nv_cash_collected", "Net value: cash collected", "contribution of cash collected to net value", "value"),
+    _info("nv_fees", "Net value: fees", "contribution of fees to net value", "value"),
+    _info("nv_cost_of_goods", "Net value: cost of goods", "contribution of cost of goods to net value", "value"),
+    _info("nv_collection_costs", "Net value: collection costs", "contribution of collection costs to net value",
+          "value"),
+    _info("nv_staff_cost", "Net value: staff cost", "contribution of staff cost to net value", "value"),
+    _info("nv_acquisition_costs", "Net value: acquisition costs", "contribution of acquisition costs to net value",
+          "value"),
+    _info("nv_future_margin_lost", "Net value: future margin lost",
+          "contribution of future margin lost to churn to net value", "value"),
     _info("mean_goodwill", "Mean goodwill", "mean goodwill", "score", 3),
     _info("churned_customers", "Churned customers", "churned customers", "count", 0),
     _info("margin_lost_to_churn", "Margin lost to churn", "margin lost to churn", "money"),
@@ -117,6 +129,7 @@ METRIC_INFO: dict[str, MetricInfo] = {m.name: m for m in (
     _info("terms_agreed", "Extended terms agreed", "extended terms agreed", "count", 0),
     _info("plans_defaulted", "Plans defaulted", "plans defaulted", "count", 0),
     _info("sales_refused", "Orders refused", "orders refused (credit hold or limit)", "money"),
+    _info("customers_at_start", "Customers at start", "customers at the start of the period", "count", 0),
     _info("new_customers", "New customers", "new customers", "count", 0),
     _info("customers_refused", "Applicants refused", "applicants refused", "count", 0),
     _info("invoices", "Invoices", "invoices", "count", 0),
@@ -129,6 +142,9 @@ METRIC_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Metrics))
 #: The metrics a finance manager reads first, in this order (dashboard table, narrative verdicts).
 HEADLINE: tuple[str, ...] = ("cash_collected", "dso", "bad_debt_ratio", "cost_to_collect", "mean_goodwill",
                              "churned_customers", "net_value")
+
+#: Net value's parts (the Metrics fields ``nv_<part>``), in the order they add up to it.
+NET_VALUE_PARTS: tuple[str, ...] = tuple(f"nv_{part}" for part in NET_VALUE_COMPONENTS)
 
 #: The rows of the command line's table of a run, in order.
 RUN_TABLE: tuple[str, ...] = ("invoiced", "cash_collected", "fees_collected", "discounts_granted",

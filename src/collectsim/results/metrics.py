@@ -28,10 +28,31 @@ day, and credit sales for the whole period (not divided by the number of months)
 of the principal (``settlements_forgiven``).
 
 *Costs.* Collection costs are action costs (reminders; in core II also agency fees, legal costs and
-staff time) plus discounts granted. ``cost_to_collect`` = collection costs / cash collected.
-``npv`` discounts the cohort's cash to the start of the measured period at the cost of capital
-(``(1 + r) ** (days / 365)``); ``net_value`` = NPV of (cash - collection costs paid in cash) - margin
-lost to churn (discounts are not subtracted again: they are already missing from the cash).
+staff time, and new customers' credit checks) plus discounts granted. ``cost_to_collect`` = collection
+costs / cash collected. ``npv`` discounts the cohort's cash to the start of the measured period at the
+cost of capital (``(1 + r) ** (days / 365)``).
+
+*Net value*, the one bottom line, counts every euro once. It is the sum of seven parts, each discounted to
+the start of the measured period (costs negative; ``nv_<part>`` in the record, :data:`NET_VALUE_COMPONENTS`,
+added up in that order so that they give ``net_value`` exactly):
+
+- ``cash_collected``: the cohort's principal received (customers' payments, agencies' and courts' collections),
+  at the day it came in; ``fees``: interest and compensation paid on top, likewise;
+- ``cost_of_goods``: (1 - gross margin) x every cohort invoice's amount, at its issue day. Cash minus cost of
+  goods is the margin, so an order lost inside the period (refused, or never placed by a customer who left or
+  ordered less) costs its margin, not its whole revenue;
+- ``collection_costs``: the costs of the actions on cohort invoices (reminders, calls, letters, mediators,
+  agencies' fees, legal costs), at their day; ``staff_cost``: staff x hours x hourly cost for each measured day;
+- ``acquisition_costs``: ``economics.acquisition_cost`` for each customer onboarded in the measured period plus
+  the credit checks of the period's applicants (taken on or refused), at their day;
+- ``future_margin_lost``: for each customer lost (churned) in the measured period, its expected yearly margin at
+  baseline over ``customer_lifetime_years`` starting at the end of the measured period -- what it would have
+  brought after the window, whose own lost sales are already missing from cash less cost of goods. This is
+  ``margin_lost_to_churn`` with its sign turned.
+
+Discounts, credit notes, settlements and write-offs are not subtracted: they are already missing from the
+cash. The checks of new customers are in ``acquisition_costs`` here and in ``collection_costs`` (the money
+total) above; discounts are in that total but not in net value's ``collection_costs``.
 
 *Bad debt.* ``written_off`` includes balances lost when a customer becomes insolvent;
 ``insolvencies`` counts customers that failed during the measured period.
@@ -44,7 +65,7 @@ costs are collection costs; what an agency collects counts gross in cash.
 the measured period / minutes available (above 1 when tasks longer than a whole day were done: overtime),
 and ``mean_wait_days`` = mean days an item of work waited
 for a collector, over the items done in the period. Staff cost (staff x hours x hourly cost for each
-measured day) is a collection cost and enters ``net_value``; with unlimited capacity both are 0.
+measured day) is a collection cost and a part of ``net_value``; with unlimited capacity both are 0.
 
 *Relationship.* ``mean_goodwill`` is the mean over customers and over the measured days of each
 customer's goodwill at the end of the day (it relaxes toward the baseline between actions). Customers
@@ -52,18 +73,21 @@ who have churned stay in the mean, their goodwill relaxing toward the baseline a
 everyone's does; customers not yet arrived, or refused, count at their baseline. So the time after a
 customer left is not marked down: read ``mean_goodwill`` beside ``churned_customers``.
 ``churned_customers`` counts customers who left during the measured period, and
-``margin_lost_to_churn`` adds up their lifetime margin (see :func:`customer_lifetime_margin`).
+``margin_lost_to_churn`` adds up the margin they would have brought after it: their lifetime margin (see
+:func:`customer_lifetime_margin`) starting at the end of the measured period, discounted to its start.
 ``sales_refused`` adds up the orders refused during the measured period, on credit hold or beyond a new
 customer's credit limit (the invoices they would have been); they are not invoiced, so they reduce sales
 and cash rather than count as debt.
+``customers_at_start`` counts the customers trading at the start of the measured period: the opening portfolio
+and those onboarded during the warm-up, less those who churned or became insolvent before it.
 ``new_customers`` and ``customers_refused`` count applicants taken on and turned down at their credit
-check in the measured period; the checks' cost is a collection cost. ``customers`` counts everyone who
-was or applied to be a customer during the run.
+check in the measured period; the checks' cost is a collection cost (and an acquisition cost in net value).
+``customers`` counts everyone who was or applied to be a customer during the run.
 
 *Lateness.* ``mean_days_late`` is, over cohort invoices fully paid by the customer, the mean of
 max(0, day of last payment - due day); ``share_paid_late`` is the share of those paid after the due day.
 
-All money is integer cents.
+All money is integer cents (``npv``, ``net_value`` and its parts: cents as floats).
 """
 
 from __future__ import annotations
@@ -112,6 +136,20 @@ def add_at(length: int, index: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
+#: The parts of net value, in the order they are added up (each is the Metrics field ``nv_<part>``).
+NET_VALUE_COMPONENTS = ("cash_collected", "fees", "cost_of_goods", "collection_costs", "staff_cost",
+                        "acquisition_costs", "future_margin_lost")
+
+
+def net_value_of(components: dict[str, float]) -> float:
+    """Net value from its components: their sum, added in :data:`NET_VALUE_COMPONENTS`' order (so it is exact
+    to the bit whoever adds them that way)."""
+    total = 0.0
+    for name in NET_VALUE_COMPONENTS:
+        total += components[name]
+    return total
+
+
 class ConservationError(AssertionError):
     """Money was created or lost: a bug in the engine, never the user's fault."""
 
@@ -138,7 +176,14 @@ class Metrics:
     outstanding: int
     collection_costs: int
     npv: float
-    net_value: float
+    net_value: float  # the sum of the nv_* components below, added in NET_VALUE_COMPONENTS' order
+    nv_cash_collected: float
+    nv_fees: float
+    nv_cost_of_goods: float
+    nv_collection_costs: float
+    nv_staff_cost: float
+    nv_acquisition_costs: float
+    nv_future_margin_lost: float
     mean_goodwill: float
     churned_customers: int
     margin_lost_to_churn: int
@@ -156,6 +201,7 @@ class Metrics:
     terms_agreed: int  # extended terms with milestones agreed
     plans_defaulted: int  # instalment plans and extended terms broken
     sales_refused: int
+    customers_at_start: int
     new_customers: int
     customers_refused: int
     invoices: int
@@ -163,6 +209,11 @@ class Metrics:
 
     def to_dict(self) -> dict[str, float | int]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @property
+    def net_value_components(self) -> dict[str, float]:
+        """The parts of ``net_value`` (cents, discounted; costs negative), which add up to it exactly."""
+        return {name: getattr(self, f"nv_{name}") for name in NET_VALUE_COMPONENTS}
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([self.to_dict()])
@@ -210,18 +261,21 @@ def goodwill_gap_path(jumps: np.ndarray, recovery_days: float) -> np.ndarray:
     return out
 
 
-def customer_lifetime_margin(scenario: Scenario, segment: np.ndarray) -> np.ndarray:
+def customer_lifetime_margin(scenario: Scenario, segment: np.ndarray, after_days: int = 0) -> np.ndarray:
     """Margin a customer would still have brought (cents): yearly margin at baseline x discounted lifetime.
 
     Yearly margin = orders per year x mean invoice (median x exp(sigma^2 / 2)) x gross margin; the
     lifetime of ``customer_lifetime_years`` is discounted at the cost of capital (an annuity factor).
+    With ``after_days``, the lifetime starts that many days from now and is discounted back to now (net
+    value uses the end of the measured period: the margin inside the period already shows as sales lost).
     """
     econ = scenario.economics
     segs = scenario.portfolio.segments
     yearly = np.array([s.orders_per_year * s.amount_median * math.exp(s.amount_sigma**2 / 2) for s in segs]) * 100.0
     years, rate = econ.customer_lifetime_years, econ.cost_of_capital
     annuity = (1 - (1 + rate) ** -years) / rate if rate > 0 else years
-    return np.rint(yearly[segment] * econ.gross_margin * annuity).astype(np.int64)
+    later = float(discount_factors(rate, np.array([after_days]))[0])
+    return np.rint(yearly[segment] * econ.gross_margin * annuity * later).astype(np.int64)
 
 
 @functools.lru_cache(maxsize=64)
@@ -437,6 +491,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     if invoiced != principal_paid + discounts + credit_notes + forgiven + written_off + outstanding:
         raise ConservationError("cohort totals do not add up to the amount invoiced")
     in_measured = (events["day"] >= w) & (events["day"] < e)
+    onboarded = in_measured & (kind == EventKind.CUSTOMER_ONBOARDED)
     onboarding = in_measured & is_kind(kind, (EventKind.CUSTOMER_ONBOARDED, EventKind.CUSTOMER_REFUSED))
     action_costs = int(events["cost"][in_cohort].sum()) + int(events["cost"][onboarding].sum())
     team = scenario.team
@@ -450,15 +505,35 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     escalated = int(amount[handed][first].sum())
     churn = (kind == EventKind.CHURNED) & (events["day"] >= w) & (events["day"] < e)
     churned = events["customer"][churn]
-    margin_lost = int(customer_lifetime_margin(scenario, customer_segments)[churned].sum()) if len(churned) else 0
+    margin_lost = (int(customer_lifetime_margin(scenario, customer_segments[churned], after_days=m).sum())
+                   if len(churned) else 0)
 
-    rate = scenario.economics.cost_of_capital
+    econ = scenario.economics
+    rate = econ.cost_of_capital
     is_cash = in_cohort & is_kind(kind, CASH_KINDS)
     factor = discount_factors(rate, events["day"] - w)
     npv = float((amount[is_cash] * factor[is_cash]).sum())
-    staff_npv = daily_staff_cost * float(discount_factors(rate, np.arange(m)).sum())
-    charged = in_cohort | onboarding
-    net_value = npv - float((events["cost"][charged] * factor[charged]).sum()) - staff_npv - margin_lost
+
+    def discounted(values: np.ndarray, where: np.ndarray) -> float:
+        return float((values[where] * factor[where]).sum())
+
+    # Net value: the cohort's cash, less what the goods cost and what collecting and acquiring customers cost,
+    # less the margin customers lost in the period would have brought after it. Discounted to the period's start.
+    is_fee = in_cohort & (kind == EventKind.FEES_PAID)
+    goods = (1.0 - econ.gross_margin) * float(
+        (invoices["amount"][cohort] * discount_factors(rate, invoices["issue_day"][cohort] - w)).sum())
+    acquired = round(econ.acquisition_cost * 100) * float(factor[onboarded].sum())
+    components = {
+        "cash_collected": discounted(amount, is_cash & ~is_fee),
+        "fees": discounted(amount, is_fee),
+        "cost_of_goods": -goods,
+        "collection_costs": -discounted(events["cost"], in_cohort),
+        "staff_cost": -daily_staff_cost * float(discount_factors(rate, np.arange(m)).sum()),
+        "acquisition_costs": -(acquired + discounted(events["cost"], onboarding)),
+        "future_margin_lost": -float(margin_lost),
+    }
+    components = {name: value + 0.0 for name, value in components.items()}  # -0.0 (no cost) reads as 0.0
+    net_value = net_value_of(components)
 
     # Team: minutes worked and waits in the measured period (whichever invoice the work was for).
     in_period = (events["day"] >= w) & (events["day"] < e) & (events["minutes"] > 0)
@@ -480,6 +555,14 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
 
     reminders = int(np.count_nonzero(in_cohort & (kind == EventKind.REMINDER)))
     n_customers = len(goodwill_baseline)
+    # Customers at the start of the period: the opening portfolio and those onboarded since, less those who left
+    # (churned or failed) before it.
+    first_customers = sum(s.customers for s in scenario.portfolio.segments)
+    before = events["day"] < w
+    arrived = np.zeros(max(n_customers, first_customers), dtype=bool)
+    arrived[:first_customers] = True
+    arrived[events["customer"][before & (kind == EventKind.CUSTOMER_ONBOARDED)]] = True
+    arrived[events["customer"][before & is_kind(kind, (EventKind.CHURNED, EventKind.INSOLVENT))]] = False
     return Metrics(
         dso=dso, dso_simple=dso_simple, best_possible_dso=bpdso, add=dso - bpdso,
         cei=cei(opening, credit_sales, closing, closing_current),
@@ -489,6 +572,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         invoiced=invoiced, discounts_granted=discounts,
         credit_notes=credit_notes, settlements_forgiven=forgiven, written_off=written_off,
         outstanding=outstanding, collection_costs=collection_costs, npv=npv, net_value=net_value,
+        **{f"nv_{name}": value for name, value in components.items()},
         mean_goodwill=float(daily["mean_goodwill"].to_numpy()[period].mean()),
         churned_customers=len(churned), margin_lost_to_churn=margin_lost,
         recovery_rate=recovered / escalated if escalated else 0.0, staff_utilisation=utilisation,
@@ -503,6 +587,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         plans_defaulted=int(np.count_nonzero(in_cohort & (kind == EventKind.PLAN_DEFAULTED))),
         sales_refused=int(events["amount"][(kind == EventKind.ORDER_REFUSED) & (events["day"] >= w)
                                           & (events["day"] < e)].sum()),
-        new_customers=int(np.count_nonzero(in_measured & (kind == EventKind.CUSTOMER_ONBOARDED))),
+        customers_at_start=int(np.count_nonzero(arrived)),
+        new_customers=int(np.count_nonzero(onboarded)),
         customers_refused=int(np.count_nonzero(in_measured & (kind == EventKind.CUSTOMER_REFUSED))),
         invoices=int(cohort.sum()), customers=n_customers)

@@ -54,7 +54,8 @@ class RunResult:
 
     def to_dict(self) -> dict:
         return {"scenario": self.scenario.name, "policy": self.policy, "seed": self.seed,
-                "money_unit": "cents", "metrics": self.metrics.to_dict()}
+                "money_unit": "cents", "metrics": self.metrics.to_dict(),
+                "net_value_components": self.metrics.net_value_components}
 
     def to_json(self) -> str:
         """One JSON object; byte-identical for the same scenario, policy and seed."""
