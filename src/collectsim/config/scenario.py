@@ -403,16 +403,16 @@ class Behaviour:
         doc="Days past due after which a reminder's response chance has halved: old debt is harder to "
             "collect. 0 means reminders work alike at every age.")
     set_aside_pay_days: float = setting(
-        90.0, unit="days past due", low=0, high=36_500, source=DEBT_AGE,
+        85.0, unit="days past due", low=0, high=36_500, source=DEBT_AGE,
         doc="Median days past due at which the customer pays an invoice it had set aside (see ignore_share) "
             "of its own accord, unless a reminder moves it sooner; 0 means only chasing gets it paid. A broken "
             "plan or extended terms leave the rest set aside in the same way, counted from the day they broke.")
     set_aside_never_share: float = setting(
-        0.2, unit="probability", low=0, high=1, source=DEBT_AGE,
+        0.15, unit="probability", low=0, high=1, source=DEBT_AGE,
         doc="Share of set-aside invoices the customer never pays of its own accord (bad faith, or money that "
             "is not there); only chasing, an agency or a court can still collect them.")
     set_aside_pay_sigma: float = setting(
-        1.2, unit="log scale", low=0, high=10, source=DEBT_AGE,
+        0.8, unit="log scale", low=0, high=10, source=DEBT_AGE,
         doc="Spread of those days (log-normal sigma); a wide spread means some set-aside debt is paid after "
             "months and some effectively never.")
 
