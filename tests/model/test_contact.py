@@ -112,3 +112,28 @@ def test_without_the_cap_the_same_ladder_costs_more_goodwill():
     _, free = _run(gap=0, tables={"behaviour": {"contact_goodwill_cap": 1.0}})
     lost = lambda r: float(np.clip(r["goodwill_before"] - r["goodwill_after"], 0, None).sum())  # noqa: E731
     assert lost(_reminders(capped)) < lost(_reminders(free))
+
+
+@pytest.mark.parametrize("engine", ["simpy", "compiled"])
+def test_a_hand_over_hurts_once_while_the_account_is_with_the_agency(engine):
+    """Several invoices of one customer at the agency together: only the first hand-over moves its goodwill."""
+    scenario = scaled_scenario(BASELINE, 60)
+    spec = scenario.policy("aggressive")
+    result = simulate(scenario, spec, seed=5, engine=engine)
+    ev = result.events
+    placed = np.flatnonzero(ev["kind"] == EventKind.AGENCY_PLACED)
+    ends = {int(ev["invoice"][k]): int(ev["day"][k]) for k in np.flatnonzero(np.isin(
+        ev["kind"], [EventKind.AGENCY_COLLECTED, EventKind.AGENCY_RETURNED]))}
+    hurt = quiet = 0
+    for k in placed:
+        customer, day = ev["customer"][k], ev["day"][k]
+        earlier = [j for j in placed if j < k and ev["customer"][j] == customer
+                   and ends.get(int(ev["invoice"][j]), 1 << 40) > day]
+        moved = ev["goodwill_after"][k] != ev["goodwill_before"][k]
+        if earlier:
+            quiet += 1
+            assert not moved, "a second invoice of an account already at the agency moved goodwill"
+        else:
+            hurt += 1
+            assert moved or ev["goodwill_before"][k] == 0.0
+    assert hurt > 5 and quiet > 5  # both cases occur

@@ -18,7 +18,10 @@ def test_refused_orders_come_only_from_customers_with_old_debt():
     ev = result.events.to_frame()
     refused = ev[ev["kind"] == "order_refused"]
     assert len(refused) > 10 and (refused["amount"] > 0).all()
-    assert (refused["goodwill_after"] < refused["goodwill_before"]).all()
+    # Each refusal costs goodwill unless a worse event on the account this month already did (goodwill follows the
+    # account: see collectsim.model.behaviour.period_goodwill_extra).
+    assert (refused["goodwill_after"] <= refused["goodwill_before"]).all()
+    assert (refused["goodwill_after"] < refused["goodwill_before"]).mean() > 0.5
     inv = result.invoices
     for customer, day in zip(refused["customer"], refused["day"]):
         mine = inv["customer"] == customer

@@ -5,7 +5,7 @@ parameter, and compares policies with common random numbers:
 
 - chasing, whether firm-and-fair or aggressive, lowers DSO against reactive as-is chasing;
 - selling the same revenue in four times as many invoices barely changes churn or net value, now that
-  contact, cost and goodwill are per customer contact, not per invoice;
+  contact and cost are per customer contact and goodwill follows the account, not the invoice count;
 - with goodwill's effects on orders and churn switched off, two policies' net values differ by exactly the
   difference of their cash economics: nothing relational is left to tip the balance;
 - collectability by age of debt under as-is sits inside the published ranges.
@@ -24,6 +24,9 @@ from helpers import SCENARIOS
 
 BASELINE = SCENARIOS / "baseline.toml"
 SEEDS = tuple(range(101, 111))
+#: The split scenario shares no draws with the whole one, so their difference is read from independent means: 40
+#: replications keep its standard error near 2% of net value (one customer lost costs about 1.7%), well inside 5%.
+SPLIT_SEEDS = tuple(range(101, 141))
 CASH_PARTS = ("nv_cash_collected", "nv_fees", "nv_cost_of_goods", "nv_collection_costs", "nv_staff_cost",
               "nv_acquisition_costs")
 
@@ -47,14 +50,13 @@ def test_firm_and_fair_and_aggressive_both_lower_dso_against_as_is():
         assert hi < 0, f"{policy} does not lower DSO: {mean:.2f} days ({lo:.2f} to {hi:.2f})"
 
 
-#: Not met yet (measured 2026-12-07 on these seeds, unlimited team): a contact covers only the invoices whose step
-#: falls due that day, so a customer with four times as many invoices is contacted up to four times as often and
-#: loses more goodwill (as-is: 35 -> 50 customers lost; aggressive: 70 -> 106); discount-led also gains goodwill per
-#: invoice paid early. A statement of every overdue invoice at each contact (a per-customer dunning run) is the fix.
-_NOT_YET = pytest.mark.xfail(strict=True, reason="contacts still follow each invoice's own ladder dates")
+#: Not met for aggressive (measured 2026-12-07 on these seeds): its net value is small, and four times as many
+#: invoices bring four times the fixed compensation claimed and the court cases paid per invoice (escalation is
+#: still per invoice), so its net value moves by far more than 5%; its churn passes.
+_ESCALATION_PER_INVOICE = pytest.mark.xfail(strict=True, reason="fees and legal costs are per invoice")
 
 
-@pytest.mark.parametrize("policy", [name if name == "flexible-plans" else pytest.param(name, marks=_NOT_YET)
+@pytest.mark.parametrize("policy", [pytest.param(name, marks=_ESCALATION_PER_INVOICE) if name == "aggressive" else name
                                     for name in ("as-is", "firm-and-fair", "discount-led", "flexible-plans", "gentle",
                                                  "aggressive")])
 def test_the_same_revenue_in_four_times_as_many_invoices_changes_churn_and_net_value_little(policy):
@@ -67,7 +69,7 @@ def test_the_same_revenue_in_four_times_as_many_invoices_changes_churn_and_net_v
     split = scaled_scenario(BASELINE, n, unlimited, segments={
         s.name: {"orders_per_year": 4 * s.orders_per_year, "amount_median": s.amount_median / 4}
         for s in plain.portfolio.segments})
-    whole, parts = _metrics(scenario, policy), _metrics(split, policy)
+    whole, parts = _metrics(scenario, policy, SPLIT_SEEDS), _metrics(split, policy, SPLIT_SEEDS)
     churn_whole = _values(whole, "churned_customers").mean()
     churn_split = _values(parts, "churned_customers").mean()
     value_whole, value_split = _values(whole, "net_value").mean(), _values(parts, "net_value").mean()
@@ -106,3 +108,31 @@ def test_collectability_by_age_under_as_is_is_inside_the_published_ranges():
     print("collectability by age:", {age: round(share, 3) for age, share in curve.items()})
     for age, (low, high) in PUBLISHED.items():
         assert low <= curve[age] <= high, f"{age} days past due: {curve[age]:.3f} outside {low}-{high}"
+
+
+def test_no_bundled_strategy_loses_a_fifth_of_its_customers_and_aggressive_at_most_two_and_a_half_times_as_is():
+    scenario = collectsim.load_scenario(BASELINE)
+    lost = {}
+    for spec in scenario.policies:
+        runs = _metrics(scenario, spec.name)
+        share = _values(runs, "churned_customers") / _values(runs, "customers_at_start")
+        lost[spec.name] = _values(runs, "churned_customers").mean()
+        print(f"{spec.name}: {lost[spec.name]:.1f} customers lost, {share.mean():.1%} of those at the start")
+        assert share.mean() <= 0.20, spec.name
+    assert lost["aggressive"] <= 2.5 * lost["as-is"]
+
+
+def test_every_bundled_scenario_has_a_costed_team_that_the_busiest_policies_keep_busy_and_new_customers():
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        scenario = collectsim.load_scenario(path)
+        assert scenario.team.staff > 0 and scenario.team.hourly_cost > 0, path.name
+        assert all(seg.new_customers_per_year > 0 for seg in scenario.portfolio.segments), path.name
+        runs = {spec.name: _metrics(scenario, spec.name, SEEDS[:3]) for spec in scenario.policies}
+        for name, metrics in runs.items():
+            assert _values(metrics, "staff_cost").min() > 0, (path.name, name)
+            assert _values(metrics, "new_customers").mean() > 0, (path.name, name)
+        if path.stem == "baseline":
+            busy = {name: _values(metrics, "staff_utilisation").mean() for name, metrics in runs.items()}
+            print("staff utilisation:", {k: round(v, 2) for k, v in busy.items()})
+            assert busy["firm-and-fair"] > 0.9 and busy["aggressive"] > 0.9  # capacity binds for them
+            assert busy["as-is"] < 0.8  # and not for reactive chasing

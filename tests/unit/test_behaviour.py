@@ -1,6 +1,9 @@
 """The behaviour rules: the intended directions and ranges (scalar rules, applied to a few values each)."""
 
 import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from collectsim.model import behaviour as rules
 
@@ -58,3 +61,46 @@ def test_set_aside_days_never_below_the_share_and_slower_for_higher_uniforms():
     paid = arr[p >= 0.2]
     assert np.all(paid >= 0) and np.all(np.diff(paid) >= 0)  # one uniform: a monotone delay
     assert 60 <= int(np.median(paid)) <= 120  # the median sits near the 90-day setting
+
+
+# --- contact and goodwill per account ---------------------------------------------------------------------
+
+def test_a_reminder_waits_only_between_contacts_not_on_the_day_of_one():
+    assert not rules.contact_waits(10, 10, 7)  # today's contact: it joins
+    assert rules.contact_waits(11, 10, 7) and rules.contact_waits(16, 10, 7)
+    assert not rules.contact_waits(17, 10, 7)  # the gap has passed
+    assert not rules.contact_waits(11, 10, 0)  # no gap asked for
+
+
+def test_a_contact_costs_and_takes_what_its_dearest_step_does_in_any_order():
+    for costs in ([50, 200, 600], [600, 200, 50], [200, 600, 50]):
+        so_far = 0
+        for k, cost in enumerate(costs):
+            so_far += rules.contact_extra_cents(k > 0, cost, so_far)
+        assert so_far == 600
+    assert rules.contact_extra(True, 5.0, 12.0) == 0.0 and rules.contact_extra(False, 5.0, 12.0) == 5.0
+
+
+@given(st.lists(st.floats(-0.5, 0.5, allow_nan=False), min_size=1, max_size=8))
+def test_within_a_period_goodwill_moves_by_its_worst_loss_and_best_gain_whatever_the_order(changes):
+    worst = best = total = 0.0
+    for change in changes:
+        total += rules.period_goodwill_extra(change, worst, best)
+        worst, best = min(worst, change), max(best, change)
+    assert total == pytest.approx(min(0.0, *changes) + max(0.0, *changes), abs=1e-12)
+
+
+def test_an_invoice_s_stake_is_its_share_of_a_usual_month():
+    monthly = rules.monthly_purchases(1500.0, 12.0)  # 1,500 a month, in cents
+    assert monthly == 150_000.0
+    assert rules.stake_factor(37_500, monthly) == 0.25
+    assert rules.stake_factor(300_000, monthly) == 2.0
+    assert rules.stake_factor(100, 0.0) == 1.0
+
+
+def test_the_cap_lets_losses_through_up_to_what_is_left_and_gains_always():
+    assert rules.capped_goodwill_loss(-0.03, 0.0, 0.1) == -0.03
+    assert rules.capped_goodwill_loss(-0.08, 0.05, 0.1) == pytest.approx(-0.05)
+    assert rules.capped_goodwill_loss(-0.03, 0.1, 0.1) == 0.0
+    assert rules.capped_goodwill_loss(0.02, 0.1, 0.1) == 0.02
+    assert rules.cap_used_on(3, 3, 0.04) == 0.04 and rules.cap_used_on(4, 3, 0.04) == 0.0

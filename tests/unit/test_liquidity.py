@@ -8,7 +8,7 @@ from collectsim.model.liquidity import DISTRESSED, HEALTHY, INSOLVENT, NEVER, ST
 from helpers import small_data
 
 # One-sided 5% critical value of F with (19, 19) degrees of freedom.
-F_19_19_P05 = 2.17
+F_39_39_P05 = 1.70  # 95% point of the F distribution with 39 and 39 degrees of freedom (tables)
 
 
 def _scenario(**segment):
@@ -88,13 +88,15 @@ def test_strained_customers_pay_later_and_part_pay_more():
 
 
 def test_an_economy_wide_shock_widens_the_spread_of_bad_debt():
-    """Stylised fact over 20 seeds: variance of the bad-debt ratio grows, beyond a 5% F test."""
+    """Stylised fact over 40 seeds: variance of the bad-debt ratio grows, beyond a 5% F test.
+
+    (20 seeds gave the test too little power: a variance ratio of about 2 sits at the 5% point of F(19, 19).)"""
     spreads = {}
     for shock in (False, True):
         data = small_data()
         data["horizon"]["measured_days"] = 360
         data["economy"] = {"shock": shock, "shock_start_day": 90, "shock_months": 6, "shock_strain_multiplier": 8.0}
         scenario = collectsim.parse_scenario(data)
-        spreads[shock] = np.array([collectsim.simulate(scenario, seed=k).metrics.bad_debt_ratio for k in range(1, 21)])
+        spreads[shock] = np.array([collectsim.simulate(scenario, seed=k).metrics.bad_debt_ratio for k in range(1, 41)])
     assert spreads[True].mean() > spreads[False].mean()
-    assert spreads[True].var(ddof=1) / spreads[False].var(ddof=1) > F_19_19_P05
+    assert spreads[True].var(ddof=1) / spreads[False].var(ddof=1) > F_39_39_P05

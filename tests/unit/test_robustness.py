@@ -152,7 +152,7 @@ def test_cli_robustness_text_shows_a_line_per_policy_and_metric(tmp_path, capsys
     table = [line for line in text.splitlines() if line.startswith("  second ")]
     assert len(table) == len(HEADLINE)
     assert all(line.rstrip().endswith("robust") or "depends on" in line for line in table)
-    assert "assumptions (low / central / high): order elasticity 0.5 / 1 / 2" in text
+    assert "assumptions (low / central / high): order elasticity 0.15 / 0.3 / 0.6" in text
     assert "--robustness" in main_help(capsys)
 
 

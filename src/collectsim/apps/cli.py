@@ -244,7 +244,8 @@ def _mean_metrics(means) -> Metrics:
     """A Metrics record holding the means over replications (for the summary table)."""
     values = {name: means[name] for name in Metrics.__dataclass_fields__}
     money = ("cash_collected", "fees_collected", "fees_waived", "invoiced", "discounts_granted", "credit_notes",
-             "settlements_forgiven", "written_off", "outstanding", "collection_costs", "margin_lost_to_churn")
+             "settlements_forgiven", "written_off", "outstanding", "collection_costs", "staff_cost",
+             "margin_lost_to_churn")
     return Metrics(**{k: (round(v) if k in money else v) for k, v in values.items()})
 
 

@@ -386,8 +386,9 @@ class Behaviour:
             "goodwill heals, so the effect on a year's churn is smaller.")
     contact_goodwill_cap: float = setting(
         0.1, unit="goodwill points per 30 days", low=0, high=1,
-        doc="Most goodwill a customer loses to reminders and fee claims in a 30-day period (before the segment's "
-            "sensitivity): the tenth letter of a month does not offend as much as the first. 1: no cap in practice.")
+        doc="Most goodwill a customer loses to reminders, fee claims and disputes in a 30-day period (before the "
+            "segment's sensitivity). Within the period reminders already count only their harshest; the cap bounds "
+            "the rest. 1: no cap in practice.")
     plan_goodwill: float = setting(0.03, unit="goodwill points", low=-1, high=1,
                                    doc="Goodwill change when a customer agrees to an instalment plan.")
     plan_default_goodwill: float = setting(-0.03, unit="goodwill points", low=-1, high=1,

@@ -46,6 +46,7 @@ def scenario_tables(scenario: Scenario) -> tuple:
                                                                         seg.days_late_sd_within)
         row[K.S_AMOUNT_MEDIAN], row[K.S_AMOUNT_SIGMA] = seg.amount_median, seg.amount_sigma
         row[K.S_MEAN_GAP] = 365.0 / seg.orders_per_year
+        row[K.S_MONTHLY] = rules.monthly_purchases(seg.amount_median, seg.orders_per_year)
         row[K.S_DISPUTE_DAYS] = seg.dispute_resolution_days
         row[K.S_CREDIT_NOTE_SHARE], row[K.S_CREDIT_NOTE_FRACTION] = seg.credit_note_share, seg.credit_note_fraction
         row[K.S_PARTIAL_SHARE], row[K.S_PARTIAL_GAP] = seg.partial_share, seg.partial_gap_days
@@ -122,6 +123,7 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     C[:, K.C_INSOLVENT_DAY] = liquidity.insolvency_day
     C[:, K.C_CONTACT_DAY] = -K.NEVER  # no contact yet
     C[:, K.C_CAP_PERIOD] = -1
+    C[:, K.C_CHANGE_PERIOD] = -1
     CF = np.zeros((n, K.CF_WIDTH))
     CF[:, K.CF_GOODWILL] = customers.goodwill_baseline
     CF[:, K.CF_BASELINE] = customers.goodwill_baseline

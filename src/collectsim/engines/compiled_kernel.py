@@ -41,7 +41,6 @@ from collectsim.model.behaviour import (
     churn_threshold,
     contact_extra,
     contact_extra_cents,
-    contact_goodwill_extra,
     contact_waits,
     credit_note_fraction,
     discount_amount,
@@ -57,6 +56,7 @@ from collectsim.model.behaviour import (
     order_rate_factor,
     part_payment_fraction,
     part_share_on,
+    period_goodwill_extra,
     plan_acceptance_on,
     plan_down_payment,
     prompted_delay_day,
@@ -68,6 +68,7 @@ from collectsim.model.behaviour import (
     set_aside_days,
     settlement_forgiven,
     share_of,
+    stake_factor,
     still_needed,
     unchased_lateness,
     unchased_pay_day,
@@ -131,8 +132,9 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
            "_pay_instalment", "_raise_dispute", "_review", "_apply", "_execute", "_remind", "_plan_requested",
            "_offer_plan", "_agree_plan", "_offer_discount", "_claim_fees", "_accrue_interest", "_settle_fees",
            "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_insolvency",
-           "_serve", "_queue_push", "_decide", "_do", "_within_cap", "_release", "_write_out", "_order_key",
-           "_action_channel", "_action_kind", "_queue_before", "_queue_order", "liquidity_kernel")
+           "_serve", "_queue_push", "_decide", "_do", "_within_cap", "_account_change", "_invoice_change",
+           "_release", "_write_out", "_order_key", "_action_channel", "_action_kind", "_queue_before", "_queue_order",
+           "liquidity_kernel")
 
 __jit_entry__ = ("run_kernel", "draw", "liquidity_kernel")  # called from Python; the others only from compiled code
 
@@ -175,18 +177,19 @@ NAN = math.nan
 OI_CUSTOMER, OI_SEQ, OI_SEGMENT, OI_ISSUE, OI_DUE, OI_AMOUNT, OI_DEADLINE, OI_BALANCE, OI_WIDTH = range(9)
 
 # Columns of the customers' integer state (C) and float state (CF).
-# The contact columns: the day of the last contact, what today's contact has cost, taken in staff minutes and done
-# to goodwill so far, and the goodwill lost to contacts in the cap's current period (see SimpyEngine.__init__).
+# The contact columns: the day of the last contact, what today's contact has cost and taken in staff minutes, the
+# worst goodwill loss and best gain on the account in the period C_CHANGE_PERIOD, and the goodwill lost to chasing
+# in the cap's current period (see SimpyEngine.__init__).
 (C_SEGMENT, C_ARRIVAL, C_ANCHOR, C_REFUSED, C_LIMIT, C_CHURN_DAY, C_INSOLVENT_DAY, C_SEQ, C_STARTED,
- C_OPEN_HEAD, C_OPEN_TAIL, C_CONTACT_DAY, C_CONTACT_COST, C_CAP_PERIOD, C_WIDTH) = range(15)
-(CF_GOODWILL, CF_BASELINE, CF_HAZARD, CF_THRESHOLD, CF_HABIT, CF_REPORT, CF_CONTACT_MINUTES, CF_CONTACT_CHANGE,
- CF_CAP_USED, CF_WIDTH) = range(10)
+ C_OPEN_HEAD, C_OPEN_TAIL, C_CONTACT_DAY, C_CONTACT_COST, C_CAP_PERIOD, C_CHANGE_PERIOD, C_WIDTH) = range(16)
+(CF_GOODWILL, CF_BASELINE, CF_HAZARD, CF_THRESHOLD, CF_HABIT, CF_REPORT, CF_CONTACT_MINUTES, CF_PERIOD_WORST,
+ CF_PERIOD_BEST, CF_CAP_USED, CF_WIDTH) = range(11)
 
 # Segment parameters (one row per segment).
 (S_TERMS, S_EOM, S_DISPUTE_RATE, S_IGNORE, S_SD_WITHIN, S_AMOUNT_MEDIAN, S_AMOUNT_SIGMA, S_MEAN_GAP,
  S_DISPUTE_DAYS, S_CREDIT_NOTE_SHARE, S_CREDIT_NOTE_FRACTION, S_PARTIAL_SHARE, S_PARTIAL_GAP, S_PLAN_ACCEPTANCE,
  S_INSTALMENT_RELIABILITY, S_FEE_PAYMENT_SHARE, S_SETTLEMENT_ACCEPTANCE, S_RECOVERABILITY, S_RESPONSIVENESS,
- S_DISCOUNT_APPETITE, S_SENSITIVITY, S_DAILY_CHURN, S_HAS_RUNS, S_WIDTH) = range(24)
+ S_DISCOUNT_APPETITE, S_SENSITIVITY, S_DAILY_CHURN, S_HAS_RUNS, S_MONTHLY, S_WIDTH) = range(25)
 
 # Behaviour parameters.
 (B_RESPONSE, B_TONE_RESPONSE, B_TONE_GOODWILL, B_CHANNEL_GOODWILL) = (0, 3, 6, 9)  # three values each
@@ -574,7 +577,8 @@ def _order(w, c: int, day: int) -> None:
     if ((ints[HAS_HOLD] and _overdue_beyond(w, c, day, ints[HOLD_AFTER]))
             or (limit and _open_balance(w, c) + _amount(w, c, seq) > limit)):
         amount = _amount(w, c, seq)
-        before, after = _change_goodwill(w, c, BH[B_HOLD_GOODWILL], day)
+        change = BH[B_HOLD_GOODWILL] * stake_factor(amount, w.SG[s, S_MONTHLY])
+        before, after = _change_goodwill(w, c, _account_change(w, c, change, day, True), day)
         _record(w, day, K_ORDER_REFUSED, c, -1, amount, -1, -1, 0, before, after, 0.0, 0)
     else:
         _issue(w, c, seq, day)
@@ -784,7 +788,8 @@ def _resolve_dispute(w, i: int, day: int) -> None:
     if draw(pref, U_CREDIT_NOTE, c, q, 0) < SG[s, S_CREDIT_NOTE_SHARE]:
         fraction = credit_note_fraction(draw(pref, U_CREDIT_NOTE_FRACTION, c, q, 0), SG[s, S_CREDIT_NOTE_FRACTION])
         credit = share_of(R[i, R_BALANCE], fraction)
-        before, after = _change_goodwill(w, c, BH[B_CREDIT_NOTE_GOODWILL], day)
+        change = BH[B_CREDIT_NOTE_GOODWILL] * stake_factor(R[i, R_AMOUNT], SG[R[i, R_SEGMENT], S_MONTHLY])
+        before, after = _change_goodwill(w, c, _account_change(w, c, change, day, False), day)
         _accrue_interest(w, i, day)
         R[i, R_BALANCE] -= credit
         _record(w, day, K_CREDIT_NOTE, c, i, credit, -1, -1, 0, before, after, 0.0, 0)
@@ -825,7 +830,8 @@ def _pay(w, i: int, day: int) -> None:
     elif RF[i, RF_DISCOUNT_RATE] > 0 and day <= R[i, R_DISCOUNT_DEADLINE]:
         discount = discount_amount(balance, R[i, R_AMOUNT], RF[i, RF_DISCOUNT_RATE])
         if discount > 0:
-            before, after = _change_goodwill(w, c, BH[B_DISCOUNT_GOODWILL], day)
+            change = BH[B_DISCOUNT_GOODWILL] * stake_factor(R[i, R_AMOUNT], SG[R[i, R_SEGMENT], S_MONTHLY])
+            before, after = _change_goodwill(w, c, _account_change(w, c, change, day, False), day)
             balance -= discount
             R[i, R_BALANCE] = balance
             _record(w, day, K_DISCOUNT, c, i, discount, -1, -1, 0, before, after, 0.0, 0)
@@ -890,7 +896,7 @@ def _pay_instalment(w, i: int, day: int) -> None:
                               BH[B_SET_ASIDE_DAYS], BH[B_SET_ASIDE_SIGMA])
         if late >= 0:
             R[i, R_PAY_DAY] = day + 1 + late
-    before, after = _change_goodwill(w, c, BH[B_PLAN_DEFAULT_GOODWILL], day)
+    before, after = _change_goodwill(w, c, _invoice_change(w, i, BH[B_PLAN_DEFAULT_GOODWILL], day), day)
     _record(w, day, K_PLAN_DEFAULTED, c, i, R[i, R_BALANCE], -1, -1, 0, before, after, 0.0, 0)
     R[i, R_PENDING] = P_PLAN_DEFAULTED  # the policy hears of it in today's reviews (phase 4)
     R[i, R_REVIEW_DAY] = day
@@ -902,7 +908,8 @@ def _raise_dispute(w, i: int, day: int) -> None:
     c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
     R[i, R_DISPUTED] = 1
     R[i, R_DISPUTE_DAY] = NEVER
-    before, after = _change_goodwill(w, c, BH[B_DISPUTE_GOODWILL], day)
+    change = BH[B_DISPUTE_GOODWILL] * stake_factor(R[i, R_AMOUNT], SG[s, S_MONTHLY])
+    before, after = _change_goodwill(w, c, _account_change(w, c, change, day, True), day)
     _record(w, day, K_DISPUTE_RAISED, c, i, 0, -1, -1, 0, before, after, 0.0, 0)
     R[i, R_RESOLVE_DAY] = dispute_end_day(day, draw(w.pref, U_DISPUTE_DAYS, c, q, 0), SG[s, S_DISPUTE_DAYS])
     R[i, R_DISPUTED_SINCE] = day
@@ -941,15 +948,14 @@ def _remind(w, i: int, day: int, step: int, minutes: float, wait: int) -> None:
     change = BH[B_TONE_GOODWILL + tone] + BH[B_CHANNEL_GOODWILL + channel]
     cost = contact_extra_cents(same, w.p_costs[s, step], C[c, C_CONTACT_COST])
     extra_minutes = contact_extra(same, minutes, CF[c, CF_CONTACT_MINUTES])
-    extra = contact_goodwill_extra(same, change, CF[c, CF_CONTACT_CHANGE])
     if same:
         C[c, C_CONTACT_COST] += cost
         CF[c, CF_CONTACT_MINUTES] += extra_minutes
-        CF[c, CF_CONTACT_CHANGE] += extra
     else:
         C[c, C_CONTACT_DAY], C[c, C_CONTACT_COST] = day, cost
-        CF[c, CF_CONTACT_MINUTES], CF[c, CF_CONTACT_CHANGE] = extra_minutes, change
-    before, after = _change_goodwill(w, c, _within_cap(w, c, extra, day), day)
+        CF[c, CF_CONTACT_MINUTES] = extra_minutes
+    stake = stake_factor(R[i, R_AMOUNT], SG[s, S_MONTHLY])
+    before, after = _change_goodwill(w, c, _account_change(w, c, change * stake, day, True), day)
     _record(w, day, K_REMINDER, c, i, 0, channel, tone, cost, before, after, extra_minutes, wait)
     R[i, R_REMINDERS] += 1
     if R[i, R_DISPUTED] or R[i, R_PAY_DAY] <= day:
@@ -972,6 +978,27 @@ def _remind(w, i: int, day: int, step: int, minutes: float, wait: int) -> None:
         R[i, R_PAY_DAY] = min(R[i, R_PAY_DAY], prompted_pay_day(day, R[i, R_DUE], delay))
 
 
+def _invoice_change(w, i: int, change: float, day: int) -> float:
+    """The goodwill change of an event about invoice row ``i`` (as SimpyEngine._invoice_change)."""
+    R = w.R
+    stake = stake_factor(R[i, R_AMOUNT], w.SG[R[i, R_SEGMENT], S_MONTHLY])
+    return _account_change(w, R[i, R_CUSTOMER], change * stake, day, True)
+
+
+def _account_change(w, c: int, change: float, day: int, capped: bool) -> float:
+    """The goodwill change an event on the account makes (as SimpyEngine._account_change)."""
+    C, CF = w.C, w.CF
+    period = day // CAP_PERIOD_DAYS
+    if C[c, C_CHANGE_PERIOD] != period:
+        C[c, C_CHANGE_PERIOD] = period
+        CF[c, CF_PERIOD_WORST] = 0.0
+        CF[c, CF_PERIOD_BEST] = 0.0
+    extra = period_goodwill_extra(change, CF[c, CF_PERIOD_WORST], CF[c, CF_PERIOD_BEST])
+    CF[c, CF_PERIOD_WORST] = min(CF[c, CF_PERIOD_WORST], change)
+    CF[c, CF_PERIOD_BEST] = max(CF[c, CF_PERIOD_BEST], change)
+    return _within_cap(w, c, extra, day) if capped else extra
+
+
 def _within_cap(w, c: int, change: float, day: int) -> float:
     """The part of a goodwill change the customer's cap for the period lets through (as SimpyEngine._within_cap)."""
     C, CF = w.C, w.CF
@@ -990,7 +1017,7 @@ def _plan_requested(w, i: int, day: int) -> bool:
     R[i, R_PLAN_REQUESTED] = 1
     c, s = R[i, R_CUSTOMER], R[i, R_SEGMENT]
     if not w.p_ints[s, PLAN_ON_REQUEST] or R[i, R_DISPUTED]:
-        before, after = _change_goodwill(w, c, BH[B_PLAN_REFUSED_GOODWILL], day)
+        before, after = _change_goodwill(w, c, _invoice_change(w, i, BH[B_PLAN_REFUSED_GOODWILL], day), day)
         _record(w, day, K_PLAN_REQUESTED, c, i, 0, -1, -1, 0, before, after, 0.0, 0)
         return False
     g = _goodwill_on(w, c, day)
@@ -1025,7 +1052,7 @@ def _agree_plan(w, i: int, day: int, terms: bool) -> None:
     BH = w.BH
     c, s = R[i, R_CUSTOMER], R[i, R_SEGMENT]
     ints = w.p_ints[s]
-    before, after = _change_goodwill(w, c, BH[B_PLAN_GOODWILL], day)
+    before, after = _change_goodwill(w, c, _invoice_change(w, i, BH[B_PLAN_GOODWILL], day), day)
     _record(w, day, K_TERMS_AGREED if terms else K_PLAN_AGREED, c, i, R[i, R_BALANCE], -1, -1, 0,
             before, after, 0.0, 0)
     R[i, R_IN_PLAN] = 1
@@ -1077,7 +1104,8 @@ def _claim_fees(w, i: int, day: int, minutes: float, wait: int) -> None:
     R[i, R_INTEREST_DAY] = R[i, R_DUE]  # interest on the balance outstanding now, from the due date
     _accrue_interest(w, i, day)
     c = R[i, R_CUSTOMER]
-    before, after = _change_goodwill(w, c, _within_cap(w, c, w.BH[B_FEE_GOODWILL], day), day)
+    change = w.BH[B_FEE_GOODWILL] * stake_factor(R[i, R_AMOUNT], w.SG[s, S_MONTHLY])
+    before, after = _change_goodwill(w, c, _account_change(w, c, change, day, True), day)
     _record(w, day, K_FEES_CLAIMED, c, i, compensation, -1, -1, 0, before, after, minutes, wait)
 
 
@@ -1108,7 +1136,8 @@ def _offer_settlement(w, i: int, day: int, minutes: float, wait: int) -> None:
     R[i, R_HAD_SETTLEMENT] = 1
     accepted = (not R[i, R_DISPUTED] and not R[i, R_IN_PLAN]
                 and draw(w.pref, U_SETTLEMENT_ACCEPTANCE, c, q, 0) < SG[s, S_SETTLEMENT_ACCEPTANCE])
-    before, after = _change_goodwill(w, c, BH[B_SETTLEMENT_GOODWILL] if accepted else 0.0, day)
+    change = BH[B_SETTLEMENT_GOODWILL] if accepted else 0.0
+    before, after = _change_goodwill(w, c, _invoice_change(w, i, change, day), day)
     _record(w, day, K_SETTLEMENT_OFFERED, c, i, 0, w.p_ints[s, SETTLE_CHANNEL], 0, w.p_ints[s, SETTLE_COST],
             before, after, minutes, wait)
     if not accepted:
@@ -1125,7 +1154,7 @@ def _mediate(w, i: int, day: int, minutes: float, wait: int) -> None:
         return
     c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
     R[i, R_MEDIATED] = 1
-    before, after = _change_goodwill(w, c, BH[B_MEDIATION_GOODWILL], day)
+    before, after = _change_goodwill(w, c, _invoice_change(w, i, BH[B_MEDIATION_GOODWILL], day), day)
     _record(w, day, K_MEDIATION, c, i, 0, -1, -1, w.p_ints[s, MEDIATION_COST], before, after, minutes,
             wait)
     end = mediation_end(day, draw(w.pref, U_MEDIATION, c, q, 0), draw(w.pref, U_MEDIATION_DAYS, c, q, 0),
@@ -1138,7 +1167,17 @@ def _escalate(w, i: int, day: int, agency: bool, minutes: float, wait: int) -> N
     R, RF = w.R, w.RF
     SG, BH, pref = w.SG, w.BH, w.pref
     c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
-    change = BH[B_AGENCY_GOODWILL] if agency else BH[B_LEGAL_GOODWILL]
+    # The agency or the court takes the account: the customer minds the first invoice handed over, not each one
+    # while the account is there (as SimpyEngine._escalate).
+    level = 1 if agency else 2
+    news = True
+    j = w.C[c, C_OPEN_HEAD]
+    while j >= 0:
+        if j != i and R[j, R_BALANCE] > 0 and R[j, R_ESCALATION] == level:
+            news = False
+            break
+        j = R[j, R_NEXT_OPEN]
+    change = (BH[B_AGENCY_GOODWILL] if agency else BH[B_LEGAL_GOODWILL]) if news else 0.0
     before, after = _change_goodwill(w, c, change, day)
     cost = 0 if agency else w.p_ints[s, LEGAL_COST]
     _record(w, day, K_AGENCY_PLACED if agency else K_LEGAL_FILED, c, i, R[i, R_BALANCE], -1, -1,
@@ -1148,7 +1187,7 @@ def _escalate(w, i: int, day: int, agency: bool, minutes: float, wait: int) -> N
     R[i, R_REVIEW_DAY] = NEVER
     R[i, R_HELD_ACTION] = -1
     R[i, R_HELD_DAY] = NEVER
-    if BH[B_SPILLOVER] > 0:
+    if news and BH[B_SPILLOVER] > 0:
         _spill_over(w, c, s, BH[B_SPILLOVER] * change, day)
     R = w.R
     if agency:

@@ -26,7 +26,16 @@ the first item that does not fit ends the day, and the rest waits (a task longer
 time is done on a day the team has not yet touched, and uses it up). Items no longer needed (the invoice
 was paid, escalated or put on a plan) are dropped. The log records each item's minutes and wait.
 
-**Customers over time.** Goodwill moves with every action and between actions relaxes back toward
+**Contact per customer.** A customer's reminders on one day are one contact: it costs, takes staff time and moves
+goodwill as its dearest or harshest step does (the others add nothing). A policy may ask for a least gap between
+contacts (``reminders.min_gap_days``); a reminder due sooner waits, and goes out on the first day the gap allows.
+
+**Goodwill follows the account.** Within a 30-day period a customer minds its worst experience, not how many it had:
+a reminder, fee claim or dispute moves goodwill only by what it adds beyond the period's worst so far (gains alike),
+each weighed by the invoice against the customer's usual month of purchases (at most 1), and losses to chasing and
+friction are capped per period. A hand-over to an agency or court hurts once while the account is there.
+
+**Customers over time.** Goodwill moves with events and between them relaxes back toward
 the customer's baseline. It sets the pace of ordering (the gap to the next order is drawn at each
 order from the current goodwill) and a churn hazard; each customer leaves once its integrated hazard
 passes its own exponential threshold (a counter-based draw), at the start of that day: it orders no
@@ -278,7 +287,10 @@ class SimpyEngine:
         self._contact_day = [-NEVER] * n
         self._contact_cost = [0] * n
         self._contact_minutes = [0.0] * n
-        self._contact_change = [0.0] * n
+        self._monthly = [rules.monthly_purchases(seg.amount_median, seg.orders_per_year) for seg in segs]
+        self._period_worst = [0.0] * n  # the worst goodwill loss and best gain on the account in _change_period
+        self._period_best = [0.0] * n
+        self._change_period = [-1] * n
         self._cap_period = [-1] * n
         self._cap_used = [0.0] * n
 
@@ -387,7 +399,8 @@ class SimpyEngine:
     def _refuse(self, customer: int, seq: int, day: int) -> None:
         """Credit hold: the order is not supplied (the sale is lost) and the customer takes it badly."""
         amount = self._amount(customer, seq)
-        before, after = self._change_goodwill(customer, self._b.credit_hold_goodwill, day)
+        change = self._b.credit_hold_goodwill * rules.stake_factor(amount, self._monthly[self._segment_of[customer]])
+        before, after = self._change_goodwill(customer, self._account_change(customer, change, day, True), day)
         self.log.record(day, EventKind.ORDER_REFUSED, customer, -1, amount, goodwill_before=before,
                         goodwill_after=after)
 
@@ -498,7 +511,8 @@ class SimpyEngine:
             fraction = rules.credit_note_fraction(u(seed, Purpose.CREDIT_NOTE_FRACTION, c, s),
                                                   seg.credit_note_fraction)
             credit = rules.share_of(inv.balance, fraction)
-            before, after = self._change_goodwill(c, self._b.credit_note_goodwill, day)
+            change = self._b.credit_note_goodwill * rules.stake_factor(inv.amount, self._monthly[inv.segment])
+            before, after = self._change_goodwill(c, self._account_change(c, change, day, False), day)
             self._accrue_interest(inv, day)
             inv.balance -= credit
             self.log.record(day, EventKind.CREDIT_NOTE, c, inv.row, credit,
@@ -534,7 +548,8 @@ class SimpyEngine:
         elif inv.discount_rate > 0 and day <= inv.discount_deadline:
             discount = rules.discount_amount(inv.balance, inv.amount, inv.discount_rate)
             if discount > 0:
-                before, after = self._change_goodwill(c, self._b.discount_goodwill, day)
+                change = self._b.discount_goodwill * rules.stake_factor(inv.amount, self._monthly[inv.segment])
+                before, after = self._change_goodwill(c, self._account_change(c, change, day, capped=False), day)
                 inv.balance -= discount
                 self.log.record(day, EventKind.DISCOUNT, c, inv.row, discount,
                                 goodwill_before=before, goodwill_after=after)
@@ -588,7 +603,8 @@ class SimpyEngine:
         c, seg = inv.customer, self._segments[inv.segment]
         inv.disputed = True
         inv.dispute_day = NEVER
-        before, after = self._change_goodwill(c, self._b.dispute_goodwill, day)
+        change = self._b.dispute_goodwill * rules.stake_factor(inv.amount, self._monthly[inv.segment])
+        before, after = self._change_goodwill(c, self._account_change(c, change, day, True), day)
         self.log.record(day, EventKind.DISPUTE_RAISED, c, inv.row, goodwill_before=before, goodwill_after=after)
         inv.resolve_day = rules.dispute_end_day(day, u(self.seed, Purpose.DISPUTE_RESOLUTION_DAYS, c, inv.seq),
                                                 seg.dispute_resolution_days)
@@ -751,15 +767,13 @@ class SimpyEngine:
         change = self._goodwill_by_tone[action.tone] + self._goodwill_by_channel[action.channel]
         cost = rules.contact_extra_cents(same, action.cost, self._contact_cost[c])
         minutes = rules.contact_extra(same, self._work[0], self._contact_minutes[c])
-        extra = rules.contact_goodwill_extra(same, change, self._contact_change[c])
         if same:
             self._contact_cost[c] += cost
             self._contact_minutes[c] += minutes
-            self._contact_change[c] += extra
         else:
-            self._contact_day[c], self._contact_cost[c] = day, cost
-            self._contact_minutes[c], self._contact_change[c] = minutes, change
-        before, after = self._change_goodwill(c, self._within_cap(c, extra, day), day)
+            self._contact_day[c], self._contact_cost[c], self._contact_minutes[c] = day, cost, minutes
+        stake = rules.stake_factor(inv.amount, self._monthly[inv.segment])
+        before, after = self._change_goodwill(c, self._account_change(c, change * stake, day, capped=True), day)
         self.log.record(day, EventKind.REMINDER, c, inv.row, 0, action.channel, action.tone, cost,
                         before, after, minutes=minutes, wait=self._work[1])
         inv.reminders_sent += 1
@@ -785,8 +799,25 @@ class SimpyEngine:
             inv.responses += 1
             inv.pay_day = min(inv.pay_day, rules.prompted_pay_day(day, inv.due_day, delay))
 
+    def _invoice_change(self, inv: Invoice, change: float, day: int) -> float:
+        """The goodwill change of an event about ``inv``: weighed by its stake, then as _account_change (capped)."""
+        stake = rules.stake_factor(inv.amount, self._monthly[inv.segment])
+        return self._account_change(inv.customer, change * stake, day, capped=True)
+
+    def _account_change(self, c: int, change: float, day: int, capped: bool) -> float:
+        """The goodwill change an event on the account makes: beyond the period's worst loss or best gain so far
+        (rules.period_goodwill_extra), and for chasing and friction within the period's cap."""
+        period = day // rules.CAP_PERIOD_DAYS
+        if self._change_period[c] != period:
+            self._change_period[c], self._period_worst[c], self._period_best[c] = period, 0.0, 0.0
+        extra = rules.period_goodwill_extra(change, self._period_worst[c], self._period_best[c])
+        self._period_worst[c] = min(self._period_worst[c], change)
+        self._period_best[c] = max(self._period_best[c], change)
+        return self._within_cap(c, extra, day) if capped else extra
+
     def _within_cap(self, c: int, change: float, day: int) -> float:
-        """The part of a reminder's or fee claim's goodwill change that the customer's cap for the period allows."""
+        """The part of a goodwill loss to chasing or friction (a reminder, a fee claim, a dispute raised) that the
+        customer's cap for the period allows."""
         period = day // rules.CAP_PERIOD_DAYS
         used = rules.cap_used_on(period, self._cap_period[c], self._cap_used[c])
         applied = rules.capped_goodwill_loss(change, used, self._b.contact_goodwill_cap)
@@ -799,7 +830,7 @@ class SimpyEngine:
             return
         c, b = inv.customer, self._b
         inv.mediated = True
-        before, after = self._change_goodwill(c, b.mediation_goodwill, day)
+        before, after = self._change_goodwill(c, self._invoice_change(inv, b.mediation_goodwill, day), day)
         self.log.record(day, EventKind.MEDIATION, c, inv.row, 0, cost=action.cost, goodwill_before=before,
                         goodwill_after=after, minutes=self._work[0], wait=self._work[1])
         end = rules.mediation_end(day, u(self.seed, Purpose.MEDIATION, c, inv.seq),
@@ -812,14 +843,18 @@ class SimpyEngine:
         """Hand the invoice to an agency or to court; the outcome and its day are drawn now."""
         c, seg, b = inv.customer, self._segments[inv.segment], self._b
         seed, s = self.seed, inv.seq
-        before, after = self._change_goodwill(c, b.agency_goodwill if agency else b.legal_goodwill, day)
+        # The agency or the court takes the account: the customer minds the first invoice handed over, not each one
+        # while the account is there.
+        level = 1 if agency else 2
+        news = not any(o is not inv and o.balance > 0 and o.escalation == level for o in self._open[c])
+        change = (b.agency_goodwill if agency else b.legal_goodwill) if news else 0.0
+        before, after = self._change_goodwill(c, change, day)
         kind = EventKind.AGENCY_PLACED if agency else EventKind.LEGAL_FILED
         self.log.record(day, kind, c, inv.row, inv.balance, cost=action.cost, goodwill_before=before,
                         goodwill_after=after, minutes=self._work[0], wait=self._work[1])
         inv.pay_day = inv.dispute_day = inv.review_day = NEVER  # the customer now deals with the agency or court
         inv.held_action, inv.held_day = None, NEVER
-        if b.reputation_spillover > 0:
-            change = b.agency_goodwill if agency else b.legal_goodwill
+        if news and b.reputation_spillover > 0:
             self._spill_over(c, inv.segment, b.reputation_spillover * change, day)
         if agency:
             inv.escalation, inv.was_at_agency, inv.agency_fee = 1, True, action.rate
@@ -878,7 +913,8 @@ class SimpyEngine:
         inv.fee_compensation = action.compensation
         inv.interest_day = inv.due_day  # interest on the balance outstanding now, from the due date
         self._accrue_interest(inv, day)
-        change = self._within_cap(inv.customer, self._b.fee_goodwill, day)
+        change = self._b.fee_goodwill * rules.stake_factor(inv.amount, self._monthly[inv.segment])
+        change = self._account_change(inv.customer, change, day, capped=True)
         before, after = self._change_goodwill(inv.customer, change, day)
         self.log.record(day, EventKind.FEES_CLAIMED, inv.customer, inv.row, action.compensation,
                         goodwill_before=before, goodwill_after=after, minutes=self._work[0], wait=self._work[1])
@@ -907,7 +943,8 @@ class SimpyEngine:
         inv.had_settlement_offer = True
         accepted = (not inv.disputed and not inv.in_plan
                     and u(self.seed, Purpose.SETTLEMENT_ACCEPTANCE, c, inv.seq) < seg.settlement_acceptance)
-        before, after = self._change_goodwill(c, self._b.settlement_goodwill if accepted else 0.0, day)
+        change = self._b.settlement_goodwill if accepted else 0.0
+        before, after = self._change_goodwill(c, self._invoice_change(inv, change, day), day)
         self.log.record(day, EventKind.SETTLEMENT_OFFERED, c, inv.row, 0, action.channel, action.tone,
                         action.cost, before, after, *self._work)
         if not accepted:
@@ -922,7 +959,7 @@ class SimpyEngine:
         c = inv.customer
         plan = self.decider.plan_on_request(inv.segment)
         if plan is None or inv.disputed:
-            before, after = self._change_goodwill(c, self._b.plan_refused_goodwill, day)
+            before, after = self._change_goodwill(c, self._invoice_change(inv, self._b.plan_refused_goodwill, day), day)
             self.log.record(day, EventKind.PLAN_REQUESTED, c, inv.row, 0, goodwill_before=before, goodwill_after=after)
             return False
         g = self._goodwill_on(c, day)
@@ -951,7 +988,7 @@ class SimpyEngine:
     def _agree_plan(self, inv: Invoice, day: int, action: Action) -> None:
         """The customer is on a plan: instalments replace its own intentions."""
         c = inv.customer
-        before, after = self._change_goodwill(c, self._b.plan_goodwill, day)
+        before, after = self._change_goodwill(c, self._invoice_change(inv, self._b.plan_goodwill, day), day)
         terms = bool(action.milestones)
         self.log.record(day, EventKind.TERMS_AGREED if terms else EventKind.PLAN_AGREED, c, inv.row, inv.balance,
                         goodwill_before=before, goodwill_after=after)
@@ -1006,7 +1043,7 @@ class SimpyEngine:
         inv.plan_day = NEVER
         inv.plan_broken_day = day
         self._set_aside_after_default(inv, day)
-        before, after = self._change_goodwill(c, self._b.plan_default_goodwill, day)
+        before, after = self._change_goodwill(c, self._invoice_change(inv, self._b.plan_default_goodwill, day), day)
         self.log.record(day, EventKind.PLAN_DEFAULTED, c, inv.row, inv.balance, goodwill_before=before,
                         goodwill_after=after)
         # The policy hears of it in today's reviews (phase 4), keeping the same-day order.

@@ -20,16 +20,15 @@ from collectsim.model.draws import exponential, lognormal
 HEALTHY, STRAINED, DISTRESSED, INSOLVENT = range(4)  # liquidity states (see collectsim.model.liquidity)
 
 #: Functions the compiled engine compiles with numba (see :mod:`collectsim.engines.jit`).
-__jit__ = ("recovered_goodwill", "order_rate_factor", "churn_hazard_integral", "first_churn_day",
-           "daily_churn_hazard", "churn_threshold", "clip01", "goodwill_after", "response_probability",
-           "age_factor", "set_aside_days", "unmoved_after", "responds", "discount_take_probability",
-           "unchased_pay_day", "prompted_pay_day", "part_payment_fraction", "credit_note_fraction", "cents_of",
-           "share_of", "unchased_lateness", "ignore_share_on", "part_share_on", "plan_acceptance_on",
-           "responsiveness_on", "discount_amount", "settlement_forgiven", "accrued_interest", "fees_owed",
-           "agency_outcome", "legal_outcome", "mediation_end", "instalment_amount", "plan_down_payment",
-           "agency_fee", "prompted_delay_day", "dispute_end_day", "work_class", "work_minutes", "still_needed",
-           "contact_waits", "contact_extra", "contact_extra_cents", "contact_goodwill_extra", "capped_goodwill_loss",
-           "cap_used_on")
+__jit__ = ("recovered_goodwill", "order_rate_factor", "churn_hazard_integral", "first_churn_day", "daily_churn_hazard",
+           "churn_threshold", "clip01", "goodwill_after", "response_probability", "age_factor", "set_aside_days",
+           "unmoved_after", "responds", "discount_take_probability", "unchased_pay_day", "prompted_pay_day",
+           "part_payment_fraction", "credit_note_fraction", "cents_of", "share_of", "unchased_lateness",
+           "ignore_share_on", "part_share_on", "plan_acceptance_on", "responsiveness_on", "discount_amount",
+           "settlement_forgiven", "accrued_interest", "fees_owed", "agency_outcome", "legal_outcome", "mediation_end",
+           "instalment_amount", "plan_down_payment", "agency_fee", "prompted_delay_day", "dispute_end_day",
+           "work_class", "work_minutes", "still_needed", "contact_waits", "contact_extra", "stake_factor",
+           "monthly_purchases", "contact_extra_cents", "period_goodwill_extra", "capped_goodwill_loss", "cap_used_on")
 
 
 # --- goodwill, orders and churn -----------------------------------------------------------------------
@@ -153,12 +152,39 @@ def contact_extra_cents(same_contact: bool, cost: int, so_far: int) -> int:
     return cost - so_far if cost > so_far else 0
 
 
-def contact_goodwill_extra(same_contact: bool, change: float, so_far: float) -> float:
-    """What a step adds to a contact's goodwill change: its own in a new contact; in today's contact only what it
-    takes beyond the steps already in it (the contact's effect is its harshest step's, whatever the order)."""
-    if not same_contact:
-        return change
-    return change - so_far if change < so_far else 0.0
+def monthly_purchases(amount_median: float, orders_per_year: float) -> float:
+    """A segment's customer's usual purchases in a month, in cents: the scale an invoice's stake is read against."""
+    return amount_median * 100.0 * orders_per_year / 12.0
+
+
+def stake_factor(amount: int, monthly: float) -> float:
+    """How much of a customer's goodwill an event about one invoice engages: the invoice against the customer's usual
+    month of purchases.
+
+    A firm letter about a small invoice is a routine nudge; about a month's business it is a warning. So the same
+    revenue billed in four times as many invoices costs no more goodwill to chase than in one. Not capped at one
+    month (that would favour few large invoices); the period's cap on losses (``contact_goodwill_cap``) bounds a
+    large invoice's effect.
+    """
+    if monthly <= 0.0:
+        return 1.0
+    return amount / monthly
+
+
+def period_goodwill_extra(change: float, worst: float, best: float) -> float:
+    """What an event on the account adds to goodwill, given the period's worst loss and best gain so far.
+
+    A customer minds the harshest experience of a month, not how many it had: a second firm letter or a second
+    dispute in the same 30 days (about another invoice, say) costs no more goodwill, a final notice after a firm
+    letter costs the difference. Gains alike: the second discount taken in a month pleases no more than the
+    first. So goodwill follows the account, not the number of invoices on it. ``worst`` <= 0 and ``best`` >= 0
+    are the period's extremes so far (both 0 when it starts).
+    """
+    if change < 0.0:
+        return change - worst if change < worst else 0.0
+    if change > 0.0:
+        return change - best if change > best else 0.0
+    return 0.0
 
 
 def cap_used_on(period: int, cap_period: int, used: float) -> float:

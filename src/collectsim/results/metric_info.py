@@ -71,8 +71,8 @@ _BETTER = {
     "higher": ("cash_collected", "cei", "npv", "net_value", "mean_goodwill", "recovery_rate",
                *(f"nv_{part}" for part in NET_VALUE_COMPONENTS)),
     "lower": ("dso", "dso_simple", "best_possible_dso", "add", "bad_debt_ratio", "cost_to_collect", "written_off",
-              "outstanding", "collection_costs", "churned_customers", "margin_lost_to_churn", "mean_wait_days",
-              "mean_days_late", "share_paid_late", "disputes", "insolvencies", "plans_defaulted"),
+              "outstanding", "collection_costs", "staff_cost", "churned_customers", "margin_lost_to_churn",
+              "mean_wait_days", "mean_days_late", "share_paid_late", "disputes", "insolvencies", "plans_defaulted"),
 }
 
 
@@ -100,6 +100,7 @@ METRIC_INFO: dict[str, MetricInfo] = {m.name: m for m in (
     _info("written_off", "Written off", "write-offs", "money"),
     _info("outstanding", "Outstanding at end", "outstanding balance", "money"),
     _info("collection_costs", "Collection costs", "collection cost", "money"),
+    _info("staff_cost", "Staff cost", "staff cost", "money"),
     _info("npv", "NPV of cash", "NPV of cash", "value"),
     _info("net_value", "Net value", "net value", "value"),
     _info("nv_cash_collected", "Net value: cash collected", "contribution of cash collected to net value", "value"),

@@ -175,6 +175,7 @@ class Metrics:
     written_off: int
     outstanding: int
     collection_costs: int
+    staff_cost: int  # staff x hours x hourly cost for each measured day (part of collection_costs); 0: unlimited team
     npv: float
     net_value: float  # the sum of the nv_* components below, added in NET_VALUE_COMPONENTS' order
     nv_cash_collected: float
@@ -571,7 +572,8 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         cash_collected=cash, fees_collected=fees, fees_waived=total(EventKind.FEES_WAIVED),
         invoiced=invoiced, discounts_granted=discounts,
         credit_notes=credit_notes, settlements_forgiven=forgiven, written_off=written_off,
-        outstanding=outstanding, collection_costs=collection_costs, npv=npv, net_value=net_value,
+        outstanding=outstanding, collection_costs=collection_costs, staff_cost=staff_cost, npv=npv,
+        net_value=net_value,
         **{f"nv_{name}": value for name, value in components.items()},
         mean_goodwill=float(daily["mean_goodwill"].to_numpy()[period].mean()),
         churned_customers=len(churned), margin_lost_to_churn=margin_lost,
