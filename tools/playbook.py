@@ -83,10 +83,10 @@ VARIANTS: dict[str, tuple[str, dict[str, float]]] = {
                        {"behaviour.tone_response.firm": 1.0, "behaviour.tone_response.final": 1.0}),
     "tone-strong": ("firm and final wording work much better than assumed (x1.6 and x2.2)",
                     {"behaviour.tone_response.firm": 1.6, "behaviour.tone_response.final": 2.2}),
-    "churn-mild": ("customers shrug off a damaged relationship (churn slope 2 instead of 7)",
-                   {"behaviour.churn_goodwill_slope": 2.0}),
-    "churn-harsh": ("customers leave twice as readily after a damaged relationship (churn slope 14)",
-                    {"behaviour.churn_goodwill_slope": 14.0}),
+    "churn-mild": ("customers shrug off a damaged relationship (churn slope 1 instead of 3)",
+                   {"behaviour.churn_goodwill_slope": 1.0}),
+    "churn-harsh": ("customers leave twice as readily after a damaged relationship (churn slope 6)",
+                    {"behaviour.churn_goodwill_slope": 6.0}),
     "firmness-cheap": ("firm and final wording cost a third of the assumed goodwill",
                        {"behaviour.tone_goodwill.firm": -0.01, "behaviour.tone_goodwill.final": -0.027}),
     "escalation-cheap": ("agencies and courts cost a third of the assumed goodwill",
@@ -95,9 +95,10 @@ VARIANTS: dict[str, tuple[str, dict[str, float]]] = {
 
 #: Single levers tried on the SME wholesaler (the baseline), each against the strategy it is added to,
 #: with common random numbers: short name -> (policy label, base strategy, policy keys, portfolio).
-#: Portfolio "book" is the baseline as written; "arrivals" adds new customers who apply during the run
+#: Portfolio "book" is the baseline as written; "arrivals" sets new customers who apply during the run
 #: at the rate that replaces each segment's expected churn (customers x churn_per_year), so that a
-#: credit check has applicants to act on. The lever values are the documented defaults, not tuned.
+#: credit check has applicants to act on (the bundled baseline already takes on customers at that rate). The lever
+#: values are the documented defaults, not tuned.
 LEVERS: dict[str, tuple[str, str, dict[str, object], str]] = {
     "hold": ("firm-and-fair with credit hold", "firm-and-fair", {"escalation.credit_hold": True}, "book"),
     "request": ("firm-and-fair granting plans on request", "firm-and-fair", {"plans.on_request": True}, "book"),
