@@ -146,7 +146,9 @@ def test_fitted_95_percent_intervals_cover_the_true_values_in_at_least_90_percen
     for seed in range(1, 51):
         scn = varied_known(seed)
         ledger = ledger_of(scn, 1000 + seed, tmp_path / f"l{seed}.csv")
-        cal = Calibrator(scn.policy("as-is"), iterations=2, sim_scale=2, bootstrap=100, seed=seed).fit(ledger)
+        # The calibrator's default rounds of the chasing correction, as a user runs it (2 rounds under-covered
+        # ignore_share, 87%, once set-aside debt was recalibrated to pay sooner and more tightly around 85 days).
+        cal = Calibrator(scn.policy("as-is"), sim_scale=2, bootstrap=100, seed=seed).fit(ledger)
         for g in cal.groups_:
             true = next(s for s in scn.portfolio.segments if s.name == g.name)
             for k in keys:

@@ -35,7 +35,9 @@ ACTION_EVENTS = list(EVENT_OF.values())
 
 @pytest.fixture(scope="module")
 def baseline():
-    return resize(collectsim.load_scenario(SCENARIOS / "baseline.toml"), 60, 90, 365)
+    # 80 customers: with 60 the admin-heavy segment had 6, none with an undisputed invoice 10+ days overdue on the
+    # desk day once the model changed (2026-12-07); the stories need a portfolio big enough to hold each of them.
+    return resize(collectsim.load_scenario(SCENARIOS / "baseline.toml"), 80, 90, 365)
 
 
 @pytest.fixture(scope="module")

@@ -251,7 +251,10 @@ class Desk:
                 if disputed is not None and int(row) == disputed[0]:
                     continue
                 balance = _balance_on(self.base, int(row), self.day)
-                if balance > 0 and _disputed_since(self.base, int(row), self.day) < 0:
+                # Still open once the desk day's payments are in (the trainee acts after them): a case paid that
+                # very morning would leave the trainee's action nothing to act on.
+                still_open = _balance_on(self.base, int(row), self.day + 1) > 0
+                if balance > 0 and still_open and _disputed_since(self.base, int(row), self.day) < 0:
                     cases.append(self._case(name, int(row), balance))
                     break
         if disputed is not None:
