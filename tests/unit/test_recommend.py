@@ -278,3 +278,9 @@ def test_bad_objective_or_constraint_is_one_line_and_exit_code_2(tmp_path, capsy
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("error: ") and captured.err.count("\n") == 1 and says in captured.err
+
+
+def test_a_mean_just_inside_a_bound_never_reads_as_the_bound():
+    comp = _comparison({"as-is": {"net_value": _net(0), "dso": 47.0}, "near": {"net_value": _net(1e6), "dso": 44.999}})
+    rec = recommend(comp, constraints=["dso<=45"])
+    assert rec.policy == "near" and "44.999 days" in rec.text and "45.0 days" not in rec.text

@@ -295,9 +295,10 @@ class _Words:
                         f"confidence interval, so this is no recommendation yet: compare the policies over "
                         f"replications (collectsim compare) to know how sure it is.")
             return f"Keep the current practice, {_q(current)}: {why}{self._after()}."
-        change = f"{self._change(gain)}{self.period} against the current practice, {_q(current)}"
-        ci = self._ci(gain, lo, hi)
         broken = [c for c in cons if current in excluded[c]]
+        against = _q(current) if broken else f"the current practice, {_q(current)}"
+        change = f"{self._change(gain)}{self.period} against {against}"
+        ci = self._ci(gain, lo, hi)
         if broken:
             start = (f"Adopt {_q(best)}: the current practice, {_q(current)}, breaks "
                      f"{_names([c.said(self.currency) for c in broken], quote=False)}, and {_q(best)} is the policy "
@@ -323,7 +324,7 @@ class _Words:
     def constraints(self, best: str, cons: Sequence[Constraint], rows: list[dict]) -> list[str]:
         if not cons:
             return []
-        means = ", ".join(f"{info(c.metric).words} {_value(c.metric, self.mean[best][c.metric], self.currency)}"
+        means = ", ".join(f"{info(c.metric).words} {_level(c, self.mean[best][c.metric], self.currency)}"
                           for c in dict.fromkeys(cons))
         out = [f"It meets {_names([c.said(self.currency) for c in cons], quote=False)} ({means})."]
         close = [c for c, row in zip(cons, rows) if row["close"]]
@@ -333,7 +334,7 @@ class _Words:
         for c, row in zip(cons, rows):
             if row["binds"]:
                 beaten = [p for p in row["excludes"] if self._better(p, best)]
-                which = "; ".join(f"{_q(p)} {_value(c.metric, self.mean[p][c.metric], self.currency)}"
+                which = "; ".join(f"{_q(p)} {_level(c, self.mean[p][c.metric], self.currency)}"
                                   for p in beaten)
                 out.append(f"The constraint {c.text} binds: {_names(beaten)} would do better on {self.what} but "
                            f"break{'s' if len(beaten) == 1 else ''} it ({info(c.metric).words}: {which}).")
@@ -399,6 +400,16 @@ def _span(metric: str, lo: float, hi: float, currency: str) -> str:
     unit = _amount(metric, 1.0, currency).partition(" ")[2]
     scale = 100 if kind == "share" else 1
     return f"{_plain(scale * lo)} to {_plain(scale * hi)}" + (f" {unit}" if unit else "")
+
+
+def _level(c: Constraint, x: float, currency: str) -> str:
+    """A policy's mean in a constraint's metric, with digits enough not to read as the bound when it is not
+    (a DSO of 44.999 against dso<=45 is '44.999 days', not '45.0 days')."""
+    said = _value(c.metric, x, currency)
+    if x != c.bound and said == _value(c.metric, c.bound, currency) and info(c.metric).kind in ("days", "count"):
+        decimals = next((d for d in range(2, 7) if round(x, d) != round(c.bound, d)), 6)
+        said = f"{x:,.{decimals}f}" + (" days" if info(c.metric).kind == "days" else "")
+    return said
 
 
 def _value(metric: str, x: float, currency: str) -> str:
