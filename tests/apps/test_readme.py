@@ -23,3 +23,14 @@ def test_the_sample_verdicts_are_printed_by_the_first_compare_command(capsys, mo
     printed = capsys.readouterr().out
     for sentence in quoted:
         assert sentence in printed, sentence
+
+
+def test_the_sample_recommendation_is_what_its_command_prints(capsys, monkeypatch):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    passage = text[text.index("`collectsim compare scenarios/baseline.toml --reps 10` printed first:"):]
+    start = passage.index("```text\n") + len("```text\n")
+    quoted = passage[start:passage.index("\n```", start)]
+    assert quoted.startswith("Recommendation: ")
+    monkeypatch.chdir(ROOT)
+    assert main(["compare", "scenarios/baseline.toml", "--reps", "10"]) == 0
+    assert capsys.readouterr().out.startswith(quoted + "\n")

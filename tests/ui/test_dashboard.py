@@ -4,6 +4,7 @@ Setting ``widget.value`` outside a kernel fires observers synchronously, exactly
 Sizes are small (40 customers, 2-3 replications) so each run takes a fraction of a second.
 """
 
+import html
 import re
 
 import pytest
@@ -294,3 +295,12 @@ def test_kept_replications_after_a_gap_are_dropped():
     runs = {0: "r0", 1: "r1", 3: "r3", 4: "r4"}
     _keep_prefix(runs)
     assert runs == {0: "r0", 1: "r1"}
+
+
+def test_the_recommendation_paragraph_leads_the_results(dash):
+    dash.run()
+    text = dash.comparison.recommendation().text
+    assert dash.advice.value.startswith("<p") and "<b>Recommendation.</b>" in dash.advice.value
+    assert html.escape(text) in dash.advice.value
+    layout = dash.widget.children
+    assert list(layout).index(dash.advice) < list(layout).index(dash.headline)

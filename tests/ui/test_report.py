@@ -45,6 +45,7 @@ def test_report_html_has_the_narrative_tables_and_figures_and_no_code_or_errors(
     assert len(verdicts) >= 7
     assert "Bottom line." in html and "Trade-offs." in html
     assert html.index("Bottom line.") < html.index("How to read this.")  # the conclusion leads
+    assert "Recommendation." in html and html.index("Recommendation.") < html.index("Bottom line.")  # led by it
     assert html.count("<table") >= 2 and "95% CI</th>" in html and "<th>net value</th>" in html
     assert "Where the net value difference comes from" in html and "<th>cost of goods</th>" in html
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) >= 4

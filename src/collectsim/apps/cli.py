@@ -10,6 +10,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 import tomllib
 import warnings
 from dataclasses import replace
@@ -22,8 +23,10 @@ from collectsim.config.schema import NO_VALUE, ScenarioError, one_line
 from collectsim.engines.base import ENGINES, EngineFallbackWarning
 from collectsim.engines.simulate import simulate
 from collectsim.experiments.capacity import check_memory
-from collectsim.experiments.compare import compare
+from collectsim.experiments.compare import Comparison, compare
 from collectsim.experiments.executors import WorkersFailed
+from collectsim.experiments.recommend import OBJECTIVE, RecommendError, check_objective, objectives, parse_constraints
+from collectsim.experiments.replication import replication_of
 from collectsim.experiments.sweep import sweep
 from collectsim.files.safe_output import check_component, check_dir, check_file, write_text
 from collectsim.present import plots
@@ -83,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="auto (default: compiled where it covers the policy), simpy (the reference) or "
                           "compiled (same results; falls back to simpy, with a warning, for a decision maker it "
                           "does not cover); vectorised is an old name of compiled")
+    _recommendation_options(run, " (with --all)")
 
     compare = sub.add_parser("compare", help="compare policies over replications (common random numbers)")
     compare.add_argument("scenario", type=Path, metavar="SCENARIO")
@@ -100,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
                               "high value, one at a time, and label each headline verdict against the first policy "
                               "robust or 'depends on' the assumptions that change it (as many replications per "
                               "setting, at least 5; about ten times the runs)")
+    _recommendation_options(compare)
     _common_job_options(compare)
 
     sweep = sub.add_parser("sweep", help="vary policy keys over a grid, every point replicated")
@@ -132,6 +137,21 @@ def _parser() -> argparse.ArgumentParser:
                      help="folder of scenario files (default ./scenarios)")
     app.add_argument("--port", type=_positive(int), default=8866, help="port on 127.0.0.1 (default 8866)")
     return parser
+
+
+def _recommendation_options(parser: argparse.ArgumentParser, which: str = "") -> None:
+    parser.add_argument("--objective", default=OBJECTIVE, metavar="METRIC",
+                        help=f"what the recommendation{which} optimises (default {OBJECTIVE}; better is higher or "
+                             f"lower as the metric says); one of: " + ", ".join(objectives()))
+    parser.add_argument("--constraint", action="append", default=[], metavar="EXPR",
+                        help="a limit the recommended policy's mean must meet, METRIC<=NUMBER (or >=, <, >) in the "
+                             "metric's stored unit: days, fractions for ratios (bad_debt_ratio<=0.015), cents for "
+                             "money; repeat for more, e.g. --constraint dso<=45 --constraint churned_customers<=10")
+
+
+def _recommendation_said(comp) -> str:
+    """The recommendation paragraph, wrapped for a terminal, that leads the text output."""
+    return textwrap.fill("Recommendation: " + comp.recommendation().text, 110, break_on_hyphens=False) + "\n"
 
 
 def _common_job_options(parser: argparse.ArgumentParser) -> None:
@@ -213,13 +233,17 @@ def _compare(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.policies.split(",")] if args.policies else None
     sequential = args.target_halfwidth is not None
     _check_metric(args.metric)
+    check_objective(args.objective)
+    parse_constraints(args.constraint)
     check_memory(scenario, *_runs_at_once(scenario, args, len(names or scenario.policies)))
     comp = compare(scenario, names, reps=(args.reps or (5 if sequential else 10)), seed=args.seed,
                    executor=args.dask, workers=args.workers,
                    target_halfwidth=args.target_halfwidth, metric=args.metric, max_reps=args.max_reps,
                    progress=not args.json, engine=args.engine, robustness=args.robustness)
+    comp = comp.with_recommendation(args.objective, args.constraint)
 
     def show(comp) -> None:
+        print(_recommendation_said(comp))
         print(f"{one_line(scenario.name)}: {len(comp.policies)} policies x {comp.reps} replications, seed {comp.seed}"
               + (" (PARTIAL: interrupted)" if comp.partial else ""))
         if comp.sequential:
@@ -318,11 +342,15 @@ def _run_all(args: argparse.Namespace) -> int:
     if args.out:
         for p in scenario.policies:
             check_component(p.name, scenario.source, f"policies.{p.name}", "a folder name under --out")
+    check_objective(args.objective)
+    parse_constraints(args.constraint)
     check_memory(scenario, len(scenario.policies))
     results = [_simulate_said(scenario, p.name, args) for p in scenario.policies]
     if args.json:
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:
+        print(_recommendation_said(_one_run_each(scenario, results).with_recommendation(args.objective,
+                                                                                       args.constraint)))
         print(f"{one_line(scenario.name)}: {len(results)} policies, seed {results[0].seed}, one run each "
               f"(use replications to judge differences)")
         currency = scenario.economics.currency
@@ -334,6 +362,14 @@ def _run_all(args: argparse.Namespace) -> int:
         print(f"results written to {args.out}/<policy>/ for: {one_line(', '.join(r.policy for r in results))}",
               file=stream)
     return 0
+
+
+def _one_run_each(scenario, results) -> Comparison:
+    """The runs of ``run --all`` as a comparison of one replication per policy (means, no intervals)."""
+    runs = tuple(replication_of(r.policy, 0, r) for r in results)
+    h = scenario.horizon
+    return Comparison(scenario.name, scenario.economics.currency, results[0].seed, tuple(r.policy for r in results),
+                      runs, measured=(h.measured_start, h.measured_end))
 
 
 def _simulate_said(scenario, policy, args: argparse.Namespace):
@@ -438,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
             from collectsim.apps.app import serve
             return serve(args.folder, args.port)
         return _run(args)
-    except ScenarioError as exc:
+    except (ScenarioError, RecommendError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except WorkersFailed as exc:

@@ -258,6 +258,8 @@ class Dashboard:
         self.progress = w.IntProgress(value=0, min=0, max=1, description="progress")
         self.status = w.HTML("Change the levers, then press <b>Run</b>.")
         self.table = w.HTML()
+        # The recommendation paragraph, above the results (a fixed height, so the page does not jump).
+        self.advice = w.HTML(layout=w.Layout(height="96px", overflow="auto"))
         self.images = {name: w.Image(format="png", layout=w.Layout(max_width="100%")) for name in FIGURES}
         # A figure is drawn when its tab is shown (drawing all four took about 0.7 s of every update).
         self.tabs = w.Tab(children=[self.table, *self.images.values()])
@@ -404,6 +406,8 @@ class Dashboard:
 
     def _show(self, comp: Comparison) -> None:
         a, b = comp.policies[0], comp.policies[1]
+        self.advice.value = (f"<p style='margin:4px 0'><b>Recommendation.</b> "
+                             f"{html.escape(comp.recommendation().text)}</p>")
         self.table.value = (differences_table(comp).to_html(index=False, border=0)
                             + f"<h4>Where the net value difference comes from ({html.escape(comp.currency)}, costs "
                               f"negative; difference A - B)</h4>"
@@ -439,5 +443,5 @@ class Dashboard:
             w.HBox([self.scenario_choice, self.customers, self.reps]),
             w.HBox([self.a.widget, self.b.widget]),
             w.HBox([self.run_button, self.progress, self.status]),
-            self.headline, box, self._trigger,
+            self.advice, self.headline, box, self._trigger,
         ])

@@ -44,8 +44,8 @@ from collectsim.results.metrics import NET_VALUE_COMPONENTS
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from collectsim.experiments.recommend import Recommendation
     from collectsim.experiments.robustness import Robustness
-
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,8 @@ class Comparison:
     sequential: Sequential | None = None
     measured: tuple[int, int] = (0, 0)  # first and one-past-last day of the measured period
     robustness: Robustness | None = None  # the verdicts at low and high assumptions, when asked for
+    objective: str = "net_value"  # what :meth:`recommendation` optimises by default (see with_recommendation)
+    constraints: tuple[str, ...] = ()  # and the constraints it respects, e.g. ("dso<=45",)
     _by_label: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -147,6 +149,23 @@ class Comparison:
                              "first_minus_this_hi": diff.hi})
         return pd.DataFrame(rows, columns=["metric", "policy", "mean", *_NV_DIFFERENCE])
 
+    def with_recommendation(self, objective: str = "net_value", constraints: Sequence[str] = ()) -> Comparison:
+        """The comparison with the objective and constraints its :meth:`recommendation` (and JSON) use by default;
+        raises :class:`~collectsim.experiments.recommend.RecommendError` for a bad one."""
+        from collectsim.experiments.recommend import check_objective, parse_constraints
+
+        check_objective(objective)
+        return replace(self, objective=objective, constraints=tuple(c.text for c in parse_constraints(constraints)))
+
+    def recommendation(self, objective: str | None = None, constraints: Sequence[str] | None = None
+                       ) -> Recommendation:
+        """Which policy to adopt, against the first (the current practice): see
+        :func:`collectsim.experiments.recommend.recommend`. Default: this comparison's objective and constraints."""
+        from collectsim.experiments.recommend import recommend
+
+        return recommend(self, self.objective if objective is None else objective,
+                         self.constraints if constraints is None else constraints)
+
     def to_dict(self) -> dict:
         metrics = {p: {m: {"mean": _num(iv.mean), "lo": _num(iv.lo), "hi": _num(iv.hi)}
                        for m in METRIC_NAMES for iv in [self.interval(p, m)]} for p in self.policies}
@@ -157,7 +176,8 @@ class Comparison:
         out = {"scenario": self.scenario, "seed": self.seed, "reps": self.reps, "partial": self.partial,
                "money_unit": "cents", "policies": list(self.policies), "metrics": metrics, "differences": diffs,
                "net_value_components": {p: {part: metrics[p][f"nv_{part}"]["mean"] for part in NET_VALUE_COMPONENTS}
-                                        for p in self.policies}}
+                                        for p in self.policies},
+               "recommendation": self.recommendation().to_dict() if self.reps else None}
         if self.sequential is not None:
             s = self.sequential
             out["sequential"] = {"metric": s.metric, "target_halfwidth": s.target_halfwidth, "met": s.met,

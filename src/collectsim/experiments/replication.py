@@ -99,6 +99,11 @@ def _replication(label: str, rep: int, result: RunResult) -> Replication:
                        np.cumsum(lost).astype(np.int32))
 
 
+def replication_of(label: str, rep: int, result: RunResult) -> Replication:
+    """A finished run as replication ``rep`` of ``label`` (what a worker would send back for it)."""
+    return _replication(label, rep, result)
+
+
 def batches_run(engine: str, scenario: Scenario, policy: PolicySpec, batch_size: int) -> bool:
     """Whether replications of ``policy`` go in batches on the compiled engine (True) or one SimPy run each."""
     if engine not in ENGINE_CHOICES:

@@ -34,8 +34,15 @@ def _diff_row(comp: Comparison, a: str, b: str, metric: str) -> dict:
     return row.iloc[0].to_dict()
 
 
+def recommendation_markdown(comp: Comparison) -> str:
+    """The comparison's recommendation (:meth:`Comparison.recommendation`: which policy to adopt against the first,
+    why, and how sure) as one Markdown paragraph."""
+    return f"**Recommendation.** {comp.recommendation().text}"
+
+
 def explain(comp: Comparison, a: str | None = None, b: str | None = None) -> str:
-    """Markdown paragraphs comparing policy ``a`` with ``b`` (default: the first two), from the results."""
+    """Markdown paragraphs comparing policy ``a`` with ``b`` (default: the first two), from the results, led by the
+    comparison's recommendation (:func:`recommendation_markdown`, over all of its policies)."""
     if len(comp.policies) < 2:
         raise ValueError("a comparison needs two policies to explain")
     a = a or comp.policies[0]
@@ -55,7 +62,7 @@ def explain(comp: Comparison, a: str | None = None, b: str | None = None) -> str
                   f"replications: either the policies are close, or more replications are needed to tell them "
                   f"apart.")
     trade = _trade_offs(rows, a, b)
-    return "\n\n".join([bottom, trade, intro, verdicts])
+    return "\n\n".join([recommendation_markdown(comp), bottom, trade, intro, verdicts])
 
 
 #: Net value in a parenthesis, for readers who meet it first in a sentence.
