@@ -166,6 +166,11 @@ def steps_table(policy) -> pd.DataFrame:
 
 
 def _format(value: float, kind: str) -> str:
+    text = _format_signed(value, kind)
+    return text[1:] if text.startswith("-") and not text.strip("-0.,%") else text  # never "-0.00%"
+
+
+def _format_signed(value: float, kind: str) -> str:
     if not math.isfinite(value):
         return "n/a"
     if kind == "money":
