@@ -210,3 +210,11 @@ def test_id_merges_are_counted_but_not_shown_under_pseudonymise(options):
 ])
 def test_a_pattern_is_suggested_only_when_every_pattern_that_reads_the_value_agrees(value, pattern):
     assert suggest_date_pattern(value) == pattern
+
+
+def test_the_readme_shows_the_fixtures_mapping_file_as_it_is():
+    readme = (LEDGERS.parent.parent / "README.md").read_text(encoding="utf-8")
+    passage = readme[readme.index("**Exports as they come.**"):]
+    start = passage.index("```toml\n") + len("```toml\n")
+    assert passage[start:passage.index("```", start)] == MAPPING.read_text(encoding="utf-8")
+    assert "keeps 9 euro invoices of 3 customers, skips the 3 dollar rows" in passage
