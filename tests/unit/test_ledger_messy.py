@@ -218,3 +218,16 @@ def test_the_readme_shows_the_fixtures_mapping_file_as_it_is():
     start = passage.index("```toml\n") + len("```toml\n")
     assert passage[start:passage.index("```", start)] == MAPPING.read_text(encoding="utf-8")
     assert "keeps 9 euro invoices of 3 customers, skips the 3 dollar rows" in passage
+
+
+def test_auto_reads_a_file_of_date_times_and_a_per_column_ambiguity_names_the_key(tmp_path):
+    path = tmp_path / "times.csv"
+    path.write_text("customer_id,invoice_id,issue_date,due_date,amount,paid_date\n"
+                    "A,1,2025-01-01 00:00:00,2025-01-31 00:00:00,10.00,2025-02-03 00:00:00\n", encoding="utf-8")
+    ledger = read_ledger(path)  # no named format reads these: a common export pattern does
+    assert ledger.date_format == "%Y-%m-%d %H:%M:%S" and ledger.frame["paid_date"].iloc[0].date() == dt.date(2025, 2, 3)
+    path.write_text("customer_id,invoice_id,issue_date,Due,amount,paid_date\n"
+                    "A,1,2025-01-13,02/03/2025,10.00,\n", encoding="utf-8")
+    with pytest.raises(LedgerError, match=r"column 'Due': dates such as '02/03/2025' read both day-first and "
+                                          r"month-first .* Give \[date_formats\] due_date = \"day-first\""):
+        read_ledger(path, LedgerOptions(columns={"due_date": "Due"}, date_formats={"due_date": "auto"}))

@@ -405,13 +405,13 @@ def detect_date_format(values: list[str], source: str = "<ledger>", column: str 
     counts = {name: sum(_try_formats(v, fmts) is not None for v in sample) for name, fmts in DATE_FORMATS.items()}
     best = max(counts.values())
     where = f"column {header or column!r}: " if column else ""
-    how = (f'[date_formats] {column} = "..." in the mapping file' if column
-           else "--date-format (or date_format in the mapping file)")
     if best == 0:
         pattern = _common_pattern(sample)
         if pattern is not None:
             return pattern
         suggested = suggest_date_pattern(sample[0])
+        how = (f'[date_formats] {column} = "..." in the mapping file' if column
+               else "--date-format (or date_format in the mapping file; [date_formats] for one column)")
         raise LedgerError(source, f"{where}no date could be read (e.g. {sample[0]!r}); give the format with {how}: "
                           "iso, day-first, month-first or a strptime pattern such as "
                           + (f'"{suggested}"' if suggested else '"%d %b %Y"'))
@@ -420,9 +420,11 @@ def detect_date_format(values: list[str], source: str = "<ledger>", column: str 
         return "iso"
     if len(winners) > 1:
         example = next(v for v in sample if _try_formats(v, DATE_FORMATS["day-first"]))
+        how = (f'[date_formats] {column} = "day-first" or "month-first" in the mapping file' if column else
+               "--date-format day-first or --date-format month-first (or date_format in the mapping file)")
         raise LedgerError(source, f"{where}dates such as {example!r} read both day-first and month-first and no date "
                           f"in the {'column' if column else 'file'} has a day above 12, so the format cannot be told; "
-                          f"refusing to guess. Give day-first or month-first with {how}")
+                          f"refusing to guess. Give {how}")
     return winners[0]
 
 
@@ -603,15 +605,11 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
         as_of = max(frame[c].max() for c in ("issue_date", "paid_date") if frame[c].notna().any()).date()
     rej = pd.DataFrame(rejects, columns=["line", "column", "reason", "row"])
     skip = pd.DataFrame(skipped, columns=["line", "currency"])
-    notes = currency.notes(len(skipped), int((frame.get("currency", pd.Series(dtype=str)) == "").sum()))
     rows = len(body) + header_at
-    return Ledger(frame, rej, source, as_of or date.today(), fmt, rows, skip, formats_used(formats), notes,
-                  ids.warnings(options.pseudonym_key is not None),
-                  _diagnosis(problems, rows - len(skipped), formats, name) if problems else "")
-
-
-def formats_used(formats: Mapping[str, tuple[str, tuple[str, ...]]]) -> dict[str, str]:
-    return {c: shown for c, (shown, _) in formats.items()}
+    diagnosis = private.text(_diagnosis(problems, rows - len(skipped), formats, name)) if problems else ""
+    return Ledger(frame, rej, source, as_of or date.today(), fmt, rows, skip,
+                  {c: shown for c, (shown, _) in formats.items()}, currency.notes(len(skipped)),
+                  ids.warnings(options.pseudonym_key is not None), diagnosis)
 
 
 def _check_options(options: LedgerOptions, source: str) -> None:
@@ -681,7 +679,7 @@ def _date_formats(options: LedgerOptions, good: list[tuple[int, list[str]]], cel
     """
     fmt = options.date_format
     shared = [c for c in DATE_COLUMNS if c not in options.date_formats]
-    if fmt == "auto":
+    if fmt == "auto" and shared:
         values = [cell(r, c) for _, r in good for c in shared]
         fmt = detect_date_format(values, source)
     out = {}
@@ -768,7 +766,8 @@ class _Currencies:
         self.converted += 1
         return self.keep, int(value)
 
-    def notes(self, skipped: int, _empty: int) -> tuple[str, ...]:
+    def notes(self, skipped: int) -> tuple[str, ...]:
+        """What was done to rows of other currencies: skipped (how many, of which) or converted."""
         out = []
         if skipped:
             others = ", ".join(f"{c}: {n}" for c, n in sorted(self.codes.items()) if c != self.keep)
