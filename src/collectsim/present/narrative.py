@@ -29,9 +29,7 @@ def headline_table(metrics: Metrics, currency: str) -> pd.DataFrame:
 
 
 def _diff_row(comp: Comparison, a: str, b: str, metric: str) -> dict:
-    rows = comp.differences()
-    row = rows[(rows["a"] == a) & (rows["b"] == b) & (rows["metric"] == metric)]
-    return row.iloc[0].to_dict()
+    return comp.difference_row(a, b, metric)  # alone: the whole differences table costs every metric
 
 
 def recommendation_markdown(comp: Comparison) -> str:
