@@ -77,9 +77,13 @@ class Segment:
     dispute_resolution_days: float = setting(20.0, unit="days", low=1, high=365, source=DISPUTE_TIME,
                                              doc="Mean days from a dispute being raised to its resolution.")
     credit_note_share: float = setting(0.5, unit="probability", low=0, high=1,
-                                       doc="Share of disputes resolved with a credit note (customer was right).")
+                                       doc="Share of disputes with merit (the customer is right about the disputed "
+                                           "part): they end in a credit note for that part, whether we, a mediator or "
+                                           "a court resolve them; the others end with the customer accepting the "
+                                           "invoice.")
     credit_note_fraction: float = setting(0.3, unit="fraction of balance", low=0, high=1,
-                                          doc="Mean share of the balance credited when a credit note is issued.")
+                                          doc="Mean share of the balance a dispute is about (uniform on 0 to twice "
+                                              "this, at most all of it): the credit note of a dispute with merit.")
     partial_share: float = setting(0.05, unit="probability", low=0, high=1,
                                    doc="Share of payments made in part, the rest later.")
     partial_gap_days: float = setting(14.0, unit="days", low=1, high=365,
@@ -264,6 +268,12 @@ FIELD_EXPERIMENTS = ("reminder letters raise payment and deterrent wording beats
 
 
 SMALL_CLAIMS = "small claims in England & Wales take about 50 weeks from issue to trial (official statistics 2024-25)"
+DEFAULT_JUDGMENT = ("an undefended money claim in England & Wales can end in default judgment about a month "
+                    "after issue (14 days to respond after service); the European Small Claims Procedure's time "
+                    "limits add up to about 2-3 months (docs/sources.md)")
+AGENCY_RECOVERY = ("agencies quote recovering about three quarters of commercial debt placed within three months, "
+                   "about half at six months, a third at a year (the debtor's own payments included; "
+                   "docs/sources.md): indicative")
 CHURN_RISK = ("assumption: no B2B study measures it; half the log-effect of a consumer billing vendor's figures "
               "(churn about 2x after a past-due reminder, 5x after collections; B2C, confounded), since business "
               "customers face high switching costs (docs/sources.md)")
@@ -341,22 +351,32 @@ class Behaviour:
     mediation_days: float = setting(14.0, unit="days", low=1, high=365, doc="Mean length of a mediation.")
     mediation_goodwill: float = setting(0.01, unit="goodwill points", low=-1, high=1,
                                         doc="Goodwill change when a mediator is brought in (a fair hearing).")
-    agency_success: float = setting(0.5, unit="probability", low=0, high=1,
-                                    doc="Chance an agency collects an invoice handed to it (before recoverability).")
+    agency_success: float = setting(
+        0.5, unit="probability", low=0, high=1, source=AGENCY_RECOVERY,
+        doc="The agency's own effect: chance it collects, within its placement, a debt handed to it on the due date "
+            "that the debtor would not otherwise have paid then; it fades with the debt's age as a reminder's response "
+            "does (response_halflife_days) and scales with the segment's recoverability. The debtor's own payment "
+            "still comes while the agency holds the claim (and the agency takes its fee on it).")
     agency_days: float = setting(60.0, unit="days", low=1, high=3650,
                                  doc="Mean days an agency takes to collect, when it does.")
     agency_max_days: int = setting(180, unit="days", low=1, high=3650,
                                    doc="Days after which an agency that has not collected returns the invoice.")
     agency_goodwill: float = setting(-0.15, unit="goodwill points", low=-1, high=1,
                                      doc="Goodwill change when an invoice goes to an agency.")
+    default_judgment_days: float = setting(
+        45.0, unit="days", low=1, high=3650, source=DEFAULT_JUDGMENT,
+        doc="Mean days from filing to a default judgment on an undefended claim (the invoice is not disputed); a "
+            "debtor that would have paid before then pays the claim instead.")
     legal_days: float = setting(350.0, unit="days", low=1, high=3650, source=SMALL_CLAIMS,
-                                doc="Mean days from filing to judgment.")
-    judgment_success: float = setting(0.9, unit="probability", low=0, high=1,
-                                      source="about 92% of small-claims judgments are by default (official statistics)",
-                                      doc="Chance the court finds for us.")
+                                doc="Mean days from filing to judgment on a defended claim (the invoice is disputed). "
+                                    "The court finds for us on the part of the claim without merit: a dispute with "
+                                    "merit loses the disputed part (a credit note), one without merit nothing.")
     judgment_paid_share: float = setting(0.6, unit="probability", low=0, high=1,
-                                         doc="Chance a judgment is paid (many are never recorded as paid; "
-                                             "before recoverability).")
+                                         doc="Chance a judgment against a healthy debtor that would not have paid of "
+                                             "its own accord is enforced (many are never recorded as paid); times "
+                                             "recoverability, and times strained_response or distressed_response "
+                                             "when the debtor is short of cash on judgment day. A debtor that meant "
+                                             "to pay pays the judgment.")
     legal_goodwill: float = setting(-0.3, unit="goodwill points", low=-1, high=1,
                                     doc="Goodwill change when we sue a customer.")
     strained_extra_days: float = setting(15.0, unit="days", low=0, high=365,

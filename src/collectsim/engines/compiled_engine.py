@@ -76,7 +76,7 @@ def scenario_tables(scenario: Scenario) -> tuple:
                         (K.B_MEDIATION_DAYS, "mediation_days"), (K.B_MEDIATION_GOODWILL, "mediation_goodwill"),
                         (K.B_AGENCY_SUCCESS, "agency_success"), (K.B_AGENCY_DAYS, "agency_days"),
                         (K.B_AGENCY_MAX_DAYS, "agency_max_days"), (K.B_AGENCY_GOODWILL, "agency_goodwill"),
-                        (K.B_LEGAL_DAYS, "legal_days"), (K.B_JUDGMENT_SUCCESS, "judgment_success"),
+                        (K.B_LEGAL_DAYS, "legal_days"), (K.B_DEFAULT_JUDGMENT_DAYS, "default_judgment_days"),
                         (K.B_JUDGMENT_PAID, "judgment_paid_share"), (K.B_LEGAL_GOODWILL, "legal_goodwill"),
                         (K.B_STRAINED_EXTRA, "strained_extra_days"), (K.B_STRAINED_RESPONSE, "strained_response"),
                         (K.B_DISTRESSED_RESPONSE, "distressed_response"), (K.B_STRAINED_PART, "strained_part_payment"),

@@ -24,6 +24,8 @@ from collectsim.model.policy_tables import (
     ACTION_STRIDE,
     AGENCY_FEE,
     CONTACT_GAP,
+    COSTS_RECOVERABLE,
+    COURT_FEE_RATE,
     DISCOUNT_RATE,
     DISCOUNT_WINDOW,
     FEE_COMPENSATION,
@@ -74,7 +76,7 @@ def segment_actions(tables: PolicyTables, s: int) -> dict[int, Action]:
         A_SETTLE: Action.offer_settlement(floats[SETTLE_FORGIVE], CHANNELS[ints[SETTLE_CHANNEL]], ints[SETTLE_COST]),
         A_MEDIATE: Action.mediate(ints[MEDIATION_COST]),
         A_AGENCY: Action.place_with_agency(floats[AGENCY_FEE]),
-        A_LEGAL: Action.file_legal(ints[LEGAL_COST]),
+        A_LEGAL: Action.file_legal(ints[LEGAL_COST], floats[COURT_FEE_RATE], floats[COSTS_RECOVERABLE]),
     }
     for k in range(ints[N_STEPS]):
         actions[ACTION_STRIDE * k] = Action.remind(CHANNELS[int(tables.step_channel[s, k])],
