@@ -193,6 +193,7 @@ def test_vectorised_is_an_old_name_of_the_compiled_engine():
            "escalation.court_fee_rate": st.sampled_from([0.0, 0.05, 0.2]),
            "escalation.costs_recoverable": st.sampled_from([0.0, 0.25, 1.0]),
            "escalation.legal_min_balance": st.sampled_from([0.0, 500.0]),
+           "invoicing.clear_terms": st.booleans(), "invoicing.e_invoicing": st.booleans(),
            "escalation.credit_hold": st.booleans(), "onboarding.credit_check": st.booleans(),
            "onboarding.credit_limit": st.sampled_from([0.0, 3000.0]),
            "extended_terms.offer": st.booleans(), "extended_terms.after_days_overdue": st.integers(0, 60),
@@ -205,7 +206,9 @@ def test_vectorised_is_an_old_name_of_the_compiled_engine():
        courts=st.fixed_dictionaries({"default_judgment_days": st.sampled_from([5.0, 45.0]),
                                      "agency_success": st.sampled_from([0.2, 0.9]),
                                      "agency_max_days": st.sampled_from([30, 180]),
-                                     "judgment_paid_share": st.sampled_from([0.3, 0.9])}))
+                                     "judgment_paid_share": st.sampled_from([0.3, 0.9]),
+                                     "e_invoicing_days_faster": st.sampled_from([0.0, 2.5, 9.0]),
+                                     "clear_terms_dispute_cut": st.sampled_from([0.5, 1.0])}))
 def test_generated_scenarios_are_reproduced(seed, customers, steps, pause, discount, window, write_off, slope,
                                             recovery, halflife, set_aside, request, run, eom, arrivals, shock,
                                             strained, levers, staff, spillover, gap, cap, courts):

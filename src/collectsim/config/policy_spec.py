@@ -221,6 +221,20 @@ class WriteOff:
 
 
 @dataclass(frozen=True)
+class Invoicing:
+    """How invoices are written and sent: prevention, before any chasing."""
+
+    clear_terms: bool = setting(
+        False, doc="Written terms agreed before supplying (prices, quantities, due dates, late fees and escalation "
+                   "steps): fewer disputes that come from a misunderstanding (behaviour.clear_terms_dispute_cut of "
+                   "the disputes without merit are never raised).")
+    e_invoicing: bool = setting(
+        False, doc="Structured electronic invoices instead of paper or PDF: fewer paperwork disputes "
+                   "(behaviour.e_invoicing_dispute_cut of all disputes are never raised) and invoices approved "
+                   "sooner (paid behaviour.e_invoicing_days_faster days earlier when nobody chases).")
+
+
+@dataclass(frozen=True)
 class Onboarding:
     """Credit checks on customers who arrive during the run: refuse the riskiest, cap what the rest may owe."""
 
@@ -237,7 +251,8 @@ class Onboarding:
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """A whole policy: reminders, discount, plans, extended terms, fees, settlements, escalation, write-off."""
+    """A whole policy: reminders, discount, plans, extended terms, fees, settlements, escalation, write-off,
+    onboarding and invoicing."""
 
     name: str = setting(required=True, source="", doc="Name used to pick the policy (`--policy NAME`).")
     description: str = setting("", source="", doc="One sentence saying what the policy is for.")
@@ -250,6 +265,7 @@ class PolicySpec:
     escalation: Escalation = table(Escalation, doc="Mediation, agency and legal action.")
     write_off: WriteOff = table(WriteOff, doc="Write-off rule.")
     onboarding: Onboarding = table(Onboarding, doc="Credit checks and limits for new customers.")
+    invoicing: Invoicing = table(Invoicing, doc="Clear terms and electronic invoicing.")
     segments: Mapping[str, Mapping[str, Any]] = setting(
         {}, source="", doc="Per-segment overrides: `[policy.segments.<segment>]` holds any of the keys above "
                 "(not name or segments) and replaces them for that segment's customers.")

@@ -34,6 +34,8 @@ STAFF_COST = ("labour cost per hour including employer's costs: EU average EUR 3
 DEBT_AGE = ("assumption, calibrated so the baseline's as-is collectability by age of debt lands in "
             "the ranges of commercial collection surveys (docs/sources.md)")
 DISPUTE_TIME = "disputes take 15-30 days to resolve (collections-software vendor pages; assumption)"
+DISPUTE_CAUSES = ("disputes are mostly about price (35-40%), quantity or scope (25-30%), paperwork (15-20%) and "
+                  "quality (10-15%) (collections-software vendor pages; the share prevented is an assumption)")
 
 
 @dataclass(frozen=True)
@@ -450,6 +452,18 @@ class Behaviour:
     credit_hold_goodwill: float = setting(-0.03, unit="goodwill points", low=-1, high=1,
                                           doc="Goodwill change of a customer each time an order is refused "
                                               "on credit hold.")
+    clear_terms_dispute_cut: float = setting(
+        0.5, unit="fraction of disputes without merit", low=0, high=1, source=DISPUTE_CAUSES,
+        doc="Under a policy with invoicing.clear_terms, this share of the disputes without merit (misunderstandings "
+            "about price, quantity or scope) is never raised.")
+    e_invoicing_dispute_cut: float = setting(
+        0.15, unit="fraction of disputes", low=0, high=1, source=DISPUTE_CAUSES,
+        doc="Under a policy with invoicing.e_invoicing, this share of all disputes (paperwork: wrong reference, "
+            "address or copy) is never raised.")
+    e_invoicing_days_faster: float = setting(
+        2.0, unit="days", low=0, high=60,
+        doc="Under a policy with invoicing.e_invoicing, an invoice nobody chases is paid this many days earlier "
+            "(it reaches the right desk and is approved sooner).")
     credit_check_accuracy: float = setting(
         0.6, unit="correlation", low=0, high=1,
         doc="How well a credit report predicts a new customer's habitual lateness (0: not at all, 1: exactly).")

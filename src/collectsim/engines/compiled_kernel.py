@@ -48,6 +48,7 @@ from collectsim.model.behaviour import (
     discount_amount,
     discount_take_probability,
     dispute_end_day,
+    dispute_prevented,
     fees_owed,
     first_churn_day,
     goodwill_after,
@@ -94,11 +95,13 @@ from collectsim.model.policy_tables import (
     A_TERMS,
     ACTION_STRIDE,
     AGENCY_FEE,
+    CLEAR_TERMS,
     CONTACT_GAP,
     COSTS_RECOVERABLE,
     COURT_FEE_RATE,
     DISCOUNT_RATE,
     DISCOUNT_WINDOW,
+    E_INVOICING,
     FEE_COMPENSATION,
     FEE_RATE,
     HAS_HOLD,
@@ -166,7 +169,7 @@ NAN = math.nan
  U_INSTALMENT, U_CHURN, U_FEE_PAYMENT, U_SETTLEMENT_ACCEPTANCE, U_SETTLEMENT_DELAY, U_MEDIATION,
  U_MEDIATION_DAYS, U_AGENCY, U_AGENCY_DAYS, U_JUDGMENT, U_JUDGMENT_PAID, U_LEGAL_DAYS, U_LIQUIDITY,
  U_INSOLVENCY, U_INSOLVENCY_DAY, U_SET_ASIDE, U_PLAN_REQUEST, U_ARRIVAL, U_CREDIT_REPORT,
- U_PLAN_DEFAULT_PAY_DAY) = range(1, 41)
+ U_PLAN_DEFAULT_PAY_DAY, U_DISPUTE_PREVENTED) = range(1, 42)
 
 # Columns of the invoices' integer state (R) and float state (RF): one row per open invoice, reused once it is
 # closed (R_ID is the invoice's number, its row in the invoice table; R_NEXT_OPEN and R_PREV_OPEN link the
@@ -208,7 +211,8 @@ OI_CUSTOMER, OI_SEQ, OI_SEGMENT, OI_ISSUE, OI_DUE, OI_AMOUNT, OI_DEADLINE, OI_BA
  B_DISTRESSED_RESPONSE, B_STRAINED_PART, B_STRAINED_PLAN, B_DISTRESSED_IGNORE, B_RECOVERY_DAYS, B_ELASTICITY,
  B_CHURN_SLOPE, B_PLAN_GOODWILL, B_PLAN_DEFAULT_GOODWILL, B_DISPUTE_RAISE_DAYS, B_PART_FRACTION, B_HALFLIFE,
  B_SET_ASIDE_DAYS, B_SET_ASIDE_NEVER, B_SET_ASIDE_SIGMA, B_PLAN_REQUEST, B_PLAN_REFUSED_GOODWILL,
- B_HOLD_GOODWILL, B_SPILLOVER, B_CONTACT_CAP, B_WIDTH) = range(12, 55)
+ B_HOLD_GOODWILL, B_SPILLOVER, B_CONTACT_CAP, B_CLEAR_TERMS_CUT, B_E_INVOICING_CUT, B_E_INVOICING_DAYS,
+ B_WIDTH) = range(12, 58)
 
 # Team parameters and run scalars.
 T_LIMITED, T_DAILY_MINUTES, T_MINUTES_EMAIL, T_MINUTES_LETTER, T_MINUTES_CALL, T_MINUTES_DISPUTE, T_WIDTH = range(7)
@@ -650,7 +654,13 @@ def _issue(w, c: int, seq: int, day: int) -> None:
         R[C[c, C_OPEN_TAIL], R_NEXT_OPEN] = i
     C[c, C_OPEN_TAIL] = i
     # The customer's intentions, before any chasing.
-    if draw(pref, U_DISPUTE, c, seq, 0) < SG[s, S_DISPUTE_RATE]:
+    clear_terms = w.p_ints[s, CLEAR_TERMS] != 0
+    e_invoicing = w.p_ints[s, E_INVOICING] != 0
+    if draw(pref, U_DISPUTE, c, seq, 0) < SG[s, S_DISPUTE_RATE] and not (
+            (clear_terms or e_invoicing) and dispute_prevented(
+                draw(pref, U_DISPUTE_PREVENTED, c, seq, 0),
+                has_merit(draw(pref, U_CREDIT_NOTE, c, seq, 0), SG[s, S_CREDIT_NOTE_SHARE]), clear_terms, e_invoicing,
+                BH[B_CLEAR_TERMS_CUT], BH[B_E_INVOICING_CUT])):
         latest = min(terms, int(BH[B_DISPUTE_RAISE_DAYS]))
         R[i, R_DISPUTE_DAY] = day + uniform_int(draw(pref, U_DISPUTE_DAY, c, seq, 0), 0, latest)
     liquidity = _liquidity_on(w, c, day)
@@ -658,6 +668,8 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     if draw(pref, U_IGNORES, c, seq, 0) >= ignore:
         z = normal_ppf(draw(pref, U_LATENESS, c, seq, 0))
         lateness = unchased_lateness(w.CF[c, CF_HABIT], SG[s, S_SD_WITHIN], z, liquidity, BH[B_STRAINED_EXTRA])
+        if e_invoicing:
+            lateness -= BH[B_E_INVOICING_DAYS]  # approved sooner
         R[i, R_PAY_DAY] = unchased_pay_day(due, day, lateness)
     elif BH[B_SET_ASIDE_DAYS] > 0:
         late = set_aside_days(draw(pref, U_SET_ASIDE, c, seq, 0), BH[B_SET_ASIDE_NEVER], BH[B_SET_ASIDE_DAYS],

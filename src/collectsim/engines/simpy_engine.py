@@ -287,6 +287,7 @@ class SimpyEngine:
         # Contact with each customer (see rules.contact_waits): the day of the last one, what today's has cost,
         # taken in staff minutes and done to goodwill so far, and goodwill lost to contacts in the cap's period.
         self._gap = [decider.contact_gap(s) for s in range(len(segs))]
+        self._invoicing = [decider.invoicing(s) for s in range(len(segs))]  # (clear terms, e-invoicing)
         self._contact_day = [-NEVER] * n
         self._contact_cost = [0] * n
         self._contact_minutes = [0.0] * n
@@ -421,7 +422,13 @@ class SimpyEngine:
         draw = self._draw
         inv.u_response = draw(D_RESPONSE, customer, seq)
         inv.u_partial = draw(D_PARTIAL, customer, seq)
-        if draw(D_DISPUTE, customer, seq) < seg.dispute_rate:
+        clear_terms, e_invoicing = self._invoicing[seg_index]
+        b = self._b
+        if draw(D_DISPUTE, customer, seq) < seg.dispute_rate and not (
+                (clear_terms or e_invoicing) and rules.dispute_prevented(
+                    u(seed, Purpose.DISPUTE_PREVENTED, customer, seq),
+                    rules.has_merit(u(seed, Purpose.CREDIT_NOTE, customer, seq), seg.credit_note_share), clear_terms,
+                    e_invoicing, b.clear_terms_dispute_cut, b.e_invoicing_dispute_cut)):
             latest = min(seg.terms_days, self._b.dispute_raise_days)
             inv.dispute_day = day + uniform_int(u(seed, Purpose.DISPUTE_DAY, customer, seq), 0, latest)
         liquidity = self._liquidity_on(customer, day)
@@ -430,10 +437,11 @@ class SimpyEngine:
             lateness = rules.unchased_lateness(self._habit[customer], seg.days_late_sd_within,
                                                normal_ppf(draw(D_LATENESS, customer, seq)),
                                                liquidity, self._b.strained_extra_days)
+            if e_invoicing:
+                lateness -= b.e_invoicing_days_faster  # approved sooner
             inv.pay_day = rules.unchased_pay_day(inv.due_day, day, lateness)
         elif self._b.set_aside_pay_days > 0:
             # Set aside, not always for ever: some is paid of the customer's own accord much later.
-            b = self._b
             late = rules.set_aside_days(u(seed, Purpose.SET_ASIDE_PAY_DAY, customer, seq), b.set_aside_never_share,
                                         b.set_aside_pay_days, b.set_aside_pay_sigma)
             if late >= 0:

@@ -26,7 +26,7 @@ __jit__ = ("recovered_goodwill", "order_rate_factor", "churn_hazard_integral", "
            "part_payment_fraction", "credit_note_fraction", "cents_of", "share_of", "unchased_lateness",
            "ignore_share_on", "part_share_on", "plan_acceptance_on", "responsiveness_on", "discount_amount",
            "settlement_forgiven", "accrued_interest", "fees_owed", "agency_outcome", "legal_outcome", "mediation_end",
-           "judgment_paid", "court_fee", "costs_recovered", "has_merit",
+           "judgment_paid", "court_fee", "costs_recovered", "has_merit", "dispute_prevented",
            "instalment_amount", "plan_down_payment", "agency_fee", "prompted_delay_day", "dispute_end_day",
            "work_class", "work_minutes", "still_needed", "contact_waits", "contact_extra", "stake_factor",
            "monthly_purchases", "contact_extra_cents", "period_goodwill_extra", "capped_goodwill_loss", "cap_used_on")
@@ -362,6 +362,17 @@ def has_merit(p: float, merit_share: float) -> bool:
     court); one without merit ends with the customer accepting the invoice.
     """
     return p < merit_share
+
+
+def dispute_prevented(p: float, merit: bool, clear_terms: bool, e_invoicing: bool, terms_cut: float,
+                      e_cut: float) -> bool:
+    """Is a dispute the customer would raise never raised? E-invoicing prevents a share ``e_cut`` of all disputes
+    (paperwork); clear terms a share ``terms_cut`` of the rest of those without merit (misunderstandings). From the
+    invoice's DISPUTE_PREVENTED uniform; never when neither lever is on."""
+    cut = e_cut if e_invoicing else 0.0
+    if clear_terms and not merit:
+        cut = cut + (1.0 - cut) * terms_cut
+    return p < cut
 
 
 def credit_note_fraction(p: float, mean: float) -> float:

@@ -182,6 +182,10 @@ class DecisionMaker:
         """
         return None
 
+    def invoicing(self, segment: int) -> tuple[bool, bool]:
+        """(clear terms, electronic invoicing) for the segment's invoices; neither by default."""
+        return False, False
+
     def contact_gap(self, segment: int) -> int:
         """Least days between two contacts with a customer of the segment (0: reminders never wait).
 

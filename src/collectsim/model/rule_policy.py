@@ -23,11 +23,13 @@ from collectsim.model.policy_tables import (
     A_WRITE_OFF,
     ACTION_STRIDE,
     AGENCY_FEE,
+    CLEAR_TERMS,
     CONTACT_GAP,
     COSTS_RECOVERABLE,
     COURT_FEE_RATE,
     DISCOUNT_RATE,
     DISCOUNT_WINDOW,
+    E_INVOICING,
     FEE_COMPENSATION,
     FEE_RATE,
     HAS_HOLD,
@@ -113,6 +115,11 @@ class RuleBasedPolicy(DecisionMaker):
         """Days past due beyond which the segment's customers are refused new orders (None: never)."""
         ints = self._ints[segment]
         return ints[HOLD_AFTER] if ints[HAS_HOLD] else None
+
+    def invoicing(self, segment: int) -> tuple[bool, bool]:
+        """(clear terms, electronic invoicing) for the segment's invoices."""
+        ints = self._ints[segment]
+        return bool(ints[CLEAR_TERMS]), bool(ints[E_INVOICING])
 
     def contact_gap(self, segment: int) -> int:
         """The policy's least days between two contacts with a customer of the segment."""
