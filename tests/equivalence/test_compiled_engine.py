@@ -190,6 +190,10 @@ def test_vectorised_is_an_old_name_of_the_compiled_engine():
            "escalation.mediation_after_days": st.integers(1, 30), "escalation.agency": st.booleans(),
            "escalation.agency_after_days_overdue": st.integers(10, 120), "escalation.legal": st.booleans(),
            "escalation.legal_after_days_overdue": st.integers(20, 200),
+           "escalation.court_fee_rate": st.sampled_from([0.0, 0.05, 0.2]),
+           "escalation.costs_recoverable": st.sampled_from([0.0, 0.25, 1.0]),
+           "escalation.legal_min_balance": st.sampled_from([0.0, 500.0]),
+           "invoicing.clear_terms": st.booleans(), "invoicing.e_invoicing": st.booleans(),
            "escalation.credit_hold": st.booleans(), "onboarding.credit_check": st.booleans(),
            "onboarding.credit_limit": st.sampled_from([0.0, 3000.0]),
            "extended_terms.offer": st.booleans(), "extended_terms.after_days_overdue": st.integers(0, 60),
@@ -198,11 +202,18 @@ def test_vectorised_is_an_old_name_of_the_compiled_engine():
                                                           {"after_days": 50, "share": 0.7}]]),
            "extended_terms.on_default": st.sampled_from(["resume", "restart", "escalate", "write_off"])}),
        staff=st.sampled_from([0.0, 0.01, 0.05]), spillover=st.sampled_from([0.0, 0.5]),
-       gap=st.sampled_from([0, 3, 10]), cap=st.sampled_from([0.02, 0.1, 1.0]))
+       gap=st.sampled_from([0, 3, 10]), cap=st.sampled_from([0.02, 0.1, 1.0]),
+       courts=st.fixed_dictionaries({"default_judgment_days": st.sampled_from([5.0, 45.0]),
+                                     "agency_success": st.sampled_from([0.2, 0.9]),
+                                     "agency_max_days": st.sampled_from([30, 180]),
+                                     "judgment_paid_share": st.sampled_from([0.3, 0.9]),
+                                     "e_invoicing_days_faster": st.sampled_from([0.0, 2.5, 9.0]),
+                                     "clear_terms_dispute_cut": st.sampled_from([0.5, 1.0])}))
 def test_generated_scenarios_are_reproduced(seed, customers, steps, pause, discount, window, write_off, slope,
                                             recovery, halflife, set_aside, request, run, eom, arrivals, shock,
-                                            strained, levers, staff, spillover, gap, cap):
-    behaviour = {"churn_goodwill_slope": slope, "goodwill_recovery_days": recovery, "contact_goodwill_cap": cap,
+                                            strained, levers, staff, spillover, gap, cap, courts):
+    behaviour = {**courts, "churn_goodwill_slope": slope, "goodwill_recovery_days": recovery,
+                 "contact_goodwill_cap": cap,
                  "response_halflife_days": halflife, "set_aside_pay_days": set_aside, "plan_request_share": request,
                  "reputation_spillover": spillover}
     segments = {"prompt": {"payment_run": run, "payment_run_day": 3 if run == "weekly" else 25},

@@ -49,7 +49,9 @@ def test_every_bundled_scenario_s_policies_in_one_batch(path):
 
 #: The lever policy again with other amounts, so a run that read another policy's rules would differ.
 OTHER_AMOUNTS = {**golden.LEVERS_POLICY, "fees.fixed_compensation": 70.0, "settlement.forgive": 0.5,
-                 "escalation.mediation_cost": 450.0, "escalation.agency_fee": 0.35}
+                 "escalation.mediation_cost": 450.0, "escalation.agency_fee": 0.35,
+                 "escalation.court_fee_rate": 0.1, "escalation.costs_recoverable": 0.6,
+                 "invoicing.clear_terms": True, "invoicing.e_invoicing": True}
 
 
 @pytest.mark.parametrize("tables", [{"team": {"staff": 0.1}, "behaviour": {"reputation_spillover": 0.3}},

@@ -16,8 +16,10 @@ PHASE_OF_KIND = {EventKind.DISPUTE_RESOLVED: 1, EventKind.CREDIT_NOTE: 1, EventK
                  EventKind.SETTLEMENT: 2, EventKind.MEDIATION: 4, EventKind.AGENCY_PLACED: 4,
                  EventKind.AGENCY_COLLECTED: 2, EventKind.AGENCY_RETURNED: 2, EventKind.LEGAL_FILED: 4,
                  EventKind.LEGAL_COLLECTED: 2, EventKind.LEGAL_ENDED: 2, EventKind.INSOLVENT: 0,
-                 EventKind.INSOLVENCY_LOSS: 0, EventKind.ORDER_REFUSED: 0, EventKind.PLAN_REQUESTED: 4}
-# FEES_WAIVED follows whatever closed the invoice (a write-off, a credit note), in that event's phase;
+                 EventKind.INSOLVENCY_LOSS: 0, EventKind.ORDER_REFUSED: 0, EventKind.PLAN_REQUESTED: 4,
+                 EventKind.COSTS_RECOVERED: 2}
+# FEES_WAIVED follows whatever closed the invoice (a write-off, a credit note), in that event's phase (COSTS_RECOVERED
+# follows a paid claim);
 # REPUTATION events of other customers are recorded with the escalation that caused them.
 
 
@@ -108,7 +110,8 @@ def test_same_day_events_run_in_the_documented_order(small):
                                                 "credit_hold": True, "credit_hold_after_days_overdue": 20}
     data["policies"]["ladder"]["write_off"] = {"age_days": 300}
     data["horizon"]["runoff_days"] = 700
-    data["behaviour"] = {"legal_days": 60.0, "reputation_spillover": 0.1}
+    data["behaviour"] = {"legal_days": 60.0, "reputation_spillover": 0.1, "agency_success": 0.2,
+                         "judgment_paid_share": 0.3, "set_aside_never_share": 0.8}
     result = collectsim.simulate(collectsim.parse_scenario(data))
     ev = result.events
     assert ev.count(EventKind.REPUTATION) > 0

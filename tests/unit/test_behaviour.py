@@ -1,5 +1,7 @@
 """The behaviour rules: the intended directions and ranges (scalar rules, applied to a few values each)."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -104,3 +106,49 @@ def test_the_cap_lets_losses_through_up_to_what_is_left_and_gains_always():
     assert rules.capped_goodwill_loss(-0.03, 0.1, 0.1) == 0.0
     assert rules.capped_goodwill_loss(0.02, 0.1, 0.1) == 0.02
     assert rules.cap_used_on(3, 3, 0.04) == 0.04 and rules.cap_used_on(4, 3, 0.04) == 0.0
+
+
+# --- escalation and disputes (issue 21) -------------------------------------------------------------------
+
+NEVER = 1 << 62
+
+
+def test_the_debtor_s_own_payment_still_comes_while_the_agency_holds_the_claim():
+    # The agency itself fails (uniform above its chance); the debtor meant to pay on day 50: paid then, to the agency.
+    assert rules.agency_outcome(10, 0.99, 0.5, 0.5, 1.0, 60.0, 180, 1.0, 50) == (True, 50)
+    # ... unless that day is after the agency gives the invoice back.
+    assert rules.agency_outcome(10, 0.99, 0.5, 0.5, 1.0, 60.0, 180, 1.0, 400) == (False, 190)
+    assert rules.agency_outcome(10, 0.99, 0.5, 0.5, 1.0, 60.0, 180, 1.0, NEVER) == (False, 190)
+    # An agency that collects sooner than the debtor would have paid collects on its own day.
+    pays, day = rules.agency_outcome(10, 0.01, 0.01, 0.5, 1.0, 60.0, 180, 1.0, 150)
+    assert pays and day < 150
+
+
+def test_the_agency_s_own_effect_fades_with_the_debt_s_age():
+    draws = [i / 1000 for i in range(1000)]
+    share = {age: sum(rules.agency_outcome(0, p, 0.5, 0.5, 1.0, 60.0, 180, rules.age_factor(age, 90.0), NEVER)[0]
+                      for p in draws) / 1000 for age in (0, 90, 180)}
+    assert share == {0: 0.5, 90: 0.25, 180: 0.125}
+
+
+def test_undefended_claims_end_within_weeks_and_defended_ones_after_a_trial():
+    assert rules.legal_outcome(100, 0.5, False, NEVER, 45.0, 350.0) == (False, 100 + 1 + int(45 * math.log(2)))
+    assert rules.legal_outcome(100, 0.5, True, NEVER, 45.0, 350.0) == (False, 100 + 1 + int(350 * math.log(2)))
+    assert rules.legal_outcome(100, 0.5, False, 120, 45.0, 350.0) == (True, 120)  # paid before the judgment
+    assert rules.legal_outcome(100, 0.5, True, 120, 45.0, 350.0)[0] is False  # a disputed invoice waits for trial
+
+
+def test_costs_come_back_in_proportion_to_what_the_court_awarded():
+    assert rules.court_fee(200_000, 0.05) == 10_000
+    assert rules.costs_recovered(70_000, 0.25, 100_000, 100_000) == 17_500
+    assert rules.costs_recovered(70_000, 0.25, 60_000, 100_000) == 10_500
+    assert rules.costs_recovered(70_000, 0.25, 0, 0) == 0
+
+
+def test_clear_terms_prevent_only_disputes_without_merit_and_e_invoicing_any():
+    assert not rules.dispute_prevented(0.0, False, False, False, 1.0, 1.0)  # neither lever: never
+    assert rules.dispute_prevented(0.4, False, True, False, 0.5, 0.15)
+    assert not rules.dispute_prevented(0.4, True, True, False, 0.5, 0.15)  # the customer is right: it disputes
+    assert rules.dispute_prevented(0.1, True, False, True, 0.5, 0.15)
+    assert not rules.dispute_prevented(0.2, True, False, True, 0.5, 0.15)
+    assert rules.dispute_prevented(0.5, False, True, True, 0.5, 0.15)  # 0.15 + 0.85 x 0.5 = 0.575

@@ -100,8 +100,22 @@ def test_behaviour_rules(k):
     _same(rules.fees_owed, k.fees_owed, [(4000, p * 1e4) for p in P])
     _same(rules.agency_fee, k.agency_fee, [(int(p * 1e7), q * 0.5) for p, q in g])
     _same(rules.mediation_end, k.mediation_end, [(10, p, q, 0.7, 14.0) for p, q in g])
-    _same(rules.agency_outcome, k.agency_outcome, [(10, p, q, 0.5, 1.2, 60.0, 180) for p, q in g])
-    _same(rules.legal_outcome, k.legal_outcome, [(10, p, q, p, 0.9, 0.6, 1.0, 350.0) for p, q in g])
+    never = 1 << 62
+    _same(rules.agency_outcome, k.agency_outcome,
+          [(10, p, q, 0.5, 1.2, 60.0, 180, a, own) for p, q in g for a in (1.0, 0.3)
+           for own in (never, 11, 10 + int(q * 300))])
+    _same(rules.legal_outcome, k.legal_outcome,
+          [(10, p, defended, own, 45.0, 350.0) for p, q in g for defended in (False, True)
+           for own in (never, 10 + int(q * 200))])
+    _same(rules.judgment_paid, k.judgment_paid,
+          [(p, 0.6, q * 2, f, would) for p, q in g for f in (1.0, 0.2) for would in (False, True)])
+    _same(rules.court_fee, k.court_fee, [(int(p * 1e7), q * 0.1) for p, q in g])
+    _same(rules.costs_recovered, k.costs_recovered,
+          [(int(p * 1e5), q, int(p * 1e6), int(p * 1e6) + int(q * 1e5)) for p, q in g] + [(100, 0.5, 0, 0)])
+    _same(rules.has_merit, k.has_merit, [(p, q) for p, q in g])
+    _same(rules.dispute_prevented, k.dispute_prevented,
+          [(p, merit, terms, e, q, 0.15) for p, q in g[:500] for merit in (False, True) for terms in (False, True)
+           for e in (False, True)])
     _same(rules.dispute_end_day, k.dispute_end_day, [(10, p, 20.0) for p in P])
     _same(rules.plan_down_payment, k.plan_down_payment, [(int(p * 1e6), q) for p, q in g] + [(1, 0.5), (2, 0.0)])
     _same(rules.instalment_amount, k.instalment_amount,

@@ -165,6 +165,11 @@ class Settlement:
                              doc="Share of the balance forgiven if the customer pays the rest.")
 
 
+COURT_FEES = ("money claims in England & Wales: banded fees of GBP 35-455 up to GBP 10,000 (roughly 4-12% of the "
+              "claim), 5% of the claim from GBP 10,000 to 200,000 (HMCTS fee schedule; docs/sources.md)")
+COSTS_RECOVERY = ("the loser pays the court fee (England & Wales; European Small Claims Procedure, art. 16); on the "
+                  "small claims track only fixed costs of GBP 50-115 of a lawyer's time are recoverable: about a "
+                  "quarter of the case's costs (docs/sources.md)")
 AGENCY_FEES = "commercial collection agencies charge typically 15-50% of what they collect, less on large claims"
 
 
@@ -181,7 +186,10 @@ class Escalation:
     agency_after_days_overdue: int = setting(90, unit="days past due", low=0, high=3650,
                                              doc="Day past due on which the invoice goes to the agency.")
     agency_fee: float = setting(0.25, unit="fraction of what it collects", low=0, high=1, source=AGENCY_FEES,
-                                doc="Contingency fee, a collection cost; the cash collected is counted gross.")
+                                doc="Contingency fee on everything collected while the agency holds the invoice, "
+                                    "the debtor's own payments included (as commercial agencies' terms charge "
+                                    "their commission on direct payments); a collection cost; the cash collected is "
+                                    "counted gross.")
     legal: bool = setting(False, doc="Take legal action on unpaid invoices.")
     legal_after_days_overdue: int = setting(180, unit="days past due", low=0, high=3650,
                                             doc="Day past due on which to file (or when the agency gives up, "
@@ -189,7 +197,14 @@ class Escalation:
     legal_min_balance: float = setting(500.0, unit="currency", low=0, high=1e9,
                                        doc="Smallest balance worth suing for; smaller ones are written off.")
     legal_cost: float = setting(600.0, unit="currency per case", low=0, high=1e7,
-                                doc="Court fees and lawyer's time for one case (can exceed the debt).")
+                                doc="Lawyer's time and own costs of one case, paid at filing (with the court fee, "
+                                    "can exceed the debt).")
+    court_fee_rate: float = setting(0.05, unit="fraction of the claim", low=0, high=1, source=COURT_FEES,
+                                    doc="Court fee paid at filing, as a share of the balance claimed.")
+    costs_recoverable: float = setting(
+        0.25, unit="fraction of the case's costs", low=0, high=1, source=COSTS_RECOVERY,
+        doc="Share of the court fee and legal cost the debtor repays with a paid claim or judgment (in proportion "
+            "to the part of the claim the court awarded); cash on top of the principal, counted with fees.")
     credit_hold: bool = setting(False, doc="Stop supplying a customer while it has debt too far past due.")
     credit_hold_after_days_overdue: int = setting(
         60, unit="days past due", low=0, high=3650,
@@ -203,6 +218,20 @@ class WriteOff:
 
     age_days: int = setting(365, unit="days past due", low=1, high=3650,
                             doc="Remaining balance is written off this many days after the due date.")
+
+
+@dataclass(frozen=True)
+class Invoicing:
+    """How invoices are written and sent: prevention, before any chasing."""
+
+    clear_terms: bool = setting(
+        False, doc="Written terms agreed before supplying (prices, quantities, due dates, late fees and escalation "
+                   "steps): fewer disputes that come from a misunderstanding (behaviour.clear_terms_dispute_cut of "
+                   "the disputes without merit are never raised).")
+    e_invoicing: bool = setting(
+        False, doc="Structured electronic invoices instead of paper or PDF: fewer paperwork disputes "
+                   "(behaviour.e_invoicing_dispute_cut of all disputes are never raised) and invoices approved "
+                   "sooner (paid behaviour.e_invoicing_days_faster days earlier when nobody chases).")
 
 
 @dataclass(frozen=True)
@@ -222,7 +251,8 @@ class Onboarding:
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """A whole policy: reminders, discount, plans, extended terms, fees, settlements, escalation, write-off."""
+    """A whole policy: reminders, discount, plans, extended terms, fees, settlements, escalation, write-off,
+    onboarding and invoicing."""
 
     name: str = setting(required=True, source="", doc="Name used to pick the policy (`--policy NAME`).")
     description: str = setting("", source="", doc="One sentence saying what the policy is for.")
@@ -235,6 +265,7 @@ class PolicySpec:
     escalation: Escalation = table(Escalation, doc="Mediation, agency and legal action.")
     write_off: WriteOff = table(WriteOff, doc="Write-off rule.")
     onboarding: Onboarding = table(Onboarding, doc="Credit checks and limits for new customers.")
+    invoicing: Invoicing = table(Invoicing, doc="Clear terms and electronic invoicing.")
     segments: Mapping[str, Mapping[str, Any]] = setting(
         {}, source="", doc="Per-segment overrides: `[policy.segments.<segment>]` holds any of the keys above "
                 "(not name or segments) and replaces them for that segment's customers.")

@@ -34,6 +34,8 @@ STAFF_COST = ("labour cost per hour including employer's costs: EU average EUR 3
 DEBT_AGE = ("assumption, calibrated so the baseline's as-is collectability by age of debt lands in "
             "the ranges of commercial collection surveys (docs/sources.md)")
 DISPUTE_TIME = "disputes take 15-30 days to resolve (collections-software vendor pages; assumption)"
+DISPUTE_CAUSES = ("disputes are mostly about price (35-40%), quantity or scope (25-30%), paperwork (15-20%) and "
+                  "quality (10-15%) (collections-software vendor pages; the share prevented is an assumption)")
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,13 @@ class Segment:
     dispute_resolution_days: float = setting(20.0, unit="days", low=1, high=365, source=DISPUTE_TIME,
                                              doc="Mean days from a dispute being raised to its resolution.")
     credit_note_share: float = setting(0.5, unit="probability", low=0, high=1,
-                                       doc="Share of disputes resolved with a credit note (customer was right).")
+                                       doc="Share of disputes with merit (the customer is right about the disputed "
+                                           "part): they end in a credit note for that part, whether we, a mediator or "
+                                           "a court resolve them; the others end with the customer accepting the "
+                                           "invoice.")
     credit_note_fraction: float = setting(0.3, unit="fraction of balance", low=0, high=1,
-                                          doc="Mean share of the balance credited when a credit note is issued.")
+                                          doc="Mean share of the balance a dispute is about (uniform on 0 to twice "
+                                              "this, at most all of it): the credit note of a dispute with merit.")
     partial_share: float = setting(0.05, unit="probability", low=0, high=1,
                                    doc="Share of payments made in part, the rest later.")
     partial_gap_days: float = setting(14.0, unit="days", low=1, high=365,
@@ -264,6 +270,14 @@ FIELD_EXPERIMENTS = ("reminder letters raise payment and deterrent wording beats
 
 
 SMALL_CLAIMS = "small claims in England & Wales take about 50 weeks from issue to trial (official statistics 2024-25)"
+DEFAULT_JUDGMENT = ("an undefended money claim in England & Wales can end in default judgment about a month "
+                    "after issue (14 days to respond after service); the European Small Claims Procedure's time "
+                    "limits add up to about 2-3 months (docs/sources.md)")
+MEDIATION = ("about three quarters of commercial mediations settle on the day, 89% in all (CEDR mediation audit "
+             "2018; docs/sources.md): the default is below it")
+AGENCY_RECOVERY = ("agencies quote recovering about three quarters of commercial debt placed within three months, "
+                   "about half at six months, a third at a year (the debtor's own payments included; "
+                   "docs/sources.md): indicative")
 CHURN_RISK = ("assumption: no B2B study measures it; half the log-effect of a consumer billing vendor's figures "
               "(churn about 2x after a past-due reminder, 5x after collections; B2C, confounded), since business "
               "customers face high switching costs (docs/sources.md)")
@@ -336,27 +350,39 @@ class Behaviour:
                                   doc="Goodwill change when interest and compensation are claimed.")
     settlement_goodwill: float = setting(0.02, unit="goodwill points", low=-1, high=1,
                                          doc="Goodwill change when a customer accepts a settlement.")
-    mediation_success: float = setting(0.7, unit="probability", low=0, high=1,
-                                       doc="Chance a mediation settles the dispute within mediation_days.")
+    mediation_success: float = setting(0.7, unit="probability", low=0, high=1, source=MEDIATION,
+                                       doc="Chance a mediation settles the dispute within mediation_days; it ends "
+                                           "as the dispute's merit says (a credit note for the disputed part of a "
+                                           "dispute with merit, none otherwise).")
     mediation_days: float = setting(14.0, unit="days", low=1, high=365, doc="Mean length of a mediation.")
     mediation_goodwill: float = setting(0.01, unit="goodwill points", low=-1, high=1,
                                         doc="Goodwill change when a mediator is brought in (a fair hearing).")
-    agency_success: float = setting(0.5, unit="probability", low=0, high=1,
-                                    doc="Chance an agency collects an invoice handed to it (before recoverability).")
+    agency_success: float = setting(
+        0.5, unit="probability", low=0, high=1, source=AGENCY_RECOVERY,
+        doc="The agency's own effect: chance it collects, within its placement, a debt handed to it on the due date "
+            "that the debtor would not otherwise have paid then; it fades with the debt's age as a reminder's response "
+            "does (response_halflife_days) and scales with the segment's recoverability. The debtor's own payment "
+            "still comes while the agency holds the claim (and the agency takes its fee on it).")
     agency_days: float = setting(60.0, unit="days", low=1, high=3650,
                                  doc="Mean days an agency takes to collect, when it does.")
     agency_max_days: int = setting(180, unit="days", low=1, high=3650,
                                    doc="Days after which an agency that has not collected returns the invoice.")
     agency_goodwill: float = setting(-0.15, unit="goodwill points", low=-1, high=1,
                                      doc="Goodwill change when an invoice goes to an agency.")
+    default_judgment_days: float = setting(
+        45.0, unit="days", low=1, high=3650, source=DEFAULT_JUDGMENT,
+        doc="Mean days from filing to a default judgment on an undefended claim (the invoice is not disputed); a "
+            "debtor that would have paid before then pays the claim instead.")
     legal_days: float = setting(350.0, unit="days", low=1, high=3650, source=SMALL_CLAIMS,
-                                doc="Mean days from filing to judgment.")
-    judgment_success: float = setting(0.9, unit="probability", low=0, high=1,
-                                      source="about 92% of small-claims judgments are by default (official statistics)",
-                                      doc="Chance the court finds for us.")
+                                doc="Mean days from filing to judgment on a defended claim (the invoice is disputed). "
+                                    "The court finds for us on the part of the claim without merit: a dispute with "
+                                    "merit loses the disputed part (a credit note), one without merit nothing.")
     judgment_paid_share: float = setting(0.6, unit="probability", low=0, high=1,
-                                         doc="Chance a judgment is paid (many are never recorded as paid; "
-                                             "before recoverability).")
+                                         doc="Chance a judgment against a healthy debtor that would not have paid of "
+                                             "its own accord is enforced (many are never recorded as paid); times "
+                                             "recoverability, and times strained_response or distressed_response "
+                                             "when the debtor is short of cash on judgment day. A debtor that meant "
+                                             "to pay pays the judgment.")
     legal_goodwill: float = setting(-0.3, unit="goodwill points", low=-1, high=1,
                                     doc="Goodwill change when we sue a customer.")
     strained_extra_days: float = setting(15.0, unit="days", low=0, high=365,
@@ -426,6 +452,18 @@ class Behaviour:
     credit_hold_goodwill: float = setting(-0.03, unit="goodwill points", low=-1, high=1,
                                           doc="Goodwill change of a customer each time an order is refused "
                                               "on credit hold.")
+    clear_terms_dispute_cut: float = setting(
+        0.5, unit="fraction of disputes without merit", low=0, high=1, source=DISPUTE_CAUSES,
+        doc="Under a policy with invoicing.clear_terms, this share of the disputes without merit (misunderstandings "
+            "about price, quantity or scope) is never raised.")
+    e_invoicing_dispute_cut: float = setting(
+        0.15, unit="fraction of disputes", low=0, high=1, source=DISPUTE_CAUSES,
+        doc="Under a policy with invoicing.e_invoicing, this share of all disputes (paperwork: wrong reference, "
+            "address or copy) is never raised.")
+    e_invoicing_days_faster: float = setting(
+        2.0, unit="days", low=0, high=60,
+        doc="Under a policy with invoicing.e_invoicing, an invoice nobody chases is paid this many days earlier "
+            "(it reaches the right desk and is approved sooner).")
     credit_check_accuracy: float = setting(
         0.6, unit="correlation", low=0, high=1,
         doc="How well a credit report predicts a new customer's habitual lateness (0: not at all, 1: exactly).")

@@ -76,7 +76,7 @@ def scenario_tables(scenario: Scenario) -> tuple:
                         (K.B_MEDIATION_DAYS, "mediation_days"), (K.B_MEDIATION_GOODWILL, "mediation_goodwill"),
                         (K.B_AGENCY_SUCCESS, "agency_success"), (K.B_AGENCY_DAYS, "agency_days"),
                         (K.B_AGENCY_MAX_DAYS, "agency_max_days"), (K.B_AGENCY_GOODWILL, "agency_goodwill"),
-                        (K.B_LEGAL_DAYS, "legal_days"), (K.B_JUDGMENT_SUCCESS, "judgment_success"),
+                        (K.B_LEGAL_DAYS, "legal_days"), (K.B_DEFAULT_JUDGMENT_DAYS, "default_judgment_days"),
                         (K.B_JUDGMENT_PAID, "judgment_paid_share"), (K.B_LEGAL_GOODWILL, "legal_goodwill"),
                         (K.B_STRAINED_EXTRA, "strained_extra_days"), (K.B_STRAINED_RESPONSE, "strained_response"),
                         (K.B_DISTRESSED_RESPONSE, "distressed_response"), (K.B_STRAINED_PART, "strained_part_payment"),
@@ -89,7 +89,9 @@ def scenario_tables(scenario: Scenario) -> tuple:
                         (K.B_SET_ASIDE_NEVER, "set_aside_never_share"), (K.B_SET_ASIDE_SIGMA, "set_aside_pay_sigma"),
                         (K.B_PLAN_REQUEST, "plan_request_share"), (K.B_PLAN_REFUSED_GOODWILL, "plan_refused_goodwill"),
                         (K.B_HOLD_GOODWILL, "credit_hold_goodwill"), (K.B_SPILLOVER, "reputation_spillover"),
-                        (K.B_CONTACT_CAP, "contact_goodwill_cap")):
+                        (K.B_CONTACT_CAP, "contact_goodwill_cap"), (K.B_CLEAR_TERMS_CUT, "clear_terms_dispute_cut"),
+                        (K.B_E_INVOICING_CUT, "e_invoicing_dispute_cut"),
+                        (K.B_E_INVOICING_DAYS, "e_invoicing_days_faster")):
         BH[index] = getattr(b, name)
     team = scenario.team
     T = np.zeros(K.T_WIDTH)

@@ -42,15 +42,20 @@ from collectsim.model.behaviour import (
     contact_extra,
     contact_extra_cents,
     contact_waits,
+    costs_recovered,
+    court_fee,
     credit_note_fraction,
     discount_amount,
     discount_take_probability,
     dispute_end_day,
+    dispute_prevented,
     fees_owed,
     first_churn_day,
     goodwill_after,
+    has_merit,
     ignore_share_on,
     instalment_amount,
+    judgment_paid,
     legal_outcome,
     mediation_end,
     order_rate_factor,
@@ -90,9 +95,13 @@ from collectsim.model.policy_tables import (
     A_TERMS,
     ACTION_STRIDE,
     AGENCY_FEE,
+    CLEAR_TERMS,
     CONTACT_GAP,
+    COSTS_RECOVERABLE,
+    COURT_FEE_RATE,
     DISCOUNT_RATE,
     DISCOUNT_WINDOW,
+    E_INVOICING,
     FEE_COMPENSATION,
     FEE_RATE,
     HAS_HOLD,
@@ -131,7 +140,8 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
            "_issue", "_open_balance", "_overdue_beyond", "_invoice_event", "_resolve_dispute", "_pay",
            "_pay_instalment", "_raise_dispute", "_review", "_apply", "_execute", "_remind", "_plan_requested",
            "_offer_plan", "_agree_plan", "_offer_discount", "_claim_fees", "_accrue_interest", "_settle_fees",
-           "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_insolvency",
+           "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_court_decides",
+           "_disputed_part", "_insolvency",
            "_serve", "_queue_push", "_decide", "_do", "_within_cap", "_account_change", "_invoice_change",
            "_release", "_write_out", "_order_key", "_action_channel", "_action_kind", "_queue_before", "_queue_order",
            "liquidity_kernel")
@@ -150,7 +160,7 @@ NAN = math.nan
  K_FEES_WAIVED, K_SETTLEMENT_OFFERED, K_SETTLEMENT, K_MEDIATION, K_AGENCY_PLACED, K_AGENCY_COLLECTED,
  K_AGENCY_RETURNED, K_LEGAL_FILED, K_LEGAL_COLLECTED, K_LEGAL_ENDED, K_DISPUTE_TAKEN_UP, K_INSOLVENT,
  K_INSOLVENCY_LOSS, K_REPUTATION, K_ORDER_REFUSED, K_PLAN_REQUESTED, K_CUSTOMER_ONBOARDED, K_CUSTOMER_REFUSED,
- K_TERMS_OFFERED, K_TERMS_AGREED) = range(34)
+ K_TERMS_OFFERED, K_TERMS_AGREED, K_COSTS_RECOVERED) = range(35)
 
 # Purposes of draws (collectsim.model.draws.Purpose).
 (U_HABIT, U_RESPONSIVENESS, U_ORDER_GAP, U_AMOUNT, U_LATENESS, U_IGNORES, U_DISPUTE, U_DISPUTE_DAY,
@@ -159,7 +169,7 @@ NAN = math.nan
  U_INSTALMENT, U_CHURN, U_FEE_PAYMENT, U_SETTLEMENT_ACCEPTANCE, U_SETTLEMENT_DELAY, U_MEDIATION,
  U_MEDIATION_DAYS, U_AGENCY, U_AGENCY_DAYS, U_JUDGMENT, U_JUDGMENT_PAID, U_LEGAL_DAYS, U_LIQUIDITY,
  U_INSOLVENCY, U_INSOLVENCY_DAY, U_SET_ASIDE, U_PLAN_REQUEST, U_ARRIVAL, U_CREDIT_REPORT,
- U_PLAN_DEFAULT_PAY_DAY) = range(1, 41)
+ U_PLAN_DEFAULT_PAY_DAY, U_DISPUTE_PREVENTED) = range(1, 42)
 
 # Columns of the invoices' integer state (R) and float state (RF): one row per open invoice, reused once it is
 # closed (R_ID is the invoice's number, its row in the invoice table; R_NEXT_OPEN and R_PREV_OPEN link the
@@ -171,8 +181,9 @@ NAN = math.nan
  R_FEES_CLAIMED, R_FEE_COMPENSATION, R_INTEREST_DAY, R_HAD_SETTLEMENT, R_DISPUTED_SINCE, R_MEDIATED,
  R_ESCALATION, R_WAS_AT_AGENCY, R_WAS_IN_COURT, R_ESCALATION_DAY, R_ESCALATION_PAYS, R_TAKEN_UP,
  R_PLAN_REQUESTED, R_PLAN_BROKEN_DAY, R_GEN, R_NEXT_OPEN, R_ID, R_PREV_OPEN, R_QUEUED, R_HELD_ACTION, R_HELD_DAY,
- R_WIDTH) = range(54)
-(RF_DISCOUNT_RATE, RF_UNMOVED, RF_FEE_RATE, RF_INTEREST, RF_SETTLE_FORGIVE, RF_AGENCY_FEE, RF_WIDTH) = range(7)
+ R_LEGAL_COSTS, R_WIDTH) = range(55)
+(RF_DISCOUNT_RATE, RF_UNMOVED, RF_FEE_RATE, RF_INTEREST, RF_SETTLE_FORGIVE, RF_AGENCY_FEE, RF_RECOVERABLE,
+ RF_WIDTH) = range(8)
 # Columns of the invoice table the run returns (OI; the discount rate in OF), one row per invoice issued.
 OI_CUSTOMER, OI_SEQ, OI_SEGMENT, OI_ISSUE, OI_DUE, OI_AMOUNT, OI_DEADLINE, OI_BALANCE, OI_WIDTH = range(9)
 
@@ -196,11 +207,12 @@ OI_CUSTOMER, OI_SEQ, OI_SEGMENT, OI_ISSUE, OI_DUE, OI_AMOUNT, OI_DEADLINE, OI_BA
 (B_GOODWILL_WEIGHT, B_MAX_RESPONSE, B_RESPONSE_DELAY, B_DISCOUNT_REFERENCE, B_DISCOUNT_GOODWILL,
  B_DISPUTE_GOODWILL, B_CREDIT_NOTE_GOODWILL, B_FEE_GOODWILL, B_SETTLEMENT_GOODWILL, B_MEDIATION_SUCCESS,
  B_MEDIATION_DAYS, B_MEDIATION_GOODWILL, B_AGENCY_SUCCESS, B_AGENCY_DAYS, B_AGENCY_MAX_DAYS, B_AGENCY_GOODWILL,
- B_LEGAL_DAYS, B_JUDGMENT_SUCCESS, B_JUDGMENT_PAID, B_LEGAL_GOODWILL, B_STRAINED_EXTRA, B_STRAINED_RESPONSE,
+ B_LEGAL_DAYS, B_DEFAULT_JUDGMENT_DAYS, B_JUDGMENT_PAID, B_LEGAL_GOODWILL, B_STRAINED_EXTRA, B_STRAINED_RESPONSE,
  B_DISTRESSED_RESPONSE, B_STRAINED_PART, B_STRAINED_PLAN, B_DISTRESSED_IGNORE, B_RECOVERY_DAYS, B_ELASTICITY,
  B_CHURN_SLOPE, B_PLAN_GOODWILL, B_PLAN_DEFAULT_GOODWILL, B_DISPUTE_RAISE_DAYS, B_PART_FRACTION, B_HALFLIFE,
  B_SET_ASIDE_DAYS, B_SET_ASIDE_NEVER, B_SET_ASIDE_SIGMA, B_PLAN_REQUEST, B_PLAN_REFUSED_GOODWILL,
- B_HOLD_GOODWILL, B_SPILLOVER, B_CONTACT_CAP, B_WIDTH) = range(12, 55)
+ B_HOLD_GOODWILL, B_SPILLOVER, B_CONTACT_CAP, B_CLEAR_TERMS_CUT, B_E_INVOICING_CUT, B_E_INVOICING_DAYS,
+ B_WIDTH) = range(12, 58)
 
 # Team parameters and run scalars.
 T_LIMITED, T_DAILY_MINUTES, T_MINUTES_EMAIL, T_MINUTES_LETTER, T_MINUTES_CALL, T_MINUTES_DISPUTE, T_WIDTH = range(7)
@@ -642,7 +654,13 @@ def _issue(w, c: int, seq: int, day: int) -> None:
         R[C[c, C_OPEN_TAIL], R_NEXT_OPEN] = i
     C[c, C_OPEN_TAIL] = i
     # The customer's intentions, before any chasing.
-    if draw(pref, U_DISPUTE, c, seq, 0) < SG[s, S_DISPUTE_RATE]:
+    clear_terms = w.p_ints[s, CLEAR_TERMS] != 0
+    e_invoicing = w.p_ints[s, E_INVOICING] != 0
+    if draw(pref, U_DISPUTE, c, seq, 0) < SG[s, S_DISPUTE_RATE] and not (
+            (clear_terms or e_invoicing) and dispute_prevented(
+                draw(pref, U_DISPUTE_PREVENTED, c, seq, 0),
+                has_merit(draw(pref, U_CREDIT_NOTE, c, seq, 0), SG[s, S_CREDIT_NOTE_SHARE]), clear_terms, e_invoicing,
+                BH[B_CLEAR_TERMS_CUT], BH[B_E_INVOICING_CUT])):
         latest = min(terms, int(BH[B_DISPUTE_RAISE_DAYS]))
         R[i, R_DISPUTE_DAY] = day + uniform_int(draw(pref, U_DISPUTE_DAY, c, seq, 0), 0, latest)
     liquidity = _liquidity_on(w, c, day)
@@ -650,6 +668,8 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     if draw(pref, U_IGNORES, c, seq, 0) >= ignore:
         z = normal_ppf(draw(pref, U_LATENESS, c, seq, 0))
         lateness = unchased_lateness(w.CF[c, CF_HABIT], SG[s, S_SD_WITHIN], z, liquidity, BH[B_STRAINED_EXTRA])
+        if e_invoicing:
+            lateness -= BH[B_E_INVOICING_DAYS]  # approved sooner
         R[i, R_PAY_DAY] = unchased_pay_day(due, day, lateness)
     elif BH[B_SET_ASIDE_DAYS] > 0:
         late = set_aside_days(draw(pref, U_SET_ASIDE, c, seq, 0), BH[B_SET_ASIDE_NEVER], BH[B_SET_ASIDE_DAYS],
@@ -785,9 +805,8 @@ def _resolve_dispute(w, i: int, day: int) -> None:
     R[i, R_RESOLVE_DAY] = NEVER
     g = _goodwill_on(w, c, day)
     _record(w, day, K_DISPUTE_RESOLVED, c, i, 0, -1, -1, 0, g, g, 0.0, 0)
-    if draw(pref, U_CREDIT_NOTE, c, q, 0) < SG[s, S_CREDIT_NOTE_SHARE]:
-        fraction = credit_note_fraction(draw(pref, U_CREDIT_NOTE_FRACTION, c, q, 0), SG[s, S_CREDIT_NOTE_FRACTION])
-        credit = share_of(R[i, R_BALANCE], fraction)
+    if has_merit(draw(pref, U_CREDIT_NOTE, c, q, 0), SG[s, S_CREDIT_NOTE_SHARE]):
+        credit = _disputed_part(w, i)
         change = BH[B_CREDIT_NOTE_GOODWILL] * stake_factor(R[i, R_AMOUNT], SG[R[i, R_SEGMENT], S_MONTHLY])
         before, after = _change_goodwill(w, c, _account_change(w, c, change, day, False), day)
         _accrue_interest(w, i, day)
@@ -798,6 +817,14 @@ def _resolve_dispute(w, i: int, day: int) -> None:
     if R[i, R_PAY_DAY] != NEVER:
         delay = exponential(draw(pref, U_RESOLUTION_PAY_DELAY, c, q, 0), BH[B_RESPONSE_DELAY])
         R[i, R_PAY_DAY] = max(R[i, R_PAY_DAY], prompted_pay_day(day, R[i, R_DUE], delay))
+
+
+def _disputed_part(w, i: int) -> int:
+    """Cents of the balance the invoice's dispute is about (as SimpyEngine._disputed_part)."""
+    R = w.R
+    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    fraction = credit_note_fraction(draw(w.pref, U_CREDIT_NOTE_FRACTION, c, q, 0), w.SG[s, S_CREDIT_NOTE_FRACTION])
+    return share_of(R[i, R_BALANCE], fraction)
 
 
 def _pay(w, i: int, day: int) -> None:
@@ -1179,10 +1206,11 @@ def _escalate(w, i: int, day: int, agency: bool, minutes: float, wait: int) -> N
         j = R[j, R_NEXT_OPEN]
     change = (BH[B_AGENCY_GOODWILL] if agency else BH[B_LEGAL_GOODWILL]) if news else 0.0
     before, after = _change_goodwill(w, c, change, day)
-    cost = 0 if agency else w.p_ints[s, LEGAL_COST]
+    cost = 0 if agency else w.p_ints[s, LEGAL_COST] + court_fee(R[i, R_BALANCE], w.p_floats[s, COURT_FEE_RATE])
     _record(w, day, K_AGENCY_PLACED if agency else K_LEGAL_FILED, c, i, R[i, R_BALANCE], -1, -1,
             cost, before, after, minutes, wait)
-    R[i, R_PAY_DAY] = NEVER  # the customer now deals with the agency or court
+    # The day the customer would have paid of its own accord (none while it disputes the invoice) still counts.
+    own = NEVER if R[i, R_DISPUTED] else R[i, R_PAY_DAY]
     R[i, R_DISPUTE_DAY] = NEVER
     R[i, R_REVIEW_DAY] = NEVER
     R[i, R_HELD_ACTION] = -1
@@ -1195,12 +1223,13 @@ def _escalate(w, i: int, day: int, agency: bool, minutes: float, wait: int) -> N
         RF[i, RF_AGENCY_FEE] = w.p_floats[s, AGENCY_FEE]
         pays, end = agency_outcome(day, draw(pref, U_AGENCY, c, q, 0), draw(pref, U_AGENCY_DAYS, c, q, 0),
                                    BH[B_AGENCY_SUCCESS], SG[s, S_RECOVERABILITY], BH[B_AGENCY_DAYS],
-                                   int(BH[B_AGENCY_MAX_DAYS]))
+                                   int(BH[B_AGENCY_MAX_DAYS]), age_factor(day - R[i, R_DUE], BH[B_HALFLIFE]), own)
     else:
         R[i, R_ESCALATION], R[i, R_WAS_IN_COURT] = 2, 1
-        pays, end = legal_outcome(day, draw(pref, U_JUDGMENT, c, q, 0), draw(pref, U_JUDGMENT_PAID, c, q, 0),
-                                  draw(pref, U_LEGAL_DAYS, c, q, 0), BH[B_JUDGMENT_SUCCESS], BH[B_JUDGMENT_PAID],
-                                  SG[s, S_RECOVERABILITY], BH[B_LEGAL_DAYS])
+        R[i, R_LEGAL_COSTS] = cost
+        RF[i, RF_RECOVERABLE] = w.p_floats[s, COSTS_RECOVERABLE]
+        pays, end = legal_outcome(day, draw(pref, U_LEGAL_DAYS, c, q, 0), R[i, R_DISPUTED] != 0, own,
+                                  BH[B_DEFAULT_JUDGMENT_DAYS], BH[B_LEGAL_DAYS])
     R[i, R_ESCALATION_PAYS] = pays
     R[i, R_ESCALATION_DAY] = end
 
@@ -1222,6 +1251,7 @@ def _spill_over(w, c: int, s: int, change: float, day: int) -> None:
 
 
 def _end_escalation(w, i: int, day: int) -> None:
+    """The agency or court is done (as SimpyEngine._end_escalation)."""
     R, RF = w.R, w.RF
     c = R[i, R_CUSTOMER]
     g = _goodwill_on(w, c, day)
@@ -1229,12 +1259,26 @@ def _end_escalation(w, i: int, day: int) -> None:
     R[i, R_ESCALATION] = 0
     R[i, R_ESCALATION_DAY] = NEVER
     _accrue_interest(w, i, day)
-    if R[i, R_ESCALATION_PAYS]:
+    pays = R[i, R_ESCALATION_PAYS] != 0
+    claimed = R[i, R_BALANCE]
+    if not agency and not pays:  # judgment day
+        if R[i, R_DISPUTED] and not _court_decides(w, i, day, g):
+            return  # the court credited the whole balance
+        BH, s = w.BH, R[i, R_SEGMENT]
+        factor = responsiveness_on(1.0, _liquidity_on(w, c, day), BH[B_STRAINED_RESPONSE], BH[B_DISTRESSED_RESPONSE])
+        pays = judgment_paid(draw(w.pref, U_JUDGMENT_PAID, c, R[i, R_SEQ], 0), BH[B_JUDGMENT_PAID],
+                             w.SG[s, S_RECOVERABILITY], factor, R[i, R_PAY_DAY] != NEVER)
+    if pays:
         amount = R[i, R_BALANCE]
         fee = agency_fee(amount, RF[i, RF_AGENCY_FEE]) if agency else 0
         R[i, R_BALANCE] = 0
+        R[i, R_PAY_DAY] = NEVER
         _record(w, day, K_AGENCY_COLLECTED if agency else K_LEGAL_COLLECTED, c, i, amount, -1, -1,
                 fee, g, g, 0.0, 0)
+        if not agency:
+            recovered = costs_recovered(R[i, R_LEGAL_COSTS], RF[i, RF_RECOVERABLE], amount, claimed)
+            if recovered > 0:
+                _record(w, day, K_COSTS_RECOVERED, c, i, recovered, -1, -1, 0, g, g, 0.0, 0)
         _settle_fees(w, i, day, True)
         return
     _record(w, day, K_AGENCY_RETURNED if agency else K_LEGAL_ENDED, c, i, R[i, R_BALANCE], -1, -1,
@@ -1243,6 +1287,23 @@ def _end_escalation(w, i: int, day: int) -> None:
     R[i, R_REVIEW_DAY] = day
     if R[i, R_DISPUTED] and R[i, R_RESOLVE_DAY] <= day:
         R[i, R_RESOLVE_DAY] = day + 1
+
+
+def _court_decides(w, i: int, day: int, g: float) -> bool:
+    """The court resolves a defended claim's dispute (as SimpyEngine._court_decides)."""
+    R = w.R
+    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    R[i, R_DISPUTED] = 0
+    R[i, R_RESOLVE_DAY] = NEVER
+    _record(w, day, K_DISPUTE_RESOLVED, c, i, 0, -1, -1, 0, g, g, 0.0, 0)
+    if has_merit(draw(w.pref, U_CREDIT_NOTE, c, q, 0), w.SG[s, S_CREDIT_NOTE_SHARE]):
+        credit = _disputed_part(w, i)
+        R[i, R_BALANCE] -= credit
+        _record(w, day, K_CREDIT_NOTE, c, i, credit, -1, -1, 0, g, g, 0.0, 0)
+        if R[i, R_BALANCE] == 0:
+            _settle_fees(w, i, day, False)
+            return False
+    return True
 
 
 def _insolvency(w, c: int, day: int) -> None:

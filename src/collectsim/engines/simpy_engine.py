@@ -149,7 +149,8 @@ class Invoice:
                  "had_settlement_offer", "settle_forgive", "disputed_since", "mediated", "escalation",
                  "was_at_agency", "was_in_court", "escalation_day", "escalation_pays", "agency_fee", "pending",
                  "proc", "taken_up", "plan_requested", "plan_broken_day", "had_terms", "plan_terms", "plan_schedule",
-                 "plan_start", "plan_base", "u_response", "u_partial", "held_action", "held_day")
+                 "plan_start", "plan_base", "u_response", "u_partial", "held_action", "held_day", "legal_costs",
+                 "legal_recoverable")
 
     def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
                  issue_day: int, due_day: int) -> None:
@@ -183,6 +184,8 @@ class Invoice:
         self.escalation_day = NEVER  # when the agency or the court case ends
         self.escalation_pays = False
         self.agency_fee = 0.0
+        self.legal_costs = 0  # cents paid at filing (lawyer and court fee), part of which a paid claim repays
+        self.legal_recoverable = 0.0
         self.proc = None  # the SimPy process living this invoice
         self.taken_up = True  # False while a dispute waits for a collector (limited team only)
         self.plan_requested = False
@@ -284,6 +287,7 @@ class SimpyEngine:
         # Contact with each customer (see rules.contact_waits): the day of the last one, what today's has cost,
         # taken in staff minutes and done to goodwill so far, and goodwill lost to contacts in the cap's period.
         self._gap = [decider.contact_gap(s) for s in range(len(segs))]
+        self._invoicing = [decider.invoicing(s) for s in range(len(segs))]  # (clear terms, e-invoicing)
         self._contact_day = [-NEVER] * n
         self._contact_cost = [0] * n
         self._contact_minutes = [0.0] * n
@@ -418,7 +422,13 @@ class SimpyEngine:
         draw = self._draw
         inv.u_response = draw(D_RESPONSE, customer, seq)
         inv.u_partial = draw(D_PARTIAL, customer, seq)
-        if draw(D_DISPUTE, customer, seq) < seg.dispute_rate:
+        clear_terms, e_invoicing = self._invoicing[seg_index]
+        b = self._b
+        if draw(D_DISPUTE, customer, seq) < seg.dispute_rate and not (
+                (clear_terms or e_invoicing) and rules.dispute_prevented(
+                    u(seed, Purpose.DISPUTE_PREVENTED, customer, seq),
+                    rules.has_merit(u(seed, Purpose.CREDIT_NOTE, customer, seq), seg.credit_note_share), clear_terms,
+                    e_invoicing, b.clear_terms_dispute_cut, b.e_invoicing_dispute_cut)):
             latest = min(seg.terms_days, self._b.dispute_raise_days)
             inv.dispute_day = day + uniform_int(u(seed, Purpose.DISPUTE_DAY, customer, seq), 0, latest)
         liquidity = self._liquidity_on(customer, day)
@@ -427,10 +437,11 @@ class SimpyEngine:
             lateness = rules.unchased_lateness(self._habit[customer], seg.days_late_sd_within,
                                                normal_ppf(draw(D_LATENESS, customer, seq)),
                                                liquidity, self._b.strained_extra_days)
+            if e_invoicing:
+                lateness -= b.e_invoicing_days_faster  # approved sooner
             inv.pay_day = rules.unchased_pay_day(inv.due_day, day, lateness)
         elif self._b.set_aside_pay_days > 0:
             # Set aside, not always for ever: some is paid of the customer's own accord much later.
-            b = self._b
             late = rules.set_aside_days(u(seed, Purpose.SET_ASIDE_PAY_DAY, customer, seq), b.set_aside_never_share,
                                         b.set_aside_pay_days, b.set_aside_pay_sigma)
             if late >= 0:
@@ -507,10 +518,8 @@ class SimpyEngine:
         inv.resolve_day = NEVER
         g = self._goodwill_on(c, day)
         self.log.record(day, EventKind.DISPUTE_RESOLVED, c, inv.row, goodwill_before=g, goodwill_after=g)
-        if u(seed, Purpose.CREDIT_NOTE, c, s) < seg.credit_note_share:
-            fraction = rules.credit_note_fraction(u(seed, Purpose.CREDIT_NOTE_FRACTION, c, s),
-                                                  seg.credit_note_fraction)
-            credit = rules.share_of(inv.balance, fraction)
+        if rules.has_merit(u(seed, Purpose.CREDIT_NOTE, c, s), seg.credit_note_share):
+            credit = self._disputed_part(inv)
             change = self._b.credit_note_goodwill * rules.stake_factor(inv.amount, self._monthly[inv.segment])
             before, after = self._change_goodwill(c, self._account_change(c, change, day, False), day)
             self._accrue_interest(inv, day)
@@ -522,6 +531,13 @@ class SimpyEngine:
         if inv.pay_day != NEVER:
             delay = exponential(u(seed, Purpose.RESOLUTION_PAY_DELAY, c, s), self._b.response_delay_days)
             inv.pay_day = max(inv.pay_day, rules.prompted_pay_day(day, inv.due_day, delay))
+
+    def _disputed_part(self, inv: Invoice) -> int:
+        """Cents of the balance the invoice's dispute is about (what a dispute with merit credits)."""
+        seg = self._segments[inv.segment]
+        fraction = rules.credit_note_fraction(u(self.seed, Purpose.CREDIT_NOTE_FRACTION, inv.customer, inv.seq),
+                                              seg.credit_note_fraction)
+        return rules.share_of(inv.balance, fraction)
 
     def _pay(self, inv: Invoice, day: int) -> None:
         if inv.escalation:
@@ -850,9 +866,13 @@ class SimpyEngine:
         change = (b.agency_goodwill if agency else b.legal_goodwill) if news else 0.0
         before, after = self._change_goodwill(c, change, day)
         kind = EventKind.AGENCY_PLACED if agency else EventKind.LEGAL_FILED
-        self.log.record(day, kind, c, inv.row, inv.balance, cost=action.cost, goodwill_before=before,
+        cost = action.cost if agency else action.cost + rules.court_fee(inv.balance, action.rate)
+        self.log.record(day, kind, c, inv.row, inv.balance, cost=cost, goodwill_before=before,
                         goodwill_after=after, minutes=self._work[0], wait=self._work[1])
-        inv.pay_day = inv.dispute_day = inv.review_day = NEVER  # the customer now deals with the agency or court
+        # The customer now deals with the agency or court; the day it would have paid of its own accord (none while
+        # it disputes the invoice) still counts.
+        own = NEVER if inv.disputed else inv.pay_day
+        inv.dispute_day = inv.review_day = NEVER
         inv.held_action, inv.held_day = None, NEVER
         if news and b.reputation_spillover > 0:
             self._spill_over(c, inv.segment, b.reputation_spillover * change, day)
@@ -860,13 +880,13 @@ class SimpyEngine:
             inv.escalation, inv.was_at_agency, inv.agency_fee = 1, True, action.rate
             inv.escalation_pays, inv.escalation_day = rules.agency_outcome(
                 day, u(seed, Purpose.AGENCY, c, s), u(seed, Purpose.AGENCY_DAYS, c, s), b.agency_success,
-                seg.recoverability, b.agency_days, b.agency_max_days)
+                seg.recoverability, b.agency_days, b.agency_max_days,
+                rules.age_factor(day - inv.due_day, b.response_halflife_days), own)
         else:
             inv.escalation, inv.was_in_court = 2, True
+            inv.legal_costs, inv.legal_recoverable = cost, action.recoverable
             inv.escalation_pays, inv.escalation_day = rules.legal_outcome(
-                day, u(seed, Purpose.JUDGMENT, c, s), u(seed, Purpose.JUDGMENT_PAID, c, s),
-                u(seed, Purpose.LEGAL_DAYS, c, s), b.judgment_success, b.judgment_paid_share, seg.recoverability,
-                b.legal_days)
+                day, u(seed, Purpose.LEGAL_DAYS, c, s), inv.disputed, own, b.default_judgment_days, b.legal_days)
 
     def _spill_over(self, customer: int, segment: int, change: float, day: int) -> None:
         """The other active customers of the segment hear of an escalation: each one's goodwill moves a little."""
@@ -881,18 +901,39 @@ class SimpyEngine:
                 self.log.record(day, EventKind.REPUTATION, other, -1, 0, goodwill_before=before, goodwill_after=after)
 
     def _end_escalation(self, inv: Invoice, day: int) -> None:
-        """The agency or court is done: the balance is collected (cash, gross), or the policy decides again."""
+        """The agency or court is done: the balance is collected (cash, gross), or the policy decides again.
+
+        A court case ends in one of three ways: the debtor pays the claim before judgment; a judgment (after trial,
+        the court first decides the dispute of a defended claim: the disputed part of a dispute with merit is
+        credited) that is enforced; or one that is not.
+        """
         c = inv.customer
         g = self._goodwill_on(c, day)
         agency = inv.escalation == 1
         inv.escalation, inv.escalation_day = 0, NEVER
         self._accrue_interest(inv, day)
-        if inv.escalation_pays:
+        pays = inv.escalation_pays
+        claimed = inv.balance
+        if not agency and not pays:  # judgment day
+            if inv.disputed and not self._court_decides(inv, day, g):
+                return  # the court credited the whole balance
+            b, seg = self._b, self._segments[inv.segment]
+            factor = rules.responsiveness_on(1.0, self._liquidity_on(c, day), b.strained_response,
+                                             b.distressed_response)
+            pays = rules.judgment_paid(u(self.seed, Purpose.JUDGMENT_PAID, c, inv.seq), b.judgment_paid_share,
+                                       seg.recoverability, factor, inv.pay_day != NEVER)
+        if pays:
             amount = inv.balance
             fee = rules.agency_fee(amount, inv.agency_fee) if agency else 0
             kind = EventKind.AGENCY_COLLECTED if agency else EventKind.LEGAL_COLLECTED
             inv.balance = 0
+            inv.pay_day = NEVER
             self.log.record(day, kind, c, inv.row, amount, cost=fee, goodwill_before=g, goodwill_after=g)
+            if not agency:
+                recovered = rules.costs_recovered(inv.legal_costs, inv.legal_recoverable, amount, claimed)
+                if recovered > 0:
+                    self.log.record(day, EventKind.COSTS_RECOVERED, c, inv.row, recovered, goodwill_before=g,
+                                    goodwill_after=g)
             self._settle_fees(inv, day, paying=True)
             return
         kind = EventKind.AGENCY_RETURNED if agency else EventKind.LEGAL_ENDED
@@ -900,9 +941,25 @@ class SimpyEngine:
         inv.pending = Point.ESCALATION_ENDED  # the policy hears of it in today's reviews (phase 4)
         inv.review_day = day
         if inv.disputed and inv.resolve_day <= day:
-            # A dispute still open when the case was handed over (only a hand-picked action does that) is
+            # A dispute still open when the invoice went to an agency (only a hand-picked action does that) is
             # settled once the invoice is back, not on a day already gone.
             inv.resolve_day = day + 1
+
+    def _court_decides(self, inv: Invoice, day: int, g: float) -> bool:
+        """At trial the court resolves a defended claim's dispute: the disputed part of a dispute with merit is
+        credited. True if a balance is left to enforce."""
+        c, seg = inv.customer, self._segments[inv.segment]
+        inv.disputed = False
+        inv.resolve_day = NEVER
+        self.log.record(day, EventKind.DISPUTE_RESOLVED, c, inv.row, goodwill_before=g, goodwill_after=g)
+        if rules.has_merit(u(self.seed, Purpose.CREDIT_NOTE, c, inv.seq), seg.credit_note_share):
+            credit = self._disputed_part(inv)
+            inv.balance -= credit
+            self.log.record(day, EventKind.CREDIT_NOTE, c, inv.row, credit, goodwill_before=g, goodwill_after=g)
+            if inv.balance == 0:
+                self._settle_fees(inv, day, paying=False)
+                return False
+        return True
 
     def _claim_fees(self, inv: Invoice, day: int, action: Action) -> None:
         """Claim compensation now and interest from the day after the due date (once per invoice)."""

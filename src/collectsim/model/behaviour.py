@@ -26,6 +26,7 @@ __jit__ = ("recovered_goodwill", "order_rate_factor", "churn_hazard_integral", "
            "part_payment_fraction", "credit_note_fraction", "cents_of", "share_of", "unchased_lateness",
            "ignore_share_on", "part_share_on", "plan_acceptance_on", "responsiveness_on", "discount_amount",
            "settlement_forgiven", "accrued_interest", "fees_owed", "agency_outcome", "legal_outcome", "mediation_end",
+           "judgment_paid", "court_fee", "costs_recovered", "has_merit", "dispute_prevented",
            "instalment_amount", "plan_down_payment", "agency_fee", "prompted_delay_day", "dispute_end_day",
            "work_class", "work_minutes", "still_needed", "contact_waits", "contact_extra", "stake_factor",
            "monthly_purchases", "contact_extra_cents", "period_goodwill_extra", "capped_goodwill_loss", "cap_used_on")
@@ -354,6 +355,26 @@ def share_of(balance_cents: int, fraction: float) -> int:
 
 # --- disputes --------------------------------------------------------------------------------------------
 
+def has_merit(p: float, merit_share: float) -> bool:
+    """Does the dispute have merit (the customer is right about the disputed part)? From its CREDIT_NOTE uniform.
+
+    A dispute with merit ends in a credit note for the disputed part, whoever resolves it (we, a mediator or a
+    court); one without merit ends with the customer accepting the invoice.
+    """
+    return p < merit_share
+
+
+def dispute_prevented(p: float, merit: bool, clear_terms: bool, e_invoicing: bool, terms_cut: float,
+                      e_cut: float) -> bool:
+    """Is a dispute the customer would raise never raised? E-invoicing prevents a share ``e_cut`` of all disputes
+    (paperwork); clear terms a share ``terms_cut`` of the rest of those without merit (misunderstandings). From the
+    invoice's DISPUTE_PREVENTED uniform; never when neither lever is on."""
+    cut = e_cut if e_invoicing else 0.0
+    if clear_terms and not merit:
+        cut = cut + (1.0 - cut) * terms_cut
+    return p < cut
+
+
 def credit_note_fraction(p: float, mean: float) -> float:
     """Share of the balance a credit note covers: uniform on 0 to twice the mean, capped at 1."""
     share = 2.0 * mean * p
@@ -416,20 +437,62 @@ def mediation_end(day: int, works: float, length: float, success: float, mean_da
 
 
 def agency_outcome(day: int, collects: float, length: float, success: float, recoverability: float,
-                   mean_days: float, max_days: int) -> tuple[bool, int]:
-    """(does the agency collect, the day it collects or hands the invoice back), from two uniforms."""
-    collected = collects < min(1.0, success * recoverability)
+                   mean_days: float, max_days: int, age: float, own_day: int) -> tuple[bool, int]:
+    """(is the invoice collected while the agency holds it, the day it is collected or handed back).
+
+    The agency's own effect: with chance ``success x recoverability x age`` (``age`` the debt's collectability
+    factor at hand-over, :func:`age_factor`: old debt is as hard for an agency as for a reminder) it collects
+    within ``1 + exponential`` days, if that is within ``max_days``. The debtor's own payment still comes: when the
+    day it would have paid (``own_day``; NEVER-like when it would not) falls while the agency holds the claim, it
+    pays then (to the agency, which takes its fee on it) unless the agency collected sooner.
+    """
+    p = success * recoverability * age
+    collected = collects < (p if p < 1.0 else 1.0)
     days = 1 + int(exponential(length, mean_days))
     pays = collected and days <= max_days
-    return pays, day + (days if pays else max_days)
+    end = day + (days if pays else max_days)
+    if own_day <= end:
+        own = own_day if own_day > day else day + 1
+        return True, own if own < end else end
+    return pays, end
 
 
-def legal_outcome(day: int, wins: float, paid: float, length: float, success: float, paid_share: float,
-                  recoverability: float, mean_days: float) -> tuple[bool, int]:
-    """(is the judgment won and paid, the day the case ends), from three uniforms."""
-    won = wins < success
-    pays = paid < min(1.0, paid_share * recoverability)
-    return won and pays, day + 1 + int(exponential(length, mean_days))
+def legal_outcome(day: int, length: float, defended: bool, own_day: int, default_days: float,
+                  defended_days: float) -> tuple[bool, int]:
+    """(does the debtor pay the claim before judgment, the day that happens or the judgment is given).
+
+    An undefended claim ends in default judgment after ``1 + exponential(default_days)`` days; a defended one (the
+    invoice is disputed) goes to trial after ``1 + exponential(defended_days)``. A debtor that would have paid of its
+    own accord (``own_day``) before an undefended claim's judgment pays the claim then.
+    """
+    judgment = day + 1 + int(exponential(length, defended_days if defended else default_days))
+    if not defended and own_day <= judgment:
+        return True, own_day if own_day > day else day + 1
+    return False, judgment
+
+
+def judgment_paid(paid: float, paid_share: float, recoverability: float, liquidity_factor: float,
+                  would_pay: bool) -> bool:
+    """Is a judgment enforced? Always when the debtor meant to pay anyway; otherwise with chance paid share x
+    recoverability x the liquidity factor of the debtor on judgment day (enforcement fails against a debtor with no
+    cash more often than against a healthy one)."""
+    if would_pay:
+        return True
+    p = paid_share * recoverability * liquidity_factor
+    return paid < (p if p < 1.0 else 1.0)
+
+
+def court_fee(balance: int, rate: float) -> int:
+    """The court fee on a claim for ``balance`` cents, at ``rate`` of the claim."""
+    return round(balance * rate)
+
+
+def costs_recovered(costs: int, recoverable: float, awarded: int, claimed: int) -> int:
+    """Cents of the case's costs the debtor repays with a paid judgment: the recoverable share, in proportion to the
+    part of the claim the court awarded."""
+    if claimed <= 0:
+        return 0
+    return round(costs * recoverable * awarded / claimed)
 
 
 # --- the team's service order ------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ class Action:
     compensation: int = 0
     forgive: float = 0.0
     milestones: tuple[tuple[int, float], ...] = ()  # extended terms: (days after agreement, share of balance)
+    recoverable: float = 0.0  # legal action: share of the case's costs a paid claim repays
 
     @staticmethod
     def remind(channel: str, tone: str, cost_cents: int) -> Action:
@@ -93,9 +94,11 @@ class Action:
         return Action(ActionKind.PLACE_WITH_AGENCY, rate=float(fee))
 
     @staticmethod
-    def file_legal(cost_cents: int) -> Action:
-        """Start legal action, paying ``cost_cents`` now."""
-        return Action(ActionKind.FILE_LEGAL, cost=int(cost_cents))
+    def file_legal(cost_cents: int, court_fee_rate: float = 0.05, costs_recoverable: float = 0.25) -> Action:
+        """Start legal action, paying ``cost_cents`` (the lawyer) and a court fee of ``court_fee_rate`` of the claim
+        now; a paid claim or judgment repays ``costs_recoverable`` of both."""
+        return Action(ActionKind.FILE_LEGAL, cost=int(cost_cents), rate=float(court_fee_rate),
+                      recoverable=float(costs_recoverable))
 
     @staticmethod
     def offer_plan(channel: str, cost_cents: int, instalments: int, interval_days: int, down_payment: float,
@@ -178,6 +181,10 @@ class DecisionMaker:
         they may owe.
         """
         return None
+
+    def invoicing(self, segment: int) -> tuple[bool, bool]:
+        """(clear terms, electronic invoicing) for the segment's invoices; neither by default."""
+        return False, False
 
     def contact_gap(self, segment: int) -> int:
         """Least days between two contacts with a customer of the segment (0: reminders never wait).

@@ -83,6 +83,7 @@ class Purpose(IntEnum):
     ARRIVAL = 38
     CREDIT_REPORT = 39
     PLAN_DEFAULT_PAY_DAY = 40
+    DISPUTE_PREVENTED = 41
 
 
 def _mix_int(z: int) -> int:

@@ -46,9 +46,11 @@ INT_COLUMNS = (
     "has_mediation", "mediation_after", "mediation_cost",
     "has_agency", "agency_offset", "has_legal", "legal_offset", "legal_cost", "legal_min",
     "has_hold", "hold_after", "has_onboarding", "onboarding_cost", "onboarding_limit", "contact_gap",
+    "clear_terms", "e_invoicing",
 )
 #: Columns of the float table.
-FLOAT_COLUMNS = ("discount_rate", "plan_down", "fee_rate", "settle_forgive", "agency_fee", "onboarding_threshold")
+FLOAT_COLUMNS = ("discount_rate", "plan_down", "fee_rate", "settle_forgive", "agency_fee", "onboarding_threshold",
+                 "court_fee_rate", "costs_recoverable")
 I = {name: i for i, name in enumerate(INT_COLUMNS)}  # noqa: E741 - column index by name
 F = {name: i for i, name in enumerate(FLOAT_COLUMNS)}
 # Column indices as module constants, so compiled code sees them as constants.
@@ -57,8 +59,9 @@ F = {name: i for i, name in enumerate(FLOAT_COLUMNS)}
  TERMS_OFFSET, TERMS_CHANNEL, TERMS_COST, N_MILESTONES, TERMS_ON_DEFAULT, HAS_FEES, FEE_OFFSET, FEE_COMPENSATION,
  HAS_SETTLE, SETTLE_OFFSET, SETTLE_CHANNEL, SETTLE_COST, HAS_MEDIATION, MEDIATION_AFTER, MEDIATION_COST,
  HAS_AGENCY, AGENCY_OFFSET, HAS_LEGAL, LEGAL_OFFSET, LEGAL_COST, LEGAL_MIN, HAS_HOLD, HOLD_AFTER,
- HAS_ONBOARDING, ONBOARDING_COST, ONBOARDING_LIMIT, CONTACT_GAP) = range(len(INT_COLUMNS))
-(DISCOUNT_RATE, PLAN_DOWN, FEE_RATE, SETTLE_FORGIVE, AGENCY_FEE, ONBOARDING_THRESHOLD) = range(len(FLOAT_COLUMNS))
+ HAS_ONBOARDING, ONBOARDING_COST, ONBOARDING_LIMIT, CONTACT_GAP, CLEAR_TERMS, E_INVOICING) = range(len(INT_COLUMNS))
+(DISCOUNT_RATE, PLAN_DOWN, FEE_RATE, SETTLE_FORGIVE, AGENCY_FEE, ONBOARDING_THRESHOLD, COURT_FEE_RATE,
+ COSTS_RECOVERABLE) = range(len(FLOAT_COLUMNS))
 
 NO_REVIEW = -1  # rule_decision's "do not ask again"
 _NOT_AGAIN = -(1 << 62)  # _decision's "do not ask again"
@@ -140,7 +143,9 @@ def tables_of(spec: PolicySpec, scenario: Scenario) -> PolicyTables:
         frow[AGENCY_FEE] = esc.agency_fee
         row[HAS_LEGAL], row[LEGAL_OFFSET] = esc.legal, esc.legal_after_days_overdue
         row[LEGAL_COST], row[LEGAL_MIN] = round(100 * esc.legal_cost), round(100 * esc.legal_min_balance)
+        frow[COURT_FEE_RATE], frow[COSTS_RECOVERABLE] = esc.court_fee_rate, esc.costs_recoverable
         row[HAS_HOLD], row[HOLD_AFTER] = esc.credit_hold, esc.credit_hold_after_days_overdue
+        row[CLEAR_TERMS], row[E_INVOICING] = r.invoicing.clear_terms, r.invoicing.e_invoicing
         onboarding = _onboarding_rule(r.onboarding)
         if onboarding is not None:
             row[HAS_ONBOARDING] = 1

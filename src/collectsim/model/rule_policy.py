@@ -23,9 +23,13 @@ from collectsim.model.policy_tables import (
     A_WRITE_OFF,
     ACTION_STRIDE,
     AGENCY_FEE,
+    CLEAR_TERMS,
     CONTACT_GAP,
+    COSTS_RECOVERABLE,
+    COURT_FEE_RATE,
     DISCOUNT_RATE,
     DISCOUNT_WINDOW,
+    E_INVOICING,
     FEE_COMPENSATION,
     FEE_RATE,
     HAS_HOLD,
@@ -74,7 +78,7 @@ def segment_actions(tables: PolicyTables, s: int) -> dict[int, Action]:
         A_SETTLE: Action.offer_settlement(floats[SETTLE_FORGIVE], CHANNELS[ints[SETTLE_CHANNEL]], ints[SETTLE_COST]),
         A_MEDIATE: Action.mediate(ints[MEDIATION_COST]),
         A_AGENCY: Action.place_with_agency(floats[AGENCY_FEE]),
-        A_LEGAL: Action.file_legal(ints[LEGAL_COST]),
+        A_LEGAL: Action.file_legal(ints[LEGAL_COST], floats[COURT_FEE_RATE], floats[COSTS_RECOVERABLE]),
     }
     for k in range(ints[N_STEPS]):
         actions[ACTION_STRIDE * k] = Action.remind(CHANNELS[int(tables.step_channel[s, k])],
@@ -111,6 +115,11 @@ class RuleBasedPolicy(DecisionMaker):
         """Days past due beyond which the segment's customers are refused new orders (None: never)."""
         ints = self._ints[segment]
         return ints[HOLD_AFTER] if ints[HAS_HOLD] else None
+
+    def invoicing(self, segment: int) -> tuple[bool, bool]:
+        """(clear terms, electronic invoicing) for the segment's invoices."""
+        ints = self._ints[segment]
+        return bool(ints[CLEAR_TERMS]), bool(ints[E_INVOICING])
 
     def contact_gap(self, segment: int) -> int:
         """The policy's least days between two contacts with a customer of the segment."""

@@ -56,6 +56,7 @@ class EventKind(IntEnum):
     CUSTOMER_REFUSED = 31  # an applicant refused after its credit check; cost: the check
     TERMS_OFFERED = 32  # extended terms with milestones proposed; cost: the contact
     TERMS_AGREED = 33  # amount: balance put on extended terms (its payments, misses and default: PLAN_* kinds)
+    COSTS_RECOVERED = 34  # amount: court fee and legal costs the debtor repays with a paid claim (cash on top)
 
 
 #: Kinds whose ``amount`` reduces the invoice's principal balance.

@@ -24,8 +24,9 @@ AR) x 100, with opening AR at the end of the day before the period, closing AR a
 day, and credit sales for the whole period (not divided by the number of months).
 
 *Fees.* Statutory interest and compensation, when claimed, are paid on top of the principal
-(``fees_collected``, part of ``cash_collected``) or waived (``fees_waived``); settlements forgive part
-of the principal (``settlements_forgiven``).
+(``fees_collected``, part of ``cash_collected``) or waived (``fees_waived``); the court fee and legal costs a
+debtor repays with a paid claim are counted with them; settlements forgive part of the principal
+(``settlements_forgiven``).
 
 *Costs.* Collection costs are action costs (reminders; in core II also agency fees, legal costs and
 staff time, and new customers' credit checks) plus discounts granted. ``cost_to_collect`` = collection
@@ -37,7 +38,8 @@ the start of the measured period (costs negative; ``nv_<part>`` in the record, :
 added up in that order so that they give ``net_value`` exactly):
 
 - ``cash_collected``: the cohort's principal received (customers' payments, agencies' and courts' collections),
-  at the day it came in; ``fees``: interest and compensation paid on top, likewise;
+  at the day it came in; ``fees``: interest and compensation paid on top, and court fees and legal costs the
+  debtor repaid with a claim (``COSTS_RECOVERED``), likewise;
 - ``cost_of_goods``: (1 - gross margin) x every cohort invoice's amount, at its issue day. Cash minus cost of
   goods is the margin, so an order lost inside the period (refused, or never placed by a customer who left or
   ordered less) costs its margin, not its whole revenue;
@@ -106,8 +108,11 @@ from collectsim.config.scenario import Scenario
 from collectsim.results.eventlog import BALANCE_REDUCING, EventKind, EventLog
 from collectsim.results.invoices import InvoiceTable
 
-#: Kinds whose amount is cash received: principal payments, and interest and compensation on top.
-CASH_KINDS = (EventKind.PAYMENT, EventKind.FEES_PAID, EventKind.AGENCY_COLLECTED, EventKind.LEGAL_COLLECTED)
+#: Kinds whose amount is cash received: principal payments, and on top interest, compensation and legal costs repaid.
+CASH_KINDS = (EventKind.PAYMENT, EventKind.FEES_PAID, EventKind.AGENCY_COLLECTED, EventKind.LEGAL_COLLECTED,
+              EventKind.COSTS_RECOVERED)
+#: Kinds whose amount is cash on top of the principal (``fees_collected``).
+FEE_KINDS = (EventKind.FEES_PAID, EventKind.COSTS_RECOVERED)
 
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 #: Inclusive ranges of days past due for each aging bucket (None: open-ended).
@@ -483,7 +488,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     invoiced = int(invoices["amount"][cohort].sum())
     recovered = total(EventKind.AGENCY_COLLECTED) + total(EventKind.LEGAL_COLLECTED)
     principal_paid = total(EventKind.PAYMENT) + recovered
-    fees = total(EventKind.FEES_PAID)
+    fees = total(EventKind.FEES_PAID) + total(EventKind.COSTS_RECOVERED)
     cash = principal_paid + fees
     discounts, credit_notes = total(EventKind.DISCOUNT), total(EventKind.CREDIT_NOTE)
     written_off = total(EventKind.WRITE_OFF) + total(EventKind.INSOLVENCY_LOSS)  # bad debt either way
@@ -520,7 +525,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
 
     # Net value: the cohort's cash, less what the goods cost and what collecting and acquiring customers cost,
     # less the margin customers lost in the period would have brought after it. Discounted to the period's start.
-    is_fee = in_cohort & (kind == EventKind.FEES_PAID)
+    is_fee = in_cohort & is_kind(kind, FEE_KINDS)
     goods = (1.0 - econ.gross_margin) * float(
         (invoices["amount"][cohort] * discount_factors(rate, invoices["issue_day"][cohort] - w)).sum())
     acquired = round(econ.acquisition_cost * 100) * float(factor[onboarded].sum())
