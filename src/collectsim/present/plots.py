@@ -22,6 +22,7 @@ from collectsim.results.metrics import AGING_BUCKETS
 
 if TYPE_CHECKING:
     from collectsim.experiments.compare import Comparison
+    from collectsim.experiments.optimise import OptimiseResult
     from collectsim.experiments.sweep import SweepResult
 
 
@@ -244,5 +245,40 @@ def sweep_plot(frame: pd.DataFrame, keys: list[str], metric: str) -> Figure:
         ax.set_xlabel(", ".join(keys))
         ax.set_ylabel(f"{words} (mean, 95% CI)")
     ax.set_title(f"Sweep: {words}")
+    fig.tight_layout()
+    return fig
+
+
+def optimise_figure(result: OptimiseResult) -> Figure:
+    """The optimiser's race: each candidate's mean objective (95% CI for the best and the start) round by round."""
+    history = result.history
+    what = info(result.objective)
+    unit = what.display_unit(result.currency)
+    fig = Figure(figsize=(7, 5))
+    ax = fig.subplots()
+    for cid, rows in history.groupby("candidate", sort=True):
+        x, y = rows["rung"].to_numpy(), rows["mean"].map(what.in_display_units).to_numpy()
+        if cid in (result.best_candidate, 0):
+            continue
+        ax.plot(x, y, color="0.6", lw=0.8, alpha=0.6, marker=".", ms=4)
+    shown = [(0, "start: " + result.start.name, "black", "s")]
+    if result.best_candidate != 0:
+        shown.append((result.best_candidate, "best: " + result.best_policy.name, "tab:red", "o"))
+    for cid, label, colour, marker in shown:
+        rows = history[history["candidate"] == cid]
+        if rows.empty:
+            continue
+        x = rows["rung"].to_numpy()
+        y, lo, hi = (rows[c].map(what.in_display_units).to_numpy() for c in ("mean", "lo", "hi"))
+        ax.errorbar(x, y, yerr=[y - lo, hi - y], color=colour, marker=marker, lw=2, capsize=3, label=label)
+    rungs = history.groupby("rung")["reps"].max()
+    ax.set_xticks(rungs.index, [f"{r}\n{n} reps" for r, n in rungs.items()])
+    ax.set_xlabel("round of the race (replications per candidate so far)")
+    ax.set_ylabel(f"{what.words} (mean" + (f", {unit}" if unit else "") + ")")
+    if what.kind in ("money", "value"):
+        ax.yaxis.set_major_formatter(_MONEY)
+    ax.plot([], [], color="0.6", lw=0.8, marker=".", label="other candidates")
+    ax.legend(loc="best", fontsize="small")
+    ax.set_title(f"Optimising {result.start.name}: {what.words}, candidates in the race")
     fig.tight_layout()
     return fig
