@@ -316,6 +316,20 @@ class OptimiseResult:
             self._said["text"] = _Words(self).paragraph()
         return self._said["text"]
 
+    def leaders(self, rung: int = 1, top: int | None = 10) -> pd.DataFrame:
+        """The candidates of one round of the race (default the first, where every candidate ran), best first, for
+        people: the lever values, the replications, the objective's mean and 95% interval in the unit people read
+        (money in currency units, shares in percent), feasibility and whether the round eliminated it."""
+        what = info(self.objective)
+        unit = what.display_unit(self.currency)
+        rows = self.history[self.history["rung"] == rung].head(top)
+        out = rows.drop(columns=["rung"]).rename(columns=lambda c: c.removeprefix("lever:"))
+        digits = 0 if what.kind in ("money", "value") else what.digits + 1
+        for column in ("mean", "lo", "hi"):
+            out[column] = out[column].map(lambda x: round(what.in_display_units(x), digits))
+        names = {c: f"{what.words} {c}" + (f" ({unit})" if unit else "") for c in ("mean", "lo", "hi")}
+        return out.rename(columns=names).reset_index(drop=True)
+
     def to_dict(self) -> dict:
         rows = [{k: (_num(v) if isinstance(v, float) else _plain_value(v)) for k, v in row.items()}
                 for row in self.history.to_dict(orient="records")]
