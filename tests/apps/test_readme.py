@@ -34,3 +34,17 @@ def test_the_sample_recommendation_is_what_its_command_prints(capsys, monkeypatc
     monkeypatch.chdir(ROOT)
     assert main(["compare", "scenarios/baseline.toml", "--reps", "10"]) == 0
     assert capsys.readouterr().out.startswith(quoted + "\n")
+
+
+def test_the_sample_optimisation_is_what_its_command_prints(capsys, monkeypatch, tmp_path):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    passage = text[text.index("## Optimising a policy"):]
+    command = passage[passage.index("```sh\n") + len("```sh\n"):passage.index("\n```")]
+    start = passage.index("```text\n") + len("```text\n")
+    quoted = passage[start:passage.index("\n```", start)]
+    assert quoted.startswith("Optimisation: ")
+    args = [a.strip('"') for a in command.split()[1:]]
+    args[args.index("--out") + 1] = str(tmp_path / "optimise")
+    monkeypatch.chdir(ROOT)
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith(quoted + "\n")

@@ -292,6 +292,7 @@ class OptimiseResult:
     search_gain: float | None = None
     search_reps: int = 0
     best_candidate: int = 0  # its id in the history (0: the starting policy)
+    sampled: bool = False  # the challengers are a sample of the grid (not all of it)
     partial: bool = False
     measured_days: int = 0
     _said: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -318,16 +319,19 @@ class OptimiseResult:
 
     def leaders(self, rung: int = 1, top: int | None = 10) -> pd.DataFrame:
         """The candidates of one round of the race (default the first, where every candidate ran), best first, for
-        people: the lever values, the replications, the objective's mean and 95% interval in the unit people read
-        (money in currency units, shares in percent), feasibility and whether the round eliminated it."""
+        people: the lever values, the replications, the objective's mean and 95% interval and its mean difference
+        from the start's on the same replications, in the unit people read (money in currency units, shares in
+        percent), feasibility and whether the round eliminated it."""
         what = info(self.objective)
         unit = what.display_unit(self.currency)
         rows = self.history[self.history["rung"] == rung].head(top)
-        out = rows.drop(columns=["rung"]).rename(columns=lambda c: c.removeprefix("lever:"))
+        out = rows.drop(columns=["rung", "vs_start_lo", "vs_start_hi"]).rename(
+            columns=lambda c: c.removeprefix("lever:"))
         digits = 0 if what.kind in ("money", "value") else what.digits + 1
-        for column in ("mean", "lo", "hi"):
+        for column in ("mean", "lo", "hi", "vs_start"):
             out[column] = out[column].map(lambda x: round(what.in_display_units(x), digits))
         names = {c: f"{what.words} {c}" + (f" ({unit})" if unit else "") for c in ("mean", "lo", "hi")}
+        names["vs_start"] = "minus the start's" + (f" ({unit})" if unit else "")
         return out.rename(columns=names).reset_index(drop=True)
 
     def to_dict(self) -> dict:
@@ -341,7 +345,8 @@ class OptimiseResult:
                 "best_values": self.best_values, "start_values": self.start_values, "improved": self.improved,
                 "feasible": self.feasible, "seed": self.seed, "budget": self.budget, "search_runs": self.search_runs,
                 "fresh_runs": 2 * self.comparison.reps if self.comparison is not None else 0,
-                "grid_size": self.grid_size, "candidates": self.candidates, "invalid_candidates": self.invalid,
+                "grid_size": self.grid_size, "sampled": self.sampled, "candidates": self.candidates,
+                "invalid_candidates": self.invalid,
                 "rounds": self.rounds, "search_gain": _num(self.search_gain), "search_reps": self.search_reps,
                 "best_candidate": self.best_candidate,
                 "fresh_reps": self.comparison.reps if self.comparison is not None else 0,
@@ -397,9 +402,14 @@ class OptimiseResult:
         what = info(self.objective)
         unit = what.display_unit(self.currency)
         table = self.history.copy()
-        for column in ("mean", "lo", "hi"):
+        for column in ("mean", "lo", "hi", *_VS_START):
             table[column] = table[column].map(what.in_display_units)
-        table = table.rename(columns={c: f"{c}_{unit}" if unit else c for c in ("mean", "lo", "hi")})
+        table = table.rename(columns={c: f"{c}_{unit}" if unit else c for c in ("mean", "lo", "hi", *_VS_START)})
+        for col in [c for c in table.columns if c.startswith("mean:")]:  # the constraints' metrics
+            metric = info(col.removeprefix("mean:"))
+            suffix = {"%": "pct", "": ""}.get(metric.display_unit(self.currency), metric.display_unit(self.currency))
+            table[col] = table[col].map(metric.in_display_units)
+            table = table.rename(columns={col: f"mean_{metric.name}" + (f"_{suffix}" if suffix else "")})
         for col in [c for c in table.columns if c.startswith("lever:")]:
             table[col] = table[col].map(lambda v: v if isinstance(v, (int, float)) and v is not None else _cell(v))
         return write_csv(table.assign(objective=self.objective, partial=self.partial), out / "history.csv")
@@ -467,7 +477,8 @@ def optimise(scenario: Scenario, from_policy: str | PolicySpec | None = None,
     grid_size = math.prod(len(lev.values) for lev in levs)
     the_plan = plan(grid_size, search_budget, eta, min_reps)
     rng = np.random.default_rng(derive_seed(seed, _FRESH_STREAM + 1))
-    if grid_size <= the_plan.challengers[0]:
+    sampled = grid_size > the_plan.challengers[0]
+    if not sampled:
         points = list(itertools.product(*(range(len(lev.values)) for lev in levs)))
     else:
         points = _sample(levs, the_plan.challengers[0], rng)
@@ -547,7 +558,7 @@ def optimise(scenario: Scenario, from_policy: str | PolicySpec | None = None,
         scenario.name, scenario.economics.currency, start, best_spec,
         dict(best.values) if best.id != 0 else dict(start_values), start_values, levs, objective,
         tuple(c.text for c in cons), history, comparison, seed, int(budget), search_runs, search_seeds, grid_size,
-        len(candidates), invalid, rounds, feasible, search_gain, len(common), best.id,
+        len(candidates), invalid, rounds, feasible, search_gain, len(common), best.id, sampled,
         partial=interrupted or (comparison is not None and comparison.partial),
         measured_days=h.measured_end - h.measured_start)
 
@@ -591,20 +602,27 @@ def fresh_seed(seed: int) -> int:
     return derive_seed(seed, _FRESH_STREAM)
 
 
+#: The history's columns of a candidate's paired difference from the start, on the same replications.
+_VS_START = ("vs_start", "vs_start_lo", "vs_start_hi")
+
+
 def _history_columns(levs: Sequence[Lever], measure: Sequence[str]) -> list[str]:
     return ["candidate", "start", *(f"lever:{lev.key}" for lev in levs), "rung", "reps", "mean", "lo", "hi",
-            "feasible", "eliminated", *(f"mean:{m}" for m in measure[1:])]
+            *_VS_START, "feasible", "eliminated", *(f"mean:{m}" for m in measure[1:])]
 
 
 def _rows(order: list[_Candidate], k: int, reps: Sequence[int], measure: Sequence[str], objective: str,
           cons: Sequence[Constraint], out: set[int], levs: Sequence[Lever]) -> list[dict]:
     rows = []
+    start = next(c for c in order if c.id == 0)
     for c in order:
         iv = mean_interval(c.series(objective, reps))
+        gain = paired_interval(c.series(objective, reps), start.series(objective, reps))
         means = {m: float(np.mean(c.series(m, reps))) for m in measure}
         rows.append({"candidate": c.id, "start": c.id == 0, **{f"lever:{lev.key}": c.values.get(lev.key)
                                                                for lev in levs},
                      "rung": k + 1, "reps": len(reps), "mean": iv.mean, "lo": iv.lo, "hi": iv.hi,
+                     "vs_start": gain.mean, "vs_start_lo": gain.lo, "vs_start_hi": gain.hi,
                      "feasible": all(con.holds(means[con.metric]) for con in cons), "eliminated": c.id in out,
                      **{f"mean:{m}": means[m] for m in measure[1:]}})
     return rows
@@ -641,7 +659,7 @@ class _Words:
     def searched(self) -> str:
         res = self.res
         keys = ", ".join(lev.key for lev in res.levers)
-        if res.candidates - 1 >= res.grid_size - res.invalid:
+        if not res.sampled:
             how = f"every point of the grid of {res.grid_size}" if res.grid_size > 1 else "the one setting given"
         else:
             how = f"a Latin-hypercube sample of {res.candidates - 1} of the {res.grid_size:,} grid points"

@@ -250,35 +250,36 @@ def sweep_plot(frame: pd.DataFrame, keys: list[str], metric: str) -> Figure:
 
 
 def optimise_figure(result: OptimiseResult) -> Figure:
-    """The optimiser's race: each candidate's mean objective (95% CI for the best and the start) round by round."""
+    """The optimiser's race: each candidate's objective minus the start's on the same replications, round by round
+    (95% paired interval for the best)."""
     history = result.history
     what = info(result.objective)
     unit = what.display_unit(result.currency)
     fig = Figure(figsize=(7, 5))
     ax = fig.subplots()
+    ax.axhline(0, color="black", lw=1.5, label=f"start: {result.start.name}")
     for cid, rows in history.groupby("candidate", sort=True):
-        x, y = rows["rung"].to_numpy(), rows["mean"].map(what.in_display_units).to_numpy()
         if cid in (result.best_candidate, 0):
             continue
-        ax.plot(x, y, color="0.6", lw=0.8, alpha=0.6, marker=".", ms=4)
-    shown = [(0, "start: " + result.start.name, "black", "s")]
+        gone = rows["eliminated"].to_numpy()
+        x, y = rows["rung"].to_numpy(), rows["vs_start"].map(what.in_display_units).to_numpy()
+        ax.plot(x, y, color="0.6", lw=0.8, alpha=0.7, marker=".", ms=5)
+        ax.plot(x[gone], y[gone], color="0.6", lw=0, marker="x", ms=5)
     if result.best_candidate != 0:
-        shown.append((result.best_candidate, "best: " + result.best_policy.name, "tab:red", "o"))
-    for cid, label, colour, marker in shown:
-        rows = history[history["candidate"] == cid]
-        if rows.empty:
-            continue
+        rows = history[history["candidate"] == result.best_candidate]
         x = rows["rung"].to_numpy()
-        y, lo, hi = (rows[c].map(what.in_display_units).to_numpy() for c in ("mean", "lo", "hi"))
-        ax.errorbar(x, y, yerr=[y - lo, hi - y], color=colour, marker=marker, lw=2, capsize=3, label=label)
+        y, lo, hi = (rows[c].map(what.in_display_units).to_numpy() for c in ("vs_start", "vs_start_lo", "vs_start_hi"))
+        ax.errorbar(x, y, yerr=[y - lo, hi - y], color="tab:red", marker="o", lw=2, capsize=3,
+                    label=f"best: {result.best_policy.name}")
     rungs = history.groupby("rung")["reps"].max()
     ax.set_xticks(rungs.index, [f"{r}\n{n} reps" for r, n in rungs.items()])
     ax.set_xlabel("round of the race (replications per candidate so far)")
-    ax.set_ylabel(f"{what.words} (mean" + (f", {unit}" if unit else "") + ")")
+    ax.set_ylabel(f"{what.words} minus the start's" + (f" ({unit})" if unit else ""))
     if what.kind in ("money", "value"):
         ax.yaxis.set_major_formatter(_MONEY)
-    ax.plot([], [], color="0.6", lw=0.8, marker=".", label="other candidates")
+    ax.plot([], [], color="0.6", lw=0.8, marker=".", label="other candidates (x: eliminated)")
     ax.legend(loc="best", fontsize="small")
-    ax.set_title(f"Optimising {result.start.name}: {what.words}, candidates in the race")
+    better = "higher" if what.better == "higher" else "lower"
+    ax.set_title(f"Optimising {result.start.name}: {what.words}, {better} is better")
     fig.tight_layout()
     return fig
