@@ -39,7 +39,8 @@ def test_the_sample_recommendation_is_what_its_command_prints(capsys, monkeypatc
 def test_the_sample_optimisation_is_what_its_command_prints(capsys, monkeypatch, tmp_path):
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     passage = text[text.index("## Optimising a policy"):]
-    command = passage[passage.index("```sh\n") + len("```sh\n"):passage.index("\n```")]
+    begin = passage.index("```sh\n") + len("```sh\n")
+    command = passage[begin:passage.index("\n```", begin)]
     start = passage.index("```text\n") + len("```text\n")
     quoted = passage[start:passage.index("\n```", start)]
     assert quoted.startswith("Optimisation: ")
