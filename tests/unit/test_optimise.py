@@ -196,6 +196,19 @@ def test_a_constraint_makes_a_candidate_infeasible(known):
     assert "No candidate met every constraint (written_off<=0)" in res.text
 
 
+def test_when_no_challenger_beats_the_start_the_start_is_kept(small, tmp_path):
+    """Reminders dearer than the channel's cost only add collection costs: the start stays best, with no fresh
+    comparison (there is no gain to re-estimate), and its file says it is unchanged."""
+    res = collectsim.optimise(small, "ladder", ["reminders.steps.0.cost=100,200"], objective="collection_costs",
+                              budget=60, holdout_reps=2, progress=False)
+    assert not res.improved and res.best_candidate == 0 and res.comparison is None and not res.partial
+    assert "is the starting policy itself: no lever setting tried beat it" in res.text
+    assert res.best_policy.reminders == small.policy("ladder").reminders
+    assert "unchanged" in res.best_policy.description
+    res.write(tmp_path)
+    assert collectsim.load_strategy(tmp_path / "best-policy.toml") == res.best_policy
+
+
 def test_ctrl_c_keeps_the_best_so_far_marked_partial(known, monkeypatch):
     """The second round is interrupted after its first unit of work: the result is round one's best, partial, with
     no fresh comparison, and says so."""

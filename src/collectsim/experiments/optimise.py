@@ -591,6 +591,10 @@ def _candidates(start: PolicySpec, levs: Sequence[Lever], points: Sequence[tuple
 
 
 def _named(start: PolicySpec, values: dict[str, Any], levs: Sequence[Lever], objective: str) -> PolicySpec:
+    if values == {lev.key: value_at(start, lev.key) for lev in levs}:
+        return replace(start, name=f"{start.name}-optimised",
+                       description=f"{start.name} unchanged: no setting of its levers that collectsim optimise tried "
+                                   f"beat it on {objective}")
     said = ", ".join(f"{k} = {_cell(v)}" for k, v in values.items())
     return replace(start.with_values(values), name=f"{start.name}-optimised",
                    description=f"{start.name} with {said}: the best found by collectsim optimise for {objective}")
@@ -650,6 +654,9 @@ class _Words:
                          f"with seeds not used in the search (a search's own estimate flatters its winner, which it "
                          f"picked partly for luck).")
             parts.append(comp.recommendation().text)
+        elif res.comparison is not None:
+            parts.append("The fresh re-estimate was interrupted before its first replication finished, so the gain "
+                         "was not re-estimated on fresh replications; the search's estimate flatters the winner.")
         elif res.partial:
             parts.append(f"The search was interrupted, so this is the best so far, on {res.search_reps} search "
                          f"replications only; it was not re-estimated on fresh replications, and its advantage may be "
