@@ -24,7 +24,8 @@ import collectsim
 from collectsim.apps.cli import main
 from collectsim.config.schema import ScenarioError
 from collectsim.experiments import optimise as optimise_module
-from collectsim.experiments.optimise import Lever, fresh_seed, parse_lever, parse_levers, plan, value_at
+from collectsim.experiments.levers import Lever, parse_lever, parse_levers, value_at
+from collectsim.experiments.optimise import fresh_seed, plan
 from collectsim.model.draws import derive_seed
 from helpers import small_data, write_small_scenario
 

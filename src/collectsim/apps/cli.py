@@ -318,7 +318,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _optimise(args: argparse.Namespace) -> int:
-    from collectsim.experiments.optimise import optimise, parse_levers
+    from collectsim.experiments.levers import parse_levers
+    from collectsim.experiments.optimise import optimise
 
     check_dir(args.out)
     scenario = load_scenario(args.scenario)

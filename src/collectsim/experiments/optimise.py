@@ -7,7 +7,8 @@ more on a fresh day, because the heats flatter whoever was lucky in them, and th
 reports.
 
 :func:`optimise` does the same with policies. The *levers* are dotted policy keys with the values to try
-(``discount.rate=0:0.03:0.01``, ``reminders.steps.0.tone=friendly,firm``); the *candidates* are the grid of their
+(``discount.rate=0:0.03:0.01``, ``reminders.steps.0.tone=friendly,firm``; see
+:mod:`collectsim.experiments.levers`); the *candidates* are the grid of their
 values, or a Latin-hypercube sample of it when the grid is larger than the budget can race, plus the starting policy
 itself (the *incumbent*). The race is successive halving (Karnin, Koren and Somekh, ICML 2013) with common random
 numbers:
@@ -36,8 +37,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,9 +47,10 @@ import pandas as pd
 
 from collectsim.config.policy_spec import PolicySpec
 from collectsim.config.scenario import Scenario
-from collectsim.config.schema import NO_VALUE, ScenarioError, as_raw
+from collectsim.config.schema import ScenarioError
 from collectsim.experiments.compare import Comparison, _num, compare
 from collectsim.experiments.executors import ExecutorSpec, open_executor, run_all
+from collectsim.experiments.levers import Lever, parse_levers, value_at, value_text
 from collectsim.experiments.recommend import (
     OBJECTIVE,
     Constraint,
@@ -75,128 +75,8 @@ ETA = 3
 MIN_REPS = 3
 #: Fresh replications for the honest re-estimate of the best policy against the starting one.
 HOLDOUT_REPS = 20
-#: Values a lever written LO:HI without a step takes (evenly spaced, both ends included).
-DEFAULT_POINTS = 5
-#: The most values one lever may take.
-MAX_LEVER_VALUES = 1000
 #: The index of the seed stream the fresh replications' seeds derive from (the search uses indices 0, 1, ...).
 _FRESH_STREAM = 1 << 40
-
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_INTEGER = re.compile(r"^[+-]?\d+$")
-
-
-# --- levers -------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Lever:
-    """A dotted policy key and the values the search tries for it."""
-
-    key: str
-    values: tuple
-
-    @property
-    def text(self) -> str:
-        return f"{self.key}={','.join(_cell(v) for v in self.values)}"
-
-
-def _lever_error(text: str, key: str, allowed: str) -> ScenarioError:
-    return ScenarioError("lever", key or text, NO_VALUE if not key else text.partition("=")[2], allowed)
-
-
-_SYNTAX = "write KEY=LO:HI[:STEP] (numbers) or KEY=A,B,C (a list of values), e.g. discount.rate=0:0.03:0.01"
-
-
-def parse_lever(text: str) -> Lever:
-    """``KEY=LO:HI[:STEP]`` or ``KEY=A,B,C`` as a :class:`Lever`; a one-line :class:`ScenarioError` naming the key
-    when it is not one.
-
-    ``LO:HI:STEP`` gives LO, LO+STEP, ... up to HI (HI included when a step lands on it); without STEP,
-    :data:`DEFAULT_POINTS` values evenly spaced from LO to HI. When LO, HI and STEP are whole numbers the values are
-    integers (offsets, days); otherwise floats. ``A,B,C`` values are read as TOML literals (``0.02``, ``10``,
-    ``true``), bare words as strings (``friendly,firm``). Whether the key exists and the values are allowed is
-    checked against the policy by :func:`optimise`.
-    """
-    key, sep, spec = str(text).partition("=")
-    key, spec = key.strip(), spec.strip()
-    if not sep or not key or not spec:
-        raise _lever_error(text, "", _SYNTAX)
-    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", key) or ".." in key or key.startswith(".") or key.endswith("."):
-        raise _lever_error(text, key, "the key must be a dotted policy key such as discount.rate or "
-                                      "reminders.steps.0.offset")
-    if ":" in spec and "," not in spec:
-        values = _range_values(text, key, spec)
-    else:
-        values = [_literal(v.strip()) for v in spec.split(",")]
-        if any(v == "" for v in values):
-            raise _lever_error(text, key, "an empty value in the list; " + _SYNTAX)
-    values = list(dict.fromkeys(values))  # repeated values once, in the order given
-    if len(values) > MAX_LEVER_VALUES:
-        raise _lever_error(text, key, f"{len(values)} values; at most {MAX_LEVER_VALUES} per lever")
-    return Lever(key, tuple(values))
-
-
-def _range_values(text: str, key: str, spec: str) -> list:
-    parts = [p.strip() for p in spec.split(":")]
-    if len(parts) not in (2, 3) or not all(_NUMBER.match(p) for p in parts):
-        raise _lever_error(text, key, "LO, HI and STEP must be numbers: " + _SYNTAX)
-    integers = all(_INTEGER.match(p) for p in parts)
-    lo, hi = (int(p) if integers else float(p) for p in parts[:2])
-    if not hi >= lo:
-        raise _lever_error(text, key, f"HI ({parts[1]}) must be at least LO ({parts[0]})")
-    if len(parts) == 3:
-        step = int(parts[2]) if integers else float(parts[2])
-        if not step > 0:
-            raise _lever_error(text, key, f"STEP ({parts[2]}) must be above 0")
-        count = math.floor((hi - lo) / step + 1e-9) + 1
-        if count > MAX_LEVER_VALUES:
-            raise _lever_error(text, key, f"{count} values; at most {MAX_LEVER_VALUES} per lever (take a larger STEP)")
-        return [lo + i * step if integers else round(lo + i * step, 10) for i in range(count)]
-    points = np.linspace(lo, hi, DEFAULT_POINTS)
-    return [int(round(x)) for x in points] if integers else [round(float(x), 10) for x in points]
-
-
-def _literal(text: str) -> Any:
-    """A value read as a TOML literal (0.02, 10, true, "x"); a bare word as a string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def parse_levers(levers: Iterable[str | Lever] | Mapping[str, Sequence[Any]]) -> tuple[Lever, ...]:
-    """Levers from strings (``"discount.rate=0:0.03:0.01"``), :class:`Lever` objects or a mapping of keys to lists
-    of values; a :class:`ScenarioError` for a malformed one, none given, or a key given twice."""
-    if isinstance(levers, Mapping):
-        out = []
-        for key, values in levers.items():
-            if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-                raise ScenarioError("lever", str(key), values, "must be a non-empty list of values")
-            out.append(Lever(str(key), tuple(dict.fromkeys(values))))
-    else:
-        out = [lev if isinstance(lev, Lever) else parse_lever(lev) for lev in levers]
-    if not out:
-        raise ScenarioError("lever", "", NO_VALUE, "name at least one lever: " + _SYNTAX)
-    seen = set()
-    for lev in out:
-        if lev.key in seen:
-            raise ScenarioError("lever", lev.key, NO_VALUE, "the key is given twice; give each lever once")
-        seen.add(lev.key)
-    return tuple(out)
-
-
-def value_at(policy: PolicySpec, key: str) -> Any:
-    """The value of a dotted key in ``policy`` (list items by index), or None when it is not set."""
-    node: Any = as_raw(policy)
-    for part in key.split("."):
-        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return None
-    return node
 
 
 # --- the plan of the race -----------------------------------------------------------------------------------------
@@ -359,7 +239,7 @@ class OptimiseResult:
 
     def strategy_toml(self) -> str:
         """The best policy as a strategy file, its comments saying how it was found."""
-        said = [f"{k} = {_cell(v)} (was {_cell(self.start_values[k])})" for k, v in self.best_values.items()]
+        said = [f"{k} = {value_text(v)} (was {value_text(self.start_values[k])})" for k, v in self.best_values.items()]
         lines = [f"{self.best_policy.name}: written by `collectsim optimise` from policy {self.start.name!r} of "
                  f"scenario {self.scenario!r}.",
                  f"Objective {self.objective}" + (f", constraints {', '.join(self.constraints)}"
@@ -411,19 +291,8 @@ class OptimiseResult:
             table[col] = table[col].map(metric.in_display_units)
             table = table.rename(columns={col: f"mean_{metric.name}" + (f"_{suffix}" if suffix else "")})
         for col in [c for c in table.columns if c.startswith("lever:")]:
-            table[col] = table[col].map(lambda v: v if isinstance(v, (int, float)) and v is not None else _cell(v))
+            table[col] = table[col].map(lambda v: v if isinstance(v, (int, float)) and v is not None else value_text(v))
         return write_csv(table.assign(objective=self.objective, partial=self.partial), out / "history.csv")
-
-
-def _cell(value: Any) -> str:
-    """A lever value as text: scalars as written in TOML, tables and lists as compact JSON ("not set" for None)."""
-    if value is None:
-        return "not set"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float, str)):
-        return str(value)
-    return json.dumps(value, default=str)
 
 
 def _plain_value(value: Any) -> Any:
@@ -453,8 +322,8 @@ def optimise(scenario: Scenario, from_policy: str | PolicySpec | None = None,
     """Search ``levers`` of ``from_policy`` (default: the scenario's first) for the best policy under ``objective``
     and ``constraints``, in ``budget`` policy-replications; see the module's docstring for the method.
 
-    ``levers`` are strings ``KEY=LO:HI[:STEP]`` or ``KEY=A,B,C`` (see :func:`parse_lever`) or a mapping of dotted
-    keys to lists of values. ``executor``, ``workers`` and ``engine`` as in
+    ``levers`` are strings ``KEY=LO:HI[:STEP]`` or ``KEY=A,B,C`` (see :func:`collectsim.experiments.levers.parse_lever`)
+    or a mapping of dotted keys to lists of values. ``executor``, ``workers`` and ``engine`` as in
     :func:`collectsim.experiments.compare.compare`. Raises :class:`ScenarioError` for a bad lever (an unknown key, a
     value the key does not allow) and :class:`~collectsim.experiments.recommend.RecommendError` for a bad objective
     or constraint, before running anything.
@@ -595,7 +464,7 @@ def _named(start: PolicySpec, values: dict[str, Any], levs: Sequence[Lever], obj
         return replace(start, name=f"{start.name}-optimised",
                        description=f"{start.name} unchanged: no setting of its levers that collectsim optimise tried "
                                    f"beat it on {objective}")
-    said = ", ".join(f"{k} = {_cell(v)}" for k, v in values.items())
+    said = ", ".join(f"{k} = {value_text(v)}" for k, v in values.items())
     return replace(start.with_values(values), name=f"{start.name}-optimised",
                    description=f"{start.name} with {said}: the best found by collectsim optimise for {objective}")
 
@@ -690,14 +559,13 @@ class _Words:
                     f"{info(res.objective).words}" + (" while meeting the constraints" if res.constraints else "")
                     + f" ({res.search_reps} replications).")
         changed = {k: v for k, v in res.best_values.items() if v != res.start_values[k]}
-        said = "; ".join(f"{k} = {_cell(v)} (was {_cell(res.start_values[k])})" for k, v in changed.items())
+        said = "; ".join(f"{k} = {value_text(v)} (was {value_text(res.start_values[k])})" for k, v in changed.items())
         same = [k for k in res.best_values if k not in changed]
-        kept = f", and keeps {', '.join(f'{k} = {_cell(res.start_values[k])}' for k in same)}" if same else ""
+        kept = f", and keeps {', '.join(f'{k} = {value_text(res.start_values[k])}' for k in same)}" if same else ""
         gain = res.search_gain or 0.0
         return (f"{lead} sets {said}{kept}. In the search it {'raised' if gain >= 0 else 'lowered'} "
                 f"{info(res.objective).words} by {_amount(res.objective, abs(gain), cur)} against the start over "
                 f"{res.search_reps} replications.")
 
 
-__all__ = ["ETA", "HOLDOUT_REPS", "MIN_REPS", "Lever", "OptimiseResult", "Plan", "fresh_seed", "optimise",
-           "parse_lever", "parse_levers", "plan", "value_at"]
+__all__ = ["ETA", "HOLDOUT_REPS", "MIN_REPS", "OptimiseResult", "Plan", "fresh_seed", "optimise", "plan"]
