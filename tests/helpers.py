@@ -66,6 +66,9 @@ def paired_t(diffs) -> float:
     return float(d.mean() / (sd / np.sqrt(len(d)))) if sd > 0 else float(np.sign(d.mean()) * np.inf)
 
 
+#: Where browser tests keep their screenshots after the run (ignored by git; CI can upload the folder).
+ARTIFACTS = ROOT / "build" / "test-artifacts"
+
 #: Debian's Chromium, driven by Playwright in the browser tests (nothing is downloaded), and its flags.
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -49,3 +49,11 @@ def test_the_sample_optimisation_is_what_its_command_prints(capsys, monkeypatch,
     monkeypatch.chdir(ROOT)
     assert main(args) == 0
     assert capsys.readouterr().out.startswith(quoted + "\n")
+
+
+def test_every_image_the_readme_shows_is_in_the_repository():
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (ROOT / "README.md").read_text(encoding="utf-8"))
+    assert "docs/images/app.png" in images  # the app's screenshot, taken by tests/ui/test_app.py
+    for image in images:
+        data = (ROOT / image).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, image

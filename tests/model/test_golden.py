@@ -50,7 +50,21 @@ def test_split_customers_keeps_proportions_and_total():
         split_customers([1, 2, 3], 2)
 
 
-def test_scaled_scenario_changes_only_customer_counts():
+def test_resized_scales_staff_and_arrivals_with_the_customers():
+    """A portfolio ten times larger has ten times the team and ten times the new customers a year, so the
+    queue per customer and the yearly turnover of accounts stay as in the file."""
+    base = scaled_scenario(golden.SCENARIO, 400)
+    big = base.resized(4000)
+    assert big.portfolio.customer_count == 4000
+    assert big.team.staff == pytest.approx(10 * base.team.staff)
+    for small_seg, big_seg in zip(base.portfolio.segments, big.portfolio.segments):
+        assert big_seg.customers == 10 * small_seg.customers
+        assert big_seg.new_customers_per_year == pytest.approx(10 * small_seg.new_customers_per_year)
+    unlimited = base.with_values({"team.staff": 0}).resized(4000)
+    assert unlimited.team.staff == 0  # unlimited capacity stays unlimited
+
+
+def test_scaled_scenario_keeps_keys_set_explicitly():
     small = scaled_scenario(golden.SCENARIO, 40, {"team": {"staff": 2}})
     assert small.portfolio.customer_count == 40
     assert small.team.staff == 2

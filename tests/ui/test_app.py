@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,7 +14,7 @@ import urllib.request
 import pytest
 
 from collectsim.apps.cli import main
-from helpers import CHROMIUM, CHROMIUM_ARGS, SCENARIOS
+from helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SCENARIOS
 
 pytest.importorskip("voila")
 
@@ -86,7 +87,8 @@ def test_a_folder_without_scenarios_is_one_line(tmp_path, capsys):
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium not installed (/usr/bin/chromium)")
 def test_the_app_in_a_browser_shows_results_and_reruns_after_a_change(tmp_path):
-    """Open the page, see the first results, switch policy A's preset, press Run, see the new results."""
+    """Open the page, see the first results and their cards, switch policy A's preset, see the out-of-date
+    mark, press Run, see the cards change. Screenshots are kept in build/test-artifacts/ (README shows one)."""
     pytest.importorskip("playwright")
     from playwright.sync_api import sync_playwright
 
@@ -101,12 +103,19 @@ def test_the_app_in_a_browser_shows_results_and_reruns_after_a_change(tmp_path):
                 page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
                 status = page.locator(".widget-html", has_text="Done: 2 policies")
                 status.first.wait_for(timeout=180_000)
+                cards = page.locator(".collectsim-cards").first
+                cards.wait_for(timeout=30_000)
+                first_cards = cards.inner_text()
+                assert "Net value" in first_cards and "A = A: as-is" in first_cards
                 page.screenshot(path=str(tmp_path / "app-first-result.png"))
-                assert page.locator("text=A: as-is").count() > 0
                 preset = page.locator(".widget-dropdown", has_text="start from").first.locator("select")
                 preset.select_option(label="discount-led")
+                page.locator(".collectsim-out-of-date").first.wait_for(timeout=30_000)  # marked at once
+                page.screenshot(path=str(tmp_path / "app-out-of-date.png"))
                 page.locator("button.widget-button", has_text="Run").first.click()
-                page.locator(".widget-html", has_text="A: discount-led").first.wait_for(timeout=120_000)
+                page.locator(".collectsim-cards", has_text="A = A: discount-led").first.wait_for(timeout=120_000)
+                assert page.locator(".collectsim-out-of-date").count() == 0
+                assert page.locator(".collectsim-cards").first.inner_text() != first_cards
                 page.screenshot(path=str(tmp_path / "app-after-change.png"))
                 assert page.locator("text=import collectsim").count() == 0
             except Exception:
@@ -116,3 +125,6 @@ def test_the_app_in_a_browser_shows_results_and_reruns_after_a_change(tmp_path):
                 browser.close()
     finally:
         stop_app(proc)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for shot in tmp_path.glob("app-*.png"):
+            shutil.copy(shot, ARTIFACTS / shot.name)

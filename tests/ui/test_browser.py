@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import CHROMIUM, CHROMIUM_ARGS, ROOT
+from helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT
 
 ARGS = CHROMIUM_ARGS
 
@@ -169,3 +169,54 @@ def _reopen_after_save(page, tmp_path: Path) -> None:
     page.locator(".widget-html", has_text="Done: 2 policies").first.wait_for(timeout=60_000)
     page.screenshot(path=str(tmp_path / "dashboard-reopened.png"))
     assert page.locator("text=model not found").count() == 0
+
+
+def test_a_trainee_plays_one_training_round_in_chromium(lab, tmp_path):
+    """Notebook 04 in JupyterLab: the desk shows one account at a time, no answer sheet before the round ends;
+    the trainee acts on every account in turn; the round ends with the total, the answer sheet and the export."""
+    from playwright.sync_api import sync_playwright
+
+    base, token = lab
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 2600})
+            _play_round(page, base, token, tmp_path)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "desk-failure.png"))
+            raise
+        finally:
+            browser.close()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for shot in tmp_path.glob("desk-*.png"):
+                shutil.copy(shot, ARTIFACTS / shot.name)
+
+
+def _play_round(page, base: str, token: str, tmp_path: Path) -> None:
+    page.goto(f"{base}/lab/tree/notebooks/04_training_desk.ipynb?token={token}")
+    page.locator(".jp-CodeCell").first.wait_for(timeout=120_000)
+    _accept_kernel_dialog(page, 5_000)
+    page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(timeout=120_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    _accept_kernel_dialog(page, 2_000)
+
+    progress = page.locator(".widget-html", has_text="score so far").first
+    progress.wait_for(timeout=180_000)
+    total = int(progress.inner_text().split(" of ")[1].split(";")[0])
+    assert total >= 2 and page.locator(".widget-html", has_text="Round over").count() == 0
+    act = page.locator("button.widget-button", has_text="Act").first
+    following = page.locator("button.widget-button", has_text="Next account").first
+    for account in range(1, total + 1):
+        page.locator(".widget-html", has_text=f"account {account} of {total}").first.wait_for(timeout=60_000)
+        act.click()
+        page.locator(".widget-html", has_text="How the score is made").first.wait_for(timeout=120_000)
+        if account == 1:
+            page.screenshot(path=str(tmp_path / "desk-first-outcome.png"))
+        if account < total:
+            assert page.locator(".widget-html", has_text="Round over").count() == 0  # no answers mid-round
+            following.click()
+    page.locator(".widget-html", has_text="Round over").first.wait_for(timeout=60_000)
+    assert page.locator(f"text=over {total} accounts").count() > 0
+    assert not page.locator("button.widget-button", has_text="Export choices").first.is_disabled()
+    page.screenshot(path=str(tmp_path / "desk-round-over.png"))

@@ -19,6 +19,7 @@ from collectsim import compare
 from collectsim.apps.dashboard import Dashboard, _keep_prefix, comparison_table, resize  # noqa: E402
 from collectsim.config.scenario import load_scenario  # noqa: E402
 from collectsim.experiments import executors  # noqa: E402
+from collectsim.present.cards import CARD_METRICS  # noqa: E402
 from helpers import SCENARIOS
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -82,7 +83,7 @@ def test_changing_a_lever_recomputes_and_changes_outputs(dash):
     dash.run()
     second = dash.comparison
     assert second is not first and second.reps == 3 and dash.runs == 2
-    assert second.runs("A: as-is")[0].metrics["discounts_granted"] > 0
+    assert second.runs("A: as-is (edited)")[0].metrics["discounts_granted"] > 0
     assert first.runs("A: as-is")[0].metrics["discounts_granted"] == 0
     dash.draw_figures()
     assert dash.table.value != table and dash.images["cash_curve"].value != cash_png
@@ -302,5 +303,56 @@ def test_the_recommendation_paragraph_leads_the_results(dash):
     text = dash.comparison.recommendation().text
     assert dash.advice.value.startswith("<p") and "<b>Recommendation.</b>" in dash.advice.value
     assert html.escape(text) in dash.advice.value
-    layout = dash.widget.children
-    assert list(layout).index(dash.advice) < list(layout).index(dash.headline)
+    side, results = dash.widget.children[0].children
+    assert list(results.children)[:3] == [dash.advice, dash.cards, dash.tabs]  # beside the levers, leading
+    assert dash.customers in side.children and dash.run_button in side.children[4].children
+
+
+def test_headline_cards_show_both_policies_the_difference_and_colour_only_real_differences(dash):
+    dash.run()
+    comp = dash.comparison
+    cards = dash.cards.value
+    for label in ("Net value", "Cash collected", "DSO", "Bad-debt ratio", "Cost to collect"):
+        assert label.lower() in cards.lower()
+    assert cards.count("class='collectsim-card'") == 6 and "95% CI of A - B" in cards
+    for metric in ("dso", "net_value"):
+        diff = comp.difference(*comp.policies, metric)
+        significant = diff.lo > 0 or diff.hi < 0
+        card = cards.split("class='collectsim-card'")[1 + CARD_METRICS.index(metric)]
+        assert ("better</b> by" in card) == significant, card
+    assert "moved most by" in cards
+
+
+def test_a_changed_lever_marks_the_results_out_of_date_until_the_next_run(dash):
+    dash.a.discount_rate.value = 0.0  # before any run: nothing to mark
+    assert not dash.out_of_date
+    dash.run()
+    assert not dash.out_of_date and "Out of date" not in dash.cards.value
+    dash.b.discount_rate.value = 0.02
+    assert dash.out_of_date and "Out of date" in dash.cards.value and "Out of date" in dash.status.value
+    dash.run()
+    assert not dash.out_of_date and "Out of date" not in dash.cards.value and dash.status.value.startswith("Done")
+    dash.reps.value = 3
+    assert dash.out_of_date
+
+
+def test_an_edited_policy_is_named_edited_and_its_preset_again_when_put_back(dash):
+    assert dash.b.spec().name == "B: firm-and-fair"
+    dash.b.discount_rate.value = 0.015
+    assert dash.b.spec().name == "B: firm-and-fair (edited)"
+    dash.b.discount_rate.value = 0.0
+    assert dash.b.spec().name == "B: firm-and-fair"
+    dash.b.preset.value = "discount-led"
+    assert dash.b.spec().name == "B: discount-led"
+    dash.run()
+    assert dash.comparison.policies == ("A: as-is", "B: discount-led")
+
+
+def test_unticked_reminder_rows_are_blank_after_a_preset_with_fewer_steps(dash):
+    longest = max(dash.scenario.policies, key=lambda p: len(p.reminders.steps))
+    shortest = min(dash.scenario.policies, key=lambda p: len(p.reminders.steps))
+    assert len(longest.reminders.steps) > len(shortest.reminders.steps)
+    dash.a.preset.value = longest.name
+    dash.a.preset.value = shortest.name
+    for row in dash.a.steps[len(shortest.reminders.steps):]:
+        assert (row.on.value, row.offset.value, row.channel.value, row.tone.value) == (False, 0, "email", "friendly")

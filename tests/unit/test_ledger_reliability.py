@@ -50,6 +50,15 @@ def calibrate(argv: list[str], capsys) -> tuple[int, str]:
     ("delimiter = 7", "'delimiter'", "one character"),
     ('delimiter = ";;"', "'delimiter'", "one character"),
     ("as_of = 2025-01-01T10:00:00", "'as_of'", "a date-time"),
+    ('date_format = "dd/mm/yyyy"', "'date_format'", "strptime pattern"),
+    ("date_formats = 3", "'date_formats'", "must be a table"),
+    ('[date_formats]\ndue = "%Y%m%d"', "'due'", "not a date column; date columns are: issue_date, due_date"),
+    ("[date_formats]\ndue_date = 5", "'due_date'", "not 5 (an integer)"),
+    ('[date_formats]\npaid_date = "yyyymmdd"', "'paid_date'", "strptime pattern"),
+    ("[fx]\nUSD = -0.9", "'USD'", "must be a positive number"),
+    ('[fx]\nUSD = "0.9"', "'USD'", "not '0.9' (a string)"),
+    ("currency = 978", "'currency'", "such as \"EUR\""),
+    ('normalise_ids = "zeros"', "'normalise_ids'", '"none" or "strip-leading-zeros"'),
 ])
 def test_a_mapping_value_of_the_wrong_type_is_a_one_line_error_naming_file_and_key(text, key, words, tmp_path,
                                                                                      capsys):

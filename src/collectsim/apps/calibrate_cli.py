@@ -34,7 +34,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="column names and formats of your export ([columns] canonical = \"your header\")")
     p.add_argument("--column", action="append", default=[], metavar="CANONICAL=HEADER",
                    help="one column mapping, e.g. --column invoice_id='Invoice No.' (repeatable)")
-    p.add_argument("--date-format", help="iso, day-first, month-first or a strptime pattern (default: detect)")
+    p.add_argument("--date-format", help="iso, day-first, month-first or a strptime pattern (default: detect); "
+                   "per column: [date_formats] in the mapping file")
+    p.add_argument("--currency", metavar="CODE",
+                   help="keep the invoices in this currency; rows in others are skipped and counted "
+                        "(or convert them with an [fx] table in the mapping file)")
     p.add_argument("--decimal", choices=[".", ","], help="decimal mark of amounts (default: detect)")
     p.add_argument("--encoding", help="text encoding of the file (default utf-8; e.g. cp1252)")
     p.add_argument("--as-of", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
@@ -69,7 +73,8 @@ def _options(args: argparse.Namespace) -> LedgerOptions:
         columns[canon.strip()] = header.strip()
     key = _key(args) if args.pseudonymise else None
     overrides = {"date_format": args.date_format, "decimal": args.decimal, "encoding": args.encoding,
-                 "as_of": args.as_of, "pseudonym_key": key}
+                 "as_of": args.as_of, "pseudonym_key": key,
+                 "currency": args.currency.strip().upper() if args.currency else None}
     if args.mapping:
         base = LedgerOptions.from_toml(args.mapping, **overrides)
         return LedgerOptions(**{**base.__dict__, "columns": {**base.columns, **columns}})
@@ -128,14 +133,20 @@ def run(args: argparse.Namespace) -> int:
         _check_outputs(args)  # (output paths: checked before any work)
         rejects = _check_rejects_path(args)
         ledger = read_ledger(args.ledger, _options(args), strict=not args.lenient)
+        for note in ledger.notes:
+            say(note)
+        for warning in ledger.warnings:
+            say(f"warning: {warning}")
         if len(ledger.rejects):
             _write_rejects(ledger, rejects)
-            say(f"{len(ledger.rejects)} of {ledger.input_rows} rows rejected, each with its line and reason: {rejects}")
+            say(f"{len(ledger.rejects)} of {ledger.input_rows} rows rejected, each with its line and reason: {rejects}"
+                f"; {ledger.diagnosis}")
         as_is = None
         if args.as_is:
             as_is = load_strategy(args.as_is).with_values({"name": "as-is"})
         if len(ledger.frame) == 0:
-            raise LedgerError(str(args.ledger), "no invoice survived the checks; nothing to fit")
+            raise LedgerError(str(args.ledger), "no invoice survived the checks; nothing to fit"
+                              + (f"; {ledger.diagnosis}" if ledger.diagnosis else ""))
         cal = Calibrator(as_is, iterations=args.iterations, seed=args.seed, segment_by=args.segment_by,
                          progress=not args.json).fit(ledger)
         text = cal.to_toml(args.ledger.name)

@@ -7,8 +7,11 @@ what the changes do to cash, days sales outstanding, bad debt, cost and the cust
 Each side starts from a policy of the scenario (its "preset") and exposes the levers a finance
 manager changes most: the reminder ladder (day, channel, tone of each step), the early-payment
 discount, instalment plans, escalation to an agency or the courts, the write-off age, and whether
-statutory interest and compensation are claimed. Nothing runs until Run is pressed; sliders do not
-update continuously; the results area has a fixed height, so the page does not jump.
+statutory interest and compensation are claimed. The levers sit in a side panel (the two policies
+on tabs) beside the results, which lead with the recommendation and headline cards. Nothing runs until
+Run is pressed; sliders do not update continuously; once a lever changes after a run, the results on show
+are greyed out and marked out of date until Run is pressed again, and a policy whose levers differ from
+its preset is named "<preset> (edited)".
 
 To keep an update within a second or two on a two-core laptop, the dashboard runs a resized copy of
 the scenario (:func:`resize`): fewer customers (segments scaled in proportion) and a shorter run-off.
@@ -44,6 +47,7 @@ from collectsim.experiments.executors import WorkersFailed, run_all, shared_pool
 from collectsim.experiments.replication import Replication, run_unit, runs_in, warm_up, work_units
 from collectsim.model.draws import derive_seed
 from collectsim.present import plots
+from collectsim.present.cards import headline_cards
 from collectsim.present.narrative import differences_table, net_value_table
 from collectsim.present.run_plots import figure_png
 from collectsim.results.metric_info import HEADLINE
@@ -58,7 +62,6 @@ STEP_SLOTS = 6
 CACHED_SIDES = 4
 #: Worker processes the dashboard simulates on by default (two policy sides; more cores rarely help).
 DEFAULT_WORKERS = max(1, min(2, os.cpu_count() or 1))
-OUTPUT_HEIGHT = "520px"
 
 #: The figure tabs: name -> (tab title, plot of a comparison).
 FIGURES = plots.COMPARISON_FIGURES
@@ -178,6 +181,8 @@ class PolicyPanel:
             row.on.value = step is not None
             if step is not None:
                 row.offset.value, row.channel.value, row.tone.value = step.offset, step.channel, step.tone
+            else:  # an unticked row is blank, not the previous preset's step
+                row.offset.value, row.channel.value, row.tone.value = 0, "email", "friendly"
         self.pause_on_dispute.value = spec.reminders.pause_on_dispute
         self.discount_rate.value, self.discount_window.value = spec.discount.rate, spec.discount.window_days
         p = spec.plans
@@ -188,12 +193,29 @@ class PolicyPanel:
         self.legal.value, self.legal_after.value = e.legal, e.legal_after_days_overdue
         self.write_off.value = spec.write_off.age_days
         self.fees.value = spec.fees.enforce
+        self._as_loaded = self._levers()
+
+    @property
+    def edited(self) -> bool:
+        """Whether any lever differs from the preset as loaded."""
+        return self._levers() != self._as_loaded
+
+    @property
+    def controls(self) -> list[w.Widget]:
+        """Every control whose value shapes the policy (for noticing a change)."""
+        rows = [c for r in self.steps for c in (r.on, r.offset, r.channel, r.tone)]
+        return [self.preset, *rows, self.pause_on_dispute, self.discount_rate, self.discount_window,
+                self.plan_offer, self.plan_after, self.plan_instalments, self.plan_tolerance, self.agency,
+                self.agency_after, self.legal, self.legal_after, self.write_off, self.fees]
 
     def values(self) -> dict:
-        """The controls as dotted policy keys."""
+        """The controls as dotted policy keys; the name says "(edited)" once a lever differs from the preset."""
+        return {"name": f"{self.label}: {self.preset.value}" + (" (edited)" if self.edited else ""),
+                **self._levers()}
+
+    def _levers(self) -> dict:
         steps = sorted((r.offset.value, r.channel.value, r.tone.value) for r in self.steps if r.on.value)
         return {
-            "name": f"{self.label}: {self.preset.value}",
             "reminders.steps": [{"offset": o, "channel": c, "tone": t} for o, c, t in steps],
             "reminders.pause_on_dispute": self.pause_on_dispute.value,
             "discount.rate": round(self.discount_rate.value, 6), "discount.window_days": self.discount_window.value,
@@ -215,7 +237,7 @@ class PolicyPanel:
             return w.VBox([w.HTML(f"<b>{html.escape(title)}</b>"), *children])
 
         return w.VBox([
-            w.HTML(f"<h3 style='margin:0'>Policy {html.escape(self.label)}</h3>"), self.preset,
+            self.preset,
             section("Reminder steps (day from due date; negative = before)", *[r.box for r in self.steps],
                     self.pause_on_dispute),
             section("Early-payment discount", self.discount_rate, self.discount_window),
@@ -223,7 +245,7 @@ class PolicyPanel:
             section("Escalation and write-off", self.agency, self.agency_after, self.legal, self.legal_after,
                     self.write_off),
             section("Late-payment fees", self.fees),
-        ], layout=w.Layout(border="1px solid #ddd", padding="6px", width="470px"))
+        ], layout=w.Layout(padding="4px", width="460px"))
 
 
 # --- the dashboard ----------------------------------------------------------------------------------------
@@ -258,8 +280,12 @@ class Dashboard:
         self.progress = w.IntProgress(value=0, min=0, max=1, description="progress")
         self.status = w.HTML("Change the levers, then press <b>Run</b>.")
         self.table = w.HTML()
-        # The recommendation paragraph, above the results (a fixed height, so the page does not jump).
-        self.advice = w.HTML(layout=w.Layout(height="96px", overflow="auto"))
+        self.cards = w.HTML()
+        self.out_of_date = False  # a control changed since the results on show were computed
+        for control in [*self.a.controls, *self.b.controls, self.scenario_choice, self.customers, self.reps]:
+            control.observe(self._mark_out_of_date, names="value")
+        # The recommendation paragraph, above the results.
+        self.advice = w.HTML(layout=w.Layout(min_height="40px"))
         self.images = {name: w.Image(format="png", layout=w.Layout(max_width="100%")) for name in FIGURES}
         # A figure is drawn when its tab is shown (drawing all four took about 0.7 s of every update).
         self.tabs = w.Tab(children=[self.table, *self.images.values()])
@@ -296,6 +322,14 @@ class Dashboard:
         self.a.set_scenario(self.scenario)
         self.b.set_scenario(self.scenario)
         self.status.value = "Change the levers, then press <b>Run</b>."
+
+    def _mark_out_of_date(self, _change: dict | None = None) -> None:
+        """Grey out the results on show and say so the moment a control changes after a run."""
+        if self.comparison is None or self.out_of_date:
+            return
+        self.out_of_date = True
+        self.cards.value = headline_cards(self.comparison, out_of_date=True)
+        self.status.value = "<b>Out of date:</b> a lever changed since the last run. Press <b>Run</b>."
 
     def run(self) -> Comparison | None:
         """Recompute the comparison with the current controls and redraw every output."""
@@ -380,8 +414,7 @@ class Dashboard:
 
     def _update(self, run: int) -> None:
         if run == 0:
-            print("Press Run to compare the two policies.")
-            return
+            return  # the status line says to press Run
         self.run_button.disabled = True
         started = time.perf_counter()
         try:
@@ -394,6 +427,7 @@ class Dashboard:
             self.run_button.disabled = False
         self.comparison = comp
         self.runs += 1
+        self.out_of_date = False
         self._show(comp)
         self.seconds = time.perf_counter() - started
         n = sum(1 for _ in comp.runs(comp.policies[0]))
@@ -401,13 +435,12 @@ class Dashboard:
         alone = "; worker processes could not run, so this process did the work" if self.workers_failed else ""
         self.status.value = (f"Done: 2 policies x {comp.values(comp.policies[0], 'customers')[0]:.0f} customers "
                              f"x {n} replications in {self.seconds:.1f} s{reused}{alone}")
-        for line in comp.headline(("cash_collected", "dso", "bad_debt_ratio", "mean_goodwill")):
-            print(line)
 
     def _show(self, comp: Comparison) -> None:
         a, b = comp.policies[0], comp.policies[1]
         self.advice.value = (f"<p style='margin:4px 0'><b>Recommendation.</b> "
                              f"{html.escape(comp.recommendation().text)}</p>")
+        self.cards.value = headline_cards(comp, a, b)
         self.table.value = (differences_table(comp).to_html(index=False, border=0)
                             + f"<h4>Where the net value difference comes from ({html.escape(comp.currency)}, costs "
                               f"negative; difference A - B)</h4>"
@@ -436,12 +469,15 @@ class Dashboard:
 
     @property
     def widget(self) -> w.Widget:
-        """The whole dashboard, laid out: settings on top, the two policies side by side, the results below."""
-        box = w.VBox([self.tabs], layout=w.Layout(height=OUTPUT_HEIGHT, overflow="auto"))
-        self.headline.layout = w.Layout(height="110px", overflow="auto")
-        return w.VBox([
-            w.HBox([self.scenario_choice, self.customers, self.reps]),
-            w.HBox([self.a.widget, self.b.widget]),
-            w.HBox([self.run_button, self.progress, self.status]),
-            self.advice, self.headline, box, self._trigger,
-        ])
+        """The whole dashboard: the levers in a side panel (the two policies on tabs), the results beside them,
+        led by the recommendation and the headline cards; no box scrolls inside the page."""
+        policies = w.Tab(children=[self.a.widget, self.b.widget])
+        policies.set_title(0, "Policy A")
+        policies.set_title(1, "Policy B")
+        side = w.VBox([self.scenario_choice, self.customers, self.reps, policies,
+                       w.HBox([self.run_button, self.progress]), self.status],
+                      layout=w.Layout(width="490px", min_width="490px", padding="0 12px 0 0",
+                                      border_right="1px solid #ddd"))
+        results = w.VBox([self.advice, self.cards, self.tabs, self.headline],
+                         layout=w.Layout(flex="1 1 auto", padding="0 0 0 12px"))
+        return w.VBox([w.HBox([side, results], layout=w.Layout(align_items="flex-start")), self._trigger])

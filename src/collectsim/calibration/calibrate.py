@@ -203,7 +203,8 @@ class Calibrator:
         """Fit every group's keys; returns self with ``groups_``, ``summary``, ``customers_``, ``scenario_``."""
         frame = ledger.frame
         if len(frame) == 0:
-            raise LedgerError(ledger.source, "no invoices to fit")
+            raise LedgerError(ledger.source, "no invoices to fit"
+                              + (f"; every row was rejected: {ledger.diagnosis}" if ledger.diagnosis else ""))
         self.ledger_ = ledger
         #: an export of settled invoices only (no open ones) is selected on payment; the simulated
         #: ledger is selected the same way, so the slow payers missing from both are matched

@@ -13,6 +13,13 @@ Canonical columns (used when no mapping is given)::
     optional: disputed (yes/no, true/false, 1/0), channel (paper/electronic), segment, currency,
               customer_name
 
+A mapping file (:meth:`LedgerOptions.from_toml`) reads exports as they come: a date format per
+date column (``[date_formats]``), a duplicated header addressed by its occurrence
+(``"Document Date#2"``), one currency kept (``currency``) or the others converted (``[fx]``), and
+customer ids with and without leading zeros read as one (``normalise_ids``). Rows in another
+currency than the one kept are *skipped* and counted, not rejected: kept + rejected + skipped = the
+rows of the file.
+
 Open invoices are kept: they are censored observations (paid some time after ``as_of``), which the
 calibration uses as such. Money is held in integer cents, at most :data:`MAX_AMOUNT` per invoice;
 dates lie in :data:`EARLIEST_DATE` to :data:`LATEST_DATE`, due and paid at most ten years after
@@ -78,12 +85,18 @@ class LedgerError(ValueError):
 
 @dataclass(frozen=True)
 class LedgerOptions:
-    """How to read an export: column names, date format, decimal mark, encoding, as-of date.
+    """How to read an export: column names, date formats, decimal mark, encoding, as-of date, currency.
 
-    ``columns`` maps a canonical name to the export's header (``{"invoice_id": "Invoice No."}``).
+    ``columns`` maps a canonical name to the export's header (``{"invoice_id": "Invoice No."}``); a
+    header that occurs more than once is named by its occurrence, ``"Doc Date#2"`` for the second.
     ``date_format`` is ``"auto"``, ``"iso"``, ``"day-first"``, ``"month-first"`` or a strptime
-    pattern. ``decimal`` is ``"auto"``, ``"."`` or ``","``. ``as_of`` is the date of the export
-    (default: the latest date in the file), the day open invoices are censored at.
+    pattern, for every date column; ``date_formats`` overrides it per date column
+    (``{"due_date": "%Y%m%d.0"}``; ``"auto"`` there detects that column on its own values).
+    ``decimal`` is ``"auto"``, ``"."`` or ``","``. ``as_of`` is the date of the export (default: the
+    latest date in the file), the day open invoices are censored at. ``currency`` keeps the rows of
+    one currency (the others are skipped and counted); ``fx`` maps a currency to its rate into the
+    ledger currency (``currency``, or the one currency in the file without a rate) and converts.
+    ``normalise_ids="strip-leading-zeros"`` reads customer ids ``00042`` and ``42`` as one customer.
     """
 
     columns: Mapping[str, str] = field(default_factory=dict)
@@ -93,6 +106,10 @@ class LedgerOptions:
     delimiter: str = "auto"
     as_of: date | None = None
     pseudonym_key: bytes | None = field(default=None, repr=False)
+    date_formats: Mapping[str, str] = field(default_factory=dict)
+    currency: str | None = None
+    fx: Mapping[str, float] = field(default_factory=dict)
+    normalise_ids: str = "none"
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> LedgerOptions:
@@ -104,7 +121,8 @@ class LedgerOptions:
             raise LedgerError(str(path), "mapping file not found") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise LedgerError(str(path), f"mapping file is not valid UTF-8 TOML: {exc}") from None
-        allowed = {"columns", "date_format", "decimal", "encoding", "delimiter", "as_of"}
+        allowed = {"columns", "date_format", "date_formats", "decimal", "encoding", "delimiter", "as_of",
+                   "currency", "fx", "normalise_ids"}
         for key in data:
             if key not in allowed:
                 raise LedgerError(str(path), f"unknown key {key!r} in the mapping file; allowed: "
@@ -120,14 +138,21 @@ class LedgerOptions:
             if not isinstance(header, str) or not header.strip():
                 raise LedgerError(str(path), f"[columns] key {key!r} must be the export's header as a non-empty "
                                   f"string such as \"Invoice No.\", not {_kind(header)}")
-        for key in ("date_format", "decimal", "encoding", "delimiter"):
+        for key in ("date_format", "decimal", "encoding", "delimiter", "currency", "normalise_ids"):
             if key in data:
                 _check_option(str(path), key, data[key])
+        for table in ("date_formats", "fx"):
+            _check_table(str(path), table, data.get(table, {}))
         as_of = data.get("as_of")
         if as_of is not None and (not isinstance(as_of, date) or isinstance(as_of, datetime)):
             raise LedgerError(str(path), f"key 'as_of' must be a TOML date such as 2025-06-30, not {_kind(as_of)}")
-        values = {"columns": columns, **{k: data[k] for k in ("date_format", "decimal", "encoding", "delimiter")
+        values = {"columns": columns, **{k: data[k] for k in ("date_format", "date_formats", "decimal", "encoding",
+                                                              "delimiter", "currency", "fx", "normalise_ids")
                                           if k in data}, "as_of": as_of}
+        if "currency" in values:
+            values["currency"] = values["currency"].strip().upper()
+        if "fx" in values:
+            values["fx"] = {k.strip().upper(): float(v) for k, v in values["fx"].items()}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -153,12 +178,42 @@ def _check_option(source: str, key: str, value: Any) -> None:
         allowed = ("\"auto\", \"iso\", \"day-first\", \"month-first\" or a pattern such as \"%d %b %Y\""
                    if key == "date_format" else "a text encoding such as \"utf-8\" or \"cp1252\"")
         raise LedgerError(source, f"key {key!r} must be {allowed}, not {_kind(value)}")
+    if key == "date_format" and value not in ("auto", *DATE_FORMATS) and "%" not in value:
+        raise LedgerError(source, f"key 'date_format' must be \"auto\", \"iso\", \"day-first\", \"month-first\" or "
+                          f"a strptime pattern such as \"%d %b %Y\", not {_kind(value)}")
+    if key == "currency" and not (isinstance(value, str) and value.strip() and " " not in value.strip()):
+        raise LedgerError(source, f"key 'currency' must be the currency to keep, such as \"EUR\", not {_kind(value)}")
+    if key == "normalise_ids" and value not in NORMALISE_IDS:
+        raise LedgerError(source, "key 'normalise_ids' must be " + " or ".join(f'"{v}"' for v in NORMALISE_IDS)
+                          + f", not {_kind(value)}")
     if key == "encoding":
         try:
             codecs.lookup(value)
         except LookupError:
             raise LedgerError(source, f"key 'encoding' names an unknown encoding {value!r}; "
                               "use one such as \"utf-8\" or \"cp1252\"") from None
+
+
+def _check_table(source: str, table: str, value: Any) -> None:
+    """Raise LedgerError unless ``[date_formats]`` / ``[fx]`` is a table of allowed keys and values."""
+    example = {"date_formats": 'due_date = "%Y%m%d.0"', "fx": "USD = 0.92"}[table]
+    if not isinstance(value, dict):
+        raise LedgerError(source, f"key {table!r} must be a table ([{table}] {example}), not {_kind(value)}")
+    for key, v in value.items():
+        if table == "date_formats":
+            if key not in DATE_COLUMNS:
+                raise LedgerError(source, f"[date_formats] key {key!r} is not a date column; date columns are: "
+                                  + ", ".join(DATE_COLUMNS))
+            if not (isinstance(v, str) and v.strip()) or (v not in ("auto", *DATE_FORMATS) and "%" not in v):
+                raise LedgerError(source, f"[date_formats] key {key!r} must be \"auto\", \"iso\", \"day-first\", "
+                                  f"\"month-first\" or a strptime pattern such as \"%Y%m%d.0\", not {_kind(v)}")
+        elif isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < float("inf"):
+            raise LedgerError(source, f"[fx] key {key!r} must be a positive number, the rate that converts one {key} "
+                              f"into the ledger currency, not {_kind(v)}")
+
+
+#: What ``normalise_ids`` may say: leave customer ids as they are, or read ``00042`` as ``42``.
+NORMALISE_IDS = ("none", "strip-leading-zeros")
 
 
 @dataclass(frozen=True)
@@ -168,7 +223,11 @@ class Ledger:
     ``frame`` columns: line, customer_id, invoice_id, issue_date, due_date, paid_date (NaT when
     open), amount_cents, disputed (boolean, NA when unknown), channel, segment, currency,
     customer_name. ``input_rows`` counts the data rows of the file (everything after the header);
-    ``len(frame) + len(rejects) == input_rows`` always holds.
+    ``len(frame) + len(rejects) + len(skipped) == input_rows`` always holds. ``skipped`` lists the
+    rows left out on purpose (another currency than the one kept: line and currency), ``date_formats``
+    the format each date column was read with, ``notes`` what was done to the rows (skipped,
+    converted), ``warnings`` what deserves a look (two raw customer ids read as one), and ``diagnosis``
+    the most common reason rows were rejected with the mapping key that fixes it ("" when none was).
     """
 
     frame: pd.DataFrame
@@ -177,6 +236,11 @@ class Ledger:
     as_of: date
     date_format: str
     input_rows: int
+    skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["line", "currency"]))
+    date_formats: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    diagnosis: str = ""
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -324,31 +388,56 @@ def _try_formats(value: str, formats: tuple[str, ...]) -> date | None:
     return None
 
 
-def detect_date_format(values: list[str], source: str = "<ledger>") -> str:
-    """Name the date format of ``values`` (non-empty strings): 'iso', 'day-first' or 'month-first'.
+def detect_date_format(values: list[str], source: str = "<ledger>", column: str | None = None,
+                       header: str | None = None) -> str:
+    """Name the date format of ``values`` (non-empty strings): 'iso', 'day-first', 'month-first' or a pattern.
 
     Refuses to guess: when every value reads both day-first and month-first (no day above 12), it
     raises LedgerError saying so. The format that reads the most values wins; values it cannot read
-    are reported row by row later.
+    are reported row by row later. When no named format reads any value, a common export pattern
+    (``"%Y-%m-%d %H:%M:%S"``, ``"%Y%m%d.0"``, ...) that reads the most values is used, if the
+    patterns that read them agree on the dates. ``column`` (and its ``header``) name the one date
+    column detected on its own, for the messages.
     """
     sample = [v.strip() for v in values if v.strip()]
     if not sample:
         return "iso"
     counts = {name: sum(_try_formats(v, fmts) is not None for v in sample) for name, fmts in DATE_FORMATS.items()}
     best = max(counts.values())
+    where = f"column {header or column!r}: " if column else ""
     if best == 0:
-        raise LedgerError(source, f"no date could be read (e.g. {sample[0]!r}); give the format with "
-                          "--date-format (iso, day-first, month-first or a pattern such as %d %b %Y)")
+        pattern = _common_pattern(sample)
+        if pattern is not None:
+            return pattern
+        suggested = suggest_date_pattern(sample[0])
+        how = (f'[date_formats] {column} = "..." in the mapping file' if column
+               else "--date-format (or date_format in the mapping file; [date_formats] for one column)")
+        raise LedgerError(source, f"{where}no date could be read (e.g. {sample[0]!r}); give the format with {how}: "
+                          "iso, day-first, month-first or a strptime pattern such as "
+                          + (f'"{suggested}"' if suggested else '"%d %b %Y"'))
     winners = [name for name, n in counts.items() if n == best]
     if "iso" in winners:
         return "iso"
     if len(winners) > 1:
         example = next(v for v in sample if _try_formats(v, DATE_FORMATS["day-first"]))
-        raise LedgerError(source, f"dates such as {example!r} read both day-first and month-first and no date in "
-                          f"the file has a day above 12, so the format cannot be told; refusing to guess. "
-                          "Give --date-format day-first or --date-format month-first "
-                          "(or date_format in the mapping file)")
+        how = (f'[date_formats] {column} = "day-first" or "month-first" in the mapping file' if column else
+               "--date-format day-first or --date-format month-first (or date_format in the mapping file)")
+        raise LedgerError(source, f"{where}dates such as {example!r} read both day-first and month-first and no date "
+                          f"in the {'column' if column else 'file'} has a day above 12, so the format cannot be told; "
+                          f"refusing to guess. Give {how}")
     return winners[0]
+
+
+def _common_pattern(sample: list[str]) -> str | None:
+    """The export pattern reading the most of ``sample`` (at least one), unless another reads them as other dates."""
+    reads = {p: [_try_formats(v, (p,)) for v in sample[:200]] for p in _PATTERNS}
+    best = max(sum(d is not None for d in ds) for ds in reads.values())
+    if best == 0:
+        return None
+    top = [p for p, ds in reads.items() if sum(d is not None for d in ds) == best]
+    if len({tuple(reads[p]) for p in top}) > 1:
+        return None
+    return top[0]
 
 
 def _formats_for(name: str) -> tuple[str, ...]:
@@ -389,12 +478,15 @@ def _norm(header: str) -> str:
 def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: bool = True) -> Ledger:
     """Read and check a ledger CSV; strict mode raises LedgerError on the first bad row.
 
-    Whole-file problems (missing file, wrong encoding, empty file, missing required columns,
-    ambiguous dates) raise in both modes, since no row could be trusted.
+    Whole-file problems (missing file, wrong encoding, empty file, missing required columns, a
+    duplicated header a column is read from, ambiguous dates, mixed currencies without a choice)
+    raise in both modes, since no row could be trusted. In lenient mode a rejected row carries
+    every bad column, not only the first.
     """
     options = options or LedgerOptions()
     path = Path(path)
     source = str(path)
+    _check_options(options, source)
     if options.as_of is not None and not EARLIEST_DATE <= options.as_of <= LATEST_DATE:
         raise LedgerError(source, f"the as-of date {options.as_of} is outside {EARLIEST_DATE} to {LATEST_DATE}")
     try:
@@ -415,16 +507,18 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     if header_at is None:
         first_line, first = numbered[0]
         found = [h for h in first if h.strip()]
-        missing = [c for c in REQUIRED if _norm(wanted[c]) not in {_norm(h) for h in first}]
+        norms = {_norm(h) for h in first}
+        missing = [c for c in REQUIRED if not _present(wanted[c], norms)]
         if options.pseudonym_key is not None:  # the first row may be data: a customer's id and name
             found = f"{len(found)} fields (not shown: --pseudonymise)"
         raise LedgerError(source, "missing required column(s) " + ", ".join(repr(wanted[c]) for c in missing)
                           + f"; the header has {found!r}. Name them in a mapping file ([columns] "
                           "canonical = \"your header\") or with --column canonical=header", line=first_line)
     rejects: list[dict] = []
+    problems: list[tuple[str | None, str, str, int]] = []  # (canonical column, kind, value, line) per bad cell
     header_line, header = numbered[header_at]
-    index = {_norm(h): i for i, h in enumerate(header)}
-    col = {canon: index.get(_norm(wanted[canon])) for canon in CANONICAL}
+    col = _columns(header, wanted, set(options.columns), source, header_line)
+    name = wanted  # columns are named in messages as the mapping names them ("Document Date#2")
     public = [i for c, i in col.items() if c not in ("customer_id", "customer_name")]
     private = _Private(options.pseudonym_key, [col["customer_id"], col["customer_name"]], public, numbered)
     for line, r in numbered[:header_at]:
@@ -432,6 +526,7 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
         if strict:
             raise problem
         rejects.append(_reject(line, None, problem.reason, private.row(r, fits=False)))
+        problems.append((None, "preamble", "", line))
     body = numbered[header_at + 1:]
 
     if not body and not rejects:
@@ -456,31 +551,41 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
         if strict:
             raise LedgerError(source, reason, line=line, column=column)
         rejects.append(_reject(line, column, reason, r if stray else private.row(r, fits)))
+        problems.append((None, "stray" if stray else "fields", "", line))
 
-    fmt = options.date_format
-    if fmt == "auto":
-        values = [cell(r, c) for _, r in good for c in DATE_COLUMNS]
-        fmt = detect_date_format(values, source)
-    formats = _formats_for(fmt)
+    currency = _Currencies(options, col["currency"] is not None, [(line, cell(r, "currency")) for line, r in good],
+                           source, name["currency"])
+    skipped = [(line, code) for line, code in currency.coded
+               if currency.keep is not None and not currency.rates and code and code != currency.keep]
+    if skipped:
+        dropped = {line for line, _ in skipped}
+        good = [(line, r) for line, r in good if line not in dropped]
+
+    formats, fmt = _date_formats(options, good, cell, source, name)
     amounts = [(line, cell(r, "amount")) for line, r in good]
     decimal = options.decimal if options.decimal != "auto" else detect_decimal([v for _, v in amounts])
     if options.decimal != "auto":
-        check_decimal(amounts, decimal, source, wanted["amount"])
+        check_decimal(amounts, decimal, source, name["amount"])
     else:
-        check_thousands_dot(amounts, source, wanted["amount"])
+        check_thousands_dot(amounts, source, name["amount"])
 
+    ids = _Ids(options.normalise_ids)
     records: list[dict] = []
     seen: dict[str, int] = {}
     for line, r in good:
         try:
-            rec = _check_row(r, cell, formats, fmt, decimal, seen, line, options.as_of)
+            rec = _check_row(r, cell, formats, decimal, seen, line, options.as_of, ids.normal, currency)
         except _RowProblem as p:
-            reason = private.text(p.reason)
             if strict:
-                raise LedgerError(source, reason, line=line, column=wanted.get(p.column, p.column)) from None
-            rejects.append(_reject(line, wanted.get(p.column, p.column), reason, private.row(r, fits=True)))
+                column, _, reason, _ = p.problems[0]
+                raise LedgerError(source, private.text(reason), line=line, column=name.get(column, column)) from None
+            columns = list(dict.fromkeys(name.get(c, c) for c, _, _, _ in p.problems))
+            reason = "; ".join(private.text(reason) for _, _, reason, _ in p.problems)
+            rejects.append(_reject(line, "; ".join(columns), reason, private.row(r, fits=True)))
+            problems.extend((c, kind, value, line) for c, kind, _, value in p.problems)
             continue
         seen[rec["invoice_id"]] = line
+        ids.seen(cell(r, "customer_id"), rec["customer_id"])
         records.append(private.record(rec))
 
     frame = pd.DataFrame.from_records(records, columns=["line", "customer_id", "invoice_id", "issue_date",
@@ -495,88 +600,378 @@ def read_ledger(path: str | Path, options: LedgerOptions | None = None, strict: 
     for c in ("channel", "segment", "currency", "customer_name"):
         if col[c] is None:
             frame = frame.drop(columns=c)
-    if "currency" in frame:
-        codes = sorted({c.upper() for c in frame["currency"] if c})
-        if len(codes) > 1:
-            first = frame.loc[frame["currency"].str.upper() != codes[0], "line"].iloc[0]
-            raise LedgerError(source, f"the ledger mixes currencies ({', '.join(codes)}); amounts cannot be "
-                              "added up: export one currency at a time or convert first", line=int(first),
-                              column=wanted["currency"])
     as_of = options.as_of
     if as_of is None and len(frame):
         as_of = max(frame[c].max() for c in ("issue_date", "paid_date") if frame[c].notna().any()).date()
     rej = pd.DataFrame(rejects, columns=["line", "column", "reason", "row"])
-    return Ledger(frame, rej, source, as_of or date.today(), fmt, len(body) + header_at)
+    skip = pd.DataFrame(skipped, columns=["line", "currency"])
+    rows = len(body) + header_at
+    diagnosis = private.text(_diagnosis(problems, rows - len(skipped), formats, name)) if problems else ""
+    return Ledger(frame, rej, source, as_of or date.today(), fmt, rows, skip,
+                  {c: shown for c, (shown, _) in formats.items()}, currency.notes(len(skipped)),
+                  ids.warnings(options.pseudonym_key is not None), diagnosis)
+
+
+def _check_options(options: LedgerOptions, source: str) -> None:
+    """The options a mapping file checks, checked again for options built in code."""
+    for key in options.date_formats:
+        if key not in DATE_COLUMNS:
+            raise LedgerError(source, f"date_formats names {key!r}, which is not a date column; date columns are: "
+                              + ", ".join(DATE_COLUMNS))
+    if options.normalise_ids not in NORMALISE_IDS:
+        raise LedgerError(source, "normalise_ids must be " + " or ".join(f'"{v}"' for v in NORMALISE_IDS)
+                          + f", not {options.normalise_ids!r}")
+
+
+def _present(name: str, norms: set[str]) -> bool:
+    """Whether the header (its normalised names) has the column ``name`` ("Doc Date#2" counts its base name)."""
+    m = _OCCURRENCE.fullmatch(name)
+    return _norm(name) in norms or (m is not None and _norm(m[1]) in norms)
+
+
+_OCCURRENCE = re.compile(r"(.*\S)\s*#(\d+)")
+
+
+def _columns(header: list[str], wanted: dict[str, str], mapped: set[str], source: str,
+             line: int) -> dict[str, int | None]:
+    """The field index of each canonical column; a duplicated header must be named by its occurrence.
+
+    ``"Doc Date#2"`` is the second column headed "Doc Date" (unless a column is headed "Doc Date#2"
+    itself). Naming a header that occurs twice without ``#n`` is an error saying how to choose:
+    the columns may hold different things, and reading either silently would shadow the other.
+    """
+    at: dict[str, list[int]] = {}
+    for i, h in enumerate(header):
+        at.setdefault(_norm(h), []).append(i)
+    col: dict[str, int | None] = {}
+    for canon, want in wanted.items():
+        where = at.get(_norm(want))
+        m = _OCCURRENCE.fullmatch(want)
+        if where is None and m is not None and _norm(m[1]) in at:
+            base, k = at[_norm(m[1])], int(m[2])
+            if not 1 <= k <= len(base):
+                raise LedgerError(source, f"{_mapping_key(canon, mapped)} names {want!r}, but the header has "
+                                  f"{len(base)} column(s) headed {header[base[0]]!r}", line=line)
+            col[canon] = base[k - 1]
+            continue
+        if where is not None and len(where) > 1:
+            shown = header[where[0]]
+            raise LedgerError(source, f"the header has {len(where)} columns headed {shown!r} (fields "
+                              + ", ".join(str(i + 1) for i in where) + f") and {_mapping_key(canon, mapped)} "
+                              f"does not say which one holds {canon}; name it by its occurrence: [columns] "
+                              f"{canon} = \"{shown}#1\" (or #2 ...) in the mapping file, or --column "
+                              f"{canon}=\"{shown}#2\"", line=line, column=shown)
+        col[canon] = where[0] if where else None
+    return col
+
+
+def _mapping_key(canon: str, mapped: set[str]) -> str:
+    return f"[columns] {canon}" if canon in mapped else f"the {canon} column (read by its canonical name)"
+
+
+def _date_formats(options: LedgerOptions, good: list[tuple[int, list[str]]], cell, source: str,
+                  name: dict[str, str]) -> tuple[dict[str, tuple[str, tuple[str, ...]]], str]:
+    """Each date column's (format name, strptime patterns), and the default format as read.
+
+    ``date_format = "auto"`` detects one format on the date columns without their own
+    ``[date_formats]`` entry together (a day above 12 in any of them settles day- or month-first);
+    ``"auto"`` in ``[date_formats]`` detects that column on its own values.
+    """
+    fmt = options.date_format
+    shared = [c for c in DATE_COLUMNS if c not in options.date_formats]
+    if fmt == "auto" and shared:
+        values = [cell(r, c) for _, r in good for c in shared]
+        fmt = detect_date_format(values, source)
+    out = {}
+    for c in DATE_COLUMNS:
+        own = options.date_formats.get(c, fmt)
+        if own == "auto":
+            own = detect_date_format([cell(r, c) for _, r in good], source, column=c, header=name[c])
+        out[c] = (own, _formats_for(own))
+    return out, fmt
+
+
+class _Currencies:
+    """Which currency the ledger is in, which rows are skipped (``keep``) or converted (``rates``).
+
+    Without ``currency`` or ``fx`` a file of several currencies is a whole-file error that lists them
+    and says how to choose. An empty currency cell in a file of several currencies is a row problem.
+    """
+
+    def __init__(self, options: LedgerOptions, has_column: bool, cells: list[tuple[int, str]], source: str,
+                 column: str) -> None:
+        self.coded = [(line, v.upper()) for line, v in cells]
+        self.keep, self.rates, self.source = options.currency, dict(options.fx), source
+        self.converted = 0
+        if not has_column:
+            if self.keep or self.rates:
+                what = "currency" if self.keep else "[fx]"
+                raise LedgerError(source, f"{what} is given but the ledger has no currency column; name it in the "
+                                  "mapping file ([columns] currency = \"your header\") or leave it out")
+            self.codes: dict[str, int] = {}
+            return
+        codes: dict[str, int] = {}
+        for _, code in self.coded:
+            if code:
+                codes[code] = codes.get(code, 0) + 1
+        self.codes = codes
+        found = ", ".join(f"{c} ({n} rows)" for c, n in sorted(codes.items()))
+        if self.rates:
+            if self.keep is None:
+                unrated = [c for c in codes if c not in self.rates]
+                if len(unrated) != 1:
+                    raise LedgerError(source, "an [fx] table is given but the ledger currency cannot be told (the "
+                                      f"currencies found are {found}); give currency = \"CODE\", the currency the "
+                                      "[fx] rates convert into")
+                self.keep = unrated[0]
+            missing = sorted(c for c in codes if c != self.keep and c not in self.rates)
+            if missing:
+                raise LedgerError(source, f"currencies {', '.join(missing)} have no rate in [fx] (found: {found}); "
+                                  f"add e.g. [fx] {missing[0]} = 0.92, the value of one {missing[0]} in {self.keep}",
+                                  column=column)
+        elif self.keep is not None:
+            if self.keep not in codes:
+                raise LedgerError(source, f"currency {self.keep} was asked for but no row is in it; the currencies "
+                                  f"found are {found}", column=column)
+        elif len(codes) > 1:
+            first = next(c for _, c in self.coded if c)
+            line = next(ln for ln, c in self.coded if c and c != first)
+            names = sorted(codes)
+            most = max(names, key=lambda c: codes[c])
+            other = next(c for c in names if c != most)
+            raise LedgerError(source, f"the ledger mixes currencies ({', '.join(names)}): "
+                              + ", ".join(f"{codes[c]} rows in {c}" for c in names) + "; amounts cannot be added "
+                              f"up: keep one with --currency {most} (or currency = \"{most}\" in the mapping file; "
+                              f"the other rows are skipped and counted), or convert with an [fx] table in the "
+                              f"mapping file ([fx] {other} = <the value of one {other} in {most}>)",
+                              line=line, column=column)
+
+    @property
+    def several(self) -> bool:
+        return len(self.codes) > 1
+
+    def convert(self, code: str, cents: int) -> tuple[str, int]:
+        """The row's currency and amount in the ledger currency (raises ValueError with the reason)."""
+        code = code.upper()
+        if not code:
+            if self.several:
+                raise ValueError(f"currency is empty, and the ledger has several ({', '.join(sorted(self.codes))})")
+            return code, cents
+        if not self.rates or code == self.keep:
+            return code, cents
+        value = (Decimal(cents) * Decimal(repr(self.rates[code]))).to_integral_value(ROUND_HALF_EVEN)
+        if value <= 0 or value > MAX_AMOUNT * 100:
+            raise ValueError(f"amount of {cents / 100:.2f} {code} is {value / 100:.2f} {self.keep} at the [fx] rate "
+                             f"{self.rates[code]:g}, outside what an invoice can be")
+        self.converted += 1
+        return self.keep, int(value)
+
+    def notes(self, skipped: int) -> tuple[str, ...]:
+        """What was done to rows of other currencies: skipped (how many, of which) or converted."""
+        out = []
+        if skipped:
+            others = ", ".join(f"{c}: {n}" for c, n in sorted(self.codes.items()) if c != self.keep)
+            out.append(f"{skipped} rows in other currencies than {self.keep} skipped ({others})")
+        if self.converted:
+            out.append(f"{self.converted} rows converted into {self.keep} at the [fx] rates ("
+                       + ", ".join(f"{c} {r:g}" for c, r in sorted(self.rates.items()) if c in self.codes) + ")")
+        return tuple(out)
+
+
+class _Ids:
+    """Customer ids normalised on request, remembering which raw ids became one customer."""
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+        self.raw: dict[str, set[str]] = {}
+
+    def normal(self, value: str) -> str:
+        if self.how == "strip-leading-zeros":
+            return value.lstrip("0") or "0"
+        return value
+
+    def seen(self, raw: str, normal: str) -> None:
+        if self.how != "none":
+            self.raw.setdefault(normal, set()).add(raw)
+
+    def warnings(self, hidden: bool) -> tuple[str, ...]:
+        merged = {n: sorted(r) for n, r in self.raw.items() if len(r) > 1}
+        if not merged:
+            return ()
+        if hidden:
+            return (f"{len(merged)} customer(s) appear under several raw ids that normalise_ids = \"{self.how}\" "
+                    "reads as one (ids not shown: --pseudonymise)",)
+        shown = "; ".join(" and ".join(repr(r) for r in raw) + f" -> {n!r}" for n, raw in list(merged.items())[:3])
+        more = f" and {len(merged) - 3} more" if len(merged) > 3 else ""
+        return (f"{len(merged)} customer(s) appear under several raw ids, read as one by normalise_ids = "
+                f"\"{self.how}\": {shown}{more}; check they are the same customer",)
 
 
 class _RowProblem(Exception):
-    def __init__(self, column: str | None, reason: str) -> None:
-        super().__init__(reason)
-        self.column, self.reason = column, reason
+    """Every problem of one row: (canonical column or None, kind, reason, the cell's value)."""
+
+    def __init__(self, problems: list[tuple[str | None, str, str, str]]) -> None:
+        super().__init__(problems[0][2])
+        self.problems = problems
+        self.column, self.reason = problems[0][0], problems[0][2]
 
 
-def _check_row(r, cell, formats, fmt, decimal, seen, line, as_of=None) -> dict:
-    """The typed record of one row, or _RowProblem naming the column and the reason."""
+def _check_row(r, cell, formats, decimal, seen, line, as_of=None, normal=None, currency=None) -> dict:
+    """The typed record of one row, or _RowProblem listing every bad column and its reason."""
+    problems: list[tuple[str | None, str, str, str]] = []
+
+    def bad(column: str, kind: str, reason: str, value: str = "") -> None:
+        problems.append((column, kind, reason, value))
+
     rec: dict[str, Any] = {"line": line}
     for c in ("customer_id", "invoice_id"):
         rec[c] = cell(r, c)
         if not rec[c]:
-            raise _RowProblem(c, f"{c} is empty")
+            bad(c, "empty", f"{c} is empty")
+    if rec["customer_id"] and normal is not None:
+        rec["customer_id"] = normal(rec["customer_id"])
     if rec["invoice_id"] in seen:
-        raise _RowProblem("invoice_id", f"duplicate invoice id {rec['invoice_id']!r} (first on line "
-                          f"{seen[rec['invoice_id']]})")
+        bad("invoice_id", "duplicate", f"duplicate invoice id {rec['invoice_id']!r} (first on line "
+            f"{seen[rec['invoice_id']]})")
     for c in DATE_COLUMNS:
         v = cell(r, c)
-        if not v and c == "paid_date":
-            rec[c] = None
-            continue
+        rec[c] = None
         if not v:
-            raise _RowProblem(c, f"{c} is empty")
-        d = _try_formats(v, formats)
+            if c != "paid_date":
+                bad(c, "empty", f"{c} is empty")
+            continue
+        shown, fmts = formats[c]
+        d = _try_formats(v, fmts)
         if d is None:
-            raise _RowProblem(c, f"date {v!r} cannot be read as {fmt}")
-        if not EARLIEST_DATE <= d <= LATEST_DATE:
-            raise _RowProblem(c, f"{c} {v!r} is outside {EARLIEST_DATE} to {LATEST_DATE}, the dates a ledger can hold")
-        rec[c] = d
-    _check_date_order(rec, as_of)
+            bad(c, "date", f"date {v!r} cannot be read as {shown}", v)
+        elif not EARLIEST_DATE <= d <= LATEST_DATE:
+            bad(c, "range", f"{c} {v!r} is outside {EARLIEST_DATE} to {LATEST_DATE}, the dates a ledger can hold", v)
+        else:
+            rec[c] = d
+    for column, kind, reason in _date_order(rec, as_of):
+        bad(column, kind, reason)
     try:
         rec["amount_cents"] = parse_amount(cell(r, "amount"), decimal)
     except ValueError as exc:
-        raise _RowProblem("amount", str(exc)) from None
+        rec["amount_cents"] = None
+        bad("amount", "amount", str(exc), cell(r, "amount"))
     v = cell(r, "disputed").lower()
     if v in _TRUE:
         rec["disputed"] = True
     elif v in _FALSE:
         rec["disputed"] = False
     else:
-        raise _RowProblem("disputed", f"disputed {v!r} is not yes/no, true/false or 1/0")
+        bad("disputed", "disputed", f"disputed {v!r} is not yes/no, true/false or 1/0", v)
     v = cell(r, "channel").lower()
     if v and v not in _CHANNELS:
-        raise _RowProblem("channel", f"channel {v!r} is not paper or electronic")
+        bad("channel", "channel", f"channel {v!r} is not paper or electronic", v)
     rec["channel"] = _CHANNELS.get(v, "unknown")
     rec["segment"] = cell(r, "segment") or "all"
     rec["currency"] = cell(r, "currency")
     rec["customer_name"] = cell(r, "customer_name")
+    if currency is not None and not problems:
+        try:
+            rec["currency"], rec["amount_cents"] = currency.convert(rec["currency"], rec["amount_cents"])
+        except ValueError as exc:
+            bad("currency", "currency", str(exc), rec["currency"])
+    if problems:
+        raise _RowProblem(problems)
     return rec
 
 
-def _check_date_order(rec: dict, as_of: date | None) -> None:
-    """Due and paid on or after issue and at most ten years later; nothing issued or paid after ``as_of``."""
+def _date_order(rec: dict, as_of: date | None) -> list[tuple[str, str, str]]:
+    """Due and paid on or after issue and at most ten years later; nothing issued or paid after ``as_of``.
+
+    Comparisons with a date that could not be read are left out (that date is already a problem).
+    """
     issued, due, paid = rec["issue_date"], rec["due_date"], rec["paid_date"]
-    if as_of is not None and issued > as_of:
-        raise _RowProblem("issue_date", f"issued {issued}, after the as-of date {as_of} (the date of the export)")
-    if due < issued:
-        raise _RowProblem("due_date", f"due {due} before issued {issued}")
-    if (due - issued).days > MAX_DAYS_AFTER_ISSUE:
-        raise _RowProblem("due_date", f"due {due}, more than ten years after issued {issued}")
+    out = []
+    if issued is not None and as_of is not None and issued > as_of:
+        out.append(("issue_date", "after_as_of",
+                    f"issued {issued}, after the as-of date {as_of} (the date of the export)"))
+    if issued is not None and due is not None:
+        if due < issued:
+            out.append(("due_date", "order", f"due {due} before issued {issued}"))
+        elif (due - issued).days > MAX_DAYS_AFTER_ISSUE:
+            out.append(("due_date", "order", f"due {due}, more than ten years after issued {issued}"))
     if paid is None:
-        return
-    if paid < issued:
-        raise _RowProblem("paid_date", f"paid {paid} before issued {issued}")
-    if (paid - issued).days > MAX_DAYS_AFTER_ISSUE:
-        raise _RowProblem("paid_date", f"paid {paid}, more than ten years after issued {issued}")
-    if as_of is not None and paid > as_of:
-        raise _RowProblem("paid_date", f"paid {paid}, after the as-of date {as_of} (the date of the export)")
+        return out
+    if issued is not None and paid < issued:
+        out.append(("paid_date", "order", f"paid {paid} before issued {issued}"))
+    elif issued is not None and (paid - issued).days > MAX_DAYS_AFTER_ISSUE:
+        out.append(("paid_date", "order", f"paid {paid}, more than ten years after issued {issued}"))
+    elif as_of is not None and paid > as_of:
+        out.append(("paid_date", "after_as_of", f"paid {paid}, after the as-of date {as_of} (the date of the export)"))
+    return out
+
+
+def _diagnosis(problems: list[tuple[str | None, str, str, int]], rows: int,
+               formats: Mapping[str, tuple[str, tuple[str, ...]]], name: dict[str, str]) -> str:
+    """The most common reason rows were rejected (counted once per row) and the mapping key that fixes it."""
+    counts: dict[tuple[str | None, str], list[tuple[str, int]]] = {}
+    for column, kind, value, line in problems:
+        rows_of = counts.setdefault((column, kind), [])
+        if not rows_of or rows_of[-1][1] != line:
+            rows_of.append((value, line))
+    (column, kind), hits = max(counts.items(), key=lambda kv: len(kv[1]))
+    value, line = hits[0]
+    where = f"column {name.get(column, column)!r}, " if column else ""
+    head = f"the most common reason ({len(hits)} of {rows} rows; {where}first on line {line}) is "
+    return head + _fix(column, kind, value, formats)
+
+
+def _fix(column: str | None, kind: str, value: str, formats: Mapping[str, tuple[str, tuple[str, ...]]]) -> str:
+    """A problem kind in words, and the mapping key (or option) that fixes it."""
+    if kind == "date" and column:
+        pattern = suggest_date_pattern(value)
+        shown = f'"{pattern}"' if pattern else 'a strptime pattern such as "%Y-%m-%d %H:%M:%S"'
+        return (f"a {column} such as {value!r} that the format {formats[column][0]} cannot read; set that "
+                f"column's format in the mapping file: [date_formats] {column} = {shown}")
+    if kind == "empty":
+        return (f"an empty {column}; check which of the export's columns holds it: [columns] {column} = "
+                "\"your header\" in the mapping file")
+    if kind == "amount":
+        return (f"an amount such as {value!r} that cannot be read; check the column ([columns] amount = "
+                "\"your header\") and the decimal mark (decimal = \".\" or \",\")")
+    if kind in ("order", "range"):
+        return (f"a {column} out of order with the issue date (or out of range); check the columns ([columns] "
+                f"{column}, [columns] issue_date) and their formats ([date_formats] {column})")
+    if kind == "after_as_of":
+        return "a date after the as-of date; check as_of in the mapping file (or --as-of)"
+    if kind == "duplicate":
+        return "a duplicate invoice id; check which column holds the invoice number ([columns] invoice_id)"
+    if kind == "currency":
+        return "an empty or unconvertible currency; check [columns] currency and the [fx] rates"
+    if kind in ("disputed", "channel"):
+        return f"a {column} value such as {value!r} that cannot be read; check [columns] {column}"
+    if kind == "fields":
+        return ("a row whose number of fields differs from the header's; check the delimiter (delimiter = \";\" "
+                "in the mapping file) and quoting")
+    if kind == "stray":
+        return "the header row repeated inside the data; remove the repeated header rows from the export"
+    return "text before the header row; remove the title lines from the export"
+
+
+#: Date patterns of exports in the wild, tried in order by :func:`suggest_date_pattern`.
+_PATTERNS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M",
+             "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%SZ", "%Y%m%d", "%Y%m%d.0",
+             "%Y/%m/%d", "%Y/%m/%d %H:%M:%S", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d.%m.%Y %H:%M:%S",
+             "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d-%m-%Y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d, %Y",
+             "%d %B %Y", "%B %d, %Y")
+
+
+def suggest_date_pattern(value: str) -> str | None:
+    """A strptime pattern that reads ``value``, when the patterns that do all agree on the date; else None.
+
+    ``suggest_date_pattern("20190405.0") == "%Y%m%d.0"``; ``"03/04/2025"`` reads day- and month-first,
+    so nothing is suggested.
+    """
+    value = value.strip()
+    found = [(p, _try_formats(value, (p,))) for p in _PATTERNS]
+    found = [(p, d) for p, d in found if d is not None]
+    if not found or len({d for _, d in found}) > 1:
+        return None
+    return found[0][0]
 
 
 def pseudonym(value: str, key: bytes) -> str:
@@ -653,8 +1048,8 @@ def _records(text: str, delimiter: str, source: str) -> list[tuple[int, list[str
 
 def _find_header(numbered: list[tuple[int, list[str]]], wanted: dict[str, str]) -> int | None:
     """Index of the first of the first 20 rows holding every required column name."""
-    need = {_norm(wanted[c]) for c in REQUIRED}
     for i, (_, r) in enumerate(numbered[:20]):
-        if need <= {_norm(h) for h in r}:
+        norms = {_norm(h) for h in r}
+        if all(_present(wanted[c], norms) for c in REQUIRED):
             return i
     return None

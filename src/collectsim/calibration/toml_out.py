@@ -52,7 +52,8 @@ def scenario_toml(cal: Any, ledger_name: str | None = None) -> str:
         f"# Calibrated by `collectsim calibrate` from {toml_string(name)[1:-1]}",
         f"# {total} invoices ({settled} settled, {total - settled} open at {led.as_of}, kept as censored),",
         f"# {sum(f.customers for f in cal.groups_)} customers, issued {cal.first_issue_} over {cal.span_days_} days;"
-        f" {len(led.rejects)} rows rejected.",
+        f" {len(led.rejects)} rows rejected" + (f", {len(led.skipped)} in other currencies skipped" if len(led.skipped)
+                                                else "") + ".",
         "# Payment habits are the behaviour BEFORE chasing: the as-is policy below is the current practice",
         f"# ({_ASSUMED if cal.as_is_assumed else 'given with --as-is'}),"
         f" and {cal.iterations} rounds of simulation moved the habits so that, chased by it, the",

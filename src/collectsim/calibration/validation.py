@@ -6,10 +6,13 @@ invoices with the same window and export date as the history, and puts the two s
 
 * ``share_late``: of the settled invoices, the share paid after the due date;
 * ``days_to_pay_p50`` / ``p90``: days from issue to full payment, settled invoices;
-* the same split by dispute status and by channel, where the ledger has them.
+* the same split by dispute status and by channel, only where the ledger has the column (a ledger
+  without a dispute column gets no dispute split, on either side), and only for groups with invoices.
 
 Both sides are censored alike (invoices still open at the export date are not settled), so the
-comparison is fair even though settled-only figures understate lateness. **In-sample** fits the
+comparison is fair even though settled-only figures understate lateness. When the export holds
+settled invoices only, the simulated ledgers (in-sample and out-of-time) keep only their settled
+invoices too, so both sides count the same population. **In-sample** fits the
 whole ledger and checks against it. **Out-of-time** fits the first two thirds of the history (as
 if the export had been taken then: later payments unseen) and checks the latest third, issued
 after the fit, against the fitted model's simulation of that period.
@@ -37,18 +40,39 @@ from collectsim.engines.simulate import simulate
 TOLERANCE = {"share_late": 0.03, "days_to_pay_p50": 2.0, "days_to_pay_p90": 4.0}
 
 
-def payment_figures(frame: pd.DataFrame) -> dict[str, Any]:
-    """Invoices, share paid late and days-to-pay percentiles of a typed ledger frame, with splits."""
+#: Splits of the validation block: the ledger column each comes from.
+SPLITS = {"by_disputed": "disputed", "by_channel": "channel"}
+
+
+def payment_figures(frame: pd.DataFrame, like: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Invoices, share paid late and days-to-pay percentiles of a typed ledger frame, with splits.
+
+    A split (by dispute status, by channel) appears when the frame has its column, with the groups
+    that have invoices. With ``like`` (the history's figures) the splits and groups are exactly those
+    of ``like``: the simulated side shows what the history shows, and no more (a simulated ledger
+    always has a dispute flag; a real one may not).
+    """
     out = _figures(frame)
-    if "disputed" in frame and frame["disputed"].notna().any():
-        disputed = frame["disputed"].fillna(False).astype(bool)
-        out["by_disputed"] = {"yes": _figures(frame[disputed]), "no": _figures(frame[~disputed])}
-    if "channel" in frame:
-        groups = {ch: _figures(frame[frame["channel"] == ch]) for ch in ("paper", "electronic")
-                  if (frame["channel"] == ch).any()}
-        if groups:
-            out["by_channel"] = groups
+    for split, column in SPLITS.items():
+        groups = _split(frame, column)
+        if like is not None:
+            if split in like:
+                out[split] = {g: _figures(frame[groups[g]] if g in groups else frame.iloc[:0]) for g in like[split]}
+            continue
+        present = {g: _figures(frame[mask]) for g, mask in groups.items() if mask.any()}
+        if present:
+            out[split] = present
     return out
+
+
+def _split(frame: pd.DataFrame, column: str) -> dict[str, pd.Series]:
+    """The groups of a split as masks; empty when the frame lacks the column (or it is all unknown)."""
+    if column not in frame or frame[column].isna().all():
+        return {}
+    if column == "disputed":
+        disputed = frame["disputed"].fillna(False).astype(bool)
+        return {"yes": disputed, "no": ~disputed}
+    return {ch: frame["channel"] == ch for ch in ("paper", "electronic")}
 
 
 def _figures(frame: pd.DataFrame) -> dict[str, Any]:
@@ -71,11 +95,14 @@ def _channels(scenario_segments: list[str]) -> dict[str, str]:
 
 
 def simulated_history(cal: Calibrator, first_day_offset: int, span_days: int, tail_days: int, seed: int,
-                      scale: int = 3, total_span: int | None = None) -> pd.DataFrame:
+                      scale: int = 3, total_span: int | None = None,
+                      settled_only: bool | None = None) -> pd.DataFrame:
     """The fitted scenario simulated under as-is and exported like the ledger (typed frame).
 
     Invoices issued from ``first_day_offset`` to ``first_day_offset + span_days - 1`` days after the
-    start of the fitted period, exported ``tail_days`` after the last of them.
+    start of the fitted period, exported ``tail_days`` after the last of them. ``settled_only``
+    (default: whether ``cal`` was fitted to a settled-only export) keeps only the settled invoices,
+    as such an export does.
     """
     raw = cal.raw_scenario(scale=scale, runoff=tail_days + 1)
     total = total_span if total_span is not None else first_day_offset + span_days
@@ -89,7 +116,7 @@ def simulated_history(cal: Calibrator, first_day_offset: int, span_days: int, ta
     typed = _ledger_like(frame)
     if "channel" in frame:
         typed["channel"] = frame["channel"].replace("", "unknown").to_numpy()
-    if cal.settled_only_:
+    if cal.settled_only_ if settled_only is None else settled_only:
         typed = typed[typed["paid_date"].notna()].reset_index(drop=True)
     return typed
 
@@ -162,7 +189,7 @@ def validate(cal: Calibrator, ledger: Ledger, *, seed: int = 1000, out_of_time: 
     """Compare the fitted scenario with the history, in-sample and (optionally) out-of-time."""
     hist = payment_figures(ledger.frame)
     sim_frame = simulated_history(cal, 0, cal.span_days_, cal.tail_days_, seed, scale=cal.sim_scale)
-    sim = payment_figures(sim_frame)
+    sim = payment_figures(sim_frame, like=hist)
     oot = _out_of_time(cal, ledger, seed) if out_of_time else None
     settled = ledger.frame[ledger.frame["paid_date"].notna()]
     h_days = (settled["paid_date"] - settled["issue_date"]).dt.days.to_numpy()
@@ -189,9 +216,13 @@ def _out_of_time(cal: Calibrator, ledger: Ledger, seed: int) -> dict[str, Any] |
                        warmup_days=cal.warmup_days).fit(fit_ledger)
     offset = int((late["issue_date"].min() - first).days)
     span = int((late["issue_date"].max() - late["issue_date"].min()).days) + 1
-    sim = simulated_history(again, offset, span, cal.tail_days_, seed + 1, scale=cal.sim_scale)
+    # the refit sees open invoices (payments after the split are hidden), but the history it is checked
+    # against is the export's: settled-only when the export is, and the simulation is selected alike
+    sim = simulated_history(again, offset, span, cal.tail_days_, seed + 1, scale=cal.sim_scale,
+                            settled_only=cal.settled_only_)
+    history = payment_figures(late)
     return {"fitted_on": {"invoices": int(len(early)), "issued_before": str(split.date())},
-            "history": payment_figures(late), "simulated": payment_figures(sim)}
+            "history": history, "simulated": payment_figures(sim, like=history)}
 
 
 def _verdicts(label: str, h: dict, s: dict) -> tuple[list[str], list[str]]:

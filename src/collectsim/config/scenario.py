@@ -497,14 +497,27 @@ class Scenario:
 
     def resized(self, customers: int) -> Scenario:
         """A copy with exactly ``customers`` customers, split over the segments in the same proportions
-        (largest remainder, at least one per segment); everything else kept."""
+        (largest remainder, at least one per segment).
+
+        What grows with the portfolio grows with it, so that a resized portfolio behaves like the file's:
+        each segment's new customers a year in proportion to its customers, and the collections team's
+        staff in proportion to all customers (a team sized for 400 customers would face an endless queue
+        at a million). Everything else is kept.
+        """
         counts = [s.customers for s in self.portfolio.segments]
         if int(customers) < len(counts):
             raise ScenarioError(self.source, "portfolio.customers", customers,
                                 f"at least one customer per segment: {len(counts)} or more")
         new = split_customers(counts, int(customers))
-        return self.with_values({f"portfolio.segments.{s.name}.customers": n
-                                 for s, n in zip(self.portfolio.segments, new)}, "resized")
+        values: dict[str, Any] = {}
+        for seg, n in zip(self.portfolio.segments, new):
+            values[f"portfolio.segments.{seg.name}.customers"] = n
+            if seg.new_customers_per_year:
+                values[f"portfolio.segments.{seg.name}.new_customers_per_year"] = (
+                    seg.new_customers_per_year * n / seg.customers)
+        if self.team.staff:
+            values["team.staff"] = self.team.staff * sum(new) / sum(counts)
+        return self.with_values(values, "resized")
 
     def _as_tables(self) -> dict[str, Any]:
         """The scenario as the tables of a file, its policies inline."""

@@ -126,14 +126,15 @@ class Comparison:
 
     def differences(self) -> pd.DataFrame:
         """Paired difference a - b of every metric for every pair of policies, with a verdict."""
-        rows = []
-        for a, b in combinations(self.policies, 2):
-            for m in METRIC_NAMES:
-                iv = self.difference(a, b, m)
-                mean_b = self.interval(b, m).mean
-                rows.append({"a": a, "b": b, "metric": m, "mean": iv.mean, "lo": iv.lo, "hi": iv.hi,
-                             "significant": iv.excludes_zero, "verdict": verdict(a, b, m, iv, mean_b, self.currency)})
+        rows = [self.difference_row(a, b, m) for a, b in combinations(self.policies, 2) for m in METRIC_NAMES]
         return pd.DataFrame(rows, columns=["a", "b", "metric", "mean", "lo", "hi", "significant", "verdict"])
+
+    def difference_row(self, a: str, b: str, metric: str) -> dict:
+        """One row of :meth:`differences`: the paired difference a - b of ``metric`` and its verdict."""
+        iv = self.difference(a, b, metric)
+        return {"a": a, "b": b, "metric": metric, "mean": iv.mean, "lo": iv.lo, "hi": iv.hi,
+                "significant": iv.excludes_zero,
+                "verdict": verdict(a, b, metric, iv, self.interval(b, metric).mean, self.currency)}
 
     def net_value_table(self) -> pd.DataFrame:
         """Where net value, and a difference in it, comes from: for each part of net value and then net value

@@ -29,9 +29,7 @@ def headline_table(metrics: Metrics, currency: str) -> pd.DataFrame:
 
 
 def _diff_row(comp: Comparison, a: str, b: str, metric: str) -> dict:
-    rows = comp.differences()
-    row = rows[(rows["a"] == a) & (rows["b"] == b) & (rows["metric"] == metric)]
-    return row.iloc[0].to_dict()
+    return comp.difference_row(a, b, metric)  # alone: the whole differences table costs every metric
 
 
 def recommendation_markdown(comp: Comparison) -> str:
@@ -166,6 +164,11 @@ def steps_table(policy) -> pd.DataFrame:
 
 
 def _format(value: float, kind: str) -> str:
+    text = _format_signed(value, kind)
+    return text[1:] if text.startswith("-") and not text.strip("-0.,%") else text  # never "-0.00%"
+
+
+def _format_signed(value: float, kind: str) -> str:
     if not math.isfinite(value):
         return "n/a"
     if kind == "money":
