@@ -14,6 +14,7 @@ from collectsim.config.scenario import Scenario, load_scenario, load_strategy, p
 from collectsim.config.schema import ScenarioError
 from collectsim.engines.simulate import simulate, simulate_batch
 from collectsim.experiments.compare import Comparison, compare
+from collectsim.experiments.optimise import OptimiseResult, optimise
 from collectsim.experiments.sweep import SweepResult, sweep
 from collectsim.model.decisions import Action, ActionKind, Decision, DecisionMaker, Point
 from collectsim.model.rule_policy import RuleBasedPolicy
@@ -24,8 +25,8 @@ from collectsim.results.run import RunResult
 __all__ = [
     "Action", "ActionKind", "Calibrator", "Comparison", "Ledger", "LedgerError", "LedgerOptions", "read_ledger",
     "ConservationError", "Decision", "DecisionMaker", "EventKind", "EventLog",
-    "Metrics", "Point", "PolicySpec", "RuleBasedPolicy", "RunResult", "Scenario", "ScenarioError",
-    "SweepResult", "compare", "load_scenario", "load_strategy", "parse_scenario", "simulate", "simulate_batch",
-    "sweep",
+    "Metrics", "OptimiseResult", "Point", "PolicySpec", "RuleBasedPolicy", "RunResult", "Scenario", "ScenarioError",
+    "SweepResult", "compare", "load_scenario", "load_strategy", "optimise", "parse_scenario", "simulate",
+    "simulate_batch", "sweep",
 ]
 __version__ = "0.1.0"

@@ -11,7 +11,7 @@ from helpers import ROOT
 KEYS = ("bare_simpy_events_per_s", "simpy_engine_events_per_s", "simpy_vs_bare_simpy_ratio",
         "simpy_engine_invoices_per_s", "compiled_vs_simpy_ratio", "compile_s", "dashboard_unit_s",
         "dashboard_first_update_s", "dashboard_update_s", "dashboard_update_one_side_s", "customers_1m_s",
-        "customers_1m_peak_mb", "parallel_efficiency_2", "bench_s", "scaling", "runs", "notes")
+        "customers_1m_peak_mb", "parallel_efficiency_2", "optimise_s", "bench_s", "scaling", "runs", "notes")
 
 
 def test_benchmark_smoke_run_writes_every_key(tmp_path):
@@ -26,6 +26,7 @@ def test_benchmark_smoke_run_writes_every_key(tmp_path):
     assert res["simpy_engine_events_per_s"] > 0 and res["bare_simpy_events_per_s"] > 0
     assert res["simpy_vs_bare_simpy_ratio"] == res["simpy_engine_events_per_s"] / res["bare_simpy_events_per_s"]
     assert res["compile_s"] > 0 and res["bench_s"] > 0
+    assert res["optimise_s"] > 0 and 0 < res["optimise"]["runs"] <= res["optimise"]["budget"]
     assert [row["customers"] for row in res["scaling"]] == [20, 40]
     assert all(row["peak_mb"] > 0 and row["invoices"] > 0 for row in res["scaling"])
     # Tiny smoke sizes can time out of order under load; then the estimate is withheld, never negative.

@@ -36,6 +36,21 @@ def test_the_sample_recommendation_is_what_its_command_prints(capsys, monkeypatc
     assert capsys.readouterr().out.startswith(quoted + "\n")
 
 
+def test_the_sample_optimisation_is_what_its_command_prints(capsys, monkeypatch, tmp_path):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    passage = text[text.index("## Optimising a policy"):]
+    begin = passage.index("```sh\n") + len("```sh\n")
+    command = passage[begin:passage.index("\n```", begin)]
+    start = passage.index("```text\n") + len("```text\n")
+    quoted = passage[start:passage.index("\n```", start)]
+    assert quoted.startswith("Optimisation: ")
+    args = [a.strip('"') for a in command.split()[1:]]
+    args[args.index("--out") + 1] = str(tmp_path / "optimise")
+    monkeypatch.chdir(ROOT)
+    assert main(args) == 0
+    assert capsys.readouterr().out.startswith(quoted + "\n")
+
+
 def test_every_image_the_readme_shows_is_in_the_repository():
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (ROOT / "README.md").read_text(encoding="utf-8"))
     assert "docs/images/app.png" in images  # the app's screenshot, taken by tests/ui/test_app.py

@@ -1,4 +1,5 @@
-"""The ``collectsim`` command: check scenario files, simulate them, compare and sweep policies, fit and report.
+"""The ``collectsim`` command: check scenario files, simulate them, compare, sweep and optimise policies, fit and
+report.
 
 Errors in the user's files are one line on stderr and exit code 2, never a traceback.
 """
@@ -117,6 +118,22 @@ def _parser() -> argparse.ArgumentParser:
                        help="metric for the plot (default cash_collected); one of: " + _METRIC_LIST)
     _common_job_options(sweep)
 
+    opt = sub.add_parser("optimise", help="search a policy's levers for the best policy under an objective and "
+                                          "constraints; the winner is re-checked on fresh replications")
+    opt.add_argument("scenario", type=Path, metavar="SCENARIO")
+    opt.add_argument("--from", dest="from_policy", metavar="POLICY",
+                     help="the starting policy (default: the scenario's first); it races too")
+    opt.add_argument("--levers", nargs="+", action="extend", required=True, metavar="KEY=LO:HI[:STEP]",
+                     help="dotted policy keys and the values to try: LO:HI:STEP (whole numbers stay whole), LO:HI "
+                          "(5 values evenly spaced) or A,B,C (e.g. tones: reminders.steps.0.tone=friendly,firm); "
+                          "list items by index from 0")
+    opt.add_argument("--budget", type=_positive(int), default=2000,
+                     help="policy-replications in all, the fresh comparison's included (default 2000)")
+    opt.add_argument("--holdout-reps", type=_positive(int), default=20, metavar="N",
+                     help="fresh replications re-estimating the best policy against the start (default 20)")
+    _recommendation_options(opt, " and the search")
+    _common_job_options(opt, out_required=True)
+
     letters = sub.add_parser("letters", help="render a sample of each message template a policy sends")
     letters.add_argument("scenario", type=Path, metavar="SCENARIO")
     letters.add_argument("--policy", help="policy name (default: the scenario's first policy)")
@@ -154,12 +171,13 @@ def _recommendation_said(comp) -> str:
     return textwrap.fill("Recommendation: " + comp.recommendation().text, 110, break_on_hyphens=False) + "\n"
 
 
-def _common_job_options(parser: argparse.ArgumentParser) -> None:
+def _common_job_options(parser: argparse.ArgumentParser, out_required: bool = False) -> None:
     parser.add_argument("--seed", type=seed, help="base seed (default: the scenario's)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=_positive(int), help="local worker processes (default: run in this process)")
     where.add_argument("--dask", metavar="ADDRESS|local", help="run on Dask: 'local' starts a LocalCluster")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="write CSV tables and PNG plots here")
+    parser.add_argument("--out", type=Path, metavar="DIR", required=out_required,
+                        help="write CSV tables and PNG plots here")
     parser.add_argument("--json", action="store_true", help="print the result as JSON (no progress bar)")
     parser.add_argument("--engine", choices=ENGINES, default="auto",
                         help="auto (default): the compiled engine where it covers the policy, SimPy otherwise; "
@@ -194,7 +212,7 @@ def _runs_at_once(scenario, args: argparse.Namespace, policies: int) -> tuple[in
     from collectsim.experiments.replication import BATCH_CUSTOMER_RUNS, BATCH_RUNS
 
     processes = args.workers or (2 if args.dask == "local" else 1)
-    per_unit = 1 if args.engine == "simpy" else max(1, min(BATCH_RUNS, policies * (args.reps or 10),
+    per_unit = 1 if args.engine == "simpy" else max(1, min(BATCH_RUNS, policies * (getattr(args, "reps", 0) or 10),
                                                            BATCH_CUSTOMER_RUNS // scenario.portfolio.customer_count))
     return per_unit * (processes if args.dask in (None, "local") else 1), processes
 
@@ -297,6 +315,41 @@ def _sweep(args: argparse.Namespace) -> int:
         print(plain_table(shown, digits=4))
 
     return _deliver(result, args, show, args.metric, figure=plots.sweep_figure)
+
+
+def _optimise(args: argparse.Namespace) -> int:
+    from collectsim.experiments.levers import parse_levers
+    from collectsim.experiments.optimise import optimise
+
+    check_dir(args.out)
+    scenario = load_scenario(args.scenario)
+    scenario.policy(args.from_policy)  # an unknown name fails before the search
+    levers = parse_levers(args.levers)
+    check_objective(args.objective)
+    parse_constraints(args.constraint)
+    check_memory(scenario, *_runs_at_once(scenario, args, 64))
+    result = optimise(scenario, args.from_policy, levers, objective=args.objective, constraints=args.constraint,
+                      budget=args.budget, seed=args.seed, progress=not args.json, executor=args.dask,
+                      workers=args.workers, engine=args.engine, holdout_reps=args.holdout_reps)
+    try:
+        if args.json:
+            print(result.to_json())
+        else:
+            print(textwrap.fill("Optimisation: " + result.text, 110, break_on_hyphens=False))
+    except KeyboardInterrupt:
+        result = replace(result, partial=True)
+    try:
+        paths = result.write(args.out, figure=plots.optimise_figure, comparison_figures=plots.comparison_figures())
+    except KeyboardInterrupt:
+        print(f"interrupted while writing: {args.out}/ holds the files finished, marked partial", file=sys.stderr)
+        return 130
+    stream = sys.stderr if args.json else sys.stdout
+    names = ", ".join(p.name for p in paths if p.name != "best-policy.toml" and (p.suffix != ".png"
+                                                                                 or p.name == "history.png"))
+    print(f"\nbest policy written to {args.out / 'best-policy.toml'} (a strategy file: include it from a scenario "
+          f"or check it with collectsim validate); also in {args.out}/: {names}"
+          + (" (marked partial)" if result.partial else ""), file=stream)
+    return 130 if result.partial else 0
 
 
 def _validate(files: list[Path]) -> int:
@@ -464,6 +517,8 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "optimise":
+            return _optimise(args)
         if args.command == "letters":
             return _letters(args)
         if args.command == "calibrate":

@@ -6,11 +6,12 @@ manager can see which numbers rest on many invoices and which on a handful.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-import re
 from pathlib import Path
 from typing import Any
+
+from collectsim.files.toml_write import toml_key as _key
+from collectsim.files.toml_write import toml_string, toml_value
 
 _ASSUMED = "an ASSUMED practice: pass --as-is POLICY.toml with the real one"
 _NOTES = {
@@ -25,53 +26,6 @@ _NOTES = {
     "dispute_rate": "share of invoices marked disputed",
     "dispute_resolution_days": "fitted so disputed invoices pay as late as in the ledger",
 }
-
-
-def toml_value(value: Any) -> str:
-    """One TOML value: strings, booleans, numbers, dates, lists and inline tables."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"cannot write {value} to TOML")
-        return repr(round(value, 6))
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
-    raise ValueError(f"cannot write {type(value).__name__} to TOML")
-
-
-def toml_string(text: str) -> str:
-    """A TOML basic string: quotes and backslashes escaped, control characters as ``\\uXXXX``.
-
-    Every character TOML forbids in a basic string (U+0000 to U+001F except tab, and U+007F) is
-    escaped, and so is tab, so a name read back is exactly the name written.
-    """
-    out = []
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _key(key: str) -> str:
-    """A TOML key: bare when only ASCII letters, digits, '_' and '-', otherwise a quoted string."""
-    return key if _BARE_KEY.fullmatch(key) else toml_string(key)
 
 
 def _dotted(prefix: str, table: dict[str, Any]) -> list[str]:

@@ -295,13 +295,17 @@ class PolicySpec:
         return build(PolicySpec, deep_merge(self._base_raw(), override), f"segments.{segment}", self.name)
 
     def with_values(self, values: Mapping[str, Any]) -> PolicySpec:
-        """A copy with dotted keys replaced (``{"discount.rate": 0.02}``), validated again.
+        """A copy with dotted keys replaced (``{"discount.rate": 0.02}``), validated again. An item of a list is
+        addressed by its index from 0: ``{"reminders.steps.0.offset": -3}``.
 
         Segment overrides that do not set a key inherit the new value.
         """
         raw = as_raw(self)
         for dotted, value in values.items():
-            raw = set_dotted(raw, dotted, as_raw(value))
+            try:
+                raw = set_dotted(raw, dotted, as_raw(value))
+            except IndexError as exc:
+                raise ScenarioError(f"policy {self.name!r}", dotted, value, str(exc)) from None
         return build(PolicySpec, raw, "", f"policy {self.name!r}")
 
 

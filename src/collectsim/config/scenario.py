@@ -527,7 +527,10 @@ class Scenario:
         raw = self._as_tables()
         raw["portfolio"]["segments"] = [*raw["portfolio"]["segments"], *(dict(s) for s in add_segments)]
         for dotted, value in values.items():
-            raw = _set_key(raw, dotted, as_raw(value), self.source)
+            try:
+                raw = _set_key(raw, dotted, as_raw(value), self.source)
+            except IndexError as exc:
+                raise ScenarioError(self.source, dotted, value, str(exc)) from None
         return parse_scenario(raw, f"{self.source} ({label})")
 
     def resized(self, customers: int) -> Scenario:

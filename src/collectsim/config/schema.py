@@ -234,12 +234,36 @@ def deep_merge(base: Mapping, override: Mapping) -> dict:
 
 
 def set_dotted(raw: dict, dotted: str, value: Any) -> dict:
-    """A copy of ``raw`` with the nested key ``a.b.c`` set to ``value``."""
+    """A copy of ``raw`` with the nested key ``a.b.c`` set to ``value``.
+
+    A whole number after a list's key picks an item of the list, counted from 0: ``reminders.steps.1.tone`` is the
+    tone of the second reminder step. An index past the list's end raises :class:`IndexError` naming it.
+    """
     head, _, rest = dotted.partition(".")
     out = dict(raw)
     if rest:
         inner = out.get(head, {})
-        out[head] = set_dotted(dict(inner) if isinstance(inner, Mapping) else {}, rest, value)
+        if isinstance(inner, (list, tuple)):
+            out[head] = _set_item(list(inner), rest, value, head)
+        else:
+            out[head] = set_dotted(dict(inner) if isinstance(inner, Mapping) else {}, rest, value)
     else:
         out[head] = value
     return out
+
+
+def _set_item(items: list, dotted: str, value: Any, where: str) -> list:
+    """``items`` with the item ``dotted`` starts with (an index) set, or a key inside it."""
+    head, _, rest = dotted.partition(".")
+    if not head.isdigit():
+        return set_dotted({}, dotted, value)  # not an index: the list is replaced by a table, which build rejects
+    index = int(head)
+    if index >= len(items):
+        raise IndexError(f"no item {index} in {where}: it has {len(items)}, counted from 0")
+    if not rest:
+        items[index] = value
+    elif isinstance(items[index], (list, tuple)):
+        items[index] = _set_item(list(items[index]), rest, value, f"{where}.{head}")
+    else:
+        items[index] = set_dotted(dict(items[index]) if isinstance(items[index], Mapping) else {}, rest, value)
+    return items

@@ -22,6 +22,7 @@ from collectsim.results.metrics import AGING_BUCKETS
 
 if TYPE_CHECKING:
     from collectsim.experiments.compare import Comparison
+    from collectsim.experiments.optimise import OptimiseResult
     from collectsim.experiments.sweep import SweepResult
 
 
@@ -244,5 +245,41 @@ def sweep_plot(frame: pd.DataFrame, keys: list[str], metric: str) -> Figure:
         ax.set_xlabel(", ".join(keys))
         ax.set_ylabel(f"{words} (mean, 95% CI)")
     ax.set_title(f"Sweep: {words}")
+    fig.tight_layout()
+    return fig
+
+
+def optimise_figure(result: OptimiseResult) -> Figure:
+    """The optimiser's race: each candidate's objective minus the start's on the same replications, round by round
+    (95% paired interval for the best)."""
+    history = result.history
+    what = info(result.objective)
+    unit = what.display_unit(result.currency)
+    fig = Figure(figsize=(7, 5))
+    ax = fig.subplots()
+    ax.axhline(0, color="black", lw=1.5, label=f"start: {result.start.name}")
+    for cid, rows in history.groupby("candidate", sort=True):
+        if cid in (result.best_candidate, 0):
+            continue
+        gone = rows["eliminated"].to_numpy()
+        x, y = rows["rung"].to_numpy(), rows["vs_start"].map(what.in_display_units).to_numpy()
+        ax.plot(x, y, color="0.6", lw=0.8, alpha=0.7, marker=".", ms=5)
+        ax.plot(x[gone], y[gone], color="0.6", lw=0, marker="x", ms=5)
+    if result.best_candidate != 0:
+        rows = history[history["candidate"] == result.best_candidate]
+        x = rows["rung"].to_numpy()
+        y, lo, hi = (rows[c].map(what.in_display_units).to_numpy() for c in ("vs_start", "vs_start_lo", "vs_start_hi"))
+        ax.errorbar(x, y, yerr=[y - lo, hi - y], color="tab:red", marker="o", lw=2, capsize=3,
+                    label=f"best: {result.best_policy.name}")
+    rungs = history.groupby("rung")["reps"].max()
+    ax.set_xticks(rungs.index, [f"{r}\n{n} reps" for r, n in rungs.items()])
+    ax.set_xlabel("round of the race (replications per candidate so far)")
+    ax.set_ylabel(f"{what.words} minus the start's" + (f" ({unit})" if unit else ""))
+    if what.kind in ("money", "value"):
+        ax.yaxis.set_major_formatter(_MONEY)
+    ax.plot([], [], color="0.6", lw=0.8, marker=".", label="other candidates (x: eliminated)")
+    ax.legend(loc="best", fontsize="small")
+    better = "higher" if what.better == "higher" else "lower"
+    ax.set_title(f"Optimising {result.start.name}: {what.words}, {better} is better")
     fig.tight_layout()
     return fig
