@@ -31,6 +31,9 @@ TEMPLATES = ("discount-offer", "friendly-pre-due", "friendly-overdue", "firm", "
 #: invoice the action concerns (an offer or a hand-over is made on one invoice, a pre-due note on one).
 STATEMENTS = ("friendly-overdue", "firm", "final-notice", "fee-claim")
 
+#: How many uses of a statement template :func:`sample_cases` looks at for one listing several invoices.
+STATEMENT_TRIES = 200
+
 #: Events after which an invoice is out of the supplier's own chasing (handed over or closed).
 _OUT_OF_HAND = (EventKind.AGENCY_PLACED, EventKind.LEGAL_FILED, EventKind.WRITE_OFF, EventKind.INSOLVENCY_LOSS)
 
@@ -106,14 +109,17 @@ def _open_before(events: EventLog, invoices: InvoiceTable, rows: np.ndarray,
 
 
 def sample_cases(events: EventLog, invoices: InvoiceTable) -> list[SampleCase]:
-    """The first use of each template in the run, in the order of :data:`TEMPLATES`.
+    """A use of each template in the run (the first, or an early statement of several invoices), in the order
+    of :data:`TEMPLATES`.
 
     A statement (:data:`STATEMENTS`) lists every invoice of the customer that was overdue, open and not yet
-    handed over on the day; the other letters list the invoice their action concerns. The discount offer is
-    the first invoice issued with a discount.
+    handed over on the day; the first use that lists more than one invoice is preferred, among the first
+    :data:`STATEMENT_TRIES` uses, so that the sample shows a statement. The other letters list the invoice
+    their action concerns. The discount offer is the first invoice issued with a discount.
     """
     used = event_templates(events, invoices)
     found: dict[str, SampleCase] = {}
+    tried: dict[str, int] = {}
     discounted = np.flatnonzero(invoices["discount_rate"] > 0)
     if len(discounted):
         row = int(discounted[0])
@@ -121,8 +127,10 @@ def sample_cases(events: EventLog, invoices: InvoiceTable) -> list[SampleCase]:
                                              int(invoices["issue_day"][row]), (row,), (int(invoices["amount"][row]),))
     for i in np.flatnonzero(used != ""):
         name = str(used[i])
-        if name in found:
+        settled = name in found and (name not in STATEMENTS or len(found[name].rows) > 1)
+        if settled or tried.get(name, 0) >= STATEMENT_TRIES:
             continue
+        tried[name] = tried.get(name, 0) + 1
         row, day = int(events["invoice"][i]), int(events["day"][i])
         customer = int(invoices["customer"][row])
         if name in STATEMENTS:
@@ -135,6 +143,8 @@ def sample_cases(events: EventLog, invoices: InvoiceTable) -> list[SampleCase]:
         if not keep[rows == row].all():  # the action's own invoice is always on its letter
             continue
         handed = {EventKind.AGENCY_PLACED: "agency", EventKind.LEGAL_FILED: "legal"}.get(int(events["kind"][i]), "")
-        found[name] = SampleCase(name, customer, day, tuple(int(r) for r in rows[keep]),
-                                 tuple(int(o) for o in opened[keep]), handed)
+        case = SampleCase(name, customer, day, tuple(int(r) for r in rows[keep]), tuple(int(o) for o in opened[keep]),
+                          handed)
+        if name not in found or len(case.rows) > 1:
+            found[name] = case
     return [found[n] for n in TEMPLATES if n in found]
