@@ -184,12 +184,14 @@ def _odoo(policy: PolicySpec, levels: list[Level]) -> str:
     return buf.getvalue()
 
 
-#: How each placeholder reads in an ERPNext dunning letter: a Jinja field of the Dunning, or plain words.
+#: How each placeholder reads in an ERPNext dunning letter: a Jinja field of the Dunning (and of its
+#: ``overdue_payments`` rows, whose ``overdue_days`` is text, hence ``int``), or plain words.
 ERPNEXT_FIELDS = {
     "supplier_name": "{{ company }}", "customer_name": "{{ customer_name }}", "as_of": "{{ posting_date }}",
     "invoices_below": "the invoices listed below", "invoice_count": "the invoices listed below",
     "total_amount": "{{ total_outstanding }} {{ currency }}", "total_open": "{{ total_outstanding }} {{ currency }}",
-    "first_due_date": "the due date", "days_to_due": "a few days", "max_days_overdue": "some time",
+    "first_due_date": "the due date", "days_to_due": "a few days",
+    "max_days_overdue": "{{ overdue_payments | map(attribute='overdue_days') | map('int') | max }} days",
     "oldest": "the oldest invoice", "interest_rate": "{{ rate_of_interest }}%",
     "interest_total": "{{ total_interest }} {{ currency }}", "compensation_total": "{{ dunning_fee }} {{ currency }}",
     "charges_total": "{{ dunning_amount }} {{ currency }}", "claim_total": "{{ grand_total }} {{ currency }}",
