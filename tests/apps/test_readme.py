@@ -57,3 +57,31 @@ def test_every_image_the_readme_shows_is_in_the_repository():
     for image in images:
         data = (ROOT / image).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, image
+
+
+def _quoted_block(marker: str, nth: int = 0) -> str:
+    """The ``nth`` ```text block after ``marker`` in the README."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    at = text.index(marker)
+    for _ in range(nth + 1):
+        start = text.index("```text\n", at) + len("```text\n")
+        at = text.index("\n```", start)
+    return text[start:at]
+
+
+def test_the_sample_letter_is_what_the_letters_command_writes(capsys, monkeypatch, tmp_path):
+    quoted = _quoted_block("## Letters and export")
+    monkeypatch.chdir(ROOT)
+    assert main(["letters", "scenarios/baseline.toml", "--policy", "firm-and-fair", "--company",
+                 "examples/company.toml", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "firm.txt").read_text(encoding="utf-8") == quoted + "\n"
+
+
+def test_the_sample_export_is_what_the_export_command_writes(capsys, monkeypatch, tmp_path):
+    said, rows = _quoted_block("The chosen policy goes to the dunning tool"), \
+        _quoted_block("The chosen policy goes to the dunning tool", 1)
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", str(ROOT / "scenarios/strategies/firm-and-fair.toml"), "--to", "odoo",
+                 "--out", "followup.csv"]) == 0
+    assert capsys.readouterr().out == said + "\n"
+    assert (tmp_path / "followup.csv").read_text(encoding="utf-8") == rows + "\n"

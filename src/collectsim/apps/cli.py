@@ -134,11 +134,33 @@ def _parser() -> argparse.ArgumentParser:
     _recommendation_options(opt, " and the search")
     _common_job_options(opt, out_required=True)
 
-    letters = sub.add_parser("letters", help="render a sample of each message template a policy sends")
+    letters = sub.add_parser("letters", help="render a sample of each letter a policy sends (text and HTML)")
     letters.add_argument("scenario", type=Path, metavar="SCENARIO")
     letters.add_argument("--policy", help="policy name (default: the scenario's first policy)")
     letters.add_argument("--seed", type=seed, help="run seed (default: the scenario's seed)")
-    letters.add_argument("--out", type=Path, metavar="DIR", help="also write each letter to DIR/<template>.txt")
+    letters.add_argument("--out", type=Path, metavar="DIR",
+                         help="also write each letter to DIR/<template>.txt and DIR/<template>.html")
+    letters.add_argument("--company", type=Path, metavar="FILE",
+                         help="company profile ([company] table: letterhead, contact, bank details, jurisdiction); "
+                              "default: the scenario's [company], else a marked sample")
+    letters.add_argument("--deadline-days", type=_positive(int), default=None, metavar="N",
+                         help="days the letters give to pay (the dated deadline; default 10)")
+    letters.add_argument("--pseudonymise", action="store_true",
+                         help="replace customer names by keyed pseudonyms (HMAC); the key comes from "
+                              "$COLLECTSIM_PSEUDONYM_KEY or --key-file and is never written")
+    letters.add_argument("--key-file", type=Path, metavar="FILE", help="file holding the pseudonymisation key")
+    export = sub.add_parser("export", help="write a policy's reminder ladder for a dunning tool (Odoo, ERPNext, CSV)")
+    export.add_argument("policy_file", type=Path, metavar="POLICY.toml",
+                        help="a strategy file, or a scenario file with --policy")
+    export.add_argument("--policy", help="policy name when POLICY.toml is a scenario (default: its first policy)")
+    export.add_argument("--to", required=True, choices=("odoo", "erpnext", "csv"), help="target format")
+    export.add_argument("--out", required=True, type=Path, metavar="FILE", help="file to write")
+    export.add_argument("--segment", help="export the policy as it applies to this segment (its override)")
+    export.add_argument("--company", type=Path, metavar="FILE",
+                        help="company profile, for the company name and jurisdiction (ERPNext needs the company)")
+    export.add_argument("--reference-rate", type=float, metavar="RATE",
+                        help="central bank rate for the statutory interest, e.g. 0.0215 (default: the scenario's "
+                             "economics.reference_rate, else 0.02)")
     from collectsim.apps import calibrate_cli
     calibrate_cli.add_parser(sub)
     report = sub.add_parser("report", help="compare two policies in an HTML report (the report notebook, code hidden)")
@@ -462,28 +484,79 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _letters(args: argparse.Namespace) -> int:
-    """Simulate the policy once and print the first real use of each template it sent."""
-    from collectsim.results.letters import LetterError, sample_letters
+    """Simulate the policy once and print the first real use of each letter it sent (text; HTML in --out)."""
+    from collectsim.config.company import load_company
+    from collectsim.present.letters import DEADLINE_DAYS, LetterError, sample_letters
 
     if args.out:
         check_dir(args.out)
+    key = _pseudonym_key(args) if args.pseudonymise else None
+    company = load_company(args.company) if args.company else None
     scenario = load_scenario(args.scenario)
     scenario.policy(args.policy)
     check_memory(scenario)
     result = simulate(scenario, args.policy, args.seed)
     try:
-        letters, unused = sample_letters(result)
+        letters, unused = sample_letters(result, company, company_source=str(args.company or scenario.source),
+                                         deadline_days=args.deadline_days or DEADLINE_DAYS, pseudonym_key=key)
     except LetterError as exc:
         raise ScenarioError("templates", "", NO_VALUE, str(exc)) from None
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
     for letter in letters:
-        print(f"=== {letter.template} (invoice {letter.invoice_number}, day {letter.day}) ===")
+        print(f"=== {letter.template} (to {one_line(letter.customer)}, {letter.as_of}) ===")
         print(letter.text)
         if args.out:
             write_text(args.out / f"{letter.template}.txt", letter.text)
+            write_text(args.out / f"{letter.template}.html", letter.html)
     if unused:
         print(f"policy {result.policy!r} never sends: {', '.join(unused)}")
+    if args.out:
+        print(f"letters written to {args.out}/ as <template>.txt and <template>.html")
+    return 0
+
+
+def _pseudonym_key(args: argparse.Namespace) -> bytes:
+    """The key for --pseudonymise (from --key-file or the environment), as calibrate reads it."""
+    from collectsim.apps.calibrate_cli import _key
+    from collectsim.calibration.ledger import LedgerError
+
+    try:
+        return _key(args)
+    except LedgerError as exc:
+        raise ScenarioError(exc.source, "", NO_VALUE, exc.reason) from None
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Write the policy's ladder in the target's import format; what it cannot hold goes to stderr and a side file."""
+    from collectsim.config.company import load_company
+    from collectsim.present.policy_export import export_policy
+
+    check_file(args.out)
+    data = read_toml(args.policy_file)
+    if is_strategy_file(data):
+        if args.policy:
+            raise ScenarioError(str(args.policy_file), "", NO_VALUE, "--policy is for scenario files; "
+                                "this is a strategy file holding one policy")
+        policy, rate, company = load_strategy(args.policy_file), None, None
+    else:
+        scenario = load_scenario(args.policy_file)
+        policy, rate = scenario.policy(args.policy), scenario.economics.reference_rate
+        company = scenario.company if scenario.company.given else None
+    if args.company:
+        company = load_company(args.company)
+    if args.reference_rate is not None:
+        rate = args.reference_rate
+    if args.segment:
+        if args.segment not in policy.segments:
+            raise ScenarioError(str(args.policy_file), f"{policy.name}.segments", args.segment,
+                                "no override for this segment; overrides: " + (", ".join(policy.segments) or "none"))
+        policy = policy.for_segment(args.segment)
+    written = export_policy(policy, args.to, args.out, company=company, reference_rate=rate)
+    for warning in written.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    side = f"; what {args.to} cannot hold is listed in {written.notes}" if written.notes else ""
+    print(f"{len(written.levels)} follow-up levels of policy {policy.name!r} written to {args.out}{side}")
     return 0
 
 
@@ -521,6 +594,8 @@ def main(argv: list[str] | None = None) -> int:
             return _optimise(args)
         if args.command == "letters":
             return _letters(args)
+        if args.command == "export":
+            return _export(args)
         if args.command == "calibrate":
             return _calibrate(args)
         if args.command == "report":

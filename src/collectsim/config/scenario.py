@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from collectsim.config.business_calendar import PAYMENT_RUNS
+from collectsim.config.company import Company
 from collectsim.config.policy_spec import PolicySpec, parse_policy
 from collectsim.config.schema import NO_VALUE, ScenarioError, as_raw, build, join, set_dotted, setting, table
 
@@ -491,6 +492,8 @@ class Scenario:
     team: Team = table(Team, doc="The collections team (capacity).")
     economy: Economy = table(Economy, doc="Economy-wide shock.")
     behaviour: Behaviour = table(Behaviour, doc="Behaviour effect sizes.")
+    company: Company = table(Company, doc="The supplier's profile for letters (letterhead, contact, bank details, "
+                                         "jurisdiction); not used by the simulation.")
     policies: tuple[PolicySpec, ...] = field(default=(), metadata={"spec": None}, init=False)
     source: str = field(default="<memory>", init=False, compare=False)
 
