@@ -315,6 +315,11 @@ XFAIL_STORIES: dict[str, str] = {
                 "it was raised); mediation ends it 9 days sooner and gains goodwill (123 of expected margin) but "
                 "costs 300: -169.81 +/- 76.85 against waiting, 226 below a friendly call, tolerance 45.77. "
                 "Mediation still beats legal action (-4,446) by far",
+    "habitually-late": "the customer pays 4 days after the desk day in every future whatever is done (its own "
+                       "payment day, drawn at issue); agreeing a plan raises goodwill in the model, so where the plan "
+                       "is accepted (3 of 8 futures) it gains 50-76 of expected margin for 5-10 of later cash: offer "
+                       "a plan +28.80 +/- 22.32, friendly email -1.53, 30.33 below, tolerance 22.32. The model does "
+                       "not charge a plan's cost of teaching customers to ask for one",
     "waiting-on-its-customer": "75 days overdue, the as-is ladder is over and the customer never pays unchased; a "
                                "friendly call makes it pay within 3 days in all 8 futures (+3,037.88), while the "
                                "plan is declined in 4 of 8 (acceptance 0.6) and then nothing more happens within the "
