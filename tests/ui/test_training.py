@@ -9,6 +9,7 @@ import pytest
 
 import collectsim
 from collectsim.apps.dashboard import resize
+from collectsim.apps.desk_score import HORIZON_DAYS, RELATIONSHIP_DAYS, account_value, relationship_cost
 from collectsim.apps.training import (
     DESK_SEGMENTS,
     MIN_FOLLOW_DAYS,
@@ -17,6 +18,7 @@ from collectsim.apps.training import (
     DeskDecider,
     _balance_on,
     _disputed_since,
+    _FutureEngine,
     desk_scenario,
 )
 from collectsim.config.schema import as_raw
@@ -42,7 +44,7 @@ def baseline():
 
 @pytest.fixture(scope="module")
 def desk(baseline):
-    return Desk(baseline, "as-is", seed=3)
+    return Desk(baseline, "as-is", seed=3, futures=3)  # few futures: these tests check the mechanics, not the ranking
 
 
 def test_desk_scenario_adds_the_story_segments_and_follows_plans_to_their_end(baseline):
@@ -115,38 +117,65 @@ def test_mediation_without_a_dispute_does_nothing_and_says_so(desk):
         {k: v for k, v in wait.items() if k not in ("choice", "note")}
 
 
-def test_score_is_cash_less_costs_plus_goodwill_as_documented(desk):
+def test_score_is_the_paired_difference_with_waiting_and_adds_up_term_by_term(desk):
     for case in desk.cases:
-        for choice in ("wait", "final notice", "legal action"):
+        assert desk.outcome(case, "wait")["score"] == 0
+        for choice in ("final notice", "legal action"):
             o = desk.outcome(case, choice)
-            cash = (o["cash from this invoice"] - o["action and escalation costs"]
-                    + o["open in a performing plan, expected"])
-            expect = 100 * cash / (case.balance / 100) + 100 * o["customer's goodwill at the end"] \
-                - (25 if o["customer left"] else 0)
-            assert o["score"] == pytest.approx(expect, abs=0.11)
+            terms = o["score: cash"] - o["score: costs"] + o["score: plan"] - o["score: relationship"]
+            assert o["score"] == pytest.approx(terms, abs=0.03)
+            mine, wait = desk.values(case, choice), desk.values(case, "wait")
+            assert o["score"] == pytest.approx(np.mean([a.value - w.value for a, w in zip(mine, wait)]) / 100, abs=0.01)
 
 
-def test_an_agreed_plan_still_running_at_the_end_is_valued_at_its_expected_recovery(desk):
+def test_the_first_future_is_the_desks_own_run_and_every_future_shares_its_past(desk):
+    case = next(c for c in desk.cases if c.story_key == "cash-strained")
+    result, row = desk.run(case, "firm call")
+    first = account_value(desk.scenario, result.invoices, result.events, result.customers.goodwill_baseline, row,
+                          desk.day)
+    values = desk.values(case, "firm call")
+    assert values[0] == first and len(values) == len(desk.future_seeds) == 3
+    decider = DeskDecider(RuleBasedPolicy(desk.spec, desk.scenario), case.customer, case.seq, desk.day,
+                          desk.choices["firm call"])
+    _, _, events, _ = _FutureEngine(desk.scenario, decider, desk.seed, desk.future_seeds[1]).run()
+    before, base = events["day"] < desk.day, result.events["day"] < desk.day
+    for column in ("kind", "customer", "invoice", "amount", "cost"):
+        assert np.array_equal(events[column][before], result.events[column][base]), column
+    assert values[1] != values[0] or values[2] != values[0]  # the futures differ after the desk day
+
+
+def test_the_relationship_term_is_zero_at_baseline_and_grows_with_lost_goodwill(desk):
+    seg = 0
+    baseline = 0.7
+    flat = np.full(RELATIONSHIP_DAYS, baseline)
+    assert relationship_cost(desk.scenario, seg, baseline, flat)[:2] == (0.0, 0.0)
+    tau = desk.scenario.behaviour.goodwill_recovery_days
+    t = np.arange(RELATIONSHIP_DAYS)
+    small, large = (baseline - gap * np.exp(-t / tau) for gap in (0.05, 0.2))
+    churn_s, orders_s, _ = relationship_cost(desk.scenario, seg, baseline, small)
+    churn_l, orders_l, _ = relationship_cost(desk.scenario, seg, baseline, large)
+    assert 0 < churn_s < churn_l and 0 < orders_s < orders_l
+    churn_up, orders_up, _ = relationship_cost(desk.scenario, seg, baseline, baseline + (small - baseline) * -1)
+    assert churn_up < 0 and orders_up < 0  # goodwill above baseline is worth something too
+
+
+def test_an_agreed_plan_still_running_at_the_horizon_is_valued_at_its_expected_recovery(desk):
     case = next(c for c in desk.cases if c.story_key == "waiting-on-its-customer")
     phone = round(100 * desk.scenario.economics.cost_phone)
-    desk.choices["very long plan"] = (Action.offer_plan("phone", phone, 12, 60, 0.0, 12),)  # runs past the end
+    desk.choices["very long plan"] = (Action.offer_plan("phone", phone, 12, 60, 0.0, 12),)  # runs past a year
     try:
         result, row = desk.run(case, "very long plan")
-        o = desk.outcome(case, "very long plan")
+        value = desk.values(case, "very long plan")[0]
     finally:
         del desk.choices["very long plan"]
     ev = result.events
     mine = ev["invoice"] == row
     assert np.any(mine & (ev["kind"] == EventKind.PLAN_AGREED))
-    assert not np.any(mine & (ev["kind"] == EventKind.PLAN_DEFAULTED))
-    open_at_end = int(result.invoices["balance"][row])
-    assert open_at_end > 0
+    assert not np.any(mine & (ev["kind"] == EventKind.PLAN_DEFAULTED) & (ev["day"] < desk.day + HORIZON_DAYS))
+    assert value.open_at_horizon > 0
     reliability = desk.scenario.portfolio.segments[int(result.invoices["segment"][row])].instalment_reliability
-    assert o["open in a performing plan, expected"] == round(open_at_end * reliability) / 100
-    assert "still open" not in o["note"]
-    cash = o["cash from this invoice"] - o["action and escalation costs"] + o["open in a performing plan, expected"]
-    assert o["score"] == pytest.approx(100 * cash / (case.balance / 100) + 100 * o["customer's goodwill at the end"]
-                                       - (25 if o["customer left"] else 0), abs=0.11)
+    rate = desk.scenario.economics.cost_of_capital
+    assert value.plan == pytest.approx(value.open_at_horizon * reliability * (1 + rate) ** -(HORIZON_DAYS / 365))
 
 
 def test_a_defaulted_plan_is_not_valued_and_the_note_says_why(baseline):
@@ -155,16 +184,16 @@ def test_a_defaulted_plan_is_not_valued_and_the_note_says_why(baseline):
     for seg in raw["portfolio"]["segments"]:
         seg["instalment_reliability"] = 0.0  # every plan breaks
     raw["policies"] = {p.name: as_raw(p) for p in baseline.policies}
-    desk = Desk(collectsim.parse_scenario(raw), "as-is", seed=3)
+    desk = Desk(collectsim.parse_scenario(raw), "as-is", seed=3, futures=2)
     case = next(c for c in desk.cases if c.story_key == "cash-strained")
     result, row = desk.run(case, "offer a plan")
     ev = result.events
     o = desk.outcome(case, "offer a plan")
     assert np.any((ev["invoice"] == row) & (ev["kind"] == EventKind.PLAN_DEFAULTED))
-    assert o["open in a performing plan, expected"] == 0 and "the plan defaulted" in o["note"]
+    assert o["open in a performing plan, expected"] == 0 and "the plan defaulted in" in o["note"]
     # After the default the rest may still be paid (chased, or of the customer's own accord) or stay open.
-    still_open = result.invoices["balance"][row] > 0
-    assert ("still open when the run ended" in o["note"]) == still_open
+    still_open = any(v.open_at_horizon > 0 for v in desk.values(case, "offer a plan"))
+    assert ("still open a year on" in o["note"]) == still_open
 
 
 def test_the_trainees_action_is_taken_on_the_desk_day_and_nothing_else_changes_before(desk):
@@ -182,9 +211,12 @@ def test_outcomes_differ_by_choice_and_the_playbook_choice_is_shown_beside(desk)
     case = next(c for c in desk.cases if c.story_key == "cash-strained")
     table = desk.compare(case, "legal action")
     assert list(table.index) == ["legal action", case.recommended]
-    assert table.loc["legal action", "action and escalation costs"] >= 600
-    assert table.loc["legal action", "customer's goodwill at the end"] != table.loc[case.recommended,
-                                                                                     "customer's goodwill at the end"]
+    # the lawyer's 600 and the court fee, less the share a judgment makes the debtor repay
+    recoverable = desk.spec.escalation.costs_recoverable
+    assert table.loc["legal action", "action and escalation costs"] >= 600 * (1 - recoverable)
+    assert table.loc["legal action", "customer's goodwill a month on"] < table.loc[case.recommended,
+                                                                                    "customer's goodwill a month on"]
+    assert table.loc["legal action", "score: relationship"] > table.loc[case.recommended, "score: relationship"]
 
 
 def test_unknown_choice_is_refused(desk):
@@ -220,10 +252,10 @@ def test_the_score_explanation_adds_up_to_the_score(desk):
     case = desk.cases[0]
     outcome = desk.outcome(case, "firm call")
     text = score_explained(outcome, case.balance, "EUR")
-    parts = [float(x.replace(",", "")) for x in re.findall(r"= (-?[\d,]+\.\d)", text)]
-    left = 25 if outcome["customer left"] else 0
-    assert sum(parts) - left == pytest.approx(outcome["score"], abs=0.15)
-    assert text.endswith(f"score {outcome['score']:,.1f}.")
+    parts = [float(x.replace(",", "")) for x in re.findall(r" ([+-][\d,]+\.\d\d)", text)]
+    assert len(parts) == 5  # cash, costs, plan, relationship; the score
+    assert sum(parts[:4]) == pytest.approx(outcome["score"], abs=0.03) and parts[4] == outcome["score"]
+    assert "EUR" in text and "leaving" in text
 
 
 def test_desk_widget_plays_a_round_one_account_at_a_time(desk, tmp_path):
@@ -243,3 +275,103 @@ def test_desk_widget_plays_a_round_one_account_at_a_time(desk, tmp_path):
     assert "Round over" in ui.sheet.value and not ui.export.disabled
     path = ui.save(tmp_path)
     assert path.name == "desk-Ada.csv" and len(pd.read_csv(path)) == 2
+
+
+#: The law's ceiling on what a creditor may collect on a late invoice (Directive 2011/7/EU, docs/sources.md): the
+#: principal, statutory interest at the reference rate + 8 points from the due date, and EUR 40 fixed compensation.
+STATUTORY_MARGIN, FIXED_COMPENSATION_CENTS = 0.08, 4000
+
+
+def _within_the_law(desk, case, value) -> bool:
+    days = case.days_overdue + max(value.last_cash_day, 0)
+    interest = case.amount * (desk.scenario.economics.reference_rate + STATUTORY_MARGIN) * days / 365
+    return (value.principal <= case.balance and value.fees <= FIXED_COMPENSATION_CENTS + interest + 1
+            and value.costs_recovered <= value.costs_paid)
+
+
+def test_escalation_never_collects_more_than_the_invoice_and_what_the_law_adds(desk):
+    for case in desk.cases:
+        for choice in ("collection agency", "legal action"):
+            assert all(_within_the_law(desk, case, v) for v in desk.values(case, choice)), (case.story_key, choice)
+
+
+@pytest.fixture(scope="module")
+def full_desk(baseline):
+    return Desk(baseline, "as-is", seed=3)  # FUTURES futures, as the notebook's desk
+
+
+#: Relative tolerance: the playbook's choice may score this share of the open balance below the best choice.
+TOLERANCE_SHARE = 0.01
+
+#: story -> why the playbook's choice does not rank within the tolerance on this desk (measured; strict xfail).
+#: Measured 2026-12-07 on this desk (seed 3, day 150, 8 futures); each is a limit of the desk's futures or of its
+#: account, not of the score's arithmetic (see docs in collectsim.apps.training, "What the futures keep").
+XFAIL_STORIES: dict[str, str] = {
+    "late-on-purpose": "this account's own payment comes 2 days after the desk day in every future (its day was "
+                       "drawn when the invoice was issued, before the desk day), so no action brings cash sooner; a "
+                       "firm call only costs goodwill (-25.82 against waiting) and a friendly call gains some "
+                       "(+9.59): 35 below the best, tolerance 11.96",
+    "disputed": "the dispute (70 days old) ends on its own about 30 days on in every future (its end was drawn when "
+                "it was raised); mediation ends it 9 days sooner and gains goodwill (123 of expected margin) but "
+                "costs 300: -169.81 +/- 76.85 against waiting, 226 below a friendly call, tolerance 45.77. "
+                "Mediation still beats legal action (-4,446) by far",
+    "habitually-late": "the customer pays 4 days after the desk day in every future whatever is done (its own "
+                       "payment day, drawn at issue); agreeing a plan raises goodwill in the model, so where the plan "
+                       "is accepted (3 of 8 futures) it gains 50-76 of expected margin for 5-10 of later cash: offer "
+                       "a plan +28.80 +/- 22.32, friendly email -1.53, 30.33 below, tolerance 22.32. The model does "
+                       "not charge a plan's cost of teaching customers to ask for one",
+    "waiting-on-its-customer": "75 days overdue, the as-is ladder is over and the customer never pays unchased; a "
+                               "friendly call makes it pay within 3 days in all 8 futures (+3,037.88), while the "
+                               "plan is declined in 4 of 8 (acceptance 0.6) and then nothing more happens within the "
+                               "year (+1,577.42 +/- 1,168.94): 1,460 below, tolerance 29.86 (noise 1,169 is of the "
+                               "plan alone; the paired difference is as noisy)",
+}
+
+
+def _story(story: str):
+    reason = XFAIL_STORIES.get(story)
+    return pytest.param(story, marks=pytest.mark.xfail(strict=True, reason=reason)) if reason else story
+
+
+def _case(desk, story: str):
+    case = next((c for c in desk.cases if c.story_key == story), None)
+    if case is None:
+        pytest.skip(f"no {story} account overdue on this desk day")  # prompt payers are rarely 10 days overdue
+    return case
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("story", sorted(STORIES))
+def test_no_action_collects_more_than_the_invoice_and_what_the_law_adds(full_desk, story):
+    """Every action in every future collects at most the open balance, plus statutory interest (reference rate + 8
+    points, from the due date to the last payment) and EUR 40 compensation; the court costs a judgment makes the
+    debtor repay are at most what the case cost."""
+    case = _case(full_desk, story)
+    for choice in full_desk.choices:
+        assert all(_within_the_law(full_desk, case, v) for v in full_desk.values(case, choice)), choice
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("story", [_story(s) for s in sorted(STORIES)])
+def test_the_playbooks_choice_ranks_first_or_within_tolerance(full_desk, story):
+    """Every action on the story's account, scored over the desk's futures: the playbook's choice is first, or its
+    score is within the tolerance of the first.
+
+    Tolerance: the larger of 1% of the open balance and the 95% half-width of the paired difference between the
+    playbook's choice and the best one over the futures. Actions that differ by less than 1% of the balance (a
+    few days' interest on it, the price of a letter, a goodwill change of a thousandth) are the same lesson: the
+    score's economics (the relationship's margin, churn and order elasticities are assumptions, docs/sources.md)
+    cannot tell them apart, and neither can a collector. Differences within the futures' own noise are not
+    significant. The futures are the desk's own (``FUTURES``); nothing here is tuned to pass: a story that fails
+    is in ``XFAIL_STORIES`` (strict) with the measured reason.
+    """
+    case = _case(full_desk, story)
+    ranking = full_desk.ranking(case)
+    best = ranking.index[0]
+    mine, top = full_desk.values(case, case.recommended), full_desk.values(case, best)
+    diffs = np.array([a.value - b.value for a, b in zip(mine, top)]) / 100
+    noise = 1.96 * diffs.std(ddof=1) / np.sqrt(len(diffs))
+    tolerance = max(TOLERANCE_SHARE * case.balance / 100, noise)
+    assert diffs.mean() >= -tolerance, (
+        f"{story}: the playbook's {case.recommended!r} scores {-diffs.mean():,.2f} below {best!r} "
+        f"(tolerance {tolerance:,.2f})\n{ranking[['score', 'score +/-']]}")

@@ -5,17 +5,27 @@ short of cash, paperwork problems, a disputed invoice, waiting on its own custom
 purpose (bad faith), habitually late, a good payer who slipped. Two stories need customers the baseline
 does not have, so the desk adds two small segments to the scenario (``DESK_SEGMENTS``), built only from
 existing scenario keys; a disputed invoice is picked by its state (disputed on the desk day), whatever its
-segment. The trainee picks an action; the whole portfolio is simulated again with the same seed,
-identical to the first run except that on the desk day this invoice gets the trainee's action instead
-of the policy's (the trainee is plugged into the engine's decision interface, like any policy). The
-consequence - cash from the invoice, days until it is settled, the customer's goodwill, whether they
-stay - is set beside what the playbook recommends for that story and why, and the same runs score both.
+segment. The trainee picks an action; the whole portfolio is simulated again, identical to the first run
+up to the trainee's action on the desk day, when this invoice gets the trainee's action instead of the
+policy's (the trainee is plugged into the engine's decision interface, like any policy). The consequence -
+cash from the invoice, days until it is settled, the customer's goodwill, its chance of leaving - is set
+beside what the playbook recommends for that story and why, and the same runs score both.
 
-Scoring and the end of the run: the desk makes sure the run goes on for at least ``MIN_FOLLOW_DAYS``
-after the desk day (longer than any plan on offer takes), so agreed plans normally finish inside it.
-If an invoice is still in an agreed plan that has not defaulted when the run ends, its open balance is
-counted at its expected recovery, ``balance x instalment_reliability`` of the customer's segment, rather
-than as nothing; the table shows that amount separately so nothing is hidden.
+Scoring: the score is money, what the action added to the account compared with waiting today (the policy
+carrying on as usual): the account's value after the action less its value after waiting, where value = cash
+within a year of the desk day discounted at the cost of capital - action and escalation costs + a balance still
+in a performing plan at its expected recovery - the customer's expected future margin lost to lower goodwill
+(fewer orders, a higher chance of leaving), all from the model's own economics
+(:mod:`collectsim.apps.desk_score`). It is the mean over ``FUTURES`` simulated futures, the same for every
+choice (common random numbers), so one lucky payment or one churn does not decide a lesson; the run goes on at
+least ``MIN_FOLLOW_DAYS`` after the desk day.
+
+What the futures keep: future 0 is the desk's own run; in the others every draw made once the trainee has acted
+comes from another seed (how the customer responds, accepts a plan, pays instalments, what an agency or a court
+achieves). Draws made before stay: the customer, its cash-strain path and churn threshold, its orders, and the
+invoice's own payment day (drawn at issue) and a dispute's end (drawn when raised). So an account whose own
+payment is due in two days is worth nothing more for any action in every future: the score judges this account
+as it stands, not accounts like it (another desk seed shows others).
 """
 
 from __future__ import annotations
@@ -28,7 +38,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from collectsim.apps.desk_score import AccountValue, account_value
 from collectsim.config.scenario import Scenario
+from collectsim.engines.simpy_engine import SimpyEngine
 from collectsim.engines.simulate import simulate
 from collectsim.files.exports import write_csv
 from collectsim.model.decisions import Action, ActionKind, Decision, DecisionMaker, InvoiceView, Point
@@ -36,8 +48,11 @@ from collectsim.model.rule_policy import RuleBasedPolicy
 from collectsim.results.eventlog import BALANCE_REDUCING, EventKind
 from collectsim.results.run import RunResult
 
-#: The run goes on at least this many days after the desk day (the longest plan on offer takes 120).
+#: The run goes on at least this many days after the desk day (the longest plan on offer takes 120; cash is counted
+#: for a year, :data:`collectsim.apps.desk_score.HORIZON_DAYS`).
 MIN_FOLLOW_DAYS = 365
+#: Simulated futures after the desk day that a score averages over (see :meth:`Desk.values`).
+FUTURES = 8
 
 #: story key -> (the customer's story, the playbook's choice, why). Keys are segment names, or
 #: "disputed" for an invoice that is disputed on the desk day, whatever its segment.
@@ -175,6 +190,31 @@ class DeskDecider(DecisionMaker):
         return decision
 
 
+class _FutureEngine(SimpyEngine):
+    """The SimPy engine whose draws, once the trainee has acted, come from ``future_seed``: one more future after the
+    desk day. Until then it is the run of ``seed`` exactly. Draws made before (customers, order gaps, cash-strain
+    paths, churn thresholds, an invoice's own payment day fixed at its issue) stay those of ``seed``: they describe
+    the account and the customer as they are, while how they respond to what is done from now on varies."""
+
+    def __init__(self, scenario: Scenario, decider: DeskDecider, seed: int, future_seed: int) -> None:
+        self._future_seed = int(future_seed)
+        super().__init__(scenario, decider, seed)
+
+    @property
+    def seed(self) -> int:  # read at every draw by the engine
+        return self._future_seed if self.decider.done else self._history_seed
+
+    @seed.setter
+    def seed(self, value: int) -> None:
+        self._history_seed = int(value)
+
+
+def future_seeds(seed: int, futures: int) -> list[int]:
+    """The seeds of the desk's futures: the desk's own seed first, then seeds derived from it."""
+    return [int(seed)] + [int(s) for s in np.random.SeedSequence([int(seed), 21]).generate_state(futures - 1,
+                                                                                                    np.uint32)]
+
+
 @dataclass(frozen=True)
 class Case:
     """One overdue invoice on the desk."""
@@ -213,7 +253,7 @@ class Desk:
     """A queue of overdue accounts on ``day`` of a run of ``scenario`` (plus ``DESK_SEGMENTS``) under ``policy``."""
 
     def __init__(self, scenario: Scenario, policy: str | None = None, seed: int | None = None,
-                 day: int | None = None, min_days_overdue: int = 10) -> None:
+                 day: int | None = None, min_days_overdue: int = 10, futures: int = FUTURES) -> None:
         self.day = scenario.horizon.measured_start + 60 if day is None else int(day)
         self.scenario = desk_scenario(scenario, self.day)
         self.spec = self.scenario.policy(policy)
@@ -221,6 +261,8 @@ class Desk:
         self.base = simulate(self.scenario, self.spec, self.seed)
         self.choices = choices(self.scenario, self.spec.name)
         self.cases = self._queue(min_days_overdue)
+        self.future_seeds = future_seeds(self.seed, futures)
+        self._values: dict[tuple[int, int, str], list[AccountValue]] = {}
 
     def _case(self, key: str, row: int, balance: int, disputed_since: int = -1) -> Case:
         inv = self.base.invoices
@@ -281,46 +323,77 @@ class Desk:
         inv = result.invoices
         return result, int(np.flatnonzero((inv["customer"] == case.customer) & (inv["seq"] == case.seq))[0])
 
-    def outcome(self, case: Case, choice: str) -> dict:
-        """Simulate the portfolio with ``choice`` taken on ``case`` today; what followed for that account.
+    def values(self, case: Case, choice: str) -> list[AccountValue]:
+        """The account's value (:mod:`collectsim.apps.desk_score`) after ``choice``, in each of the desk's futures.
 
-        Score = (cash from the invoice - costs + the expected recovery of a balance still open in an agreed,
-        performing plan at the end of the run) as a percentage of what was open, + 100 x the customer's final
-        goodwill, - 25 if the customer left. Expected recovery = open balance x the segment's
-        ``instalment_reliability``.
+        Future 0 is the desk's own run (``seed``); in future k the draws made once the trainee has acted come from
+        another seed, the same for every choice (common random numbers), while everything before is the same run.
         """
-        result, row = self.run(case, choice)
-        inv, ev = result.invoices, result.events
-        mine = (ev["invoice"] == row) & (ev["day"] >= self.day)
-        kinds = ev["kind"][mine]
-        cash = int(ev["amount"][mine][np.isin(kinds, (EventKind.PAYMENT, EventKind.AGENCY_COLLECTED,
-                                                        EventKind.LEGAL_COLLECTED, EventKind.FEES_PAID))].sum())
-        settled = ev["day"][mine][np.isin(kinds, BALANCE_REDUCING)]
-        lost = int(ev["amount"][mine][np.isin(kinds, (EventKind.WRITE_OFF, EventKind.INSOLVENCY_LOSS))].sum())
-        costs = int(ev["cost"][mine].sum())
-        churned = bool(np.any((ev["kind"] == EventKind.CHURNED) & (ev["customer"] == case.customer)))
-        goodwill = float(result.final_goodwill[case.customer])
-        open_at_end = int(inv["balance"][row])
-        performing_plan = bool(np.any(kinds == EventKind.PLAN_AGREED) and not np.any(kinds == EventKind.PLAN_DEFAULTED))
-        reliability = self.scenario.portfolio.segments[int(inv["segment"][row])].instalment_reliability
-        expected = round(open_at_end * reliability) if performing_plan else 0
-        score = 100 * (cash - costs + expected) / case.balance + 100 * goodwill - (25 if churned else 0)
+        if choice not in self.choices:
+            raise ValueError(f"unknown choice {choice!r}; choices are: {', '.join(self.choices)}")
+        key = (case.customer, case.seq, choice)
+        if key not in self._values:
+            self._values[key] = [self._value(case, choice, future) for future in self.future_seeds]
+        return self._values[key]
+
+    def _value(self, case: Case, choice: str, future_seed: int) -> AccountValue:
+        decider = DeskDecider(RuleBasedPolicy(self.spec, self.scenario), case.customer, case.seq, self.day,
+                              self.choices[choice])
+        customers, invoices, events, _ = _FutureEngine(self.scenario, decider, self.seed, future_seed).run()
+        row = int(np.flatnonzero((invoices["customer"] == case.customer) & (invoices["seq"] == case.seq))[0])
+        return account_value(self.scenario, invoices, events, customers.goodwill_baseline, row, self.day)
+
+    def outcome(self, case: Case, choice: str) -> dict:
+        """What followed for the account after ``choice``, on average over the desk's futures, and its score.
+
+        Score = the account's value after ``choice`` less its value had the collector waited today (the policy
+        carrying on as usual), in currency, the mean over the futures of that paired difference; value = cash -
+        costs + plan - relationship, discounted to the desk day (see :mod:`collectsim.apps.desk_score`). The
+        score's terms are in the ``score: ...`` entries; ``score +/-`` is the 95% half-width over the futures.
+        """
+        mine, wait = self.values(case, choice), self.values(case, "wait")
+        k = len(mine)
+
+        def mean(get) -> float:
+            return float(np.mean([get(v) for v in mine]))
+
+        def gain(get) -> float:
+            return float(np.mean([get(a) - get(w) for a, w in zip(mine, wait)])) / 100
+
+        diffs = np.array([a.value - w.value for a, w in zip(mine, wait)]) / 100
+        half = 1.96 * float(diffs.std(ddof=1)) / np.sqrt(k) if k > 1 else float("nan")
+        settled = [v.days_to_settle for v in mine if v.days_to_settle >= 0]
         notes = []
         if any(a.kind is ActionKind.MEDIATE for a in self.choices[choice]) and case.disputed_days < 0:
             notes.append("no dispute to mediate: the mediator is not called and nothing happens")
-        defaulted = ev["day"][mine][kinds == EventKind.PLAN_DEFAULTED]
-        if len(defaulted):
-            notes.append(f"the plan defaulted {int(defaulted[0]) - self.day} days after the desk day")
-        if open_at_end and not expected:
-            notes.append(f"{open_at_end / 100:,.2f} still open when the run ended: counted as not collected")
-        return {"choice": choice, "cash from this invoice": cash / 100, "action and escalation costs": costs / 100,
-                "written off": lost / 100, "open in a performing plan, expected": expected / 100,
-                "days until settled": int(settled.max() - self.day) if open_at_end == 0 and len(settled) else None,
-                "customer's goodwill at the end": round(goodwill, 3), "customer left": churned,
-                "score": round(score, 1), "note": "; ".join(notes)}
+        defaulted = [v.plan_defaulted_day for v in mine if v.plan_defaulted_day >= 0]
+        if defaulted:
+            notes.append(f"the plan defaulted in {len(defaulted)} of {k} futures (after {min(defaulted)} days or more)")
+        still = sum(1 for v in mine if v.open_at_horizon and not v.plan)
+        if still:
+            notes.append(f"still open a year on, outside a performing plan, in {still} of {k} futures: counted as "
+                         "not collected")
+        return {"choice": choice, "cash from this invoice": round(mean(lambda v: v.principal + v.fees) / 100, 2),
+                "action and escalation costs": round(mean(lambda v: v.costs_paid - v.costs_recovered) / 100, 2),
+                "written off": round(mean(lambda v: v.written_off) / 100, 2),
+                "open in a performing plan, expected": round(mean(lambda v: v.plan) / 100, 2),
+                "days until settled": round(float(np.mean(settled)), 1) if settled else None,
+                "settled within a year": f"{len(settled)} of {k}",
+                "customer's goodwill a month on": round(mean(lambda v: v.goodwill_after_30_days), 3),
+                "chance the customer leaves": round(mean(lambda v: v.churn_chance), 4),
+                "score: cash": round(gain(lambda v: v.cash), 2), "score: costs": round(gain(lambda v: v.costs), 2),
+                "score: plan": round(gain(lambda v: v.plan), 2),
+                "score: relationship": round(gain(lambda v: v.relationship), 2),
+                "score": round(float(diffs.mean()), 2), "score +/-": round(half, 2), "note": "; ".join(notes)}
+
+    def ranking(self, case: Case) -> pd.DataFrame:
+        """Every choice on ``case``, best score first (the playbook's choice marked)."""
+        table = pd.DataFrame([self.outcome(case, choice) for choice in self.choices]).set_index("choice")
+        table["playbook"] = [c == case.recommended for c in table.index]
+        return table.sort_values("score", ascending=False, kind="stable")
 
     def compare(self, case: Case, choice: str) -> pd.DataFrame:
-        """The trainee's choice beside the playbook's, on the same simulated future."""
+        """The trainee's choice beside the playbook's, on the same simulated futures."""
         rows = [self.outcome(case, choice)]
         if choice != case.recommended:
             rows.append(self.outcome(case, case.recommended))
@@ -328,17 +401,16 @@ class Desk:
 
 
 def score_explained(outcome: dict, balance_cents: int, currency: str) -> str:
-    """The score of an outcome (:meth:`Desk.outcome`) worked out in words, term by term."""
-    cash, costs = outcome["cash from this invoice"], outcome["action and escalation costs"]
-    expected, goodwill = outcome["open in a performing plan, expected"], outcome["customer's goodwill at the end"]
-    open_ = balance_cents / 100
-    recovered = 100 * (cash - costs + expected) / open_
-    text = (f"100 x (cash {cash:,.2f} - costs {costs:,.2f} + expected from a performing plan {expected:,.2f}) "
-            f"/ open {open_:,.2f} {currency} = {recovered:,.1f}; + 100 x the customer's goodwill "
-            f"{goodwill:.3f} = {100 * goodwill:,.1f}")
-    if outcome["customer left"]:
-        text += "; - 25 because the customer left"
-    return text + f"; score {outcome['score']:,.1f}."
+    """The score of an outcome (:meth:`Desk.outcome`) worked out in words, term by term, in ``currency``."""
+    o = outcome
+    text = (f"Against waiting today, on average over the simulated futures, in {currency} on the desk day: "
+            f"cash from the invoice within a year, discounted at the cost of capital for the days it took "
+            f"{o['score: cash']:+,.2f}; action and escalation costs {-o['score: costs']:+,.2f}; "
+            f"expected from a plan still performing a year on {o['score: plan']:+,.2f}; "
+            f"the customer's expected future margin (fewer orders and a higher chance of leaving while goodwill "
+            f"is below its baseline) {-o['score: relationship']:+,.2f}")
+    return text + (f"; score {o['score']:+,.2f} {currency} (+/- {o['score +/-']:,.2f} over the futures), on "
+                   f"{balance_cents / 100:,.2f} open.")
 
 
 @dataclass(frozen=True)
@@ -375,7 +447,7 @@ class Round:
 
     @property
     def total(self) -> float:
-        return round(sum(turn.score for turn in self.turns.values()), 1)
+        return round(sum(turn.score for turn in self.turns.values()), 2)
 
     def act(self, choice: str) -> dict:
         """Take ``choice`` on the current account; its outcome. Only the first choice on an account is scored."""
@@ -445,8 +517,9 @@ class DeskWidget:
     def _show_story(self) -> None:
         r = self.round
         c = r.case
+        currency = html.escape(self.desk.scenario.economics.currency)
         self.progress.value = (f"account {r.position + 1} of {len(r.cases)}; "
-                               f"score so far {r.total:,.1f} over {len(r.turns)} account(s)")
+                               f"score so far {r.total:+,.2f} {currency} over {len(r.turns)} account(s)")
         self.story.value = (f"<b>{html.escape(c.story_key)}</b> ({html.escape(c.segment)} customer): "
                             f"{html.escape(c.story)} Open: {c.balance / 100:,.2f} "
                             f"{html.escape(self.desk.scenario.economics.currency)}, {c.days_overdue} days overdue.")
@@ -481,8 +554,10 @@ class DeskWidget:
     def _show_answer_sheet(self) -> None:
         r = self.round
         self.export.disabled = False
-        self.sheet.value = (f"<h4>Round over: your total {r.total:,.1f} over {len(r.cases)} accounts; the playbook's "
-                            f"{sum(t.playbook_score for t in r.turns.values()):,.1f}</h4>"
+        currency = html.escape(self.desk.scenario.economics.currency)
+        self.sheet.value = (f"<h4>Round over: your total {r.total:+,.2f} {currency} over {len(r.cases)} accounts, "
+                            f"against waiting; the playbook's {sum(t.playbook_score for t in r.turns.values()):+,.2f}"
+                            f"</h4>"
                             + r.answer_sheet().to_html(index=False, border=0))
 
     def save(self, folder: str | Path = ".") -> Path:
