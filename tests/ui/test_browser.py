@@ -92,7 +92,9 @@ def lab(tmp_path):
         log.close()
 
 
-def test_dashboard_runs_and_reacts_in_chromium(lab, tmp_path):
+def _in_chromium(lab, tmp_path: Path, drive, prefix: str) -> None:
+    """``drive(page, base, token, tmp_path)`` in headless Chromium; on failure a ``<prefix>-failure.png``; the
+    ``<prefix>-*.png`` screenshots are copied to build/test-artifacts/ whatever the outcome."""
     from playwright.sync_api import sync_playwright
 
     base, token = lab
@@ -100,12 +102,19 @@ def test_dashboard_runs_and_reacts_in_chromium(lab, tmp_path):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 2600})
-            _drive(page, base, token, tmp_path)
+            drive(page, base, token, tmp_path)
         except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"))
+            page.screenshot(path=str(tmp_path / f"{prefix}-failure.png"))
             raise
         finally:
             browser.close()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for shot in tmp_path.glob(f"{prefix}-*.png"):
+                shutil.copy(shot, ARTIFACTS / shot.name)
+
+
+def test_dashboard_runs_and_reacts_in_chromium(lab, tmp_path):
+    _in_chromium(lab, tmp_path, _drive, "dashboard")
     assert (tmp_path / "dashboard-after-change.png").stat().st_size > 10_000
 
 
@@ -174,22 +183,7 @@ def _reopen_after_save(page, tmp_path: Path) -> None:
 def test_a_trainee_plays_one_training_round_in_chromium(lab, tmp_path):
     """Notebook 04 in JupyterLab: the desk shows one account at a time, no answer sheet before the round ends;
     the trainee acts on every account in turn; the round ends with the total, the answer sheet and the export."""
-    from playwright.sync_api import sync_playwright
-
-    base, token = lab
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 2600})
-            _play_round(page, base, token, tmp_path)
-        except Exception:
-            page.screenshot(path=str(tmp_path / "desk-failure.png"))
-            raise
-        finally:
-            browser.close()
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            for shot in tmp_path.glob("desk-*.png"):
-                shutil.copy(shot, ARTIFACTS / shot.name)
+    _in_chromium(lab, tmp_path, _play_round, "desk")
 
 
 def _play_round(page, base: str, token: str, tmp_path: Path) -> None:

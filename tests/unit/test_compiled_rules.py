@@ -160,3 +160,23 @@ def test_the_c_library_is_what_both_call():
     """The draws' transcendental functions are math's: the same routines numba compiles."""
     assert draws.exponential(0.3, 2.0) == -2.0 * math.log1p(-0.3)
     assert draws.lognormal(0.7, 10.0, 0.5) == 10.0 * math.exp(0.5 * draws.normal_ppf(0.7))
+
+
+def test_the_team_queue_merges_waiting_items_with_new_ones_in_full_service_order():
+    """The team's queue sorts only the day's new items and merges them with those that waited (already in
+    order): the same order as sorting everything. (The compiled version has no Python wrapper; the engines'
+    equality tests and the goldens with a small team cover it.)"""
+    from collectsim.engines import compiled_kernel as K
+
+    rng = np.random.default_rng(7)
+    for n, ready in ((1, 0), (1, 1), (9, 4), (40, 0), (40, 40), (300, 250)):
+        queue = np.zeros((n, 8), dtype=np.int64)
+        for col, high in ((K.Q_CLASS, 3), (K.Q_REQUESTED, 20), (K.Q_CUSTOMER, 5), (K.Q_SEQ, 4)):
+            queue[:, col] = rng.integers(0, high, n)
+        queue[:, K.Q_ORDER] = rng.permutation(n)
+        full = K._sorted_items(queue, 0, n)
+        waiting = queue[full[:ready]]  # the waiting items, put back in service order ...
+        fresh = queue[rng.permutation(np.setdiff1d(np.arange(n), full[:ready]))]  # ... then the new ones, any order
+        merged_queue = np.concatenate([waiting, fresh])
+        expected = [tuple(r) for r in queue[full]]
+        assert [tuple(r) for r in merged_queue[K._queue_order(merged_queue, n, ready)]] == expected

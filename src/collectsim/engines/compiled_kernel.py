@@ -144,6 +144,7 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
            "_disputed_part", "_insolvency",
            "_serve", "_queue_push", "_decide", "_do", "_within_cap", "_account_change", "_invoice_change",
            "_release", "_write_out", "_order_key", "_action_channel", "_action_kind", "_queue_before", "_queue_order",
+           "_sorted_items",
            "liquidity_kernel")
 
 __jit_entry__ = ("run_kernel", "draw", "liquidity_kernel")  # called from Python; the others only from compiled code
@@ -219,8 +220,9 @@ T_LIMITED, T_DAILY_MINUTES, T_MINUTES_EMAIL, T_MINUTES_LETTER, T_MINUTES_CALL, T
 X_END, X_ISSUE_END, X_BLOCK_DAYS, X_LAST_BLOCK, X_WIDTH = range(5)
 
 # Counters, and what ran out of room (the run is then repeated with more: see compiled_engine.run_one).
+# N_QUEUE_SORTED: how many of the queue's first items are already in service order (those that waited).
 (N_ROWS, N_LOG, N_QUEUE, N_DH, N_QUEUED_EVER, N_OVERFLOW, N_DAY, N_FREE, N_TOP, N_PAST, N_ROW_FREE, N_ROW_TOP, N_GEN,
- N_WIDTH) = range(14)
+ N_QUEUE_SORTED, N_WIDTH) = range(15)
 OVER_ROWS, OVER_LOG, OVER_HEAP, OVER_QUEUE = 1, 2, 4, 8
 
 # Columns of the log (integer and float parts) and of the team's queue.
@@ -1337,9 +1339,40 @@ def _queue_before(queue, a: int, b: int) -> bool:
     return False
 
 
-def _queue_order(queue, n: int):
-    """The queue's items in service order (a merge sort; arrival numbers are unique, so the order is total)."""
-    order = np.arange(n)
+def _queue_order(queue, n: int, ready: int):
+    """The queue's items in service order, when the first ``ready`` of them already are in it.
+
+    The items that waited yesterday went back on the queue in service order, and today's new ones were
+    appended after them: only the new ones are sorted, then merged with the waiting ones. A backlog of
+    thousands (a team overloaded for months) is then walked once a day instead of sorted once a day.
+    """
+    tail = _sorted_items(queue, ready, n)
+    order = np.empty(n, dtype=np.int64)
+    i, j, k, m = 0, 0, 0, n - ready
+    while i < ready and j < m:
+        if _queue_before(queue, tail[j], i):
+            order[k] = tail[j]
+            j += 1
+        else:
+            order[k] = i
+            i += 1
+        k += 1
+    while i < ready:
+        order[k] = i
+        i += 1
+        k += 1
+    while j < m:
+        order[k] = tail[j]
+        j += 1
+        k += 1
+    return order
+
+
+def _sorted_items(queue, lo: int, hi: int):
+    """Items ``lo`` to ``hi - 1`` of the queue in service order (a merge sort; arrival numbers are unique, so
+    the order is total)."""
+    n = hi - lo
+    order = np.arange(lo, hi)
     spare = np.empty(n, dtype=np.int64)
     width = 1
     while width < n:
@@ -1375,7 +1408,7 @@ def _serve(w, day: int) -> None:
     if n == 0:
         return
     queue, queuef = w.Q[:n].copy(), w.QF[:n].copy()
-    order = _queue_order(queue, n)
+    order = _queue_order(queue, n, min(counts[N_QUEUE_SORTED], n))
     daily = T[T_DAILY_MINUTES]
     left = daily
     counts[N_QUEUE] = 0
@@ -1422,6 +1455,7 @@ def _serve(w, day: int) -> None:
         # Still waiting: back on the queue in its order (items are only added after today's service).
         _queue_push(w, queue[j, Q_CLASS], queue[j, Q_REQUESTED], queue[j, Q_CUSTOMER],
                     queue[j, Q_SEQ], row, action, minutes)
+    counts[N_QUEUE_SORTED] = counts[N_QUEUE]  # those that wait are in service order (new arrival numbers too)
 
 
 # --- liquidity ------------------------------------------------------------------------------------------
