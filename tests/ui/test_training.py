@@ -304,17 +304,15 @@ def full_desk(baseline):
 TOLERANCE_SHARE = 0.01
 
 #: story -> why the playbook's choice does not rank within the tolerance on this desk (measured; strict xfail).
-#: Measured 2026-12-07 on this desk (seed 3, day 150, 8 futures); each is a limit of the desk's futures or of its
+#: Measured 2026-12-07 on this desk (seed 3, day 150, 8 futures) while the desk still had the scenario's team (the
+#: figures quoted are from then); since the desk's team is unlimited (the trainee acts on the day) these three still
+#: fail and the disputed story passes (mediation within tolerance). Each is a limit of the desk's futures or of its
 #: account, not of the score's arithmetic (see docs in collectsim.apps.training, "What the futures keep").
 XFAIL_STORIES: dict[str, str] = {
     "late-on-purpose": "this account's own payment comes 2 days after the desk day in every future (its day was "
                        "drawn when the invoice was issued, before the desk day), so no action brings cash sooner; a "
                        "firm call only costs goodwill (-25.82 against waiting) and a friendly call gains some "
                        "(+9.59): 35 below the best, tolerance 11.96",
-    "disputed": "the dispute (70 days old) ends on its own about 30 days on in every future (its end was drawn when "
-                "it was raised); mediation ends it 9 days sooner and gains goodwill (123 of expected margin) but "
-                "costs 300: -169.81 +/- 76.85 against waiting, 226 below a friendly call, tolerance 45.77. "
-                "Mediation still beats legal action (-4,446) by far",
     "habitually-late": "the customer pays 4 days after the desk day in every future whatever is done (its own "
                        "payment day, drawn at issue); agreeing a plan raises goodwill in the model, so where the plan "
                        "is accepted (3 of 8 futures) it gains 50-76 of expected margin for 5-10 of later cash: offer "

@@ -122,7 +122,11 @@ DESK_SEGMENTS: tuple[dict, ...] = (
 
 def desk_scenario(scenario: Scenario, day: int, segments: tuple[dict, ...] = DESK_SEGMENTS) -> Scenario:
     """``scenario`` plus the desk's segments (those not already there), run at least ``MIN_FOLLOW_DAYS``
-    past ``day``; validated like a file."""
+    past ``day``, with an unlimited team; validated like a file.
+
+    The trainee is the collector and acts on the desk day: a team's queue (which could hold the action back
+    for days in a small, resized portfolio) is not part of the lesson, so the desk's team has no limit.
+    """
     names = {s.name for s in scenario.portfolio.segments}
     month = (scenario.horizon.start_date + dt.timedelta(days=day)).month
     added = [{**seg, "seasonal_peak_month": month} if "seasonality" in seg else dict(seg)
@@ -130,7 +134,7 @@ def desk_scenario(scenario: Scenario, day: int, segments: tuple[dict, ...] = DES
     h = scenario.horizon
     end = h.warmup_days + h.measured_days + h.runoff_days
     longer = {"horizon.runoff_days": h.runoff_days + day + MIN_FOLLOW_DAYS - end} if end < day + MIN_FOLLOW_DAYS else {}
-    return scenario.with_values(longer, "desk", add_segments=added)
+    return scenario.with_values({**longer, "team.staff": 0}, "desk", add_segments=added)
 
 
 def choices(scenario: Scenario, policy: str | None = None) -> dict[str, tuple[Action, ...]]:
