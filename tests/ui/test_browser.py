@@ -129,9 +129,9 @@ def _accept_kernel_dialog(page, timeout: float) -> None:
     select.first.wait_for(state="detached", timeout=10_000)
 
 
-def _drive(page, base: str, token: str, tmp_path: Path) -> None:
-    """Open notebook 02, run all cells, change policy A's preset, press Run, wait for the new results."""
-    page.goto(f"{base}/lab/tree/notebooks/02_compare_policies.ipynb?token={token}")
+def _run_all_cells(page, base: str, token: str, notebook: str) -> None:
+    """Open ``notebooks/<notebook>`` in JupyterLab and run all its cells."""
+    page.goto(f"{base}/lab/tree/notebooks/{notebook}?token={token}")
     page.locator(".jp-CodeCell").first.wait_for(timeout=120_000)
     _accept_kernel_dialog(page, 5_000)
     # The kernel must be up before Run All, or the cells are queued to nothing.
@@ -139,6 +139,11 @@ def _drive(page, base: str, token: str, tmp_path: Path) -> None:
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
     _accept_kernel_dialog(page, 2_000)
+
+
+def _drive(page, base: str, token: str, tmp_path: Path) -> None:
+    """Open notebook 02, run all cells, change policy A's preset, press Run, wait for the new results."""
+    _run_all_cells(page, base, token, "02_compare_policies.ipynb")
 
     status = page.locator(".widget-html", has_text="Done: 2 policies")
     status.first.wait_for(timeout=120_000)
@@ -187,13 +192,7 @@ def test_a_trainee_plays_one_training_round_in_chromium(lab, tmp_path):
 
 
 def _play_round(page, base: str, token: str, tmp_path: Path) -> None:
-    page.goto(f"{base}/lab/tree/notebooks/04_training_desk.ipynb?token={token}")
-    page.locator(".jp-CodeCell").first.wait_for(timeout=120_000)
-    _accept_kernel_dialog(page, 5_000)
-    page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(timeout=120_000)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    _accept_kernel_dialog(page, 2_000)
+    _run_all_cells(page, base, token, "04_training_desk.ipynb")
 
     progress = page.locator(".widget-html", has_text="score so far").first
     progress.wait_for(timeout=180_000)
