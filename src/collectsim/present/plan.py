@@ -11,7 +11,8 @@ through. :func:`plan_actions` answers that for a real ledger under a policy, wit
   offer was accepted (an open invoice at its full amount is on no plan). An invoice the policy handed to an
   agency or a court, or wrote off, before the window is out of the supplier's hands: it gets no new action.
 * **Due today** means a decision day in the window (``since``, ``as_of``]; ``since`` defaults to the day
-  before ``as_of``. A step that fell on or before ``since`` is not repeated.
+  before ``as_of``. A step that fell on or before ``since`` is not repeated; of several reminder steps of
+  one invoice in a longer window only the latest is due (it supersedes the ones missed).
 * **Segment.** A customer's segment is the one calibration put it in (:func:`ledger_segments`: the ledger's
   segment and channel). When the scenario has no segment of that name (a scenario fitted with
   ``--segment-by habit`` or written by hand), the policy's base rules apply, with no override, and
@@ -263,6 +264,8 @@ def plan_actions(ledger: Ledger, scenario: Scenario, policy: str | PolicySpec, a
         done, review = _replay(ints, offsets, issue, due, int(r["amount_cents"]), disputed, day0)
         out_of_hand = [(d, c) for d, c in done if c in _OUT_OF_HAND]
         today = [(d, c) for d, c in done if d > first]
+        steps = [(d, c) for d, c in today if c % ACTION_STRIDE == 0]
+        today = [x for x in today if x[1] % ACTION_STRIDE or x == steps[-1]]  # the latest step supersedes
         for d, c in today:
             label, step = _describe(c, seg_spec, actions[c])
             template = template_for_step(step, day0 - due) if step else ""
@@ -332,16 +335,16 @@ def plan_actions(ledger: Ledger, scenario: Scenario, policy: str | PolicySpec, a
 def _columns(currency: str, named: bool) -> list[str]:
     return (["priority", "customer_id"] + (["customer_name"] if named else [])
             + ["segment", "policy_rules", "action", "channel", "tone", "letter_template", "offer", "escalation",
-               "invoices_due", "invoices_on_letter", "other_actions", "open_invoices", f"overdue_{currency}",
-               f"open_{currency}", "max_days_overdue_days", f"value_at_stake_{currency}", f"interest_{currency}",
-               f"compensation_{currency}", "work_minutes", "cumulative_minutes", "within_capacity", "letter_file"])
+               "invoices_due", "invoices_on_letter", "other_actions", "deferred_actions", "open_invoices",
+               f"overdue_{currency}", f"open_{currency}", "max_days_overdue_days", f"value_at_stake_{currency}",
+               f"interest_{currency}", f"compensation_{currency}", "work_minutes", "cumulative_minutes",
+               "within_capacity", "letter_file"])
 
 
 def _contacts(open_rows: pd.DataFrame, inv: pd.DataFrame, due_acts: Sequence[_Due], rows_of: dict,
               seg_of: pd.Series, overrides: set, as_of: date, currency: str, halflife: float,
               scenario: Scenario) -> list[dict]:
     """One row per customer with an action due, sorted by value at stake (then days overdue, then id)."""
-    team = scenario.team
     by_customer: dict[str, list[_Due]] = {}
     for a in due_acts:
         by_customer.setdefault(open_rows.at[a.invoice, "customer_id"], []).append(a)
@@ -367,17 +370,11 @@ def _contacts(open_rows: pd.DataFrame, inv: pd.DataFrame, due_acts: Sequence[_Du
         overdue = [j for j in mine if inv.at[j, "_late"] > 0]
         stake = sum(int(open_rows.at[j, "amount_cents"]) * rules.age_factor(int(inv.at[j, "_late"]), halflife)
                     for j in in_hand if inv.at[j, "_late"] > 0)
-        minutes, longest = 0.0, 0.0
-        for a in acts:
-            m = rules.work_minutes(int(a.action.kind), a.action.channel, team.minutes_email, team.minutes_letter,
-                                   team.minutes_call)
-            if a.code % ACTION_STRIDE == 0:
-                extra = rules.contact_extra(longest > 0, m, longest)
-                longest = max(longest, m)
-                minutes += extra
-            else:
-                minutes += m
-        others = [a for a in acts if a is not main]
+        covered = [a for a in letter_acts if main is not None and a.invoice in on_letter
+                   and (a.template == main.template or {a.template, main.template} <= set(STATEMENTS))]
+        internal = [a for a in acts if not a.template]
+        deferred = [a for a in letter_acts if a not in covered]
+        minutes = _minutes(covered + internal, scenario.team)
         channel = tone = ""
         if main is not None:
             ch = main.action.channel
@@ -393,8 +390,7 @@ def _contacts(open_rows: pd.DataFrame, inv: pd.DataFrame, due_acts: Sequence[_Du
             "offer": _offer(main.code, main.action) if main is not None else "",
             "escalation": "; ".join(escal),
             "invoices_due": ids(sorted({a.invoice for a in acts})), "invoices_on_letter": ids(on_letter),
-            "other_actions": "; ".join(f"{a.label} on {open_rows.at[a.invoice, 'invoice_id']}"
-                                       for a in sorted(others, key=lambda a: (a.invoice, a.day))),
+            "other_actions": _listed(internal, open_rows), "deferred_actions": _listed(deferred, open_rows),
             "open_invoices": len(mine),
             f"overdue_{currency}": sum(int(open_rows.at[j, "amount_cents"]) for j in overdue) / 100,
             f"open_{currency}": sum(int(open_rows.at[j, "amount_cents"]) for j in mine) / 100,
@@ -407,6 +403,26 @@ def _contacts(open_rows: pd.DataFrame, inv: pd.DataFrame, due_acts: Sequence[_Du
         out.append(row)
     out.sort(key=lambda r: (-r[f"value_at_stake_{currency}"], -r["max_days_overdue_days"], r["customer_id"]))
     return out
+
+
+def _listed(acts: Sequence[_Due], open_rows: pd.DataFrame) -> str:
+    return "; ".join(f"{a.label} on {open_rows.at[a.invoice, 'invoice_id']}"
+                     for a in sorted(acts, key=lambda a: (a.invoice, a.day)))
+
+
+def _minutes(acts: Sequence[_Due], team) -> float:
+    """Staff minutes of a customer's contact and tasks, as the simulation counts them: a contact takes as long as
+    its longest reminder step (:func:`~collectsim.model.behaviour.contact_extra`); every other action its own."""
+    minutes, longest = 0.0, 0.0
+    for a in acts:
+        m = rules.work_minutes(int(a.action.kind), a.action.channel, team.minutes_email, team.minutes_letter,
+                               team.minutes_call)
+        if a.code % ACTION_STRIDE == 0:
+            minutes += rules.contact_extra(longest > 0, m, longest)
+            longest = max(longest, m)
+        else:
+            minutes += m
+    return minutes
 
 
 def _capacity(contacts: list[dict], daily: float | None) -> None:
