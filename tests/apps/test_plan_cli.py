@@ -91,3 +91,11 @@ def test_a_ledger_without_open_invoices_is_a_one_line_error(fitted, tmp_path, ca
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "no open invoices" in err and err.count("\n") == 1
+
+
+def test_an_output_path_that_is_a_file_stops_before_the_ledger_is_read(fitted, tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("", encoding="utf-8")
+    assert _plan(fitted, taken) == 2
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and err.count("\n") == 1
