@@ -48,6 +48,8 @@ def scenario(team: dict | None = None, segment: str = LABEL) -> collectsim.Scena
     }
     if team:
         data["team"] = team
+    if segment != LABEL:
+        del data["policies"]["override"]
     return collectsim.parse_scenario(data)
 
 
@@ -194,6 +196,14 @@ def test_a_segment_the_scenario_lacks_falls_back_to_the_base_policy_and_says_so(
     assert (row["action"], row["channel"], row["policy_rules"]) == ("reminder step 1", "email", "base policy")
     assert row["segment"] == "(none: wholesale)"
     assert any("base rules" in n and "'wholesale'" in n for n in p.notes)
+
+
+def test_overrides_for_segments_the_scenario_lacks_are_said_to_be_unused(tmp_path):
+    spec = scenario().policy("override")  # e.g. a strategy file written for another scenario
+    p = plan_actions(ledger(tmp_path, [("A", "INV-1", 7, 100.0, False)], segment="other"), scenario(segment="other"),
+                     spec, AS_OF, company=COMPANY)
+    assert row_of(p, "A")["channel"] == "email"
+    assert any(f"overrides for '{LABEL}'" in n and "not used" in n for n in p.notes)
 
 
 # --- letters -------------------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ through. :func:`plan_actions` answers that for a real ledger under a policy, wit
   segment and channel). When the scenario has no segment of that name (a scenario fitted with
   ``--segment-by habit`` or written by hand), the policy's base rules apply, with no override, and
   :attr:`DayPlan.notes` says so.
+* **Contact gap.** The policy's least gap between contacts (``reminders.min_gap_days``) is not applied: the
+  ledger does not say when a customer was last contacted.
 * **Disputes.** A disputed invoice (the ledger's ``disputed`` column) counts as disputed since its due date
   (the ledger gives no date); the policy's ``pause_on_dispute`` and mediation rules apply to it.
 * **One contact per customer.** A customer's actions of the day become one contact: the firmest letter
@@ -181,7 +183,7 @@ def _replay(ints: list, offsets: list, issue: int, due: int, balance: int, dispu
     return done, day
 
 
-def _describe(code: int, spec: PolicySpec, action: Action) -> tuple[str, object]:
+def _describe(code: int, spec: PolicySpec) -> tuple[str, object]:
     """(label, step for letter_for_step or '') of an action code under the policy ``spec``."""
     if code % ACTION_STRIDE == 0:
         k = code // ACTION_STRIDE
@@ -213,8 +215,8 @@ def plan_actions(ledger: Ledger, scenario: Scenario, policy: str | PolicySpec, a
     ``scenario`` gives the segments, the team and the economics (currency, reference rate, debt-age
     curve); ``policy`` is one of its policies by name, or a :class:`PolicySpec`. The letters are written
     for ``company`` (default: the scenario's ``[company]``, else the marked :data:`SAMPLE_COMPANY`).
-    Raises :class:`PlanError` (as-of before the ledger's dates, no open invoice, ``since`` not before
-    ``as_of``) and ScenarioError (unknown policy, a company profile a sendable letter cannot use).
+    Raises :class:`PlanError` (as-of before the ledger's dates, ``since`` not before ``as_of``), LedgerError
+    (no open invoice) and ScenarioError (unknown policy, a company profile a sendable letter cannot use).
     """
     spec = scenario.policy(policy) if isinstance(policy, str) else policy
     since = since if since is not None else as_of - timedelta(days=1)
@@ -246,6 +248,10 @@ def plan_actions(ledger: Ledger, scenario: Scenario, policy: str | PolicySpec, a
         notes.append(f"the scenario has no segment {', '.join(repr(u) for u in unknown)} (segments: "
                      f"{', '.join(names)}); the policy's base rules, without segment overrides, apply to those "
                      "customers")
+    unused = sorted(set(spec.segments) - set(names))
+    if unused:
+        notes.append(f"policy {spec.name!r} has overrides for {', '.join(repr(u) for u in unused)}, which the "
+                     "scenario's segments do not include: they are not used")
     rows_of = {}  # segment name or None -> (ints, offsets, actions, spec)
     for s, name in enumerate(names):
         rows_of[name] = (tables.ints[s].tolist(), tables.step_offset[s].tolist(), segment_actions(tables, s),
@@ -267,7 +273,7 @@ def plan_actions(ledger: Ledger, scenario: Scenario, policy: str | PolicySpec, a
         steps = [(d, c) for d, c in today if c % ACTION_STRIDE == 0]
         today = [x for x in today if x[1] % ACTION_STRIDE or x == steps[-1]]  # the latest step supersedes
         for d, c in today:
-            label, step = _describe(c, seg_spec, actions[c])
+            label, step = _describe(c, seg_spec)
             template = template_for_step(step, day0 - due) if step else ""
             due_acts.append(_Due(i, d, c, actions[c], label, template, step))
         late = day0 - due
@@ -284,9 +290,9 @@ def plan_actions(ledger: Ledger, scenario: Scenario, policy: str | PolicySpec, a
             "issue_date": r["issue_date"].date(), "due_date": r["due_date"].date(),
             f"open_{currency}": int(r["amount_cents"]) / 100, "days_overdue": max(0, late),
             "disputed": "yes" if disputed else "no", "stage": stage,
-            "last_action_before_window": _describe(last[-1][1], seg_spec, actions[last[-1][1]])[0] if last else "",
+            "last_action_before_window": _describe(last[-1][1], seg_spec)[0] if last else "",
             "last_action_date": date.fromordinal(last[-1][0]) if last else "",
-            "actions_due": "; ".join(_describe(c, seg_spec, actions[c])[0] for _, c in today),
+            "actions_due": "; ".join(_describe(c, seg_spec)[0] for _, c in today),
             "next_decision_date": date.fromordinal(review) if review != NO_REVIEW and not out_of_hand else "",
             "_in_hand": not [x for x in out_of_hand if x[0] <= first],
             "_out_today": bool([x for x in out_of_hand if x[0] > first]),
