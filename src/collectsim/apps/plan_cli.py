@@ -29,16 +29,20 @@ How it decides:
     its issue date. The ledger does not say which reminders went out: every earlier action of the policy is
     taken as done, and no offer as accepted. An invoice handed over or written off earlier gets no action.
   * An action is due when its day falls in (--since, --as-of]; --since defaults to the day before --as-of.
+    Of several reminder steps of one invoice in the window only the latest is due. The policy's least gap
+    between contacts is not applied (the ledger does not say when a customer was last contacted).
   * A customer's segment is the one `collectsim calibrate` put it in (the ledger's segment and channel
     columns); if the scenario has no segment of that name, the policy's base rules apply (said on screen).
   * Disputed invoices (the ledger's disputed column) count as disputed since their due date; the policy's
     pause_on_dispute and mediation apply.
   * One contact per customer: the firmest letter of its actions goes out (the others are listed in
-    other_actions); a statement lists every overdue invoice still in hand.
+    deferred_actions; write-offs and mediation in other_actions); a statement lists every overdue invoice
+    still in hand (disputed ones left out under pause_on_dispute).
   * Value at stake: the customer's overdue balance still in hand, each invoice weighted by the model's
     collectability by age (halving every behaviour.response_halflife_days past due).
   * Capacity: contacts in order of value at stake, their staff minutes summed against one day of the
-    scenario's [team] (staff 0 = unlimited); rows beyond it say within_capacity = no and are kept.
+    scenario's [team] (staff 0 = unlimited); from the first contact that does not fit, rows say
+    within_capacity = no. None is dropped.
 
 Writes to --out: actions.csv (one row per customer contact, in priority order, money in the scenario's
 currency), invoices.csv (every open invoice, its stage and the actions due), letters/NNN-CUSTOMER.txt and
