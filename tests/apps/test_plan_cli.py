@@ -99,3 +99,16 @@ def test_an_output_path_that_is_a_file_stops_before_the_ledger_is_read(fitted, t
     assert _plan(fitted, taken) == 2
     err = capsys.readouterr().err
     assert "is a file, not a folder" in err and err.count("\n") == 1
+
+
+def test_lenient_mode_writes_the_rejected_rows_beside_the_plan(fitted, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    lines = SAMPLE_LEDGER.read_text(encoding="utf-8").splitlines()
+    bad.write_text("\n".join([*lines, "K0001,Customer 001 Ltd,INV-X,2025-06-01,2025-07-01,not-a-number,,no,paper"])
+                   + "\n", encoding="utf-8")
+    argv = ["plan", str(bad), "--scenario", str(fitted), "--as-of", "2025-06-30", "--out", str(tmp_path / "x")]
+    assert main(argv) == 2  # strict: the first bad row stops it
+    assert "INV-X" not in capsys.readouterr().out
+    assert main([*argv, "--lenient"]) == 0
+    assert "1 of 1568 rows rejected" in capsys.readouterr().out
+    assert "not-a-number" in (tmp_path / "x" / "rejects.csv").read_text(encoding="utf-8")

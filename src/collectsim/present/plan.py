@@ -354,9 +354,10 @@ def _contacts(open_rows: pd.DataFrame, inv: pd.DataFrame, due_acts: Sequence[_Du
     by_customer: dict[str, list[_Due]] = {}
     for a in due_acts:
         by_customer.setdefault(open_rows.at[a.invoice, "customer_id"], []).append(a)
+    rows_by_customer = inv.groupby("customer_id", sort=False).indices
     out = []
     for cust, acts in by_customer.items():
-        mine = inv.index[inv["customer_id"] == cust]
+        mine = list(rows_by_customer[cust])
         seg = inv.at[mine[0], "_segment"]
         spec_c = rows_of[seg][3]
         letter_acts = [a for a in acts if a.template]
