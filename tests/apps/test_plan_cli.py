@@ -112,3 +112,16 @@ def test_lenient_mode_writes_the_rejected_rows_beside_the_plan(fitted, tmp_path,
     assert main([*argv, "--lenient"]) == 0
     assert "1 of 1568 rows rejected" in capsys.readouterr().out
     assert "not-a-number" in (tmp_path / "x" / "rejects.csv").read_text(encoding="utf-8")
+
+
+def test_an_export_is_read_through_its_mapping_file_as_calibrate_reads_it(fitted, tmp_path, capsys):
+    good = ROOT / "tests" / "ledgers" / "good"
+    out = tmp_path / "de"
+    argv = ["plan", str(good / "de_export.csv"), "--mapping", str(good / "de_export.toml"), "--scenario", str(fitted),
+            "--as-of", "2025-04-07", "--since", "2025-03-01", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "the scenario has no segment 'all'" in printed  # no segment or channel column: base rules, said
+    actions = pd.read_csv(out / "actions.csv", keep_default_na=False)
+    assert list(actions["invoices_due"]) == ["R-2"] and list(actions["action"]) == ["reminder step 2"]
+    assert list(actions["overdue_EUR"]) == [99.9]

@@ -73,7 +73,8 @@ def add_pseudonym_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key-file", type=Path, metavar="FILE", help="file holding the pseudonymisation key")
 
 
-def _options(args: argparse.Namespace) -> LedgerOptions:
+def ledger_options(args: argparse.Namespace) -> LedgerOptions:
+    """How to read the ledger, from the command line's ledger options (and --pseudonymise)."""
     columns = {}
     for item in args.column:
         canon, sep, header = item.partition("=")
@@ -142,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         _check_outputs(args)  # (output paths: checked before any work)
         rejects = _check_rejects_path(args)
-        ledger = read_ledger(args.ledger, _options(args), strict=not args.lenient)
+        ledger = read_ledger(args.ledger, ledger_options(args), strict=not args.lenient)
         for note in ledger.notes:
             say(note)
         for warning in ledger.warnings:

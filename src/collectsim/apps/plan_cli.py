@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from collectsim.apps.calibrate_cli import _options, add_ledger_options, add_pseudonym_options
+from collectsim.apps.calibrate_cli import add_ledger_options, add_pseudonym_options, ledger_options
 from collectsim.calibration.ledger import LedgerError, read_ledger
 from collectsim.config.scenario import is_strategy_file, load_scenario, load_strategy, read_toml
 from collectsim.config.schema import ScenarioError
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         check_dir(args.out)
-        options = _options(argparse.Namespace(**{**vars(args), "as_of": None}))
+        options = ledger_options(argparse.Namespace(**{**vars(args), "as_of": None}))
         scenario = load_scenario(args.scenario)
         policy = _policy(args.policy, scenario)  # an unknown name fails before the ledger is read
         company = load_company(args.company) if args.company else None
