@@ -4,16 +4,24 @@ customer in order of value at stake, the team's day marked and nothing dropped, 
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import date, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import collectsim
 from collectsim.calibration.ledger import LedgerError, LedgerOptions, read_ledger
 from collectsim.config.company import Company
+from collectsim.config.policy_spec import CHANNELS, TONES
 from collectsim.config.schema import ScenarioError
 from collectsim.model import late_payment_law as lpl
 from collectsim.model.behaviour import age_factor
+from collectsim.model.decisions import ActionKind, Point
+from collectsim.model.rule_policy import RuleBasedPolicy
 from collectsim.present.letters import money
 from collectsim.present.plan import PlanError, plan_actions
 
@@ -265,3 +273,64 @@ def test_bad_requests_are_one_line_errors(tmp_path):
                     "2025-02-01\n", encoding="utf-8")
     with pytest.raises(LedgerError, match="no open invoices"):
         plan_actions(read_ledger(paid), scenario(), "ladder", AS_OF)
+
+
+# --- invariants ----------------------------------------------------------------------------------------------
+
+INVOICES = st.lists(st.tuples(st.sampled_from("ABCD"), st.integers(-20, 200), st.integers(100, 500_000),
+                              st.booleans()), min_size=1, max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(INVOICES, st.sampled_from(["ladder", "no-pause", "offers", "short", "override"]),
+       st.sampled_from([None, 0.05, 0.2, 1.0]), st.integers(1, 40))
+def test_every_due_action_reaches_a_row_in_order_and_none_is_dropped(invoices, policy, staff, window):
+    rows = [(c, f"INV-{i}", late, cents / 100, disputed) for i, (c, late, cents, disputed) in enumerate(invoices)]
+    scn = scenario(team={"staff": staff, "hours_per_day": 0.5} if staff else None)
+    with tempfile.TemporaryDirectory() as folder:
+        p = plan_actions(ledger(Path(folder), rows), scn, policy, AS_OF, AS_OF - timedelta(days=window),
+                         company=COMPANY)
+    due = p.invoices[p.invoices["actions_due"] != ""]
+    assert set(p.actions["customer_id"]) == set(due["customer_id"])  # every customer with work has its row
+    for _, row in p.actions.iterrows():
+        assert set(row["invoices_due"].split("; ")) == set(due.loc[due["customer_id"] == row["customer_id"],
+                                                                   "invoice_id"])
+        if row["letter_file"]:
+            assert set(row["invoices_on_letter"].split("; ")) <= set(p.invoices.loc[
+                p.invoices["customer_id"] == row["customer_id"], "invoice_id"])
+    stake = list(p.actions["value_at_stake_EUR"])
+    assert stake == sorted(stake, reverse=True)
+    assert list(p.actions["cumulative_minutes"]) == pytest.approx(list(p.actions["work_minutes"].cumsum()))
+    busy = list(p.actions.loc[p.actions["work_minutes"] > 0, "within_capacity"])
+    assert busy == sorted(busy, reverse=True)  # 'yes' then 'no': the first that does not fit ends the day
+    assert len(p.letters) == (p.actions["letter_file"] != "").sum()
+
+
+@pytest.mark.parametrize("policy", ["ladder", "no-pause", "offers", "short"])
+@pytest.mark.parametrize("late", [-3, 0, 7, 21, 30, 60, 90, 120])
+def test_the_actions_due_on_the_day_are_what_the_rule_policy_decides_that_day(tmp_path, policy, late):
+    if policy == "offers" and late > 90:
+        return  # handed to the agency on day 90: covered by the escalation test
+    scn = scenario()
+    p = plan(tmp_path, [("A", "INV-1", late, 1000.0, False)], policy=policy, scn=scn)
+    spec = scn.policy(policy)
+    view = SimpleNamespace(customer=0, seq=0, segment=0, amount=100_000, balance=100_000, issue_day=0,
+                           due_day=1000 - late, disputed=False, in_plan=False, had_plan=False, had_terms=False,
+                           plan_terms=False, fees_claimed=False, had_settlement_offer=False, disputed_since=-1,
+                           mediated=False, escalation=0, was_at_agency=False, was_in_court=False, reminders_sent=0,
+                           actions_taken=0, plan_broken_day=-1)
+    decided = RuleBasedPolicy(spec, scn).decide(Point.REVIEW, 1000, view, 0.5).actions
+    names = {ActionKind.OFFER_PLAN: "plan offer", ActionKind.PLACE_WITH_AGENCY: "hand over to the agency",
+             ActionKind.WRITE_OFF: "write off", ActionKind.CLAIM_FEES: "fee claim"}
+    steps = [(s.channel, s.tone) for s in spec.reminders.steps]
+    expected = {f"reminder step {steps.index((CHANNELS[a.channel], TONES[a.tone])) + 1}"
+                if a.kind == ActionKind.REMIND else names[a.kind] for a in decided}
+    planned = p.invoices.iloc[0]["actions_due"]
+    assert set(filter(None, planned.split("; "))) == expected
+
+
+def test_a_contact_longer_than_the_whole_day_is_done_when_it_comes_first(tmp_path):
+    scn = scenario(team={"staff": 0.05, "hours_per_day": 0.5, "minutes_letter": 5.0})  # 1.5 minutes a day
+    rows = [(c, f"INV-{c}", 30, amount, False) for c, amount in (("A", 3000.0), ("B", 2000.0))]
+    p = plan(tmp_path, rows, policy="no-pause", scn=scn)
+    assert list(p.actions["within_capacity"]) == ["yes", "no"]

@@ -31,7 +31,8 @@ through. :func:`plan_actions` answers that for a real ledger under a policy, wit
 * **Capacity.** Contacts are taken in order of value at stake (then days overdue); their staff minutes
   (:func:`~collectsim.model.behaviour.work_minutes`, a contact taking as long as its longest reminder, as
   the simulation counts it) are summed against one day of the team (``[team]``; staff 0 = unlimited). The
-  first contact that does not fit, and every one after it, is marked ``within_capacity = no``, never dropped.
+  first contact that does not fit, and every one after it, is marked ``within_capacity = no``, never dropped
+  (a contact longer than the whole day is done when it comes first, as the simulated team does it).
 
 Nothing is sent. Pseudonymisation is the ledger's (``LedgerOptions.pseudonym_key``): the plan sees only
 pseudonyms, so every output carries them.
@@ -435,18 +436,20 @@ def _minutes(acts: Sequence[_Due], team) -> float:
 def _capacity(contacts: list[dict], daily: float | None) -> None:
     """Cumulative minutes in priority order, and whether each contact fits in one day of the team.
 
-    Strict order, as the simulated team works: the first contact that does not fit ends the day; a contact
-    that takes no staff time (a write-off) always fits. Unlimited capacity (``daily`` None): all fit.
+    As the simulated team works: strict order, the first contact that does not fit ends the day, and one
+    longer than a whole day is done when it comes first. A contact that takes no staff time (a write-off)
+    always fits; with unlimited capacity (``daily`` None) all do.
     """
     used, full = 0.0, False
     for c in contacts:
-        used += c["work_minutes"]
-        c["cumulative_minutes"] = round(used, 2)
-        if daily is None or c["work_minutes"] == 0:
+        minutes = c["work_minutes"]
+        if daily is None or minutes == 0:
             fits = True
         else:
-            full = full or used > daily + 1e-9
+            full = full or (used + minutes > daily + 1e-9 and used > 0)
             fits = not full
+        used += minutes
+        c["cumulative_minutes"] = round(used, 2)
         c["within_capacity"] = "yes" if fits else "no"
 
 
