@@ -24,7 +24,8 @@ import threading
 import types
 from pathlib import Path
 
-_MODULES = ("model.draws", "model.behaviour", "model.liquidity", "model.policy_tables", "engines.compiled_kernel")
+_MODULES = ("model.draws", "model.behaviour", "model.liquidity", "model.standing", "model.policy_tables",
+            "engines.compiled_kernel")
 _lock = threading.Lock()
 _compiled: types.SimpleNamespace | None = None
 
