@@ -408,6 +408,14 @@ class PolicySpec:
         override = _target_override(self.targets[target - 1])
         return build(PolicySpec, deep_merge(base._base_raw(), override), f"targets.{target - 1}", self.name)
 
+    def target_names(self) -> tuple[str, ...]:
+        """The targets' names, in priority order."""
+        return tuple(t["name"] for t in self.targets)
+
+    def for_target_named(self, name: str) -> PolicySpec:
+        """The policy for the customers the target called ``name`` selects (the base policy under its override)."""
+        return self.for_target("", self.target_names().index(name) + 1)
+
     def selectors(self) -> tuple[When, ...]:
         """Each target's selectors, in priority order."""
         return tuple(build(When, t.get("when", {}), f"targets.{i}.when", self.name)
