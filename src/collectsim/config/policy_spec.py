@@ -267,6 +267,7 @@ RECENT_INVOICES = 5
 RISK_BANDS = ("new", "low", "medium", "high")
 LOW_BAND_MAX_DAYS = 14
 MEDIUM_BAND_MAX_DAYS = 30
+BANDS_SOURCE = "bands around the typical SME's 1-2 weeks late (docs/sources.md); an assumption"
 RISK_BAND_NOTE = (f"new until an invoice is paid in full; then low (the last {RECENT_INVOICES} invoices paid averaged "
                   f"at most {LOW_BAND_MAX_DAYS} days late), medium (at most {MEDIUM_BAND_MAX_DAYS}), high (more)")
 
@@ -279,31 +280,31 @@ class When:
     onboarding): see :mod:`collectsim.model.standing` for how each is kept.
     """
 
-    open_balance_min: float | None = setting(None, unit="currency", low=0, high=1e12,
+    open_balance_min: float | None = setting(None, source="", unit="currency", low=0, high=1e12,
                                              doc="Principal owed on the customer's open invoices is at least this.")
-    open_balance_max: float | None = setting(None, unit="currency", low=0, high=1e12,
+    open_balance_max: float | None = setting(None, source="", unit="currency", low=0, high=1e12,
                                              doc="Principal owed on the customer's open invoices is at most this.")
     recent_days_late_min: int | None = setting(
-        None, unit="days", low=0, high=3650,
+        None, source="", unit="days", low=0, high=3650,
         doc=f"The customer's last {RECENT_INVOICES} invoices paid in full averaged at least this many days late (days "
             "late: last payment day minus due date, 0 if on time); never holds before one is paid.")
     recent_days_late_max: int | None = setting(
-        None, unit="days", low=0, high=3650,
+        None, source="", unit="days", low=0, high=3650,
         doc="... averaged at most this many days late; never holds before one is paid.")
-    overdue_days_min: int | None = setting(None, unit="days past due", low=1, high=3650,
+    overdue_days_min: int | None = setting(None, source="", unit="days past due", low=1, high=3650,
                                            doc="One of the customer's open invoices is at least this many days past "
                                                "due.")
-    disputes_min: int | None = setting(None, unit="open disputes", low=1, high=10_000,
+    disputes_min: int | None = setting(None, source="", unit="open disputes", low=1, high=10_000,
                                        doc="At least this many of the customer's open invoices are disputed now.")
-    disputed_within_days: int | None = setting(None, unit="days", low=0, high=3650,
+    disputed_within_days: int | None = setting(None, source="", unit="days", low=0, high=3650,
                                                doc="The customer raised a dispute (open or since resolved) within "
                                                    "this many days.")
-    risk_band: str | None = setting(None, choices=RISK_BANDS, doc="Risk band from payment history: "
-                                    + RISK_BAND_NOTE + ".")
-    tenure_days_min: int | None = setting(None, unit="days", low=0, high=36500,
+    risk_band: str | None = setting(None, choices=RISK_BANDS, source=BANDS_SOURCE,
+                                    doc="Risk band from payment history: " + RISK_BAND_NOTE + ".")
+    tenure_days_min: int | None = setting(None, source="", unit="days", low=0, high=36500,
                                           doc="The customer has been with us at least this many days (customers "
                                               "of the opening portfolio count from the first day of the run).")
-    tenure_days_max: int | None = setting(None, unit="days", low=0, high=36500,
+    tenure_days_max: int | None = setting(None, source="", unit="days", low=0, high=36500,
                                           doc="The customer has been with us at most this many days.")
 
     def check(self, path: str, source: str) -> None:
@@ -342,8 +343,8 @@ class PolicySpec:
     invoicing: Invoicing = table(Invoicing, doc="Clear terms and electronic invoicing.")
     targets: tuple[Mapping[str, Any], ...] = setting(
         (), source="", doc="Customers targeted by what the ledger shows, in priority order: each "
-        "`[[policy.targets]]` has a `name`, a `when` table of selectors (`policy.targets.when.*` below) and any of "
-        "the keys above (not name, description, segments or targets), which replace the base policy's for the "
+        "`[[policy.targets]]` has a `name`, a `when` table of selectors (`targets[].when.*` below; those left out "
+        "are not checked) and any of the keys above (not name, description, segments or targets), which replace the base policy's for the "
         "invoices of customers it selects. The first target whose selectors all hold when an invoice is issued "
         "applies to that invoice for its whole life (to onboarding when the customer arrives, to a credit hold "
         "when it orders); with none, the base policy.")
