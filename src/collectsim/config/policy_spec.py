@@ -344,10 +344,10 @@ class PolicySpec:
     targets: tuple[Mapping[str, Any], ...] = setting(
         (), source="", doc="Customers targeted by what the ledger shows, in priority order: each "
         "`[[policy.targets]]` has a `name`, a `when` table of selectors (`targets[].when.*` below; those left out "
-        "are not checked) and any of the keys above (not name, description, segments or targets), which replace the base policy's for the "
-        "invoices of customers it selects. The first target whose selectors all hold when an invoice is issued "
-        "applies to that invoice for its whole life (to onboarding when the customer arrives, to a credit hold "
-        "when it orders); with none, the base policy.")
+        "are not checked) and any of the keys above (not name, description, segments or targets), which replace "
+        "the base policy's for the invoices of customers it selects. The first target whose selectors all hold "
+        "when an invoice is issued applies to that invoice for its whole life (to onboarding when the customer "
+        "arrives, to a credit hold when it orders); with none, the base policy.")
     segments: Mapping[str, Mapping[str, Any]] = setting(
         {}, source="", doc="Per-segment overrides: `[policy.segments.<segment>]` holds any of the keys above "
                 "(not name, segments or targets) and replaces them for that segment's customers. Segments are "
