@@ -202,3 +202,12 @@ def test_a_target_in_a_strategy_file_is_named_under_policy(tmp_path):
     with pytest.raises(ScenarioError, match=r"policy\.targets\[0\]\.when\.xyz = 1: unknown key; allowed keys here: "
                                             r"open_balance_min, open_balance_max, recent_days_late_min"):
         collectsim.load_strategy(path)
+
+
+def test_a_sweep_or_the_optimiser_can_vary_a_targets_threshold_and_levers():
+    spec = _policy({"name": "slow", "when": {"recent_days_late_min": 21}, "reminders": {"steps": [{"offset": 1}]}})
+    varied = spec.with_values({"targets.0.when.recent_days_late_min": 30, "targets.0.reminders.steps.0.offset": 3})
+    assert varied.selectors()[0].recent_days_late_min == 30
+    assert varied.for_target_named("slow").reminders.steps[0].offset == 3
+    with pytest.raises(ScenarioError, match=r"targets\[0\]\.when\.recent_days_late_min = -1"):
+        spec.with_values({"targets.0.when.recent_days_late_min": -1})

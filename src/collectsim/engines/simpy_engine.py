@@ -30,6 +30,13 @@ was paid, escalated or put on a plan) are dropped. The log records each item's m
 goodwill as its dearest or harshest step does (the others add nothing). A policy may ask for a least gap between
 contacts (``reminders.min_gap_days``); a reminder due sooner waits, and goes out on the first day the gap allows.
 
+**What the policy sees of a customer.** A policy may treat customers differently by their standing on the ledger
+(``[[policy.targets]]``: open balance, recent days late, days overdue, disputes, risk band, tenure; see
+:mod:`collectsim.model.standing`). The engine keeps each customer's payment history (the days late of its last
+invoices paid in full, recorded when the last payment comes) and the day of its last dispute, reads the rest from
+its open invoices, and asks the decision maker for a profile when an invoice is issued (phase 0, so from the
+standing left by the days before; the invoice keeps it to the end), when a new customer arrives and at each order.
+
 **Goodwill follows the account.** Within a 30-day period a customer minds its worst experience, not how many it had:
 a reminder, fee claim or dispute moves goodwill only by what it adds beyond the period's worst so far (gains alike),
 each weighed by the invoice against the customer's usual month of purchases (at most 1), and losses to chasing and
