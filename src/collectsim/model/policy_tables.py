@@ -252,6 +252,10 @@ def choose_target(selectors, tenure: int, open_balance: int, late_total: int, la
 
     The engines ask when an invoice is issued (from the standing that morning, before the invoice is added), when a
     customer arrives (onboarding) and when it orders (credit hold); an invoice keeps its target for its whole life.
+    Why at issue and not at each review: an invoice then follows one ladder from start to end (a customer that
+    changed band between two reviews would otherwise skip or repeat steps of two ladders), and orders come first
+    in the day, so the choice reads only what earlier days left (no same-day order of events can change it). A
+    customer's new standing reaches its next invoices, as a dunning tool's customer-level setting would.
     """
     for t in range(len(selectors)):
         if target_matches(selectors[t], tenure, open_balance, late_total, late_count, overdue_days, open_disputes,
