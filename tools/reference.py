@@ -11,7 +11,7 @@ import datetime as dt
 import typing
 from collections.abc import Iterator
 
-from collectsim.config.policy_spec import PolicySpec
+from collectsim.config.policy_spec import PolicySpec, When
 from collectsim.config.scenario import Scenario
 from collectsim.config.schema import spec_of
 
@@ -72,6 +72,9 @@ def rows(cls: type, prefix: str) -> Iterator[tuple[str, ...]]:
         kind = _type_name(tp)
         allowed = spec.allowed(kind) if (spec.choices or spec.low is not None) else ""
         yield (f"`{key}`", kind, _default(f), spec.unit, allowed, spec.source or "-", spec.doc)
+        if cls is PolicySpec and f.name == "targets":  # an array of tables: name, when and policy keys
+            yield (f"`{key}[].name`", "string", "(required)", "", "", "-", "What the target is called (unique).")
+            yield from rows(When, f"{key}[].when")
 
 
 def _table(header: tuple[str, ...], body: list[tuple[str, ...]]) -> str:

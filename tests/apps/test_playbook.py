@@ -36,7 +36,8 @@ PRACTICES = [
 ]
 
 KEY_ROOTS = {"portfolio", "economics", "horizon", "team", "economy", "behaviour", "reminders", "discount",
-             "plans", "extended_terms", "onboarding", "fees", "settlement", "escalation", "write_off", "segments"}
+             "plans", "extended_terms", "onboarding", "fees", "settlement", "escalation", "write_off", "segments",
+             "targets"}
 
 
 def schema_keys() -> set[str]:
@@ -206,6 +207,7 @@ def test_every_lever_is_a_valid_policy_that_differs_from_its_base_only_in_its_ke
                 continue
             lever, plain = specs[label], specs[base]
             assert lever.reminders == plain.reminders and lever.segments == plain.segments
+            assert lever.targets == plain.targets
             for key in keys:
                 table, leaf = key.split(".")
                 assert getattr(getattr(lever, table), leaf) != getattr(getattr(plain, table), leaf), (label, key)

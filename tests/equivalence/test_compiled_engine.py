@@ -13,7 +13,7 @@ import warnings
 
 import pytest
 from engine_checks import STEP as _STEP
-from engine_checks import assert_same
+from engine_checks import TARGETS, assert_same
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -200,7 +200,8 @@ def test_vectorised_is_an_old_name_of_the_compiled_engine():
            "extended_terms.milestones": st.sampled_from([[{"after_days": 30, "share": 1.0}],
                                                          [{"after_days": 20, "share": 0.3},
                                                           {"after_days": 50, "share": 0.7}]]),
-           "extended_terms.on_default": st.sampled_from(["resume", "restart", "escalate", "write_off"])}),
+           "extended_terms.on_default": st.sampled_from(["resume", "restart", "escalate", "write_off"]),
+           "targets": TARGETS}),
        staff=st.sampled_from([0.0, 0.01, 0.05]), spillover=st.sampled_from([0.0, 0.5]),
        gap=st.sampled_from([0, 3, 10]), cap=st.sampled_from([0.02, 0.1, 1.0]),
        courts=st.fixed_dictionaries({"default_judgment_days": st.sampled_from([5.0, 45.0]),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 from engine_checks import STEP as _STEP
-from engine_checks import assert_same
+from engine_checks import TARGETS, assert_same
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -112,7 +112,7 @@ _POLICY = st.fixed_dictionaries({
     "fees.enforce": st.booleans(), "settlement.offer": st.booleans(), "escalation.mediation": st.booleans(),
     "escalation.agency": st.booleans(), "escalation.legal": st.booleans(),
     "escalation.credit_hold": st.booleans(), "onboarding.credit_check": st.booleans(),
-    "extended_terms.offer": st.booleans()})
+    "extended_terms.offer": st.booleans(), "targets": TARGETS})
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -156,6 +156,42 @@ def test_the_policy_decision(k, baseline):
             assert a == b and out_py[:a[0]] == out_c[:b[0]].tolist(), (spec.name, args)
 
 
+def test_the_standing_and_the_choice_of_target(k):
+    """choose_target over lists (as RuleBasedPolicy.profile calls it) and compiled over arrays; the ring of recent
+    days late updated in a list and in a row of an array."""
+    import collectsim
+    from collectsim.model import standing
+
+    rng = np.random.default_rng(4)
+    ring_py, ring_c = [0] * standing.RECENT_INVOICES, np.zeros(standing.RECENT_INVOICES, np.int64)
+    paid_py = paid_c = 0
+    for _ in range(300):
+        paid_day, due_day = int(rng.integers(0, 200)), int(rng.integers(0, 200))
+        late = standing.days_late(paid_day, due_day)
+        assert late == k.days_late(paid_day, due_day)
+        paid_py = standing.push_days_late(ring_py, paid_py, late)
+        paid_c = k.push_days_late(ring_c, paid_c, late)
+        assert paid_py == paid_c and ring_py == ring_c.tolist()
+        total = standing.recent_total(ring_py, paid_py)
+        assert total == k.recent_total(ring_c, paid_c) and standing.recent_count(paid_py) == k.recent_count(paid_c)
+        assert standing.risk_band(total, 3) == k.risk_band(total, 3)
+    spec = collectsim.PolicySpec(name="p").with_values({"targets": [
+        {"name": "a", "when": {"disputes_min": 1, "open_balance_min": 1000.0}},
+        {"name": "b", "when": {"recent_days_late_min": 20, "tenure_days_max": 300}},
+        {"name": "c", "when": {"risk_band": "medium", "disputed_within_days": 60, "overdue_days_min": 10}},
+        {"name": "d", "when": {"recent_days_late_max": 5, "open_balance_max": 4000.0, "tenure_days_min": 100}}]})
+    table = policy_tables.selector_table(spec)
+    chosen = set()
+    for _ in range(3000):
+        count = int(rng.integers(0, standing.RECENT_INVOICES + 1))
+        args = (int(rng.integers(0, 600)), int(rng.integers(0, 800_000)), int(rng.integers(0, 60 * count + 1)), count,
+                int(rng.integers(0, 90)), int(rng.integers(0, 3)), int(rng.choice([1 << 62, *range(0, 120)])))
+        a = policy_tables.choose_target(table.tolist(), *args)
+        assert a == k.choose_target(table, *args), args
+        chosen.add(a)
+    assert chosen == {0, 1, 2, 3, 4}
+
+
 def test_the_c_library_is_what_both_call():
     """The draws' transcendental functions are math's: the same routines numba compiles."""
     assert draws.exponential(0.3, 2.0) == -2.0 * math.log1p(-0.3)

@@ -90,8 +90,10 @@ def test_warnings_list_the_levers_the_target_cannot_hold():
     disc = " | ".join(unsupported(collectsim.load_strategy(STRATEGIES / "discount-led.toml"), "odoo"))
     assert "early-payment discount" in disc
     fair = collectsim.load_strategy(STRATEGIES / "firm-and-fair.toml")
-    assert any("late-on-purpose" in w and "--segment" in w for w in unsupported(fair, "odoo"))
-    assert any("late-on-purpose" in w for w in unsupported(fair, "csv"))
+    assert any("pays-late" in w and "--target" in w for w in unsupported(fair, "odoo"))
+    assert any("pays-late" in w for w in unsupported(fair, "csv"))
+    by_segment = fair.with_values({"segments": {"slow": {"write_off": {"age_days": 200}}}})
+    assert any("slow" in w and "--segment" in w for w in unsupported(by_segment, "odoo"))
     assert not unsupported(collectsim.load_strategy(STRATEGIES / "aggressive.toml"), "csv")
 
 
@@ -113,13 +115,15 @@ def test_export_command_writes_the_file_and_the_warnings(tmp_path, capsys):
     assert "instalment plans" in notes and notes.startswith("# What the odoo export")
 
 
-def test_export_command_takes_a_scenario_and_a_policy_name_or_a_segment(tmp_path, capsys):
+def test_export_command_takes_a_scenario_and_a_policy_name_or_a_target(tmp_path, capsys):
     out = tmp_path / "d.json"
     argv = ["export", str(SCENARIOS / "baseline.toml"), "--policy", "firm-and-fair", "--to", "erpnext",
-            "--out", str(out), "--segment", "late-on-purpose"]
+            "--out", str(out), "--target", "pays-late"]
     assert main(argv) == 0
     docs = json.loads(out.read_text(encoding="utf-8"))
-    assert [d["dunning_type"] for d in docs][1] == "firm-and-fair +1d firm phone"  # the segment's ladder
+    assert [d["dunning_type"] for d in docs][1] == "firm-and-fair +1d firm phone"  # the target's ladder
+    assert main([*argv[:-2], "--target", "nobody"]) == 2
+    assert "no target of this name; targets: pays-late" in capsys.readouterr().err
     assert main([*argv[:-2], "--segment", "nobody"]) == 2
     assert "no override for this segment" in capsys.readouterr().err
     assert main(["export", str(STRATEGIES / "gentle.toml"), "--policy", "x", "--to", "csv", "--out", str(out)]) == 2

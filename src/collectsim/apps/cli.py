@@ -156,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", required=True, choices=("odoo", "erpnext", "csv"), help="target format")
     export.add_argument("--out", required=True, type=Path, metavar="FILE", help="file to write")
     export.add_argument("--segment", help="export the policy as it applies to this segment (its override)")
+    export.add_argument("--target", help="export the policy as it applies to the customers this target selects")
     export.add_argument("--company", type=Path, metavar="FILE",
                         help="company profile, for the company name and jurisdiction (ERPNext needs the company)")
     export.add_argument("--reference-rate", type=float, metavar="RATE",
@@ -553,6 +554,11 @@ def _export(args: argparse.Namespace) -> int:
             raise ScenarioError(str(args.policy_file), f"{policy.name}.segments", args.segment,
                                 "no override for this segment; overrides: " + (", ".join(policy.segments) or "none"))
         policy = policy.for_segment(args.segment)
+    if args.target:
+        if args.target not in policy.target_names():
+            raise ScenarioError(str(args.policy_file), f"{policy.name}.targets", args.target,
+                                "no target of this name; targets: " + (", ".join(policy.target_names()) or "none"))
+        policy = policy.for_target_named(args.target)
     written = export_policy(policy, args.to, args.out, company=company, reference_rate=rate)
     for warning in written.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -231,7 +231,7 @@ class PolicyPanel:
         }
 
     def spec(self) -> PolicySpec:
-        """The policy the controls describe (the preset with these levers; its segment overrides kept)."""
+        """The policy the controls describe (the preset with these levers; its targets and segment overrides kept)."""
         return self.base.with_values(self.values())
 
     @property

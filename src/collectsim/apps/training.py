@@ -43,7 +43,7 @@ from collectsim.config.scenario import Scenario
 from collectsim.engines.simpy_engine import SimpyEngine
 from collectsim.engines.simulate import simulate
 from collectsim.files.exports import write_csv
-from collectsim.model.decisions import Action, ActionKind, Decision, DecisionMaker, InvoiceView, Point
+from collectsim.model.decisions import Action, ActionKind, Decision, DecisionMaker, InvoiceView, Point, Standing
 from collectsim.model.rule_policy import RuleBasedPolicy
 from collectsim.results.eventlog import BALANCE_REDUCING, EventKind
 from collectsim.results.run import RunResult
@@ -168,19 +168,27 @@ class DeskDecider(DecisionMaker):
         self.name = base.spec.name
         self.spec = base.spec
         self.done = False
+        self.reads_standing = base.reads_standing
 
-    # Credit hold, plans on request, onboarding, the contact gap: as the policy does (only ``decide`` differs).
-    def credit_hold_after(self, segment: int) -> int | None:
-        return self.base.credit_hold_after(segment)
+    # Targets, credit hold, plans on request, onboarding, invoicing, the contact gap: as the policy does (only
+    # ``decide`` differs).
+    def profile(self, segment: int, standing: Standing | None) -> int:
+        return self.base.profile(segment, standing)
 
-    def plan_on_request(self, segment: int) -> Action | None:
-        return self.base.plan_on_request(segment)
+    def credit_hold_after(self, profile: int) -> int | None:
+        return self.base.credit_hold_after(profile)
 
-    def onboarding(self, segment: int) -> tuple[float, int, int] | None:
-        return self.base.onboarding(segment)
+    def plan_on_request(self, profile: int) -> Action | None:
+        return self.base.plan_on_request(profile)
 
-    def contact_gap(self, segment: int) -> int:
-        return self.base.contact_gap(segment)
+    def onboarding(self, profile: int) -> tuple[float, int, int] | None:
+        return self.base.onboarding(profile)
+
+    def invoicing(self, profile: int) -> tuple[bool, bool]:
+        return self.base.invoicing(profile)
+
+    def contact_gap(self, profile: int) -> int:
+        return self.base.contact_gap(profile)
 
     def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:
         decision = self.base.decide(point, day, invoice, goodwill)

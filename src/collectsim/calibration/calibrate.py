@@ -500,8 +500,9 @@ class Calibrator:
                 k: (int(v[k]) if k == "terms_days" else round(float(v[k]), 4)) for k in v}})
         policy = as_raw(self.as_is)
         policy.pop("name", None)
-        if not policy.get("segments"):
-            policy.pop("segments", None)
+        for key in ("segments", "targets"):
+            if not policy.get(key):
+                policy.pop(key, None)
         frame = self.ledger_.frame
         codes = sorted({c for c in frame["currency"].str.upper() if c}) if "currency" in frame else []
         return {

@@ -2,18 +2,30 @@
 
 A policy is what a credit controller would write on one page: when reminders go out, by which
 channel and in what tone; whether an early-payment discount is offered; whether chasing stops
-while an invoice is disputed; when an unpaid balance is written off. Segments of customers may
-get their own version of any lever (``[policy.segments.<name>]``), which is how personalisation
-is expressed. Every key has a dotted name (``discount.rate``, ``reminders.steps``) that sweeps use.
+while an invoice is disputed; when an unpaid balance is written off. Customers may get their own version
+of any lever, selected by what the ledger shows of them (``[[policy.targets]]``: open balance, recent days
+late, days overdue, disputes, risk band, tenure; :class:`When`), which is how personalisation is expressed; a
+synthetic experiment may also override by hidden behaviour segment (``[policy.segments.<name>]``). Every key
+has a dotted name (``discount.rate``, ``reminders.steps``) that sweeps use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
-from collectsim.config.schema import ScenarioError, as_raw, build, deep_merge, join, set_dotted, setting, table
+from collectsim.config.schema import (
+    NO_VALUE,
+    ScenarioError,
+    as_raw,
+    build,
+    deep_merge,
+    join,
+    set_dotted,
+    setting,
+    table,
+)
 
 CHANNELS = ("email", "letter", "phone")
 TONES = ("friendly", "firm", "final")
@@ -249,6 +261,69 @@ class Onboarding:
                                       "above the limit is refused (0: no limit).")
 
 
+#: What a customer's standing remembers of its payments (see collectsim.model.standing): the last invoices paid in
+#: full, and the risk bands their mean days late fall in (around the typical SME's 1-2 weeks late, docs/sources.md).
+RECENT_INVOICES = 5
+RISK_BANDS = ("new", "low", "medium", "high")
+LOW_BAND_MAX_DAYS = 14
+MEDIUM_BAND_MAX_DAYS = 30
+BANDS_SOURCE = "bands around the typical SME's 1-2 weeks late (docs/sources.md); an assumption"
+RISK_BAND_NOTE = (f"new until an invoice is paid in full; then low (the last {RECENT_INVOICES} invoices paid averaged "
+                  f"at most {LOW_BAND_MAX_DAYS} days late), medium (at most {MEDIUM_BAND_MAX_DAYS}), high (more)")
+
+
+@dataclass(frozen=True)
+class When:
+    """What a customer must show on the ledger for a target to apply; every selector given must hold.
+
+    Selectors read the customer's standing on the day an invoice is issued (or the customer arrives, for
+    onboarding): see :mod:`collectsim.model.standing` for how each is kept.
+    """
+
+    open_balance_min: float | None = setting(None, source="", unit="currency", low=0, high=1e12,
+                                             doc="Principal owed on the customer's open invoices is at least this.")
+    open_balance_max: float | None = setting(None, source="", unit="currency", low=0, high=1e12,
+                                             doc="Principal owed on the customer's open invoices is at most this.")
+    recent_days_late_min: int | None = setting(
+        None, source="", unit="days", low=0, high=3650,
+        doc=f"The customer's last {RECENT_INVOICES} invoices paid in full averaged at least this many days late (days "
+            "late: last payment day minus due date, 0 if on time); never holds before one is paid.")
+    recent_days_late_max: int | None = setting(
+        None, source="", unit="days", low=0, high=3650,
+        doc="... averaged at most this many days late; never holds before one is paid.")
+    overdue_days_min: int | None = setting(None, source="", unit="days past due", low=1, high=3650,
+                                           doc="One of the customer's open invoices is at least this many days past "
+                                               "due.")
+    disputes_min: int | None = setting(None, source="", unit="open disputes", low=1, high=10_000,
+                                       doc="At least this many of the customer's open invoices are disputed now.")
+    disputed_within_days: int | None = setting(None, source="", unit="days", low=0, high=3650,
+                                               doc="The customer raised a dispute (open or since resolved) within "
+                                                   "this many days.")
+    risk_band: str | None = setting(None, choices=RISK_BANDS, source=BANDS_SOURCE,
+                                    doc="Risk band from payment history: " + RISK_BAND_NOTE + ".")
+    tenure_days_min: int | None = setting(None, source="", unit="days", low=0, high=36500,
+                                          doc="The customer has been with us at least this many days (customers "
+                                              "of the opening portfolio count from the first day of the run).")
+    tenure_days_max: int | None = setting(None, source="", unit="days", low=0, high=36500,
+                                          doc="The customer has been with us at most this many days.")
+
+    def check(self, path: str, source: str) -> None:
+        for low, high in (("open_balance_min", "open_balance_max"), ("recent_days_late_min", "recent_days_late_max"),
+                          ("tenure_days_min", "tenure_days_max")):
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a > b:
+                raise ScenarioError(source, join(path, high), b, f"must be at least {low} ({a:g})")
+
+
+SELECTORS = tuple(f.name for f in fields(When))
+_TARGET_KEYS = ("name", "when")  # a target's own keys; the others override the policy's
+_NOT_OVERRIDDEN = ("name", "description", "segments", "targets")
+
+
+def _target_override(target: Mapping[str, Any]) -> dict:
+    return {k: v for k, v in target.items() if k not in _TARGET_KEYS}
+
+
 @dataclass(frozen=True)
 class PolicySpec:
     """A whole policy: reminders, discount, plans, extended terms, fees, settlements, escalation, write-off,
@@ -266,25 +341,56 @@ class PolicySpec:
     write_off: WriteOff = table(WriteOff, doc="Write-off rule.")
     onboarding: Onboarding = table(Onboarding, doc="Credit checks and limits for new customers.")
     invoicing: Invoicing = table(Invoicing, doc="Clear terms and electronic invoicing.")
+    targets: tuple[Mapping[str, Any], ...] = setting(
+        (), source="", doc="Customers targeted by what the ledger shows, in priority order: each "
+        "`[[policy.targets]]` has a `name`, a `when` table of selectors (`targets[].when.*` below; those left out "
+        "are not checked) and any of the keys above (not name, description, segments or targets), which replace "
+        "the base policy's for the invoices of customers it selects. The first target whose selectors all hold "
+        "when an invoice is issued applies to that invoice for its whole life (to onboarding when the customer "
+        "arrives, to a credit hold when it orders); with none, the base policy.")
     segments: Mapping[str, Mapping[str, Any]] = setting(
         {}, source="", doc="Per-segment overrides: `[policy.segments.<segment>]` holds any of the keys above "
-                "(not name or segments) and replaces them for that segment's customers.")
+                "(not name, segments or targets) and replaces them for that segment's customers. Segments are "
+                "hidden behaviour groups a controller cannot see: for synthetic experiments only (a calibrated "
+                "scenario names its own segments); target real customers with `targets`.")
 
     def check(self, path: str, source: str) -> None:
         for segment, override in self.segments.items():
             where = join(join(path, "segments"), segment)
             if not isinstance(override, Mapping):
                 raise ScenarioError(source, where, override, "must be a table of policy keys")
-            for banned in ("name", "segments"):
+            for banned in ("name", "segments", "targets"):
                 if banned in override:
                     raise ScenarioError(source, join(where, banned), override[banned],
                                         "cannot be overridden per segment")
             # Validate the override by building the policy it produces, errors named under it.
             build(PolicySpec, deep_merge(self._base_raw(), override), where, source)
+        names: set[str] = set()
+        for i, target in enumerate(self.targets):
+            where = join(join(path, "targets"), i)
+            name = target.get("name")
+            if not isinstance(name, str) or not name.strip():
+                raise ScenarioError(source, join(where, "name"), NO_VALUE if name is None else name,
+                                    "every target needs a name (a non-empty string)")
+            if name in names:
+                raise ScenarioError(source, join(where, "name"), name, "names a target already defined")
+            names.add(name)
+            when = build(When, target.get("when", {}), join(where, "when"), source)
+            if all(getattr(when, key) is None for key in SELECTORS):
+                raise ScenarioError(source, join(where, "when"), NO_VALUE,
+                                    "needs at least one selector: " + ", ".join(SELECTORS))
+            override = _target_override(target)
+            allowed = [f.name for f in fields(PolicySpec) if f.name not in _NOT_OVERRIDDEN]
+            for key, value in override.items():
+                if key not in allowed:
+                    raise ScenarioError(source, join(where, key), value,
+                                        "unknown key; allowed keys here: " + ", ".join((*_TARGET_KEYS, *allowed)))
+            build(PolicySpec, deep_merge(self._base_raw(), override), where, source)
 
     def _base_raw(self) -> dict:
         raw = as_raw(self)
         raw.pop("segments", None)
+        raw.pop("targets", None)
         return raw
 
     def for_segment(self, segment: str) -> PolicySpec:
@@ -293,6 +399,28 @@ class PolicySpec:
         if not override:
             return self
         return build(PolicySpec, deep_merge(self._base_raw(), override), f"segments.{segment}", self.name)
+
+    def for_target(self, segment: str, target: int) -> PolicySpec:
+        """The policy for the customers of ``segment`` that target number ``target`` selects (0: none does, the
+        base policy; k: the k-th of :attr:`targets`), the segment's override under the target's."""
+        base = self.for_segment(segment)
+        if target == 0:
+            return base
+        override = _target_override(self.targets[target - 1])
+        return build(PolicySpec, deep_merge(base._base_raw(), override), f"targets.{target - 1}", self.name)
+
+    def target_names(self) -> tuple[str, ...]:
+        """The targets' names, in priority order."""
+        return tuple(t["name"] for t in self.targets)
+
+    def for_target_named(self, name: str) -> PolicySpec:
+        """The policy for the customers the target called ``name`` selects (the base policy under its override)."""
+        return self.for_target("", self.target_names().index(name) + 1)
+
+    def selectors(self) -> tuple[When, ...]:
+        """Each target's selectors, in priority order."""
+        return tuple(build(When, t.get("when", {}), f"targets.{i}.when", self.name)
+                     for i, t in enumerate(self.targets))
 
     def with_values(self, values: Mapping[str, Any]) -> PolicySpec:
         """A copy with dotted keys replaced (``{"discount.rate": 0.02}``), validated again. An item of a list is

@@ -26,6 +26,7 @@ from collectsim.model.draws import _prefixes
 from collectsim.model.liquidity import BLOCK_DAYS, NEVER, Liquidity, block_probabilities
 from collectsim.model.policy_tables import PolicyTables
 from collectsim.model.portfolio import Customers, make_customers
+from collectsim.model.standing import NO_DISPUTE
 from collectsim.results.eventlog import COLUMN_DTYPES, EventKind, EventLog
 from collectsim.results.invoices import InvoiceTable
 
@@ -106,7 +107,7 @@ def scenario_tables(scenario: Scenario) -> tuple:
 def policy_arrays(tables: PolicyTables) -> tuple:
     """The kernel's policy tuple."""
     return (tables.ints, tables.floats, tables.step_offset, tables.step_cost, tables.step_channel, tables.step_tone,
-            tables.milestone_days, tables.milestone_share)
+            tables.milestone_days, tables.milestone_share, tables.selectors)
 
 
 def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple | None = None) -> Outputs:
@@ -126,6 +127,7 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     C[:, K.C_CONTACT_DAY] = -K.NEVER  # no contact yet
     C[:, K.C_CAP_PERIOD] = -1
     C[:, K.C_CHANGE_PERIOD] = -1
+    C[:, K.C_LAST_DISPUTE] = NO_DISPUTE  # never disputed
     CF = np.zeros((n, K.CF_WIDTH))
     CF[:, K.CF_GOODWILL] = customers.goodwill_baseline
     CF[:, K.CF_BASELINE] = customers.goodwill_baseline

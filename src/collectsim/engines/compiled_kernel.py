@@ -131,13 +131,16 @@ from collectsim.model.policy_tables import (
     SETTLE_FORGIVE,
     TERMS_CHANNEL,
     TERMS_COST,
+    choose_target,
+    profile_row,
     rule_decision,
 )
+from collectsim.model.standing import RECENT_INVOICES, days_late, push_days_late, recent_count, recent_total
 
 __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", "_load_day", "_next_day",
            "_record", "_advance", "_goodwill_on",
            "_change_goodwill", "_liquidity_on", "_next_event", "_schedule", "_order", "_onboard", "_amount",
-           "_issue", "_open_balance", "_overdue_beyond", "_invoice_event", "_resolve_dispute", "_pay",
+           "_issue", "_open_balance", "_profile", "_overdue_beyond", "_invoice_event", "_resolve_dispute", "_pay",
            "_pay_instalment", "_raise_dispute", "_review", "_apply", "_execute", "_remind", "_plan_requested",
            "_offer_plan", "_agree_plan", "_offer_discount", "_claim_fees", "_accrue_interest", "_settle_fees",
            "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_court_decides",
@@ -182,18 +185,24 @@ NAN = math.nan
  R_FEES_CLAIMED, R_FEE_COMPENSATION, R_INTEREST_DAY, R_HAD_SETTLEMENT, R_DISPUTED_SINCE, R_MEDIATED,
  R_ESCALATION, R_WAS_AT_AGENCY, R_WAS_IN_COURT, R_ESCALATION_DAY, R_ESCALATION_PAYS, R_TAKEN_UP,
  R_PLAN_REQUESTED, R_PLAN_BROKEN_DAY, R_GEN, R_NEXT_OPEN, R_ID, R_PREV_OPEN, R_QUEUED, R_HELD_ACTION, R_HELD_DAY,
- R_LEGAL_COSTS, R_WIDTH) = range(55)
+ R_LEGAL_COSTS, R_PROFILE, R_WIDTH) = range(56)
 (RF_DISCOUNT_RATE, RF_UNMOVED, RF_FEE_RATE, RF_INTEREST, RF_SETTLE_FORGIVE, RF_AGENCY_FEE, RF_RECOVERABLE,
  RF_WIDTH) = range(8)
 # Columns of the invoice table the run returns (OI; the discount rate in OF), one row per invoice issued.
 OI_CUSTOMER, OI_SEQ, OI_SEGMENT, OI_ISSUE, OI_DUE, OI_AMOUNT, OI_DEADLINE, OI_BALANCE, OI_WIDTH = range(9)
 
+# R_PROFILE: the row of the policy's tables that applies to the invoice (its segment's, for the target its
+# customer's standing met at issue).
 # Columns of the customers' integer state (C) and float state (CF).
 # The contact columns: the day of the last contact, what today's contact has cost and taken in staff minutes, the
 # worst goodwill loss and best gain on the account in the period C_CHANGE_PERIOD, and the goodwill lost to chasing
 # in the cap's current period (see SimpyEngine.__init__).
 (C_SEGMENT, C_ARRIVAL, C_ANCHOR, C_REFUSED, C_LIMIT, C_CHURN_DAY, C_INSOLVENT_DAY, C_SEQ, C_STARTED,
- C_OPEN_HEAD, C_OPEN_TAIL, C_CONTACT_DAY, C_CONTACT_COST, C_CAP_PERIOD, C_CHANGE_PERIOD, C_WIDTH) = range(16)
+ C_OPEN_HEAD, C_OPEN_TAIL, C_CONTACT_DAY, C_CONTACT_COST, C_CAP_PERIOD, C_CHANGE_PERIOD, C_PAID, C_LAST_DISPUTE,
+ C_LATE) = range(18)
+# The customer's standing (collectsim.model.standing): invoices paid in full, the day of its last dispute, and from
+# C_LATE the ring of the last RECENT_INVOICES paid invoices' days late.
+C_WIDTH = C_LATE + RECENT_INVOICES
 (CF_GOODWILL, CF_BASELINE, CF_HAZARD, CF_THRESHOLD, CF_HABIT, CF_REPORT, CF_CONTACT_MINUTES, CF_PERIOD_WORST,
  CF_PERIOD_BEST, CF_CAP_USED, CF_WIDTH) = range(11)
 
@@ -254,6 +263,7 @@ class World(structref.StructRefProxy):
 
 WORLD_FIELDS = ("SG", "BH", "T", "members", "starts", "liq", "runs", "eom", "pref", "X",
                 "p_ints", "p_floats", "p_offsets", "p_costs", "p_channels", "p_tones", "m_days", "m_shares",
+                "p_selectors",
                 "C", "CF", "R", "RF", "L", "LF", "Q", "QF", "E", "DH", "head", "out", "counts", "OI", "OF")
 structref.define_proxy(World, WorldType, list(WORLD_FIELDS))
 
@@ -576,6 +586,32 @@ def _open_balance(w, c: int) -> int:
     return total
 
 
+def _profile(w, c: int, day: int) -> int:
+    """The row of the policy's tables for the customer today: its segment's, for the first target its standing
+    meets (as SimpyEngine._profile with RuleBasedPolicy.profile)."""
+    C, R = w.C, w.R
+    selectors = w.p_selectors
+    s = C[c, C_SEGMENT]
+    if len(selectors) == 0:
+        return profile_row(selectors, s, 0)
+    balance = 0
+    overdue = 0
+    disputes = 0
+    i = C[c, C_OPEN_HEAD]
+    while i >= 0:
+        if R[i, R_BALANCE] > 0:
+            balance += R[i, R_BALANCE]
+            overdue = max(overdue, day - R[i, R_DUE])
+            if R[i, R_DISPUTED]:
+                disputes += 1
+        i = R[i, R_NEXT_OPEN]
+    paid = C[c, C_PAID]
+    ring = C[c, C_LATE:C_LATE + RECENT_INVOICES]
+    target = choose_target(selectors, day - C[c, C_ARRIVAL], balance, recent_total(ring, paid), recent_count(paid),
+                           overdue, disputes, day - C[c, C_LAST_DISPUTE])
+    return profile_row(selectors, s, target)
+
+
 def _overdue_beyond(w, c: int, day: int, days_overdue: int) -> bool:
     R = w.R
     i = w.C[c, C_OPEN_HEAD]
@@ -588,6 +624,7 @@ def _overdue_beyond(w, c: int, day: int, days_overdue: int) -> bool:
 
 
 def _onboard(w, c: int, s: int, day: int) -> bool:
+    """A new customer applies (as SimpyEngine._onboard); ``s`` is its profile, the row of the policy's tables."""
     C, CF = w.C, w.CF
     ints = w.p_ints[s]
     if not ints[HAS_ONBOARDING]:
@@ -612,7 +649,7 @@ def _order(w, c: int, day: int) -> None:
     if not C[c, C_STARTED]:
         C[c, C_STARTED] = 1
         if C[c, C_ARRIVAL] > 0:  # a new customer applies, and may be checked and refused
-            if C[c, C_INSOLVENT_DAY] <= day or not _onboard(w, c, s, day):
+            if C[c, C_INSOLVENT_DAY] <= day or not _onboard(w, c, _profile(w, c, day), day):
                 return
         first = C[c, C_ARRIVAL] + geometric_days(draw(w.pref, U_ORDER_GAP, c, 0, 0), mean_gap) - 1
         if first < X[X_ISSUE_END]:
@@ -622,7 +659,7 @@ def _order(w, c: int, day: int) -> None:
     if C[c, C_CHURN_DAY] <= day or C[c, C_INSOLVENT_DAY] <= day:
         return  # the customer has left, or can no longer trade
     seq = C[c, C_SEQ]
-    ints = w.p_ints[s]
+    ints = w.p_ints[_profile(w, c, day)]
     limit = C[c, C_LIMIT]
     if ((ints[HAS_HOLD] and _overdue_beyond(w, c, day, ints[HOLD_AFTER]))
             or (limit and _open_balance(w, c) + _amount(w, c, seq) > limit)):
@@ -647,6 +684,7 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     SG, BH = w.SG, w.BH
     pref = w.pref
     s = C[c, C_SEGMENT]
+    profile = _profile(w, c, day)  # from the standing before this invoice
     amount = _amount(w, c, seq)
     terms = int(SG[s, S_TERMS])
     due = day + terms if not SG[s, S_EOM] else w.eom[day] + terms
@@ -670,6 +708,7 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT], R[i, R_AMOUNT], R[i, R_BALANCE] = c, seq, s, amount, amount
     R[i, R_ISSUE], R[i, R_DUE] = day, due
     R[i, R_ID] = inv
+    R[i, R_PROFILE] = profile
     OI = w.OI
     OI[inv, OI_CUSTOMER], OI[inv, OI_SEQ], OI[inv, OI_SEGMENT], OI[inv, OI_ISSUE] = c, seq, s, day
     OI[inv, OI_DUE], OI[inv, OI_AMOUNT] = due, amount
@@ -692,8 +731,8 @@ def _issue(w, c: int, seq: int, day: int) -> None:
         R[C[c, C_OPEN_TAIL], R_NEXT_OPEN] = i
     C[c, C_OPEN_TAIL] = i
     # The customer's intentions, before any chasing.
-    clear_terms = w.p_ints[s, CLEAR_TERMS] != 0
-    e_invoicing = w.p_ints[s, E_INVOICING] != 0
+    clear_terms = w.p_ints[profile, CLEAR_TERMS] != 0
+    e_invoicing = w.p_ints[profile, E_INVOICING] != 0
     if draw(pref, U_DISPUTE, c, seq, 0) < SG[s, S_DISPUTE_RATE] and not (
             (clear_terms or e_invoicing) and dispute_prevented(
                 draw(pref, U_DISPUTE_PREVENTED, c, seq, 0),
@@ -725,7 +764,7 @@ def _issue(w, c: int, seq: int, day: int) -> None:
 def _decide(w, i: int, point: int, day: int, goodwill: float, earliest_review: int) -> None:
     """Ask the policy and act on its answer (as SimpyEngine._apply of the rule-based policy's decision)."""
     R = w.R
-    s = R[i, R_SEGMENT]
+    s = R[i, R_PROFILE]
     out = w.out
     n, review = rule_decision(w.p_ints[s], w.p_offsets[s], out, point, day, R[i, R_DUE], R[i, R_BALANCE],
                               R[i, R_DISPUTED] != 0, R[i, R_IN_PLAN] != 0, R[i, R_HAD_PLAN] != 0,
@@ -736,6 +775,7 @@ def _decide(w, i: int, point: int, day: int, goodwill: float, earliest_review: i
 
 
 def _action_channel(w, s: int, action: int) -> int:
+    """The channel of an action of profile ``s`` (a row of the policy's tables), -1 if it has none."""
     code = action % ACTION_STRIDE
     if code == A_REMIND:
         return w.p_channels[s, action // ACTION_STRIDE]
@@ -756,7 +796,7 @@ def _action_kind(action: int) -> int:
 def _do(w, i: int, day: int, action: int) -> None:
     """Carry out an action now, or queue it when it takes staff time and the team is limited (as SimpyEngine._do)."""
     T = w.T
-    s = w.R[i, R_SEGMENT]
+    s = w.R[i, R_PROFILE]
     kind = _action_kind(action)
     minutes = work_minutes(kind, _action_channel(w, s, action), T[T_MINUTES_EMAIL], T[T_MINUTES_LETTER],
                            T[T_MINUTES_CALL])
@@ -786,12 +826,13 @@ def _apply(w, i: int, day: int, n: int, review: int, earliest_review: int) -> No
 def _execute(w, i: int, day: int, action: int, minutes: float, wait: int) -> None:
     """Carry out one action now (as SimpyEngine._execute)."""
     R = w.R
+    p = R[i, R_PROFILE]  # the row of the policy's tables
     if R[i, R_BALANCE] == 0:
         return
     code = action % ACTION_STRIDE
     if code == A_REMIND:
         c = R[i, R_CUSTOMER]
-        gap = w.p_ints[R[i, R_SEGMENT], CONTACT_GAP]
+        gap = w.p_ints[p, CONTACT_GAP]
         if contact_waits(day, w.C[c, C_CONTACT_DAY], gap):
             R[i, R_HELD_ACTION] = action  # a later step replaces it
             R[i, R_HELD_DAY] = w.C[c, C_CONTACT_DAY] + gap
@@ -921,6 +962,7 @@ def _pay(w, i: int, day: int) -> None:
 
 def _pay_instalment(w, i: int, day: int) -> None:
     R = w.R
+    p = R[i, R_PROFILE]  # the row of the policy's tables
     SG, BH, pref = w.SG, w.BH, w.pref
     c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
     g = _goodwill_on(w, c, day)
@@ -930,7 +972,7 @@ def _pay_instalment(w, i: int, day: int) -> None:
     n_ms = R[i, R_PLAN_MILESTONES]
     if paid_ok:
         # Extended terms pay this milestone's share of the balance agreed (the rest at the last).
-        share = w.m_shares[s, n_ms - R[i, R_PLAN_LEFT]] if n_ms > 0 and not R[i, R_PLAN_DOWN] else -1.0
+        share = w.m_shares[p, n_ms - R[i, R_PLAN_LEFT]] if n_ms > 0 and not R[i, R_PLAN_DOWN] else -1.0
         amount = instalment_amount(R[i, R_BALANCE], R[i, R_PLAN_DOWN], R[i, R_PLAN_LEFT], share, R[i, R_PLAN_BASE])
         if R[i, R_PLAN_DOWN]:
             R[i, R_PLAN_DOWN] = 0
@@ -943,7 +985,7 @@ def _pay_instalment(w, i: int, day: int) -> None:
             R[i, R_IN_PLAN] = 0
             _settle_fees(w, i, day, True)
         if n_ms > 0 and R[i, R_PLAN_LEFT] > 0:
-            R[i, R_PLAN_DAY] = R[i, R_PLAN_START] + w.m_days[s, n_ms - R[i, R_PLAN_LEFT]]
+            R[i, R_PLAN_DAY] = R[i, R_PLAN_START] + w.m_days[p, n_ms - R[i, R_PLAN_LEFT]]
         else:
             R[i, R_PLAN_DAY] = day + R[i, R_PLAN_INTERVAL]
         return
@@ -973,6 +1015,7 @@ def _raise_dispute(w, i: int, day: int) -> None:
     c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
     R[i, R_DISPUTED] = 1
     R[i, R_DISPUTE_DAY] = NEVER
+    w.C[c, C_LAST_DISPUTE] = day
     change = BH[B_DISPUTE_GOODWILL] * stake_factor(R[i, R_AMOUNT], SG[s, S_MONTHLY])
     before, after = _change_goodwill(w, c, _account_change(w, c, change, day, True), day)
     _record(w, day, K_DISPUTE_RAISED, c, i, 0, -1, -1, 0, before, after, 0.0, 0)
@@ -1004,14 +1047,15 @@ def _review(w, i: int, day: int) -> None:
 
 def _remind(w, i: int, day: int, step: int, minutes: float, wait: int) -> None:
     R, RF = w.R, w.RF
+    p = R[i, R_PROFILE]  # the row of the policy's tables
     SG, BH, pref = w.SG, w.BH, w.pref
     c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
-    channel, tone = w.p_channels[s, step], w.p_tones[s, step]
+    channel, tone = w.p_channels[p, step], w.p_tones[p, step]
     # One contact a day per customer: this step adds to today's only what it costs, takes and does beyond it.
     C, CF = w.C, w.CF
     same = C[c, C_CONTACT_DAY] == day
     change = BH[B_TONE_GOODWILL + tone] + BH[B_CHANNEL_GOODWILL + channel]
-    cost = contact_extra_cents(same, w.p_costs[s, step], C[c, C_CONTACT_COST])
+    cost = contact_extra_cents(same, w.p_costs[p, step], C[c, C_CONTACT_COST])
     extra_minutes = contact_extra(same, minutes, CF[c, CF_CONTACT_MINUTES])
     if same:
         C[c, C_CONTACT_COST] += cost
@@ -1078,10 +1122,11 @@ def _within_cap(w, c: int, change: float, day: int) -> float:
 def _plan_requested(w, i: int, day: int) -> bool:
     """A strained customer asks to pay in instalments: the policy grants the plan or refuses it."""
     R = w.R
+    p = R[i, R_PROFILE]  # the row of the policy's tables
     BH = w.BH
     R[i, R_PLAN_REQUESTED] = 1
-    c, s = R[i, R_CUSTOMER], R[i, R_SEGMENT]
-    if not w.p_ints[s, PLAN_ON_REQUEST] or R[i, R_DISPUTED]:
+    c = R[i, R_CUSTOMER]
+    if not w.p_ints[p, PLAN_ON_REQUEST] or R[i, R_DISPUTED]:
         before, after = _change_goodwill(w, c, _invoice_change(w, i, BH[B_PLAN_REFUSED_GOODWILL], day), day)
         _record(w, day, K_PLAN_REQUESTED, c, i, 0, -1, -1, 0, before, after, 0.0, 0)
         return False
@@ -1094,9 +1139,10 @@ def _plan_requested(w, i: int, day: int) -> bool:
 
 def _offer_plan(w, i: int, day: int, terms: bool, minutes: float, wait: int) -> None:
     R = w.R
+    p = R[i, R_PROFILE]  # the row of the policy's tables
     SG, BH = w.SG, w.BH
     c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
-    ints = w.p_ints[s]
+    ints = w.p_ints[p]
     g = _goodwill_on(w, c, day)
     if terms:
         _record(w, day, K_TERMS_OFFERED, c, i, 0, ints[TERMS_CHANNEL], 0, ints[TERMS_COST], g, g,
@@ -1114,9 +1160,10 @@ def _offer_plan(w, i: int, day: int, terms: bool, minutes: float, wait: int) -> 
 
 def _agree_plan(w, i: int, day: int, terms: bool) -> None:
     R = w.R
+    p = R[i, R_PROFILE]  # the row of the policy's tables
     BH = w.BH
-    c, s = R[i, R_CUSTOMER], R[i, R_SEGMENT]
-    ints = w.p_ints[s]
+    c = R[i, R_CUSTOMER]
+    ints = w.p_ints[p]
     before, after = _change_goodwill(w, c, _invoice_change(w, i, BH[B_PLAN_GOODWILL], day), day)
     _record(w, day, K_TERMS_AGREED if terms else K_PLAN_AGREED, c, i, R[i, R_BALANCE], -1, -1, 0,
             before, after, 0.0, 0)
@@ -1131,22 +1178,23 @@ def _agree_plan(w, i: int, day: int, terms: bool) -> None:
         R[i, R_PLAN_LEFT], R[i, R_PLAN_INTERVAL], R[i, R_PLAN_TOLERANCE] = n_ms, 0, 0
         R[i, R_PLAN_MILESTONES] = n_ms
         R[i, R_PLAN_START], R[i, R_PLAN_BASE], R[i, R_PLAN_DOWN] = day, R[i, R_BALANCE], 0
-        R[i, R_PLAN_DAY] = day + w.m_days[s, 0]
+        R[i, R_PLAN_DAY] = day + w.m_days[p, 0]
     else:
         R[i, R_PLAN_LEFT] = ints[PLAN_INSTALMENTS]
         R[i, R_PLAN_INTERVAL] = ints[PLAN_INTERVAL]
         R[i, R_PLAN_TOLERANCE] = ints[PLAN_TOLERANCE]
         R[i, R_PLAN_MILESTONES] = 0
-        down = plan_down_payment(R[i, R_BALANCE], w.p_floats[s, PLAN_DOWN])
+        down = plan_down_payment(R[i, R_BALANCE], w.p_floats[p, PLAN_DOWN])
         R[i, R_PLAN_DOWN] = down
         R[i, R_PLAN_DAY] = day + 1 if down else day + ints[PLAN_INTERVAL]
 
 
 def _offer_discount(w, i: int, day: int) -> None:
     R, RF = w.R, w.RF
+    p = R[i, R_PROFILE]  # the row of the policy's tables
     SG, BH = w.SG, w.BH
     c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
-    rate, window = w.p_floats[s, DISCOUNT_RATE], w.p_ints[s, DISCOUNT_WINDOW]
+    rate, window = w.p_floats[p, DISCOUNT_RATE], w.p_ints[p, DISCOUNT_WINDOW]
     RF[i, RF_DISCOUNT_RATE] = rate
     R[i, R_DISCOUNT_DEADLINE] = day + window
     if R[i, R_DISPUTE_DAY] != NEVER:
@@ -1159,12 +1207,13 @@ def _offer_discount(w, i: int, day: int) -> None:
 
 def _claim_fees(w, i: int, day: int, minutes: float, wait: int) -> None:
     R, RF = w.R, w.RF
+    p = R[i, R_PROFILE]  # the row of the policy's tables
     if R[i, R_FEES_CLAIMED]:
         return
     s = R[i, R_SEGMENT]
-    compensation = w.p_ints[s, FEE_COMPENSATION]
+    compensation = w.p_ints[p, FEE_COMPENSATION]
     R[i, R_FEES_CLAIMED] = 1
-    RF[i, RF_FEE_RATE] = w.p_floats[s, FEE_RATE]
+    RF[i, RF_FEE_RATE] = w.p_floats[p, FEE_RATE]
     R[i, R_FEE_COMPENSATION] = compensation
     R[i, R_INTEREST_DAY] = R[i, R_DUE]  # interest on the balance outstanding now, from the due date
     _accrue_interest(w, i, day)
@@ -1183,7 +1232,13 @@ def _accrue_interest(w, i: int, day: int) -> None:
 
 
 def _settle_fees(w, i: int, day: int, paying: bool) -> None:
+    """Claimed fees paid with the principal or waived; paid in full, the invoice joins its customer's history."""
     R, RF = w.R, w.RF
+    if paying:
+        C = w.C
+        c = R[i, R_CUSTOMER]
+        C[c, C_PAID] = push_days_late(C[c, C_LATE:C_LATE + RECENT_INVOICES], C[c, C_PAID],
+                                      days_late(day, R[i, R_DUE]))
     if not R[i, R_FEES_CLAIMED]:
         return
     owed = fees_owed(R[i, R_FEE_COMPENSATION], RF[i, RF_INTEREST])
@@ -1196,6 +1251,7 @@ def _settle_fees(w, i: int, day: int, paying: bool) -> None:
 
 def _offer_settlement(w, i: int, day: int, minutes: float, wait: int) -> None:
     R, RF = w.R, w.RF
+    p = R[i, R_PROFILE]  # the row of the policy's tables
     SG, BH = w.SG, w.BH
     c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
     R[i, R_HAD_SETTLEMENT] = 1
@@ -1203,24 +1259,25 @@ def _offer_settlement(w, i: int, day: int, minutes: float, wait: int) -> None:
                 and draw(w.pref, U_SETTLEMENT_ACCEPTANCE, c, q, 0) < SG[s, S_SETTLEMENT_ACCEPTANCE])
     change = BH[B_SETTLEMENT_GOODWILL] if accepted else 0.0
     before, after = _change_goodwill(w, c, _invoice_change(w, i, change, day), day)
-    _record(w, day, K_SETTLEMENT_OFFERED, c, i, 0, w.p_ints[s, SETTLE_CHANNEL], 0, w.p_ints[s, SETTLE_COST],
+    _record(w, day, K_SETTLEMENT_OFFERED, c, i, 0, w.p_ints[p, SETTLE_CHANNEL], 0, w.p_ints[p, SETTLE_COST],
             before, after, minutes, wait)
     if not accepted:
         return
-    RF[i, RF_SETTLE_FORGIVE] = w.p_floats[s, SETTLE_FORGIVE]
+    RF[i, RF_SETTLE_FORGIVE] = w.p_floats[p, SETTLE_FORGIVE]
     R[i, R_PAY_DAY] = min(R[i, R_PAY_DAY], prompted_delay_day(day, draw(w.pref, U_SETTLEMENT_DELAY, c, q, 0),
                                                               BH[B_RESPONSE_DELAY]))
 
 
 def _mediate(w, i: int, day: int, minutes: float, wait: int) -> None:
     R = w.R
+    p = R[i, R_PROFILE]  # the row of the policy's tables
     BH = w.BH
     if not R[i, R_DISPUTED] or R[i, R_MEDIATED]:
         return
-    c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
+    c, q = R[i, R_CUSTOMER], R[i, R_SEQ]
     R[i, R_MEDIATED] = 1
     before, after = _change_goodwill(w, c, _invoice_change(w, i, BH[B_MEDIATION_GOODWILL], day), day)
-    _record(w, day, K_MEDIATION, c, i, 0, -1, -1, w.p_ints[s, MEDIATION_COST], before, after, minutes,
+    _record(w, day, K_MEDIATION, c, i, 0, -1, -1, w.p_ints[p, MEDIATION_COST], before, after, minutes,
             wait)
     end = mediation_end(day, draw(w.pref, U_MEDIATION, c, q, 0), draw(w.pref, U_MEDIATION_DAYS, c, q, 0),
                         BH[B_MEDIATION_SUCCESS], BH[B_MEDIATION_DAYS])
@@ -1230,6 +1287,7 @@ def _mediate(w, i: int, day: int, minutes: float, wait: int) -> None:
 
 def _escalate(w, i: int, day: int, agency: bool, minutes: float, wait: int) -> None:
     R, RF = w.R, w.RF
+    p = R[i, R_PROFILE]  # the row of the policy's tables
     SG, BH, pref = w.SG, w.BH, w.pref
     c, q, s = R[i, R_CUSTOMER], R[i, R_SEQ], R[i, R_SEGMENT]
     # The agency or the court takes the account: the customer minds the first invoice handed over, not each one
@@ -1244,7 +1302,7 @@ def _escalate(w, i: int, day: int, agency: bool, minutes: float, wait: int) -> N
         j = R[j, R_NEXT_OPEN]
     change = (BH[B_AGENCY_GOODWILL] if agency else BH[B_LEGAL_GOODWILL]) if news else 0.0
     before, after = _change_goodwill(w, c, change, day)
-    cost = 0 if agency else w.p_ints[s, LEGAL_COST] + court_fee(R[i, R_BALANCE], w.p_floats[s, COURT_FEE_RATE])
+    cost = 0 if agency else w.p_ints[p, LEGAL_COST] + court_fee(R[i, R_BALANCE], w.p_floats[p, COURT_FEE_RATE])
     _record(w, day, K_AGENCY_PLACED if agency else K_LEGAL_FILED, c, i, R[i, R_BALANCE], -1, -1,
             cost, before, after, minutes, wait)
     # The day the customer would have paid of its own accord (none while it disputes the invoice) still counts.
@@ -1258,14 +1316,14 @@ def _escalate(w, i: int, day: int, agency: bool, minutes: float, wait: int) -> N
     R = w.R
     if agency:
         R[i, R_ESCALATION], R[i, R_WAS_AT_AGENCY] = 1, 1
-        RF[i, RF_AGENCY_FEE] = w.p_floats[s, AGENCY_FEE]
+        RF[i, RF_AGENCY_FEE] = w.p_floats[p, AGENCY_FEE]
         pays, end = agency_outcome(day, draw(pref, U_AGENCY, c, q, 0), draw(pref, U_AGENCY_DAYS, c, q, 0),
                                    BH[B_AGENCY_SUCCESS], SG[s, S_RECOVERABILITY], BH[B_AGENCY_DAYS],
                                    int(BH[B_AGENCY_MAX_DAYS]), age_factor(day - R[i, R_DUE], BH[B_HALFLIFE]), own)
     else:
         R[i, R_ESCALATION], R[i, R_WAS_IN_COURT] = 2, 1
         R[i, R_LEGAL_COSTS] = cost
-        RF[i, RF_RECOVERABLE] = w.p_floats[s, COSTS_RECOVERABLE]
+        RF[i, RF_RECOVERABLE] = w.p_floats[p, COSTS_RECOVERABLE]
         pays, end = legal_outcome(day, draw(pref, U_LEGAL_DAYS, c, q, 0), R[i, R_DISPUTED] != 0, own,
                                   BH[B_DEFAULT_JUDGMENT_DAYS], BH[B_LEGAL_DAYS])
     R[i, R_ESCALATION_PAYS] = pays
@@ -1403,7 +1461,7 @@ def _serve(w, day: int) -> None:
         needed = minutes
         if action >= 0 and action % ACTION_STRIDE == A_REMIND:
             c = R[row, R_CUSTOMER]
-            if contact_waits(day, w.C[c, C_CONTACT_DAY], w.p_ints[R[row, R_SEGMENT], CONTACT_GAP]):
+            if contact_waits(day, w.C[c, C_CONTACT_DAY], w.p_ints[R[row, R_PROFILE], CONTACT_GAP]):
                 needed = 0.0  # it will wait for the gap (held by _execute), taking no time today
             else:
                 needed = contact_extra(w.C[c, C_CONTACT_DAY] == day, minutes, w.CF[c, CF_CONTACT_MINUTES])
@@ -1452,7 +1510,8 @@ def run_kernel(M, P, C, CF, capacity):
 
     ``M`` = (segment parameters, behaviour, team, segment members, members' starts, liquidity states,
     payment-run days, end-of-month days, the seed's draw prefixes, run scalars); ``P`` = (policy ints,
-    policy floats, step offsets, step costs, step channels, step tones, milestone days, milestone shares);
+    policy floats, step offsets, step costs, step channels, step tones, milestone days, milestone shares, targets'
+    selectors);
     ``capacity`` = rows of (invoices, log, heap, queue); the open invoices' state takes at most as many rows as
     the invoices (only those ever open at once are touched).
 
@@ -1472,7 +1531,7 @@ def run_kernel(M, P, C, CF, capacity):
     counts[N_FREE] = -1
     counts[N_ROW_FREE] = -1
     w = World(M[0], M[1], M[2], M[3], M[4], M[5], M[6], M[7], M[8], X,
-              P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7],
+              P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7], P[8],
               C, CF, R, np.empty((capacity[0], RF_WIDTH), dtype=np.float64), L,
               np.empty((capacity[1], LF_WIDTH), dtype=np.float64), np.empty((capacity[3], Q_WIDTH), dtype=np.int64),
               np.empty(capacity[3], dtype=np.float64), np.empty((capacity[2], E_WIDTH), dtype=np.int64),

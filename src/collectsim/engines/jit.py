@@ -1,7 +1,8 @@
 """numba for the model's functions: the rules written once in plain Python, compiled as they are.
 
-The behaviour rules (:mod:`collectsim.model.behaviour`), the variates (:mod:`collectsim.model.draws`), the rule-based
-policy's decision (:mod:`collectsim.model.policy_tables`) and the compiled engine's event loop
+The behaviour rules (:mod:`collectsim.model.behaviour`), the variates (:mod:`collectsim.model.draws`), a customer's
+standing on the ledger (:mod:`collectsim.model.standing`), the rule-based policy's choice of target and decision
+(:mod:`collectsim.model.policy_tables`) and the compiled engine's event loop
 (:mod:`collectsim.engines.compiled_kernel`) each list in ``__jit__`` the functions to compile (and in
 ``__jit_entry__``, when not all of them, those that Python calls directly). :func:`kernels`
 compiles each of them with ``numba.njit`` from its own source, in a copy of its module's namespace in which
@@ -24,7 +25,8 @@ import threading
 import types
 from pathlib import Path
 
-_MODULES = ("model.draws", "model.behaviour", "model.liquidity", "model.policy_tables", "engines.compiled_kernel")
+_MODULES = ("model.draws", "model.behaviour", "model.liquidity", "model.standing", "model.policy_tables",
+            "engines.compiled_kernel")
 _lock = threading.Lock()
 _compiled: types.SimpleNamespace | None = None
 

@@ -30,6 +30,13 @@ was paid, escalated or put on a plan) are dropped. The log records each item's m
 goodwill as its dearest or harshest step does (the others add nothing). A policy may ask for a least gap between
 contacts (``reminders.min_gap_days``); a reminder due sooner waits, and goes out on the first day the gap allows.
 
+**What the policy sees of a customer.** A policy may treat customers differently by their standing on the ledger
+(``[[policy.targets]]``: open balance, recent days late, days overdue, disputes, risk band, tenure; see
+:mod:`collectsim.model.standing`). The engine keeps each customer's payment history (the days late of its last
+invoices paid in full, recorded when the last payment comes) and the day of its last dispute, reads the rest from
+its open invoices, and asks the decision maker for a profile when an invoice is issued (phase 0, so from the
+standing left by the days before; the invoice keeps it to the end), when a new customer arrives and at each order.
+
 **Goodwill follows the account.** Within a 30-day period a customer minds its worst experience, not how many it had:
 a reminder, fee claim or dispute moves goodwill only by what it adds beyond the period's worst so far (gains alike),
 each weighed by the invoice against the customer's usual month of purchases (at most 1), and losses to chasing and
@@ -60,8 +67,9 @@ from collectsim.config import business_calendar
 from collectsim.config.policy_spec import CHANNELS, TONES
 from collectsim.config.scenario import Scenario
 from collectsim.model import behaviour as rules
+from collectsim.model import standing as ledger
 from collectsim.model.behaviour import WORK_DISPUTE
-from collectsim.model.decisions import Action, ActionKind, Decision, DecisionMaker, Point
+from collectsim.model.decisions import Action, ActionKind, Decision, DecisionMaker, Point, Standing
 from collectsim.model.draws import Purpose, exponential, geometric_days, lognormal, normal_ppf, u, uniform_int
 from collectsim.model.liquidity import BLOCK_DAYS, DISTRESSED, HEALTHY, INSOLVENT, STRAINED, liquidity_paths
 from collectsim.model.portfolio import Customers, make_customers
@@ -140,7 +148,7 @@ def _priority(phase: int, customer: int, seq: int) -> int:
 class Invoice:
     """An invoice's state while the run goes on (also the view a decision maker reads)."""
 
-    __slots__ = ("row", "customer", "seq", "segment", "amount", "balance", "issue_day", "due_day",
+    __slots__ = ("row", "customer", "seq", "segment", "profile", "amount", "balance", "issue_day", "due_day",
                  "disputed", "reminders_sent", "actions_taken", "payments", "pay_day", "dispute_day",
                  "resolve_day", "review_day", "discount_rate", "discount_deadline", "unmoved", "responses",
                  "in_plan", "had_plan", "plan_day", "plan_left", "plan_interval", "plan_tolerance",
@@ -155,6 +163,7 @@ class Invoice:
     def __init__(self, row: int, customer: int, seq: int, segment: int, amount: int,
                  issue_day: int, due_day: int) -> None:
         self.row, self.customer, self.seq, self.segment = row, customer, seq, segment
+        self.profile = segment  # the version of the policy that applies (set at issue: DecisionMaker.profile)
         self.amount = self.balance = amount
         self.issue_day, self.due_day = issue_day, due_day
         self.disputed = False
@@ -286,8 +295,13 @@ class SimpyEngine:
         self._draw = _OrderDraws(self.seed, n)
         # Contact with each customer (see rules.contact_waits): the day of the last one, what today's has cost,
         # taken in staff minutes and done to goodwill so far, and goodwill lost to contacts in the cap's period.
-        self._gap = [decider.contact_gap(s) for s in range(len(segs))]
-        self._invoicing = [decider.invoicing(s) for s in range(len(segs))]  # (clear terms, e-invoicing)
+        self._gap: dict[int, int] = {}  # the decider's contact_gap and invoicing by profile, asked once each
+        self._invoicing: dict[int, tuple[bool, bool]] = {}
+        # What the ledger shows of each customer beyond its open invoices (collectsim.model.standing): the days late
+        # of its last invoices paid in full (a ring), how many it has paid, the day of its last dispute.
+        self._late = [[0] * ledger.RECENT_INVOICES for _ in range(n)]
+        self._paid = [0] * n
+        self._last_dispute = [ledger.NO_DISPUTE] * n
         self._contact_day = [-NEVER] * n
         self._contact_cost = [0] * n
         self._contact_minutes = [0.0] * n
@@ -337,7 +351,8 @@ class SimpyEngine:
         seg_index = self._segment_of[customer]
         seg = self._segments[seg_index]
         mean_gap = 365.0 / seg.orders_per_year
-        hold = self.decider.credit_hold_after(seg_index)
+        decider = self.decider
+        hold = None if decider.reads_standing else decider.credit_hold_after(decider.profile(seg_index, None))
         elasticity = self._b.order_goodwill_elasticity
         seq = 0
         priority = _priority(PHASE_ORDER, customer, 0)
@@ -353,6 +368,8 @@ class SimpyEngine:
             self._advance(customer, day)
             if self.churn_day[customer] <= day or self._insolvent_day[customer] <= day:
                 return  # the customer has left, or can no longer trade
+            if decider.reads_standing:
+                hold = decider.credit_hold_after(self._profile(customer, day))
             if ((hold is not None and self._overdue_beyond(customer, day, hold))
                     or (limit and self._open_balance(customer) + self._amount(customer, seq) > limit)):
                 self._refuse(customer, seq, day)
@@ -366,7 +383,7 @@ class SimpyEngine:
 
     def _onboard(self, customer: int, segment: int, day: int) -> bool:
         """A new customer applies: checked (and perhaps refused) if the policy says so; True if it may trade."""
-        rule = self.decider.onboarding(segment)
+        rule = self.decider.onboarding(self._profile(customer, day))
         nan = float("nan")
         if rule is None:
             self.log.record(day, EventKind.CUSTOMER_ONBOARDED, customer, -1, goodwill_before=nan, goodwill_after=nan)
@@ -381,6 +398,29 @@ class SimpyEngine:
         self.log.record(day, EventKind.CUSTOMER_ONBOARDED, customer, -1, cost=cost, goodwill_before=nan,
                         goodwill_after=nan)
         return True
+
+    def _profile(self, customer: int, day: int) -> int:
+        """The decider's profile for the customer today, from its standing on the ledger if the decider reads it."""
+        segment = self._segment_of[customer]
+        if not self.decider.reads_standing:
+            return self.decider.profile(segment, None)
+        return self.decider.profile(segment, self._standing(customer, day))
+
+    def _standing(self, customer: int, day: int) -> Standing:
+        """What the ledger shows of the customer on ``day`` (see collectsim.model.standing)."""
+        still_open = [inv for inv in self._open[customer] if inv.balance > 0]
+        self._open[customer] = still_open
+        ring, paid = self._late[customer], self._paid[customer]
+        return Standing(day - self._arrival[customer], sum(inv.balance for inv in still_open),
+                        ledger.recent_total(ring, paid), ledger.recent_count(paid),
+                        max([0] + [day - inv.due_day for inv in still_open]),
+                        sum(1 for inv in still_open if inv.disputed), day - self._last_dispute[customer])
+
+    def _contact_gap(self, profile: int) -> int:
+        gap = self._gap.get(profile)
+        if gap is None:
+            gap = self._gap[profile] = self.decider.contact_gap(profile)
+        return gap
 
     def _open_balance(self, customer: int) -> int:
         """What the customer owes now (principal on its open invoices)."""
@@ -416,13 +456,16 @@ class SimpyEngine:
         due = day + seg.terms_days if not seg.terms_end_of_month else business_calendar.due_day(
             day, seg.terms_days, True, self._start_date)
         inv = Invoice(len(self._rows), customer, seq, seg_index, amount, day, due)
+        inv.profile = profile = self._profile(customer, day)  # from the standing before this invoice
         self._rows.append(inv)
         self._open[customer].append(inv)
         # The customer's intentions, before any chasing.
         draw = self._draw
         inv.u_response = draw(D_RESPONSE, customer, seq)
         inv.u_partial = draw(D_PARTIAL, customer, seq)
-        clear_terms, e_invoicing = self._invoicing[seg_index]
+        if profile not in self._invoicing:
+            self._invoicing[profile] = self.decider.invoicing(profile)
+        clear_terms, e_invoicing = self._invoicing[profile]
         b = self._b
         if draw(D_DISPUTE, customer, seq) < seg.dispute_rate and not (
                 (clear_terms or e_invoicing) and rules.dispute_prevented(
@@ -619,6 +662,7 @@ class SimpyEngine:
         c, seg = inv.customer, self._segments[inv.segment]
         inv.disputed = True
         inv.dispute_day = NEVER
+        self._last_dispute[c] = day
         change = self._b.dispute_goodwill * rules.stake_factor(inv.amount, self._monthly[inv.segment])
         before, after = self._change_goodwill(c, self._account_change(c, change, day, True), day)
         self.log.record(day, EventKind.DISPUTE_RAISED, c, inv.row, goodwill_before=before, goodwill_after=after)
@@ -675,7 +719,7 @@ class SimpyEngine:
         kind = action.kind
         if kind is ActionKind.REMIND:
             c = inv.customer
-            gap = self._gap[self._segment_of[c]]
+            gap = self._contact_gap(inv.profile)
             if rules.contact_waits(day, self._contact_day[c], gap):
                 inv.held_action, inv.held_day = action, self._contact_day[c] + gap  # a later step replaces it
                 return
@@ -737,7 +781,7 @@ class SimpyEngine:
             needed = minutes
             if action is not None and action.kind is ActionKind.REMIND:
                 c = inv.customer
-                if rules.contact_waits(day, self._contact_day[c], self._gap[self._segment_of[c]]):
+                if rules.contact_waits(day, self._contact_day[c], self._contact_gap(inv.profile)):
                     needed = 0.0  # it will wait for the gap (held by _execute), taking no time today
                 else:
                     needed = rules.contact_extra(self._contact_day[c] == day, minutes, self._contact_minutes[c])
@@ -983,7 +1027,13 @@ class SimpyEngine:
             inv.interest_day = day
 
     def _settle_fees(self, inv: Invoice, day: int, paying: bool) -> None:
-        """When the principal is closed, claimed fees are paid with it (by chance) or waived."""
+        """When the principal is closed, claimed fees are paid with it (by chance) or waived.
+
+        Paid in full, the invoice joins the customer's recent payment history (its standing on the ledger).
+        """
+        if paying:
+            c = inv.customer
+            self._paid[c] = ledger.push_days_late(self._late[c], self._paid[c], ledger.days_late(day, inv.due_day))
         if not inv.fees_claimed:
             return
         owed = rules.fees_owed(inv.fee_compensation, inv.interest)
@@ -1014,7 +1064,7 @@ class SimpyEngine:
         """A strained customer asks to pay in instalments: the policy grants the plan or refuses it."""
         inv.plan_requested = True
         c = inv.customer
-        plan = self.decider.plan_on_request(inv.segment)
+        plan = self.decider.plan_on_request(inv.profile)
         if plan is None or inv.disputed:
             before, after = self._change_goodwill(c, self._invoice_change(inv, self._b.plan_refused_goodwill, day), day)
             self.log.record(day, EventKind.PLAN_REQUESTED, c, inv.row, 0, goodwill_before=before, goodwill_after=after)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from collectsim.config.policy_spec import CHANNELS, TONES
 
@@ -128,12 +128,25 @@ class Decision:
 NO_DECISION = Decision()
 
 
+class Standing(NamedTuple):
+    """What the ledger shows of a customer on a day (kept as :mod:`collectsim.model.standing` says)."""
+
+    tenure: int  # days since the customer arrived
+    open_balance: int  # cents of principal on its open invoices
+    late_total: int  # total days late of its recent invoices paid in full ...
+    late_count: int  # ... and how many (0 to RECENT_INVOICES; 0: no history yet)
+    overdue_days: int  # most days past due among its open invoices (0: none past due)
+    open_disputes: int  # its open invoices disputed now
+    days_since_dispute: int  # days since it last raised a dispute (very large if never)
+
+
 class InvoiceView(Protocol):
     """What a decision maker may read about an invoice (attributes; it must not change them)."""
 
     customer: int
     seq: int
     segment: int
+    profile: int  # the version of the policy that applies to it (DecisionMaker.profile when it was issued)
     amount: int
     balance: int
     issue_day: int
@@ -159,22 +172,36 @@ class DecisionMaker:
     """Anything that answers the engine's questions: subclass it and define :meth:`decide`.
 
     The optional hooks below do nothing by default (no credit hold, plan requests refused, no onboarding
-    checks); a decision maker that wants them overrides them.
+    checks); a decision maker that wants them overrides them. They take a *profile*: the version of the policy
+    that applies, as :meth:`profile` chose it (the segment's number, unless a decision maker targets customers
+    by their standing).
     """
+
+    #: Whether :meth:`profile` reads the customer's standing (the engine works it out only then).
+    reads_standing: bool = False
+
+    def profile(self, segment: int, standing: Standing | None) -> int:
+        """The profile for a customer of ``segment`` with this ``standing`` (None unless :attr:`reads_standing`).
+
+        Asked when an invoice is issued (the invoice keeps it as ``profile`` for its life), when a new customer
+        arrives (for :meth:`onboarding`) and when a customer orders (for :meth:`credit_hold_after`). By default
+        the segment.
+        """
+        return segment
 
     def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:
         """Return the actions to take on ``invoice`` today and the next day to be asked."""
         raise NotImplementedError
 
-    def credit_hold_after(self, segment: int) -> int | None:
-        """Days past due beyond which the segment's customers are refused new orders (None: never)."""
+    def credit_hold_after(self, profile: int) -> int | None:
+        """Days past due beyond which the profile's customers are refused new orders (None: never)."""
         return None
 
-    def plan_on_request(self, segment: int) -> Action | None:
+    def plan_on_request(self, profile: int) -> Action | None:
         """The plan (an ``offer_plan`` action) granted when a strained customer asks for one; None refuses."""
         return None
 
-    def onboarding(self, segment: int) -> tuple[float, int, int] | None:
+    def onboarding(self, profile: int) -> tuple[float, int, int] | None:
         """(refusal threshold on the credit report, check cost in cents, credit limit in cents or 0), or None.
 
         New customers whose credit report exceeds the threshold are refused; the limit (0: none) caps what
@@ -182,12 +209,12 @@ class DecisionMaker:
         """
         return None
 
-    def invoicing(self, segment: int) -> tuple[bool, bool]:
-        """(clear terms, electronic invoicing) for the segment's invoices; neither by default."""
+    def invoicing(self, profile: int) -> tuple[bool, bool]:
+        """(clear terms, electronic invoicing) for the profile's invoices; neither by default."""
         return False, False
 
-    def contact_gap(self, segment: int) -> int:
-        """Least days between two contacts with a customer of the segment (0: reminders never wait).
+    def contact_gap(self, profile: int) -> int:
+        """Least days between two contacts about an invoice of the profile (0: reminders never wait).
 
         Reminders due the same day always go out as one contact, whatever the gap.
         """

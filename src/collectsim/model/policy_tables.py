@@ -1,10 +1,12 @@
 """The rule-based policy held once, as tables, and its decision as one pure function over them.
 
-A policy file says, per segment, which reminder steps fall on which day, when a plan, extended terms, a
-fee claim, a settlement, mediation, an agency or a lawyer come in, and when a balance is written off.
-:func:`tables_of` turns a :class:`~collectsim.config.policy_spec.PolicySpec` into integer and float tables
-(one row per segment); :func:`rule_decision` reads a segment's row and an invoice's state and says what
-to do today and when to look again. Both engines call :func:`rule_decision`: the SimPy engine (through
+A policy file says, per profile (a segment's customers, or those of them a target selects), which reminder
+steps fall on which day, when a plan, extended terms, a fee claim, a settlement, mediation, an agency or a
+lawyer come in, and when a balance is written off. :func:`tables_of` turns a
+:class:`~collectsim.config.policy_spec.PolicySpec` into integer and float tables (one row per profile);
+:func:`choose_target` picks an invoice's target from its customer's standing on the ledger; :func:`rule_decision`
+reads the profile's row and an invoice's state and says what to do today and when to look again. Both engines
+call :func:`choose_target` and :func:`rule_decision`: the SimPy engine (through
 :class:`~collectsim.model.rule_policy.RuleBasedPolicy`) as plain Python over lists, the compiled engine compiled
 with numba over arrays. So the policy's logic exists once.
 
@@ -19,11 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from collectsim.config.policy_spec import CHANNELS, TONES, PolicySpec
+from collectsim.config.policy_spec import CHANNELS, RISK_BANDS, SELECTORS, TONES, PolicySpec
 from collectsim.config.scenario import Scenario
 from collectsim.model.draws import normal_ppf
+from collectsim.model.standing import risk_band
 
-__jit__ = ("rule_decision", "_decision", "next_review", "ladder_start", "_add")
+__jit__ = ("rule_decision", "_decision", "next_review", "ladder_start", "_add", "choose_target", "target_matches",
+           "profile_row")
 
 # Decision points (as collectsim.model.decisions.Point).
 P_ISSUED, P_REVIEW, P_PLAN_DEFAULTED, P_DISPUTE_RAISED, P_ESCALATION_ENDED = range(5)
@@ -63,6 +67,15 @@ F = {name: i for i, name in enumerate(FLOAT_COLUMNS)}
 (DISCOUNT_RATE, PLAN_DOWN, FEE_RATE, SETTLE_FORGIVE, AGENCY_FEE, ONBOARDING_THRESHOLD, COURT_FEE_RATE,
  COSTS_RECOVERABLE) = range(len(FLOAT_COLUMNS))
 
+#: Columns of the targets' selector table (one row per target, in priority order; UNSET where not given).
+SELECTOR_COLUMNS = ("open_balance_min", "open_balance_max", "recent_days_late_min", "recent_days_late_max",
+                    "overdue_days_min", "disputes_min", "disputed_within_days", "risk_band", "tenure_days_min",
+                    "tenure_days_max")
+(SEL_BALANCE_MIN, SEL_BALANCE_MAX, SEL_LATE_MIN, SEL_LATE_MAX, SEL_OVERDUE_MIN, SEL_DISPUTES_MIN,
+ SEL_DISPUTED_WITHIN, SEL_BAND, SEL_TENURE_MIN, SEL_TENURE_MAX) = range(len(SELECTOR_COLUMNS))
+assert set(SELECTOR_COLUMNS) == set(SELECTORS)
+UNSET = -1  # a selector not given (every selector's value is >= 0)
+
 NO_REVIEW = -1  # rule_decision's "do not ask again"
 _NOT_AGAIN = -(1 << 62)  # _decision's "do not ask again"
 MAX_ACTIONS = 8  # more than a decision can hold (a step, fees, a settlement, mediation, a write-off)
@@ -70,10 +83,15 @@ MAX_ACTIONS = 8  # more than a decision can hold (a step, fees, a settlement, me
 
 @dataclass(frozen=True)
 class PolicyTables:
-    """A rule-based policy for every segment of a scenario, as arrays (rows: segments)."""
+    """A rule-based policy for every profile of a scenario, as arrays.
+
+    A profile is a (segment, target) pair: the policy as it applies to the invoices of a segment's customers that
+    target ``t`` selects (t = 0: none does, the base policy). Its row is :func:`profile_row`; with no targets the
+    rows are the segments.
+    """
 
     name: str
-    ints: np.ndarray  # int64 (segments, len(INT_COLUMNS))
+    ints: np.ndarray  # int64 (profiles, len(INT_COLUMNS))
     floats: np.ndarray  # float64 (segments, len(FLOAT_COLUMNS))
     step_offset: np.ndarray  # int64 (segments, max steps): days from the ladder's start
     step_channel: np.ndarray  # int64: index into CHANNELS
@@ -81,15 +99,34 @@ class PolicyTables:
     step_cost: np.ndarray  # int64: cents
     milestone_days: np.ndarray  # int64 (segments, max milestones): days after the terms were agreed
     milestone_share: np.ndarray  # float64: share of the balance agreed
+    selectors: np.ndarray  # int64 (targets, len(SELECTOR_COLUMNS)): what each target selects, UNSET if not given
+
+
+def selector_table(spec: PolicySpec) -> np.ndarray:
+    """The targets' selectors as integers (money in cents, the risk band as its code), UNSET where not given."""
+    table = np.full((len(spec.targets), len(SELECTOR_COLUMNS)), UNSET, dtype=np.int64)
+    for t, when in enumerate(spec.selectors()):
+        for k, key in enumerate(SELECTOR_COLUMNS):
+            value = getattr(when, key)
+            if value is None:
+                continue
+            if key == "risk_band":
+                value = RISK_BANDS.index(value)
+            elif key.startswith("open_balance"):
+                value = round(100 * value)
+            table[t, k] = value
+    return table
 
 
 def tables_of(spec: PolicySpec, scenario: Scenario) -> PolicyTables:
-    """The tables of ``spec`` with its per-segment overrides applied, one row per segment of ``scenario``."""
+    """The tables of ``spec`` with its per-segment overrides and targets applied: one row per profile (segment,
+    target) of ``scenario``, at :func:`profile_row`."""
     segments = scenario.portfolio.segments
     economics = scenario.economics
     channel_cost = {"email": economics.cost_email, "letter": economics.cost_letter, "phone": economics.cost_phone}
-    resolved = [spec.for_segment(seg.name) for seg in segments]
-    n = len(segments)
+    selectors = selector_table(spec)
+    resolved = [spec.for_target(seg.name, t) for seg in segments for t in range(len(spec.targets) + 1)]
+    n = len(resolved)
     width = max([1] + [len(r.reminders.steps) for r in resolved])
     mwidth = max([1] + [len(r.extended_terms.milestones) for r in resolved])
     ints = np.zeros((n, len(INT_COLUMNS)), dtype=np.int64)
@@ -151,7 +188,7 @@ def tables_of(spec: PolicySpec, scenario: Scenario) -> PolicyTables:
             row[HAS_ONBOARDING] = 1
             frow[ONBOARDING_THRESHOLD], row[ONBOARDING_COST], row[ONBOARDING_LIMIT] = onboarding
     return PolicyTables(spec.name, ints, floats, steps["offset"], steps["channel"], steps["tone"], steps["cost"],
-                        m_days, m_share)
+                        m_days, m_share, selectors)
 
 
 def _offer_channel(spec: PolicySpec, costs: list[int], channel_cost: dict, offset: int) -> tuple[int, int]:
@@ -170,6 +207,61 @@ def _onboarding_rule(onboarding) -> tuple[float, int, int] | None:
     keep = 1.0 - onboarding.refuse_share  # share of applicants taken on
     threshold = math.inf if keep >= 1 - 1e-15 else -math.inf if keep <= 1e-15 else float(normal_ppf(keep))
     return threshold, round(100 * onboarding.check_cost), limit
+
+
+# --- which profile applies (pure; compiled as it is) ------------------------------------------------------
+
+def profile_row(selectors, segment: int, target: int) -> int:
+    """Row of the tables for the customers of ``segment`` that target ``target`` selects (0: the base policy)."""
+    return segment * (len(selectors) + 1) + target
+
+
+def target_matches(sel, tenure: int, open_balance: int, late_total: int, late_count: int, overdue_days: int,
+                   open_disputes: int, days_since_dispute: int) -> bool:
+    """Whether a customer with this standing shows everything the target's selector row ``sel`` asks for.
+
+    ``late_total`` is the total days late of the customer's ``late_count`` recent invoices paid in full
+    (collectsim.model.standing); a mean is compared as a total, so no rounding enters.
+    """
+    if sel[SEL_BALANCE_MIN] != UNSET and open_balance < sel[SEL_BALANCE_MIN]:
+        return False
+    if sel[SEL_BALANCE_MAX] != UNSET and open_balance > sel[SEL_BALANCE_MAX]:
+        return False
+    if sel[SEL_LATE_MIN] != UNSET and (late_count == 0 or late_total < sel[SEL_LATE_MIN] * late_count):
+        return False
+    if sel[SEL_LATE_MAX] != UNSET and (late_count == 0 or late_total > sel[SEL_LATE_MAX] * late_count):
+        return False
+    if sel[SEL_OVERDUE_MIN] != UNSET and overdue_days < sel[SEL_OVERDUE_MIN]:
+        return False
+    if sel[SEL_DISPUTES_MIN] != UNSET and open_disputes < sel[SEL_DISPUTES_MIN]:
+        return False
+    if sel[SEL_DISPUTED_WITHIN] != UNSET and days_since_dispute > sel[SEL_DISPUTED_WITHIN]:
+        return False
+    if sel[SEL_BAND] != UNSET and risk_band(late_total, late_count) != sel[SEL_BAND]:
+        return False
+    if sel[SEL_TENURE_MIN] != UNSET and tenure < sel[SEL_TENURE_MIN]:
+        return False
+    if sel[SEL_TENURE_MAX] != UNSET and tenure > sel[SEL_TENURE_MAX]:
+        return False
+    return True
+
+
+def choose_target(selectors, tenure: int, open_balance: int, late_total: int, late_count: int, overdue_days: int,
+                  open_disputes: int, days_since_dispute: int) -> int:
+    """The first target (1, 2, ... in the policy's order) whose selectors the customer's standing meets; 0: none.
+
+    The engines ask when an invoice is issued (from the standing that morning, before the invoice is added), when a
+    customer arrives (onboarding) and when it orders (credit hold); an invoice keeps its target for its whole life.
+    Why at issue and not at each review: an invoice then follows one ladder from start to end (a customer that
+    changed band between two reviews would otherwise skip or repeat steps of two ladders), and orders come first
+    in the day, so the choice reads only what earlier days left (no same-day order of events can change it). A
+    customer's new standing reaches its next invoices, as a dunning tool's customer-level setting would.
+    """
+    for t in range(len(selectors)):
+        if target_matches(selectors[t], tenure, open_balance, late_total, late_count, overdue_days, open_disputes,
+                          days_since_dispute):
+            return t + 1
+    return 0
 
 
 # --- the decision (pure; compiled as it is) ---------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The rule-based decision maker: a policy file's ladder of steps, applied day by day.
 
 It keeps no memory of its own: what to do on a day follows from the invoice's due date, whether it
-is disputed, and the policy that applies to the customer's segment. The decision itself is
+is disputed, and the version of the policy (the profile) chosen for it when it was issued: the first of the
+policy's targets that the customer's standing on the ledger met then, or the base policy. The decision itself is
 :func:`collectsim.model.policy_tables.rule_decision`, the one function the compiled engine also runs; this
 class only reads the policy's tables as plain lists and turns action codes into :class:`Action` values.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collectsim.config.policy_spec import CHANNELS, TONES, PolicySpec
 from collectsim.config.scenario import Scenario
-from collectsim.model.decisions import Action, Decision, DecisionMaker, InvoiceView, Point
+from collectsim.model.decisions import Action, Decision, DecisionMaker, InvoiceView, Point, Standing
 from collectsim.model.policy_tables import (
     A_AGENCY,
     A_DISCOUNT,
@@ -57,14 +58,16 @@ from collectsim.model.policy_tables import (
     TERMS_CHANNEL,
     TERMS_COST,
     PolicyTables,
+    choose_target,
     next_review,
+    profile_row,
     rule_decision,
     tables_of,
 )
 
 
 def segment_actions(tables: PolicyTables, s: int) -> dict[int, Action]:
-    """Every action the policy can take on segment ``s``'s invoices, by action code."""
+    """Every action the policy can take on the invoices of profile ``s`` (a row of the tables), by action code."""
     ints, floats = tables.ints[s].tolist(), tables.floats[s].tolist()
     actions = {
         A_DISCOUNT: Action.offer_discount(floats[DISCOUNT_RATE], ints[DISCOUNT_WINDOW]),
@@ -93,40 +96,48 @@ class RuleBasedPolicy(DecisionMaker):
         self.spec = spec
         self.name = spec.name
         self.tables = tables_of(spec, scenario)
-        n = len(scenario.portfolio.segments)
+        n = len(self.tables.ints)  # profiles: (segment, target) pairs
+        self.reads_standing = len(spec.targets) > 0
+        self._selectors = self.tables.selectors.tolist()
         self._ints = [self.tables.ints[s].tolist() for s in range(n)]
         self._offsets = [self.tables.step_offset[s].tolist() for s in range(n)]
         self._actions = [segment_actions(self.tables, s) for s in range(n)]
         self._out = [0] * MAX_ACTIONS
 
-    def plan_on_request(self, segment: int) -> Action | None:
-        """The plan granted when a strained customer of the segment asks for one (None: requests are refused)."""
-        return self._actions[segment][A_PLAN] if self._ints[segment][PLAN_ON_REQUEST] else None
+    def profile(self, segment: int, standing: Standing | None) -> int:
+        """The row of the segment's policy for the first target the customer's standing meets (the base's if none)."""
+        if standing is None:
+            return profile_row(self._selectors, segment, 0)
+        return profile_row(self._selectors, segment, choose_target(self._selectors, *standing))
 
-    def onboarding(self, segment: int) -> tuple[float, int, int] | None:
+    def plan_on_request(self, profile: int) -> Action | None:
+        """The plan granted when a strained customer asks for one (None: requests are refused)."""
+        return self._actions[profile][A_PLAN] if self._ints[profile][PLAN_ON_REQUEST] else None
+
+    def onboarding(self, profile: int) -> tuple[float, int, int] | None:
         """(refusal threshold on the credit report, check cost in cents, credit limit in cents or 0), or None."""
-        ints = self._ints[segment]
+        ints = self._ints[profile]
         if not ints[HAS_ONBOARDING]:
             return None
-        return (float(self.tables.floats[segment, ONBOARDING_THRESHOLD]), ints[ONBOARDING_COST],
+        return (float(self.tables.floats[profile, ONBOARDING_THRESHOLD]), ints[ONBOARDING_COST],
                 ints[ONBOARDING_LIMIT])
 
-    def credit_hold_after(self, segment: int) -> int | None:
-        """Days past due beyond which the segment's customers are refused new orders (None: never)."""
-        ints = self._ints[segment]
+    def credit_hold_after(self, profile: int) -> int | None:
+        """Days past due beyond which the profile's customers are refused new orders (None: never)."""
+        ints = self._ints[profile]
         return ints[HOLD_AFTER] if ints[HAS_HOLD] else None
 
-    def invoicing(self, segment: int) -> tuple[bool, bool]:
-        """(clear terms, electronic invoicing) for the segment's invoices."""
-        ints = self._ints[segment]
+    def invoicing(self, profile: int) -> tuple[bool, bool]:
+        """(clear terms, electronic invoicing) for the profile's invoices."""
+        ints = self._ints[profile]
         return bool(ints[CLEAR_TERMS]), bool(ints[E_INVOICING])
 
-    def contact_gap(self, segment: int) -> int:
-        """The policy's least days between two contacts with a customer of the segment."""
-        return self._ints[segment][CONTACT_GAP]
+    def contact_gap(self, profile: int) -> int:
+        """The policy's least days between two contacts (for an invoice of the profile)."""
+        return self._ints[profile][CONTACT_GAP]
 
     def decide(self, point: Point, day: int, invoice: InvoiceView, goodwill: float) -> Decision:
-        s = invoice.segment
+        s = invoice.profile
         out = self._out
         n, review = rule_decision(self._ints[s], self._offsets[s], out, int(point), day, invoice.due_day,
                                   invoice.balance, invoice.disputed, invoice.in_plan, invoice.had_plan,
@@ -138,7 +149,7 @@ class RuleBasedPolicy(DecisionMaker):
 
     def next_review(self, invoice: InvoiceView, after_day: int) -> int | None:
         """The policy's next review day of ``invoice`` strictly after ``after_day`` (None: none)."""
-        s = invoice.segment
+        s = invoice.profile
         review = next_review(self._ints[s], self._offsets[s], after_day, invoice.due_day, invoice.disputed,
                              invoice.had_plan, invoice.had_terms, invoice.plan_terms, invoice.fees_claimed,
                              invoice.had_settlement_offer, invoice.disputed_since, invoice.mediated,

@@ -113,6 +113,9 @@ def unsupported(policy: PolicySpec, target: str) -> list[str]:
         if policy.segments:
             out.append(f"per-segment overrides ({', '.join(policy.segments)}) are not in this schedule; export each "
                        "with --segment NAME")
+        if policy.targets:
+            out.append(f"targets ({', '.join(policy.target_names())}) are not in this schedule; export each with "
+                       "--target NAME")
         return out
     tool = {"odoo": "Odoo", "erpnext": "ERPNext"}[target]
     if not policy.reminders.steps:
@@ -164,6 +167,9 @@ def unsupported(policy: PolicySpec, target: str) -> list[str]:
     if policy.segments:
         out.append(f"per-segment overrides ({', '.join(policy.segments)}) are not exported; export each with "
                    "--segment NAME")
+    if policy.targets:
+        out.append(f"targets ({', '.join(policy.target_names())}) are not exported; export each with --target NAME "
+                   "(and assign its customers to it)")
     out.append(f"write-off at {policy.write_off.age_days} days past due is an accounting decision, not a level")
     return out
 
