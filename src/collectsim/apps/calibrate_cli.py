@@ -158,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
         load_scenario(args.out)  # what we wrote must load
         say(f"fitted {len(ledger.frame)} invoices of {ledger.frame['customer_id'].nunique()} customers "
             f"into {len(cal.groups_)} segment(s); scenario written to {args.out}")
+        if cal.merged_:
+            say("small groups merged into the nearest: " + ", ".join(f"{k} into {v}" for k, v in cal.merged_.items()))
         if cal.as_is_assumed:
             say("note: the current practice was ASSUMED (see collectsim.calibration.calibrate.DEFAULT_AS_IS); "
                 "pass --as-is POLICY.toml for yours")
