@@ -80,7 +80,8 @@ def scenario_toml(cal: Any, ledger_name: str | None = None) -> str:
         out.append(f"# fitted from {fit.invoices} invoices ({fit.settled} settled, {fit.disputed_invoices} disputed)"
                    f" of {fit.customers} customers")
         if fit.merged:
-            out.append(f"# with the ledger's {', '.join(fit.merged)}: fewer than {MIN_GROUP_CUSTOMERS} customers or "
+            merged = ", ".join(toml_string(name)[1:-1] for name in fit.merged)  # escaped: a name may hold anything
+            out.append(f"# with the ledger's {merged}: fewer than {MIN_GROUP_CUSTOMERS} customers or "
                        f"{MIN_GROUP_INVOICES} invoices, merged into the group that pays most alike")
         if fit.invoices < MIN_GROUP_INVOICES or fit.customers < MIN_GROUP_CUSTOMERS:
             out.append("# few invoices or customers: rough values with wide intervals; check them by hand")
