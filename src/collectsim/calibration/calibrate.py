@@ -10,6 +10,18 @@ customers), the share of invoices set aside, the dispute rate and how long dispu
 electronic-versus-paper effect becomes a difference between segments. With ``segment_by="habit"``
 customers are instead grouped by their fitted habit (earliest third, middle, latest third).
 
+**Small groups.** A group with fewer than ``MIN_GROUP_CUSTOMERS`` customers or ``MIN_GROUP_INVOICES``
+invoices is merged into the group whose median days past due is closest (``merged_``): a handful of
+invoices cannot give a segment's keys, and a tiny segment simulated on them misleads.
+
+**How payments cluster** (issue 22). Many invoices are paid exactly on the due date (scheduled
+payments): ``on_due_date_share`` starts at the spike above what the lateness of the other invoices puts
+on the due date and is corrected by simulation like the habit; the lateness statistics below leave the
+invoices paid on the due date out, in the history and the simulation alike. Payments clear on the
+customers' payment-run weekdays: ``payment_weekdays`` are the weekday shares of payments outside the
+due date's scheduled window, fitted when they differ from an even spread beyond chance. A segment's
+``terms_mix`` holds its invoices' terms with at least ``MIN_TERMS_SHARE`` of them.
+
 **Censoring.** Payment time is measured in days past due (negative: early). Open invoices are
 censored at the export date and enter through Kaplan-Meier estimates (``survival.py``): the
 median and quartiles of days past due, and the share still unpaid well after the bulk has paid.
@@ -27,13 +39,17 @@ behaviour *before* chasing, which reproduces the history once the as-is reminder
 
 **Uncertainty.** 95% intervals are t intervals (n - 1 degrees of freedom, n customers) on standard
 errors from a bootstrap over customers (invoices of one customer are not independent); the dispute
-rate uses a Wilson interval on invoices divided by the bootstrap's design effect. A corrected value
+rate uses a Wilson interval on invoices divided by the bootstrap's design effect. Disputes hold
+payment until resolved: one resolution time for the portfolio is fitted to the disputed invoices'
+mean extra days past due (only when the ledger has a dispute column; without one, disputes are part
+of the lateness and the scenario has none), its interval that of the pooled gap over the learnt slope. A corrected value
 is history statistic + (parameter - simulated statistic), so its interval is widened for the
 simulation's own noise (a factor sqrt(1 + 1/sim_scale)) and, for the set-aside share, divided by
 the statistic's learnt response to the parameter. On 50 ledgers from scenarios with freshly drawn
 parameters (tests/test_calibrate.py, marked slow) the intervals of orders per year, amount median
 and spread, dispute rate, habit mean and set-aside share each covered the truth in 91-98% of cases.
-The spreads between and within customers and the dispute resolution time get no interval.
+The spreads between and within customers, the due-date share, the weekdays and the terms mix get no
+interval.
 
 **Per-customer habit.** ``customers_`` holds each customer's mean days past due and a habit shrunk
 toward its group's mean in proportion to how few invoices it has (the empirical-Bayes weight
@@ -402,6 +418,8 @@ class Calibrator:
 
     def _correct_for_chasing(self, fits: list[GroupFit]) -> None:
         self.rounds_ = []
+        #: d(simulated disputed gap) / d(resolution days), as last used (0.5 before a secant step)
+        self.dispute_slope_ = 0.5
         rounds = range(self.iterations)
         if self.progress and self.iterations > 0:
             from tqdm.auto import tqdm
@@ -445,6 +463,7 @@ class Calibrator:
                 if previous is not None and abs(r - previous[0]) > 1e-9:
                     slope = float(np.clip((now - previous[1]) / (r - previous[0]), 0.1, 1.0))
                 previous = (r, now)
+                self.dispute_slope_ = slope
                 new_r = float(np.clip(r + (target - now) / slope, 1.0, 365.0))
                 for f in fits:
                     f.values["dispute_resolution_days"] = new_r
@@ -455,6 +474,7 @@ class Calibrator:
         d = self._d
         if self.bootstrap < 2:
             return
+        gaps = []  # (disputed invoices, bootstrap sd of the disputed gap) per group
         for f in fits:
             gd = d[d["group"] == f.name]
             cols = (gd["late"].to_numpy(), gd["settled"].to_numpy(dtype=bool), gd["disputed"].to_numpy(dtype=bool),
@@ -505,6 +525,18 @@ class Calibrator:
                 f.intervals["dispute_rate"] = _wilson(h["dispute_rate"], f.invoices,
                                                       b["dispute_rate"].to_numpy(float))
             f.intervals["terms_days"] = interval("terms")
+            x = b["dispute_gap"].to_numpy(dtype=float)
+            x = x[np.isfinite(x)]
+            if self.has_disputes_ and x.size >= 2 and np.isfinite(h["dispute_gap"]):
+                gaps.append((f.disputed_invoices, float(x.std(ddof=1)) * math.sqrt(n / max(n - 1, 1)) * widen))
+        if gaps and "dispute_resolution_days" in fits[0].values:
+            # one resolution time fitted to the disputed invoices' mean extra days past due, pooled over the groups
+            # (weighted by disputed invoices as in the fit): its interval is the pooled gap's over the learnt slope
+            weights, sds = np.array(gaps).T
+            half = _Z95 * math.sqrt(float((weights ** 2 * sds ** 2).sum())) / float(weights.sum()) / self.dispute_slope_
+            r = fits[0].values["dispute_resolution_days"]
+            for f in fits:
+                f.intervals["dispute_resolution_days"] = (max(1.0, r - half), min(365.0, r + half))
 
 
     # --- results --------------------------------------------------------------------------------
