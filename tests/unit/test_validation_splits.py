@@ -109,4 +109,10 @@ def test_the_table_has_the_weekday_profile_and_the_judgement_names_a_weekday_gap
     table = v.table()
     assert table.query("figure == 'paid_on_fri'")["gap"].item() == -0.5
     assert table.query("figure == 'share_on_due_date'")["within"].item()
-    assert "weekday profile (largest gap Thu +50.0 points, tolerance 5.0)" in judge(v)
+    text = judge(v)
+    # the weekday profile is told apart, beside the verdict on the portfolio's figures
+    assert text.startswith("The fitted scenario pays like the history")
+    assert ("Payments fall on other weekdays than in the history (chance, or payment runs the fit did not find): "
+            "in-sample weekday profile (largest gap Thu +50.0 points, tolerance 5.0).") in text
+    same = Validation(history, history, None, "", np.array([1.0]), np.array([1.0]))
+    assert "Payments fall on other weekdays" not in judge(same)

@@ -281,13 +281,18 @@ def _verdicts(label: str, h: dict, s: dict) -> tuple[list[str], list[str]]:
             ds = ss[a]["days_to_pay_p50"] - ss[b]["days_to_pay_p50"]
             text = f"{label} {split[3:]} split ({a} minus {b}: history {dh:+.0f}, simulated {ds:+.0f} days)"
             (good if (dh == 0 or np.sign(dh) == np.sign(ds)) else bad).append(text)
-    hp, sp = h.get("weekday_profile"), s.get("weekday_profile")
-    if hp and sp:
-        worst = max(WEEKDAYS, key=lambda d: abs(sp[d] - hp[d]) / weekday_tolerance(hp[d], h["settled"]))
-        gap, tol = (sp[worst] - hp[worst]) * 100, weekday_tolerance(hp[worst], h["settled"]) * 100
-        text = f"{label} weekday profile (largest gap {worst.capitalize()} {gap:+.1f} points, tolerance {tol:.1f})"
-        (good if abs(gap) <= tol else bad).append(text)
     return good, bad
+
+
+def _weekday_profile(label: str, h: dict, s: dict) -> tuple[str, bool] | None:
+    """The weekday profile's largest gap (against its tolerance) in words, and whether it is within tolerance."""
+    hp, sp = h.get("weekday_profile"), s.get("weekday_profile")
+    if not (hp and sp):
+        return None
+    worst = max(WEEKDAYS, key=lambda d: abs(sp[d] - hp[d]) / weekday_tolerance(hp[d], h["settled"]))
+    gap, tol = (sp[worst] - hp[worst]) * 100, weekday_tolerance(hp[worst], h["settled"]) * 100
+    return f"{label} weekday profile (largest gap {worst.capitalize()} {gap:+.1f} points, tolerance {tol:.1f})", \
+        abs(gap) <= tol
 
 
 def _group_misses(label: str, h: dict, s: dict) -> list[str]:
@@ -310,15 +315,20 @@ def judge(v: Validation) -> str:
     """A few sentences: does the fit reproduce the history, and the later history it did not see?
 
     The verdict rests on the whole portfolio's figures and on the direction of the splits; figures
-    of single groups (disputed, one channel) outside tolerance are listed with the group's size,
-    since a small group misses by chance more often.
+    of single groups (disputed, one channel, one terms) outside tolerance are listed with the group's size,
+    since a small group misses by chance more often, and so is a weekday profile outside tolerance (seven
+    shares, each missing by chance now and then: a hint at payment runs the fit did not find).
     """
     good, bad = _verdicts("in-sample", v.history, v.simulated)
     groups = _group_misses("in-sample", v.history, v.simulated)
+    profiles = [_weekday_profile("in-sample", v.history, v.simulated)]
     if v.out_of_time is not None:
         g2, b2 = _verdicts("out-of-time", v.out_of_time["history"], v.out_of_time["simulated"])
         good, bad = good + g2, bad + b2
         groups += _group_misses("out-of-time", v.out_of_time["history"], v.out_of_time["simulated"])
+        profiles.append(_weekday_profile("out-of-time", v.out_of_time["history"], v.out_of_time["simulated"]))
+    good += [text for text, within in filter(None, profiles) if within]
+    weekdays = [text for text, within in filter(None, profiles) if not within]
     if not bad:
         head = "The fitted scenario pays like the history: every portfolio figure is within tolerance"
         head += " and every split points the same way." if good else "."
@@ -333,5 +343,8 @@ def judge(v: Validation) -> str:
     if groups:
         sentences.append("Outside tolerance within smaller groups (partly chance when a group is small): "
                          + "; ".join(groups) + ".")
+    if weekdays:
+        sentences.append("Payments fall on other weekdays than in the history (chance, or payment runs the fit did "
+                         "not find): " + "; ".join(weekdays) + ".")
     return " ".join(sentences)
 
