@@ -268,11 +268,12 @@ def test_a_due_date_spike_payment_runs_and_mixed_terms_are_fitted_and_reproduced
     assert "within tolerance" in v.judgement
 
 
-def test_a_ledger_paid_on_any_day_gets_no_payment_weekdays_and_one_terms_gets_no_mix(small_fit):
+def test_a_ledger_paid_on_any_day_without_a_spike_and_one_terms_gets_none_of_them(small_fit):
     _, _, cal = small_fit
     for g in cal.groups_:
-        assert g.tables == {} and "payment_weekdays" not in g.values
-    assert "payment_weekdays" not in cal.to_toml() and "terms_mix" not in cal.to_toml()
+        assert g.tables == {} and "on_due_date_share" not in g.values  # no spike beyond chance: none invented
+    text = cal.to_toml()
+    assert "payment_weekdays" not in text and "terms_mix" not in text and "on_due_date_share" not in text
 
 
 def test_without_a_dispute_column_no_dispute_rate_is_fitted_or_reported(tmp_path):

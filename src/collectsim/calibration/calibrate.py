@@ -15,9 +15,10 @@ invoices is merged into the group whose median days past due is closest (``merge
 invoices cannot give a segment's keys, and a tiny segment simulated on them misleads.
 
 **How payments cluster** (issue 22). Many invoices are paid exactly on the due date (scheduled
-payments): ``on_due_date_share`` starts at the spike above what the lateness of the other invoices puts
-on the due date and is corrected by simulation like the habit; the lateness statistics below leave the
-invoices paid on the due date out, in the history and the simulation alike. Payments clear on the
+payments): when more invoices pay on the due date than a day either side of it beyond chance,
+``on_due_date_share`` starts at that spike and is corrected by simulation like the habit; the
+lateness statistics below leave the invoices paid on the due date out, in the history and the
+simulation alike. Payments clear on the
 customers' payment-run weekdays: ``payment_weekdays`` are the weekday shares of payments outside the
 due date's scheduled window, fitted when they differ from an even spread beyond chance. A segment's
 ``terms_mix`` holds its invoices' terms with at least ``MIN_TERMS_SHARE`` of them.
@@ -105,6 +106,9 @@ MIN_TERMS_SHARE = 0.05
 WEEKDAY_CHI2 = 22.46
 MIN_WEEKDAY_PAYMENTS = 70
 WEEKDAY_FLOOR = 0.02
+#: The due-date spike is fitted when the share paid on the due date exceeds the share one day either side of it by
+#: more than this many standard errors; otherwise the fitted scenario has none (on_due_date_share 0).
+SPIKE_Z = 3.0
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _IQR_PER_SD = 1.349
 _Z95 = 1.959964
@@ -201,6 +205,7 @@ def _statistics(late: np.ndarray, settled: np.ndarray, disputed: np.ndarray, log
         "on_due": float((on_due & plain).sum() / could.sum()) if could.any() else float("nan"),
         # the continuous part's density at the due date: the mean share one day either side of it
         "near_due": float(near.sum() / 2 / could.sum()) if could.any() else float("nan"),
+        "could_pay_on_due": float(could.sum()),
         "dispute_rate": float(disputed.mean()) if n else float("nan"),
         "disputed_q50": km_quantile(dl, ds, 0.5) if dl.size >= 5 else float("nan"),
         # mean extra days past due of settled disputed invoices: responds to the resolution time's tail
@@ -384,13 +389,12 @@ class Calibrator:
                 "amount_sigma": float(np.clip(h["log_amount_sd"], 0.0, 3.0)),
                 "terms_days": int(np.clip(round(h["terms"]), 0, 365)),
                 "days_late_mean": float(np.clip(h["q50"] if np.isfinite(h["q50"]) else 10.0, -60, 365)),
-                # the spike above what the lateness of the rest puts on the due date (refined by the rounds below)
-                "on_due_date_share": float(np.clip(h["on_due"] - h["near_due"], 0.0, 0.95)
-                                           if np.isfinite(h["on_due"]) else 0.0),
                 "days_late_sd_between": float(np.clip(sd * math.sqrt(share), 0, 365)),
                 "days_late_sd_within": float(np.clip(sd * math.sqrt(1 - share), 0, 365)),
                 "ignore_share": float(np.clip(h["tail"] if np.isfinite(h["tail"]) else 0.0, 0.0, 0.9)),
             }
+            if _has_spike(h):  # the spike above what the lateness of the rest puts there (refined by the rounds)
+                f.values["on_due_date_share"] = float(np.clip(h["on_due"] - h["near_due"], 0.0, 0.95))
             if self.has_disputes_:
                 f.values["dispute_rate"] = float(np.clip(h["dispute_rate"], 0.0, 1.0))
                 f.values["dispute_resolution_days"] = resolution
@@ -441,7 +445,7 @@ class Calibrator:
                     step = (h["tail"] - s["tail"]) / f.slope("ignore_share", v["ignore_share"], s["tail"])
                     v["ignore_share"] = float(np.clip(v["ignore_share"] + step, 0.0, 0.9))
                 # the due-date spike: step by the gap over the learnt slope (payment days move some off the due date)
-                if np.isfinite(h["on_due"]) and np.isfinite(s["on_due"]):
+                if "on_due_date_share" in v and np.isfinite(s["on_due"]):
                     step = (h["on_due"] - s["on_due"]) / f.slope("on_due_date_share", v["on_due_date_share"],
                                                                   s["on_due"])
                     v["on_due_date_share"] = float(np.clip(v["on_due_date_share"] + step, 0.0, 0.95))
@@ -629,6 +633,15 @@ class Calibrator:
         path = Path(path)
         path.write_text(self.to_toml(), encoding="utf-8")
         return path
+
+
+def _has_spike(h: dict[str, float]) -> bool:
+    """Do more invoices pay exactly on the due date than one day either side, beyond chance (SPIKE_Z)?"""
+    n, on, near = h["could_pay_on_due"], h["on_due"], h["near_due"]
+    if not (n > 0 and np.isfinite(on) and np.isfinite(near)):
+        return False
+    p = max(near, 1.0 / n)
+    return on - near > SPIKE_Z * math.sqrt(p * (1.0 - p) / n)
 
 
 def _payment_tables(gd: pd.DataFrame) -> dict[str, Any]:
