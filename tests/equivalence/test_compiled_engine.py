@@ -268,3 +268,25 @@ def test_the_command_line_says_a_fallback_in_one_line(tmp_path, capsys, monkeypa
     assert main(["run", str(path), "--seed", "3", "--json", "--engine", "compiled"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["warning: compiled engine not used, running the SimPy engine: a reason given by the engine"]
+
+
+#: Payments as they cluster (issue 22): a spike on the due date, payment-run weekdays, a mix of terms per segment
+#: (with end-of-month terms in one of them).
+_CLUSTERED = {
+    "prompt": {"on_due_date_share": 0.5, "payment_weekdays": [1, 0, 3, 0, 2, 0, 0],
+               "terms_mix": {"14": 0.3, "30": 0.5, "60": 0.2}},
+    "habitually-late": {"on_due_date_share": 0.2, "payment_weekdays": [1, 1, 1, 1, 1, 0, 0]},
+    "late-on-purpose": {"terms_mix": {"30": 1, "45": 1}, "terms_end_of_month": True},
+    "admin-heavy": {"terms_mix": {"45": 1.0}},  # a mix of one: not the segment's terms_days
+    "cash-strained": {"on_due_date_share": 0.9},
+}
+
+
+@pytest.mark.parametrize("policy", ["as-is", "firm-and-fair", "aggressive"])
+def test_due_date_spikes_payment_weekdays_and_terms_mixes_are_reproduced(policy):
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 60, segments=_CLUSTERED)
+    spec = scenario.policy(policy).with_values(golden.LEVERS_POLICY) if policy == "firm-and-fair" else policy
+    for seed in (1, 2):
+        vec = simulate(scenario, spec, seed=seed, engine="compiled")
+        assert vec.engine == "compiled"
+        assert_same(simulate(scenario, spec, seed=seed, engine="simpy"), vec)

@@ -220,3 +220,114 @@ def test_an_unseen_us_shaped_export_of_settled_invoices_only_calibrates_and_vali
         assert abs(v.simulated[key] - v.history[key]) <= tol, (key, v.history[key], v.simulated[key])
     fitted = {g.name: g.values["days_late_mean"] for g in cal.groups_}
     assert fitted["paper"] > fitted["electronic"]
+
+
+# --- payments as they cluster (issue 22) -------------------------------------------------------------------------
+
+#: The known portfolio with a due-date spike, payment runs on business days and a mix of terms in each segment.
+CLUSTERED = ({"on_due_date_share": 0.35, "payment_weekdays": [0.3, 0.1, 0.2, 0.1, 0.3, 0, 0],
+              "terms_mix": {"30": 0.6, "60": 0.4}},
+             {"on_due_date_share": 0.5, "payment_weekdays": [0.2, 0.2, 0.2, 0.2, 0.2, 0, 0],
+              "terms_mix": {"14": 0.3, "30": 0.7}})
+
+
+def clustered_known(customers: int = 80, disputes: bool = True) -> collectsim.Scenario:
+    raw = read_toml(KNOWN)
+    for s, extra in zip(raw["portfolio"]["segments"], CLUSTERED):
+        s.update(extra, customers=customers)
+        if not disputes:
+            s["dispute_rate"] = 0.0
+    return parse_scenario(raw, str(KNOWN))
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_a_due_date_spike_payment_runs_and_mixed_terms_are_fitted_and_reproduced(tmp_path, seed):
+    """Fit recovery on ledgers the model made with all three (issue 22, point 4): the in-sample share paid late
+    within 3 points, median days to pay within 2, 90th percentile within 4; the share paid on the due date within
+    3 points and every weekday's share of payments within 5; the terms mix and weekday weights recovered."""
+    scn = clustered_known()
+    ledger = ledger_of(scn, seed, tmp_path / "ledger.csv")
+    cal = Calibrator(scn.policy("as-is"), iterations=4, bootstrap=0, seed=3).fit(ledger)
+    for g in cal.groups_:
+        true = next(s for s in scn.portfolio.segments if s.name == g.name)
+        assert set(g.tables["terms_mix"]) == set(true.terms_mix)
+        for terms, share in true.terms_mix.items():
+            assert abs(g.tables["terms_mix"][terms] - share) < 0.05, (g.name, g.tables)
+        # each customer has one run weekday: the weights are recovered up to the chance of who drew which day
+        weights = np.asarray(true.payment_weekdays)
+        chance = 3 * np.sqrt(weights * (1 - weights) / g.customers)
+        assert (np.abs(np.subtract(g.tables["payment_weekdays"], weights)) <= chance).all(), g.tables
+        assert abs(g.values["on_due_date_share"] - true.on_due_date_share) < 0.12, g.values
+    v = validate(cal, ledger, seed=99, out_of_time=False)
+    print({k: (v.history[k], v.simulated[k]) for k in TOLERANCE})
+    for key, tol in TOLERANCE.items():
+        assert abs(v.simulated[key] - v.history[key]) <= tol, (key, v.history[key], v.simulated[key])
+    profile = v.table().query("figure.str.startswith('paid_on_')")
+    assert len(profile) == 7 and profile["within"].all(), profile
+    assert set(v.history["by_terms"]) == {"14", "30", "60"}
+    assert "within tolerance" in v.judgement
+
+
+def test_a_ledger_paid_on_any_day_without_a_spike_and_one_terms_gets_none_of_them(small_fit):
+    _, _, cal = small_fit
+    for g in cal.groups_:
+        assert g.tables == {} and "on_due_date_share" not in g.values  # no spike beyond chance: none invented
+    text = cal.to_toml()
+    assert "payment_weekdays" not in text and "terms_mix" not in text and "on_due_date_share" not in text
+
+
+def test_without_a_dispute_column_no_dispute_rate_is_fitted_or_reported(tmp_path):
+    scn = clustered_known(customers=30)
+    frame = run_ledger(collectsim.simulate(scn, "as-is", seed=4), channels=CHANNELS).drop(columns="disputed")
+    cal = Calibrator(scn.policy("as-is"), iterations=1, bootstrap=20).fit(read_ledger(
+        write_ledger(frame, tmp_path / "l.csv")))
+    assert not cal.has_disputes_
+    assert not cal.summary["parameter"].str.startswith("dispute").any(), cal.summary["parameter"].unique()
+    for seg in cal.scenario_.portfolio.segments:
+        assert seg.dispute_rate == 0.0  # the ledger's lateness already holds what disputes did
+    assert "the ledger has no dispute column" in cal.to_toml()
+
+
+def test_small_groups_are_merged_into_the_nearest_and_the_file_says_so(tmp_path):
+    scn = known(customers=30)
+    frame = run_ledger(collectsim.simulate(scn, "as-is", seed=6), channels=CHANNELS)
+    late = frame["segment"] == "paper"
+    few = sorted(frame.loc[late, "customer_id"].unique())[:4]  # four late payers in a segment of their own
+    frame.loc[frame["customer_id"].isin(few), "segment"] = "tiny"
+    frame = frame.drop(columns="channel")
+    cal = Calibrator(scn.policy("as-is"), iterations=0, bootstrap=0).fit(read_ledger(
+        write_ledger(frame, tmp_path / "l.csv")))
+    assert cal.merged_ == {"tiny": "paper"}
+    assert [g.name for g in cal.groups_] == ["electronic", "paper"]
+    assert next(g for g in cal.groups_ if g.name == "paper").merged == ["tiny"]
+    assert "with the ledger's tiny" in cal.to_toml()
+
+
+def test_how_long_a_dispute_holds_payment_is_fitted_from_the_disputed_invoices(tmp_path):
+    """Disputes hold payment until resolved (the model's one effect of a dispute on timing), fitted to the disputed
+    invoices' mean extra days past due: over six ledgers each, disputes taking 35 and 15 days are recovered on
+    average within 10%, every fit has an interval around it, and the simulated disputed invoices pay like the
+    history's (median days to pay within 2, share paid late within 5 points)."""
+    fitted = {}
+    for truth in (35.0, 15.0):
+        raw = read_toml(KNOWN)
+        for s in raw["portfolio"]["segments"]:
+            s.update(dispute_rate=0.15, dispute_resolution_days=truth)
+        scn = parse_scenario(raw, str(KNOWN))
+        fitted[truth] = []
+        for seed in range(40, 46):
+            ledger = ledger_of(scn, seed, tmp_path / f"l{truth}-{seed}.csv")
+            cal = Calibrator(scn.policy("as-is"), iterations=4, bootstrap=20 if seed == 40 else 0, seed=seed)
+            cal.fit(ledger)
+            fitted[truth].append(cal.groups_[0].values["dispute_resolution_days"])
+            if seed == 40:
+                lo, hi = cal.groups_[0].intervals["dispute_resolution_days"]
+                assert lo < fitted[truth][-1] < hi
+                v = validate(cal, ledger, seed=99, out_of_time=False)
+                h, s = v.history["by_disputed"]["yes"], v.simulated["by_disputed"]["yes"]
+                assert abs(h["days_to_pay_p50"] - s["days_to_pay_p50"]) <= 2, (h, s)
+                assert abs(h["share_late"] - s["share_late"]) <= 0.05, (h, s)
+    print(fitted)
+    for truth, values in fitted.items():
+        assert abs(np.mean(values) / truth - 1) < 0.10, fitted
+    assert min(fitted[35.0]) > max(fitted[15.0]), fitted

@@ -89,7 +89,7 @@ def test_segment_names_with_control_characters_quotes_and_backslashes_round_trip
     import csv
 
     import collectsim
-    rows = list(csv.reader(sample_lines(200)))
+    rows = list(csv.reader(sample_lines(10_000)))  # the whole sample: each segment big enough not to be merged
     header = [h for h in rows[0] if h != "channel"] + ["segment"]
     keep = [i for i, h in enumerate(rows[0]) if h != "channel"]
     customers = sorted({r[0] for r in rows[1:]})
@@ -362,3 +362,25 @@ def test_pseudonymise_keeps_the_same_rows_when_an_id_equals_another_cell(tmp_pat
     assert list(hidden.frame["disputed"]) == [True, False]
     assert hidden.frame["customer_id"].str.startswith("P-").all()
     assert list(hidden.rejects["line"]) == [4] and ",250," not in hidden.rejects["row"][0]
+
+
+def test_merged_segment_names_with_control_characters_are_escaped_in_the_file(tmp_path, capsys):
+    import csv
+
+    import collectsim
+    rows = list(csv.reader(sample_lines(400)))
+    header = [h for h in rows[0] if h != "channel"] + ["segment"]
+    keep = [i for i, h in enumerate(rows[0]) if h != "channel"]
+    small = sorted({r[0] for r in rows[1:]})[:3]  # three customers in a segment of their own: merged
+    path = tmp_path / "segments.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows([r[i] for i in keep] + ["del\x7f\nnew" if r[0] in small else "big"] for r in rows[1:])
+    out = tmp_path / "seg.toml"
+    code = main(["calibrate", str(path), "--out", str(out), "--iterations", "0"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert {s.name for s in collectsim.load_scenario(out).portfolio.segments} == {"big"}
+    assert "# with the ledger's del\\u007F\\nnew: fewer than" in out.read_text(encoding="utf-8")
+    assert "small groups merged into the nearest: 'del\\x7f\\nnew' into 'big'" in printed.out

@@ -18,7 +18,7 @@ from collectsim.apps.argtypes import calibration_seed, non_negative_int
 from collectsim.calibration.calibrate import Calibrator
 from collectsim.calibration.ledger import CANONICAL, LedgerError, LedgerOptions, read_ledger
 from collectsim.config.scenario import load_scenario, load_strategy
-from collectsim.config.schema import ScenarioError
+from collectsim.config.schema import ScenarioError, one_line
 from collectsim.files.safe_output import atomic, check_dir, check_file, write_text
 from collectsim.present.numbers import plain_table
 
@@ -169,6 +169,9 @@ def run(args: argparse.Namespace) -> int:
         load_scenario(args.out)  # what we wrote must load
         say(f"fitted {len(ledger.frame)} invoices of {ledger.frame['customer_id'].nunique()} customers "
             f"into {len(cal.groups_)} segment(s); scenario written to {args.out}")
+        if cal.merged_:
+            say(one_line("small groups merged into the nearest: "
+                         + ", ".join(f"{k!r} into {v!r}" for k, v in cal.merged_.items())))
         if cal.as_is_assumed:
             say("note: the current practice was ASSUMED (see collectsim.calibration.calibrate.DEFAULT_AS_IS); "
                 "pass --as-is POLICY.toml for yours")

@@ -10,6 +10,19 @@ customers), the share of invoices set aside, the dispute rate and how long dispu
 electronic-versus-paper effect becomes a difference between segments. With ``segment_by="habit"``
 customers are instead grouped by their fitted habit (earliest third, middle, latest third).
 
+**Small groups.** A group with fewer than ``MIN_GROUP_CUSTOMERS`` customers or ``MIN_GROUP_INVOICES``
+invoices is merged into the group whose median days past due is closest (``merged_``): a handful of
+invoices cannot give a segment's keys, and a tiny segment simulated on them misleads.
+
+**How payments cluster** (issue 22). Many invoices are paid exactly on the due date (scheduled
+payments): when more invoices pay on the due date than a day either side of it beyond chance,
+``on_due_date_share`` starts at that spike and is corrected by simulation like the habit; the
+lateness statistics below leave the invoices paid on the due date out, in the history and the
+simulation alike. Payments clear on the
+customers' payment-run weekdays: ``payment_weekdays`` are the weekday shares of payments outside the
+due date's scheduled window, fitted when they differ from an even spread beyond chance. A segment's
+``terms_mix`` holds its invoices' terms with at least ``MIN_TERMS_SHARE`` of them.
+
 **Censoring.** Payment time is measured in days past due (negative: early). Open invoices are
 censored at the export date and enter through Kaplan-Meier estimates (``survival.py``): the
 median and quartiles of days past due, and the share still unpaid well after the bulk has paid.
@@ -27,13 +40,17 @@ behaviour *before* chasing, which reproduces the history once the as-is reminder
 
 **Uncertainty.** 95% intervals are t intervals (n - 1 degrees of freedom, n customers) on standard
 errors from a bootstrap over customers (invoices of one customer are not independent); the dispute
-rate uses a Wilson interval on invoices divided by the bootstrap's design effect. A corrected value
+rate uses a Wilson interval on invoices divided by the bootstrap's design effect. Disputes hold
+payment until resolved: one resolution time for the portfolio is fitted to the disputed invoices'
+mean extra days past due (only when the ledger has a dispute column; without one, disputes are part
+of the lateness and the scenario has none), its interval that of the pooled gap over the learnt slope. A corrected value
 is history statistic + (parameter - simulated statistic), so its interval is widened for the
 simulation's own noise (a factor sqrt(1 + 1/sim_scale)) and, for the set-aside share, divided by
 the statistic's learnt response to the parameter. On 50 ledgers from scenarios with freshly drawn
 parameters (tests/test_calibrate.py, marked slow) the intervals of orders per year, amount median
 and spread, dispute rate, habit mean and set-aside share each covered the truth in 91-98% of cases.
-The spreads between and within customers and the dispute resolution time get no interval.
+The spreads between and within customers, the due-date share, the weekdays and the terms mix get no
+interval.
 
 **Per-customer habit.** ``customers_`` holds each customer's mean days past due and a habit shrunk
 toward its group's mean in proportion to how few invoices it has (the empirical-Bayes weight
@@ -55,10 +72,11 @@ from collectsim.calibration.history import run_ledger
 from collectsim.calibration.ledger import Ledger, LedgerError
 from collectsim.calibration.survival import km_quantile, km_survival_at
 from collectsim.config.policy_spec import PolicySpec, parse_policy
-from collectsim.config.scenario import Scenario, parse_scenario
+from collectsim.config.scenario import MAX_TERMS_MIX, Scenario, parse_scenario
 from collectsim.config.schema import as_raw
 from collectsim.engines.simulate import simulate
 from collectsim.experiments.stats import t_quantile
+from collectsim.model.behaviour import next_weekday_in
 
 #: The as-is policy assumed when none is given: a reactive firm that sends a friendly email a week
 #: after the due date, a firm letter at 30 days and calls at 60, and writes off after a year.
@@ -76,6 +94,22 @@ DEFAULT_AS_IS: dict[str, Any] = {
 
 #: Days past due beyond the bulk (median + TAIL_SDS robust sds) that mark a set-aside invoice.
 TAIL_SDS = 2.5
+#: A group of the ledger with fewer customers or invoices than these is merged into its nearest neighbour (the
+#: group whose median days past due is closest): too few to fit a segment's keys (issue 22).
+MIN_GROUP_CUSTOMERS = 10
+MIN_GROUP_INVOICES = 100
+#: Payment terms with a smaller share of a group's invoices are counted with the nearest more common terms.
+MIN_TERMS_SHARE = 0.05
+#: Payment weekdays are fitted when the weekdays of payments not on the due date differ from an even spread
+#: beyond chance: a chi-square statistic above this (6 degrees of freedom, p = 0.001), from at least
+#: MIN_WEEKDAY_PAYMENTS payments. A weekday with less than WEEKDAY_FLOOR of them gets no weight (a stray booking).
+WEEKDAY_CHI2 = 22.46
+MIN_WEEKDAY_PAYMENTS = 70
+WEEKDAY_FLOOR = 0.02
+#: The due-date spike is fitted when the share paid on the due date exceeds the share one day either side of it by
+#: more than this many standard errors; otherwise the fitted scenario has none (on_due_date_share 0).
+SPIKE_Z = 3.0
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _IQR_PER_SD = 1.349
 _Z95 = 1.959964
 
@@ -90,6 +124,10 @@ class GroupFit:
     settled: int
     disputed_invoices: int
     values: dict[str, float] = field(default_factory=dict)
+    #: keys that are not numbers: the payment weekdays' weights and the terms mix, when the history shows them
+    tables: dict[str, Any] = field(default_factory=dict)
+    #: the ledger's groups merged into this one for being small
+    merged: list[str] = field(default_factory=list)
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
     history: dict[str, float] = field(default_factory=dict)
     #: d(simulated statistic) / d(parameter), learnt by secant steps between rounds (1 until then)
@@ -122,6 +160,7 @@ def _days(frame: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
         "terms": (due - frame["issue_date"]).dt.days.to_numpy(),
         "log_amount": np.log(frame["amount_cents"].to_numpy() / 100.0),
         "issue": frame["issue_date"].to_numpy(),
+        "weekday": np.where(paid.notna(), paid.dt.day_of_week.fillna(-1), -1).astype(np.int64),
     })
     out["disputed"] = (frame["disputed"].fillna(False).to_numpy(dtype=bool)
                        if "disputed" in frame else np.zeros(len(frame), dtype=bool))
@@ -144,7 +183,13 @@ def _statistics(late: np.ndarray, settled: np.ndarray, disputed: np.ndarray, log
                 terms: np.ndarray, customer_years: float, tail_at: float | None) -> dict[str, float]:
     n = late.size
     plain = ~disputed
-    pl, ps = late[plain], settled[plain]
+    # Invoices paid exactly on the due date are a spike of their own (on_due_date_share); the lateness of the rest
+    # is measured without them, in the history and in the simulation alike.
+    on_due = settled & (late == 0)
+    could = plain & (settled | (late >= 0))  # paid, or due by the export date: could have been paid on the due date
+    near = plain & settled & (np.abs(late) == 1)
+    rest = plain & ~on_due
+    pl, ps = late[rest], settled[rest]
     q25, q50, q75 = (km_quantile(pl, ps, q) for q in (0.25, 0.5, 0.75))
     sd = (q75 - q25) / _IQR_PER_SD if np.isfinite(q75) and np.isfinite(q25) else float("nan")
     if tail_at is None:
@@ -157,6 +202,10 @@ def _statistics(late: np.ndarray, settled: np.ndarray, disputed: np.ndarray, log
         "terms": float(np.median(terms)) if n else float("nan"),
         "q50": q50, "sd": sd, "tail_at": tail_at,
         "tail": km_survival_at(pl, ps, tail_at) if pl.size else float("nan"),
+        "on_due": float((on_due & plain).sum() / could.sum()) if could.any() else float("nan"),
+        # the continuous part's density at the due date: the mean share one day either side of it
+        "near_due": float(near.sum() / 2 / could.sum()) if could.any() else float("nan"),
+        "could_pay_on_due": float(could.sum()),
         "dispute_rate": float(disputed.mean()) if n else float("nan"),
         "disputed_q50": km_quantile(dl, ds, 0.5) if dl.size >= 5 else float("nan"),
         # mean extra days past due of settled disputed invoices: responds to the resolution time's tail
@@ -166,7 +215,7 @@ def _statistics(late: np.ndarray, settled: np.ndarray, disputed: np.ndarray, log
 
 def _variance_split(d: pd.DataFrame, q50: float, sd: float) -> float:
     """Share of the lateness variance that lies between customers (one-way random effects)."""
-    core = d[d["settled"] & ~d["disputed"] & (np.abs(d["late"] - q50) <= 3 * max(sd, 1.0))]
+    core = d[d["settled"] & ~d["disputed"] & (d["late"] != 0) & (np.abs(d["late"] - q50) <= 3 * max(sd, 1.0))]
     g = core.groupby("customer_id")["late"]
     n, mean, var = g.count(), g.mean(), g.var(ddof=1)
     multi = n >= 2
@@ -245,7 +294,12 @@ class Calibrator:
             raise LedgerError(ledger.source, f"the as-of date {ledger.as_of} is {self.tail_days_} days after the last "
                               f"invoice ({last.date()}); a scenario's run-off is at most 3650 days, so give the real "
                               "date of the export (--as-of)")
+        #: whether the ledger says which invoices were disputed; without it disputes are part of the lateness
+        self.has_disputes_ = "disputed" in frame and bool(frame["disputed"].notna().any())
         d["group"] = self._groups(frame, d)
+        self.merged_: dict[str, str] = {}
+        if self.segment_by == "ledger":
+            d["group"] = self._merge_small(d)
         self.customers_ = self._customer_habits(d)
         if self.segment_by == "habit":
             d["group"] = d["customer_id"].map(self._habit_groups())
@@ -257,6 +311,8 @@ class Calibrator:
             fit = GroupFit(str(name), customers, len(gd), int(gd["settled"].sum()), int(gd["disputed"].sum()))
             fit.history = group_statistics(gd, customers * years)
             fit.history["between_share"] = _variance_split(gd, fit.history["q50"], fit.history["sd"])
+            fit.merged = sorted(k for k, v in self.merged_.items() if v == name)
+            fit.tables = _payment_tables(gd)
             fits.append(fit)
         self._initial_values(fits)
         self._correct_for_chasing(fits)
@@ -269,10 +325,40 @@ class Calibrator:
     def _groups(self, frame: pd.DataFrame, d: pd.DataFrame) -> np.ndarray:
         return d["customer_id"].map(ledger_segments(frame)).to_numpy()
 
+    def _merge_small(self, d: pd.DataFrame) -> np.ndarray:
+        """The groups with each small one (MIN_GROUP_CUSTOMERS, MIN_GROUP_INVOICES) merged into its nearest neighbour.
+
+        Nearest: the group whose median days past due (plain invoices, open ones censored) is closest, the larger
+        on a tie. The smallest group goes first, and the merged group is judged again, until none is small or one is
+        left. ``merged_`` says which ledger group went where.
+        """
+        group = d["group"].astype(str).to_numpy().copy()
+        while True:
+            sizes = pd.DataFrame({"g": group, "c": d["customer_id"].to_numpy()}).groupby("g")
+            customers, invoices = sizes["c"].nunique(), sizes.size()
+            small = [g for g in customers.index
+                     if customers[g] < MIN_GROUP_CUSTOMERS or invoices[g] < MIN_GROUP_INVOICES]
+            if not small or len(customers) < 2:
+                break
+            g = min(small, key=lambda k: (invoices[k], k))
+
+            def median(k: str) -> float:
+                m = (group == k) & ~d["disputed"].to_numpy()
+                q = km_quantile(d["late"].to_numpy()[m], d["settled"].to_numpy()[m], 0.5)
+                return q if np.isfinite(q) else 0.0
+            here = median(g)
+            into = min((k for k in customers.index if k != g), key=lambda k: (abs(median(k) - here), -invoices[k], k))
+            group[group == g] = into
+            for k, v in list(self.merged_.items()):
+                if v == g:
+                    self.merged_[k] = into
+            self.merged_[g] = into
+        return group
+
     def _customer_habits(self, d: pd.DataFrame) -> pd.DataFrame:
         rows = []
         for g, gd in d.groupby("group", sort=True):
-            plain = gd[~gd["disputed"]]
+            plain = gd[~gd["disputed"] & ~(gd["settled"] & (gd["late"] == 0))]  # the rest, without the due-date spike
             q25, q50, q75 = (km_quantile(plain["late"].to_numpy(), plain["settled"].to_numpy(), q)
                              for q in (0.25, 0.5, 0.75))
             sd = (q75 - q25) / _IQR_PER_SD if np.isfinite(q75 - q25) else 7.0
@@ -316,9 +402,12 @@ class Calibrator:
                 "days_late_sd_between": float(np.clip(sd * math.sqrt(share), 0, 365)),
                 "days_late_sd_within": float(np.clip(sd * math.sqrt(1 - share), 0, 365)),
                 "ignore_share": float(np.clip(h["tail"] if np.isfinite(h["tail"]) else 0.0, 0.0, 0.9)),
-                "dispute_rate": float(np.clip(h["dispute_rate"], 0.0, 1.0)),
-                "dispute_resolution_days": resolution,
             }
+            if _has_spike(h):  # the spike above what the lateness of the rest puts there (refined by the rounds)
+                f.values["on_due_date_share"] = float(np.clip(h["on_due"] - h["near_due"], 0.0, 0.95))
+            if self.has_disputes_:
+                f.values["dispute_rate"] = float(np.clip(h["dispute_rate"], 0.0, 1.0))
+                f.values["dispute_resolution_days"] = resolution
 
     def _simulated_statistics(self, fits: list[GroupFit], seed: int) -> dict[str, dict[str, float]]:
         raw = self.raw_scenario(fits, scale=self.sim_scale, runoff=self.tail_days_ + 1)
@@ -343,6 +432,8 @@ class Calibrator:
 
     def _correct_for_chasing(self, fits: list[GroupFit]) -> None:
         self.rounds_ = []
+        #: d(simulated disputed gap) / d(resolution days), as last used (0.5 before a secant step)
+        self.dispute_slope_ = 0.5
         rounds = range(self.iterations)
         if self.progress and self.iterations > 0:
             from tqdm.auto import tqdm
@@ -363,6 +454,11 @@ class Calibrator:
                 if np.isfinite(h["tail"]) and np.isfinite(s["tail"]):
                     step = (h["tail"] - s["tail"]) / f.slope("ignore_share", v["ignore_share"], s["tail"])
                     v["ignore_share"] = float(np.clip(v["ignore_share"] + step, 0.0, 0.9))
+                # the due-date spike: step by the gap over the learnt slope (payment days move some off the due date)
+                if "on_due_date_share" in v and np.isfinite(s["on_due"]):
+                    step = (h["on_due"] - s["on_due"]) / f.slope("on_due_date_share", v["on_due_date_share"],
+                                                                  s["on_due"])
+                    v["on_due_date_share"] = float(np.clip(v["on_due_date_share"] + step, 0.0, 0.95))
                 if np.isfinite(h["sd"]) and np.isfinite(s["sd"]) and s["sd"] > 0:
                     ratio = float(np.clip(h["sd"] / s["sd"], 0.5, 2.0))
                     v["days_late_sd_between"] = float(np.clip(v["days_late_sd_between"] * ratio, 0, 365))
@@ -376,11 +472,12 @@ class Calibrator:
                 # one resolution time for the portfolio, moved by a secant step on the disputed gap
                 hs, ss, weights = zip(*disputed_gap)
                 target, now = float(np.average(hs, weights=weights)), float(np.average(ss, weights=weights))
-                r = fits[0].values["dispute_resolution_days"]
+                r = fits[0].values.get("dispute_resolution_days", 20.0)
                 slope = 0.5
                 if previous is not None and abs(r - previous[0]) > 1e-9:
                     slope = float(np.clip((now - previous[1]) / (r - previous[0]), 0.1, 1.0))
                 previous = (r, now)
+                self.dispute_slope_ = slope
                 new_r = float(np.clip(r + (target - now) / slope, 1.0, 365.0))
                 for f in fits:
                     f.values["dispute_resolution_days"] = new_r
@@ -391,6 +488,7 @@ class Calibrator:
         d = self._d
         if self.bootstrap < 2:
             return
+        gaps = []  # (disputed invoices, bootstrap sd of the disputed gap) per group
         for f in fits:
             gd = d[d["group"] == f.name]
             cols = (gd["late"].to_numpy(), gd["settled"].to_numpy(dtype=bool), gd["disputed"].to_numpy(dtype=bool),
@@ -437,8 +535,22 @@ class Calibrator:
             f.intervals["amount_median"] = (math.exp(lo), math.exp(hi))
             lo, hi = interval("log_amount_sd")
             f.intervals["amount_sigma"] = (max(0.0, lo), hi)
-            f.intervals["dispute_rate"] = _wilson(h["dispute_rate"], f.invoices, b["dispute_rate"].to_numpy(float))
+            if self.has_disputes_:
+                f.intervals["dispute_rate"] = _wilson(h["dispute_rate"], f.invoices,
+                                                      b["dispute_rate"].to_numpy(float))
             f.intervals["terms_days"] = interval("terms")
+            x = b["dispute_gap"].to_numpy(dtype=float)
+            x = x[np.isfinite(x)]
+            if self.has_disputes_ and x.size >= 2 and np.isfinite(h["dispute_gap"]):
+                gaps.append((f.disputed_invoices, float(x.std(ddof=1)) * math.sqrt(n / max(n - 1, 1)) * widen))
+        if gaps and "dispute_resolution_days" in fits[0].values:
+            # one resolution time fitted to the disputed invoices' mean extra days past due, pooled over the groups
+            # (weighted by disputed invoices as in the fit): its interval is the pooled gap's over the learnt slope
+            weights, sds = np.array(gaps).T
+            half = _Z95 * math.sqrt(float((weights ** 2 * sds ** 2).sum())) / float(weights.sum()) / self.dispute_slope_
+            r = fits[0].values["dispute_resolution_days"]
+            for f in fits:
+                f.intervals["dispute_resolution_days"] = (max(1.0, r - half), min(365.0, r + half))
 
 
     # --- results --------------------------------------------------------------------------------
@@ -451,6 +563,10 @@ class Calibrator:
                 lo, hi = f.intervals.get(key, (np.nan, np.nan))
                 rows.append({**base, "parameter": key, "estimate": value, "ci_low": lo, "ci_high": hi,
                              "observed": _observed(f, key)})
+            for key, table in f.tables.items():  # the payment weekdays and the terms mix, one row a share
+                named = zip(_WEEKDAYS, table) if isinstance(table, list) else table.items()
+                rows.extend({**base, "parameter": f"{key}.{name}", "estimate": share, "ci_low": np.nan,
+                             "ci_high": np.nan, "observed": share} for name, share in named)
         rows.extend(self._effects())
         return pd.DataFrame(rows)
 
@@ -497,7 +613,9 @@ class Calibrator:
         for f in fits:
             v = f.values
             segments.append({"name": f.name, "customers": max(1, f.customers * scale), **{
-                k: (int(v[k]) if k == "terms_days" else round(float(v[k]), 4)) for k in v}})
+                k: (int(v[k]) if k == "terms_days" else round(float(v[k]), 4)) for k in v}, **f.tables})
+            if not self.has_disputes_:
+                segments[-1]["dispute_rate"] = 0.0  # the ledger's lateness already holds what disputes did to it
         policy = as_raw(self.as_is)
         policy.pop("name", None)
         for key in ("segments", "targets"):
@@ -528,13 +646,54 @@ class Calibrator:
         return path
 
 
+def _has_spike(h: dict[str, float]) -> bool:
+    """Do more invoices pay exactly on the due date than one day either side, beyond chance (SPIKE_Z)?"""
+    n, on, near = h["could_pay_on_due"], h["on_due"], h["near_due"]
+    if not (n > 0 and np.isfinite(on) and np.isfinite(near)):
+        return False
+    p = max(near, 1.0 / n)
+    return on - near > SPIKE_Z * math.sqrt(p * (1.0 - p) / n)
+
+
+def _payment_tables(gd: pd.DataFrame) -> dict[str, Any]:
+    """A group's payment weekdays and terms mix, where its history shows them (see the constants above)."""
+    out: dict[str, Any] = {}
+    paid = gd[gd["settled"] & (gd["weekday"] >= 0)]
+    weekday, late = paid["weekday"].to_numpy(), paid["late"].to_numpy().astype(np.int64)
+    every = np.bincount(weekday, minlength=7)
+    mask = sum(1 << k for k in range(7) if every[k] >= WEEKDAY_FLOOR * max(every.sum(), 1))
+    # A payment meant for the due date goes on it, or on the next payment day after it (behaviour.release_day):
+    # the weekdays of the others show the payment runs.
+    due_weekday = (weekday - late) % 7
+    scheduled = np.array([next_weekday_in(int(w), 0, mask) - int(w) for w in range(7)])[due_weekday]
+    counts = np.bincount(weekday[(late < 0) | (late > scheduled)], minlength=7).astype(float)
+    n = counts.sum()
+    if n >= MIN_WEEKDAY_PAYMENTS:
+        chi2 = float(((counts - n / 7) ** 2 / (n / 7)).sum())
+        shares = counts / n
+        if chi2 > WEEKDAY_CHI2:
+            shares = np.where(shares < WEEKDAY_FLOOR, 0.0, shares)
+            out["payment_weekdays"] = [round(float(x / shares.sum()), 4) for x in shares]
+    terms = gd["terms"].to_numpy()
+    values, counts = np.unique(terms, return_counts=True)
+    shares = counts / counts.sum()
+    order = np.argsort(-shares, kind="stable")
+    kept = sorted(int(np.clip(values[i], 0, 365)) for i in order[:MAX_TERMS_MIX] if shares[i] >= MIN_TERMS_SHARE)
+    if len(kept) > 1:
+        mix = dict.fromkeys(kept, 0.0)
+        for value, share in zip(values, shares):  # rarer terms count with the nearest kept ones
+            mix[min(kept, key=lambda k: (abs(k - value), k))] += float(share)  # noqa: B023 (used at once)
+        out["terms_mix"] = {str(k): round(v, 4) for k, v in mix.items()}
+    return out
+
+
 def _observed(f: GroupFit, key: str) -> float:
     h = f.history
     return {"orders_per_year": h["orders_per_year"], "amount_median": math.exp(h["log_amount_mean"]),
             "amount_sigma": h["log_amount_sd"], "terms_days": h["terms"], "days_late_mean": h["q50"],
             "days_late_sd_between": h["sd"] * math.sqrt(h["between_share"]),
             "days_late_sd_within": h["sd"] * math.sqrt(1 - h["between_share"]),
-            "ignore_share": h["tail"], "dispute_rate": h["dispute_rate"],
+            "ignore_share": h["tail"], "dispute_rate": h["dispute_rate"], "on_due_date_share": h["on_due"],
             "dispute_resolution_days": h["dispute_gap"]}.get(key, float("nan"))
 
 

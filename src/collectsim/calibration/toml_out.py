@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from collectsim.calibration.calibrate import MIN_GROUP_CUSTOMERS, MIN_GROUP_INVOICES, MIN_TERMS_SHARE
 from collectsim.files.toml_write import toml_key as _key
 from collectsim.files.toml_write import toml_string, toml_value
 
@@ -25,6 +26,10 @@ _NOTES = {
     "ignore_share": "share paid far beyond the bulk (Kaplan-Meier, open invoices censored), before chasing",
     "dispute_rate": "share of invoices marked disputed",
     "dispute_resolution_days": "fitted so disputed invoices pay as late as in the ledger",
+    "on_due_date_share": "share paid exactly on the due date, beyond what the lateness of the rest puts there",
+    "payment_weekdays": "weekdays of payments not on the due date, Monday first (they differ from an even spread)",
+    "terms_mix": f"terms (days from issue to due date) and their shares; terms under {MIN_TERMS_SHARE:.0%} of invoices "
+                 "counted with the nearest",
 }
 
 
@@ -74,7 +79,11 @@ def scenario_toml(cal: Any, ledger_name: str | None = None) -> str:
         out.append("[[portfolio.segments]]")
         out.append(f"# fitted from {fit.invoices} invoices ({fit.settled} settled, {fit.disputed_invoices} disputed)"
                    f" of {fit.customers} customers")
-        if fit.invoices < 100 or fit.customers < 10:
+        if fit.merged:
+            merged = ", ".join(toml_string(name)[1:-1] for name in fit.merged)  # escaped: a name may hold anything
+            out.append(f"# with the ledger's {merged}: fewer than {MIN_GROUP_CUSTOMERS} customers or "
+                       f"{MIN_GROUP_INVOICES} invoices, merged into the group that pays most alike")
+        if fit.invoices < MIN_GROUP_INVOICES or fit.customers < MIN_GROUP_CUSTOMERS:
             out.append("# few invoices or customers: rough values with wide intervals; check them by hand")
         out.append(f"name = {toml_value(seg['name'])}")
         out.append(f"customers = {seg['customers']}")
@@ -83,7 +92,10 @@ def scenario_toml(cal: Any, ledger_name: str | None = None) -> str:
                 continue
             lo, hi = fit.intervals.get(key, (float("nan"), float("nan")))
             ci = f"; 95% CI {lo:.3g} to {hi:.3g}" if math.isfinite(lo) and math.isfinite(hi) else ""
-            out.append(f"{key} = {toml_value(value)}  # {_NOTES.get(key, '')}{ci}")
+            note = _NOTES.get(key, "")
+            if key == "dispute_rate" and not cal.has_disputes_:
+                note = "the ledger has no dispute column: disputes are part of the lateness above"
+            out.append(f"{key} = {toml_value(value)}  # {note}{ci}")
         out.append("")
     out.append("[policies.as-is]")
     out.extend(_dotted("", raw["policies"]["as-is"]))

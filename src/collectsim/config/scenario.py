@@ -34,6 +34,11 @@ STAFF_COST = ("labour cost per hour including employer's costs: EU average EUR 3
               "collectors about USD 29 (docs/sources.md)")
 DEBT_AGE = ("assumption, calibrated so the baseline's as-is collectability by age of debt lands in "
             "the ranges of commercial collection surveys (docs/sources.md)")
+PAYMENT_DAYS = ("accounts-receivable ledgers show a spike of payments on the due date and payments on business "
+                "days, many in weekly payment runs (issue 22; fitted by `collectsim calibrate`); 0 and any day by "
+                "default, so a scenario without them pays as before")
+#: Most distinct payment terms a segment's ``terms_mix`` may hold.
+MAX_TERMS_MIX = 8
 DISPUTE_TIME = "disputes take 15-30 days to resolve (collections-software vendor pages; assumption)"
 DISPUTE_CAUSES = ("disputes are mostly about price (35-40%), quantity or scope (25-30%), paperwork (15-20%) and "
                   "quality (10-15%) (collections-software vendor pages; the share prevented is an assumption)")
@@ -62,6 +67,19 @@ class Segment:
                                    "fortnightly or monthly payment run (payments wait for the next run day).")
     payment_run_day: int = setting(4, unit="weekday 1-7 (Mon-Sun), or day of month 1-28 for monthly", low=1,
                                    high=28, doc="Day of the payment run.")
+    payment_weekdays: tuple[float, ...] = setting(
+        (), unit="7 weights, Monday to Sunday", low=0, high=1e6, source=PAYMENT_DAYS,
+        doc="Weekdays the segment's customers pay on (empty: any day). Each customer has one payment-run weekday, "
+            "drawn with these weights; a payment meant for another day waits for its next run day. A payment meant "
+            "for the due date goes that day when it is a weekday with a weight, else on the next such day.")
+    terms_mix: dict[str, float] = setting(
+        {}, unit="terms in days = share", source="",
+        doc="Mix of payment terms of the segment's invoices, e.g. {30 = 0.6, 60 = 0.4} (shares are normalised; at "
+            f"most {MAX_TERMS_MIX} terms): each invoice draws its own. Empty: every invoice has terms_days.")
+    on_due_date_share: float = setting(
+        0.0, unit="probability", low=0, high=1, source=PAYMENT_DAYS,
+        doc="Share of invoices a healthy customer pays exactly on the due date (scheduled payments), not on its "
+            "habitual lateness; the others are paid as days_late_* say.")
     days_late_mean: float = setting(10.0, unit="days after due", low=-60, high=365, source=SME_LATENESS,
                                     doc="Mean of customers' habitual lateness when nobody chases them.")
     days_late_sd_between: float = setting(7.0, unit="days", low=0, high=365,
@@ -136,6 +154,61 @@ MAX_RUN_INVOICED = 1e15
 CALENDAR_MARGIN_DAYS = 1200
 
 
+def _check_payment_days(seg: Segment, path: str, source: str) -> None:
+    """The payment weekdays and the terms mix: well-formed, and not together with a payment_run."""
+    days = seg.payment_weekdays
+    if days:
+        if len(days) != 7 or sum(days) <= 0:
+            raise ScenarioError(source, join(path, "payment_weekdays"), list(days),
+                                "must be 7 weights, Monday to Sunday, at least one above 0 (or [] for any day)")
+        if seg.payment_run != "any":
+            raise ScenarioError(source, join(path, "payment_weekdays"), list(days),
+                                f"give either payment_weekdays or payment_run (here {seg.payment_run!r}), not both")
+    mix = seg.terms_mix
+    if mix:
+        if len(mix) > MAX_TERMS_MIX:
+            raise ScenarioError(source, join(path, "terms_mix"), mix, f"at most {MAX_TERMS_MIX} terms")
+        for key, share in mix.items():
+            if not (key.isdigit() and 0 <= int(key) <= 365):
+                raise ScenarioError(source, join(join(path, "terms_mix"), key), share,
+                                    "each key must be terms in whole days, 0 to 365")
+            if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1e6:
+                raise ScenarioError(source, join(join(path, "terms_mix"), key), share,
+                                    "each share must be a number from 0 to 1000000")
+        if sum(mix.values()) <= 0:
+            raise ScenarioError(source, join(path, "terms_mix"), mix, "needs at least one share above 0")
+
+
+def weekday_cumulative(seg: Segment) -> tuple[float, ...]:
+    """Running shares of the segment's payment weekdays (Monday first), or () for any day."""
+    return _cumulative(seg.payment_weekdays)
+
+
+def weekday_mask(seg: Segment) -> int:
+    """The weekdays anyone in the segment pays on, as bits (bit 0: Monday); 0 for any day."""
+    return sum(1 << k for k, w in enumerate(seg.payment_weekdays) if w > 0)
+
+
+def terms_choices(seg: Segment) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """The segment's terms (days) and their running shares; a single ``terms_days`` when it has no mix."""
+    if not seg.terms_mix:
+        return (seg.terms_days,), (1.0,)
+    keys = sorted(seg.terms_mix, key=int)
+    return tuple(int(k) for k in keys), _cumulative([seg.terms_mix[k] for k in keys])
+
+
+def _cumulative(weights) -> tuple[float, ...]:
+    total = float(sum(weights))
+    if total <= 0:
+        return ()
+    out, running = [], 0.0
+    for w in weights:
+        running += float(w)
+        out.append(running / total)
+    out[-1] = 1.0
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Portfolio:
     """The customers, as segments."""
@@ -155,6 +228,7 @@ class Portfolio:
             if seg.payment_run in ("weekly", "fortnightly") and seg.payment_run_day > 7:
                 raise ScenarioError(source, join(join(join(path, "segments"), i), "payment_run_day"),
                                     seg.payment_run_day, f"a {seg.payment_run} run needs a weekday, 1 (Monday) to 7")
+            _check_payment_days(seg, join(join(path, "segments"), i), source)
             largest = seg.amount_median * math.exp(LARGEST_DRAW_SIGMAS * seg.amount_sigma)
             if largest > MAX_INVOICE:
                 raise ScenarioError(source, join(join(join(path, "segments"), i), "amount_sigma"), seg.amount_sigma,

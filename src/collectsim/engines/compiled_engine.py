@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from collectsim.config import business_calendar
-from collectsim.config.scenario import Scenario
+from collectsim.config.scenario import Scenario, terms_choices, weekday_cumulative, weekday_mask
 from collectsim.engines import compiled_kernel as K
 from collectsim.engines.jit import kernels
 from collectsim.model import behaviour as rules
@@ -56,6 +56,14 @@ def scenario_tables(scenario: Scenario) -> tuple:
         row[K.S_RECOVERABILITY], row[K.S_RESPONSIVENESS] = seg.recoverability, seg.responsiveness
         row[K.S_DISCOUNT_APPETITE], row[K.S_SENSITIVITY] = seg.discount_appetite, seg.goodwill_sensitivity
         row[K.S_DAILY_CHURN] = rules.daily_churn_hazard(seg.churn_per_year)
+        row[K.S_ON_DUE], row[K.S_FIRST_WEEKDAY], row[K.S_WEEKDAY_MASK] = (seg.on_due_date_share, start.weekday(),
+                                                                          weekday_mask(seg))
+        shares = weekday_cumulative(seg)
+        row[K.S_WEEKDAY_CUM:K.S_WEEKDAY_CUM + len(shares)] = shares
+        terms, cumulative = terms_choices(seg)
+        row[K.S_TERMS_COUNT] = len(terms)
+        row[K.S_TERMS_MIX:K.S_TERMS_MIX + len(terms)] = terms
+        row[K.S_TERMS_CUM:K.S_TERMS_CUM + len(terms)] = cumulative
         table = business_calendar.next_run_days(end, seg.payment_run, seg.payment_run_day, start)
         row[K.S_HAS_RUNS] = table is not None
         if table is not None:

@@ -24,6 +24,7 @@ import numpy as np
 from numba.core import types
 from numba.experimental import structref
 
+from collectsim.config.scenario import MAX_TERMS_MIX
 from collectsim.model.behaviour import (
     CAP_PERIOD_DAYS,
     DISTRESSED,
@@ -61,12 +62,15 @@ from collectsim.model.behaviour import (
     order_rate_factor,
     part_payment_fraction,
     part_share_on,
+    pays_on_due_date,
     period_goodwill_extra,
+    pick_share,
     plan_acceptance_on,
     plan_down_payment,
     prompted_delay_day,
     prompted_pay_day,
     recovered_goodwill,
+    release_day,
     responds,
     response_probability,
     responsiveness_on,
@@ -173,7 +177,7 @@ NAN = math.nan
  U_INSTALMENT, U_CHURN, U_FEE_PAYMENT, U_SETTLEMENT_ACCEPTANCE, U_SETTLEMENT_DELAY, U_MEDIATION,
  U_MEDIATION_DAYS, U_AGENCY, U_AGENCY_DAYS, U_JUDGMENT, U_JUDGMENT_PAID, U_LEGAL_DAYS, U_LIQUIDITY,
  U_INSOLVENCY, U_INSOLVENCY_DAY, U_SET_ASIDE, U_PLAN_REQUEST, U_ARRIVAL, U_CREDIT_REPORT,
- U_PLAN_DEFAULT_PAY_DAY, U_DISPUTE_PREVENTED) = range(1, 42)
+ U_PLAN_DEFAULT_PAY_DAY, U_DISPUTE_PREVENTED, U_ON_DUE_DATE, U_PAYMENT_WEEKDAY, U_INVOICE_TERMS) = range(1, 45)
 
 # Columns of the invoices' integer state (R) and float state (RF): one row per open invoice, reused once it is
 # closed (R_ID is the invoice's number, its row in the invoice table; R_NEXT_OPEN and R_PREV_OPEN link the
@@ -210,7 +214,11 @@ C_WIDTH = C_LATE + RECENT_INVOICES
 (S_TERMS, S_EOM, S_DISPUTE_RATE, S_IGNORE, S_SD_WITHIN, S_AMOUNT_MEDIAN, S_AMOUNT_SIGMA, S_MEAN_GAP,
  S_DISPUTE_DAYS, S_CREDIT_NOTE_SHARE, S_CREDIT_NOTE_FRACTION, S_PARTIAL_SHARE, S_PARTIAL_GAP, S_PLAN_ACCEPTANCE,
  S_INSTALMENT_RELIABILITY, S_FEE_PAYMENT_SHARE, S_SETTLEMENT_ACCEPTANCE, S_RECOVERABILITY, S_RESPONSIVENESS,
- S_DISCOUNT_APPETITE, S_SENSITIVITY, S_DAILY_CHURN, S_HAS_RUNS, S_MONTHLY, S_WIDTH) = range(25)
+ S_DISCOUNT_APPETITE, S_SENSITIVITY, S_DAILY_CHURN, S_HAS_RUNS, S_MONTHLY, S_ON_DUE, S_FIRST_WEEKDAY, S_WEEKDAY_MASK,
+ S_TERMS_COUNT, S_WEEKDAY_CUM) = range(29)
+S_TERMS_MIX = S_WEEKDAY_CUM + 7  # the payment weekdays' running shares, Monday first; then the terms of the mix
+S_TERMS_CUM = S_TERMS_MIX + MAX_TERMS_MIX  # and their running shares
+S_WIDTH = S_TERMS_CUM + MAX_TERMS_MIX
 
 # Behaviour parameters.
 (B_RESPONSE, B_TONE_RESPONSE, B_TONE_GOODWILL, B_CHANNEL_GOODWILL) = (0, 3, 6, 9)  # three values each
@@ -686,7 +694,11 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     s = C[c, C_SEGMENT]
     profile = _profile(w, c, day)  # from the standing before this invoice
     amount = _amount(w, c, seq)
-    terms = int(SG[s, S_TERMS])
+    terms = int(SG[s, S_TERMS_MIX])
+    count = int(SG[s, S_TERMS_COUNT])
+    if count > 1:  # the invoice's own terms, from the segment's mix
+        terms = int(SG[s, S_TERMS_MIX + pick_share(draw(pref, U_INVOICE_TERMS, c, seq, 0),
+                                                   SG[s, S_TERMS_CUM:S_TERMS_CUM + count])])
     due = day + terms if not SG[s, S_EOM] else w.eom[day] + terms
     counts = w.counts
     R, RF = w.R, w.RF
@@ -743,10 +755,14 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     liquidity = _liquidity_on(w, c, day)
     ignore = ignore_share_on(SG[s, S_IGNORE], liquidity, BH[B_DISTRESSED_IGNORE])
     if draw(pref, U_IGNORES, c, seq, 0) >= ignore:
-        z = normal_ppf(draw(pref, U_LATENESS, c, seq, 0))
-        lateness = unchased_lateness(w.CF[c, CF_HABIT], SG[s, S_SD_WITHIN], z, liquidity, BH[B_STRAINED_EXTRA])
-        if e_invoicing:
-            lateness -= BH[B_E_INVOICING_DAYS]  # approved sooner
+        if SG[s, S_ON_DUE] > 0 and pays_on_due_date(draw(pref, U_ON_DUE_DATE, c, seq, 0), SG[s, S_ON_DUE],
+                                                    liquidity):
+            lateness = 0.0  # scheduled for the due date
+        else:
+            z = normal_ppf(draw(pref, U_LATENESS, c, seq, 0))
+            lateness = unchased_lateness(w.CF[c, CF_HABIT], SG[s, S_SD_WITHIN], z, liquidity, BH[B_STRAINED_EXTRA])
+            if e_invoicing:
+                lateness -= BH[B_E_INVOICING_DAYS]  # approved sooner
         R[i, R_PAY_DAY] = unchased_pay_day(due, day, lateness)
     elif BH[B_SET_ASIDE_DAYS] > 0:
         late = set_aside_days(draw(pref, U_SET_ASIDE, c, seq, 0), BH[B_SET_ASIDE_NEVER], BH[B_SET_ASIDE_DAYS],
@@ -922,6 +938,13 @@ def _pay(w, i: int, day: int) -> None:
             R[i, R_PAY_DAY] = run_day  # the customer's accounts payable releases it in the next payment run
             return
     c, q = R[i, R_CUSTOMER], R[i, R_SEQ]
+    business = int(SG[s, S_WEEKDAY_MASK])
+    if business:
+        run_mask = 1 << pick_share(draw(pref, U_PAYMENT_WEEKDAY, c, 0, 0), SG[s, S_WEEKDAY_CUM:S_WEEKDAY_CUM + 7])
+        release = release_day(day, R[i, R_DUE], int(SG[s, S_FIRST_WEEKDAY]), run_mask, business)
+        if release != day:
+            R[i, R_PAY_DAY] = release  # paid in the customer's payment run (or the due date's next payment day)
+            return
     g = _goodwill_on(w, c, day)
     _accrue_interest(w, i, day)
     balance = R[i, R_BALANCE]

@@ -65,7 +65,7 @@ from simpy.events import Event
 
 from collectsim.config import business_calendar
 from collectsim.config.policy_spec import CHANNELS, TONES
-from collectsim.config.scenario import Scenario
+from collectsim.config.scenario import Scenario, terms_choices, weekday_cumulative, weekday_mask
 from collectsim.model import behaviour as rules
 from collectsim.model import standing as ledger
 from collectsim.model.behaviour import WORK_DISPUTE
@@ -266,6 +266,10 @@ class SimpyEngine:
         runs = [business_calendar.next_run_days(self._end, seg.payment_run, seg.payment_run_day, self._start_date)
                 for seg in segs]
         self._next_run = [None if r is None else r.tolist() for r in runs]  # first run day on or after each day
+        # Payment weekdays (running shares, the mask of weekdays anyone pays on) and each segment's terms mix.
+        self._weekdays = [(weekday_cumulative(seg), weekday_mask(seg)) for seg in segs]
+        self._first_weekday = self._start_date.weekday()
+        self._terms = [terms_choices(seg) for seg in segs]
         self._habit = self.customers.habit_days_late.tolist()
         self._segment_of = self.customers.segment.tolist()
         b = scenario.behaviour
@@ -453,8 +457,11 @@ class SimpyEngine:
         seg_index = self._segment_of[customer]
         seg = self._segments[seg_index]
         amount = self._amount(customer, seq)
-        due = day + seg.terms_days if not seg.terms_end_of_month else business_calendar.due_day(
-            day, seg.terms_days, True, self._start_date)
+        terms, shares = self._terms[seg_index]
+        terms = terms[rules.pick_share(u(seed, Purpose.INVOICE_TERMS, customer, seq), shares)] if len(terms) > 1 \
+            else terms[0]  # the invoice's own terms, from the segment's mix
+        due = day + terms if not seg.terms_end_of_month else business_calendar.due_day(
+            day, terms, True, self._start_date)
         inv = Invoice(len(self._rows), customer, seq, seg_index, amount, day, due)
         inv.profile = profile = self._profile(customer, day)  # from the standing before this invoice
         self._rows.append(inv)
@@ -472,16 +479,20 @@ class SimpyEngine:
                     u(seed, Purpose.DISPUTE_PREVENTED, customer, seq),
                     rules.has_merit(u(seed, Purpose.CREDIT_NOTE, customer, seq), seg.credit_note_share), clear_terms,
                     e_invoicing, b.clear_terms_dispute_cut, b.e_invoicing_dispute_cut)):
-            latest = min(seg.terms_days, self._b.dispute_raise_days)
+            latest = min(terms, self._b.dispute_raise_days)
             inv.dispute_day = day + uniform_int(u(seed, Purpose.DISPUTE_DAY, customer, seq), 0, latest)
         liquidity = self._liquidity_on(customer, day)
         ignore = rules.ignore_share_on(seg.ignore_share, liquidity, self._b.distressed_ignore)
         if draw(D_IGNORES, customer, seq) >= ignore:
-            lateness = rules.unchased_lateness(self._habit[customer], seg.days_late_sd_within,
-                                               normal_ppf(draw(D_LATENESS, customer, seq)),
-                                               liquidity, self._b.strained_extra_days)
-            if e_invoicing:
-                lateness -= b.e_invoicing_days_faster  # approved sooner
+            if seg.on_due_date_share > 0 and rules.pays_on_due_date(u(seed, Purpose.ON_DUE_DATE, customer, seq),
+                                                                     seg.on_due_date_share, liquidity):
+                lateness = 0.0  # scheduled for the due date
+            else:
+                lateness = rules.unchased_lateness(self._habit[customer], seg.days_late_sd_within,
+                                                   normal_ppf(draw(D_LATENESS, customer, seq)),
+                                                   liquidity, self._b.strained_extra_days)
+                if e_invoicing:
+                    lateness -= b.e_invoicing_days_faster  # approved sooner
             inv.pay_day = rules.unchased_pay_day(inv.due_day, day, lateness)
         elif self._b.set_aside_pay_days > 0:
             # Set aside, not always for ever: some is paid of the customer's own accord much later.
@@ -593,6 +604,13 @@ class SimpyEngine:
         if runs is not None and runs[day] != day:
             inv.pay_day = runs[day]  # the customer's accounts payable releases it in the next payment run
             return
+        shares, business = self._weekdays[inv.segment]
+        if business:
+            run_mask = 1 << rules.pick_share(u(self.seed, Purpose.PAYMENT_WEEKDAY, inv.customer), shares)
+            release = rules.release_day(day, inv.due_day, self._first_weekday, run_mask, business)
+            if release != day:
+                inv.pay_day = release  # paid in the customer's payment run (or the due date's next payment day)
+                return
         seed, c, s = self.seed, inv.customer, inv.seq
         seg = self._segments[inv.segment]
         g = self._goodwill_on(c, day)

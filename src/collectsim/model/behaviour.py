@@ -29,7 +29,8 @@ __jit__ = ("recovered_goodwill", "order_rate_factor", "churn_hazard_integral", "
            "judgment_paid", "court_fee", "costs_recovered", "has_merit", "dispute_prevented",
            "instalment_amount", "plan_down_payment", "agency_fee", "prompted_delay_day", "dispute_end_day",
            "work_class", "work_minutes", "still_needed", "contact_waits", "contact_extra", "stake_factor",
-           "monthly_purchases", "contact_extra_cents", "period_goodwill_extra", "capped_goodwill_loss", "cap_used_on")
+           "monthly_purchases", "contact_extra_cents", "period_goodwill_extra", "capped_goodwill_loss", "cap_used_on",
+           "pays_on_due_date", "pick_share", "next_weekday_in", "release_day")
 
 
 # --- goodwill, orders and churn -----------------------------------------------------------------------
@@ -293,6 +294,53 @@ def unchased_pay_day(due_day: int, issue_day: int, lateness_days: float) -> int:
     """Day an invoice is paid if nobody chases it: due date plus lateness, never before issue."""
     day = due_day + round(lateness_days)  # round() is round-half-even
     return day if day > issue_day else issue_day
+
+
+def pays_on_due_date(p: float, share: float, liquidity: int) -> bool:
+    """Does a healthy customer pay this invoice exactly on its due date (a scheduled payment)? From its uniform.
+
+    Many accounts-payable teams schedule an invoice for its due date: a spike of payments on the due day itself
+    that a continuous lateness cannot produce. A customer short of cash does not keep to it.
+    """
+    return liquidity == HEALTHY and p < share
+
+
+def pick_share(p: float, cumulative) -> int:
+    """The index of the first cumulative share above ``p``: a draw from a discrete mix (terms, run weekday).
+
+    ``cumulative`` holds the mix's running totals, the last one 1 (entries past it are ignored).
+    """
+    for k in range(len(cumulative)):
+        if p < cumulative[k]:
+            return k
+    return len(cumulative) - 1
+
+
+def next_weekday_in(day: int, first_weekday: int, mask: int) -> int:
+    """The first day on or after ``day`` whose weekday (0 = Monday) is in ``mask`` (bit k: weekday k).
+
+    ``first_weekday`` is the weekday of day 0; a mask of 0 (no pattern) leaves the day as it is.
+    """
+    if mask == 0:
+        return day
+    for k in range(7):
+        if (mask >> ((day + k + first_weekday) % 7)) & 1:
+            return day + k
+    return day
+
+
+def release_day(day: int, due_day: int, first_weekday: int, run_mask: int, business_mask: int) -> int:
+    """The day a payment meant for ``day`` leaves the customer's accounts payable.
+
+    A customer pays in its payment run, on its run weekday (``run_mask``): a payment meant for another day waits
+    for the next one. A payment meant for the due date itself is a scheduled one: it goes that day if it is one of
+    the segment's payment days (``business_mask``, the weekdays anyone pays on), else on the next such day (and on
+    that day it goes). Both masks 0: any day.
+    """
+    scheduled = next_weekday_in(due_day, first_weekday, business_mask)
+    if due_day <= day <= scheduled:
+        return scheduled
+    return next_weekday_in(day, first_weekday, run_mask)
 
 
 def set_aside_days(p: float, never_share: float, median_days: float, sigma: float) -> int:

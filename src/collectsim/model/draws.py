@@ -84,6 +84,9 @@ class Purpose(IntEnum):
     CREDIT_REPORT = 39
     PLAN_DEFAULT_PAY_DAY = 40
     DISPUTE_PREVENTED = 41
+    ON_DUE_DATE = 42
+    PAYMENT_WEEKDAY = 43
+    INVOICE_TERMS = 44
 
 
 def _mix_int(z: int) -> int:

@@ -152,7 +152,8 @@ def _well_formed(lo: float, mean: float, hi: float) -> bool:
 def segments_table(scenario) -> pd.DataFrame:
     """The portfolio's segments: who they are, how much they buy, how late they pay unchased."""
     return pd.DataFrame([{"segment": s.name, "customers": s.customers, "invoices a year": s.orders_per_year,
-                          "median invoice": s.amount_median, "terms (days)": s.terms_days,
+                          "median invoice": s.amount_median,
+                          "terms (days)": " / ".join(s.terms_mix) if s.terms_mix else s.terms_days,
                           "mean days late, unchased": s.days_late_mean, "dispute rate": s.dispute_rate}
                          for s in scenario.portfolio.segments])
 
