@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from collectsim.model.draws import exponential, lognormal
+from collectsim.model.draws import exponential, lognormal, normal_ppf
 
 HEALTHY, STRAINED, DISTRESSED, INSOLVENT = range(4)  # liquidity states (see collectsim.model.liquidity)
 
@@ -293,6 +293,55 @@ def unchased_pay_day(due_day: int, issue_day: int, lateness_days: float) -> int:
     """Day an invoice is paid if nobody chases it: due date plus lateness, never before issue."""
     day = due_day + round(lateness_days)  # round() is round-half-even
     return day if day > issue_day else issue_day
+
+
+#: "Not of its own accord" for :func:`unchased_day` and :func:`open_pay_day` (the engines' NEVER).
+NO_PAY_DAY = 1 << 62
+
+#: How many times :func:`open_pay_day` redraws an opening invoice's payment day before it gives up.
+OPEN_PAY_TRIES = 64
+
+
+def unchased_day(issue_day: int, due_day: int, habit: float, sd_within: float, liquidity: int, strained_extra: float,
+                 days_faster: float, ignore: float, p_ignore: float, p_lateness: float, p_set_aside: float,
+                 set_aside_median: float, set_aside_never: float, set_aside_sigma: float) -> int:
+    """The day an invoice would be paid if nobody chased it (NO_PAY_DAY: not of the customer's own accord).
+
+    The issue-time payment intention of the engines, as one function of its three uniforms: with chance
+    ``ignore`` (:func:`ignore_share_on`) the invoice is set aside (:func:`set_aside_days`, when
+    ``set_aside_median`` > 0), otherwise paid at :func:`unchased_pay_day` after :func:`unchased_lateness`,
+    ``days_faster`` earlier (electronic invoicing).
+    """
+    if p_ignore >= ignore:
+        lateness = unchased_lateness(habit, sd_within, normal_ppf(p_lateness), liquidity, strained_extra)
+        return unchased_pay_day(due_day, issue_day, lateness - days_faster)
+    if set_aside_median > 0:
+        late = set_aside_days(p_set_aside, set_aside_never, set_aside_median, set_aside_sigma)
+        if late >= 0:
+            return due_day + 1 + late
+    return NO_PAY_DAY
+
+
+def open_pay_day(as_of: int, issue_day: int, due_day: int, habit: float, sd_within: float, liquidity: int,
+                 strained_extra: float, ignore: float, uniforms, set_aside_median: float, set_aside_never: float,
+                 set_aside_sigma: float) -> int:
+    """The own payment day of an invoice known to be unpaid at the start of day ``as_of``: on or after it.
+
+    Drawn from :func:`unchased_day` conditional on the day not falling before ``as_of``, by rejection: try k
+    reads the uniforms ``uniforms[k, 0..2]`` (ignore, lateness, set-aside; counter-keyed draws of
+    ``Purpose.OPEN_PAY_DAY`` at steps 3k..3k+2) and the first day on or after ``as_of`` is kept. Rejection
+    keeps the conditional distribution exact whatever :func:`unchased_day` becomes (no closed form is assumed).
+    An invoice whose every try falls before ``as_of`` (``uniforms`` holds OPEN_PAY_TRIES rows; it happens when
+    the invoice is already far later than its customer ever pays) is taken as set aside for good: NO_PAY_DAY,
+    so only chasing, a plan or escalation can still collect it.
+    """
+    for k in range(uniforms.shape[0]):
+        day = unchased_day(issue_day, due_day, habit, sd_within, liquidity, strained_extra, 0.0, ignore,
+                           uniforms[k, 0], uniforms[k, 1], uniforms[k, 2], set_aside_median, set_aside_never,
+                           set_aside_sigma)
+        if day >= as_of:
+            return day
+    return NO_PAY_DAY
 
 
 def set_aside_days(p: float, never_share: float, median_days: float, sigma: float) -> int:
