@@ -45,6 +45,7 @@ import pandas as pd
 from collectsim.calibration.calibrate import customer_groups
 from collectsim.calibration.ledger import Ledger, LedgerError, LedgerOptions, read_ledger
 from collectsim.config.opening_book import OpeningBook
+from collectsim.config.policy_spec import CHANNELS, TONES, PolicySpec
 from collectsim.config.scenario import Scenario
 
 #: Invoices further than this many segment spreads from the segment's median are left out of a customer's habit.
@@ -66,11 +67,12 @@ def default_as_of(ledger: Ledger) -> dt.date:
 
 def from_open_ledger(scenario: Scenario, ledger: Ledger, as_of: dt.date | None = None,
                      segments: Mapping[str, str] | None = None, measured_days: int | None = None,
-                     runoff_days: int | None = None) -> Scenario:
+                     runoff_days: int | None = None, past_policy: str | PolicySpec | None = None) -> Scenario:
     """``scenario`` starting on ``as_of`` from ``ledger``'s open invoices and customers (see the module docstring).
 
     ``segments`` maps a customer id to a segment name (default: calibration's grouping). ``measured_days`` and
-    ``runoff_days`` replace the scenario's (the measured period starts on ``as_of``). Raises LedgerError when the
+    ``runoff_days`` replace the scenario's (the measured period starts on ``as_of``). ``past_policy`` is the firm's
+    practice before ``as_of``, whose reminders were sent (default: the scenario's ``as-is`` policy, else its first). Raises LedgerError when the
     ledger cannot be placed in the scenario (a customer in a segment it does not have, an empty segment).
     """
     as_of = default_as_of(ledger) if as_of is None else as_of
@@ -121,7 +123,8 @@ def from_open_ledger(scenario: Scenario, ledger: Ledger, as_of: dt.date | None =
         issue_day=(open_rows["issue_date"] - start_ts).dt.days.to_numpy(dtype=np.int64),
         due_day=(open_rows["due_date"] - start_ts).dt.days.to_numpy(dtype=np.int64),
         balance=open_rows["amount_cents"].to_numpy(dtype=np.int64), disputed=disputed,
-        disputed_since=np.full(len(open_rows), start_day, dtype=np.int64))
+        disputed_since=np.full(len(open_rows), start_day, dtype=np.int64),
+        past_steps=past_steps(scenario, past_policy))
     values: dict[str, Any] = {"horizon.start_date": start, "horizon.warmup_days": start_day}
     if measured_days is not None:
         values["horizon.measured_days"] = int(measured_days)
@@ -130,6 +133,18 @@ def from_open_ledger(scenario: Scenario, ledger: Ledger, as_of: dt.date | None =
     for name, n in zip(names, counts.tolist()):
         values[f"portfolio.segments.{name}.customers"] = n
     return scenario.with_values(values, f"opening book {as_of}").with_opening(book)
+
+
+def past_steps(scenario: Scenario, policy: str | PolicySpec | None = None) -> tuple:
+    """Per segment, the reminder steps of the firm's practice as (offset, channel index, tone index), by offset."""
+    if policy is None:
+        policy = "as-is" if any(p.name == "as-is" for p in scenario.policies) else None
+    spec = policy if isinstance(policy, PolicySpec) else scenario.policy(policy)
+    out = []
+    for seg in scenario.portfolio.segments:
+        steps = spec.for_segment(seg.name).reminders.steps if seg.name in spec.segments else spec.reminders.steps
+        out.append(tuple(sorted((int(st.offset), CHANNELS.index(st.channel), TONES.index(st.tone)) for st in steps)))
+    return tuple(out)
 
 
 def _habits(scenario: Scenario, frame: pd.DataFrame, order: list[str], segment: np.ndarray,

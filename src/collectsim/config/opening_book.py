@@ -35,6 +35,9 @@ class OpeningBook:
     balance: np.ndarray  # int64 cents still open at the as-of date (the invoice's amount in the run)
     disputed: np.ndarray  # bool: in dispute at the as-of date
     disputed_since: np.ndarray  # int64: day the dispute was raised as far as known (the as-of day when not)
+    #: Per segment, the reminder steps of the firm's practice before the as-of date: (offset from the due date,
+    #: channel index, tone index) in offset order (see collectsim.model.opening).
+    past_steps: tuple[tuple[tuple[int, int, int], ...], ...] = ()
 
     def __post_init__(self) -> None:
         n, k = len(self.customer_ids), len(self.invoice_ids)

@@ -196,7 +196,8 @@ def history_sales(ledger: Ledger, as_of: dt.date, days: int = DSO_DAYS) -> np.nd
 
 def forecast(ledger: Ledger, scenario: Scenario, policies: Sequence[str | PolicySpec] | None = None, weeks: int = 13,
              replications: int = 200, as_of: dt.date | None = None, seed: int | None = None,
-             segments: Mapping[str, str] | None = None, progress: bool = False) -> Forecast:
+             segments: Mapping[str, str] | None = None, progress: bool = False,
+             past_policy: str | PolicySpec | None = None) -> Forecast:
     """Weekly cash expected from ``ledger``'s open book and from new sales under each policy (module docstring).
 
     ``policies``: names or specs (default: every policy of the scenario); ``as_of`` the first day forecast (default
@@ -208,7 +209,8 @@ def forecast(ledger: Ledger, scenario: Scenario, policies: Sequence[str | Policy
     seed = scenario.seed if seed is None else int(seed)
     specs = [p if isinstance(p, PolicySpec) else scenario.policy(p)
              for p in (policies if policies else [p.name for p in scenario.policies])]
-    scn = from_open_ledger(scenario, ledger, as_of, segments=segments, measured_days=7 * weeks, runoff_days=0)
+    scn = from_open_ledger(scenario, ledger, as_of, segments=segments, measured_days=7 * weeks, runoff_days=0,
+                           past_policy=past_policy)
     book = scn.opening
     start = book.day
     outcomes = _run(scn, specs, replications, seed, progress, lambda r: _outcome(r, start, weeks))
@@ -334,7 +336,7 @@ def backtest(ledger: Ledger, scenario: Scenario, cuts: Sequence[dt.date], policy
         if usable < 1:
             continue
         fc = forecast(cut_ledger(ledger, at), scenario, [name], weeks=usable, replications=replications,
-                      as_of=at, seed=seed, segments=segments, progress=progress)
+                      as_of=at, seed=seed, segments=segments, progress=progress, past_policy=name)
         sims = fc.runs.pivot(index="replication", columns="week", values="ledger_cash").to_numpy()
         actual = actual_ledger_cash(ledger, at, usable) / 100.0
         lo, hi = np.percentile(sims, (10.0, 90.0), axis=0)
@@ -351,3 +353,26 @@ def sample_backtest(ledger: Ledger, scenario: Scenario, n_cuts: int = 4, weeks: 
     last = ledger.as_of + dt.timedelta(days=1) - dt.timedelta(days=7 * weeks)
     cuts = [last - dt.timedelta(days=7 * weeks * k) for k in range(n_cuts)][::-1]
     return backtest(ledger, scenario, cuts, weeks=weeks, replications=replications, seed=seed, progress=progress)
+
+
+def synthetic_backtest(scenario: Scenario, policy: str, seeds: Sequence[int], cut_days: Sequence[int],
+                       weeks: int = 8, replications: int = 100, progress: bool = False) -> Backtest:
+    """The backtest on ledgers the model generated itself, so the model is right by construction.
+
+    For each seed: simulate ``scenario`` under ``policy`` (the truth), export its invoices as a ledger on the
+    last day forecast, and backtest a forecast from each of ``cut_days`` (simulation days) with the true scenario.
+    The weeks of every (seed, cut) are pooled.
+    """
+    from collectsim.calibration.history import as_of_date, simulated_ledger
+    from collectsim.engines.simulate import simulate
+
+    frames = []
+    for s in seeds:
+        truth = simulate(scenario, policy, seed=s)
+        last = max(cut_days) + 7 * weeks - 1
+        ledger = simulated_ledger(truth, last)
+        cuts = [as_of_date(truth, d) for d in cut_days]
+        test = backtest(ledger, scenario, cuts, policy=policy, weeks=weeks, replications=replications,
+                        seed=10_000 + s, progress=progress)
+        frames.append(test.frame.assign(truth_seed=s))
+    return Backtest(pd.concat(frames, ignore_index=True), policy)

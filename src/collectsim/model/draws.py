@@ -84,7 +84,7 @@ class Purpose(IntEnum):
     CREDIT_REPORT = 39
     PLAN_DEFAULT_PAY_DAY = 40
     DISPUTE_PREVENTED = 41
-    OPEN_PAY_DAY = 42  # an opening invoice's own payment day, redrawn until after as-of (step: 3 x try + part)
+    OPEN_PAY_DAY = 42  # an opening invoice's own payment day, redrawn until after as-of (step: 5 x try + part)
 
 
 def _mix_int(z: int) -> int:

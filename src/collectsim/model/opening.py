@@ -9,12 +9,16 @@ conditional on not falling before the as-of day; a disputed invoice's resolution
 
 What the ledger does not say is assumed:
 
-- reminders and one-off steps (plan, terms, fee claim, settlement offer, agency, legal) the policy dates before
-  the as-of day were done, and did not move the customer (the invoice is still open), so the ladder continues
-  with the policy's next step; the invoice is first reviewed on the as-of day. Because a reminder moves a
-  customer with its own probability whatever came before, starting with no reminder "remembered" gives the same
-  chances as remembering the ones that failed. An invoice already past the policy's write-off age is written off
-  at that first review;
+- the reminders of the firm's practice (``OpeningBook.past_steps``, the scenario's ``as-is`` policy by default)
+  dated before the as-of day were sent, each moving the customer with the model's chance (channel, tone, the
+  segment's responsiveness in the customer's liquidity on the as-of day, baseline goodwill, the debt's age). A
+  customer moved by one pays after the usual delay; when that day is before the as-of day the history is
+  impossible (the invoice is open) and is redrawn with the rest (:func:`collectsim.model.behaviour.open_pay_day`),
+  so a reminder that worked just before the as-of day brings a payment in the first days;
+- under the policy simulated, its steps and one-off actions (plan, terms, fee claim, settlement offer, agency,
+  legal) dated before the as-of day are taken as done and are not repeated: the ladder continues with its next
+  step, and the invoice is first reviewed on the as-of day (an invoice already past the policy's write-off age is
+  written off at that review);
 - an undisputed open invoice raises no new dispute; its customer's liquidity is as drawn for the as-of day;
 - opening invoices were issued under the firm's past practice: a policy's electronic invoicing does not speed them.
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from collectsim.config.policy_spec import CHANNELS, TONES
 from collectsim.config.scenario import Scenario
 from collectsim.model import behaviour as rules
 from collectsim.model.draws import Purpose, u
@@ -55,16 +60,25 @@ def opening_invoices(scenario: Scenario, seed: int, segment: np.ndarray, habit: 
     out[:, O_ISSUE], out[:, O_DUE], out[:, O_BALANCE] = book.issue_day, book.due_day, book.balance
     out[:, O_DISPUTED] = book.disputed
     out[:, O_DISPUTED_SINCE] = np.where(book.disputed, book.disputed_since, -1)
-    steps = np.arange(3 * rules.OPEN_PAY_TRIES, dtype=np.int64)
+    steps = np.arange(5 * rules.OPEN_PAY_TRIES, dtype=np.int64)
+    by_channel = [getattr(b.response, ch) for ch in CHANNELS]
+    by_tone = [getattr(b.tone_response, t) for t in TONES]
     for k in range(book.invoices):
         c, s = int(book.customer[k]), int(out[k, O_SEGMENT])
         seg = segs[s]
         state = liquidity.state(c, as_of)
-        uniforms = u(seed, Purpose.OPEN_PAY_DAY, c, int(seq[k]), steps).reshape(rules.OPEN_PAY_TRIES, 3)
+        past = book.past_steps[s] if book.past_steps else ()
+        responsiveness = rules.responsiveness_on(seg.responsiveness, state, b.strained_response, b.distressed_response)
+        offsets = np.asarray([st[0] for st in past], dtype=np.int64)
+        probability = np.asarray([rules.response_probability(by_channel[st[1]], by_tone[st[2]], responsiveness,
+                                                             seg.goodwill_baseline, b.goodwill_response_weight,
+                                                             b.max_response_probability) for st in past])
+        uniforms = u(seed, Purpose.OPEN_PAY_DAY, c, int(seq[k]), steps).reshape(rules.OPEN_PAY_TRIES, 5)
         out[k, O_PAY_DAY] = rules.open_pay_day(
             as_of, int(book.issue_day[k]), int(book.due_day[k]), float(habit[c]), seg.days_late_sd_within, state,
             b.strained_extra_days, rules.ignore_share_on(seg.ignore_share, state, b.distressed_ignore), uniforms,
-            b.set_aside_pay_days, b.set_aside_never_share, b.set_aside_pay_sigma)
+            b.set_aside_pay_days, b.set_aside_never_share, b.set_aside_pay_sigma, offsets, probability,
+            b.response_halflife_days, b.response_delay_days)
         out[k, O_RESOLVE_DAY] = (rules.dispute_end_day(as_of - 1, u(seed, Purpose.DISPUTE_RESOLUTION_DAYS, c,
                                                                      int(seq[k])), seg.dispute_resolution_days)
                                  if book.disputed[k] else rules.NO_PAY_DAY)
