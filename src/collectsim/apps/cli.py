@@ -163,6 +163,8 @@ def _parser() -> argparse.ArgumentParser:
                              "economics.reference_rate, else 0.02)")
     from collectsim.apps import calibrate_cli
     calibrate_cli.add_parser(sub)
+    from collectsim.apps import forecast_cli
+    forecast_cli.add_parser(sub)
     report = sub.add_parser("report", help="compare two policies in an HTML report (the report notebook, code hidden)")
     report.add_argument("scenario", type=Path, metavar="SCENARIO")
     report.add_argument("--policies", required=True, help="two policy names, as A,B")
@@ -598,6 +600,9 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args)
         if args.command == "calibrate":
             return _calibrate(args)
+        if args.command == "forecast":
+            from collectsim.apps.forecast_cli import run as forecast
+            return forecast(args)
         if args.command == "report":
             return _report(args)
         if args.command == "app":

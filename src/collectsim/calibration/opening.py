@@ -4,12 +4,12 @@
 (:class:`collectsim.config.opening_book.OpeningBook`): its runs start on ``as_of`` from the ledger's open
 invoices and customers, and new sales come from the scenario's order process as usual.
 
-**Dates.** ``as_of`` is the first day simulated. Everything dated before it is history: invoices issued before
-it, payments made before it. An invoice issued before ``as_of`` and not paid before it is open. The default is
-the day after the ledger's export date (``ledger.as_of``), so a ledger exported on Friday is forecast from
-Saturday.
+**Dates.** ``as_of`` is the ledger's date (its export date, as ``collectsim calibrate --as-of``; default
+``ledger.as_of``), taken as the end of that day: invoices issued and payments made on or before it are history,
+later rows of the file are ignored (so ``as_of`` also cuts a ledger at an earlier date), and the simulation starts
+the day after. An invoice issued on or before ``as_of`` and not paid by then is open.
 
-**Customers.** Every customer with an invoice issued before ``as_of`` is an opening customer, in the segment
+**Customers.** Every customer with an invoice issued on or before ``as_of`` is an opening customer, in the segment
 calibration puts it in (:func:`collectsim.calibration.calibrate.customer_groups`: its most frequent ledger
 segment, joined with its channel when the ledger has both channels), or as ``segments`` maps it.
 
@@ -60,26 +60,27 @@ def load_ledger(path: str | Path, options: LedgerOptions | None = None, *, stric
     return read_ledger(path, options, strict=strict)
 
 
-def default_as_of(ledger: Ledger) -> dt.date:
-    """The first day after the ledger's export date."""
-    return ledger.as_of + dt.timedelta(days=1)
+def first_day(as_of: dt.date) -> dt.date:
+    """The first day simulated from a ledger as of ``as_of`` (the day after)."""
+    return as_of + dt.timedelta(days=1)
 
 
 def from_open_ledger(scenario: Scenario, ledger: Ledger, as_of: dt.date | None = None,
                      segments: Mapping[str, str] | None = None, measured_days: int | None = None,
                      runoff_days: int | None = None, past_policy: str | PolicySpec | None = None) -> Scenario:
-    """``scenario`` starting on ``as_of`` from ``ledger``'s open invoices and customers (see the module docstring).
+    """``scenario`` starting after ``as_of`` from ``ledger``'s open invoices and customers (module docstring).
 
     ``segments`` maps a customer id to a segment name (default: calibration's grouping). ``measured_days`` and
-    ``runoff_days`` replace the scenario's (the measured period starts on ``as_of``). ``past_policy`` is the firm's
-    practice before ``as_of``, whose reminders were sent (default: the scenario's ``as-is`` policy, else its first). Raises LedgerError when the
-    ledger cannot be placed in the scenario (a customer in a segment it does not have, an empty segment).
+    ``runoff_days`` replace the scenario's (the measured period starts the day after ``as_of``). ``past_policy`` is
+    the firm's practice up to ``as_of``, whose reminders were sent (default: the scenario's ``as-is`` policy, else
+    its first). Raises LedgerError when the ledger cannot be placed in the scenario (a customer in a segment it
+    does not have, an empty segment).
     """
-    as_of = default_as_of(ledger) if as_of is None else as_of
-    cut = pd.Timestamp(as_of)
+    as_of = ledger.as_of if as_of is None else as_of
+    cut = pd.Timestamp(first_day(as_of))
     frame = ledger.frame[ledger.frame["issue_date"] < cut]
     if len(frame) == 0:
-        raise LedgerError(ledger.source, f"no invoice issued before {as_of}: nothing to start from")
+        raise LedgerError(ledger.source, f"no invoice issued on or before {as_of}: nothing to start from")
     ids = frame["customer_id"].astype(str)
     group = pd.Series(segments) if segments is not None else customer_groups(frame)
     names = [s.name for s in scenario.portfolio.segments]
@@ -97,7 +98,7 @@ def from_open_ledger(scenario: Scenario, ledger: Ledger, as_of: dt.date | None =
     counts = np.bincount([seg_of[c] for c in customers], minlength=len(names))
     if (counts == 0).any():
         empty = [names[i] for i in np.flatnonzero(counts == 0)]
-        raise LedgerError(ledger.source, f"no customer of the ledger before {as_of} is in segment(s) "
+        raise LedgerError(ledger.source, f"no customer of the ledger as of {as_of} is in segment(s) "
                           f"{', '.join(empty)}; a scenario's segment needs at least one customer")
     order = sorted(customers, key=lambda c: (seg_of[c], c))
     sim_id = {c: i for i, c in enumerate(order)}
@@ -112,7 +113,7 @@ def from_open_ledger(scenario: Scenario, ledger: Ledger, as_of: dt.date | None =
     if start_day > 3650:
         raise LedgerError(ledger.source, f"an invoice open on {as_of} was issued {start_day} days before it "
                           f"({first.date()}); at most 3650 days are simulated before the as-of date")
-    start = as_of - dt.timedelta(days=start_day)
+    start = first_day(as_of) - dt.timedelta(days=start_day)
     start_ts = pd.Timestamp(start)
     disputed = (open_rows["disputed"].fillna(False).to_numpy(dtype=bool) if "disputed" in open_rows
                 else np.zeros(len(open_rows), dtype=bool))
@@ -175,11 +176,11 @@ def _habits(scenario: Scenario, frame: pd.DataFrame, order: list[str], segment: 
 
 
 def cut_ledger(ledger: Ledger, at: dt.date) -> Ledger:
-    """The ledger as it was exported at the end of the day before ``at``: invoices issued before ``at``, payments
-    made before it (later ones are dropped: those invoices are open again). For backtests."""
-    cut = pd.Timestamp(at)
+    """The ledger as it was exported at the end of day ``at``: invoices issued and payments made on or before
+    ``at`` (later payments are dropped: those invoices are open again). For backtests."""
+    cut = pd.Timestamp(first_day(at))
     frame = ledger.frame[ledger.frame["issue_date"] < cut].copy()
     frame.loc[frame["paid_date"] >= cut, "paid_date"] = pd.NaT
     return Ledger(frame=frame.reset_index(drop=True), rejects=ledger.rejects.iloc[0:0], source=f"{ledger.source} "
-                  f"(cut at {at})", as_of=at - dt.timedelta(days=1), date_format=ledger.date_format,
+                  f"(cut at {at})", as_of=at, date_format=ledger.date_format,
                   input_rows=len(frame))

@@ -6,9 +6,10 @@ invoices are the ledger's open invoices, with their issue and due dates and whet
 book is plain data, made by :func:`collectsim.calibration.opening.from_open_ledger`; the model reads it
 (:mod:`collectsim.model.opening`) and both engines start from it.
 
-**Days.** Simulation day 0 is ``day`` days before the as-of date (``day`` = the age of the oldest open invoice),
-so every open invoice is issued on a day >= 0; the scenario's warm-up is exactly those days and holds nothing
-but the opening book's invoices (no orders, no reminders), and the measured period starts on the as-of day.
+**Days.** The ledger is as of the end of its ``as_of`` date, so the run starts the day after, on simulation day
+``day``; day 0 is the issue day of the oldest open invoice, so every open invoice is issued on a day >= 0. The
+scenario's warm-up is exactly those days and holds nothing but the opening book's invoices (no orders, no
+reminders); the measured period starts on day ``day``. Below, "the as-of day" is that first day simulated.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import numpy as np
 class OpeningBook:
     """Opening customers (in simulation-id order) and open invoices (in ledger order), as arrays."""
 
-    as_of: dt.date
-    day: int  # simulation day of the as-of date (= the scenario's warm-up days)
+    as_of: dt.date  # the ledger's date (end of day): the run starts the day after
+    day: int  # simulation day of the day after as_of, the first day simulated (= the scenario's warm-up days)
     customer_ids: tuple[str, ...]  # the ledger's customer id of simulation customer i
     segment: np.ndarray  # int32 per opening customer: index into scenario.portfolio.segments
     habit: np.ndarray  # float64 per opening customer: habitual days late (unchased), shrunk (see from_open_ledger)

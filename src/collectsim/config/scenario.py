@@ -593,10 +593,11 @@ class Scenario:
                 raise ScenarioError(self.source, "portfolio.segments", counts,
                                     f"the opening book has {have} customers by segment, in segment order; they must "
                                     "match the segments' customers")
-            if self.horizon.warmup_days != book.day or self.horizon.start_date + dt.timedelta(book.day) != book.as_of:
+            start = book.as_of + dt.timedelta(days=1 - book.day)
+            if self.horizon.warmup_days != book.day or self.horizon.start_date != start:
                 raise ScenarioError(self.source, "horizon", self.horizon.warmup_days,
-                                    f"the warm-up must end on the opening book's as-of date {book.as_of} "
-                                    f"({book.day} days)")
+                                    f"the opening book as of {book.as_of} needs start_date {start} and "
+                                    f"warmup_days {book.day}")
         out = self.with_policies(*self.policies)
         object.__setattr__(out, "opening", book)
         return out

@@ -149,14 +149,14 @@ from collectsim.model.policy_tables import (
 __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", "_load_day", "_next_day",
            "_record", "_advance", "_goodwill_on",
            "_change_goodwill", "_liquidity_on", "_next_event", "_schedule", "_order", "_onboard", "_amount",
-           "_issue", "_new_row", "_open_book", "_open_balance", "_overdue_beyond", "_invoice_event", "_resolve_dispute", "_pay",
+           "_issue", "_open_balance", "_overdue_beyond", "_invoice_event", "_resolve_dispute", "_pay",
            "_pay_instalment", "_raise_dispute", "_review", "_apply", "_execute", "_remind", "_plan_requested",
            "_offer_plan", "_agree_plan", "_offer_discount", "_claim_fees", "_accrue_interest", "_settle_fees",
            "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_court_decides",
            "_disputed_part", "_insolvency",
            "_serve", "_queue_push", "_decide", "_do", "_within_cap", "_account_change", "_invoice_change",
            "_release", "_write_out", "_order_key", "_action_channel", "_action_kind", "_queue_before", "_queue_order",
-           "_sorted_items",
+           "_sorted_items", "_new_row", "_open_book",
            "liquidity_kernel")
 
 __jit_entry__ = ("run_kernel", "draw", "liquidity_kernel")  # called from Python; the others only from compiled code
@@ -706,7 +706,7 @@ def _new_row(w, c: int, seq: int, s: int, amount: int, day: int, due: int) -> in
     return i
 
 
-def _open_book(w, O) -> None:
+def _open_book(w, O) -> None:  # noqa: E741 - O holds the O_* columns
     """The opening book's invoices enter on the as-of day (as SimpyEngine._open_book), before any order."""
     R = w.R
     for k in range(O.shape[0]):

@@ -5,7 +5,7 @@ book (:func:`collectsim.calibration.opening.from_open_ledger`) and runs each pol
 random numbers: replication j of every policy has the same seed). Each run is one possible next quarter; the
 forecast is their spread:
 
-- **cash** per week (Monday-to-Sunday weeks are not assumed: week 1 is the 7 days from the as-of date) is every
+- **cash** per week (week 1 is the 7 days after the ledger's as-of date, whatever the weekday) is every
   payment, fee, agency and court collection of that week, split into cash **from the open ledger** (invoices
   issued before the as-of date) and **from new sales** (invoices the order process issues from it on);
 - **bands**: 80% (10th to 90th percentile) and 95% (2.5th to 97.5th) of the replications' weekly cash, and the
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from collectsim.calibration.ledger import Ledger
-from collectsim.calibration.opening import cut_ledger, default_as_of, from_open_ledger
+from collectsim.calibration.opening import cut_ledger, first_day, from_open_ledger
 from collectsim.config.policy_spec import PolicySpec
 from collectsim.config.scenario import Scenario
 from collectsim.engines.simulate import simulate_batch
@@ -78,7 +78,7 @@ class Forecast:
     def summary(self, weeks: int = 4) -> str:
         """Plain sentences: under each policy, the cash expected over the first ``weeks`` weeks and its 80% band."""
         weeks = min(weeks, self.weeks)
-        lines = [f"Forecast from {self.as_of}: {self.opening_invoices} open invoices, "
+        lines = [f"Forecast from the ledger as of {self.as_of}: {self.opening_invoices} open invoices, "
                  f"{_money(self.opening_balance)} {self.currency} open; {self.replications} replications per policy."]
         for p in self.policies:
             mean, lo, hi = self.total(p, weeks)
@@ -120,7 +120,7 @@ class Forecast:
         ax.set_ylabel(f"cash collected per week ({self.currency})")
         ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         ax.set_ylim(bottom=0)
-        ax.set_title(f"Cash forecast from {self.as_of}")
+        ax.set_title(f"Cash forecast from the ledger as of {self.as_of}")
         ax.legend(fontsize="small")
         fig.autofmt_xdate()
         fig.tight_layout()
@@ -200,12 +200,13 @@ def forecast(ledger: Ledger, scenario: Scenario, policies: Sequence[str | Policy
              past_policy: str | PolicySpec | None = None) -> Forecast:
     """Weekly cash expected from ``ledger``'s open book and from new sales under each policy (module docstring).
 
-    ``policies``: names or specs (default: every policy of the scenario); ``as_of`` the first day forecast (default
-    the day after the ledger's export date); ``segments`` maps customer ids to segments (default: calibration's).
+    ``policies``: names or specs (default: every policy of the scenario); ``as_of`` the ledger's date (default
+    the ledger's export date; the forecast starts the day after); ``segments`` maps customer ids to segments
+    (default: calibration's); ``past_policy`` is the firm's practice before it (see ``from_open_ledger``).
     """
     if weeks < 1 or replications < 2:
         raise ValueError("a forecast needs at least 1 week and 2 replications")
-    as_of = default_as_of(ledger) if as_of is None else as_of
+    as_of = ledger.as_of if as_of is None else as_of
     seed = scenario.seed if seed is None else int(seed)
     specs = [p if isinstance(p, PolicySpec) else scenario.policy(p)
              for p in (policies if policies else [p.name for p in scenario.policies])]
@@ -214,7 +215,7 @@ def forecast(ledger: Ledger, scenario: Scenario, policies: Sequence[str | Policy
     book = scn.opening
     start = book.day
     outcomes = _run(scn, specs, replications, seed, progress, lambda r: _outcome(r, start, weeks))
-    past = history_sales(ledger, as_of)
+    past = history_sales(ledger, first_day(as_of))
     currency = scenario.economics.currency
     rows, runs = [], []
     for k, spec in enumerate(specs):
@@ -227,7 +228,7 @@ def forecast(ledger: Ledger, scenario: Scenario, policies: Sequence[str | Policy
         bands = np.percentile(cash, BANDS, axis=0)
         ar_bands = np.percentile(receivables, (10.0, 90.0), axis=0)
         for w in range(weeks):
-            first = as_of + dt.timedelta(days=7 * w)
+            first = first_day(as_of) + dt.timedelta(days=7 * w)
             rows.append({
                 "policy": spec.name, "week": w + 1, "week_start": first.isoformat(),
                 "week_end": (first + dt.timedelta(days=6)).isoformat(),
@@ -313,9 +314,9 @@ class Backtest:
 
 
 def actual_ledger_cash(ledger: Ledger, at: dt.date, weeks: int) -> np.ndarray:
-    """Cash per week from ``at`` as the full ledger shows it (amounts of invoices paid in each week, cents)."""
+    """Cash per week after ``at`` as the full ledger shows it (amounts of invoices paid in each week, cents)."""
     f = ledger.frame
-    offset = (f["paid_date"] - pd.Timestamp(at)).dt.days
+    offset = (f["paid_date"] - pd.Timestamp(first_day(at))).dt.days
     keep = (offset >= 0) & (offset < 7 * weeks)
     return np.bincount((offset[keep] // 7).to_numpy(dtype=np.int64), f["amount_cents"][keep].to_numpy(np.float64),
                        minlength=weeks)[:weeks]
@@ -332,7 +333,7 @@ def backtest(ledger: Ledger, scenario: Scenario, cuts: Sequence[dt.date], policy
     name = policy or ("as-is" if any(p.name == "as-is" for p in scenario.policies) else scenario.policies[0].name)
     rows = []
     for at in cuts:
-        usable = min(weeks, ((ledger.as_of - at).days + 1) // 7)
+        usable = min(weeks, (ledger.as_of - at).days // 7)
         if usable < 1:
             continue
         fc = forecast(cut_ledger(ledger, at), scenario, [name], weeks=usable, replications=replications,
@@ -350,7 +351,7 @@ def sample_backtest(ledger: Ledger, scenario: Scenario, n_cuts: int = 4, weeks: 
                     seed: int | None = None, progress: bool = False) -> Backtest:
     """The backtest at ``n_cuts`` dates spaced ``weeks`` weeks apart, the last ``weeks`` weeks before the ledger's
     export date (so every forecast week has actual cash to compare with)."""
-    last = ledger.as_of + dt.timedelta(days=1) - dt.timedelta(days=7 * weeks)
+    last = ledger.as_of - dt.timedelta(days=7 * weeks)
     cuts = [last - dt.timedelta(days=7 * weeks * k) for k in range(n_cuts)][::-1]
     return backtest(ledger, scenario, cuts, weeks=weeks, replications=replications, seed=seed, progress=progress)
 
@@ -369,7 +370,7 @@ def synthetic_backtest(scenario: Scenario, policy: str, seeds: Sequence[int], cu
     frames = []
     for s in seeds:
         truth = simulate(scenario, policy, seed=s)
-        last = max(cut_days) + 7 * weeks - 1
+        last = max(cut_days) + 7 * weeks
         ledger = simulated_ledger(truth, last)
         cuts = [as_of_date(truth, d) for d in cut_days]
         test = backtest(ledger, scenario, cuts, policy=policy, weeks=weeks, replications=replications,
