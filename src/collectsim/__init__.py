@@ -15,6 +15,7 @@ Starting from a firm's open ledger instead of an empty book::
 """
 
 from collectsim.calibration.calibrate import Calibrator
+from collectsim.calibration.forecast import Backtest, Forecast, backtest, forecast
 from collectsim.calibration.ledger import Ledger, LedgerError, LedgerOptions, read_ledger
 from collectsim.calibration.opening import cut_ledger, from_open_ledger, load_ledger
 from collectsim.config.policy_spec import PolicySpec
@@ -22,7 +23,6 @@ from collectsim.config.scenario import Scenario, load_scenario, load_strategy, p
 from collectsim.config.schema import ScenarioError
 from collectsim.engines.simulate import simulate, simulate_batch
 from collectsim.experiments.compare import Comparison, compare
-from collectsim.experiments.forecast import Backtest, Forecast, backtest, forecast
 from collectsim.experiments.optimise import OptimiseResult, optimise
 from collectsim.experiments.sweep import SweepResult, sweep
 from collectsim.model.decisions import Action, ActionKind, Decision, DecisionMaker, Point

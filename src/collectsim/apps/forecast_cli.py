@@ -2,7 +2,7 @@
 
 Reads the ledger (the mapping options of ``collectsim calibrate``), starts the fitted scenario from its open book,
 runs each policy and writes ``forecast.csv`` and ``forecast.png`` into DIR; prints a plain summary. The logic is in
-:mod:`collectsim.experiments.forecast`. Bad input is one line on stderr and exit code 2.
+:mod:`collectsim.calibration.forecast`. Bad input is one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from collectsim.apps.argtypes import seed
 from collectsim.apps.calibrate_cli import _options
 from collectsim.calibration.ledger import LedgerError, read_ledger
+from collectsim.calibration.opening import cut_ledger
 from collectsim.config.policy_spec import parse_policy
 from collectsim.config.scenario import Scenario, load_scenario, load_strategy
 from collectsim.config.schema import ScenarioError, as_raw
@@ -48,6 +49,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for forecast.csv and forecast.png")
     p.add_argument("--summary-weeks", type=_count(1, 104, "--summary-weeks"), default=4,
                    help="weeks the printed summary adds up (default 4)")
+    p.add_argument("--backtest", type=_count(0, 52, "--backtest"), default=0, metavar="CUTS",
+                   help="also backtest: forecast from the ledger cut at CUTS earlier dates, --weeks apart, and count "
+                        "the weeks whose actual cash fell in the 80%% band (writes backtest.csv)")
     p.add_argument("--mapping", type=Path, metavar="MAP.toml", help="column names and formats of your export")
     p.add_argument("--column", action="append", default=[], metavar="CANONICAL=HEADER",
                    help="one column mapping, e.g. --column invoice_id='Invoice No.' (repeatable)")
@@ -94,18 +98,21 @@ def policy_specs(scenario: Scenario, names: str | None) -> tuple[Scenario, list[
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``collectsim forecast``; returns the exit code."""
-    from collectsim.experiments.forecast import forecast
+    from collectsim.calibration.forecast import forecast, sample_backtest
 
     try:
         check_dir(args.out, "--out")
+        as_of, args.as_of = args.as_of, None  # read the whole file, then cut it at --as-of
         ledger = read_ledger(args.ledger, _options(args))
+        if as_of is not None:
+            ledger = cut_ledger(ledger, as_of)
         for warning in ledger.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         scenario, names, notes = policy_specs(load_scenario(args.scenario), args.policies)
         for note in notes:
             print(note, file=sys.stderr)
         result = forecast(ledger, scenario, names, weeks=args.weeks, replications=args.replications,
-                          as_of=args.as_of, seed=args.seed, progress=True)
+                          seed=args.seed, progress=True)
     except (LedgerError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -114,6 +121,16 @@ def run(args: argparse.Namespace) -> int:
     png = result.write_png(args.out / "forecast.png")
     print(result.summary(args.summary_weeks))
     print(f"written: {csv}, {png}")
+    if args.backtest:
+        test = sample_backtest(ledger, scenario, n_cuts=args.backtest, weeks=args.weeks,
+                               replications=args.replications, seed=args.seed, progress=True)
+        if len(test.frame) == 0:
+            print("backtest: the ledger is too short for a cut with weeks to compare", file=sys.stderr)
+            return 0
+        from collectsim.files.exports import write_csv
+        path = write_csv(test.frame, args.out / "backtest.csv")
+        print(test.summary())
+        print(f"written: {path}")
     return 0
 
 

@@ -341,9 +341,13 @@ def backtest(ledger: Ledger, scenario: Scenario, cuts: Sequence[dt.date], policy
         sims = fc.runs.pivot(index="replication", columns="week", values="ledger_cash").to_numpy()
         actual = actual_ledger_cash(ledger, at, usable) / 100.0
         lo, hi = np.percentile(sims, (10.0, 90.0), axis=0)
+        cur = scenario.economics.currency
         for w in range(usable):
-            rows.append({"cut": at.isoformat(), "week": w + 1, "actual": actual[w], "expected": sims[:, w].mean(),
-                         "low80": lo[w], "high80": hi[w], "inside80": bool(lo[w] <= actual[w] <= hi[w])})
+            first = first_day(at) + dt.timedelta(days=7 * w)
+            rows.append({"cut": at.isoformat(), "week": w + 1, "week_start": first.isoformat(),
+                         f"actual_cash_{cur}": round(actual[w], 2), f"expected_cash_{cur}": round(sims[:, w].mean(), 2),
+                         f"low80_{cur}": round(lo[w], 2), f"high80_{cur}": round(hi[w], 2),
+                         "inside80": bool(lo[w] <= actual[w] <= hi[w])})
     return Backtest(pd.DataFrame(rows), name)
 
 
