@@ -354,9 +354,11 @@ def backtest(ledger: Ledger, scenario: Scenario, cuts: Sequence[dt.date], policy
 def sample_backtest(ledger: Ledger, scenario: Scenario, n_cuts: int = 4, weeks: int = 8, replications: int = 100,
                     seed: int | None = None, progress: bool = False) -> Backtest:
     """The backtest at ``n_cuts`` dates spaced ``weeks`` weeks apart, the last ``weeks`` weeks before the ledger's
-    export date (so every forecast week has actual cash to compare with)."""
+    export date (so every forecast week has actual cash to compare with); cuts with less than DSO_DAYS of history
+    before them are left out."""
     last = ledger.as_of - dt.timedelta(days=7 * weeks)
-    cuts = [last - dt.timedelta(days=7 * weeks * k) for k in range(n_cuts)][::-1]
+    earliest = ledger.frame["issue_date"].min().date() + dt.timedelta(days=DSO_DAYS)  # a quarter of history at least
+    cuts = [c for c in (last - dt.timedelta(days=7 * weeks * k) for k in range(n_cuts)) if c >= earliest][::-1]
     return backtest(ledger, scenario, cuts, weeks=weeks, replications=replications, seed=seed, progress=progress)
 
 
