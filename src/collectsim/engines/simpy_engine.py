@@ -305,6 +305,10 @@ class SimpyEngine:
         self._contact_minutes = [0.0] * n
         self._monthly = [rules.monthly_purchases(seg.amount_median, seg.orders_per_year) for seg in segs]
         self._period_worst = [0.0] * n  # the worst goodwill loss and best gain on the account in _change_period
+        self._period_best = [0.0] * n
+        self._change_period = [-1] * n
+        self._cap_period = [-1] * n
+        self._cap_used = [0.0] * n
         # An opening book (collectsim.model.opening): its customers trade from the as-of day, after their open
         # invoices' sequence numbers.
         book = scenario.opening
@@ -312,10 +316,6 @@ class SimpyEngine:
         self._first_seq = [0] * n
         if book is not None:
             self._first_seq[:book.customers] = book.first_seq().tolist()
-        self._period_best = [0.0] * n
-        self._change_period = [-1] * n
-        self._cap_period = [-1] * n
-        self._cap_used = [0.0] * n
 
     # --- running -------------------------------------------------------------------------------------
 
