@@ -90,6 +90,27 @@ def test_the_sample_export_is_what_the_export_command_writes(capsys, monkeypatch
     assert (tmp_path / "followup.csv").read_text(encoding="utf-8") == rows + "\n"
 
 
+def test_the_plan_walk_through_prints_what_its_command_prints(capsys, monkeypatch, tmp_path):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    passage = text[text.index("### Today's work from the open ledger"):]
+    begin = passage.index("```sh\n") + len("```sh\n")
+    command = passage[begin:passage.index("\n```", begin)]
+    start = passage.index("```text\n") + len("```text\n")
+    quoted = passage[start:passage.index("\n```", start)]
+    monkeypatch.chdir(ROOT)
+    fitted = tmp_path / "fitted.toml"  # the plan reads the fit's segments, team and policy, not its habits
+    assert main(["calibrate", "examples/sample_ledger.csv", "--out", str(fitted), "--iterations", "0", "--json"]) == 0
+    capsys.readouterr()
+    args = command.split()[1:]
+    args[args.index("--scenario") + 1] = str(fitted)
+    args[args.index("--out") + 1] = str(tmp_path / "today")
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert printed == quoted.replace("written to today/", f"written to {tmp_path / 'today'}/") + "\n"
+    assert "plan-offer" in (tmp_path / "today" / "actions.csv").read_text(encoding="utf-8")
+    assert "Instalment 3" in (tmp_path / "today" / "letters" / "005-K0040.txt").read_text(encoding="utf-8")
+
+
 def _forecast_commands() -> list[list[str]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     passage = text[text.index("## Forecasting cash from your open ledger"):text.index("## What the model covers now")]

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collectsim import cut_ledger, from_open_ledger, parse_scenario, simulate
-from collectsim.calibration.calibrate import customer_groups
+from collectsim.calibration.calibrate import ledger_segments
 from collectsim.calibration.ledger import Ledger, LedgerError
 from collectsim.model import behaviour as rules
 from collectsim.model.draws import Purpose, u
@@ -78,7 +78,7 @@ def test_the_opening_book_holds_the_ledgers_customers_and_open_invoices(history)
     assert book.invoices == int(frame["paid_date"].isna().sum())
     assert book.customers == frame["customer_id"].nunique()
     assert [s.customers for s in opened.portfolio.segments] == np.bincount(book.segment).tolist()
-    groups = customer_groups(frame)
+    groups = ledger_segments(frame)
     names = [s.name for s in scenario.portfolio.segments]
     assert [names[s] for s in book.segment] == [groups[c] for c in book.customer_ids]
     assert opened.horizon.start_date + dt.timedelta(days=book.day) == ledger.as_of + dt.timedelta(days=1)

@@ -101,11 +101,15 @@ def test_the_app_in_a_browser_shows_results_and_reruns_after_a_change(tmp_path):
             page = browser.new_page(viewport={"width": 1500, "height": 2200})
             try:
                 page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
+                # The first results are in the page itself (a preview), before the widgets are drawn.
+                preview = page.locator(".collectsim-preview .collectsim-cards")
+                assert preview.count() == 1 and "Net value" in preview.inner_text()
                 status = page.locator(".widget-html", has_text="Done: 2 policies")
                 status.first.wait_for(timeout=180_000)
-                cards = page.locator(".collectsim-cards").first
-                cards.wait_for(timeout=30_000)
-                first_cards = cards.inner_text()
+                cards = page.locator(".collectsim-cards:visible")
+                cards.first.wait_for(timeout=30_000)
+                assert cards.count() == 1 and not preview.is_visible()  # the widgets' cards replaced the preview
+                first_cards = cards.first.inner_text()
                 assert "Net value" in first_cards and "A = A: as-is" in first_cards
                 page.screenshot(path=str(tmp_path / "app-first-result.png"))
                 preset = page.locator(".widget-dropdown", has_text="start from").first.locator("select")
@@ -113,9 +117,10 @@ def test_the_app_in_a_browser_shows_results_and_reruns_after_a_change(tmp_path):
                 page.locator(".collectsim-out-of-date").first.wait_for(timeout=30_000)  # marked at once
                 page.screenshot(path=str(tmp_path / "app-out-of-date.png"))
                 page.locator("button.widget-button", has_text="Run").first.click()
-                page.locator(".collectsim-cards", has_text="A = A: discount-led").first.wait_for(timeout=120_000)
+                changed = page.locator(".collectsim-cards:visible", has_text="A = A: discount-led")
+                changed.first.wait_for(timeout=120_000)
                 assert page.locator(".collectsim-out-of-date").count() == 0
-                assert page.locator(".collectsim-cards").first.inner_text() != first_cards
+                assert page.locator(".collectsim-cards:visible").first.inner_text() != first_cards
                 page.screenshot(path=str(tmp_path / "app-after-change.png"))
                 assert page.locator("text=import collectsim").count() == 0
             except Exception:

@@ -162,21 +162,30 @@ def test_the_c_library_is_what_both_call():
     assert draws.lognormal(0.7, 10.0, 0.5) == 10.0 * math.exp(0.5 * draws.normal_ppf(0.7))
 
 
-def test_the_team_queue_merges_waiting_items_with_new_ones_in_full_service_order():
-    """The team's queue sorts only the day's new items and merges them with those that waited (already in
-    order): the same order as sorting everything. (The compiled version has no Python wrapper; the engines'
-    equality tests and the goldens with a small team cover it.)"""
+def test_the_team_queue_gives_its_tasks_in_service_order_however_pushes_and_pops_interleave():
+    """The team's queue is a heap: whatever was pushed, the top is the first task in service order (class,
+    request day, customer, invoice, then arrival), as the SimPy engine's sorted list has it. Run as plain
+    Python over the kernel's own functions; the engines' equality tests cover the compiled version."""
+    from types import SimpleNamespace
+
     from collectsim.engines import compiled_kernel as K
 
     rng = np.random.default_rng(7)
-    for n, ready in ((1, 0), (1, 1), (9, 4), (40, 0), (40, 40), (300, 250)):
-        queue = np.zeros((n, 8), dtype=np.int64)
-        for col, high in ((K.Q_CLASS, 3), (K.Q_REQUESTED, 20), (K.Q_CUSTOMER, 5), (K.Q_SEQ, 4)):
-            queue[:, col] = rng.integers(0, high, n)
-        queue[:, K.Q_ORDER] = rng.permutation(n)
-        full = K._sorted_items(queue, 0, n)
-        waiting = queue[full[:ready]]  # the waiting items, put back in service order ...
-        fresh = queue[rng.permutation(np.setdiff1d(np.arange(n), full[:ready]))]  # ... then the new ones, any order
-        merged_queue = np.concatenate([waiting, fresh])
-        expected = [tuple(r) for r in queue[full]]
-        assert [tuple(r) for r in merged_queue[K._queue_order(merged_queue, n, ready)]] == expected
+    for size in (1, 9, 40, 300):
+        w = SimpleNamespace(Q=np.zeros((size, K.Q_WIDTH), dtype=np.int64), QF=np.zeros(size),
+                            counts=np.zeros(K.N_WIDTH, dtype=np.int64), R=np.zeros((size, K.R_WIDTH), dtype=np.int64))
+        held, popped = [], 0
+        for _ in range(3 * size):
+            if held and (len(held) == size or rng.random() < 0.4):
+                top = tuple(w.Q[0, [K.Q_CLASS, K.Q_REQUESTED, K.Q_CUSTOMER, K.Q_SEQ, K.Q_ORDER]])
+                assert top == min(held), (size, popped)
+                held.remove(top)
+                K._queue_pop(w)
+                popped += 1
+            else:
+                work, requested, customer, seq = (int(rng.integers(0, h)) for h in (3, 20, 5, 4))
+                held.append((work, requested, customer, seq, int(w.counts[K.N_QUEUED_EVER])))
+                K._queue_push(w, work, requested, customer, seq, int(rng.integers(0, size)), 0, 1.0)
+            assert w.counts[K.N_QUEUE] == len(held)
+        assert popped > size // 3
+        assert w.R[:, K.R_QUEUED].sum() == len(held)  # every row's count of queued tasks is kept

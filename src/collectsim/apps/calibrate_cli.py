@@ -30,17 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("calibrate", help="fit a scenario to your own invoice history (a ledger CSV)")
     p.add_argument("ledger", type=Path, metavar="LEDGER.csv")
     p.add_argument("--out", type=Path, required=True, metavar="FILE", help="scenario file to write (TOML)")
-    p.add_argument("--mapping", type=Path, metavar="MAP.toml",
-                   help="column names and formats of your export ([columns] canonical = \"your header\")")
-    p.add_argument("--column", action="append", default=[], metavar="CANONICAL=HEADER",
-                   help="one column mapping, e.g. --column invoice_id='Invoice No.' (repeatable)")
-    p.add_argument("--date-format", help="iso, day-first, month-first or a strptime pattern (default: detect); "
-                   "per column: [date_formats] in the mapping file")
-    p.add_argument("--currency", metavar="CODE",
-                   help="keep the invoices in this currency; rows in others are skipped and counted "
-                        "(or convert them with an [fx] table in the mapping file)")
-    p.add_argument("--decimal", choices=[".", ","], help="decimal mark of amounts (default: detect)")
-    p.add_argument("--encoding", help="text encoding of the file (default utf-8; e.g. cp1252)")
+    add_ledger_options(p)
     p.add_argument("--as-of", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
                    help="date of the export; open invoices are censored here (default: latest date in the file)")
     p.add_argument("--lenient", action="store_true",
@@ -57,13 +47,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report-dir", type=Path, metavar="DIR",
                    help="write summary.csv, customers.csv, rounds.csv and, with --validate, validation.csv and qq.png")
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else on stdout")
+    add_pseudonym_options(p)
+
+
+def add_ledger_options(p: argparse.ArgumentParser) -> None:
+    """How to read a ledger export (mapping file, columns, formats): shared by the commands that read one."""
+    p.add_argument("--mapping", type=Path, metavar="MAP.toml",
+                   help="column names and formats of your export ([columns] canonical = \"your header\")")
+    p.add_argument("--column", action="append", default=[], metavar="CANONICAL=HEADER",
+                   help="one column mapping, e.g. --column invoice_id='Invoice No.' (repeatable)")
+    p.add_argument("--date-format", help="iso, day-first, month-first or a strptime pattern (default: detect); "
+                   "per column: [date_formats] in the mapping file")
+    p.add_argument("--currency", metavar="CODE",
+                   help="keep the invoices in this currency; rows in others are skipped and counted "
+                        "(or convert them with an [fx] table in the mapping file)")
+    p.add_argument("--decimal", choices=[".", ","], help="decimal mark of amounts (default: detect)")
+    p.add_argument("--encoding", help="text encoding of the file (default utf-8; e.g. cp1252)")
+
+
+def add_pseudonym_options(p: argparse.ArgumentParser) -> None:
+    """--pseudonymise and --key-file."""
     p.add_argument("--pseudonymise", action="store_true",
                    help=f"replace customer ids and names by keyed pseudonyms (HMAC) in everything written; "
                         f"the key comes from ${KEY_ENV} or --key-file and is never written")
     p.add_argument("--key-file", type=Path, metavar="FILE", help="file holding the pseudonymisation key")
 
 
-def _options(args: argparse.Namespace) -> LedgerOptions:
+def ledger_options(args: argparse.Namespace) -> LedgerOptions:
+    """How to read the ledger, from the command line's ledger options (and --pseudonymise)."""
     columns = {}
     for item in args.column:
         canon, sep, header = item.partition("=")
@@ -132,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         _check_outputs(args)  # (output paths: checked before any work)
         rejects = _check_rejects_path(args)
-        ledger = read_ledger(args.ledger, _options(args), strict=not args.lenient)
+        ledger = read_ledger(args.ledger, ledger_options(args), strict=not args.lenient)
         for note in ledger.notes:
             say(note)
         for warning in ledger.warnings:

@@ -161,8 +161,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--reference-rate", type=float, metavar="RATE",
                         help="central bank rate for the statutory interest, e.g. 0.0215 (default: the scenario's "
                              "economics.reference_rate, else 0.02)")
-    from collectsim.apps import calibrate_cli
+    from collectsim.apps import calibrate_cli, plan_cli
     calibrate_cli.add_parser(sub)
+    plan_cli.add_parser(sub)
     from collectsim.apps import forecast_cli
     forecast_cli.add_parser(sub)
     report = sub.add_parser("report", help="compare two policies in an HTML report (the report notebook, code hidden)")
@@ -600,6 +601,9 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args)
         if args.command == "calibrate":
             return _calibrate(args)
+        if args.command == "plan":
+            from collectsim.apps.plan_cli import run as plan
+            return plan(args)
         if args.command == "forecast":
             from collectsim.apps.forecast_cli import run as forecast
             return forecast(args)

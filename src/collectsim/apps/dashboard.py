@@ -35,6 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import IPython.display
 import ipywidgets as w
 import pandas as pd
 
@@ -58,6 +59,8 @@ DEFAULT_REPS = 5
 DEFAULT_RUNOFF_DAYS = 365
 DEFAULT_WARMUP_DAYS = 90
 STEP_SLOTS = 6
+#: The class of the app's first-results preview (hidden once the dashboard's widgets are drawn).
+PREVIEW_CLASS = "collectsim-preview"
 #: How many (portfolio, policy, seed) combinations keep their replications for reuse (the newest are kept).
 CACHED_SIDES = 4
 #: Worker processes the dashboard simulates on by default (two policy sides; more cores rarely help).
@@ -450,6 +453,15 @@ class Dashboard:
             image.value = b""  # no figure of an earlier comparison stays on show
         self._draw_shown_figure()
 
+    def preview(self) -> IPython.display.HTML:
+        """The recommendation and headline cards of the last run as plain HTML, for the app to show before
+        its widgets are live: Voila puts plain outputs in the page itself, so the first results are on
+        screen as soon as the page is, while the levers (widgets) load. The dashboard's widget hides the
+        preview once it is drawn (its own cards take over), so the preview is never on show beside them."""
+        if self.comparison is None:
+            return IPython.display.HTML("")
+        return IPython.display.HTML(f"<div class='{PREVIEW_CLASS}'>{self.advice.value}{self.cards.value}</div>")
+
     def _draw_shown_figure(self) -> None:
         """Draw the figure on the selected tab (none for the table's tab)."""
         index = self.tabs.selected_index
@@ -480,4 +492,6 @@ class Dashboard:
                                       border_right="1px solid #ddd"))
         results = w.VBox([self.advice, self.cards, self.tabs, self.headline],
                          layout=w.Layout(flex="1 1 auto", padding="0 0 0 12px"))
-        return w.VBox([w.HBox([side, results], layout=w.Layout(align_items="flex-start")), self._trigger])
+        hide_preview = w.HTML(f"<style>.{PREVIEW_CLASS} {{display: none}}</style>")  # see preview()
+        return w.VBox([w.HBox([side, results], layout=w.Layout(align_items="flex-start")), self._trigger,
+                       hide_preview])

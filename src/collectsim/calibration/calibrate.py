@@ -178,16 +178,17 @@ def _variance_split(d: pd.DataFrame, q50: float, sd: float) -> float:
     return between / (between + within) if between + within > 0 else 0.5
 
 
-def customer_groups(frame: pd.DataFrame) -> pd.Series:
-    """The segment calibration puts each customer of a ledger frame in (with ``segment_by="ledger"``), by customer id.
+def ledger_segments(frame: pd.DataFrame) -> pd.Series:
+    """The segment ``segment_by="ledger"`` puts each customer in, indexed by customer id (text).
 
-    A customer's group is its most frequent ``segment`` (``all`` when the ledger has none), joined with its most
-    frequent invoice channel (``paper`` / ``electronic``) when the ledger has both channels: ``retail-paper``,
-    or just ``paper`` without segments. The fitted scenario's segments carry these names.
+    A customer belongs to one group: its most frequent ``segment`` (``all`` when the ledger has none), split
+    by its most frequent invoice channel when the ledger has both paper and electronic invoices
+    (``paper``, ``electronic``, or ``<segment>-<channel>``). ``frame`` is a :class:`Ledger`'s frame; the
+    fitted scenario's segments carry these names, so a day's plan finds a ledger customer's segment here.
     """
+    ids = frame["customer_id"].astype(str).to_numpy()
     seg = frame["segment"].astype(str).to_numpy() if "segment" in frame else np.full(len(frame), "all")
-    # each customer belongs to one group: its most frequent segment and channel
-    cust = pd.DataFrame({"c": frame["customer_id"].astype(str).to_numpy(), "s": seg})
+    cust = pd.DataFrame({"c": ids, "s": seg})
     seg_of = cust.groupby("c")["s"].agg(lambda x: x.value_counts().index[0])
     name = seg_of.copy()
     if "channel" in frame:
@@ -197,8 +198,7 @@ def customer_groups(frame: pd.DataFrame) -> pd.Series:
             cust["ch"] = ch
             ch_of = cust[known].groupby("c")["ch"].agg(lambda x: x.value_counts().index[0])
             ch_of = ch_of.reindex(seg_of.index).fillna("unknown")
-            name = np.where(seg_of == "all", ch_of, seg_of + "-" + ch_of)
-            name = pd.Series(name, index=seg_of.index)
+            name = pd.Series(np.where(seg_of == "all", ch_of, seg_of + "-" + ch_of), index=seg_of.index)
     return name
 
 
@@ -267,7 +267,7 @@ class Calibrator:
         return self
 
     def _groups(self, frame: pd.DataFrame, d: pd.DataFrame) -> np.ndarray:
-        return d["customer_id"].map(customer_groups(frame)).to_numpy()
+        return d["customer_id"].map(ledger_segments(frame)).to_numpy()
 
     def _customer_habits(self, d: pd.DataFrame) -> pd.DataFrame:
         rows = []

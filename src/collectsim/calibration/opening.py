@@ -10,7 +10,7 @@ later rows of the file are ignored (so ``as_of`` also cuts a ledger at an earlie
 the day after. An invoice issued on or before ``as_of`` and not paid by then is open.
 
 **Customers.** Every customer with an invoice issued on or before ``as_of`` is an opening customer, in the segment
-calibration puts it in (:func:`collectsim.calibration.calibrate.customer_groups`: its most frequent ledger
+calibration puts it in (:func:`collectsim.calibration.calibrate.ledger_segments`: its most frequent ledger
 segment, joined with its channel when the ledger has both channels), or as ``segments`` maps it.
 
 **Habits, shrunk.** A customer's habitual lateness is its segment's ``days_late_mean`` plus how much later than
@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from collectsim.calibration.calibrate import customer_groups
+from collectsim.calibration.calibrate import ledger_segments
 from collectsim.calibration.ledger import Ledger, LedgerError, LedgerOptions, read_ledger
 from collectsim.config.opening_book import OpeningBook
 from collectsim.config.policy_spec import CHANNELS, TONES, PolicySpec
@@ -82,7 +82,7 @@ def from_open_ledger(scenario: Scenario, ledger: Ledger, as_of: dt.date | None =
     if len(frame) == 0:
         raise LedgerError(ledger.source, f"no invoice issued on or before {as_of}: nothing to start from")
     ids = frame["customer_id"].astype(str)
-    group = pd.Series(segments) if segments is not None else customer_groups(frame)
+    group = pd.Series(segments) if segments is not None else ledger_segments(frame)
     names = [s.name for s in scenario.portfolio.segments]
     index = {name: i for i, name in enumerate(names)}
     customers = sorted(ids.unique())

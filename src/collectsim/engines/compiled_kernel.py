@@ -155,8 +155,8 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
            "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_court_decides",
            "_disputed_part", "_insolvency",
            "_serve", "_queue_push", "_decide", "_do", "_within_cap", "_account_change", "_invoice_change",
-           "_release", "_write_out", "_order_key", "_action_channel", "_action_kind", "_queue_before", "_queue_order",
-           "_sorted_items", "_new_row", "_open_book",
+           "_release", "_write_out", "_order_key", "_action_channel", "_action_kind", "_queue_before", "_queue_swap",
+           "_queue_pop", "_new_row", "_open_book",
            "liquidity_kernel")
 
 __jit_entry__ = ("run_kernel", "draw", "liquidity_kernel")  # called from Python; the others only from compiled code
@@ -232,9 +232,8 @@ T_LIMITED, T_DAILY_MINUTES, T_MINUTES_EMAIL, T_MINUTES_LETTER, T_MINUTES_CALL, T
 X_END, X_ISSUE_END, X_BLOCK_DAYS, X_LAST_BLOCK, X_START, X_WIDTH = range(6)  # X_START: the opening book's day
 
 # Counters, and what ran out of room (the run is then repeated with more: see compiled_engine.run_one).
-# N_QUEUE_SORTED: how many of the queue's first items are already in service order (those that waited).
 (N_ROWS, N_LOG, N_QUEUE, N_DH, N_QUEUED_EVER, N_OVERFLOW, N_DAY, N_FREE, N_TOP, N_PAST, N_ROW_FREE, N_ROW_TOP, N_GEN,
- N_QUEUE_SORTED, N_WIDTH) = range(15)
+ N_WIDTH) = range(14)
 OVER_ROWS, OVER_LOG, OVER_HEAP, OVER_QUEUE = 1, 2, 4, 8
 
 # Columns of the log (integer and float parts) and of the team's queue.
@@ -396,6 +395,7 @@ def _record(w, day: int, kind: int, customer: int, invoice: int, amount: int, ch
 
 def _queue_push(w, work: int, requested: int, customer: int, seq: int, row: int, action: int,
                 minutes: float) -> None:
+    """Put a task on the team's queue, a binary heap in service order (see :func:`_queue_before`)."""
     queue, queuef, counts = w.Q, w.QF, w.counts
     n = counts[N_QUEUE]
     if n == queue.shape[0]:
@@ -407,6 +407,42 @@ def _queue_push(w, work: int, requested: int, customer: int, seq: int, row: int,
     w.R[row, R_QUEUED] += 1  # the row is kept until the queue is done with it
     counts[N_QUEUE] = n + 1
     counts[N_QUEUED_EVER] += 1
+    while n > 0:  # sift up
+        parent = (n - 1) // 2
+        if not _queue_before(queue, n, parent):
+            break
+        _queue_swap(queue, queuef, n, parent)
+        n = parent
+
+
+def _queue_swap(queue, queuef, a: int, b: int) -> None:
+    for col in range(Q_WIDTH):
+        queue[a, col], queue[b, col] = queue[b, col], queue[a, col]
+    queuef[a], queuef[b] = queuef[b], queuef[a]
+
+
+def _queue_pop(w) -> None:
+    """Take the first task in service order off the team's queue (the heap's top)."""
+    queue, queuef, counts = w.Q, w.QF, w.counts
+    n = counts[N_QUEUE] - 1
+    counts[N_QUEUE] = n
+    w.R[queue[0, Q_INVOICE], R_QUEUED] -= 1  # out of the queue
+    if n == 0:
+        return
+    for col in range(Q_WIDTH):
+        queue[0, col] = queue[n, col]
+    queuef[0] = queuef[n]
+    i = 0
+    while True:  # sift down
+        first, left, right = i, 2 * i + 1, 2 * i + 2
+        if left < n and _queue_before(queue, left, first):
+            first = left
+        if right < n and _queue_before(queue, right, first):
+            first = right
+        if first == i:
+            return
+        _queue_swap(queue, queuef, i, first)
+        i = first
 
 
 # --- customers --------------------------------------------------------------------------------------------
@@ -1378,123 +1414,52 @@ def _queue_before(queue, a: int, b: int) -> bool:
     return False
 
 
-def _queue_order(queue, n: int, ready: int):
-    """The queue's items in service order, when the first ``ready`` of them already are in it.
-
-    The items that waited yesterday went back on the queue in service order, and today's new ones were
-    appended after them: only the new ones are sorted, then merged with the waiting ones. A backlog of
-    thousands (a team overloaded for months) is then walked once a day instead of sorted once a day.
-    """
-    tail = _sorted_items(queue, ready, n)
-    order = np.empty(n, dtype=np.int64)
-    i, j, k, m = 0, 0, 0, n - ready
-    while i < ready and j < m:
-        if _queue_before(queue, tail[j], i):
-            order[k] = tail[j]
-            j += 1
-        else:
-            order[k] = i
-            i += 1
-        k += 1
-    while i < ready:
-        order[k] = i
-        i += 1
-        k += 1
-    while j < m:
-        order[k] = tail[j]
-        j += 1
-        k += 1
-    return order
-
-
-def _sorted_items(queue, lo: int, hi: int):
-    """Items ``lo`` to ``hi - 1`` of the queue in service order (a merge sort; arrival numbers are unique, so
-    the order is total)."""
-    n = hi - lo
-    order = np.arange(lo, hi)
-    spare = np.empty(n, dtype=np.int64)
-    width = 1
-    while width < n:
-        for lo in range(0, n, 2 * width):
-            mid, hi = min(lo + width, n), min(lo + 2 * width, n)
-            i, j, k = lo, mid, lo
-            while i < mid and j < hi:
-                if _queue_before(queue, order[j], order[i]):
-                    spare[k] = order[j]
-                    j += 1
-                else:
-                    spare[k] = order[i]
-                    i += 1
-                k += 1
-            while i < mid:
-                spare[k] = order[i]
-                i += 1
-                k += 1
-            while j < hi:
-                spare[k] = order[j]
-                j += 1
-                k += 1
-        order, spare = spare, order
-        width *= 2
-    return order
-
-
 def _serve(w, day: int) -> None:
-    """Serve the day's queue from the team's minutes (as SimpyEngine._serve)."""
+    """Serve the day's queue from the team's minutes (as SimpyEngine._serve).
+
+    The queue is a heap in service order, so a day costs the tasks it serves (times the log of the backlog)
+    and a backlog of thousands (a team overloaded for months) is not walked once a day."""
     T = w.T
     counts = w.counts
-    n = counts[N_QUEUE]
-    if n == 0:
-        return
-    queue, queuef = w.Q[:n].copy(), w.QF[:n].copy()
-    order = _queue_order(queue, n, min(counts[N_QUEUE_SORTED], n))
+    queue, queuef = w.Q, w.QF
     daily = T[T_DAILY_MINUTES]
     left = daily
-    counts[N_QUEUE] = 0
-    full = False
-    for k in range(n):
-        j = order[k]
-        row = queue[j, Q_INVOICE]
-        action = queue[j, Q_ACTION]
-        minutes = queuef[j]
+    while counts[N_QUEUE] > 0:
+        row = queue[0, Q_INVOICE]
+        action = queue[0, Q_ACTION]
+        minutes = queuef[0]
         R = w.R
-        R[row, R_QUEUED] -= 1  # out of the queue (put back below if it still waits)
-        if not full:
-            if action < 0:
-                needed = R[row, R_DISPUTED] != 0 and R[row, R_TAKEN_UP] == 0
+        if action < 0:
+            needed = R[row, R_DISPUTED] != 0 and R[row, R_TAKEN_UP] == 0
+        else:
+            needed = still_needed(_action_kind(action), R[row, R_BALANCE], R[row, R_ESCALATION],
+                                  R[row, R_IN_PLAN] != 0)
+        if not needed:
+            _queue_pop(w)
+            if R[row, R_BALANCE] <= 0:
+                _release(w, row)
+            continue
+        needed = minutes
+        if action >= 0 and action % ACTION_STRIDE == A_REMIND:
+            c = R[row, R_CUSTOMER]
+            if contact_waits(day, w.C[c, C_CONTACT_DAY], w.p_ints[R[row, R_SEGMENT], CONTACT_GAP]):
+                needed = 0.0  # it will wait for the gap (held by _execute), taking no time today
             else:
-                needed = still_needed(_action_kind(action), R[row, R_BALANCE], R[row, R_ESCALATION],
-                                      R[row, R_IN_PLAN] != 0)
-            if not needed:
-                if R[row, R_BALANCE] <= 0:
-                    _release(w, row)
-                continue
-            needed = minutes
-            if action >= 0 and action % ACTION_STRIDE == A_REMIND:
-                c = R[row, R_CUSTOMER]
-                if contact_waits(day, w.C[c, C_CONTACT_DAY], w.p_ints[R[row, R_SEGMENT], CONTACT_GAP]):
-                    needed = 0.0  # it will wait for the gap (held by _execute), taking no time today
-                else:
-                    needed = contact_extra(w.C[c, C_CONTACT_DAY] == day, minutes, w.CF[c, CF_CONTACT_MINUTES])
-            if needed > left and left < daily:
-                full = True  # strict priority: nothing overtakes the first item that does not fit
-            else:
-                left -= needed  # a task longer than a whole day takes a day nobody has touched yet
-                wait = day - queue[j, Q_REQUESTED]
-                if action < 0:
-                    R[row, R_TAKEN_UP] = 1
-                    R[row, R_RESOLVE_DAY] = max(R[row, R_RESOLVE_DAY], day + 1)
-                    c = R[row, R_CUSTOMER]
-                    g = _goodwill_on(w, c, day)
-                    _record(w, day, K_DISPUTE_TAKEN_UP, c, row, 0, -1, -1, 0, g, g, minutes, wait)
-                else:
-                    _execute(w, row, day, action, minutes, wait)
-                _schedule(w, row)
-                continue
-        # Still waiting: back on the queue in its order (items are only added after today's service).
-        _queue_push(w, queue[j, Q_CLASS], queue[j, Q_REQUESTED], queue[j, Q_CUSTOMER],
-                    queue[j, Q_SEQ], row, action, minutes)
-    counts[N_QUEUE_SORTED] = counts[N_QUEUE]  # those that wait are in service order (new arrival numbers too)
+                needed = contact_extra(w.C[c, C_CONTACT_DAY] == day, minutes, w.CF[c, CF_CONTACT_MINUTES])
+        if needed > left and left < daily:
+            return  # strict priority: nothing overtakes the first item that does not fit; the rest wait
+        left -= needed  # a task longer than a whole day takes a day nobody has touched yet
+        wait = day - queue[0, Q_REQUESTED]
+        _queue_pop(w)
+        if action < 0:
+            R[row, R_TAKEN_UP] = 1
+            R[row, R_RESOLVE_DAY] = max(R[row, R_RESOLVE_DAY], day + 1)
+            c = R[row, R_CUSTOMER]
+            g = _goodwill_on(w, c, day)
+            _record(w, day, K_DISPUTE_TAKEN_UP, c, row, 0, -1, -1, 0, g, g, minutes, wait)
+        else:
+            _execute(w, row, day, action, minutes, wait)
+        _schedule(w, row)
 
 
 # --- liquidity ------------------------------------------------------------------------------------------
