@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from collectsim.apps.argtypes import seed
-from collectsim.apps.calibrate_cli import _options
+from collectsim.apps.calibrate_cli import add_ledger_options, ledger_options
 from collectsim.calibration.ledger import LedgerError, read_ledger
 from collectsim.calibration.opening import cut_ledger
 from collectsim.config.policy_spec import parse_policy
@@ -52,13 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backtest", type=_count(0, 52, "--backtest"), default=0, metavar="CUTS",
                    help="also backtest: forecast from the ledger cut at CUTS earlier dates, --weeks apart, and count "
                         "the weeks whose actual cash fell in the 80%% band (writes backtest.csv)")
-    p.add_argument("--mapping", type=Path, metavar="MAP.toml", help="column names and formats of your export")
-    p.add_argument("--column", action="append", default=[], metavar="CANONICAL=HEADER",
-                   help="one column mapping, e.g. --column invoice_id='Invoice No.' (repeatable)")
-    p.add_argument("--date-format", help="iso, day-first, month-first or a strptime pattern (default: detect)")
-    p.add_argument("--currency", metavar="CODE", help="keep the invoices in this currency")
-    p.add_argument("--decimal", choices=[".", ","], help="decimal mark of amounts (default: detect)")
-    p.add_argument("--encoding", help="text encoding of the file (default utf-8)")
+    add_ledger_options(p)
     p.add_argument("--as-of", type=dt.date.fromisoformat, metavar="YYYY-MM-DD",
                    help="the ledger's date: invoices and payments after it are ignored, and the forecast starts "
                         "the day after (default: the latest date in the file)")
@@ -103,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         check_dir(args.out, "--out")
         as_of, args.as_of = args.as_of, None  # read the whole file, then cut it at --as-of
-        ledger = read_ledger(args.ledger, _options(args))
+        ledger = read_ledger(args.ledger, ledger_options(args))
         if as_of is not None:
             ledger = cut_ledger(ledger, as_of)
         for warning in ledger.warnings:
