@@ -59,6 +59,17 @@ def write_small_scenario(directory: Path, segment_names=("steady", "late"), poli
     return path
 
 
+def small_history(seed: int = 3, days: int = 300, policy: str = "ladder", data: dict | None = None):
+    """(the small scenario, a ledger its own run exported on day ``days``): a ledger the model itself generated."""
+    from collectsim import parse_scenario, simulate
+    from collectsim.calibration.history import simulated_ledger
+
+    data = data or small_data()
+    data["horizon"] = {"start_date": "2025-01-01", "warmup_days": 60, "measured_days": 400, "runoff_days": 0}
+    scenario = parse_scenario(data)
+    return scenario, simulated_ledger(simulate(scenario, policy, seed=seed), days)
+
+
 def paired_t(diffs) -> float:
     """t-statistic of paired per-seed differences (infinite, with their sign, when they do not vary)."""
     d = np.asarray(diffs, dtype=float)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shlex
+
+import pytest
 
 from collectsim.apps.cli import main
 from helpers import ROOT
@@ -106,3 +109,33 @@ def test_the_plan_walk_through_prints_what_its_command_prints(capsys, monkeypatc
     assert printed == quoted.replace("written to today/", f"written to {tmp_path / 'today'}/") + "\n"
     assert "plan-offer" in (tmp_path / "today" / "actions.csv").read_text(encoding="utf-8")
     assert "Instalment 3" in (tmp_path / "today" / "letters" / "005-K0040.txt").read_text(encoding="utf-8")
+
+
+def _forecast_commands() -> list[list[str]]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    passage = text[text.index("## Forecasting cash from your open ledger"):text.index("## What the model covers now")]
+    return [shlex.split(line)[1:] for line in passage.splitlines() if line.startswith(".venv/bin/collectsim ")]
+
+
+def test_the_forecast_sections_commands_are_ones_the_command_line_accepts():
+    from collectsim.apps.cli import _parser
+
+    commands = _forecast_commands()
+    assert [c[0] for c in commands] == ["calibrate", "forecast", "forecast"]
+    for args in commands:
+        _parser().parse_args(args)
+
+
+@pytest.mark.slow
+def test_the_sample_forecast_and_backtest_are_what_the_commands_print(capsys, monkeypatch, tmp_path):
+    calibrate, fan, back = _forecast_commands()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "sample_ledger.csv").write_bytes((ROOT / "examples" / "sample_ledger.csv").read_bytes())
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    assert main(calibrate) == 0
+    capsys.readouterr()
+    assert main(fan) == 0
+    assert capsys.readouterr().out == _quoted_block("## Forecasting cash from your open ledger") + "\n"
+    assert main(back) == 0
+    assert _quoted_block("## Forecasting cash from your open ledger", 1) in capsys.readouterr().out

@@ -165,6 +165,8 @@ def _parser() -> argparse.ArgumentParser:
     from collectsim.apps import calibrate_cli, plan_cli
     calibrate_cli.add_parser(sub)
     plan_cli.add_parser(sub)
+    from collectsim.apps import forecast_cli
+    forecast_cli.add_parser(sub)
     report = sub.add_parser("report", help="compare two policies in an HTML report (the report notebook, code hidden)")
     report.add_argument("scenario", type=Path, metavar="SCENARIO")
     report.add_argument("--policies", required=True, help="two policy names, as A,B")
@@ -608,6 +610,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "plan":
             from collectsim.apps.plan_cli import run as plan
             return plan(args)
+        if args.command == "forecast":
+            from collectsim.apps.forecast_cli import run as forecast
+            return forecast(args)
         if args.command == "report":
             return _report(args)
         if args.command == "app":

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from collectsim.calibration.ledger import Ledger, LedgerOptions
 from collectsim.results.eventlog import BALANCE_REDUCING, EventKind
 from collectsim.results.run import RunResult
 
@@ -88,3 +89,17 @@ def write_ledger(frame: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     out.to_csv(path, index=False)
     return path
+
+
+def simulated_ledger(result: RunResult, as_of_day: int, first_day: int = 0) -> Ledger:
+    """The run's invoices issued from ``first_day`` up to ``as_of_day``, exported on that day and read back as a
+    :class:`Ledger` (through a CSV file, as a real export would be): a ledger the model itself generated."""
+    import tempfile
+
+    from collectsim.calibration.ledger import read_ledger
+
+    frame = run_ledger(result, first_day, as_of_day, as_of_day)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_ledger(frame, Path(folder) / "simulated_ledger.csv")
+        ledger = read_ledger(path, LedgerOptions(as_of=as_of_date(result, as_of_day), date_format="iso"))
+    return ledger

@@ -17,8 +17,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from collectsim.config.business_calendar import PAYMENT_RUNS
 from collectsim.config.company import Company
+from collectsim.config.opening_book import OpeningBook
 from collectsim.config.policy_spec import PolicySpec, parse_policy
 from collectsim.config.schema import NO_VALUE, ScenarioError, as_raw, build, join, set_dotted, setting, table
 
@@ -570,6 +573,8 @@ class Scenario:
                                          "jurisdiction); not used by the simulation.")
     policies: tuple[PolicySpec, ...] = field(default=(), metadata={"spec": None}, init=False)
     source: str = field(default="<memory>", init=False, compare=False)
+    #: The open ledger the runs start from (None: they start empty and warm up); see :meth:`with_opening`.
+    opening: OpeningBook | None = field(default=None, init=False, compare=False, metadata={"spec": None})
 
     def check(self, path: str, source: str) -> None:
         years = (self.horizon.warmup_days + self.horizon.measured_days) / 365.0
@@ -645,6 +650,30 @@ class Scenario:
         """The same scenario with another list of policies (checked against its segments)."""
         out = replace(self)
         _finish(out, tuple(policies), self.source)
+        object.__setattr__(out, "opening", self.opening)
+        return out
+
+    def with_opening(self, book: OpeningBook | None) -> Scenario:
+        """The same scenario, its runs starting from ``book`` (see :mod:`collectsim.config.opening_book`).
+
+        The book must fit: its customers are the segments' customers, in order, and the warm-up ends on its
+        as-of day. :func:`collectsim.from_open_ledger` makes such a scenario from a ledger. Changing the scenario
+        again with :meth:`with_values` or :meth:`resized` drops the book (they rebuild it from its tables).
+        """
+        if book is not None:
+            counts = [s.customers for s in self.portfolio.segments]
+            have = np.bincount(book.segment, minlength=len(counts)).tolist() if book.customers else [0] * len(counts)
+            if have != counts or np.any(np.diff(book.segment) < 0):
+                raise ScenarioError(self.source, "portfolio.segments", counts,
+                                    f"the opening book has {have} customers by segment, in segment order; they must "
+                                    "match the segments' customers")
+            start = book.as_of + dt.timedelta(days=1 - book.day)
+            if self.horizon.warmup_days != book.day or self.horizon.start_date != start:
+                raise ScenarioError(self.source, "horizon", self.horizon.warmup_days,
+                                    f"the opening book as of {book.as_of} needs start_date {start} and "
+                                    f"warmup_days {book.day}")
+        out = self.with_policies(*self.policies)
+        object.__setattr__(out, "opening", book)
         return out
 
 

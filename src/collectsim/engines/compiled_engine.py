@@ -24,6 +24,7 @@ from collectsim.engines.jit import kernels
 from collectsim.model import behaviour as rules
 from collectsim.model.draws import _prefixes
 from collectsim.model.liquidity import BLOCK_DAYS, NEVER, Liquidity, block_probabilities
+from collectsim.model.opening import opening_invoices
 from collectsim.model.policy_tables import PolicyTables
 from collectsim.model.portfolio import Customers, make_customers
 from collectsim.model.standing import NO_DISPUTE
@@ -141,13 +142,18 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     CF[:, K.CF_BASELINE] = customers.goodwill_baseline
     CF[:, K.CF_HABIT] = customers.habit_days_late
     CF[:, K.CF_REPORT] = customers.credit_report
+    book = scenario.opening
+    if book is not None:  # new orders follow the open invoices' sequence numbers
+        C[:book.customers, K.C_SEQ] = book.first_seq()
+    opening = opening_invoices(scenario, seed, customers.segment, customers.habit_days_late, liquidity)
     members = np.argsort(customers.segment, kind="stable").astype(np.int64)
     starts = np.searchsorted(customers.segment[members], np.arange(len(scenario.portfolio.segments) + 1)).astype(
         np.int64)
     prefix = np.asarray(_prefixes(int(seed)), dtype=np.uint64)
-    X = np.asarray([end, horizon.measured_end, BLOCK_DAYS, liquidity.states.shape[1] - 1], dtype=np.int64)
-    M = (SG, BH, T, members, starts, liquidity.states, runs, eom, prefix, X)
-    capacity = _capacity(scenario, customers)
+    X = np.asarray([end, horizon.measured_end, BLOCK_DAYS, liquidity.states.shape[1] - 1,
+                    book.day if book is not None else 0], dtype=np.int64)
+    M = (SG, BH, T, members, starts, liquidity.states, runs, eom, prefix, X, opening)
+    capacity = _capacity(scenario, customers) + np.asarray([1, 3, 1, 0], dtype=np.int64) * len(opening)
     while True:  # the arrays are sized from the expected number of invoices; a run that needs more is repeated
         C_run, CF_run = C.copy(), CF.copy()
         OI, OF, L, LF, counts = kernels().run_kernel(M, policy_arrays(tables), C_run, CF_run, capacity)

@@ -87,6 +87,18 @@ from collectsim.model.behaviour import (
 )
 from collectsim.model.draws import exponential, geometric_days, lognormal, normal_ppf, uniform_int
 from collectsim.model.liquidity import liquidity_step
+from collectsim.model.opening import (
+    O_BALANCE,
+    O_CUSTOMER,
+    O_DISPUTED,
+    O_DISPUTED_SINCE,
+    O_DUE,
+    O_ISSUE,
+    O_PAY_DAY,
+    O_RESOLVE_DAY,
+    O_SEGMENT,
+    O_SEQ,
+)
 from collectsim.model.policy_tables import (
     A_AGENCY,
     A_DISCOUNT,
@@ -151,7 +163,7 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
            "_disputed_part", "_insolvency",
            "_serve", "_queue_push", "_decide", "_do", "_within_cap", "_account_change", "_invoice_change",
            "_release", "_write_out", "_order_key", "_action_channel", "_action_kind", "_queue_before", "_queue_swap",
-           "_queue_pop",
+           "_queue_pop", "_new_row", "_open_book",
            "liquidity_kernel")
 
 __jit_entry__ = ("run_kernel", "draw", "liquidity_kernel")  # called from Python; the others only from compiled code
@@ -234,7 +246,7 @@ S_WIDTH = S_TERMS_CUM + MAX_TERMS_MIX
 
 # Team parameters and run scalars.
 T_LIMITED, T_DAILY_MINUTES, T_MINUTES_EMAIL, T_MINUTES_LETTER, T_MINUTES_CALL, T_MINUTES_DISPUTE, T_WIDTH = range(7)
-X_END, X_ISSUE_END, X_BLOCK_DAYS, X_LAST_BLOCK, X_WIDTH = range(5)
+X_END, X_ISSUE_END, X_BLOCK_DAYS, X_LAST_BLOCK, X_START, X_WIDTH = range(6)  # X_START: the opening book's day
 
 # Counters, and what ran out of room (the run is then repeated with more: see compiled_engine.run_one).
 (N_ROWS, N_LOG, N_QUEUE, N_DH, N_QUEUED_EVER, N_OVERFLOW, N_DAY, N_FREE, N_TOP, N_PAST, N_ROW_FREE, N_ROW_TOP, N_GEN,
@@ -656,7 +668,7 @@ def _order(w, c: int, day: int) -> None:
     mean_gap = SG[s, S_MEAN_GAP]
     if not C[c, C_STARTED]:
         C[c, C_STARTED] = 1
-        if C[c, C_ARRIVAL] > 0:  # a new customer applies, and may be checked and refused
+        if C[c, C_ARRIVAL] > X[X_START]:  # a new customer applies, and may be checked and refused
             if C[c, C_INSOLVENT_DAY] <= day or not _onboard(w, c, _profile(w, c, day), day):
                 return
         first = C[c, C_ARRIVAL] + geometric_days(draw(w.pref, U_ORDER_GAP, c, 0, 0), mean_gap) - 1
@@ -700,12 +712,52 @@ def _issue(w, c: int, seq: int, day: int) -> None:
         terms = int(SG[s, S_TERMS_MIX + pick_share(draw(pref, U_INVOICE_TERMS, c, seq, 0),
                                                    SG[s, S_TERMS_CUM:S_TERMS_CUM + count])])
     due = day + terms if not SG[s, S_EOM] else w.eom[day] + terms
+    R = w.R
+    i = _new_row(w, c, seq, s, amount, day, due, profile)
+    if i < 0:
+        return
+    # The customer's intentions, before any chasing.
+    clear_terms = w.p_ints[profile, CLEAR_TERMS] != 0
+    e_invoicing = w.p_ints[profile, E_INVOICING] != 0
+    if draw(pref, U_DISPUTE, c, seq, 0) < SG[s, S_DISPUTE_RATE] and not (
+            (clear_terms or e_invoicing) and dispute_prevented(
+                draw(pref, U_DISPUTE_PREVENTED, c, seq, 0),
+                has_merit(draw(pref, U_CREDIT_NOTE, c, seq, 0), SG[s, S_CREDIT_NOTE_SHARE]), clear_terms, e_invoicing,
+                BH[B_CLEAR_TERMS_CUT], BH[B_E_INVOICING_CUT])):
+        latest = min(terms, int(BH[B_DISPUTE_RAISE_DAYS]))
+        R[i, R_DISPUTE_DAY] = day + uniform_int(draw(pref, U_DISPUTE_DAY, c, seq, 0), 0, latest)
+    liquidity = _liquidity_on(w, c, day)
+    ignore = ignore_share_on(SG[s, S_IGNORE], liquidity, BH[B_DISTRESSED_IGNORE])
+    if draw(pref, U_IGNORES, c, seq, 0) >= ignore:
+        if SG[s, S_ON_DUE] > 0 and pays_on_due_date(draw(pref, U_ON_DUE_DATE, c, seq, 0), SG[s, S_ON_DUE],
+                                                    liquidity):
+            lateness = 0.0  # scheduled for the due date
+        else:
+            z = normal_ppf(draw(pref, U_LATENESS, c, seq, 0))
+            lateness = unchased_lateness(w.CF[c, CF_HABIT], SG[s, S_SD_WITHIN], z, liquidity, BH[B_STRAINED_EXTRA])
+            if e_invoicing:
+                lateness -= BH[B_E_INVOICING_DAYS]  # approved sooner
+        R[i, R_PAY_DAY] = unchased_pay_day(due, day, lateness)
+    elif BH[B_SET_ASIDE_DAYS] > 0:
+        late = set_aside_days(draw(pref, U_SET_ASIDE, c, seq, 0), BH[B_SET_ASIDE_NEVER], BH[B_SET_ASIDE_DAYS],
+                              BH[B_SET_ASIDE_SIGMA])
+        if late >= 0:
+            R[i, R_PAY_DAY] = due + 1 + late
+    # The first review may fall on the issue day itself (phase 4 comes after phase 0).
+    g = _goodwill_on(w, c, day)
+    _decide(w, i, P_ISSUED, day, g, day)
+    _schedule(w, i)
+
+
+def _new_row(w, c: int, seq: int, s: int, amount: int, day: int, due: int, profile: int) -> int:
+    """A new invoice's row, cleared and linked to its customer's open invoices (-1 when the table is full)."""
+    C = w.C
     counts = w.counts
     R, RF = w.R, w.RF
     inv = counts[N_ROWS]
     if inv == w.OI.shape[0]:
         counts[N_OVERFLOW] |= OVER_ROWS
-        return
+        return -1
     i = counts[N_ROW_FREE]
     if i >= 0:
         counts[N_ROW_FREE] = R[i, R_NEXT_OPEN]
@@ -742,37 +794,29 @@ def _issue(w, c: int, seq: int, day: int) -> None:
     else:
         R[C[c, C_OPEN_TAIL], R_NEXT_OPEN] = i
     C[c, C_OPEN_TAIL] = i
-    # The customer's intentions, before any chasing.
-    clear_terms = w.p_ints[profile, CLEAR_TERMS] != 0
-    e_invoicing = w.p_ints[profile, E_INVOICING] != 0
-    if draw(pref, U_DISPUTE, c, seq, 0) < SG[s, S_DISPUTE_RATE] and not (
-            (clear_terms or e_invoicing) and dispute_prevented(
-                draw(pref, U_DISPUTE_PREVENTED, c, seq, 0),
-                has_merit(draw(pref, U_CREDIT_NOTE, c, seq, 0), SG[s, S_CREDIT_NOTE_SHARE]), clear_terms, e_invoicing,
-                BH[B_CLEAR_TERMS_CUT], BH[B_E_INVOICING_CUT])):
-        latest = min(terms, int(BH[B_DISPUTE_RAISE_DAYS]))
-        R[i, R_DISPUTE_DAY] = day + uniform_int(draw(pref, U_DISPUTE_DAY, c, seq, 0), 0, latest)
-    liquidity = _liquidity_on(w, c, day)
-    ignore = ignore_share_on(SG[s, S_IGNORE], liquidity, BH[B_DISTRESSED_IGNORE])
-    if draw(pref, U_IGNORES, c, seq, 0) >= ignore:
-        if SG[s, S_ON_DUE] > 0 and pays_on_due_date(draw(pref, U_ON_DUE_DATE, c, seq, 0), SG[s, S_ON_DUE],
-                                                    liquidity):
-            lateness = 0.0  # scheduled for the due date
-        else:
-            z = normal_ppf(draw(pref, U_LATENESS, c, seq, 0))
-            lateness = unchased_lateness(w.CF[c, CF_HABIT], SG[s, S_SD_WITHIN], z, liquidity, BH[B_STRAINED_EXTRA])
-            if e_invoicing:
-                lateness -= BH[B_E_INVOICING_DAYS]  # approved sooner
-        R[i, R_PAY_DAY] = unchased_pay_day(due, day, lateness)
-    elif BH[B_SET_ASIDE_DAYS] > 0:
-        late = set_aside_days(draw(pref, U_SET_ASIDE, c, seq, 0), BH[B_SET_ASIDE_NEVER], BH[B_SET_ASIDE_DAYS],
-                              BH[B_SET_ASIDE_SIGMA])
-        if late >= 0:
-            R[i, R_PAY_DAY] = due + 1 + late
-    # The first review may fall on the issue day itself (phase 4 comes after phase 0).
-    g = _goodwill_on(w, c, day)
-    _decide(w, i, P_ISSUED, day, g, day)
-    _schedule(w, i)
+    return i
+
+
+def _open_book(w, O) -> None:  # noqa: E741 - O holds the O_* columns
+    """The opening book's invoices enter on the as-of day (as SimpyEngine._open_book), before any order.
+
+    Each takes the target its customer's standing selects on that day (no history yet: the book's invoices are
+    the first the run knows of)."""
+    R = w.R
+    start = w.X[X_START]
+    for k in range(O.shape[0]):
+        c = O[k, O_CUSTOMER]
+        i = _new_row(w, c, O[k, O_SEQ], O[k, O_SEGMENT], O[k, O_BALANCE], O[k, O_ISSUE], O[k, O_DUE],
+                     _profile(w, c, start))
+        if i < 0:
+            return
+        R[i, R_PAY_DAY] = O[k, O_PAY_DAY]
+        if O[k, O_DISPUTED]:
+            R[i, R_DISPUTED] = 1
+            R[i, R_DISPUTED_SINCE] = O[k, O_DISPUTED_SINCE]
+            R[i, R_RESOLVE_DAY] = O[k, O_RESOLVE_DAY]
+        R[i, R_REVIEW_DAY] = start  # the ladder goes on from the as-of day
+        _schedule(w, i)
 
 
 # --- decisions ----------------------------------------------------------------------------------------------
@@ -1532,9 +1576,9 @@ def run_kernel(M, P, C, CF, capacity):
     """One run: ``M`` the model's tables, ``P`` the policy's, ``C``/``CF`` the customers' state (changed in place).
 
     ``M`` = (segment parameters, behaviour, team, segment members, members' starts, liquidity states,
-    payment-run days, end-of-month days, the seed's draw prefixes, run scalars); ``P`` = (policy ints,
-    policy floats, step offsets, step costs, step channels, step tones, milestone days, milestone shares, targets'
-    selectors);
+    payment-run days, end-of-month days, the seed's draw prefixes, run scalars, the opening book's invoices as
+    :func:`collectsim.model.opening.opening_invoices` gives them); ``P`` = (policy ints, policy floats, step
+    offsets, step costs, step channels, step tones, milestone days, milestone shares, targets' selectors);
     ``capacity`` = rows of (invoices, log, heap, queue); the open invoices' state takes at most as many rows as
     the invoices (only those ever open at once are touched).
 
@@ -1566,10 +1610,11 @@ def run_kernel(M, P, C, CF, capacity):
         C[c, C_OPEN_TAIL] = -1
         if C[c, C_INSOLVENT_DAY] < end:
             _heap_push(w, C[c, C_INSOLVENT_DAY], _order_key(c) - 1, EV_INSOLVENCY, c, 0)
-        if C[c, C_ARRIVAL] > 0:
+        if C[c, C_ARRIVAL] > X[X_START]:
             _heap_push(w, C[c, C_ARRIVAL], _order_key(c), EV_ORDER, c, 0)
         else:
             _order(w, c, 0)  # the opening portfolio: its first order is drawn at the start
+    _open_book(w, M[10])
     limited = w.T[T_LIMITED] != 0
     team_day = 0
     E = w.E

@@ -72,6 +72,18 @@ from collectsim.model.behaviour import WORK_DISPUTE
 from collectsim.model.decisions import Action, ActionKind, Decision, DecisionMaker, Point, Standing
 from collectsim.model.draws import Purpose, exponential, geometric_days, lognormal, normal_ppf, u, uniform_int
 from collectsim.model.liquidity import BLOCK_DAYS, DISTRESSED, HEALTHY, INSOLVENT, STRAINED, liquidity_paths
+from collectsim.model.opening import (
+    O_BALANCE,
+    O_CUSTOMER,
+    O_DISPUTED,
+    O_DISPUTED_SINCE,
+    O_DUE,
+    O_ISSUE,
+    O_PAY_DAY,
+    O_RESOLVE_DAY,
+    O_SEQ,
+    opening_invoices,
+)
 from collectsim.model.portfolio import Customers, make_customers
 from collectsim.results.eventlog import EventKind, EventLog
 from collectsim.results.invoices import COLUMNS as INVOICE_COLUMNS
@@ -315,11 +327,19 @@ class SimpyEngine:
         self._change_period = [-1] * n
         self._cap_period = [-1] * n
         self._cap_used = [0.0] * n
+        # An opening book (collectsim.model.opening): its customers trade from the as-of day, after their open
+        # invoices' sequence numbers.
+        book = scenario.opening
+        self._start_day = book.day if book is not None else 0
+        self._first_seq = [0] * n
+        if book is not None:
+            self._first_seq[:book.customers] = book.first_seq().tolist()
 
     # --- running -------------------------------------------------------------------------------------
 
     def run(self) -> tuple[Customers, InvoiceTable, EventLog, np.ndarray]:
         """Simulate the whole horizon; return customers, invoices, the frozen log and final goodwill."""
+        self._open_book()
         for customer in range(len(self.customers)):
             self.env.process(self._orders(customer))
         if self._daily_minutes is not None:
@@ -350,6 +370,26 @@ class SimpyEngine:
         columns = list(zip(*rows)) if rows else [()] * len(INVOICE_COLUMNS)
         return InvoiceTable(**dict(zip(INVOICE_COLUMNS, columns)))
 
+    def _open_book(self) -> None:
+        """The opening book's invoices enter on the as-of day (see collectsim.model.opening), before any order."""
+        table = opening_invoices(self.scenario, self.seed, self.customers.segment, self.customers.habit_days_late,
+                                 self._liquidity)
+        for row in table.tolist():
+            c, seq = row[O_CUSTOMER], row[O_SEQ]
+            inv = Invoice(len(self._rows), c, seq, self._segment_of[c], row[O_BALANCE], row[O_ISSUE], row[O_DUE])
+            inv.profile = self._profile(c, self._start_day)  # no history yet: the book is the first the run knows
+            self._rows.append(inv)
+            self._open[c].append(inv)
+            inv.u_response = self._draw(D_RESPONSE, c, seq)
+            inv.u_partial = self._draw(D_PARTIAL, c, seq)
+            inv.pay_day = row[O_PAY_DAY]
+            if row[O_DISPUTED]:
+                inv.disputed = True
+                inv.disputed_since = row[O_DISPUTED_SINCE]
+                inv.resolve_day = row[O_RESOLVE_DAY]
+            inv.review_day = self._start_day  # the ladder goes on from the as-of day
+            inv.proc = self.env.process(self._life(inv))
+
     def _orders(self, customer: int):
         """Issue this customer's invoices until the measured period ends (no new invoices in run-off)."""
         seg_index = self._segment_of[customer]
@@ -358,10 +398,10 @@ class SimpyEngine:
         decider = self.decider
         hold = None if decider.reads_standing else decider.credit_hold_after(decider.profile(seg_index, None))
         elasticity = self._b.order_goodwill_elasticity
-        seq = 0
+        seq = self._first_seq[customer]
         priority = _priority(PHASE_ORDER, customer, 0)
         arrival = self._arrival[customer]
-        if arrival > 0:  # a new customer: it applies, and may be checked and refused
+        if arrival > self._start_day:  # a new customer: it applies, and may be checked and refused
             yield _Wake(self.env, arrival - self.env.now, priority)
             if self._insolvent_day[customer] <= arrival or not self._onboard(customer, seg_index, arrival):
                 return

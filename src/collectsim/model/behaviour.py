@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from collectsim.model.draws import exponential, lognormal
+from collectsim.model.draws import exponential, lognormal, normal_ppf
 
 HEALTHY, STRAINED, DISTRESSED, INSOLVENT = range(4)  # liquidity states (see collectsim.model.liquidity)
 
@@ -341,6 +341,90 @@ def release_day(day: int, due_day: int, first_weekday: int, run_mask: int, busin
     if due_day <= day <= scheduled:
         return scheduled
     return next_weekday_in(day, first_weekday, run_mask)
+
+
+#: "Not of its own accord" for :func:`unchased_day` and :func:`open_pay_day` (the engines' NEVER).
+NO_PAY_DAY = 1 << 62
+
+#: How many times :func:`open_pay_day` redraws an opening invoice's payment day before it gives up.
+OPEN_PAY_TRIES = 64
+
+
+def unchased_day(issue_day: int, due_day: int, habit: float, sd_within: float, liquidity: int, strained_extra: float,
+                 days_faster: float, ignore: float, on_due_share: float, p_ignore: float, p_on_due: float,
+                 p_lateness: float, p_set_aside: float, set_aside_median: float, set_aside_never: float,
+                 set_aside_sigma: float) -> int:
+    """The day an invoice would be paid if nobody chased it (NO_PAY_DAY: not of the customer's own accord).
+
+    The issue-time payment intention of the engines, as one function of its four uniforms: with chance
+    ``ignore`` (:func:`ignore_share_on`) the invoice is set aside (:func:`set_aside_days`, when
+    ``set_aside_median`` > 0); otherwise it is scheduled for its due date (:func:`pays_on_due_date`, with
+    ``on_due_share``) or paid at :func:`unchased_pay_day` after :func:`unchased_lateness`, ``days_faster``
+    earlier (electronic invoicing). The payment-run weekday is applied when the payment is made, as for any
+    invoice.
+    """
+    if p_ignore >= ignore:
+        if on_due_share > 0 and pays_on_due_date(p_on_due, on_due_share, liquidity):
+            return unchased_pay_day(due_day, issue_day, 0.0)  # scheduled for the due date
+        lateness = unchased_lateness(habit, sd_within, normal_ppf(p_lateness), liquidity, strained_extra)
+        return unchased_pay_day(due_day, issue_day, lateness - days_faster)
+    if set_aside_median > 0:
+        late = set_aside_days(p_set_aside, set_aside_never, set_aside_median, set_aside_sigma)
+        if late >= 0:
+            return due_day + 1 + late
+    return NO_PAY_DAY
+
+
+def past_reminders_pay_day(as_of: int, issue_day: int, due_day: int, step_offsets, step_probability,
+                           halflife_days: float, p_threshold: float, p_delay: float, delay_mean: float) -> int:
+    """The day a customer moved by one of the reminders sent before ``as_of`` pays (NO_PAY_DAY: none moved it).
+
+    The reminders are the steps of the firm's practice dated from the issue day to the day before ``as_of``
+    (``step_offsets`` from the due date, in order); step k moves the customer with ``step_probability[k]`` (its
+    :func:`response_probability`) times :func:`age_factor` of the debt on its day, as :func:`responds` decides
+    from one threshold uniform; the payment follows at :func:`prompted_pay_day` after an exponential delay.
+    """
+    unmoved = 1.0
+    for k in range(len(step_offsets)):
+        day = due_day + step_offsets[k]
+        if day >= as_of:
+            break
+        if day < issue_day:
+            continue
+        unmoved = unmoved_after(unmoved, step_probability[k] * age_factor(day - due_day, halflife_days))
+        if responds(p_threshold, unmoved):
+            return prompted_pay_day(day, due_day, exponential(p_delay, delay_mean))
+    return NO_PAY_DAY
+
+
+def open_pay_day(as_of: int, issue_day: int, due_day: int, habit: float, sd_within: float, liquidity: int,
+                 strained_extra: float, ignore: float, on_due_share: float, uniforms, set_aside_median: float,
+                 set_aside_never: float, set_aside_sigma: float, step_offsets, step_probability, halflife_days: float,
+                 delay_mean: float) -> int:
+    """The payment day of an invoice known to be unpaid at the start of day ``as_of``: on or after it.
+
+    Without knowing that, the invoice would be paid on the earlier of its unchased day (:func:`unchased_day`) and
+    the day a reminder of the firm's practice sent before ``as_of`` moved the customer to pay
+    (:func:`past_reminders_pay_day`). This draws that day conditional on it not falling before ``as_of``, by
+    rejection: try k reads ``uniforms[k, 0..5]`` (ignore, lateness, set-aside, response threshold, response delay,
+    due-date schedule: counter-keyed draws of ``Purpose.OPEN_PAY_DAY`` at steps 6k..6k+5) and the first day on or
+    after ``as_of`` is kept. So a customer whose reminder worked a day before ``as_of`` pays in the first days, one
+    that never pays unchased stays unpaid, and the conditional distribution stays exact whatever :func:`unchased_day` becomes (no
+    closed form is assumed). An invoice whose every try falls before ``as_of`` (``uniforms`` holds OPEN_PAY_TRIES
+    rows; it happens when the invoice is already far later than its customer ever pays) is taken as set aside for
+    good: NO_PAY_DAY, so only chasing, a plan or escalation can still collect it.
+    """
+    for k in range(uniforms.shape[0]):
+        day = unchased_day(issue_day, due_day, habit, sd_within, liquidity, strained_extra, 0.0, ignore, on_due_share,
+                           uniforms[k, 0], uniforms[k, 5], uniforms[k, 1], uniforms[k, 2], set_aside_median,
+                           set_aside_never, set_aside_sigma)
+        moved = past_reminders_pay_day(as_of, issue_day, due_day, step_offsets, step_probability, halflife_days,
+                                       uniforms[k, 3], uniforms[k, 4], delay_mean)
+        if moved < day:
+            day = moved
+        if day >= as_of:
+            return day
+    return NO_PAY_DAY
 
 
 def set_aside_days(p: float, never_share: float, median_days: float, sigma: float) -> int:

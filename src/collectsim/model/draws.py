@@ -87,6 +87,7 @@ class Purpose(IntEnum):
     ON_DUE_DATE = 42
     PAYMENT_WEEKDAY = 43
     INVOICE_TERMS = 44
+    OPEN_PAY_DAY = 45  # an opening invoice's own payment day, redrawn until after as-of (step: 6 x try + part)
 
 
 def _mix_int(z: int) -> int:

@@ -56,10 +56,17 @@ def make_customers(scenario: Scenario, seed: int) -> Customers:
 
     The opening portfolio comes first, segment by segment; customers who apply during the run follow,
     also by segment, so a scenario without arrivals has exactly the customers it always had.
+
+    With an opening book (:meth:`Scenario.with_opening`) the opening customers are the ledger's: their habits
+    are the book's (``habit``, fitted from their own invoices) instead of draws, they trade from the as-of day
+    (``arrival_day``), and new customers apply only after it. Every other trait is drawn as usual.
     """
     segments = scenario.portfolio.segments
+    book = scenario.opening
+    start = book.day if book is not None else 0
     last_day = scenario.horizon.measured_end
-    arrivals = [arrival_days(s.new_customers_per_year, i, last_day, seed) for i, s in enumerate(segments)]
+    arrivals = [[start + d for d in arrival_days(s.new_customers_per_year, i, last_day - start, seed)]
+                for i, s in enumerate(segments)]
     seg = np.concatenate([np.repeat(np.arange(len(segments), dtype=np.int32), [s.customers for s in segments]),
                           np.repeat(np.arange(len(segments), dtype=np.int32), [len(a) for a in arrivals])])
     arrival = np.concatenate([np.zeros(sum(s.customers for s in segments), dtype=np.int64),
@@ -69,6 +76,9 @@ def make_customers(scenario: Scenario, seed: int) -> Customers:
     spread = np.array([s.days_late_sd_between for s in segments])[seg]
     z = normal_ppf_array(u(seed, Purpose.CUSTOMER_HABIT, ids))
     habit = mean + spread * z
+    if book is not None:
+        habit[:book.customers] = book.habit
+        arrival[:book.customers] = start
     baseline = np.array([s.goodwill_baseline for s in segments])[seg]
     accuracy = scenario.behaviour.credit_check_accuracy
     report = accuracy * z + np.sqrt(1.0 - accuracy**2) * normal_ppf_array(u(seed, Purpose.CREDIT_REPORT, ids))

@@ -1,0 +1,199 @@
+"""Starting from an open ledger: the conditional payment day, the opening book, and runs that start from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from collectsim import cut_ledger, from_open_ledger, parse_scenario, simulate
+from collectsim.calibration.calibrate import ledger_segments
+from collectsim.calibration.ledger import Ledger, LedgerError
+from collectsim.model import behaviour as rules
+from collectsim.model.draws import Purpose, u
+from helpers import small_data, small_history
+
+_ASIDE = (30.0, 0.3, 0.8)  # set-aside median days, never share, sigma
+_NO_STEPS = (np.zeros(0, dtype=np.int64), np.zeros(0))
+
+
+def _uniforms(key: int) -> np.ndarray:
+    steps = np.arange(6 * rules.OPEN_PAY_TRIES, dtype=np.int64)
+    return u(11, Purpose.OPEN_PAY_DAY, key, 0, steps).reshape(rules.OPEN_PAY_TRIES, 6)
+
+
+def _open_day(as_of: int, key: int, habit: float = 5.0, ignore: float = 0.1, steps=_NO_STEPS,
+              on_due: float = 0.0) -> int:
+    return rules.open_pay_day(as_of, 0, 30, habit, 6.0, rules.HEALTHY, 15.0, ignore, on_due, _uniforms(key),
+                              *_ASIDE, steps[0], steps[1], 0.0, 3.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(as_of=st.integers(0, 400), key=st.integers(0, 10**6), habit=st.floats(-20, 60), ignore=st.floats(0, 1))
+def test_an_open_invoice_is_never_paid_before_the_as_of_day(as_of, key, habit, ignore):
+    assert _open_day(as_of, key, habit, ignore) >= as_of
+
+
+def test_the_payment_day_is_the_unconditional_one_given_that_it_is_not_before_as_of():
+    """Rejection gives exactly the conditional distribution: compare with unconditional draws filtered on it."""
+    as_of = 38  # 8 days past due, a habit of 5 days late: most invoices would have been paid by now
+    conditional = np.array([_open_day(as_of, k) for k in range(3000)])
+    free = []
+    for k in range(20000):
+        p = u(12, Purpose.OPEN_PAY_DAY, k, 0, np.arange(4, dtype=np.int64))
+        free.append(rules.unchased_day(0, 30, 5.0, 6.0, rules.HEALTHY, 15.0, 0.0, 0.1, 0.0, p[0], p[3], p[1], p[2],
+                                       *_ASIDE))
+    free = np.array(free)
+    kept = free[free >= as_of]
+    for q in (0.25, 0.5):
+        assert abs(np.quantile(conditional, q) - np.quantile(kept, q)) <= 2
+    never = lambda x: np.mean(x == rules.NO_PAY_DAY)  # noqa: E731
+    assert abs(never(conditional) - never(kept)) < 0.04
+
+
+def test_a_customer_that_schedules_payments_for_the_due_date_does_so_for_an_open_invoice_not_yet_due():
+    """The due-date spike of the segment carries over to the opening book: an invoice not yet due at as-of is paid
+    on its due date (day 30) in about the share of the spike plus the chance of lateness landing there; one already
+    overdue at as-of cannot be."""
+    not_due = np.array([_open_day(20, k, habit=8.0, on_due=0.5) for k in range(2000)])
+    without = np.array([_open_day(20, k, habit=8.0) for k in range(2000)])
+    assert np.mean(not_due == 30) > np.mean(without == 30) + 0.35
+    overdue = np.array([_open_day(35, k, habit=8.0, on_due=0.5) for k in range(500)])
+    assert np.all(overdue >= 35)
+
+
+def test_past_reminders_can_leave_a_payment_due_in_the_first_days():
+    """A reminder that moved the customer just before as-of brings the payment after it; none sent, none pending."""
+    steps = (np.array([-3, 7, 21], dtype=np.int64), np.array([0.9, 0.9, 0.9]))
+    chased = np.array([_open_day(52, k, habit=40.0, ignore=0.0, steps=steps) for k in range(400)])
+    unchased = np.array([_open_day(52, k, habit=40.0, ignore=0.0) for k in range(400)])
+    assert np.mean(chased <= 55) > np.mean(unchased <= 55) + 0.2
+
+
+def test_when_every_try_falls_before_as_of_the_invoice_is_set_aside_for_good():
+    assert _open_day(4000, 1, habit=0.0, ignore=0.0) == rules.NO_PAY_DAY
+
+
+@pytest.fixture(scope="module")
+def history():
+    return small_history(seed=3, days=300)
+
+
+def test_the_opening_book_holds_the_ledgers_customers_and_open_invoices(history):
+    scenario, ledger = history
+    opened = from_open_ledger(scenario, ledger, measured_days=60)
+    book = opened.opening
+    frame = ledger.frame
+    assert book.invoices == int(frame["paid_date"].isna().sum())
+    assert book.customers == frame["customer_id"].nunique()
+    assert [s.customers for s in opened.portfolio.segments] == np.bincount(book.segment).tolist()
+    groups = ledger_segments(frame)
+    names = [s.name for s in scenario.portfolio.segments]
+    assert [names[s] for s in book.segment] == [groups[c] for c in book.customer_ids]
+    assert opened.horizon.start_date + dt.timedelta(days=book.day) == ledger.as_of + dt.timedelta(days=1)
+    assert book.issue_day.min() == 0 and opened.horizon.measured_start == book.day
+    assert book.balance.sum() == frame.loc[frame["paid_date"].isna(), "amount_cents"].sum()
+
+
+def _ledger(rows: list[tuple[str, int, int | None]]) -> Ledger:
+    """A ledger of (customer, days late or None when open) rows in one segment, due 30 days after issue."""
+    day0 = pd.Timestamp("2025-01-01")
+    issue = [day0 + pd.Timedelta(days=3 * k) for k in range(len(rows))]
+    frame = pd.DataFrame({
+        "customer_id": [r[0] for r in rows], "invoice_id": [f"I{k}" for k in range(len(rows))],
+        "issue_date": issue, "due_date": [d + pd.Timedelta(days=30) for d in issue],
+        "paid_date": [pd.NaT if r[1] is None else d + pd.Timedelta(days=30 + r[1]) for r, d in zip(rows, issue)],
+        "amount_cents": 100_000, "disputed": False, "segment": "steady"})
+    return Ledger(frame, frame.iloc[0:0], "test", dt.date(2025, 12, 31), "iso", len(frame))
+
+
+def test_a_customers_habit_is_shrunk_toward_its_segment_by_how_few_invoices_it_has():
+    data = small_data()
+    data["portfolio"]["segments"] = data["portfolio"]["segments"][:1]
+    data["portfolio"]["segments"][0].update(days_late_mean=6.0, days_late_sd_between=4.0, days_late_sd_within=8.0)
+    scenario = parse_scenario(data)
+    rows = [("many", 20)] * 10 + [("one", 20), ("none", None)]
+    rows += [("typical", 0)] * 30 + [("many", None)]
+    book = from_open_ledger(scenario, _ledger(rows)).opening
+    habit = dict(zip(book.customer_ids, book.habit))
+    # the segment's ledger median is 0 days late; tau^2 = 16, sigma^2 = 64
+    assert habit["none"] == pytest.approx(6.0)
+    assert habit["one"] == pytest.approx(6.0 + 16 / (16 + 64) * 20)
+    assert habit["many"] == pytest.approx(6.0 + 10 * 16 / (10 * 16 + 64) * 20)
+    assert habit["typical"] == pytest.approx(6.0)
+
+
+def test_a_run_from_the_open_ledger_starts_on_the_as_of_day(history):
+    scenario, ledger = history
+    opened = from_open_ledger(scenario, ledger, measured_days=90, runoff_days=60)
+    start, book = opened.opening.day, opened.opening
+    result = simulate(opened, "ladder", seed=1)  # conservation is checked inside
+    ev = result.events.to_frame()
+    assert ev["day"].min() >= start  # nothing happens in the warm-up: it only dates the open invoices
+    inv = result.invoices.to_frame()
+    assert (inv["issue_day"].iloc[:book.invoices].to_numpy() == book.issue_day).all()
+    assert (inv["issue_day"].iloc[book.invoices:] >= start).all()  # new sales from the as-of day on
+    assert (inv["amount"].iloc[:book.invoices].to_numpy() == book.balance).all()
+    paid_open = ev[(ev["kind"] == "payment") & (ev["invoice"] < book.invoices)]
+    assert len(paid_open) > 0 and paid_open["day"].min() >= start
+    disputed = np.flatnonzero(book.disputed)
+    raised = ev[(ev["kind"] == "dispute_raised") & ev["invoice"].isin(disputed)]
+    assert len(raised) == 0  # they start disputed; no dispute is raised again
+    resolved = ev[(ev["kind"] == "dispute_resolved") & ev["invoice"].isin(disputed)]
+    assert len(resolved) > 0
+    refused_or_onboarded = ev["kind"].isin(["customer_onboarded", "customer_refused"])
+    assert not ev[refused_or_onboarded]["customer"].lt(book.customers).any()  # no opening customer re-applies
+
+
+def test_the_ladder_goes_on_from_the_next_step_after_as_of(history):
+    scenario, ledger = history
+    opened = from_open_ledger(scenario, ledger, measured_days=60, runoff_days=0)
+    book = opened.opening
+    result = simulate(opened, "ladder", seed=2)
+    ev = result.events.to_frame()
+    reminders = ev[(ev["kind"] == "reminder") & (ev["invoice"] < book.invoices)]
+    offsets = reminders["day"].to_numpy() - book.due_day[reminders["invoice"].to_numpy()]
+    assert set(offsets.tolist()) <= {-3, 7, 21}  # the ladder's own days, none replayed on the as-of day
+    first = reminders.groupby("invoice")["day"].min()
+    assert (first >= book.day).all()
+
+
+def test_the_open_invoices_payment_days_do_not_depend_on_the_policy(history):
+    """Common random numbers: the opening state is drawn from the seed and the scenario, not the policy."""
+    from collectsim.model.liquidity import liquidity_paths
+    from collectsim.model.opening import O_PAY_DAY, opening_invoices
+    from collectsim.model.portfolio import make_customers
+
+    scenario, ledger = history
+    opened = from_open_ledger(scenario, ledger, measured_days=30, runoff_days=0)
+    customers = make_customers(opened, 3)
+    table = opening_invoices(opened, 3, customers.segment, customers.habit_days_late,
+                             liquidity_paths(opened, 3, customers.segment))
+    assert (table[:, O_PAY_DAY] >= opened.opening.day).all()
+    other = opened.with_policies(opened.policies[0].with_values({"reminders.steps.0.offset": 2}))
+    again = opening_invoices(other, 3, customers.segment, customers.habit_days_late,
+                             liquidity_paths(other, 3, customers.segment))
+    np.testing.assert_array_equal(table, again)
+
+
+def test_a_cut_ledger_forgets_what_happened_after_the_cut(history):
+    scenario, ledger = history
+    at = ledger.as_of - dt.timedelta(days=50)
+    cut = cut_ledger(ledger, at)
+    assert cut.as_of == at and (cut.frame["issue_date"] <= pd.Timestamp(at)).all()
+    assert (cut.frame["paid_date"].dropna() <= pd.Timestamp(at)).all()
+    reopened = cut.frame["paid_date"].isna().sum()
+    assert reopened > ledger.frame.loc[ledger.frame["issue_date"] <= pd.Timestamp(at), "paid_date"].isna().sum()
+    direct = from_open_ledger(scenario, ledger, as_of=at).opening
+    assert direct.invoices == reopened  # as_of on the full ledger is the same cut
+
+
+def test_a_customer_in_a_segment_the_scenario_lacks_is_one_line_error(history):
+    scenario, ledger = history
+    segments = {c: "nowhere" for c in ledger.frame["customer_id"].unique()}
+    with pytest.raises(LedgerError, match="nowhere"):
+        from_open_ledger(scenario, ledger, segments=segments)

@@ -1,0 +1,25 @@
+"""Backtest of the cash forecast on ledgers the model generated itself (so the model is right by construction).
+
+Simulate the small scenario under its policy (the truth), export its invoices as a ledger, cut it at three dates,
+forecast 8 weeks from each cut with the true scenario, and count the weeks whose actual cash (as the ledger shows
+it: an invoice's amount on the day it was settled) falls inside the forecast's 80% band. Pooled over 6 ledgers x 3
+cuts = 144 weeks, the share must lie between 0.65 and 0.92: about 80%, with room for the pooled weeks' noise (they
+are correlated within a cut) and for what a ledger does not show (part payments before the cut, when a dispute was
+raised). Measured when written: see the README's forecast section.
+"""
+
+from __future__ import annotations
+
+from collectsim import parse_scenario
+from collectsim.calibration.forecast import synthetic_backtest
+from helpers import small_data
+
+
+def test_the_80_percent_band_holds_about_80_percent_of_weeks():
+    data = small_data()
+    data["horizon"] = {"start_date": "2025-01-01", "warmup_days": 120, "measured_days": 400, "runoff_days": 0}
+    result = synthetic_backtest(parse_scenario(data), "ladder", seeds=range(1, 7), cut_days=[200, 260, 320],
+                                weeks=8, replications=100)
+    assert len(result.frame) == 144
+    print(result.summary())
+    assert 0.65 <= result.coverage <= 0.92, result.summary()
