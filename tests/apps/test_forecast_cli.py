@@ -35,7 +35,8 @@ def test_the_command_writes_the_csv_and_fan_chart_and_prints_the_summary(files, 
     assert (out / "forecast.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_a_playbook_strategy_can_be_forecast_and_its_unknown_segments_are_said(files, capsys):
+def test_a_playbook_strategy_is_forecast_unchanged_since_it_targets_by_the_ledger(files, capsys):
+    """firm-and-fair selects its firmer ladder by what the ledger shows (a target), so nothing of it is dropped."""
     scenario, ledger, folder = files
     strategy = ROOT / "scenarios" / "strategies" / "firm-and-fair.toml"
     code = main(["forecast", str(ledger), "--scenario", str(scenario), "--policies", f"ladder,{strategy}",
@@ -43,7 +44,20 @@ def test_a_playbook_strategy_can_be_forecast_and_its_unknown_segments_are_said(f
     printed = capsys.readouterr()
     assert code == 0, printed.err
     assert "under firm-and-fair, " in printed.out and "as of 2025-10-01" in printed.out
-    assert "are not used" in printed.err
+    assert "are not used" not in printed.err
+
+
+def test_a_strategys_overrides_for_segments_the_fitted_scenario_lacks_are_said(files, capsys):
+    scenario, ledger, folder = files
+    strategy = folder / "by-segment.toml"
+    strategy.write_text('[policy]\nname = "by-segment"\n[policy.reminders]\nsteps = [{offset = 7, channel = '
+                        '"email", tone = "friendly"}]\n[policy.segments.late-on-purpose.reminders]\nsteps = '
+                        '[{offset = 3, channel = "phone", tone = "firm"}]\n', encoding="utf-8")
+    code = main(["forecast", str(ledger), "--scenario", str(scenario), "--policies", str(strategy),
+                 "--weeks", "2", "--replications", "10", "--out", str(folder / "three")])
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "under by-segment, " in printed.out and "are not used" in printed.err
 
 
 @pytest.mark.parametrize("args,fragment", [

@@ -49,6 +49,9 @@ def scenario(team: dict | None = None, segment: str = LABEL) -> collectsim.Scena
             "offers": {"reminders": {"steps": LADDER}, "plans": {"offer": True, "after_days_overdue": 21},
                        "escalation": {"agency": True, "agency_after_days_overdue": 90}},
             "short": {"reminders": {"steps": LADDER}, "write_off": {"age_days": 120}},
+            "targeted": {"reminders": {"steps": LADDER},
+                         "targets": [{"name": "pays-late", "when": {"recent_days_late_min": 21},
+                                      "reminders": {"steps": [{"offset": 3, "channel": "phone", "tone": "firm"}]}}]},
             "override": {"reminders": {"steps": LADDER},
                          "segments": {LABEL: {"reminders": {"steps": [{"offset": 3, "channel": "phone",
                                                                        "tone": "firm"}]}}}},
@@ -77,6 +80,27 @@ def ledger(tmp_path, rows: list[tuple], segment: str = LABEL, key: bytes | None 
 def plan(tmp_path, rows, policy="ladder", since=None, **kw):
     scn = kw.pop("scn", None) or scenario()
     return plan_actions(ledger(tmp_path, rows, **kw), scn, policy, AS_OF, since, company=COMPANY)
+
+
+def test_a_target_selects_by_the_customers_ledger_history_when_the_invoice_was_issued(tmp_path):
+    """Under a policy with a target for customers whose recent invoices averaged 21+ days late, the customer that
+    paid its earlier invoices 40 days late gets the target's call on day 3; the one that paid on time, and the one
+    whose late payment came only after its open invoice was issued, follow the base ladder."""
+    lines = ["customer_id,invoice_id,issue_date,due_date,amount,paid_date,disputed,segment"]
+    due = AS_OF - timedelta(days=3)
+    for cust, paid_late, paid_after_issue in (("LATE", 40, False), ("PROMPT", 0, False), ("SINCE", 40, True)):
+        earlier_due = due - timedelta(days=80 if not paid_after_issue else 57)
+        lines.append(f"{cust},{cust}-0,{earlier_due - timedelta(days=30)},{earlier_due},500.00,"
+                     f"{earlier_due + timedelta(days=paid_late)},no,{LABEL}")
+        lines.append(f"{cust},{cust}-1,{due - timedelta(days=30)},{due},1000.00,,no,{LABEL}")
+    path = tmp_path / "history.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    p = plan_actions(read_ledger(path), scenario(), "targeted", AS_OF, company=COMPANY)
+    assert list(p.actions["customer_id"]) == ["LATE"]
+    late = row_of(p, "LATE")
+    assert (late["action"], late["channel"], late["policy_rules"]) == ("reminder step 1", "phone", "target pays-late")
+    targets = dict(zip(p.invoices["customer_id"], p.invoices["policy_target"]))
+    assert targets == {"LATE": "pays-late", "PROMPT": "base", "SINCE": "base"}
 
 
 def row_of(p, customer: str) -> dict:
@@ -318,7 +342,7 @@ def test_the_actions_due_on_the_day_are_what_the_rule_policy_decides_that_day(tm
                            due_day=1000 - late, disputed=False, in_plan=False, had_plan=False, had_terms=False,
                            plan_terms=False, fees_claimed=False, had_settlement_offer=False, disputed_since=-1,
                            mediated=False, escalation=0, was_at_agency=False, was_in_court=False, reminders_sent=0,
-                           actions_taken=0, plan_broken_day=-1)
+                           actions_taken=0, plan_broken_day=-1, profile=0)
     decided = RuleBasedPolicy(spec, scn).decide(Point.REVIEW, 1000, view, 0.5).actions
     names = {ActionKind.OFFER_PLAN: "plan offer", ActionKind.PLACE_WITH_AGENCY: "hand over to the agency",
              ActionKind.WRITE_OFF: "write off", ActionKind.CLAIM_FEES: "fee claim"}

@@ -409,10 +409,11 @@ def open_pay_day(as_of: int, issue_day: int, due_day: int, habit: float, sd_with
     rejection: try k reads ``uniforms[k, 0..5]`` (ignore, lateness, set-aside, response threshold, response delay,
     due-date schedule: counter-keyed draws of ``Purpose.OPEN_PAY_DAY`` at steps 6k..6k+5) and the first day on or
     after ``as_of`` is kept. So a customer whose reminder worked a day before ``as_of`` pays in the first days, one
-    that never pays unchased stays unpaid, and the conditional distribution stays exact whatever :func:`unchased_day` becomes (no
-    closed form is assumed). An invoice whose every try falls before ``as_of`` (``uniforms`` holds OPEN_PAY_TRIES
-    rows; it happens when the invoice is already far later than its customer ever pays) is taken as set aside for
-    good: NO_PAY_DAY, so only chasing, a plan or escalation can still collect it.
+    that never pays unchased stays unpaid, and the conditional distribution stays exact whatever
+    :func:`unchased_day` becomes (no closed form is assumed). An invoice whose every try falls before ``as_of``
+    (``uniforms`` holds OPEN_PAY_TRIES rows; it happens when the invoice is already far later than its customer
+    ever pays) is taken as set aside for good: NO_PAY_DAY, so only chasing, a plan or escalation can still collect
+    it.
     """
     for k in range(uniforms.shape[0]):
         day = unchased_day(issue_day, due_day, habit, sd_within, liquidity, strained_extra, 0.0, ignore, on_due_share,

@@ -72,10 +72,13 @@ from collectsim.model.policy_tables import (
     P_REVIEW,
     PAUSE_ON_DISPUTE,
     PolicyTables,
+    choose_target,
+    profile_row,
     rule_decision,
     tables_of,
 )
 from collectsim.model.rule_policy import segment_actions
+from collectsim.model.standing import NO_DISPUTE, RECENT_INVOICES, days_late
 from collectsim.present.letters import Addressee, Letter, OpenInvoice, letter_for_step, template_for_step
 from collectsim.results.letters import STATEMENTS
 
@@ -208,6 +211,34 @@ def _offer(code: int, action: Action) -> str:
     return ""
 
 
+def ledger_standing(rows: pd.DataFrame, day: int) -> tuple[int, int, int, int, int, int, int]:
+    """A customer's standing on the morning of ``day`` (an ordinal date) as its ledger rows show it, in the
+    arguments of :func:`~collectsim.model.policy_tables.choose_target`: tenure (days since its first invoice),
+    open balance (cents), total and count of days late over its last invoices paid before ``day``, the most days
+    overdue among its open invoices, its open disputed invoices, and days since its last dispute.
+
+    The ledger dates no dispute: a disputed invoice counts as disputed from its due date (as the plan's ladder
+    takes it). So a target selects ledger customers by the same figures the engines keep for simulated ones.
+    """
+    issue = rows["_issue"].to_numpy()
+    due = rows["_due"].to_numpy()
+    paid = rows["_paid"].to_numpy()
+    before = issue < day
+    if not before.any():
+        return 0, 0, 0, 0, 0, 0, day - NO_DISPUTE
+    tenure = day - int(issue[before].min())
+    still_open = before & ((paid < 0) | (paid >= day))
+    balance = int(rows["amount_cents"].to_numpy()[still_open].sum())
+    settled = before & (paid >= 0) & (paid < day)
+    order = sorted(zip(paid[settled].tolist(), due[settled].tolist()))[-RECENT_INVOICES:]
+    late = [days_late(p, d) for p, d in order]
+    overdue = max([0] + [day - int(d) for d in due[still_open]])
+    disputed = rows["_disputed"].to_numpy() & before & (due < day)
+    disputes = int((disputed & still_open).sum())
+    last = int(due[disputed].max()) if disputed.any() else NO_DISPUTE
+    return tenure, balance, sum(late), len(late), overdue, disputes, day - last
+
+
 def plan_actions(ledger: Ledger, scenario: Scenario, policy: str | PolicySpec, as_of: date,
                  since: date | None = None, *, company: Company | None = None, company_source: str = "company",
                  letters: bool = True) -> DayPlan:
@@ -253,20 +284,34 @@ def plan_actions(ledger: Ledger, scenario: Scenario, policy: str | PolicySpec, a
     if unused:
         notes.append(f"policy {spec.name!r} has overrides for {', '.join(repr(u) for u in unused)}, which the "
                      "scenario's segments do not include: they are not used")
-    rows_of = {}  # segment name or None -> (ints, offsets, actions, spec)
-    for s, name in enumerate(names):
-        rows_of[name] = (tables.ints[s].tolist(), tables.step_offset[s].tolist(), segment_actions(tables, s),
-                         spec.for_segment(name))
-    rows_of[None] = (base.ints[0].tolist(), base.step_offset[0].tolist(), segment_actions(base, 0),
-                     replace(spec, segments={}))
+    rows_of = {}  # (segment name or None, target) -> (ints, offsets, actions, spec)
+    for t in range(len(spec.targets) + 1):
+        for s, name in enumerate(names):
+            row = profile_row(tables.selectors, s, t)
+            rows_of[name, t] = (tables.ints[row].tolist(), tables.step_offset[row].tolist(),
+                                segment_actions(tables, row), spec.for_target(name, t))
+        row = profile_row(base.selectors, 0, t)
+        rows_of[None, t] = (base.ints[row].tolist(), base.step_offset[row].tolist(), segment_actions(base, row),
+                            replace(spec, segments={}).for_target(names[0], t))
+    target_names = ("",) + spec.target_names()
+    history = frame.assign(customer_id=frame["customer_id"].astype(str), _issue=frame["issue_date"].map(_ordinal),
+                           _due=frame["due_date"].map(_ordinal),
+                           _paid=[_ordinal(d) if not pd.isna(d) else -1 for d in frame["paid_date"]],
+                           _disputed=(frame["disputed"].fillna(False).astype(bool) if "disputed" in frame
+                                      else False))
+    history_of = {c: g for c, g in history.groupby("customer_id", sort=False)}
 
     day0, first = as_of.toordinal(), since.toordinal()
     halflife = scenario.behaviour.response_halflife_days
     inv_rows, due_acts = [], []
     for i, r in open_rows.iterrows():
         seg = seg_of[r["customer_id"]]
-        ints, offsets, actions, seg_spec = rows_of[seg if seg in names else None]
         issue, due = _ordinal(r["issue_date"]), _ordinal(r["due_date"])
+        # The target its customer's standing selected when it was issued (an invoice keeps it, as in a run).
+        target = choose_target(tables.selectors, *ledger_standing(history_of[r["customer_id"]], issue)) \
+            if spec.targets else 0
+        key = (seg if seg in names else None, target)
+        ints, offsets, actions, seg_spec = rows_of[key]
         disputed = bool(r["disputed"]) if "disputed" in r and not pd.isna(r["disputed"]) else False
         done, review = _replay(ints, offsets, issue, due, int(r["amount_cents"]), disputed, day0)
         out_of_hand = [(d, c) for d, c in done if c in _OUT_OF_HAND]
@@ -298,7 +343,9 @@ def plan_actions(ledger: Ledger, scenario: Scenario, policy: str | PolicySpec, a
             "_in_hand": not [x for x in out_of_hand if x[0] <= first],
             "_out_today": bool([x for x in out_of_hand if x[0] > first]),
             "_pause": bool(ints[PAUSE_ON_DISPUTE]), "_disputed": disputed, "_late": late,
-            "_segment": seg if seg in names else None,
+            "policy_target": target_names[target] or "base",
+            "_segment": seg if seg in names else None, "_key": key,
+            "_rules": _rules_named(key, target_names, set(spec.segments)),
         })
     inv = pd.DataFrame(inv_rows)
 
@@ -360,10 +407,11 @@ def _contacts(open_rows: pd.DataFrame, inv: pd.DataFrame, due_acts: Sequence[_Du
     for cust, acts in by_customer.items():
         mine = list(rows_by_customer[cust])
         seg = inv.at[mine[0], "_segment"]
-        spec_c = rows_of[seg][3]
         letter_acts = [a for a in acts if a.template]
         main = max(letter_acts, key=lambda a: (FIRMNESS.index(a.template), a.code == A_LEGAL, a.code, a.day),
                    default=None)
+        key = inv.at[main.invoice if main is not None else mine[0], "_key"]
+        spec_c = rows_of[key][3]
         still = [j for j in mine if inv.at[j, "_in_hand"] and not inv.at[j, "_out_today"]]
         if main is None:
             on_letter: list[int] = []
@@ -392,7 +440,7 @@ def _contacts(open_rows: pd.DataFrame, inv: pd.DataFrame, due_acts: Sequence[_Du
         ids = lambda rows: "; ".join(str(open_rows.at[j, "invoice_id"]) for j in rows)  # noqa: E731
         row = {
             "customer_id": cust, "segment": seg if seg is not None else f"(none: {seg_of[cust]})",
-            "policy_rules": f"override for segment {seg}" if seg in overrides else "base policy",
+            "policy_rules": inv.at[main.invoice if main is not None else mine[0], "_rules"],
             "action": main.label if main is not None else "; ".join(sorted({a.label for a in acts})),
             "channel": channel, "tone": tone, "letter_template": main.template if main is not None else "",
             "offer": _offer(main.code, main.action) if main is not None else "",
@@ -411,6 +459,15 @@ def _contacts(open_rows: pd.DataFrame, inv: pd.DataFrame, due_acts: Sequence[_Du
         out.append(row)
     out.sort(key=lambda r: (-r[f"value_at_stake_{currency}"], -r["max_days_overdue_days"], r["customer_id"]))
     return out
+
+
+def _rules_named(key: tuple, target_names: Sequence[str], overrides: set) -> str:
+    """Which of the policy's rules a contact follows, in the policy file's words."""
+    seg, target = key
+    parts = [f"target {target_names[target]}"] if target else []
+    if seg in overrides:
+        parts.append(f"override for segment {seg}")
+    return ", ".join(parts) or "base policy"
 
 
 def _listed(acts: Sequence[_Due], open_rows: pd.DataFrame) -> str:
