@@ -144,6 +144,36 @@ def test_the_first_future_is_the_desks_own_run_and_every_future_shares_its_past(
     assert values[1] != values[0] or values[2] != values[0]  # the futures differ after the desk day
 
 
+def test_each_future_redraws_when_the_account_is_paid_unchased_and_the_same_seed_gives_the_same(desk):
+    """The desk account's own payment day and response threshold are drawn again in each future but the desk's own,
+    given that it is unpaid on the desk day and not moved by a reminder so far (issue 21: they were fixed at issue,
+    so every future paid it on the same day whatever was done)."""
+    case = next(c for c in desk.cases if c.story_key == "late-on-purpose")
+    seen = []
+
+    def engine(future_seed):
+        decider = DeskDecider(RuleBasedPolicy(desk.spec, desk.scenario), case.customer, case.seq, desk.day, ())
+        eng = _FutureEngine(desk.scenario, decider, desk.seed, future_seed)
+        redraw = eng._redraw_intentions
+
+        def watched(inv, day):
+            unmoved = inv.unmoved
+            redraw(inv, day)
+            seen.append((future_seed, inv.pay_day, inv.u_response, unmoved))
+        eng._redraw_intentions = watched
+        return eng.run()
+
+    runs = [engine(s) for s in desk.future_seeds]
+    assert [s for s, *_ in seen] == desk.future_seeds[1:]  # the desk's own run keeps its draws
+    assert all(pay > desk.day and 0 <= threshold < unmoved for _, pay, threshold, unmoved in seen)
+    assert len({pay for _, pay, *_ in seen}) == len(seen)  # the futures differ
+    waited = [v.days_to_settle for v in desk.values(case, "wait")]
+    assert len(set(waited)) > 1 and min(waited) >= 1
+    again = engine(desk.future_seeds[1])
+    for column in ("day", "kind", "invoice", "amount"):
+        assert np.array_equal(again[2][column], runs[1][2][column]), column
+
+
 def test_the_relationship_term_is_zero_at_baseline_and_grows_with_lost_goodwill(desk):
     seg = 0
     baseline = 0.7
