@@ -22,10 +22,13 @@ least ``MIN_FOLLOW_DAYS`` after the desk day.
 
 What the futures keep: future 0 is the desk's own run; in the others every draw made once the trainee has acted
 comes from another seed (how the customer responds, accepts a plan, pays instalments, what an agency or a court
-achieves). Draws made before stay: the customer, its cash-strain path and churn threshold, its orders, and the
-invoice's own payment day (drawn at issue) and a dispute's end (drawn when raised). So an account whose own
-payment is due in two days is worth nothing more for any action in every future: the score judges this account
-as it stands, not accounts like it (another desk seed shows others).
+achieves). Draws made before stay: the customer, its cash-strain path and churn threshold, its orders, and a
+dispute's end (drawn when raised). What the collector cannot see on the desk day is drawn again in each of those
+futures, given what the desk day shows: when the customer means to pay this invoice of its own accord (still unpaid
+on the desk day: :func:`collectsim.model.behaviour.open_pay_day`, as for an opening book's invoice) and how easily a
+reminder moves it (not moved by the reminders so far). So the futures are the accounts the collector may be
+looking at, not only the one the desk's run happened to draw (future 0 is one of them): a customer whose own
+payment happened to be two days off in the desk's run pays later in other futures, where chasing can matter.
 """
 
 from __future__ import annotations
@@ -43,7 +46,9 @@ from collectsim.config.scenario import Scenario
 from collectsim.engines.simpy_engine import SimpyEngine
 from collectsim.engines.simulate import simulate
 from collectsim.files.exports import write_csv
+from collectsim.model import behaviour as rules
 from collectsim.model.decisions import Action, ActionKind, Decision, DecisionMaker, InvoiceView, Point, Standing
+from collectsim.model.draws import Purpose, u
 from collectsim.model.rule_policy import RuleBasedPolicy
 from collectsim.results.eventlog import BALANCE_REDUCING, EventKind
 from collectsim.results.run import RunResult
@@ -205,8 +210,9 @@ class DeskDecider(DecisionMaker):
 class _FutureEngine(SimpyEngine):
     """The SimPy engine whose draws, once the trainee has acted, come from ``future_seed``: one more future after the
     desk day. Until then it is the run of ``seed`` exactly. Draws made before (customers, order gaps, cash-strain
-    paths, churn thresholds, an invoice's own payment day fixed at its issue) stay those of ``seed``: they describe
-    the account and the customer as they are, while how they respond to what is done from now on varies."""
+    paths, churn thresholds) stay those of ``seed``: they describe the customer as it is, while how it responds to
+    what is done from now on varies. What the desk account's customer means to do about it, which the collector
+    cannot see, is drawn again in each future other than the desk's own (:meth:`_redraw_intentions`)."""
 
     def __init__(self, scenario: Scenario, decider: DeskDecider, seed: int, future_seed: int) -> None:
         self._future_seed = int(future_seed)
@@ -219,6 +225,43 @@ class _FutureEngine(SimpyEngine):
     @seed.setter
     def seed(self, value: int) -> None:
         self._history_seed = int(value)
+
+    def _review(self, inv, day: int) -> None:
+        d = self.decider
+        if (not d.done and day == d.day and inv.customer == d.customer and inv.seq == d.seq
+                and self._future_seed != self._history_seed):
+            self._redraw_intentions(inv, day)
+        super()._review(inv, day)
+
+    def _redraw_intentions(self, inv, day: int) -> None:
+        """The desk account's own payment day and response threshold, drawn from ``future_seed`` given what the
+        desk day shows: the invoice is still unpaid once the day's payments are in, and no reminder so far has
+        moved the customer.
+
+        The payment day is :func:`collectsim.model.behaviour.open_pay_day` (as for an opening book's invoice) from
+        day + 1 on, with the invoice's issue-time liquidity, and no past reminders since none moved it; the
+        threshold (:func:`collectsim.model.behaviour.responds`) is uniform below the chance, so far, of not being
+        moved. Only an invoice still as issued is redrawn: never disputed, nothing paid, not moved by a reminder,
+        no plan, terms, offer, discount or escalation, and not electronically invoiced (``open_pay_day`` has no
+        e-invoicing); any other keeps the intentions the run gave it, as future 0 (the desk's own run, itself one
+        draw of the same) always does. The payment run's weekday applies when the new day comes, as for any
+        invoice.
+        """
+        if (inv.disputed or inv.disputed_since >= 0 or inv.payments or inv.responses or inv.had_plan or inv.had_terms
+                or inv.plan_requested or inv.escalation or inv.was_at_agency or inv.was_in_court
+                or inv.had_settlement_offer or inv.discount_rate > 0 or self.decider.invoicing(inv.profile)[1]):
+            return
+        c, s, seed = inv.customer, inv.seq, self._future_seed
+        seg, b = self._segments[inv.segment], self._b
+        liquidity = self._liquidity_on(c, inv.issue_day)
+        uniforms = u(seed, Purpose.OPEN_PAY_DAY, c, s, np.arange(6 * rules.OPEN_PAY_TRIES, dtype=np.int64))
+        inv.pay_day = rules.open_pay_day(
+            day + 1, inv.issue_day, inv.due_day, self._habit[c], seg.days_late_sd_within, liquidity,
+            b.strained_extra_days, rules.ignore_share_on(seg.ignore_share, liquidity, b.distressed_ignore),
+            seg.on_due_date_share, uniforms.reshape(rules.OPEN_PAY_TRIES, 6), b.set_aside_pay_days,
+            b.set_aside_never_share, b.set_aside_pay_sigma, np.zeros(0, dtype=np.int64), np.zeros(0),
+            b.response_halflife_days, b.response_delay_days)
+        inv.u_response = inv.unmoved * u(seed, Purpose.DESK_RESPONSE, c, s)
 
 
 def future_seeds(seed: int, futures: int) -> list[int]:

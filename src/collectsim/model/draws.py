@@ -88,6 +88,7 @@ class Purpose(IntEnum):
     PAYMENT_WEEKDAY = 43
     INVOICE_TERMS = 44
     OPEN_PAY_DAY = 45  # an opening invoice's own payment day, redrawn until after as-of (step: 6 x try + part)
+    DESK_RESPONSE = 46  # the training desk's account: its response threshold, redrawn in each future
 
 
 def _mix_int(z: int) -> int:
