@@ -43,7 +43,7 @@ MESSY = ({"on_due_date_share": 0.35, "payment_weekdays": [0.3, 0.1, 0.2, 0.1, 0.
 def messy_scenario(customers: int = 80, draw: int | None = None) -> collectsim.Scenario:
     """The known portfolio with every messy feature; with ``draw``, its key parameters drawn afresh (the truth)."""
     raw = read_toml(KNOWN)
-    rng = np.random.default_rng(draw)
+    rng = np.random.default_rng(draw if draw is not None else 0)
     resolution = float(rng.uniform(25, 60))  # one resolution time for the portfolio, as the fit has it
     for s, extra, late in zip(raw["portfolio"]["segments"], MESSY, ((5.0, 25.0), (-3.0, 8.0))):
         s.update(extra, customers=customers)
