@@ -88,6 +88,8 @@ class Purpose(IntEnum):
     PAYMENT_WEEKDAY = 43
     INVOICE_TERMS = 44
     OPEN_PAY_DAY = 45  # an opening invoice's own payment day, redrawn until after as-of (step: 6 x try + part)
+    OPEN_PART_PAYMENT = 46  # an opening invoice's unseen part payments before as-of (2 x (try x chain + k) + part)
+    OPEN_DISPUTE = 47  # a flagged opening invoice's dispute: raise day, resolution, pay delay (step: 3 x try + part)
 
 
 def _mix_int(z: int) -> int:
