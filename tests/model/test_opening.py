@@ -120,8 +120,8 @@ def _flagged(as_of: int, key: int) -> tuple[int, int]:
 
 def test_a_flagged_dispute_may_have_ended_before_as_of_the_longer_ago_the_likelier():
     """A dispute is raised within 14 days of issue and lasts 20 days on average: on day 10 a flagged invoice is
-    mostly still in dispute; on day 120 its dispute has most likely ended (the invoice is open for another reason), and a
-    still-running one ends after as-of. Every payment is on or after as-of."""
+    mostly still in dispute; on day 120 its dispute has most likely ended (the invoice is open for another reason),
+    and a still-running one ends after as-of. Every payment is on or after as-of."""
     young = [_flagged(10, k) for k in range(400)]
     old = [_flagged(120, k) for k in range(400)]
     in_dispute = lambda runs: np.mean([r != rules.NO_PAY_DAY for _, r in runs])  # noqa: E731
@@ -186,6 +186,27 @@ def test_a_customers_habit_is_shrunk_toward_its_segment_by_how_few_invoices_it_h
     assert habit["one"] == pytest.approx(6.0 + 16 / (16 + 64) * 20)
     assert habit["many"] == pytest.approx(6.0 + 10 * 16 / (10 * 16 + 64) * 20)
     assert habit["typical"] == pytest.approx(6.0)
+    spread = dict(zip(book.customer_ids, book.habit_sd))  # the posterior's: tau for none, narrower with more
+    assert spread["none"] == pytest.approx(4.0)
+    assert spread["one"] == pytest.approx(np.sqrt(16 * 64 / (16 + 64)))
+    assert spread["many"] == pytest.approx(np.sqrt(16 * 64 / (10 * 16 + 64)))
+
+
+def test_each_run_draws_an_opening_customers_habit_from_its_posterior():
+    """The forecast does not know a customer's habit exactly, as a replication of the truth would not: each seed
+    draws it around the book's habit with the book's spread."""
+    from collectsim.model.portfolio import make_customers
+
+    data = small_data()
+    data["portfolio"]["segments"] = data["portfolio"]["segments"][:1]
+    data["portfolio"]["segments"][0].update(days_late_mean=6.0, days_late_sd_between=4.0, days_late_sd_within=8.0)
+    scenario = parse_scenario(data)
+    rows = [("many", 20)] * 10 + [("one", 20), ("none", None)] + [("typical", 0)] * 30
+    opened = from_open_ledger(scenario, _ledger(rows))
+    book = opened.opening
+    habits = np.array([make_customers(opened, seed).habit_days_late[:book.customers] for seed in range(400)])
+    np.testing.assert_allclose(habits.mean(axis=0), book.habit, atol=0.6)
+    np.testing.assert_allclose(habits.std(axis=0), book.habit_sd, rtol=0.15)
 
 
 def test_a_run_from_the_open_ledger_starts_on_the_as_of_day(history):

@@ -3,9 +3,11 @@
 An open invoice enters the run on the as-of day with its open balance as its amount (what was paid before is
 history: it is neither cash nor sales of the run), its issue and due dates, and its dispute. What the customer
 will do about it is drawn as for any invoice, knowing one thing more: it was still unpaid at the start of the
-as-of day. So its own payment day is :func:`collectsim.model.behaviour.open_pay_day`, the unchased payment day
-conditional on not falling before the as-of day; a disputed invoice's resolution is drawn from the as-of day
-(the resolution time is exponential, so the time a dispute has already lasted does not change what is left).
+as-of day (not paid in full: it may have been paid in part). So its own payment day is
+:func:`collectsim.model.behaviour.open_pay_and_resolve_day`, the unchased payment day (with the part payments the
+ledger cannot show) conditional on the invoice not being settled before the as-of day; for an invoice the ledger
+flags as disputed, jointly with when its dispute was raised and ends: one that ended before the as-of day leaves
+the invoice undisputed, one still running starts the run in dispute.
 
 What the ledger does not say is assumed:
 
@@ -19,7 +21,8 @@ What the ledger does not say is assumed:
   legal) dated before the as-of day are taken as done and are not repeated: the ladder continues with its next
   step, and the invoice is first reviewed on the as-of day (an invoice already past the policy's write-off age is
   written off at that review);
-- an undisputed open invoice raises no new dispute; its customer's liquidity is as drawn for the as-of day;
+- an undisputed open invoice raises no new dispute; its customer's liquidity is as drawn for the as-of day (part
+  payments before it are decided in that state);
 - opening invoices were issued under the firm's past practice: a policy's electronic invoicing does not speed them.
 
 Sequence numbers: a customer's open invoices take numbers 0, 1, ... in ledger order, and its new orders follow
