@@ -74,6 +74,67 @@ def test_past_reminders_can_leave_a_payment_due_in_the_first_days():
     assert np.mean(chased <= 55) > np.mean(unchased <= 55) + 0.2
 
 
+def _part_uniforms(key: int) -> np.ndarray:
+    steps = np.arange(2 * rules.OPEN_PAY_TRIES * rules.OPEN_PART_CHAIN, dtype=np.int64)
+    return u(11, Purpose.OPEN_PART_PAYMENT, key, 0, steps).reshape(rules.OPEN_PAY_TRIES, 2 * rules.OPEN_PART_CHAIN)
+
+
+def test_an_invoice_the_ledger_shows_open_may_have_been_paid_in_part_and_then_its_rest_comes_soon():
+    """With part payments, "open in the ledger" is "not paid in full": compare with unconditional invoices whose
+    first payment is in part with chance 0.4 and whose rest follows a geometric gap (mean 10 days), filtered on
+    not being paid in full before as-of, as the engines pay them."""
+    as_of, share, gap = 45, 0.4, 10.0  # 15 days past due, a habit of 5 days late: most would be paid by now
+
+    def conditional(key):
+        return rules.open_pay_day(as_of, 0, 30, 5.0, 6.0, rules.HEALTHY, 15.0, 0.1, 0.0, _uniforms(key), *_ASIDE,
+                                  *_NO_STEPS, 0.0, 3.0, share, gap, _part_uniforms(key))
+
+    drawn = np.array([conditional(k) for k in range(3000)])
+    assert (drawn >= as_of).all()
+    free = []
+    for k in range(30000):
+        p = u(12, Purpose.OPEN_PAY_DAY, k, 0, np.arange(4 + 2 * 20, dtype=np.int64))
+        day = rules.unchased_day(0, 30, 5.0, 6.0, rules.HEALTHY, 15.0, 0.0, 0.1, 0.0, p[0], p[3], p[1], p[2], *_ASIDE)
+        m = 0
+        while day < as_of and p[4 + 2 * m] < share:
+            day += rules.geometric_days(p[5 + 2 * m], gap)
+            m += 1
+        free.append(day)
+    free = np.array(free)
+    kept = free[free >= as_of]
+    for q in (0.25, 0.5):
+        assert abs(np.quantile(drawn, q) - np.quantile(kept, q)) <= 2
+    never = lambda x: np.mean(x == rules.NO_PAY_DAY)  # noqa: E731
+    assert abs(never(drawn) - never(kept)) < 0.04
+    without = np.array([_open_day(as_of, k) for k in range(3000)])
+    soon = lambda x: np.mean(x < as_of + 14)  # noqa: E731
+    assert soon(drawn) > soon(without) + 0.1  # the rests of unseen part payments come in the first two weeks
+
+
+def _flagged(as_of: int, key: int) -> tuple[int, int]:
+    disputes = u(11, Purpose.OPEN_DISPUTE, key, 0, np.arange(3 * rules.OPEN_PAY_TRIES, dtype=np.int64))
+    return rules.open_pay_and_resolve_day(as_of, 0, 30, 5.0, 6.0, rules.HEALTHY, 15.0, 0.1, 0.0, _uniforms(key),
+                                          *_ASIDE, *_NO_STEPS, 0.0, 3.0, 0.0, 14.0, None,
+                                          disputes.reshape(rules.OPEN_PAY_TRIES, 3), 14, 20.0)
+
+
+def test_a_flagged_dispute_may_have_ended_before_as_of_the_longer_ago_the_likelier():
+    """A dispute is raised within 14 days of issue and lasts 20 days on average: on day 10 a flagged invoice is
+    mostly still in dispute; on day 120 its dispute has most likely ended (the invoice is open for another reason),
+    and a still-running one ends after as-of. Every payment is on or after as-of."""
+    young = [_flagged(10, k) for k in range(400)]
+    old = [_flagged(120, k) for k in range(400)]
+    in_dispute = lambda runs: np.mean([r != rules.NO_PAY_DAY for _, r in runs])  # noqa: E731
+    assert in_dispute(young) > 0.7
+    assert in_dispute(old) < 0.2
+    assert all(r >= 120 for _, r in old if r != rules.NO_PAY_DAY)
+    assert all(p >= a for a, runs in ((10, young), (120, old)) for p, _ in runs)
+    unflagged = [rules.open_pay_and_resolve_day(120, 0, 30, 5.0, 6.0, rules.HEALTHY, 15.0, 0.1, 0.0, _uniforms(k),
+                                                *_ASIDE, *_NO_STEPS, 0.0, 3.0) for k in range(50)]
+    assert all(r == rules.NO_PAY_DAY for _, r in unflagged)
+    assert [p for p, _ in unflagged] == [_open_day(120, k) for k in range(50)]
+
+
 def test_when_every_try_falls_before_as_of_the_invoice_is_set_aside_for_good():
     assert _open_day(4000, 1, habit=0.0, ignore=0.0) == rules.NO_PAY_DAY
 
@@ -125,6 +186,27 @@ def test_a_customers_habit_is_shrunk_toward_its_segment_by_how_few_invoices_it_h
     assert habit["one"] == pytest.approx(6.0 + 16 / (16 + 64) * 20)
     assert habit["many"] == pytest.approx(6.0 + 10 * 16 / (10 * 16 + 64) * 20)
     assert habit["typical"] == pytest.approx(6.0)
+    spread = dict(zip(book.customer_ids, book.habit_sd))  # the posterior's: tau for none, narrower with more
+    assert spread["none"] == pytest.approx(4.0)
+    assert spread["one"] == pytest.approx(np.sqrt(16 * 64 / (16 + 64)))
+    assert spread["many"] == pytest.approx(np.sqrt(16 * 64 / (10 * 16 + 64)))
+
+
+def test_each_run_draws_an_opening_customers_habit_from_its_posterior():
+    """The forecast does not know a customer's habit exactly, as a replication of the truth would not: each seed
+    draws it around the book's habit with the book's spread."""
+    from collectsim.model.portfolio import make_customers
+
+    data = small_data()
+    data["portfolio"]["segments"] = data["portfolio"]["segments"][:1]
+    data["portfolio"]["segments"][0].update(days_late_mean=6.0, days_late_sd_between=4.0, days_late_sd_within=8.0)
+    scenario = parse_scenario(data)
+    rows = [("many", 20)] * 10 + [("one", 20), ("none", None)] + [("typical", 0)] * 30
+    opened = from_open_ledger(scenario, _ledger(rows))
+    book = opened.opening
+    habits = np.array([make_customers(opened, seed).habit_days_late[:book.customers] for seed in range(400)])
+    np.testing.assert_allclose(habits.mean(axis=0), book.habit, atol=0.6)
+    np.testing.assert_allclose(habits.std(axis=0), book.habit_sd, rtol=0.15)
 
 
 def test_a_run_from_the_open_ledger_starts_on_the_as_of_day(history):

@@ -26,7 +26,7 @@ court), so the simulated runs are read the same way (:func:`ledger_cash`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -324,11 +324,14 @@ def actual_ledger_cash(ledger: Ledger, at: dt.date, weeks: int) -> np.ndarray:
 
 def backtest(ledger: Ledger, scenario: Scenario, cuts: Sequence[dt.date], policy: str | None = None,
              weeks: int = 8, replications: int = 100, seed: int | None = None,
-             segments: Mapping[str, str] | None = None, progress: bool = False) -> Backtest:
+             segments: Mapping[str, str] | None = None, progress: bool = False,
+             ledger_at: Callable[[dt.date], Ledger] | None = None) -> Backtest:
     """Forecast from ``ledger`` cut at each date and compare with what the full ledger shows happened.
 
     ``policy`` is the firm's practice over the backtest period (default: the scenario's ``as-is`` policy when it
     has one, else its first). Only weeks the full ledger covers (ending on or before its export date) count.
+    ``ledger_at(date)`` is the ledger as exported on a cut date, when known (default: ``cut_ledger``, which keeps
+    the full ledger's ``disputed`` flags, so a dispute raised after the cut shows before it).
     """
     name = policy or ("as-is" if any(p.name == "as-is" for p in scenario.policies) else scenario.policies[0].name)
     rows = []
@@ -336,7 +339,8 @@ def backtest(ledger: Ledger, scenario: Scenario, cuts: Sequence[dt.date], policy
         usable = min(weeks, (ledger.as_of - at).days // 7)
         if usable < 1:
             continue
-        fc = forecast(cut_ledger(ledger, at), scenario, [name], weeks=usable, replications=replications,
+        book = cut_ledger(ledger, at) if ledger_at is None else ledger_at(at)
+        fc = forecast(book, scenario, [name], weeks=usable, replications=replications,
                       as_of=at, seed=seed, segments=segments, progress=progress, past_policy=name)
         sims = fc.runs.pivot(index="replication", columns="week", values="ledger_cash").to_numpy()
         actual = actual_ledger_cash(ledger, at, usable) / 100.0
@@ -367,8 +371,9 @@ def synthetic_backtest(scenario: Scenario, policy: str, seeds: Sequence[int], cu
     """The backtest on ledgers the model generated itself, so the model is right by construction.
 
     For each seed: simulate ``scenario`` under ``policy`` (the truth), export its invoices as a ledger on the
-    last day forecast, and backtest a forecast from each of ``cut_days`` (simulation days) with the true scenario.
-    The weeks of every (seed, cut) are pooled.
+    last day forecast (the actual cash), and backtest a forecast from each of ``cut_days`` (simulation days) with
+    the true scenario, each from the ledger exported on its cut day (as a firm would have it then: its dispute flags
+    are those raised by the cut). The weeks of every (seed, cut) are pooled.
     """
     from collectsim.calibration.history import as_of_date, simulated_ledger
     from collectsim.engines.simulate import simulate
@@ -380,6 +385,7 @@ def synthetic_backtest(scenario: Scenario, policy: str, seeds: Sequence[int], cu
         ledger = simulated_ledger(truth, last)
         cuts = [as_of_date(truth, d) for d in cut_days]
         test = backtest(ledger, scenario, cuts, policy=policy, weeks=weeks, replications=replications,
-                        seed=10_000 + s, progress=progress)
+                        seed=10_000 + s, progress=progress,
+                        ledger_at=lambda at, run=truth: simulated_ledger(run, (at - scenario.horizon.start_date).days))
         frames.append(test.frame.assign(truth_seed=s))
     return Backtest(pd.concat(frames, ignore_index=True), policy)

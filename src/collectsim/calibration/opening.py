@@ -22,7 +22,10 @@ median are left out as set-aside ones), and M the median of the segment's such i
 
 with tau = ``days_late_sd_between`` and sigma = ``days_late_sd_within`` of the segment: the posterior mean of a
 customer's habit when habits vary by tau between customers and invoices by sigma around them (empirical Bayes,
-as calibration's per-customer habits). A customer with no settled invoice gets its segment's mean (w = 0). The
+as calibration's per-customer habits). A customer with no settled invoice gets its segment's mean (w = 0).
+The habit is not known exactly: its posterior spread is ``sqrt(tau^2 sigma^2 / (n tau^2 + sigma^2))`` (tau for a
+customer with no settled invoice), and each run draws the habit from it (``OpeningBook.habit_sd``), so the
+forecast's bands hold that uncertainty as a replication of the truth would. The
 deviation is measured in the ledger (after the firm's chasing), the level comes from the fitted scenario (before
 chasing, see :mod:`collectsim.calibration.calibrate`).
 
@@ -103,7 +106,7 @@ def from_open_ledger(scenario: Scenario, ledger: Ledger, as_of: dt.date | None =
     order = sorted(customers, key=lambda c: (seg_of[c], c))
     sim_id = {c: i for i, c in enumerate(order)}
     segment = np.asarray([seg_of[c] for c in order], dtype=np.int32)
-    habit = _habits(scenario, frame, order, segment, cut)
+    habit, habit_sd = _habits(scenario, frame, order, segment, cut)
 
     paid = frame["paid_date"]
     is_open = (paid.isna() | (paid >= cut)).to_numpy()
@@ -125,7 +128,7 @@ def from_open_ledger(scenario: Scenario, ledger: Ledger, as_of: dt.date | None =
         due_day=(open_rows["due_date"] - start_ts).dt.days.to_numpy(dtype=np.int64),
         balance=open_rows["amount_cents"].to_numpy(dtype=np.int64), disputed=disputed,
         disputed_since=np.full(len(open_rows), start_day, dtype=np.int64),
-        past_steps=past_steps(scenario, past_policy))
+        past_steps=past_steps(scenario, past_policy), habit_sd=habit_sd)
     values: dict[str, Any] = {"horizon.start_date": start, "horizon.warmup_days": start_day}
     if measured_days is not None:
         values["horizon.measured_days"] = int(measured_days)
@@ -149,8 +152,9 @@ def past_steps(scenario: Scenario, policy: str | PolicySpec | None = None) -> tu
 
 
 def _habits(scenario: Scenario, frame: pd.DataFrame, order: list[str], segment: np.ndarray,
-            cut: pd.Timestamp) -> np.ndarray:
-    """Each opening customer's habit: the segment's mean plus its shrunk deviation (module docstring)."""
+            cut: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Each opening customer's habit (the segment's mean plus its shrunk deviation) and its posterior spread
+    (module docstring)."""
     segs = scenario.portfolio.segments
     disputed = frame["disputed"].fillna(False).to_numpy(dtype=bool) if "disputed" in frame else np.zeros(len(frame),
                                                                                                            dtype=bool)
@@ -160,6 +164,7 @@ def _habits(scenario: Scenario, frame: pd.DataFrame, order: list[str], segment: 
     who = np.asarray([pos[c] for c in frame["customer_id"].astype(str)], dtype=np.int64)
     seg = segment[who]
     habit = np.asarray([segs[s].days_late_mean for s in segment], dtype=np.float64)
+    sd = np.asarray([segs[s].days_late_sd_between for s in segment], dtype=np.float64)  # n = 0: the prior's
     for s, spec in enumerate(segs):
         tau2, sigma2 = spec.days_late_sd_between ** 2, spec.days_late_sd_within ** 2
         rows = settled & (seg == s)
@@ -172,7 +177,8 @@ def _habits(scenario: Scenario, frame: pd.DataFrame, order: list[str], segment: 
         mine = (segment == s) & (n > 0)
         weight = n[mine] * tau2 / (n[mine] * tau2 + sigma2)
         habit[mine] += weight * total[mine] / n[mine]
-    return habit
+        sd[mine] = np.sqrt(tau2 * sigma2 / (n[mine] * tau2 + sigma2))
+    return habit, sd
 
 
 def cut_ledger(ledger: Ledger, at: dt.date) -> Ledger:

@@ -39,10 +39,13 @@ class OpeningBook:
     #: Per segment, the reminder steps of the firm's practice before the as-of date: (offset from the due date,
     #: channel index, tone index) in offset order (see collectsim.model.opening).
     past_steps: tuple[tuple[tuple[int, int, int], ...], ...] = ()
+    #: float64 per opening customer: the spread of what its habit may be around ``habit`` (the posterior's standard
+    #: deviation); each run draws the habit from it (:func:`collectsim.model.portfolio.make_customers`). None: 0.
+    habit_sd: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n, k = len(self.customer_ids), len(self.invoice_ids)
-        for name in ("segment", "habit"):
+        for name in ("segment", "habit") + (() if self.habit_sd is None else ("habit_sd",)):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"opening book: {name} has {len(getattr(self, name))} entries for {n} customers")
         for name in ("customer", "issue_day", "due_day", "balance", "disputed", "disputed_since"):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from collectsim.model.draws import exponential, lognormal, normal_ppf
+from collectsim.model.draws import exponential, geometric_days, lognormal, normal_ppf, uniform_int
 
 HEALTHY, STRAINED, DISTRESSED, INSOLVENT = range(4)  # liquidity states (see collectsim.model.liquidity)
 
@@ -348,6 +348,8 @@ NO_PAY_DAY = 1 << 62
 
 #: How many times :func:`open_pay_day` redraws an opening invoice's payment day before it gives up.
 OPEN_PAY_TRIES = 64
+#: How many part payments before the as-of day :func:`open_pay_day` follows in one try (each needs a part payment).
+OPEN_PART_CHAIN = 8
 
 
 def unchased_day(issue_day: int, due_day: int, habit: float, sd_within: float, liquidity: int, strained_extra: float,
@@ -400,7 +402,7 @@ def past_reminders_pay_day(as_of: int, issue_day: int, due_day: int, step_offset
 def open_pay_day(as_of: int, issue_day: int, due_day: int, habit: float, sd_within: float, liquidity: int,
                  strained_extra: float, ignore: float, on_due_share: float, uniforms, set_aside_median: float,
                  set_aside_never: float, set_aside_sigma: float, step_offsets, step_probability, halflife_days: float,
-                 delay_mean: float) -> int:
+                 delay_mean: float, part_share: float = 0.0, part_gap_days: float = 14.0, part_uniforms=None) -> int:
     """The payment day of an invoice known to be unpaid at the start of day ``as_of``: on or after it.
 
     Without knowing that, the invoice would be paid on the earlier of its unchased day (:func:`unchased_day`) and
@@ -414,7 +416,43 @@ def open_pay_day(as_of: int, issue_day: int, due_day: int, habit: float, sd_with
     (``uniforms`` holds OPEN_PAY_TRIES rows; it happens when the invoice is already far later than its customer
     ever pays) is taken as set aside for good: NO_PAY_DAY, so only chasing, a plan or escalation can still collect
     it.
+
+    "Unpaid" is what a ledger shows: open in full until the invoice is settled. A first payment before ``as_of``
+    may have been a part payment (chance ``part_share``, :func:`part_share_on` in the customer's liquidity on the
+    as-of day), after which the rest follows :func:`collectsim.model.draws.geometric_days` (mean
+    ``part_gap_days``) later, as the engines pay it, possibly in part again. Try k follows that chain with
+    ``part_uniforms[k, 2m]`` (part or full) and ``part_uniforms[k, 2m + 1]`` (the gap) for at most
+    OPEN_PART_CHAIN payments: a full payment before ``as_of`` rejects the try, and the first payment on or after
+    ``as_of`` is the day kept. So an invoice paid in part shortly before ``as_of``, which the ledger cannot
+    show, has its rest come within weeks, as in the model. Without ``part_uniforms`` no part payment is assumed.
     """
+    return open_pay_and_resolve_day(as_of, issue_day, due_day, habit, sd_within, liquidity, strained_extra, ignore,
+                                    on_due_share, uniforms, set_aside_median, set_aside_never, set_aside_sigma,
+                                    step_offsets, step_probability, halflife_days, delay_mean, part_share,
+                                    part_gap_days, part_uniforms)[0]
+
+
+def open_pay_and_resolve_day(as_of: int, issue_day: int, due_day: int, habit: float, sd_within: float,
+                             liquidity: int, strained_extra: float, ignore: float, on_due_share: float, uniforms,
+                             set_aside_median: float, set_aside_never: float, set_aside_sigma: float, step_offsets,
+                             step_probability, halflife_days: float, delay_mean: float, part_share: float = 0.0,
+                             part_gap_days: float = 14.0, part_uniforms=None, dispute_uniforms=None,
+                             dispute_raise_days: int = 14, resolution_days: float = 20.0) -> tuple[int, int]:
+    """(payment day, dispute resolution day) of an open invoice, as :func:`open_pay_day`; for one the ledger
+    flags as disputed (``dispute_uniforms`` given), also when its dispute ends (NO_PAY_DAY: not in dispute).
+
+    A ledger's ``disputed`` flag says a dispute was raised, not when, nor whether it is settled. In the model a
+    dispute is raised within ``dispute_raise_days`` of issue (and before the due date) and lasts
+    :func:`dispute_end_day` (exponential, mean ``resolution_days``); a payment waits for it and follows the
+    resolution after :func:`prompted_pay_day`'s delay. Try k draws the raise day (uniform over those days before
+    ``as_of``) and the end from ``dispute_uniforms[k, 0..2]`` with the payment day: a dispute still running on
+    ``as_of`` keeps the invoice open whatever its payment day (the engines pay it after the resolution); one
+    resolved before it leaves the invoice undisputed, paid at the later of its own day and the resolution's
+    prompted day, which must fall on or after ``as_of`` like any open invoice's (else the try is rejected).
+    Without ``dispute_uniforms`` the invoice is not disputed. (A payment is taken not to fall before the dispute
+    was raised: disputes come within the terms, before most payments.)
+    """
+    chain = 0 if part_uniforms is None else part_uniforms.shape[1] // 2
     for k in range(uniforms.shape[0]):
         day = unchased_day(issue_day, due_day, habit, sd_within, liquidity, strained_extra, 0.0, ignore, on_due_share,
                            uniforms[k, 0], uniforms[k, 5], uniforms[k, 1], uniforms[k, 2], set_aside_median,
@@ -423,9 +461,21 @@ def open_pay_day(as_of: int, issue_day: int, due_day: int, habit: float, sd_with
                                        uniforms[k, 3], uniforms[k, 4], delay_mean)
         if moved < day:
             day = moved
+        if dispute_uniforms is not None:
+            latest = min(due_day - issue_day, dispute_raise_days, as_of - 1 - issue_day)
+            raised = issue_day + uniform_int(dispute_uniforms[k, 0], 0, max(latest, 0))
+            end = dispute_end_day(raised, dispute_uniforms[k, 1], resolution_days)
+            if end >= as_of:
+                return (day if day >= as_of else as_of), end  # still in dispute: paid after it ends
+            if day != NO_PAY_DAY:
+                day = max(day, prompted_pay_day(end, due_day, exponential(dispute_uniforms[k, 2], delay_mean)))
+        m = 0
+        while day < as_of and m < chain and part_uniforms[k, 2 * m] < part_share:
+            day += geometric_days(part_uniforms[k, 2 * m + 1], part_gap_days)  # paid in part: the rest follows
+            m += 1
         if day >= as_of:
-            return day
-    return NO_PAY_DAY
+            return day, NO_PAY_DAY
+    return NO_PAY_DAY, NO_PAY_DAY
 
 
 def set_aside_days(p: float, never_share: float, median_days: float, sigma: float) -> int:

@@ -89,6 +89,8 @@ class Purpose(IntEnum):
     INVOICE_TERMS = 44
     OPEN_PAY_DAY = 45  # an opening invoice's own payment day, redrawn until after as-of (step: 6 x try + part)
     DESK_RESPONSE = 46  # the training desk's account: its response threshold, redrawn in each future
+    OPEN_PART_PAYMENT = 47  # an opening invoice's unseen part payments before as-of (2 x (try x chain + k) + part)
+    OPEN_DISPUTE = 48  # a flagged opening invoice's dispute: raise day, resolution, pay delay (step: 3 x try + part)
 
 
 def _mix_int(z: int) -> int:

@@ -3,9 +3,11 @@
 An open invoice enters the run on the as-of day with its open balance as its amount (what was paid before is
 history: it is neither cash nor sales of the run), its issue and due dates, and its dispute. What the customer
 will do about it is drawn as for any invoice, knowing one thing more: it was still unpaid at the start of the
-as-of day. So its own payment day is :func:`collectsim.model.behaviour.open_pay_day`, the unchased payment day
-conditional on not falling before the as-of day; a disputed invoice's resolution is drawn from the as-of day
-(the resolution time is exponential, so the time a dispute has already lasted does not change what is left).
+as-of day (not paid in full: it may have been paid in part). So its own payment day is
+:func:`collectsim.model.behaviour.open_pay_and_resolve_day`, the unchased payment day (with the part payments the
+ledger cannot show) conditional on the invoice not being settled before the as-of day; for an invoice the ledger
+flags as disputed, jointly with when its dispute was raised and ends: one that ended before the as-of day leaves
+the invoice undisputed, one still running starts the run in dispute.
 
 What the ledger does not say is assumed:
 
@@ -19,7 +21,8 @@ What the ledger does not say is assumed:
   legal) dated before the as-of day are taken as done and are not repeated: the ladder continues with its next
   step, and the invoice is first reviewed on the as-of day (an invoice already past the policy's write-off age is
   written off at that review);
-- an undisputed open invoice raises no new dispute; its customer's liquidity is as drawn for the as-of day;
+- an undisputed open invoice raises no new dispute; its customer's liquidity is as drawn for the as-of day (part
+  payments before it are decided in that state);
 - opening invoices were issued under the firm's past practice: a policy's electronic invoicing does not speed them.
 
 Sequence numbers: a customer's open invoices take numbers 0, 1, ... in ledger order, and its new orders follow
@@ -61,6 +64,8 @@ def opening_invoices(scenario: Scenario, seed: int, segment: np.ndarray, habit: 
     out[:, O_DISPUTED] = book.disputed
     out[:, O_DISPUTED_SINCE] = np.where(book.disputed, book.disputed_since, -1)
     steps = np.arange(6 * rules.OPEN_PAY_TRIES, dtype=np.int64)
+    dispute_steps = np.arange(3 * rules.OPEN_PAY_TRIES, dtype=np.int64)
+    part_steps = np.arange(2 * rules.OPEN_PAY_TRIES * rules.OPEN_PART_CHAIN, dtype=np.int64)
     by_channel = [getattr(b.response, ch) for ch in CHANNELS]
     by_tone = [getattr(b.tone_response, t) for t in TONES]
     for k in range(book.invoices):
@@ -74,13 +79,20 @@ def opening_invoices(scenario: Scenario, seed: int, segment: np.ndarray, habit: 
                                                              seg.goodwill_baseline, b.goodwill_response_weight,
                                                              b.max_response_probability) for st in past])
         uniforms = u(seed, Purpose.OPEN_PAY_DAY, c, int(seq[k]), steps).reshape(rules.OPEN_PAY_TRIES, 6)
-        out[k, O_PAY_DAY] = rules.open_pay_day(
+        part_uniforms = u(seed, Purpose.OPEN_PART_PAYMENT, c, int(seq[k]), part_steps).reshape(
+            rules.OPEN_PAY_TRIES, 2 * rules.OPEN_PART_CHAIN)
+        disputes = (u(seed, Purpose.OPEN_DISPUTE, c, int(seq[k]), dispute_steps).reshape(rules.OPEN_PAY_TRIES, 3)
+                    if book.disputed[k] else None)
+        pay, resolve = rules.open_pay_and_resolve_day(
             as_of, int(book.issue_day[k]), int(book.due_day[k]), float(habit[c]), seg.days_late_sd_within, state,
             b.strained_extra_days, rules.ignore_share_on(seg.ignore_share, state, b.distressed_ignore),
             seg.on_due_date_share, uniforms,
             b.set_aside_pay_days, b.set_aside_never_share, b.set_aside_pay_sigma, offsets, probability,
-            b.response_halflife_days, b.response_delay_days)
-        out[k, O_RESOLVE_DAY] = (rules.dispute_end_day(as_of - 1, u(seed, Purpose.DISPUTE_RESOLUTION_DAYS, c,
-                                                                     int(seq[k])), seg.dispute_resolution_days)
-                                 if book.disputed[k] else rules.NO_PAY_DAY)
+            b.response_halflife_days, b.response_delay_days,
+            rules.part_share_on(seg.partial_share, state, b.strained_part_payment), seg.partial_gap_days, part_uniforms,
+            disputes, b.dispute_raise_days, seg.dispute_resolution_days)
+        out[k, O_PAY_DAY], out[k, O_RESOLVE_DAY] = pay, resolve
+        out[k, O_DISPUTED] = resolve != rules.NO_PAY_DAY  # a flagged dispute may have ended before the as-of day
+        if not out[k, O_DISPUTED]:
+            out[k, O_DISPUTED_SINCE] = -1
     return out

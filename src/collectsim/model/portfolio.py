@@ -58,7 +58,8 @@ def make_customers(scenario: Scenario, seed: int) -> Customers:
     also by segment, so a scenario without arrivals has exactly the customers it always had.
 
     With an opening book (:meth:`Scenario.with_opening`) the opening customers are the ledger's: their habits
-    are the book's (``habit``, fitted from their own invoices) instead of draws, they trade from the as-of day
+    are the book's (``habit``, fitted from their own invoices, plus ``habit_sd`` times the customer's habit draw:
+    a draw from the habit's posterior) instead of the segment's draws, they trade from the as-of day
     (``arrival_day``), and new customers apply only after it. Every other trait is drawn as usual.
     """
     segments = scenario.portfolio.segments
@@ -78,6 +79,8 @@ def make_customers(scenario: Scenario, seed: int) -> Customers:
     habit = mean + spread * z
     if book is not None:
         habit[:book.customers] = book.habit
+        if book.habit_sd is not None:  # the habit is known up to its posterior spread: each run draws one
+            habit[:book.customers] += book.habit_sd * z[:book.customers]
         arrival[:book.customers] = start
     baseline = np.array([s.goodwill_baseline for s in segments])[seg]
     accuracy = scenario.behaviour.credit_check_accuracy
