@@ -103,7 +103,8 @@ def test_the_app_in_a_browser_shows_results_and_reruns_after_a_change(tmp_path):
                 page.goto(f"http://127.0.0.1:{port}/", timeout=180_000)
                 # The first results are in the page itself (a preview), before the widgets are drawn.
                 preview = page.locator(".collectsim-preview .collectsim-cards")
-                assert preview.count() == 1 and "Net value" in preview.inner_text()
+                preview.wait_for(state="attached", timeout=180_000)  # hidden again once the widgets are drawn
+                assert preview.count() == 1 and "Net value" in preview.text_content()
                 status = page.locator(".widget-html", has_text="Done: 2 policies")
                 status.first.wait_for(timeout=180_000)
                 cards = page.locator(".collectsim-cards:visible")
