@@ -349,7 +349,7 @@ def plan_actions(ledger: Ledger, scenario: Scenario, policy: str | PolicySpec, a
         })
     inv = pd.DataFrame(inv_rows)
 
-    contacts = _contacts(open_rows, inv, due_acts, rows_of, seg_of, set(spec.segments), as_of, currency, halflife,
+    contacts = _contacts(open_rows, inv, due_acts, rows_of, seg_of, as_of, currency, halflife,
                          scenario)
     plan_letters: dict[str, Letter] = {}
     for k, c in enumerate(contacts):
@@ -396,7 +396,7 @@ def _columns(currency: str, named: bool) -> list[str]:
 
 
 def _contacts(open_rows: pd.DataFrame, inv: pd.DataFrame, due_acts: Sequence[_Due], rows_of: dict,
-              seg_of: pd.Series, overrides: set, as_of: date, currency: str, halflife: float,
+              seg_of: pd.Series, as_of: date, currency: str, halflife: float,
               scenario: Scenario) -> list[dict]:
     """One row per customer with an action due, sorted by value at stake (then days overdue, then id)."""
     by_customer: dict[str, list[_Due]] = {}
