@@ -37,10 +37,19 @@ def test_an_earlier_cut_with_a_team_new_customers_and_another_policy_is_reproduc
     data["portfolio"]["segments"][0]["new_customers_per_year"] = 6.0
     data["policies"]["firm"] = {"reminders": {"steps": [{"offset": 1, "channel": "phone", "tone": "firm"}]},
                                 "plans": {"offer": True, "after_days_overdue": 20}, "write_off": {"age_days": 90}}
+    data["policies"]["targeted"] = {  # targets read the opening customers' ledger history from the first day
+        "reminders": {"steps": [{"offset": 5, "channel": "email", "tone": "friendly"}]},
+        "targets": [{"name": "late", "when": {"recent_days_late_min": 8},
+                     "reminders": {"steps": [{"offset": 1, "channel": "phone", "tone": "firm"}]}},
+                    {"name": "old", "when": {"tenure_days_min": 200},
+                     "reminders": {"steps": [{"offset": 2, "channel": "letter", "tone": "firm"}]}},
+                    {"name": "disputer", "when": {"disputed_within_days": 120},
+                     "reminders": {"steps": [{"offset": 15, "channel": "phone", "tone": "friendly"}]}}]}
     scenario, ledger = small_history(seed=5, days=320, data=data)
     opened = from_open_ledger(scenario, ledger, as_of=ledger.as_of - dt.timedelta(days=40), measured_days=90,
                               runoff_days=30)
-    for policy in ("ladder", "firm"):
+    assert opened.opening.paid_count.sum() > 0 and (opened.opening.since < 0).any()
+    for policy in ("ladder", "firm", "targeted"):
         assert_same(simulate(opened, policy, seed=4, engine="simpy"), simulate(opened, policy, seed=4,
                                                                                 engine="compiled"))
 

@@ -279,3 +279,36 @@ def test_a_customer_in_a_segment_the_scenario_lacks_is_one_line_error(history):
     segments = {c: "nowhere" for c in ledger.frame["customer_id"].unique()}
     with pytest.raises(LedgerError, match="nowhere"):
         from_open_ledger(scenario, ledger, segments=segments)
+
+
+def test_opening_customers_start_with_what_the_ledger_shows_of_their_past():
+    """A policy target selects a ledger customer from the first day by its history (as the plan reads it), not as
+    a newcomer: the late payer's new invoices get the firm call at once; without the history they would not."""
+    from dataclasses import replace
+
+    data = small_data()
+    data["portfolio"]["segments"] = data["portfolio"]["segments"][:1]
+    data["portfolio"]["segments"][0].update(orders_per_year=24.0)
+    data["policies"] = {"targeted": {
+        "reminders": {"steps": [{"offset": 5, "channel": "email", "tone": "friendly"}]},
+        "targets": [{"name": "late", "when": {"recent_days_late_min": 15},
+                     "reminders": {"steps": [{"offset": 1, "channel": "phone", "tone": "firm"}]}}]}}
+    scenario = parse_scenario(data)
+    rows = [("late", 20)] * 6 + [("prompt", 0)] * 6 + [("late", None), ("prompt", None)]
+    opened = from_open_ledger(scenario, _ledger(rows), measured_days=120, runoff_days=30)
+    book = opened.opening
+    mine = dict(zip(book.customer_ids, range(book.customers)))
+    assert book.paid_count[mine["late"]] == 6 and (book.late_ring[mine["late"]] == 20).all()
+    assert book.paid_count[mine["prompt"]] == 6 and (book.late_ring[mine["prompt"]] == 0).all()
+    assert book.since[mine["late"]] < 0  # its first invoice was issued before day 0 (the oldest open one's)
+    forgotten = opened.with_opening(replace(book, since=None, paid_count=None, last_dispute=None, late_ring=None))
+
+    def calls(scn, engine):
+        ev = simulate(scn, "targeted", seed=2, engine=engine).events.to_frame()
+        reminders = ev[(ev["kind"] == "reminder") & (ev["day"] < book.day + 60)]
+        return {who: reminders.loc[reminders["customer"] == c, "channel"].tolist() for who, c in mine.items()}
+
+    for engine in ("simpy", "compiled"):
+        seen = calls(opened, engine)
+        assert "phone" in seen["late"] and "phone" not in seen["prompt"], seen
+        assert "phone" not in calls(forgotten, engine)["late"]  # a newcomer until it pays in the run

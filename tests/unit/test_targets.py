@@ -72,6 +72,28 @@ def test_recent_total_is_the_sum_of_the_last_k(days):
     assert standing.recent_count(paid) == min(len(days), K)
 
 
+@given(st.lists(st.integers(0, 400), max_size=20))
+def test_a_seeded_ring_is_the_ring_pushing_the_whole_history_leaves(days):
+    ring, paid = [0] * K, 0
+    for d in days:
+        paid = standing.push_days_late(ring, paid, d)
+    seeded = standing.seeded_ring(days[-K:], len(days))
+    assert seeded == ring
+    nxt = standing.push_days_late(seeded, len(days), 7)  # and it goes on as the engines' ring does
+    standing.push_days_late(ring, paid, 7)
+    assert seeded == ring and standing.recent_total(seeded, nxt) == sum((days + [7])[-K:])
+
+
+def test_the_ledger_history_is_what_was_issued_paid_and_disputed_before_the_day():
+    # (issue, due, paid or -1, disputed): paid 10 late, paid on time, paid 3 late on day 80, open and disputed,
+    # and one issued on the day itself (not yet history)
+    rows = [(0, 30, 40, False), (10, 40, 35, False), (20, 50, 80, True), (30, 60, -1, True), (90, 120, -1, False)]
+    issue, due, paid, disputed = (list(col) for col in zip(*rows))
+    assert standing.ledger_history(issue, due, paid, disputed, 90) == (0, [0, 10, 30], 3, 60)  # by payment day
+    assert standing.ledger_history(issue, due, paid, disputed, 60) == (0, [0, 10], 2, 50)  # day 80 not yet
+    assert standing.ledger_history(issue, due, paid, disputed, 0) == (None, [], 0, standing.NO_DISPUTE)
+
+
 def test_risk_bands_follow_the_mean_days_late():
     assert standing.risk_band(0, 0) == standing.BAND_NEW
     assert standing.risk_band(14 * 3, 3) == standing.BAND_LOW

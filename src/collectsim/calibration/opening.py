@@ -50,6 +50,7 @@ from collectsim.calibration.ledger import Ledger, LedgerError, LedgerOptions, re
 from collectsim.config.opening_book import OpeningBook
 from collectsim.config.policy_spec import CHANNELS, TONES, PolicySpec
 from collectsim.config.scenario import Scenario
+from collectsim.model.standing import NO_DISPUTE, RECENT_INVOICES, ledger_history, seeded_ring
 
 #: Invoices further than this many segment spreads from the segment's median are left out of a customer's habit.
 TRIM_SDS = 3.0
@@ -128,7 +129,8 @@ def from_open_ledger(scenario: Scenario, ledger: Ledger, as_of: dt.date | None =
         due_day=(open_rows["due_date"] - start_ts).dt.days.to_numpy(dtype=np.int64),
         balance=open_rows["amount_cents"].to_numpy(dtype=np.int64), disputed=disputed,
         disputed_since=np.full(len(open_rows), start_day, dtype=np.int64),
-        past_steps=past_steps(scenario, past_policy), habit_sd=habit_sd)
+        past_steps=past_steps(scenario, past_policy), habit_sd=habit_sd,
+        **_histories(frame, order, cut, start_ts))
     values: dict[str, Any] = {"horizon.start_date": start, "horizon.warmup_days": start_day}
     if measured_days is not None:
         values["horizon.measured_days"] = int(measured_days)
@@ -179,6 +181,29 @@ def _habits(scenario: Scenario, frame: pd.DataFrame, order: list[str], segment: 
         habit[mine] += weight * total[mine] / n[mine]
         sd[mine] = np.sqrt(tau2 * sigma2 / (n[mine] * tau2 + sigma2))
     return habit, sd
+
+
+def _histories(frame: pd.DataFrame, order: list[str], cut: pd.Timestamp, start: pd.Timestamp) -> dict[str, np.ndarray]:
+    """The opening customers' past as the ledger shows it on the first day simulated (``OpeningBook.since`` and
+    the rest), by :func:`collectsim.model.standing.ledger_history`, the plan's reading, in simulation days."""
+    day = lambda column: (frame[column] - start).dt.days  # noqa: E731
+    issue, due = day("issue_date").to_numpy(np.int64), day("due_date").to_numpy(np.int64)
+    paid = day("paid_date").fillna(np.iinfo(np.int32).min).to_numpy(np.int64)  # not paid: before its issue
+    disputed = (frame["disputed"].fillna(False).to_numpy(dtype=bool) if "disputed" in frame
+                else np.zeros(len(frame), dtype=bool))
+    today = int((cut - start).days)
+    rows_of = pd.Series(np.arange(len(frame))).groupby(frame["customer_id"].astype(str).to_numpy()).indices
+    n = len(order)
+    out = {"since": np.zeros(n, np.int64), "paid_count": np.zeros(n, np.int64),
+           "last_dispute": np.full(n, NO_DISPUTE, np.int64), "late_ring": np.zeros((n, RECENT_INVOICES), np.int64)}
+    for i, customer in enumerate(order):
+        k = rows_of[customer]
+        first, late, paid_count, last = ledger_history(issue[k].tolist(), due[k].tolist(), paid[k].tolist(),
+                                                       disputed[k].tolist(), today)
+        out["since"][i] = today if first is None else first
+        out["paid_count"][i], out["last_dispute"][i] = paid_count, last
+        out["late_ring"][i] = seeded_ring(late, paid_count)
+    return out
 
 
 def cut_ledger(ledger: Ledger, at: dt.date) -> Ledger:

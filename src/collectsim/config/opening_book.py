@@ -42,10 +42,23 @@ class OpeningBook:
     #: float64 per opening customer: the spread of what its habit may be around ``habit`` (the posterior's standard
     #: deviation); each run draws the habit from it (:func:`collectsim.model.portfolio.make_customers`). None: 0.
     habit_sd: np.ndarray | None = None
+    #: What the ledger shows of each opening customer's past (:func:`collectsim.model.standing.ledger_history`),
+    #: so a policy target sees it from the first day: int64 per opening customer, the day of its first invoice
+    #: (its tenure counts from it; may be before day 0), how many invoices it paid in full, the day of its last
+    #: dispute (``NO_DISPUTE``: none); ``late_ring`` (customers x RECENT_INVOICES) its recent days late as the
+    #: engines keep them (:func:`collectsim.model.standing.seeded_ring`). None: no history (a new customer's).
+    since: np.ndarray | None = None
+    paid_count: np.ndarray | None = None
+    last_dispute: np.ndarray | None = None
+    late_ring: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n, k = len(self.customer_ids), len(self.invoice_ids)
-        for name in ("segment", "habit") + (() if self.habit_sd is None else ("habit_sd",)):
+        history = ("since", "paid_count", "last_dispute", "late_ring")
+        given = [name for name in history if getattr(self, name) is not None]
+        if given and len(given) != len(history):
+            raise ValueError(f"opening book: the customers' history needs all of {', '.join(history)}")
+        for name in ("segment", "habit") + (() if self.habit_sd is None else ("habit_sd",)) + tuple(given):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"opening book: {name} has {len(getattr(self, name))} entries for {n} customers")
         for name in ("customer", "issue_day", "due_day", "balance", "disputed", "disputed_since"):

@@ -303,7 +303,8 @@ class When:
                                     doc="Risk band from payment history: " + RISK_BAND_NOTE + ".")
     tenure_days_min: int | None = setting(None, source="", unit="days", low=0, high=36500,
                                           doc="The customer has been with us at least this many days (customers "
-                                              "of the opening portfolio count from the first day of the run).")
+                                              "of the opening portfolio count from the first day of the run; a "
+                                              "ledger's customers from their first invoice in it).")
     tenure_days_max: int | None = setting(None, source="", unit="days", low=0, high=36500,
                                           doc="The customer has been with us at most this many days.")
 

@@ -27,7 +27,7 @@ from collectsim.model.liquidity import BLOCK_DAYS, NEVER, Liquidity, block_proba
 from collectsim.model.opening import opening_invoices
 from collectsim.model.policy_tables import PolicyTables
 from collectsim.model.portfolio import Customers, make_customers
-from collectsim.model.standing import NO_DISPUTE
+from collectsim.model.standing import NO_DISPUTE, RECENT_INVOICES
 from collectsim.results.eventlog import COLUMN_DTYPES, EventKind, EventLog
 from collectsim.results.invoices import InvoiceTable
 
@@ -137,6 +137,7 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     C[:, K.C_CAP_PERIOD] = -1
     C[:, K.C_CHANGE_PERIOD] = -1
     C[:, K.C_LAST_DISPUTE] = NO_DISPUTE  # never disputed
+    C[:, K.C_SINCE] = customers.arrival_day
     CF = np.zeros((n, K.CF_WIDTH))
     CF[:, K.CF_GOODWILL] = customers.goodwill_baseline
     CF[:, K.CF_BASELINE] = customers.goodwill_baseline
@@ -145,6 +146,10 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     book = scenario.opening
     if book is not None:  # new orders follow the open invoices' sequence numbers
         C[:book.customers, K.C_SEQ] = book.first_seq()
+        if book.since is not None:  # what the ledger shows of the opening customers' past
+            m = book.customers
+            C[:m, K.C_SINCE], C[:m, K.C_PAID], C[:m, K.C_LAST_DISPUTE] = book.since, book.paid_count, book.last_dispute
+            C[:m, K.C_LATE:K.C_LATE + RECENT_INVOICES] = book.late_ring
     opening = opening_invoices(scenario, seed, customers.segment, customers.habit_days_late, liquidity)
     members = np.argsort(customers.segment, kind="stable").astype(np.int64)
     starts = np.searchsorted(customers.segment[members], np.arange(len(scenario.portfolio.segments) + 1)).astype(

@@ -215,9 +215,10 @@ OI_CUSTOMER, OI_SEQ, OI_SEGMENT, OI_ISSUE, OI_DUE, OI_AMOUNT, OI_DEADLINE, OI_BA
 # in the cap's current period (see SimpyEngine.__init__).
 (C_SEGMENT, C_ARRIVAL, C_ANCHOR, C_REFUSED, C_LIMIT, C_CHURN_DAY, C_INSOLVENT_DAY, C_SEQ, C_STARTED,
  C_OPEN_HEAD, C_OPEN_TAIL, C_CONTACT_DAY, C_CONTACT_COST, C_CAP_PERIOD, C_CHANGE_PERIOD, C_PAID, C_LAST_DISPUTE,
- C_LATE) = range(18)
-# The customer's standing (collectsim.model.standing): invoices paid in full, the day of its last dispute, and from
-# C_LATE the ring of the last RECENT_INVOICES paid invoices' days late.
+ C_SINCE, C_LATE) = range(19)
+# The customer's standing (collectsim.model.standing): invoices paid in full, the day of its last dispute, the day
+# its tenure counts from (its arrival, or its first invoice in an opening book's ledger), and from C_LATE the ring
+# of the last RECENT_INVOICES paid invoices' days late.
 C_WIDTH = C_LATE + RECENT_INVOICES
 (CF_GOODWILL, CF_BASELINE, CF_HAZARD, CF_THRESHOLD, CF_HABIT, CF_REPORT, CF_CONTACT_MINUTES, CF_PERIOD_WORST,
  CF_PERIOD_BEST, CF_CAP_USED, CF_WIDTH) = range(11)
@@ -627,7 +628,7 @@ def _profile(w, c: int, day: int) -> int:
         i = R[i, R_NEXT_OPEN]
     paid = C[c, C_PAID]
     ring = C[c, C_LATE:C_LATE + RECENT_INVOICES]
-    target = choose_target(selectors, day - C[c, C_ARRIVAL], balance, recent_total(ring, paid), recent_count(paid),
+    target = choose_target(selectors, day - C[c, C_SINCE], balance, recent_total(ring, paid), recent_count(paid),
                            overdue, disputes, day - C[c, C_LAST_DISPUTE])
     return profile_row(selectors, s, target)
 

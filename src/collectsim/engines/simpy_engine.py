@@ -318,6 +318,7 @@ class SimpyEngine:
         self._late = [[0] * ledger.RECENT_INVOICES for _ in range(n)]
         self._paid = [0] * n
         self._last_dispute = [ledger.NO_DISPUTE] * n
+        self._since = list(self._arrival)  # the day its tenure counts from
         self._contact_day = [-NEVER] * n
         self._contact_cost = [0] * n
         self._contact_minutes = [0.0] * n
@@ -334,6 +335,11 @@ class SimpyEngine:
         self._first_seq = [0] * n
         if book is not None:
             self._first_seq[:book.customers] = book.first_seq().tolist()
+            if book.since is not None:  # what the ledger shows of the opening customers' past
+                m = book.customers
+                self._since[:m], self._paid[:m] = book.since.tolist(), book.paid_count.tolist()
+                self._last_dispute[:m] = book.last_dispute.tolist()
+                self._late[:m] = book.late_ring.tolist()
 
     # --- running -------------------------------------------------------------------------------------
 
@@ -455,7 +461,7 @@ class SimpyEngine:
         still_open = [inv for inv in self._open[customer] if inv.balance > 0]
         self._open[customer] = still_open
         ring, paid = self._late[customer], self._paid[customer]
-        return Standing(day - self._arrival[customer], sum(inv.balance for inv in still_open),
+        return Standing(day - self._since[customer], sum(inv.balance for inv in still_open),
                         ledger.recent_total(ring, paid), ledger.recent_count(paid),
                         max([0] + [day - inv.due_day for inv in still_open]),
                         sum(1 for inv in still_open if inv.disputed), day - self._last_dispute[customer])

@@ -14,6 +14,10 @@ the hidden behaviour segment a customer was drawn from. The standing of a custom
   beyond (thresholds set around the typical SME's one to two weeks late, docs/sources.md; an assumption);
 - **tenure**: days since the customer arrived (customers of the opening portfolio count from day 0).
 
+A run that starts from a ledger (an opening book) starts its customers with what the ledger shows of their past
+(:func:`ledger_history`: tenure from the first invoice, the recent days late, the last dispute), as the plan reads
+a ledger customer's standing, so a policy's targets select them from the first day.
+
 Both engines keep the history (a ring of the last :data:`RECENT_INVOICES` days late and how many invoices have
 been paid) per customer and update it with :func:`push_days_late` when an invoice is paid in full; the
 choice of a policy target from a standing is :func:`collectsim.model.policy_tables.choose_target`.
@@ -21,6 +25,8 @@ Means are compared as integer totals (``total >= threshold * count``), so both e
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from collectsim.config.policy_spec import LOW_BAND_MAX_DAYS, MEDIUM_BAND_MAX_DAYS, RECENT_INVOICES, RISK_BANDS
 
@@ -71,3 +77,33 @@ def risk_band(total: int, count: int) -> int:
     if total <= MEDIUM_BAND_MAX_DAYS * count:
         return BAND_MEDIUM
     return BAND_HIGH
+
+
+def ledger_history(issue: Sequence[int], due: Sequence[int], paid: Sequence[int], disputed: Sequence[bool],
+                   day: int) -> tuple[int | None, list[int], int, int]:
+    """What one customer's ledger rows show of its past on the morning of ``day``, beyond its open invoices.
+
+    Rows are its invoices: issue, due and paid days (any day numbering, the same for all; ``paid`` < ``issue`` for
+    an invoice not paid), and whether each was disputed. Returns the day of its first invoice issued before ``day``
+    (None: none), the days late of its last :data:`RECENT_INVOICES` invoices paid in full before ``day`` (oldest
+    first, by payment day then due day), how many it has paid in full before ``day``, and the day of its last
+    dispute (:data:`NO_DISPUTE` when none). A ledger dates no dispute: a disputed invoice counts as disputed from
+    its due date. The plan reads a ledger customer's standing with it, and a forecast's opening customers start
+    with it (so a policy target sees the same figures in both, and as the engines keep them).
+    """
+    before = [k for k in range(len(issue)) if issue[k] < day]
+    if not before:
+        return None, [], 0, NO_DISPUTE
+    settled = sorted((paid[k], due[k]) for k in before if issue[k] <= paid[k] < day)
+    late = [days_late(p, d) for p, d in settled[-RECENT_INVOICES:]]
+    dispute_days = [due[k] for k in before if disputed[k] and due[k] < day]
+    return min(issue[k] for k in before), late, len(settled), max(dispute_days, default=NO_DISPUTE)
+
+
+def seeded_ring(late: Sequence[int], paid: int) -> list[int]:
+    """The ring :func:`push_days_late` would hold after ``paid`` invoices paid in full, the last of them ``late``
+    days late (oldest first)."""
+    ring = [0] * RECENT_INVOICES
+    for k, value in enumerate(late):
+        ring[(paid - len(late) + k) % RECENT_INVOICES] = value
+    return ring

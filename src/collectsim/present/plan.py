@@ -78,7 +78,7 @@ from collectsim.model.policy_tables import (
     tables_of,
 )
 from collectsim.model.rule_policy import segment_actions
-from collectsim.model.standing import NO_DISPUTE, RECENT_INVOICES, days_late
+from collectsim.model.standing import NO_DISPUTE, ledger_history
 from collectsim.present.letters import Addressee, Letter, OpenInvoice, letter_for_step, template_for_step
 from collectsim.results.letters import STATEMENTS
 
@@ -223,19 +223,15 @@ def ledger_standing(rows: pd.DataFrame, day: int) -> tuple[int, int, int, int, i
     issue = rows["_issue"].to_numpy()
     due = rows["_due"].to_numpy()
     paid = rows["_paid"].to_numpy()
-    before = issue < day
-    if not before.any():
+    first, late, _, last = ledger_history(issue.tolist(), due.tolist(), paid.tolist(),
+                                          rows["_disputed"].to_numpy().tolist(), day)
+    if first is None:
         return 0, 0, 0, 0, 0, 0, day - NO_DISPUTE
-    tenure = day - int(issue[before].min())
-    still_open = before & ((paid < 0) | (paid >= day))
+    still_open = (issue < day) & ((paid < 0) | (paid >= day))
     balance = int(rows["amount_cents"].to_numpy()[still_open].sum())
-    settled = before & (paid >= 0) & (paid < day)
-    order = sorted(zip(paid[settled].tolist(), due[settled].tolist()))[-RECENT_INVOICES:]
-    late = [days_late(p, d) for p, d in order]
     overdue = max([0] + [day - int(d) for d in due[still_open]])
-    disputed = rows["_disputed"].to_numpy() & before & (due < day)
-    disputes = int((disputed & still_open).sum())
-    last = int(due[disputed].max()) if disputed.any() else NO_DISPUTE
+    disputes = int((rows["_disputed"].to_numpy() & still_open & (due < day)).sum())
+    tenure = day - first
     return tenure, balance, sum(late), len(late), overdue, disputes, day - last
 
 
