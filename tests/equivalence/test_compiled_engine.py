@@ -129,6 +129,36 @@ def test_a_run_that_outgrows_its_arrays_is_repeated_with_more(monkeypatch):
     assert sizes, "the capacity was not asked for"
 
 
+def test_a_batch_pays_for_outgrown_arrays_once_per_policy(monkeypatch):
+    """The later runs of a batch start with the room its earlier runs of the same policy needed: only the first
+    run of each policy is repeated, and every run is the one it would be alone."""
+    from collectsim.engines import compiled_engine
+    from collectsim.engines.jit import kernels
+
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 40, {"team": {"staff": 0.05}})
+    specs = [scenario.policy("aggressive"), scenario.policy(scenario.policies[0].name)]
+    tables = [RuleBasedPolicy(spec, scenario).tables for spec in specs]
+    seeds, policy_of = [21, 22, 23, 24, 25, 26], [0, 1, 0, 1, 0, 1]
+    alone = [compiled_engine.run_one(scenario, tables[p], seed) for seed, p in zip(seeds, policy_of)]
+    real = compiled_engine._capacity
+    monkeypatch.setattr(compiled_engine, "_capacity", lambda scn, customers: real(scn, customers) // real(
+        scn, customers) * 4)  # four rows of each: every array overflows at first
+    ns, calls = kernels(), []
+    kernel = ns.run_kernel
+
+    def counted(*args):
+        calls.append(args[-1].copy())
+        return kernel(*args)
+
+    monkeypatch.setattr(ns, "run_kernel", counted)
+    batch = run_batch(scenario, tables, seeds, policy_of, threads=1)
+    starts = [k for k, rows in enumerate(calls) if (rows == 4).all()]  # a run's first try, with the estimate
+    assert len(starts) == 2, "runs after the first of their policy started without the room it needed"
+    assert starts == [0, starts[1]] and len(calls) > len(seeds) + 2  # the first of each policy was repeated
+    for one, other in zip(alone, batch):
+        assert one[1].to_frame().equals(other[1].to_frame()) and one[2].to_frame().equals(other[2].to_frame())
+
+
 def test_a_batch_with_a_team_and_spill_over_gives_each_seed_its_own_run():
     scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 60,
                                {"team": {"staff": 0.05}, "behaviour": {"reputation_spillover": 0.5}})

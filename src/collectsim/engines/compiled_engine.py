@@ -119,8 +119,33 @@ def policy_arrays(tables: PolicyTables) -> tuple:
             tables.milestone_days, tables.milestone_share, tables.selectors)
 
 
-def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple | None = None) -> Outputs:
-    """One run of the compiled engine; equal to ``SimpyEngine(scenario, RuleBasedPolicy(...), seed).run()``."""
+class Room:
+    """The rows that sufficed for earlier runs of a batch, per policy, so later runs start with them.
+
+    A run that runs out of room in one of its arrays stops and is repeated with twice the room (the numbers do
+    not depend on it); a batch's runs of one policy need about as much, so each repeat is paid once per batch, not
+    once per run. Shared by a batch's threads.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: dict[int, np.ndarray] = {}
+
+    def start(self, key: int, estimate: np.ndarray) -> np.ndarray:
+        with self._lock:
+            known = self._rows.get(key)
+        return estimate if known is None else np.maximum(estimate, known)
+
+    def sufficed(self, key: int, capacity: np.ndarray) -> None:
+        with self._lock:
+            known = self._rows.get(key)
+            self._rows[key] = capacity if known is None else np.maximum(known, capacity)
+
+
+def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple | None = None,
+            room: Room | None = None, key: int = 0) -> Outputs:
+    """One run of the compiled engine; equal to ``SimpyEngine(scenario, RuleBasedPolicy(...), seed).run()``.
+    ``room`` (with this run's policy as ``key``) holds the rows earlier runs of the batch needed."""
     SG, BH, T, runs, eom = prepared if prepared is not None else scenario_tables(scenario)
     horizon = scenario.horizon
     end = horizon.total_days
@@ -159,11 +184,15 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
                     book.day if book is not None else 0], dtype=np.int64)
     M = (SG, BH, T, members, starts, liquidity.states, runs, eom, prefix, X, opening)
     capacity = _capacity(scenario, customers) + np.asarray([1, 3, 1, 0], dtype=np.int64) * len(opening)
+    if room is not None:
+        capacity = room.start(key, capacity)
     while True:  # the arrays are sized from the expected number of invoices; a run that needs more is repeated
         C_run, CF_run = C.copy(), CF.copy()
         OI, OF, L, LF, counts = kernels().run_kernel(M, policy_arrays(tables), C_run, CF_run, capacity)
         over = int(counts[K.N_OVERFLOW])
         if not over:
+            if room is not None:
+                room.sufficed(key, capacity)
             break
         capacity = capacity * np.where(np.asarray([over & flag for flag in (K.OVER_ROWS, K.OVER_LOG, K.OVER_HEAP,
                                                                             K.OVER_QUEUE)]) != 0, 2, 1)
@@ -203,7 +232,8 @@ def _capacity(scenario: Scenario, customers: Customers) -> np.ndarray:
     days = np.maximum(scenario.horizon.measured_end - customers.arrival_day, 0)
     invoices = int(1.3 * float((rate * days).sum()) / 365.0) + 64
     n = len(customers)
-    queue = 256 + invoices // 4 if scenario.team.daily_minutes is not None else 16
+    # A team overloaded all run (a policy of calls with few staff) holds up to about one task per invoice waiting
+    queue = 256 + invoices if scenario.team.daily_minutes is not None else 16
     return np.asarray([invoices, 3 * invoices + 2 * n + 256, n + invoices // 2 + 64, queue], dtype=np.int64)
 
 
@@ -246,9 +276,10 @@ def run_batch(scenario: Scenario, tables: Sequence[PolicyTables], seeds: Sequenc
     which = [0] * len(seeds) if policy_of is None else list(policy_of)
     prepared = scenario_tables(scenario)
     kernels()
+    room = Room()
 
     def job(i: int):
-        out = run_one(scenario, tables[which[i]], seeds[i], prepared)
+        out = run_one(scenario, tables[which[i]], seeds[i], prepared, room, which[i])
         return out if finish is None else finish(i, out)
 
     threads = threads or min(len(seeds), os.cpu_count() or 1)
