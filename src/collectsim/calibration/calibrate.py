@@ -124,7 +124,21 @@ SLOPE_STEPS: dict[str, tuple[str, float, tuple[float, float], tuple[float, float
     "days_late_sd_total": ("sd", 2.0, (0.0, 365.0), (0.2, 1.5)),
     "ignore_share": ("tail", 0.03, (0.0, 0.9), (0.2, 1.5)),
     "dispute_resolution_days": ("dispute_gap", 10.0, (1.0, 365.0), (0.1, 1.0)),
+    # the disputed invoices' lower quartile of days past due: a later shortest dispute moves it less than one for one
+    # (some are paid later still, on their own habit)
+    "dispute_min_days": ("disputed_q25", 5.0, (0.0, 365.0), (0.1, 1.5)),
 }
+#: The shortest dispute (dispute_min_days) is fitted when the ledger has at least MIN_DISPUTED_FOR_MINIMUM settled
+#: disputed invoices and, after a round of the fit without it, more of them are paid late in the history than in the
+#: simulation by more than DISPUTE_LATE_Z standard errors (as the due-date spike: beyond chance); otherwise disputes
+#: get no minimum (a plain exponential wait).
+MIN_DISPUTED_FOR_MINIMUM = 20
+DISPUTE_LATE_Z = 3.0
+#: Largest move of the shortest dispute (and of the whole wait) in one round of the fit, in days.
+MAX_MIN_DAYS_STEP = 20.0
+#: Rounds of the dispute keys alone after the fit's rounds, when disputes got a shortest length during them: two keys
+#: moved together from a late start need more rounds than the others.
+DISPUTE_EXTRA_ROUNDS = 3
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _IQR_PER_SD = 1.349
 _Z95 = 1.959964
@@ -227,6 +241,13 @@ def _statistics(late: np.ndarray, settled: np.ndarray, disputed: np.ndarray, log
         "disputed_q50": km_quantile(dl, ds, 0.5) if dl.size >= 5 else float("nan"),
         # mean extra days past due of settled disputed invoices: responds to the resolution time's tail
         "dispute_gap": (float(dl[ds].mean() - pl[ps].mean()) if ds.sum() >= 5 and ps.any() else float("nan")),
+        # share of settled disputed invoices paid after the due date: responds to how many disputes end before it
+        # (whether disputes need a minimum length)
+        "disputed_late": float((dl[ds] > 0).mean()) if ds.sum() >= 5 else float("nan"),
+        # the disputed invoices' lower quartile of days past due (open ones censored): where the shortest disputes
+        # put their payments (dispute_min_days)
+        "disputed_q25": km_quantile(dl, ds, 0.25) if dl.size >= 5 else float("nan"),
+        "disputed_settled": float(ds.sum()),
     }
 
 
@@ -453,13 +474,15 @@ class Calibrator:
         self.rounds_ = []
         #: d(simulated disputed gap) / d(resolution days), as last used (0.5 before a secant step)
         self.dispute_slope_ = 0.5
+        #: d(simulated lower quartile of disputed days past due) / d(shortest dispute), as last used
+        self.min_days_slope_ = 0.7
         rounds = range(self.iterations)
         if self.progress and self.iterations > 0:
             from tqdm.auto import tqdm
             rounds = tqdm(rounds, desc="calibrating", unit="round")
         previous: tuple[float, float] | None = None  # (resolution days, simulated gap) of the last round
         for k in rounds:
-            disputed_gap = []
+            disputed_gap, disputed_late, disputed_q25 = [], [], []
             sim = self._simulated_statistics(fits, self.seed)
             for f in fits:
                 h, s, v = f.history, sim[f.name], f.values
@@ -487,19 +510,66 @@ class Calibrator:
                                                          / s["orders_per_year"], 0.01, 3650))
                 if np.isfinite(h["dispute_gap"]) and np.isfinite(s["dispute_gap"]):
                     disputed_gap.append((h["dispute_gap"], s["dispute_gap"], f.disputed_invoices))
-            if disputed_gap:
-                # one resolution time for the portfolio, moved by a secant step on the disputed gap
-                hs, ss, weights = zip(*disputed_gap)
-                target, now = float(np.average(hs, weights=weights)), float(np.average(ss, weights=weights))
-                r = fits[0].values.get("dispute_resolution_days", 20.0)
+                if np.isfinite(h["disputed_late"]) and np.isfinite(s["disputed_late"]):
+                    disputed_late.append((h["disputed_late"], s["disputed_late"], h["disputed_settled"],
+                                          s["disputed_settled"]))
+                if np.isfinite(h["disputed_q25"]) and np.isfinite(s["disputed_q25"]):
+                    disputed_q25.append((h["disputed_q25"], s["disputed_q25"], f.disputed_invoices))
+            previous = self._dispute_steps(fits, disputed_gap, disputed_late, disputed_q25, previous, k >= 1)
+        if self.iterations > 0 and "dispute_min_days" in fits[0].values:
+            # the shortest dispute came in during the rounds: a few more rounds for the dispute keys alone
+            for _ in range(DISPUTE_EXTRA_ROUNDS):
+                sim = self._simulated_statistics(fits, self.seed)
+                pooled: dict[str, list] = {"dispute_gap": [], "disputed_q25": []}
+                for f in fits:
+                    h, s = f.history, sim[f.name]
+                    for stat, rows in pooled.items():
+                        if np.isfinite(h[stat]) and np.isfinite(s[stat]):
+                            rows.append((h[stat], s[stat], f.disputed_invoices))
+                self._dispute_steps(fits, pooled["dispute_gap"], [], pooled["disputed_q25"], previous, False)
+
+    def _dispute_steps(self, fits: list[GroupFit], disputed_gap: list, disputed_late: list, disputed_q25: list,
+                       previous: tuple[float, float] | None, may_add_minimum: bool) -> tuple[float, float] | None:
+        """One round's steps of the portfolio's dispute keys; returns the (resolution days, simulated gap) to remember.
+
+        The resolution time moves by a secant step on the disputed gap. Once the history's disputed invoices are paid
+        late more often than the simulation's beyond chance (:func:`_needs_minimum`, from the second round), disputes
+        get a shortest length too, moved by a step on the disputed invoices' lower quartile of days past due; from then
+        on the gap's step moves the whole wait (minimum + mean) and the minimum's step takes its move out of the mean,
+        so the gap follows the one and the lower quartile the other, both at fixed slopes (secants of two keys moved
+        together are mostly noise), at most MAX_MIN_DAYS_STEP a round.
+        """
+        values = fits[0].values
+        if may_add_minimum and disputed_late and "dispute_min_days" not in values and _needs_minimum(disputed_late):
+            for f in fits:
+                f.values["dispute_min_days"] = 0.0
+        shortest = values.get("dispute_min_days")
+        if disputed_gap:
+            hs, ss, weights = zip(*disputed_gap)
+            target, now = float(np.average(hs, weights=weights)), float(np.average(ss, weights=weights))
+            if shortest is None:
+                r = values.get("dispute_resolution_days", 20.0)
                 slope = 0.5
                 if previous is not None and abs(r - previous[0]) > 1e-9:
                     slope = float(np.clip((now - previous[1]) / (r - previous[0]), 0.1, 1.0))
                 previous = (r, now)
                 self.dispute_slope_ = slope
                 new_r = float(np.clip(r + (target - now) / slope, 1.0, 365.0))
-                for f in fits:
-                    f.values["dispute_resolution_days"] = new_r
+            else:
+                total = values["dispute_resolution_days"] + shortest
+                step = float(np.clip((target - now) / self.dispute_slope_, -MAX_MIN_DAYS_STEP, MAX_MIN_DAYS_STEP))
+                new_r = float(np.clip(total + step - shortest, 1.0, 365.0))
+            for f in fits:
+                f.values["dispute_resolution_days"] = new_r
+        if disputed_q25 and shortest is not None:
+            hs, ss, weights = zip(*disputed_q25)
+            target, now = float(np.average(hs, weights=weights)), float(np.average(ss, weights=weights))
+            step = float(np.clip((target - now) / self.min_days_slope_, -MAX_MIN_DAYS_STEP, MAX_MIN_DAYS_STEP))
+            new_m = float(np.clip(shortest + step, 0.0, 365.0))
+            mean = float(np.clip(values["dispute_resolution_days"] - (new_m - shortest), 1.0, 365.0))
+            for f in fits:
+                f.values["dispute_min_days"], f.values["dispute_resolution_days"] = new_m, mean
+        return previous
 
     def _measure_slopes(self, fits: list[GroupFit]) -> None:
         """d(simulated statistic) / d(parameter) at the fitted values, for the intervals (SLOPE_STEPS).
@@ -522,14 +592,18 @@ class Calibrator:
                     c.values = {**c.values, **_moved(c.values, key, sign * step, low, high)}
                 moved.append(copies)
                 sims.append(self._simulated_statistics(copies, self.seed))
-            if key == "dispute_resolution_days":
+            if key in ("dispute_resolution_days", "dispute_min_days"):
                 weights = np.array([f.disputed_invoices for f in fits], dtype=float)
                 gaps = [np.array([sim[f.name][stat] for f in fits]) for sim in sims]
                 ok = np.isfinite(gaps[0]) & np.isfinite(gaps[1]) & (weights > 0)
                 spread = moved[1][0].values[key] - moved[0][0].values[key]
                 if ok.any() and spread > 0:
                     change = float(np.average(gaps[1][ok] - gaps[0][ok], weights=weights[ok]))
-                    self.dispute_slope_ = float(np.clip(change / spread, s_low, s_high))
+                    slope = float(np.clip(change / spread, s_low, s_high))
+                    if key == "dispute_resolution_days":
+                        self.dispute_slope_ = slope
+                    else:
+                        self.min_days_slope_ = slope
                 continue
             for f, lower, upper in zip(fits, moved[0], moved[1]):
                 spread = _value(upper.values, key) - _value(lower.values, key)
@@ -544,6 +618,7 @@ class Calibrator:
         if self.bootstrap < 2:
             return
         gaps = []  # (disputed invoices, bootstrap sd of the disputed gap) per group
+        lows = []  # (disputed invoices, bootstrap sd of their lower quartile of days past due) per group
         for f in fits:
             gd = d[d["group"] == f.name]
             cols = (gd["late"].to_numpy(), gd["settled"].to_numpy(dtype=bool), gd["disputed"].to_numpy(dtype=bool),
@@ -600,6 +675,10 @@ class Calibrator:
             x = x[np.isfinite(x)]
             if self.has_disputes_ and x.size >= 2 and np.isfinite(h["dispute_gap"]):
                 gaps.append((f.disputed_invoices, float(x.std(ddof=1)) * math.sqrt(n / max(n - 1, 1)) * widen))
+            x = b["disputed_q25"].to_numpy(dtype=float)
+            x = x[np.isfinite(x)]
+            if self.has_disputes_ and x.size >= 2 and np.isfinite(h["disputed_q25"]):
+                lows.append((f.disputed_invoices, float(x.std(ddof=1)) * math.sqrt(n / max(n - 1, 1)) * widen))
         if gaps and "dispute_resolution_days" in fits[0].values:
             # one resolution time fitted to the disputed invoices' mean extra days past due, pooled over the groups
             # (weighted by disputed invoices as in the fit): its interval is the pooled gap's over the learnt slope
@@ -608,6 +687,14 @@ class Calibrator:
             r = fits[0].values["dispute_resolution_days"]
             for f in fits:
                 f.intervals["dispute_resolution_days"] = (max(1.0, r - half), min(365.0, r + half))
+        if lows and "dispute_min_days" in fits[0].values:
+            # the shortest dispute, from the pooled lower quartile of disputed days past due over its learnt slope
+            weights, sds = np.array(lows).T
+            half = (_Z95 * math.sqrt(float((weights ** 2 * sds ** 2).sum())) / float(weights.sum())
+                    / self.min_days_slope_)
+            m = fits[0].values["dispute_min_days"]
+            for f in fits:
+                f.intervals["dispute_min_days"] = (max(0.0, m - half), min(365.0, m + half))
 
 
     # --- results --------------------------------------------------------------------------------
@@ -721,6 +808,21 @@ def _moved(values: dict[str, float], key: str, by: float, low: float, high: floa
     return {k: values[k] * factor for k in ("days_late_sd_between", "days_late_sd_within")}
 
 
+def _needs_minimum(disputed_late: list[tuple[float, float, float, float]]) -> bool:
+    """Are more disputed invoices paid late in the history than in the simulation, beyond chance (DISPUTE_LATE_Z)?
+
+    ``disputed_late`` holds per group (history share, simulated share, settled disputed invoices in the history and
+    in the simulation). Pooled over the groups, weighted by the history's counts; the standard error is the binomial
+    one of both sides at the simulated share.
+    """
+    hs, ss, n_h, n_s = (np.asarray(x, dtype=float) for x in zip(*disputed_late))
+    if n_h.sum() < MIN_DISPUTED_FOR_MINIMUM or n_s.sum() < 1:
+        return False
+    target, now = float(np.average(hs, weights=n_h)), float(np.average(ss, weights=n_h))
+    p = min(max(now, 1.0 / n_s.sum()), 1.0 - 1.0 / n_s.sum())
+    return target - now > DISPUTE_LATE_Z * math.sqrt(p * (1.0 - p) * (1.0 / n_h.sum() + 1.0 / n_s.sum()))
+
+
 def _has_spike(h: dict[str, float]) -> bool:
     """Do more invoices pay exactly on the due date than one day either side, beyond chance (SPIKE_Z)?"""
     n, on, near = h["could_pay_on_due"], h["on_due"], h["near_due"]
@@ -769,7 +871,7 @@ def _observed(f: GroupFit, key: str) -> float:
             "days_late_sd_between": h["sd"] * math.sqrt(h["between_share"]),
             "days_late_sd_within": h["sd"] * math.sqrt(1 - h["between_share"]),
             "ignore_share": h["tail"], "dispute_rate": h["dispute_rate"], "on_due_date_share": h["on_due"],
-            "dispute_resolution_days": h["dispute_gap"]}.get(key, float("nan"))
+            "dispute_resolution_days": h["dispute_gap"], "dispute_min_days": h["disputed_q25"]}.get(key, float("nan"))
 
 
 def _ledger_like(frame: pd.DataFrame) -> pd.DataFrame:
