@@ -43,20 +43,23 @@ errors from a bootstrap over customers (invoices of one customer are not indepen
 rate uses a Wilson interval on invoices divided by the bootstrap's design effect. Disputes hold
 payment until resolved: one resolution time for the portfolio is fitted to the disputed invoices'
 mean extra days past due (only when the ledger has a dispute column; without one, disputes are part
-of the lateness and the scenario has none). A corrected value is history statistic + (parameter -
-simulated statistic), so its interval is the statistic's, widened for the simulation's own noise (a
-factor sqrt(1 + 1/sim_scale)) and divided by the statistic's response to the parameter, measured
-after the fit by moving the parameter either side of its value (``_measure_slopes``): chasing pulls
-late payments earlier, so a habit a day later moves the median by about 0.7 days for a segment two
-weeks late, and the set-aside tail and the disputed gap respond less than one for one too. The
-habit's total spread (``days_late_sd_total``) gets an interval this way; its split between and
-within customers, the due-date share, the weekdays and the terms mix get none. On 50 ledgers from
-scenarios with freshly drawn parameters (tests/statistical/test_calibrate.py, marked slow) the
-intervals of orders per year, amount median and spread, dispute rate, habit mean and set-aside
-share each covered the truth in 94-95% of cases; on 50 messy exports that also have a due-date
-spike, payment runs, mixed terms and long disputes (tests/statistical/test_fit_recovery.py) those,
-the total spread and the dispute resolution time covered it in 91-99% (the habit and the amount
-spread 91%).
+of the lateness and the scenario has none). When the history's disputed invoices are paid late more
+often than the simulated ones beyond chance (DISPUTE_LATE_Z), too few disputes end before the due
+date for a plain exponential wait: disputes get a shortest length (``dispute_min_days``), fitted to
+the disputed invoices' lower quartile of days past due while the gap fits the whole wait (issue 22).
+A corrected value is history statistic + (parameter - simulated statistic), so its interval is the
+statistic's, widened for the simulation's own noise (a factor sqrt(1 + 1/sim_scale)) and divided by
+the statistic's response to the parameter, measured after the fit by moving the parameter either
+side of its value (``_measure_slopes``): chasing pulls late payments earlier, so a habit a day later
+moves the median by about 0.7 days for a segment two weeks late, and the set-aside tail and the
+disputed gap respond less than one for one too. The habit's total spread (``days_late_sd_total``)
+gets an interval this way; its split between and within customers, the due-date share, the weekdays
+and the terms mix get none. On 50 ledgers from scenarios with freshly drawn parameters
+(tests/statistical/test_calibrate.py, marked slow) the intervals of orders per year, amount median
+and spread, dispute rate, habit mean and set-aside share each covered the truth in 94-95% of cases;
+on 50 messy exports that also have a due-date spike, payment runs, mixed terms and long disputes
+(tests/statistical/test_fit_recovery.py) those, the total spread and the dispute resolution time
+covered it in 91-99% (the habit and the amount spread 91%).
 
 **Per-customer habit.** ``customers_`` holds each customer's mean days past due and a habit shrunk
 toward its group's mean in proportion to how few invoices it has (the empirical-Bayes weight
