@@ -376,3 +376,40 @@ def test_disputes_that_take_at_least_weeks_are_fitted_with_their_minimum(tmp_pat
     print("shortest", shortest, "mean beyond", means)
     assert abs(np.mean(shortest) / 30.0 - 1) < 0.10, shortest
     assert abs(np.mean(means) / 10.0 - 1) < 0.20, means
+
+
+@pytest.mark.slow
+def test_the_shortest_dispute_s_95_percent_intervals_cover_the_truth_in_at_least_90_percent_of_50_ledgers(tmp_path):
+    """50 ledgers of the known scenario with disputes of a drawn shortest length (20-40 days) and wait beyond it
+    (5-20 days), one for the portfolio, and a drawn dispute rate (0.10-0.20), fitted as the calibrator's defaults fit
+    (sim_scale 2, 100 bootstrap resamples as the other coverage tests).
+
+    Where the fit finds a minimum, the intervals of the shortest dispute and of the wait beyond it each cover the truth
+    in at least 90% of the ledgers. The test for a minimum (beyond chance, DISPUTE_MIN_Z) finds it in every ledger
+    whose disputes take 30 days or more and in at least 80% of all: a shorter minimum with raise days up to 14 and
+    30-day terms leaves many disputes ending before the due date, much as a plain exponential wait does, and the fit
+    then keeps the plain wait. Measured (issue 22): found in 44 of 50 (the six missed all had a minimum under 26
+    days); coverage where found 0.98 (minimum) and 1.0 (wait beyond it). Before the two keys' intervals came from
+    their joint response (the delta method through the measured Jacobian) they covered 0.75 and 0.86."""
+    hits: dict[str, list[bool]] = {"dispute_min_days": [], "dispute_resolution_days": []}
+    found, strong = [], []
+    for seed in range(1, 51):
+        rng = np.random.default_rng(seed)
+        scn = slow_disputes(float(rng.uniform(20, 40)), float(rng.uniform(5, 20)), float(rng.uniform(0.10, 0.20)),
+                            customers=40)
+        ledger = ledger_of(scn, 3000 + seed, tmp_path / f"s{seed}.csv")
+        cal = Calibrator(scn.policy("as-is"), sim_scale=2, bootstrap=100, seed=seed).fit(ledger)
+        g, true = cal.groups_[0], scn.portfolio.segments[0]
+        found.append("dispute_min_days" in g.values)
+        if true.dispute_min_days >= 30:
+            strong.append(found[-1])
+        if found[-1]:
+            for key in hits:
+                lo, hi = g.intervals[key]
+                hits[key].append(bool(lo <= getattr(true, key) <= hi))
+        print(seed, {k: (round(getattr(true, k), 1), round(g.values.get(k, np.nan), 1),
+                         tuple(round(x, 1) for x in g.intervals.get(k, (np.nan, np.nan)))) for k in hits})
+    coverage = {k: float(np.mean(v)) for k, v in hits.items()}
+    print("found", sum(found), "of", len(found), "coverage where found", coverage)
+    assert all(strong) and np.mean(found) >= 0.80, (strong, found)
+    assert all(c >= 0.90 for c in coverage.values()), coverage
