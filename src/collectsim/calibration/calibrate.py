@@ -748,6 +748,7 @@ class Calibrator:
                 f.intervals["dispute_min_days"] = (max(0.0, m - half_m), min(365.0, m + half_m))
                 f.intervals["dispute_resolution_days"] = (max(1.0, r - half_r), min(365.0, r + half_r))
 
+
     # --- results --------------------------------------------------------------------------------
 
     def _summary_frame(self) -> pd.DataFrame:
