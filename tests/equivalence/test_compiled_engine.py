@@ -320,3 +320,35 @@ def test_due_date_spikes_payment_weekdays_and_terms_mixes_are_reproduced(policy)
         vec = simulate(scenario, spec, seed=seed, engine="compiled")
         assert vec.engine == "compiled"
         assert_same(simulate(scenario, spec, seed=seed, engine="simpy"), vec)
+
+
+#: Disputes that take at least a few weeks (issue 22: ``dispute_min_days``), frequent enough to matter, a whole
+#: number in one segment and a fraction in another; one segment keeps the plain exponential wait.
+_SLOW_DISPUTES = {
+    "prompt": {"dispute_rate": 0.3, "dispute_min_days": 21.0, "dispute_resolution_days": 10.0},
+    "habitually-late": {"dispute_rate": 0.25, "dispute_min_days": 7.5},
+    "admin-heavy": {"dispute_rate": 0.4},
+}
+
+
+@pytest.mark.parametrize("policy", ["as-is", "firm-and-fair"])
+def test_disputes_with_a_minimum_length_are_reproduced(policy):
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 60, segments=_SLOW_DISPUTES)
+    shortest = {s.name: s.dispute_min_days for s in scenario.portfolio.segments}
+    assert shortest["prompt"] == 21.0 and shortest["habitually-late"] == 7.5
+    for seed in (1, 2):
+        vec = simulate(scenario, policy, seed=seed, engine="compiled")
+        assert vec.engine == "compiled"
+        ref = simulate(scenario, policy, seed=seed, engine="simpy")
+        assert_same(ref, vec)
+        # the minimum holds: no dispute of the prompt segment ends within 21 days of being raised
+        ev, seg = ref.events, ref.invoices["segment"]
+        prompt = [s.name for s in scenario.portfolio.segments].index("prompt")
+        row = ev["invoice"]
+        first = {}
+        for kind, r, day in zip(ev["kind"], row, ev["day"]):
+            if r >= 0 and seg[r] == prompt and kind == EventKind.DISPUTE_RAISED:
+                first.setdefault(int(r), int(day))
+        ends = [(int(day) - first[int(r)]) for kind, r, day in zip(ev["kind"], row, ev["day"])
+                if kind == EventKind.DISPUTE_RESOLVED and int(r) in first]
+        assert len(ends) > 10 and min(ends) >= 22

@@ -320,6 +320,7 @@ def test_how_long_a_dispute_holds_payment_is_fitted_from_the_disputed_invoices(t
             cal = Calibrator(scn.policy("as-is"), iterations=4, bootstrap=20 if seed == 40 else 0, seed=seed)
             cal.fit(ledger)
             fitted[truth].append(cal.groups_[0].values["dispute_resolution_days"])
+            assert "dispute_min_days" not in cal.groups_[0].values  # a plain exponential wait: no minimum is fitted
             if seed == 40:
                 lo, hi = cal.groups_[0].intervals["dispute_resolution_days"]
                 assert lo < fitted[truth][-1] < hi
@@ -331,3 +332,84 @@ def test_how_long_a_dispute_holds_payment_is_fitted_from_the_disputed_invoices(t
     for truth, values in fitted.items():
         assert abs(np.mean(values) / truth - 1) < 0.10, fitted
     assert min(fitted[35.0]) > max(fitted[15.0]), fitted
+
+
+def slow_disputes(shortest: float, mean: float, rate: float = 0.15, customers: int | None = None
+                  ) -> collectsim.Scenario:
+    """The known scenario whose disputes take at least ``shortest`` days, then an exponential wait of ``mean``."""
+    raw = read_toml(KNOWN)
+    for s in raw["portfolio"]["segments"]:
+        s.update(dispute_rate=rate, dispute_min_days=shortest, dispute_resolution_days=mean)
+        if customers is not None:
+            s["customers"] = customers
+    return parse_scenario(raw, str(KNOWN))
+
+
+def test_disputes_that_take_at_least_weeks_are_fitted_with_their_minimum(tmp_path):
+    """A strong dispute effect (issue 22): one invoice in seven disputed, each dispute at least 30 days and then an
+    exponential 10 more, so no disputed invoice is paid by its due date. A plain exponential wait cannot give that:
+    the fit adds the shortest dispute and recovers it (30 days) on average within 10% over four ledgers and the wait
+    beyond it (10 days, a smaller share of the whole: noisier) within 20%, with 95% intervals around the estimates;
+    the simulated disputed invoices are paid late as often as the history's (within 3 points) and their median days
+    to pay is within 2 (their 90th percentile, of about 150 invoices, is printed: not held to the portfolio's
+    tolerance, as in test_fit_recovery)."""
+    scn = slow_disputes(30.0, 10.0)
+    shortest, means = [], []
+    for seed in range(40, 44):
+        ledger = ledger_of(scn, seed, tmp_path / f"slow-{seed}.csv")
+        cal = Calibrator(scn.policy("as-is"), iterations=4, bootstrap=40 if seed == 40 else 0, seed=seed).fit(ledger)
+        values = cal.groups_[0].values
+        assert "dispute_min_days" in values, values
+        assert all(g.values["dispute_min_days"] == values["dispute_min_days"] for g in cal.groups_)  # one portfolio
+        shortest.append(values["dispute_min_days"])
+        means.append(values["dispute_resolution_days"])
+        if seed == 40:
+            for key in ("dispute_min_days", "dispute_resolution_days"):
+                lo, hi = cal.groups_[0].intervals[key]
+                assert lo < values[key] < hi, (key, lo, values[key], hi)
+            assert "dispute_min_days = " in cal.to_toml()
+            v = validate(cal, ledger, seed=99, out_of_time=False)
+            h, s = v.history["by_disputed"]["yes"], v.simulated["by_disputed"]["yes"]
+            print("disputed: history", h, "simulated", s)
+            assert abs(h["share_late"] - s["share_late"]) <= TOLERANCE["share_late"], (h, s)
+            assert abs(h["days_to_pay_p50"] - s["days_to_pay_p50"]) <= TOLERANCE["days_to_pay_p50"], (h, s)
+    print("shortest", shortest, "mean beyond", means)
+    assert abs(np.mean(shortest) / 30.0 - 1) < 0.10, shortest
+    assert abs(np.mean(means) / 10.0 - 1) < 0.20, means
+
+
+@pytest.mark.slow
+def test_the_shortest_dispute_s_95_percent_intervals_cover_the_truth_in_at_least_90_percent_of_50_ledgers(tmp_path):
+    """50 ledgers of the known scenario with disputes of a drawn shortest length (20-40 days) and wait beyond it
+    (5-20 days), one for the portfolio, and a drawn dispute rate (0.10-0.20), fitted as the calibrator's defaults fit
+    (sim_scale 2, 100 bootstrap resamples as the other coverage tests).
+
+    Where the fit finds a minimum, the intervals of the shortest dispute and of the wait beyond it each cover the truth
+    in at least 90% of the ledgers. The test for a minimum (beyond chance, DISPUTE_MIN_Z) finds it in every ledger
+    whose disputes take 30 days or more and in at least 80% of all: a shorter minimum with raise days up to 14 and
+    30-day terms leaves many disputes ending before the due date, much as a plain exponential wait does, and the fit
+    then keeps the plain wait. Measured (issue 22): found in 44 of 50 (the six missed all had a minimum under 26
+    days); coverage where found 0.98 (minimum) and 1.0 (wait beyond it). Before the two keys' intervals came from
+    their joint response (the delta method through the measured Jacobian) they covered 0.75 and 0.86."""
+    hits: dict[str, list[bool]] = {"dispute_min_days": [], "dispute_resolution_days": []}
+    found, strong = [], []
+    for seed in range(1, 51):
+        rng = np.random.default_rng(seed)
+        scn = slow_disputes(float(rng.uniform(20, 40)), float(rng.uniform(5, 20)), float(rng.uniform(0.10, 0.20)),
+                            customers=40)
+        ledger = ledger_of(scn, 3000 + seed, tmp_path / f"s{seed}.csv")
+        cal = Calibrator(scn.policy("as-is"), sim_scale=2, bootstrap=100, seed=seed).fit(ledger)
+        g, true = cal.groups_[0], scn.portfolio.segments[0]
+        found.append("dispute_min_days" in g.values)
+        if true.dispute_min_days >= 30:
+            strong.append(found[-1])
+        if found[-1]:
+            for key in hits:
+                lo, hi = g.intervals[key]
+                hits[key].append(bool(lo <= getattr(true, key) <= hi))
+        print(seed, {k: (round(getattr(true, k), 1), round(g.values.get(k, np.nan), 1),
+                         tuple(round(x, 1) for x in g.intervals.get(k, (np.nan, np.nan)))) for k in hits})
+    coverage = {k: float(np.mean(v)) for k, v in hits.items()}
+    print("found", sum(found), "of", len(found), "coverage where found", coverage)
+    assert all(strong) and np.mean(found) >= 0.80, (strong, found)
+    assert all(c >= 0.90 for c in coverage.values()), coverage

@@ -152,3 +152,24 @@ def test_clear_terms_prevent_only_disputes_without_merit_and_e_invoicing_any():
     assert rules.dispute_prevented(0.1, True, False, True, 0.5, 0.15)
     assert not rules.dispute_prevented(0.2, True, False, True, 0.5, 0.15)
     assert rules.dispute_prevented(0.5, False, True, True, 0.5, 0.15)  # 0.15 + 0.85 x 0.5 = 0.575
+
+
+# --- how long a dispute takes (issue 22) ------------------------------------------------------------------------
+
+def test_a_dispute_without_a_minimum_takes_the_plain_exponential_wait():
+    assert rules.dispute_end_day(100, 0.5, 20.0, 0.0) == 100 + 1 + int(20 * math.log(2))
+    assert rules.dispute_end_day(100, 0.0, 20.0, 0.0) == 101  # at the earliest the next day
+
+
+def test_a_minimum_shifts_the_wait_and_no_dispute_ends_before_it():
+    assert rules.dispute_end_day(100, 0.5, 20.0, 10.0) == 100 + 1 + int(10 + 20 * math.log(2))
+    assert rules.dispute_end_day(100, 0.0, 20.0, 10.0) == 111
+    assert rules.dispute_end_day(100, 0.0, 20.0, 10.6) == 111  # whole days: the fraction joins the wait's
+
+
+@given(st.integers(0, 5000), st.floats(0.0, 0.999999), st.floats(1.0, 365.0), st.floats(0.0, 365.0))
+def test_the_resolution_day_is_at_least_the_minimum_after_and_rises_with_it(day, p, mean, minimum):
+    end = rules.dispute_end_day(day, p, mean, minimum)
+    assert end >= day + 1 + math.floor(minimum)
+    assert end >= rules.dispute_end_day(day, p, mean, 0.0)
+    assert end <= rules.dispute_end_day(day, p, mean, 0.0) + math.ceil(minimum)

@@ -116,7 +116,7 @@ def test_behaviour_rules(k):
     _same(rules.dispute_prevented, k.dispute_prevented,
           [(p, merit, terms, e, q, 0.15) for p, q in g[:500] for merit in (False, True) for terms in (False, True)
            for e in (False, True)])
-    _same(rules.dispute_end_day, k.dispute_end_day, [(10, p, 20.0) for p in P])
+    _same(rules.dispute_end_day, k.dispute_end_day, [(10, p, 20.0, m) for p in P for m in (0.0, 0.6, 12.5)])
     _same(rules.plan_down_payment, k.plan_down_payment, [(int(p * 1e6), q) for p, q in g] + [(1, 0.5), (2, 0.0)])
     _same(rules.instalment_amount, k.instalment_amount,
           [(int(p * 1e6) + 1, 0, 1 + int(q * 4), -1.0, 0) for p, q in g]

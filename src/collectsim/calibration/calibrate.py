@@ -43,20 +43,23 @@ errors from a bootstrap over customers (invoices of one customer are not indepen
 rate uses a Wilson interval on invoices divided by the bootstrap's design effect. Disputes hold
 payment until resolved: one resolution time for the portfolio is fitted to the disputed invoices'
 mean extra days past due (only when the ledger has a dispute column; without one, disputes are part
-of the lateness and the scenario has none). A corrected value is history statistic + (parameter -
-simulated statistic), so its interval is the statistic's, widened for the simulation's own noise (a
-factor sqrt(1 + 1/sim_scale)) and divided by the statistic's response to the parameter, measured
-after the fit by moving the parameter either side of its value (``_measure_slopes``): chasing pulls
-late payments earlier, so a habit a day later moves the median by about 0.7 days for a segment two
-weeks late, and the set-aside tail and the disputed gap respond less than one for one too. The
-habit's total spread (``days_late_sd_total``) gets an interval this way; its split between and
-within customers, the due-date share, the weekdays and the terms mix get none. On 50 ledgers from
-scenarios with freshly drawn parameters (tests/statistical/test_calibrate.py, marked slow) the
-intervals of orders per year, amount median and spread, dispute rate, habit mean and set-aside
-share each covered the truth in 94-95% of cases; on 50 messy exports that also have a due-date
-spike, payment runs, mixed terms and long disputes (tests/statistical/test_fit_recovery.py) those,
-the total spread and the dispute resolution time covered it in 91-99% (the habit and the amount
-spread 91%).
+of the lateness and the scenario has none). When the history's disputed invoices are paid later at
+their lower quartile than the simulated ones beyond chance (DISPUTE_MIN_Z), too few disputes end
+soon for a plain exponential wait: disputes get a shortest length (``dispute_min_days``), fitted to
+that quartile while the gap fits the whole wait (issue 22).
+A corrected value is history statistic + (parameter - simulated statistic), so its interval is the
+statistic's, widened for the simulation's own noise (a factor sqrt(1 + 1/sim_scale)) and divided by
+the statistic's response to the parameter, measured after the fit by moving the parameter either
+side of its value (``_measure_slopes``): chasing pulls late payments earlier, so a habit a day later
+moves the median by about 0.7 days for a segment two weeks late, and the set-aside tail and the
+disputed gap respond less than one for one too. The habit's total spread (``days_late_sd_total``)
+gets an interval this way; its split between and within customers, the due-date share, the weekdays
+and the terms mix get none. On 50 ledgers from scenarios with freshly drawn parameters
+(tests/statistical/test_calibrate.py, marked slow) the intervals of orders per year, amount median
+and spread, dispute rate, habit mean and set-aside share each covered the truth in 94-95% of cases;
+on 50 messy exports that also have a due-date spike, payment runs, mixed terms and long disputes
+(tests/statistical/test_fit_recovery.py) those, the total spread and the dispute resolution time
+covered it in 91-99% (the habit and the amount spread 91%).
 
 **Per-customer habit.** ``customers_`` holds each customer's mean days past due and a habit shrunk
 toward its group's mean in proportion to how few invoices it has (the empirical-Bayes weight
@@ -124,7 +127,23 @@ SLOPE_STEPS: dict[str, tuple[str, float, tuple[float, float], tuple[float, float
     "days_late_sd_total": ("sd", 2.0, (0.0, 365.0), (0.2, 1.5)),
     "ignore_share": ("tail", 0.03, (0.0, 0.9), (0.2, 1.5)),
     "dispute_resolution_days": ("dispute_gap", 10.0, (1.0, 365.0), (0.1, 1.0)),
+    # the disputed invoices' lower quartile of days past due: a later shortest dispute moves it less than one for one
+    # (some are paid later still, on their own habit)
+    "dispute_min_days": ("disputed_q25", 5.0, (0.0, 365.0), (0.1, 1.5)),
 }
+#: The shortest dispute (dispute_min_days) is fitted when the ledger has at least MIN_DISPUTED_FOR_MINIMUM disputed
+#: invoices and, after a round of the fit without it, their lower quartile of days past due is later in the history
+#: than in the simulation by more than DISPUTE_MIN_Z standard errors (as the due-date spike: beyond chance; the
+#: history's error from a bootstrap over customers, DISPUTE_MIN_BOOTSTRAP resamples); otherwise disputes get no
+#: minimum (a plain exponential wait).
+MIN_DISPUTED_FOR_MINIMUM = 20
+DISPUTE_MIN_Z = 3.0
+DISPUTE_MIN_BOOTSTRAP = 100
+#: Largest move of the shortest dispute (and of the whole wait) in one round of the fit, in days.
+MAX_MIN_DAYS_STEP = 20.0
+#: Rounds of the dispute keys alone after the fit's rounds, when disputes got a shortest length during them: two keys
+#: moved together from a late start need more rounds than the others.
+DISPUTE_EXTRA_ROUNDS = 3
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _IQR_PER_SD = 1.349
 _Z95 = 1.959964
@@ -227,6 +246,9 @@ def _statistics(late: np.ndarray, settled: np.ndarray, disputed: np.ndarray, log
         "disputed_q50": km_quantile(dl, ds, 0.5) if dl.size >= 5 else float("nan"),
         # mean extra days past due of settled disputed invoices: responds to the resolution time's tail
         "dispute_gap": (float(dl[ds].mean() - pl[ps].mean()) if ds.sum() >= 5 and ps.any() else float("nan")),
+        # the disputed invoices' lower quartile of days past due (open ones censored): where the shortest disputes
+        # put their payments (dispute_min_days)
+        "disputed_q25": km_quantile(dl, ds, 0.25) if dl.size >= 5 else float("nan"),
     }
 
 
@@ -332,6 +354,7 @@ class Calibrator:
             fit.tables = _payment_tables(gd)
             fits.append(fit)
         self._initial_values(fits)
+        self.q25_sd_ = self._disputed_q25_sd(d) if self.has_disputes_ else {}
         self._correct_for_chasing(fits)
         if self.bootstrap >= 2 and self.iterations > 0:
             self._measure_slopes(fits)
@@ -405,6 +428,26 @@ class Calibrator:
         self.customers_["group"] = labels
         return dict(zip(c["customer_id"], labels))
 
+    def _disputed_q25_sd(self, d: pd.DataFrame) -> dict[str, float]:
+        """Per group, the bootstrap (over customers) standard error of the disputed invoices' lower quartile of days
+        past due: how far chance moves it, for the test of whether disputes need a shortest length."""
+        rng = np.random.default_rng(self.seed + 2)
+        out = {}
+        for name, gd in d[d["disputed"]].groupby("group", sort=True):
+            late, settled = gd["late"].to_numpy(), gd["settled"].to_numpy(dtype=bool)
+            rows_of = list(gd.groupby("customer_id", sort=True).indices.values())
+            if len(gd) < 5 or len(rows_of) < 2:
+                continue
+            draws = []
+            for _ in range(DISPUTE_MIN_BOOTSTRAP):
+                idx = np.concatenate([rows_of[i] for i in rng.integers(0, len(rows_of), size=len(rows_of))])
+                draws.append(km_quantile(late[idx], settled[idx], 0.25) if idx.size >= 5 else np.nan)
+            x = np.asarray(draws, dtype=float)
+            x = x[np.isfinite(x)]
+            if x.size >= 2:
+                out[str(name)] = float(x.std(ddof=1))
+        return out
+
     def _initial_values(self, fits: list[GroupFit]) -> None:
         pooled = [f.history["dispute_gap"] for f in fits if np.isfinite(f.history["dispute_gap"])]
         resolution = float(np.clip(np.median(pooled) + 7.0, 1.0, 365.0)) if pooled else 20.0
@@ -453,13 +496,15 @@ class Calibrator:
         self.rounds_ = []
         #: d(simulated disputed gap) / d(resolution days), as last used (0.5 before a secant step)
         self.dispute_slope_ = 0.5
+        #: d(simulated lower quartile of disputed days past due) / d(shortest dispute), as last used
+        self.min_days_slope_ = 0.7
         rounds = range(self.iterations)
         if self.progress and self.iterations > 0:
             from tqdm.auto import tqdm
             rounds = tqdm(rounds, desc="calibrating", unit="round")
         previous: tuple[float, float] | None = None  # (resolution days, simulated gap) of the last round
         for k in rounds:
-            disputed_gap = []
+            disputed_gap, disputed_q25 = [], []
             sim = self._simulated_statistics(fits, self.seed)
             for f in fits:
                 h, s, v = f.history, sim[f.name], f.values
@@ -486,20 +531,76 @@ class Calibrator:
                     v["orders_per_year"] = float(np.clip(v["orders_per_year"] * h["orders_per_year"]
                                                          / s["orders_per_year"], 0.01, 3650))
                 if np.isfinite(h["dispute_gap"]) and np.isfinite(s["dispute_gap"]):
-                    disputed_gap.append((h["dispute_gap"], s["dispute_gap"], f.disputed_invoices))
-            if disputed_gap:
-                # one resolution time for the portfolio, moved by a secant step on the disputed gap
-                hs, ss, weights = zip(*disputed_gap)
-                target, now = float(np.average(hs, weights=weights)), float(np.average(ss, weights=weights))
-                r = fits[0].values.get("dispute_resolution_days", 20.0)
+                    disputed_gap.append((h["dispute_gap"], s["dispute_gap"], f.disputed_invoices, np.nan))
+                if np.isfinite(h["disputed_q25"]) and np.isfinite(s["disputed_q25"]):
+                    disputed_q25.append((h["disputed_q25"], s["disputed_q25"], f.disputed_invoices,
+                                         self.q25_sd_.get(f.name, np.nan)))
+            previous = self._dispute_steps(fits, disputed_gap, disputed_q25, previous, k >= 1)
+        if self.iterations > 0 and "dispute_min_days" in fits[0].values:
+            # the shortest dispute came in during the rounds: a few more rounds for the dispute keys alone
+            for _ in range(DISPUTE_EXTRA_ROUNDS):
+                sim = self._simulated_statistics(fits, self.seed)
+                pooled: dict[str, list] = {"dispute_gap": [], "disputed_q25": []}
+                for f in fits:
+                    h, s = f.history, sim[f.name]
+                    for stat, rows in pooled.items():
+                        if np.isfinite(h[stat]) and np.isfinite(s[stat]):
+                            rows.append((h[stat], s[stat], f.disputed_invoices, np.nan))
+                self._dispute_steps(fits, pooled["dispute_gap"], pooled["disputed_q25"], previous, False)
+
+    def _needs_minimum(self, disputed_q25: list[tuple[float, float, float, float]]) -> bool:
+        """Is the disputed invoices' lower quartile of days past due later in the history than in the simulation,
+        beyond chance (DISPUTE_MIN_Z)? Pooled over the groups (weighted by disputed invoices), the history's standard
+        error from the bootstrap (``q25_sd_``, the rows' last item) and the simulation's its 1/sim_scale share."""
+        hs, ss, weights, sds = (np.asarray(x, dtype=float) for x in zip(*disputed_q25))
+        if weights.sum() < MIN_DISPUTED_FOR_MINIMUM or not np.isfinite(sds).all():
+            return False
+        gap = float(np.average(hs - ss, weights=weights))
+        se = math.sqrt(float((weights ** 2 * sds ** 2).sum()) * (1.0 + 1.0 / self.sim_scale)) / float(weights.sum())
+        return gap > DISPUTE_MIN_Z * se
+
+    def _dispute_steps(self, fits: list[GroupFit], disputed_gap: list, disputed_q25: list,
+                       previous: tuple[float, float] | None, may_add_minimum: bool) -> tuple[float, float] | None:
+        """One round's steps of the portfolio's dispute keys; returns the (resolution days, simulated gap) to remember.
+
+        The resolution time moves by a secant step on the disputed gap. Once the history's disputed invoices are
+        paid later at their lower quartile than the simulation's beyond chance (``_needs_minimum``, from the second
+        round), disputes get a shortest length too, moved by a step on the disputed invoices' lower quartile of days
+        past due; from then on the gap's step moves the whole wait (minimum + mean) and the minimum's step takes its
+        move out of the mean, so the gap follows the one and the lower quartile the other, both at fixed slopes
+        (secants of two keys moved together are mostly noise), at most MAX_MIN_DAYS_STEP a round.
+        """
+        values = fits[0].values
+        if may_add_minimum and disputed_q25 and "dispute_min_days" not in values and self._needs_minimum(disputed_q25):
+            for f in fits:
+                f.values["dispute_min_days"] = 0.0
+        shortest = values.get("dispute_min_days")
+        if disputed_gap:
+            hs, ss, weights, _ = zip(*disputed_gap)
+            target, now = float(np.average(hs, weights=weights)), float(np.average(ss, weights=weights))
+            if shortest is None:
+                r = values.get("dispute_resolution_days", 20.0)
                 slope = 0.5
                 if previous is not None and abs(r - previous[0]) > 1e-9:
                     slope = float(np.clip((now - previous[1]) / (r - previous[0]), 0.1, 1.0))
                 previous = (r, now)
                 self.dispute_slope_ = slope
                 new_r = float(np.clip(r + (target - now) / slope, 1.0, 365.0))
-                for f in fits:
-                    f.values["dispute_resolution_days"] = new_r
+            else:
+                total = values["dispute_resolution_days"] + shortest
+                step = float(np.clip((target - now) / self.dispute_slope_, -MAX_MIN_DAYS_STEP, MAX_MIN_DAYS_STEP))
+                new_r = float(np.clip(total + step - shortest, 1.0, 365.0))
+            for f in fits:
+                f.values["dispute_resolution_days"] = new_r
+        if disputed_q25 and shortest is not None:
+            hs, ss, weights, _ = zip(*disputed_q25)
+            target, now = float(np.average(hs, weights=weights)), float(np.average(ss, weights=weights))
+            step = float(np.clip((target - now) / self.min_days_slope_, -MAX_MIN_DAYS_STEP, MAX_MIN_DAYS_STEP))
+            new_m = float(np.clip(shortest + step, 0.0, 365.0))
+            mean = float(np.clip(values["dispute_resolution_days"] - (new_m - shortest), 1.0, 365.0))
+            for f in fits:
+                f.values["dispute_min_days"], f.values["dispute_resolution_days"] = new_m, mean
+        return previous
 
     def _measure_slopes(self, fits: list[GroupFit]) -> None:
         """d(simulated statistic) / d(parameter) at the fitted values, for the intervals (SLOPE_STEPS).
@@ -512,6 +613,9 @@ class Calibrator:
         value, every group at once, with the fit's seed (common random numbers), and the slope is kept within its
         bounds. The dispute resolution time is one for the portfolio: its slope is that of the pooled gap.
         """
+        #: d(disputed gap, disputed lower quartile) / d(whole wait, minimum): rows the statistics, columns the whole
+        #: wait (the mean moved at the same minimum) and the minimum (moved at the same whole wait)
+        self.dispute_jacobian_ = np.full((2, 2), np.nan)
         for key, (stat, step, (low, high), (s_low, s_high)) in SLOPE_STEPS.items():
             if key not in fits[0].values and key != "days_late_sd_total":
                 continue
@@ -520,16 +624,30 @@ class Calibrator:
                 copies = [copy.copy(f) for f in fits]
                 for c in copies:
                     c.values = {**c.values, **_moved(c.values, key, sign * step, low, high)}
+                    if key == "dispute_min_days":  # the whole wait kept: the mean gives what the minimum takes
+                        c.values["dispute_resolution_days"] = max(1.0, c.values["dispute_resolution_days"] - (
+                            c.values[key] - fits[0].values[key]))
                 moved.append(copies)
                 sims.append(self._simulated_statistics(copies, self.seed))
-            if key == "dispute_resolution_days":
+            if key in ("dispute_resolution_days", "dispute_min_days"):
+                # pooled responses of both dispute statistics (weighted by disputed invoices): the column of the
+                # Jacobian d(gap, lower quartile) / d(whole wait, minimum at the same whole wait) this key moves
                 weights = np.array([f.disputed_invoices for f in fits], dtype=float)
-                gaps = [np.array([sim[f.name][stat] for f in fits]) for sim in sims]
-                ok = np.isfinite(gaps[0]) & np.isfinite(gaps[1]) & (weights > 0)
                 spread = moved[1][0].values[key] - moved[0][0].values[key]
-                if ok.any() and spread > 0:
-                    change = float(np.average(gaps[1][ok] - gaps[0][ok], weights=weights[ok]))
-                    self.dispute_slope_ = float(np.clip(change / spread, s_low, s_high))
+                column = []
+                for name in ("dispute_gap", "disputed_q25"):
+                    x = [np.array([sim[f.name][name] for f in fits]) for sim in sims]
+                    ok = np.isfinite(x[0]) & np.isfinite(x[1]) & (weights > 0)
+                    column.append(float(np.average(x[1][ok] - x[0][ok], weights=weights[ok])) / spread
+                                  if ok.any() and spread > 0 else np.nan)
+                if key == "dispute_resolution_days":
+                    if np.isfinite(column[0]):
+                        self.dispute_slope_ = float(np.clip(column[0], *SLOPE_STEPS[key][3]))
+                    self.dispute_jacobian_[:, 0] = column
+                else:
+                    if np.isfinite(column[1]):
+                        self.min_days_slope_ = float(np.clip(column[1], s_low, s_high))
+                    self.dispute_jacobian_[:, 1] = column
                 continue
             for f, lower, upper in zip(fits, moved[0], moved[1]):
                 spread = _value(upper.values, key) - _value(lower.values, key)
@@ -544,6 +662,7 @@ class Calibrator:
         if self.bootstrap < 2:
             return
         gaps = []  # (disputed invoices, bootstrap sd of the disputed gap) per group
+        lows = []  # (disputed invoices, bootstrap covariance of the disputed gap and lower quartile) per group
         for f in fits:
             gd = d[d["group"] == f.name]
             cols = (gd["late"].to_numpy(), gd["settled"].to_numpy(dtype=bool), gd["disputed"].to_numpy(dtype=bool),
@@ -600,6 +719,10 @@ class Calibrator:
             x = x[np.isfinite(x)]
             if self.has_disputes_ and x.size >= 2 and np.isfinite(h["dispute_gap"]):
                 gaps.append((f.disputed_invoices, float(x.std(ddof=1)) * math.sqrt(n / max(n - 1, 1)) * widen))
+            pair = b[["dispute_gap", "disputed_q25"]].to_numpy(dtype=float)
+            pair = pair[np.isfinite(pair).all(axis=1)]
+            if self.has_disputes_ and len(pair) >= 3 and np.isfinite([h["disputed_q25"], h["dispute_gap"]]).all():
+                lows.append((f.disputed_invoices, np.cov(pair.T) * n / max(n - 1, 1) * widen ** 2))
         if gaps and "dispute_resolution_days" in fits[0].values:
             # one resolution time fitted to the disputed invoices' mean extra days past due, pooled over the groups
             # (weighted by disputed invoices as in the fit): its interval is the pooled gap's over the learnt slope
@@ -608,6 +731,22 @@ class Calibrator:
             r = fits[0].values["dispute_resolution_days"]
             for f in fits:
                 f.intervals["dispute_resolution_days"] = (max(1.0, r - half), min(365.0, r + half))
+        jacobian = getattr(self, "dispute_jacobian_", np.full((2, 2), np.nan))
+        if lows and "dispute_min_days" in fits[0].values and np.isfinite(jacobian).all() \
+                and abs(np.linalg.det(jacobian)) > 1e-6:
+            # the shortest dispute and the wait beyond it move together (both statistics answer to both), so their
+            # intervals come from the delta method: the pooled statistics' bootstrap covariance through the inverse of
+            # the measured Jacobian gives the covariance of (whole wait, minimum); the mean is their difference
+            weights = np.array([w for w, _ in lows])
+            cov = sum(w ** 2 * c for w, c in lows) / weights.sum() ** 2
+            inverse = np.linalg.inv(jacobian)
+            params = inverse @ cov @ inverse.T
+            m, r = fits[0].values["dispute_min_days"], fits[0].values["dispute_resolution_days"]
+            half_m = _Z95 * math.sqrt(max(params[1, 1], 0.0))
+            half_r = _Z95 * math.sqrt(max(params[0, 0] - 2 * params[0, 1] + params[1, 1], 0.0))
+            for f in fits:
+                f.intervals["dispute_min_days"] = (max(0.0, m - half_m), min(365.0, m + half_m))
+                f.intervals["dispute_resolution_days"] = (max(1.0, r - half_r), min(365.0, r + half_r))
 
 
     # --- results --------------------------------------------------------------------------------
@@ -769,7 +908,7 @@ def _observed(f: GroupFit, key: str) -> float:
             "days_late_sd_between": h["sd"] * math.sqrt(h["between_share"]),
             "days_late_sd_within": h["sd"] * math.sqrt(1 - h["between_share"]),
             "ignore_share": h["tail"], "dispute_rate": h["dispute_rate"], "on_due_date_share": h["on_due"],
-            "dispute_resolution_days": h["dispute_gap"]}.get(key, float("nan"))
+            "dispute_resolution_days": h["dispute_gap"], "dispute_min_days": h["disputed_q25"]}.get(key, float("nan"))
 
 
 def _ledger_like(frame: pd.DataFrame) -> pd.DataFrame:

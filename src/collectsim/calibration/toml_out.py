@@ -26,6 +26,8 @@ _NOTES = {
     "ignore_share": "share paid far beyond the bulk (Kaplan-Meier, open invoices censored), before chasing",
     "dispute_rate": "share of invoices marked disputed",
     "dispute_resolution_days": "fitted so disputed invoices pay as late as in the ledger",
+    "dispute_min_days": "shortest dispute, fitted to the disputed invoices' lower quartile of days past due (later "
+                        "than a plain exponential wait gives)",
     "on_due_date_share": "share paid exactly on the due date, beyond what the lateness of the rest puts there",
     "payment_weekdays": "weekdays of payments not on the due date, Monday first (they differ from an even spread)",
     "terms_mix": f"terms (days from issue to due date) and their shares; terms under {MIN_TERMS_SHARE:.0%} of invoices "

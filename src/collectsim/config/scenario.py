@@ -43,6 +43,8 @@ PAYMENT_DAYS = ("accounts-receivable ledgers show a spike of payments on the due
 #: Most distinct payment terms a segment's ``terms_mix`` may hold.
 MAX_TERMS_MIX = 8
 DISPUTE_TIME = "disputes take 15-30 days to resolve (collections-software vendor pages; assumption)"
+DISPUTE_MIN = ("no minimum by default (a dispute may end the next day, as before the key existed); calibration fits "
+               "one from a ledger's disputed invoices (assumption)")
 DISPUTE_CAUSES = ("disputes are mostly about price (35-40%), quantity or scope (25-30%), paperwork (15-20%) and "
                   "quality (10-15%) (collections-software vendor pages; the share prevented is an assumption)")
 
@@ -99,7 +101,13 @@ class Segment:
     dispute_rate: float = setting(0.05, unit="probability", low=0, high=1,
                                   doc="Share of invoices the customer disputes.")
     dispute_resolution_days: float = setting(20.0, unit="days", low=1, high=365, source=DISPUTE_TIME,
-                                             doc="Mean days from a dispute being raised to its resolution.")
+                                             doc="Mean days from a dispute being raised to its resolution (beyond "
+                                                 "dispute_min_days: the wait is that minimum plus an exponential "
+                                                 "of this mean).")
+    dispute_min_days: float = setting(0.0, unit="days", low=0, high=365, source=DISPUTE_MIN,
+                                      doc="Days every dispute takes at least before it can be resolved (checking, "
+                                          "credit approval); the rest is exponential with mean "
+                                          "dispute_resolution_days. 0: a dispute may end the next day.")
     credit_note_share: float = setting(0.5, unit="probability", low=0, high=1,
                                        doc="Share of disputes with merit (the customer is right about the disputed "
                                            "part): they end in a credit note for that part, whether we, a mediator or "

@@ -49,7 +49,7 @@ def scenario_tables(scenario: Scenario) -> tuple:
         row[K.S_AMOUNT_MEDIAN], row[K.S_AMOUNT_SIGMA] = seg.amount_median, seg.amount_sigma
         row[K.S_MEAN_GAP] = 365.0 / seg.orders_per_year
         row[K.S_MONTHLY] = rules.monthly_purchases(seg.amount_median, seg.orders_per_year)
-        row[K.S_DISPUTE_DAYS] = seg.dispute_resolution_days
+        row[K.S_DISPUTE_DAYS], row[K.S_DISPUTE_MIN] = seg.dispute_resolution_days, seg.dispute_min_days
         row[K.S_CREDIT_NOTE_SHARE], row[K.S_CREDIT_NOTE_FRACTION] = seg.credit_note_share, seg.credit_note_fraction
         row[K.S_PARTIAL_SHARE], row[K.S_PARTIAL_GAP] = seg.partial_share, seg.partial_gap_days
         row[K.S_PLAN_ACCEPTANCE], row[K.S_INSTALMENT_RELIABILITY] = seg.plan_acceptance, seg.instalment_reliability

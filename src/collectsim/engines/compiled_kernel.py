@@ -228,7 +228,7 @@ C_WIDTH = C_LATE + RECENT_INVOICES
  S_DISPUTE_DAYS, S_CREDIT_NOTE_SHARE, S_CREDIT_NOTE_FRACTION, S_PARTIAL_SHARE, S_PARTIAL_GAP, S_PLAN_ACCEPTANCE,
  S_INSTALMENT_RELIABILITY, S_FEE_PAYMENT_SHARE, S_SETTLEMENT_ACCEPTANCE, S_RECOVERABILITY, S_RESPONSIVENESS,
  S_DISCOUNT_APPETITE, S_SENSITIVITY, S_DAILY_CHURN, S_HAS_RUNS, S_MONTHLY, S_ON_DUE, S_FIRST_WEEKDAY, S_WEEKDAY_MASK,
- S_TERMS_COUNT, S_WEEKDAY_CUM) = range(29)
+ S_TERMS_COUNT, S_DISPUTE_MIN, S_WEEKDAY_CUM) = range(30)
 S_TERMS_MIX = S_WEEKDAY_CUM + 7  # the payment weekdays' running shares, Monday first; then the terms of the mix
 S_TERMS_CUM = S_TERMS_MIX + MAX_TERMS_MIX  # and their running shares
 S_WIDTH = S_TERMS_CUM + MAX_TERMS_MIX
@@ -1087,7 +1087,8 @@ def _raise_dispute(w, i: int, day: int) -> None:
     change = BH[B_DISPUTE_GOODWILL] * stake_factor(R[i, R_AMOUNT], SG[s, S_MONTHLY])
     before, after = _change_goodwill(w, c, _account_change(w, c, change, day, True), day)
     _record(w, day, K_DISPUTE_RAISED, c, i, 0, -1, -1, 0, before, after, 0.0, 0)
-    R[i, R_RESOLVE_DAY] = dispute_end_day(day, draw(w.pref, U_DISPUTE_DAYS, c, q, 0), SG[s, S_DISPUTE_DAYS])
+    R[i, R_RESOLVE_DAY] = dispute_end_day(day, draw(w.pref, U_DISPUTE_DAYS, c, q, 0), SG[s, S_DISPUTE_DAYS],
+                                        SG[s, S_DISPUTE_MIN])
     R[i, R_DISPUTED_SINCE] = day
     if T[T_LIMITED] and T[T_MINUTES_DISPUTE] > 0:
         R[i, R_TAKEN_UP] = 0  # resolution waits until a collector takes up the case

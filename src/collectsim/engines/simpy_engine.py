@@ -731,7 +731,7 @@ class SimpyEngine:
         before, after = self._change_goodwill(c, self._account_change(c, change, day, True), day)
         self.log.record(day, EventKind.DISPUTE_RAISED, c, inv.row, goodwill_before=before, goodwill_after=after)
         inv.resolve_day = rules.dispute_end_day(day, u(self.seed, Purpose.DISPUTE_RESOLUTION_DAYS, c, inv.seq),
-                                                seg.dispute_resolution_days)
+                                                seg.dispute_resolution_days, seg.dispute_min_days)
         inv.disputed_since = day
         if self._daily_minutes is not None and self._team.minutes_dispute > 0:
             inv.taken_up = False  # resolution waits until a collector takes up the case

@@ -437,20 +437,21 @@ def open_pay_and_resolve_day(as_of: int, issue_day: int, due_day: int, habit: fl
                              set_aside_median: float, set_aside_never: float, set_aside_sigma: float, step_offsets,
                              step_probability, halflife_days: float, delay_mean: float, part_share: float = 0.0,
                              part_gap_days: float = 14.0, part_uniforms=None, dispute_uniforms=None,
-                             dispute_raise_days: int = 14, resolution_days: float = 20.0) -> tuple[int, int]:
+                             dispute_raise_days: int = 14, resolution_days: float = 20.0,
+                             dispute_min_days: float = 0.0) -> tuple[int, int]:
     """(payment day, dispute resolution day) of an open invoice, as :func:`open_pay_day`; for one the ledger
     flags as disputed (``dispute_uniforms`` given), also when its dispute ends (NO_PAY_DAY: not in dispute).
 
     A ledger's ``disputed`` flag says a dispute was raised, not when, nor whether it is settled. In the model a
     dispute is raised within ``dispute_raise_days`` of issue (and before the due date) and lasts
-    :func:`dispute_end_day` (exponential, mean ``resolution_days``); a payment waits for it and follows the
-    resolution after :func:`prompted_pay_day`'s delay. Try k draws the raise day (uniform over those days before
-    ``as_of``) and the end from ``dispute_uniforms[k, 0..2]`` with the payment day: a dispute still running on
-    ``as_of`` keeps the invoice open whatever its payment day (the engines pay it after the resolution); one
-    resolved before it leaves the invoice undisputed, paid at the later of its own day and the resolution's
-    prompted day, which must fall on or after ``as_of`` like any open invoice's (else the try is rejected).
-    Without ``dispute_uniforms`` the invoice is not disputed. (A payment is taken not to fall before the dispute
-    was raised: disputes come within the terms, before most payments.)
+    :func:`dispute_end_day` (``dispute_min_days`` plus an exponential of mean ``resolution_days``); a payment waits
+    for it and follows the resolution after :func:`prompted_pay_day`'s delay. Try k draws the raise day (uniform
+    over those days before ``as_of``) and the end from ``dispute_uniforms[k, 0..2]`` with the payment day: a dispute
+    still running on ``as_of`` keeps the invoice open whatever its payment day (the engines pay it after the
+    resolution); one resolved before it leaves the invoice undisputed, paid at the later of its own day and the
+    resolution's prompted day, which must fall on or after ``as_of`` like any open invoice's (else the try is
+    rejected). Without ``dispute_uniforms`` the invoice is not disputed. (A payment is taken not to fall before the
+    dispute was raised: disputes come within the terms, before most payments.)
     """
     chain = 0 if part_uniforms is None else part_uniforms.shape[1] // 2
     for k in range(uniforms.shape[0]):
@@ -464,7 +465,7 @@ def open_pay_and_resolve_day(as_of: int, issue_day: int, due_day: int, habit: fl
         if dispute_uniforms is not None:
             latest = min(due_day - issue_day, dispute_raise_days, as_of - 1 - issue_day)
             raised = issue_day + uniform_int(dispute_uniforms[k, 0], 0, max(latest, 0))
-            end = dispute_end_day(raised, dispute_uniforms[k, 1], resolution_days)
+            end = dispute_end_day(raised, dispute_uniforms[k, 1], resolution_days, dispute_min_days)
             if end >= as_of:
                 return (day if day >= as_of else as_of), end  # still in dispute: paid after it ends
             if day != NO_PAY_DAY:
@@ -564,9 +565,13 @@ def credit_note_fraction(p: float, mean: float) -> float:
     return share if share < 1.0 else 1.0
 
 
-def dispute_end_day(day: int, p: float, mean_days: float) -> int:
-    """Day a dispute raised (or taken up) on ``day`` is resolved: at least the next day."""
-    return day + 1 + int(exponential(p, mean_days))
+def dispute_end_day(day: int, p: float, mean_days: float, min_days: float) -> int:
+    """Day a dispute raised (or taken up) on ``day`` is resolved: at least ``1 + min_days`` days later.
+
+    The time it takes is shifted exponential: ``min_days`` (the checking, credit approval or meeting no dispute is
+    settled without) plus an exponential wait of mean ``mean_days``. With ``min_days`` 0 it is the plain exponential.
+    """
+    return day + 1 + int(min_days + exponential(p, mean_days))
 
 
 # --- plans, fees and escalation -------------------------------------------------------------------------------

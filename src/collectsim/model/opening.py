@@ -90,7 +90,7 @@ def opening_invoices(scenario: Scenario, seed: int, segment: np.ndarray, habit: 
             b.set_aside_pay_days, b.set_aside_never_share, b.set_aside_pay_sigma, offsets, probability,
             b.response_halflife_days, b.response_delay_days,
             rules.part_share_on(seg.partial_share, state, b.strained_part_payment), seg.partial_gap_days, part_uniforms,
-            disputes, b.dispute_raise_days, seg.dispute_resolution_days)
+            disputes, b.dispute_raise_days, seg.dispute_resolution_days, seg.dispute_min_days)
         out[k, O_PAY_DAY], out[k, O_RESOLVE_DAY] = pay, resolve
         out[k, O_DISPUTED] = resolve != rules.NO_PAY_DAY  # a flagged dispute may have ended before the as-of day
         if not out[k, O_DISPUTED]:
