@@ -74,6 +74,43 @@ def test_past_reminders_can_leave_a_payment_due_in_the_first_days():
     assert np.mean(chased <= 55) > np.mean(unchased <= 55) + 0.2
 
 
+def test_a_past_reminder_dated_while_the_invoice_was_in_dispute_moved_nobody():
+    """Steps dated from the day a dispute was raised to the day before it was resolved are paused (or, sent, find
+    the invoice disputed): the first step outside that window is the one that moves a sure responder."""
+    steps = np.array([-3, 7, 21], dtype=np.int64)  # days 27, 37 and 51 for an invoice due on day 30
+    sure = np.ones(3)
+
+    def moved_on(disputed_from: int, disputed_until: int) -> int:
+        pay = rules.past_reminders_pay_day(60, 0, 30, steps, sure, 0.0, 0.5, 0.0, 0.0, disputed_from, disputed_until)
+        return pay - 1 if pay > 30 else 27  # a step after the due date brings the payment the next day (no delay)
+
+    assert moved_on(0, 0) == 27  # never disputed: the first step
+    assert moved_on(10, 27) == 27  # resolved on the step's day (before the day's reviews): sent, and it worked
+    assert moved_on(10, 28) == 37  # in dispute on day 27
+    assert moved_on(27, 40) == 51  # raised on the step's day (before the day's reviews), resolved after day 37
+    assert rules.past_reminders_pay_day(60, 0, 30, steps, sure, 0.0, 0.5, 0.0, 0.0, 5, 60) == rules.NO_PAY_DAY
+
+
+def test_a_flagged_invoice_whose_dispute_covered_the_reminder_keeps_its_own_day():
+    """A sure-fire reminder on day 20 (before the due date) makes a customer pay on the due date (day 30), long
+    before as-of (day 90): an undisputed invoice open at as-of was never so moved, and no try survives. A dispute
+    raised by day 14 and lasting 20 days on average mostly covers day 20 and has ended by day 90: such a flagged
+    invoice is paid on its own day (about 60 days late), out of dispute."""
+    steps = (np.array([-10], dtype=np.int64), np.ones(1))
+
+    def pay(key: int, flagged: bool) -> tuple[int, int]:
+        disputes = u(11, Purpose.OPEN_DISPUTE, key, 0, np.arange(3 * rules.OPEN_PAY_TRIES, dtype=np.int64))
+        return rules.open_pay_and_resolve_day(
+            90, 0, 30, 60.0, 6.0, rules.HEALTHY, 15.0, 0.0, 0.0, _uniforms(key), *_ASIDE, *steps, 0.0, 3.0, 0.0,
+            14.0, None, disputes.reshape(rules.OPEN_PAY_TRIES, 3) if flagged else None, 14, 20.0)
+
+    assert all(p == rules.NO_PAY_DAY for p, _ in (pay(k, False) for k in range(100)))
+    flagged = [pay(k, True) for k in range(300)]
+    ended = [p for p, r in flagged if r == rules.NO_PAY_DAY and p != rules.NO_PAY_DAY]
+    assert len(ended) > 0.8 * len(flagged)
+    assert 85 <= np.median(ended) <= 100  # its own day, about 60 days late, on or after as-of
+
+
 def _part_uniforms(key: int) -> np.ndarray:
     steps = np.arange(2 * rules.OPEN_PAY_TRIES * rules.OPEN_PART_CHAIN, dtype=np.int64)
     return u(11, Purpose.OPEN_PART_PAYMENT, key, 0, steps).reshape(rules.OPEN_PAY_TRIES, 2 * rules.OPEN_PART_CHAIN)

@@ -378,20 +378,26 @@ def unchased_day(issue_day: int, due_day: int, habit: float, sd_within: float, l
 
 
 def past_reminders_pay_day(as_of: int, issue_day: int, due_day: int, step_offsets, step_probability,
-                           halflife_days: float, p_threshold: float, p_delay: float, delay_mean: float) -> int:
+                           halflife_days: float, p_threshold: float, p_delay: float, delay_mean: float,
+                           disputed_from: int = 0, disputed_until: int = 0) -> int:
     """The day a customer moved by one of the reminders sent before ``as_of`` pays (NO_PAY_DAY: none moved it).
 
     The reminders are the steps of the firm's practice dated from the issue day to the day before ``as_of``
     (``step_offsets`` from the due date, in order); step k moves the customer with ``step_probability[k]`` (its
     :func:`response_probability`) times :func:`age_factor` of the debt on its day, as :func:`responds` decides
     from one threshold uniform; the payment follows at :func:`prompted_pay_day` after an exponential delay.
+
+    A step dated while the invoice was in dispute, from the day it was raised (``disputed_from``) to the day before it
+    was resolved (``disputed_until``), moved nobody: the engines pause such a step (``pause_on_dispute``) or, when
+    they send it, a disputed invoice does not respond (disputes are raised before the day's reviews and resolved
+    before them). The default empty window is an invoice never disputed.
     """
     unmoved = 1.0
     for k in range(len(step_offsets)):
         day = due_day + step_offsets[k]
         if day >= as_of:
             break
-        if day < issue_day:
+        if day < issue_day or disputed_from <= day < disputed_until:
             continue
         unmoved = unmoved_after(unmoved, step_probability[k] * age_factor(day - due_day, halflife_days))
         if responds(p_threshold, unmoved):
@@ -450,22 +456,25 @@ def open_pay_and_resolve_day(as_of: int, issue_day: int, due_day: int, habit: fl
     still running on ``as_of`` keeps the invoice open whatever its payment day (the engines pay it after the
     resolution); one resolved before it leaves the invoice undisputed, paid at the later of its own day and the
     resolution's prompted day, which must fall on or after ``as_of`` like any open invoice's (else the try is
-    rejected). Without ``dispute_uniforms`` the invoice is not disputed. (A payment is taken not to fall before the
-    dispute was raised: disputes come within the terms, before most payments.)
+    rejected). The reminders of the practice dated while the dispute ran moved nobody
+    (:func:`past_reminders_pay_day`'s window). Without ``dispute_uniforms`` the invoice is not disputed. (A payment
+    is taken not to fall before the dispute was raised: disputes come within the terms, before most payments.)
     """
     chain = 0 if part_uniforms is None else part_uniforms.shape[1] // 2
     for k in range(uniforms.shape[0]):
         day = unchased_day(issue_day, due_day, habit, sd_within, liquidity, strained_extra, 0.0, ignore, on_due_share,
                            uniforms[k, 0], uniforms[k, 5], uniforms[k, 1], uniforms[k, 2], set_aside_median,
                            set_aside_never, set_aside_sigma)
-        moved = past_reminders_pay_day(as_of, issue_day, due_day, step_offsets, step_probability, halflife_days,
-                                       uniforms[k, 3], uniforms[k, 4], delay_mean)
-        if moved < day:
-            day = moved
+        raised, end = 0, 0  # not disputed: no step was paused
         if dispute_uniforms is not None:
             latest = min(due_day - issue_day, dispute_raise_days, as_of - 1 - issue_day)
             raised = issue_day + uniform_int(dispute_uniforms[k, 0], 0, max(latest, 0))
             end = dispute_end_day(raised, dispute_uniforms[k, 1], resolution_days, dispute_min_days)
+        moved = past_reminders_pay_day(as_of, issue_day, due_day, step_offsets, step_probability, halflife_days,
+                                       uniforms[k, 3], uniforms[k, 4], delay_mean, raised, end)
+        if moved < day:
+            day = moved
+        if dispute_uniforms is not None:
             if end >= as_of:
                 return (day if day >= as_of else as_of), end  # still in dispute: paid after it ends
             if day != NO_PAY_DAY:

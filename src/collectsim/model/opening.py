@@ -13,7 +13,8 @@ What the ledger does not say is assumed:
 
 - the reminders of the firm's practice (``OpeningBook.past_steps``, the scenario's ``as-is`` policy by default)
   dated before the as-of day were sent, each moving the customer with the model's chance (channel, tone, the
-  segment's responsiveness in the customer's liquidity on the as-of day, baseline goodwill, the debt's age). A
+  segment's responsiveness in the customer's liquidity on the as-of day, baseline goodwill, the debt's age), except
+  those dated while a flagged invoice's drawn dispute ran (paused, or finding the invoice disputed). A
   customer moved by one pays after the usual delay; when that day is before the as-of day the history is
   impossible (the invoice is open) and is redrawn with the rest (:func:`collectsim.model.behaviour.open_pay_day`),
   so a reminder that worked just before the as-of day brings a payment in the first days;
