@@ -215,7 +215,9 @@ def test_a_run_from_the_open_ledger_starts_on_the_as_of_day(history):
     start, book = opened.opening.day, opened.opening
     result = simulate(opened, "ladder", seed=1)  # conservation is checked inside
     ev = result.events.to_frame()
-    assert ev["day"].min() >= start  # nothing happens in the warm-up: it only dates the open invoices
+    before = ev[ev["day"] < start]  # nothing happens in the warm-up (it only dates the open invoices) but the
+    assert (before["kind"] == "churned").all() and (before["day"] == start - 1).all()  # churn of customers gone
+    assert before["customer"].lt(book.customers).all()  # before as-of, on the as-of day
     inv = result.invoices.to_frame()
     assert (inv["issue_day"].iloc[:book.invoices].to_numpy() == book.issue_day).all()
     assert (inv["issue_day"].iloc[book.invoices:] >= start).all()  # new sales from the as-of day on
