@@ -5,7 +5,8 @@ dates, forecast 8 weeks from each with the true scenario, and count the weeks wh
 ledger shows it: an invoice's amount on the day it was settled) falls inside the forecast's 80% band. Pooled over
 6 ledgers x 3 cuts = 144 weeks, the share must lie between 0.65 and 0.92: about 80%, with room for the pooled
 weeks' noise (a binomial 80% of 144 is +- 3.3 points, and weeks are correlated within a cut) and for the biases
-measured and left in docs/forecast.md (new sales of customers who stopped ordering before the cut). Measured:
+measured and left in docs/forecast.md (new sales are paid sooner in the forecast than in the truth; customers who
+stopped ordering before the cut are drawn as gone only as far as their days without an order tell). Measured:
 72% (104 of 144), see docs/forecast.md's backtest section.
 """
 
