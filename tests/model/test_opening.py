@@ -290,7 +290,8 @@ def test_opening_customers_start_with_what_the_ledger_shows_of_their_past():
 
     data = small_data()
     data["portfolio"]["segments"] = data["portfolio"]["segments"][:1]
-    data["portfolio"]["segments"][0].update(orders_per_year=24.0)
+    # no churn: in this made-up ledger the customers last ordered months before as-of, and would be drawn as gone
+    data["portfolio"]["segments"][0].update(orders_per_year=24.0, churn_per_year=0.0)
     data["policies"] = {"targeted": {
         "reminders": {"steps": [{"offset": 5, "channel": "email", "tone": "friendly"}]},
         "targets": [{"name": "late", "when": {"recent_days_late_min": 15},
