@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from collectsim import from_open_ledger, parse_scenario, simulate
 from collectsim.calibration.ledger import Ledger, LedgerError
+from collectsim.model.opening import opening_gone
 from helpers import small_data, small_history
 
 
@@ -35,6 +36,7 @@ def test_an_earlier_cut_with_a_team_new_customers_and_another_policy_is_reproduc
     data = small_data()
     data["team"] = {"staff": 0.05}
     data["portfolio"]["segments"][0]["new_customers_per_year"] = 6.0
+    data["portfolio"]["segments"][1]["churn_per_year"] = 0.8  # so that quiet customers may be gone before as-of
     data["policies"]["firm"] = {"reminders": {"steps": [{"offset": 1, "channel": "phone", "tone": "firm"}]},
                                 "plans": {"offer": True, "after_days_overdue": 20}, "write_off": {"age_days": 90}}
     data["policies"]["targeted"] = {  # targets read the opening customers' ledger history from the first day
@@ -49,6 +51,7 @@ def test_an_earlier_cut_with_a_team_new_customers_and_another_policy_is_reproduc
     opened = from_open_ledger(scenario, ledger, as_of=ledger.as_of - dt.timedelta(days=40), measured_days=90,
                               runoff_days=30)
     assert opened.opening.paid_count.sum() > 0 and (opened.opening.since < 0).any()
+    assert (opening_gone(opened, 4) >= 0).sum() >= 2  # customers who start as churned
     for policy in ("ladder", "firm", "targeted"):
         assert_same(simulate(opened, policy, seed=4, engine="simpy"), simulate(opened, policy, seed=4,
                                                                                 engine="compiled"))
@@ -60,12 +63,14 @@ _ROW = st.tuples(st.integers(0, 7), st.integers(0, 400), st.integers(0, 60),
 
 
 _REACHED: list[int] = []
+_GONE: list[int] = []
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(_ROW, min_size=1, max_size=40), back=st.integers(0, 120), seed=st.integers(1, 10**6))
 def test_any_small_ledger_starts_both_engines_alike_or_is_a_one_line_error(rows, back, seed):
-    """Generated ledgers (open or paid, early or late, disputed, any amount) on a one-segment scenario."""
+    """Generated ledgers (open or paid, early or late, disputed, any amount, customers quiet for long) on a
+    one-segment scenario."""
     day0 = pd.Timestamp("2025-01-01")
     frame = pd.DataFrame({
         "customer_id": [f"K{r[0]}" for r in rows], "invoice_id": [f"I{k}" for k in range(len(rows))],
@@ -77,7 +82,7 @@ def test_any_small_ledger_starts_both_engines_alike_or_is_a_one_line_error(rows,
     as_of = (frame[["issue_date", "paid_date"]].max().max()).date()
     ledger = Ledger(frame, frame.iloc[0:0], "generated", as_of, "iso", len(frame))
     data = small_data()
-    data["portfolio"]["segments"] = [{**data["portfolio"]["segments"][1], "name": "all"}]
+    data["portfolio"]["segments"] = [{**data["portfolio"]["segments"][1], "name": "all", "churn_per_year": 0.5}]
     try:
         opened = from_open_ledger(parse_scenario(data), ledger, as_of=as_of - dt.timedelta(days=back),
                                   measured_days=30, runoff_days=10)
@@ -85,6 +90,7 @@ def test_any_small_ledger_starts_both_engines_alike_or_is_a_one_line_error(rows,
         assert "\n" not in str(exc)
         return
     _REACHED.append(opened.opening.invoices)
+    _GONE.append(int((opening_gone(opened, seed) >= 0).sum()))
     assert_same(simulate(opened, "ladder", seed=seed, engine="simpy"),
                 simulate(opened, "ladder", seed=seed, engine="compiled"))
 
@@ -94,3 +100,4 @@ def test_the_generated_ledgers_mostly_start_a_run():
     if not _REACHED:
         pytest.skip("run with the property test")
     assert len(_REACHED) >= 8 and sum(_REACHED) > 0
+    assert sum(_GONE) > 0  # and some started a customer as gone before as-of

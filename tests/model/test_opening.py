@@ -252,7 +252,9 @@ def test_a_run_from_the_open_ledger_starts_on_the_as_of_day(history):
     start, book = opened.opening.day, opened.opening
     result = simulate(opened, "ladder", seed=1)  # conservation is checked inside
     ev = result.events.to_frame()
-    assert ev["day"].min() >= start  # nothing happens in the warm-up: it only dates the open invoices
+    before = ev[ev["day"] < start]  # nothing happens in the warm-up (it only dates the open invoices) but the
+    assert (before["kind"] == "churned").all() and (before["day"] == start - 1).all()  # churn of customers gone
+    assert before["customer"].lt(book.customers).all()  # before as-of, on the as-of day
     inv = result.invoices.to_frame()
     assert (inv["issue_day"].iloc[:book.invoices].to_numpy() == book.issue_day).all()
     assert (inv["issue_day"].iloc[book.invoices:] >= start).all()  # new sales from the as-of day on
@@ -325,7 +327,8 @@ def test_opening_customers_start_with_what_the_ledger_shows_of_their_past():
 
     data = small_data()
     data["portfolio"]["segments"] = data["portfolio"]["segments"][:1]
-    data["portfolio"]["segments"][0].update(orders_per_year=24.0)
+    # no churn: in this made-up ledger the customers last ordered months before as-of, and would be drawn as gone
+    data["portfolio"]["segments"][0].update(orders_per_year=24.0, churn_per_year=0.0)
     data["policies"] = {"targeted": {
         "reminders": {"steps": [{"offset": 5, "channel": "email", "tone": "friendly"}]},
         "targets": [{"name": "late", "when": {"recent_days_late_min": 15},

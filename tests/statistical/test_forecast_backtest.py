@@ -5,10 +5,11 @@ dates, forecast 8 weeks from each with the true scenario, and count the weeks wh
 ledger shows it: an invoice's amount on the day it was settled) falls inside the forecast's 80% band. Pooled over
 6 ledgers x 3 cuts = 144 weeks, the share must lie between 0.65 and 0.92: about 80%, with room for the pooled
 weeks' noise (a binomial 80% of 144 is +- 3.3 points, and weeks are correlated within a cut) and for the biases
-measured and left in docs/forecast.md (new sales of customers who stopped ordering before the cut; the open book's
+measured and left in docs/forecast.md (new sales are paid sooner in the forecast than in the truth; customers who
+stopped ordering before the cut are drawn as gone only as far as their days without an order tell; the open book's
 week 2 is high on these six truths only, not on 24 others). Measured: 72% (104 of 144) on 2026-12-07, after past
-reminders stopped moving customers whose invoice was in dispute (78% on the 24 truths of seeds 7-30); see
-docs/forecast.md's backtest section.
+reminders stopped moving customers whose invoice was in dispute and quiet customers were drawn as gone (78% on the
+24 truths of seeds 7-30 before the latter); see docs/forecast.md's backtest section.
 """
 
 from __future__ import annotations

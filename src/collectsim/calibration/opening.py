@@ -29,6 +29,12 @@ forecast's bands hold that uncertainty as a replication of the truth would. The
 deviation is measured in the ledger (after the firm's chasing), the level comes from the fitted scenario (before
 chasing, see :mod:`collectsim.calibration.calibrate`).
 
+**Customers who stopped ordering.** A customer whose last invoice was issued long before ``as_of``, for its
+segment's order rate, has probably churned: the book keeps the days since each customer's last order
+(``OpeningBook.days_since_order``), and each run draws whether the customer had gone, with the chance the model's
+own rules give (:func:`collectsim.model.behaviour.gone_probability`). A gone customer orders nothing more; its
+open invoices are collected as any churned customer's.
+
 **Open invoices.** Each enters with its amount as its open balance (the ledger format has no part payments: an
 invoice is open in full until its paid date), its issue and due dates and its ``disputed`` flag (unknown: not
 disputed). What happens to them from ``as_of`` on, and what is assumed about the reminders already sent, is in
@@ -112,7 +118,7 @@ def from_open_ledger(scenario: Scenario, ledger: Ledger, as_of: dt.date | None =
     paid = frame["paid_date"]
     is_open = (paid.isna() | (paid >= cut)).to_numpy()
     open_rows = frame[is_open]
-    first = open_rows["issue_date"].min() if len(open_rows) else cut
+    first = open_rows["issue_date"].min() if len(open_rows) else cut - pd.Timedelta(days=1)  # as-of is day >= 0
     start_day = int((cut - first).days)
     if start_day > 3650:
         raise LedgerError(ledger.source, f"an invoice open on {as_of} was issued {start_day} days before it "
@@ -130,7 +136,7 @@ def from_open_ledger(scenario: Scenario, ledger: Ledger, as_of: dt.date | None =
         balance=open_rows["amount_cents"].to_numpy(dtype=np.int64), disputed=disputed,
         disputed_since=np.full(len(open_rows), start_day, dtype=np.int64),
         past_steps=past_steps(scenario, past_policy), habit_sd=habit_sd,
-        **_histories(frame, order, cut, start_ts))
+        days_since_order=_days_since_order(frame, order, cut), **_histories(frame, order, cut, start_ts))
     values: dict[str, Any] = {"horizon.start_date": start, "horizon.warmup_days": start_day}
     if measured_days is not None:
         values["horizon.measured_days"] = int(measured_days)
@@ -204,6 +210,12 @@ def _histories(frame: pd.DataFrame, order: list[str], cut: pd.Timestamp, start: 
         out["paid_count"][i], out["last_dispute"][i] = paid_count, last
         out["late_ring"][i] = seeded_ring(late, paid_count)
     return out
+
+
+def _days_since_order(frame: pd.DataFrame, order: list[str], cut: pd.Timestamp) -> np.ndarray:
+    """Days from each opening customer's last order (its latest invoice's issue date) to as-of (module docstring)."""
+    last = frame.groupby(frame["customer_id"].astype(str))["issue_date"].max()
+    return ((cut - pd.Timedelta(days=1)) - last.reindex(order)).dt.days.to_numpy(dtype=np.int64)
 
 
 def cut_ledger(ledger: Ledger, at: dt.date) -> Ledger:

@@ -51,6 +51,10 @@ class OpeningBook:
     paid_count: np.ndarray | None = None
     last_dispute: np.ndarray | None = None
     late_ring: np.ndarray | None = None
+    #: int64 per opening customer: days from its last order (its latest invoice's issue date) to as-of; a customer
+    #: quiet for long may have churned before as-of, and each run draws whether it had
+    #: (:func:`collectsim.model.opening.opening_gone`). None: no customer is taken as gone.
+    days_since_order: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n, k = len(self.customer_ids), len(self.invoice_ids)
@@ -58,7 +62,8 @@ class OpeningBook:
         given = [name for name in history if getattr(self, name) is not None]
         if given and len(given) != len(history):
             raise ValueError(f"opening book: the customers' history needs all of {', '.join(history)}")
-        for name in ("segment", "habit") + (() if self.habit_sd is None else ("habit_sd",)) + tuple(given):
+        optional = tuple(name for name in ("habit_sd", "days_since_order") if getattr(self, name) is not None)
+        for name in ("segment", "habit") + optional + tuple(given):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"opening book: {name} has {len(getattr(self, name))} entries for {n} customers")
         for name in ("customer", "issue_day", "due_day", "balance", "disputed", "disputed_since"):
@@ -66,6 +71,10 @@ class OpeningBook:
                 raise ValueError(f"opening book: {name} has {len(getattr(self, name))} entries for {k} invoices")
         if k and (self.issue_day.min() < 0 or self.issue_day.max() > self.day):
             raise ValueError("opening book: open invoices must be issued between day 0 and the as-of day")
+        if self.days_since_order is not None and n and self.days_since_order.min() < 0:
+            raise ValueError("opening book: a customer's last order cannot be after the as-of date")
+        if self.days_since_order is not None and self.day < 1:
+            raise ValueError("opening book: a book that may start customers as gone needs the as-of day in its warm-up")
         if k and self.balance.min() <= 0:
             raise ValueError("opening book: an open invoice's balance must be at least one cent")
 

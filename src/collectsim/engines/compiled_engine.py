@@ -24,7 +24,7 @@ from collectsim.engines.jit import kernels
 from collectsim.model import behaviour as rules
 from collectsim.model.draws import _prefixes
 from collectsim.model.liquidity import BLOCK_DAYS, NEVER, Liquidity, block_probabilities
-from collectsim.model.opening import opening_invoices
+from collectsim.model.opening import opening_gone, opening_invoices
 from collectsim.model.policy_tables import PolicyTables
 from collectsim.model.portfolio import Customers, make_customers
 from collectsim.model.standing import NO_DISPUTE, RECENT_INVOICES
@@ -175,6 +175,8 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
             m = book.customers
             C[:m, K.C_SINCE], C[:m, K.C_PAID], C[:m, K.C_LAST_DISPUTE] = book.since, book.paid_count, book.last_dispute
             C[:m, K.C_LATE:K.C_LATE + RECENT_INVOICES] = book.late_ring
+        gone = opening_gone(scenario, seed)  # customers gone before the as-of day start as churned
+        C[:book.customers, K.C_CHURN_DAY] = np.where(gone >= 0, gone, K.NEVER)
     opening = opening_invoices(scenario, seed, customers.segment, customers.habit_days_late, liquidity)
     members = np.argsort(customers.segment, kind="stable").astype(np.int64)
     starts = np.searchsorted(customers.segment[members], np.arange(len(scenario.portfolio.segments) + 1)).astype(

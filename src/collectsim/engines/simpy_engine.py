@@ -82,6 +82,7 @@ from collectsim.model.opening import (
     O_PAY_DAY,
     O_RESOLVE_DAY,
     O_SEQ,
+    opening_gone,
     opening_invoices,
 )
 from collectsim.model.portfolio import Customers, make_customers
@@ -340,6 +341,9 @@ class SimpyEngine:
                 self._since[:m], self._paid[:m] = book.since.tolist(), book.paid_count.tolist()
                 self._last_dispute[:m] = book.last_dispute.tolist()
                 self._late[:m] = book.late_ring.tolist()
+            for c, day in enumerate(opening_gone(scenario, self.seed).tolist()):
+                if day >= 0:  # gone before the as-of day: churned, it orders no more (collectsim.model.opening)
+                    self.churn_day[c] = day
 
     # --- running -------------------------------------------------------------------------------------
 

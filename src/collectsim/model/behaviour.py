@@ -114,6 +114,49 @@ def churn_threshold(p: float) -> float:
     return -math.log(p)
 
 
+def gone_probability(days: int, daily_hazard: float, mean_gap: float) -> float:
+    """Chance that a customer who last ordered ``days`` days before the as-of day had churned by the first day after.
+
+    Derived from the model's own rules at baseline goodwill, day 0 being the day of the last order (the customer
+    had not churned then: it ordered):
+
+    - a customer still trading orders on each day with probability ``r = 1 / max(mean_gap, 1)`` (the gap to its
+      next order is geometric, :func:`collectsim.model.draws.geometric_days`), so ``P(next order after day k) =
+      a^k`` with ``a = 1 - r``;
+    - it churns on the first whole day its integrated hazard reaches its exponential threshold
+      (:func:`first_churn_day`): with the hazard ``h`` of baseline goodwill, ``P(still there on day k) = b^k``
+      with ``b = exp(-h)``, and an order on a day it has churned is not placed.
+
+    The ledger shows no order on days 1..g (g = ``days``). "Gone" is churned on or before day g + 1, the first
+    day simulated: the engines' own churn clock for an opening customer starts on that day, so churn falls on day
+    g + 2 at the earliest there, and the two together give the customer's churn day exactly (the hazard is
+    memoryless). Then
+
+        P(no order, not gone) = a^g b^(g+1)
+        P(no order, gone)     = a^g (1 - b^(g+1)) + sum_{k=1..g} r a^(k-1) (1 - b^k)
+                              = a^g (1 - b^(g+1)) + (1 - a^g) - r b (1 - (ab)^g) / (1 - ab)
+
+    (the first term: no order was due by day g and it churned by g + 1; the sum: its next order fell on day k
+    but it had churned by then), and the answer is P(no order, gone) / P(no order). It is the discrete form of
+    ``q / (q + exp(-(h + r) g))`` with ``q = h / (h + r) (1 - exp(-(h + r) g))`` for small daily rates.
+
+    What it leaves out: goodwill below baseline (fewer orders and a higher hazard; the forecast starts every
+    customer at baseline), insolvency (drawn by the liquidity paths), and orders refused under a credit hold,
+    which the ledger does not show either (so a customer on hold looks gone sooner than it is).
+    """
+    if daily_hazard <= 0.0 or days < 0:
+        return 0.0
+    r = 1.0 / max(mean_gap, 1.0)
+    a, b = 1.0 - r, math.exp(-daily_hazard)
+    quiet = a ** days
+    stayed = quiet * b ** (days + 1)
+    gone = quiet * -math.expm1(-daily_hazard * (days + 1)) + (1.0 - quiet) - r * b * (1.0 - (a * b) ** days) / (
+        1.0 - a * b)
+    gone = gone if gone > 0.0 else 0.0  # (rounding of the difference, below 1e-15)
+    total = gone + stayed
+    return gone / total if total > 0.0 else 1.0  # both below the smallest float: staying is the unlikelier by far
+
+
 def clip01(x: float) -> float:
     """Clamp to the goodwill scale [0, 1]."""
     return 0.0 if x < 0.0 else 1.0 if x > 1.0 else x

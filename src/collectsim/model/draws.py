@@ -91,6 +91,7 @@ class Purpose(IntEnum):
     DESK_RESPONSE = 46  # the training desk's account: its response threshold, redrawn in each future
     OPEN_PART_PAYMENT = 47  # an opening invoice's unseen part payments before as-of (2 x (try x chain + k) + part)
     OPEN_DISPUTE = 48  # a flagged opening invoice's dispute: raise day, resolution, pay delay (step: 3 x try + part)
+    OPEN_GONE = 49  # an opening customer who has not ordered for a while: whether it had churned before as-of
 
 
 def _mix_int(z: int) -> int:

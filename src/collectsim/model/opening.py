@@ -26,6 +26,12 @@ What the ledger does not say is assumed:
   payments before it are decided in that state);
 - opening invoices were issued under the firm's past practice: a policy's electronic invoicing does not speed them.
 
+A customer may have stopped ordering before the as-of day: the ledger shows how long since its last order
+(``OpeningBook.days_since_order``), and :func:`opening_gone` draws, in each run, whether it had churned, with the
+chance the model's own order and churn rules give (:func:`collectsim.model.behaviour.gone_probability`). A gone
+customer starts the run as churned on the as-of day (the last day of the warm-up): it orders nothing more, while
+its open invoices are collected as any churned customer's.
+
 Sequence numbers: a customer's open invoices take numbers 0, 1, ... in ledger order, and its new orders follow
 (``OpeningBook.first_seq``), so every draw keyed by (customer, invoice) stays distinct.
 """
@@ -96,4 +102,29 @@ def opening_invoices(scenario: Scenario, seed: int, segment: np.ndarray, habit: 
         out[k, O_DISPUTED] = resolve != rules.NO_PAY_DAY  # a flagged dispute may have ended before the as-of day
         if not out[k, O_DISPUTED]:
             out[k, O_DISPUTED_SINCE] = -1
+    return out
+
+
+def opening_gone(scenario: Scenario, seed: int) -> np.ndarray:
+    """Per opening customer, the day it churned if it had gone before the as-of day (the as-of day, ``book.day - 1``),
+    else -1: both engines start a gone customer as churned on that day (module docstring).
+
+    Each customer's draw is ``u(seed, Purpose.OPEN_GONE, customer)``; it is gone when the draw falls below
+    :func:`collectsim.model.behaviour.gone_probability` for its days since its last order, at its segment's
+    baseline churn hazard and mean gap between orders. Empty without an opening book.
+    """
+    book = scenario.opening
+    if book is None:
+        return np.zeros(0, dtype=np.int64)
+    out = np.full(book.customers, -1, dtype=np.int64)
+    if book.days_since_order is None or not book.customers:
+        return out
+    segs = scenario.portfolio.segments
+    draws = u(seed, Purpose.OPEN_GONE, np.arange(book.customers, dtype=np.int64))
+    for c in range(book.customers):
+        seg = segs[int(book.segment[c])]
+        p = rules.gone_probability(int(book.days_since_order[c]), rules.daily_churn_hazard(seg.churn_per_year),
+                                   365.0 / seg.orders_per_year if seg.orders_per_year > 0 else np.inf)
+        if draws[c] < p:
+            out[c] = book.day - 1
     return out
