@@ -295,12 +295,25 @@ def _run(scn: Scenario, specs: list[PolicySpec], replications: int, seed: int, p
 
 # --- backtest --------------------------------------------------------------------------------------------------
 
+def calibrated_coverage(replications: int) -> float:
+    """The share of weeks a forecast right by construction holds in its 80% band drawn from ``replications`` runs.
+
+    The band is the 10th to 90th percentile of the runs (``numpy.percentile``, linear between order statistics):
+    a new draw from the same distribution falls below the k-th of n sorted runs with chance k / (n + 1), so the
+    band holds it with chance 0.8 (n - 1) / (n + 1) on average: 76.9% with 50 runs, 78.4% with 100, 79.2% with 200.
+    A backtest's share is to be read against this, not against 80%.
+    """
+    n = int(replications)
+    return 0.8 * (n - 1) / (n + 1) if n > 1 else 0.0
+
+
 @dataclass(frozen=True)
 class Backtest:
     """Actual against forecast weekly ledger cash at several cut dates: ``frame`` one row per (cut, week)."""
 
     frame: pd.DataFrame
     policy: str
+    replications: int = 100  # runs per forecast (the band's precision: see calibrated_coverage)
 
     @property
     def coverage(self) -> float:
@@ -310,7 +323,9 @@ class Backtest:
     def summary(self) -> str:
         f = self.frame
         return (f"backtest under {self.policy}: {len(f)} weeks from {f['cut'].nunique()} cut dates; the 80% band held "
-                f"the actual weekly cash in {self.coverage:.0%} of weeks ({int(f['inside80'].sum())} of {len(f)})")
+                f"the actual weekly cash in {self.coverage:.0%} of weeks ({int(f['inside80'].sum())} of {len(f)}; "
+                f"a forecast right by construction holds {calibrated_coverage(self.replications):.0%} with "
+                f"{self.replications} runs)")
 
 
 def actual_ledger_cash(ledger: Ledger, at: dt.date, weeks: int) -> np.ndarray:
@@ -352,7 +367,7 @@ def backtest(ledger: Ledger, scenario: Scenario, cuts: Sequence[dt.date], policy
                          f"actual_cash_{cur}": round(actual[w], 2), f"expected_cash_{cur}": round(sims[:, w].mean(), 2),
                          f"low80_{cur}": round(lo[w], 2), f"high80_{cur}": round(hi[w], 2),
                          "inside80": bool(lo[w] <= actual[w] <= hi[w])})
-    return Backtest(pd.DataFrame(rows), name)
+    return Backtest(pd.DataFrame(rows), name, replications)
 
 
 def sample_backtest(ledger: Ledger, scenario: Scenario, n_cuts: int = 4, weeks: int = 8, replications: int = 100,
@@ -388,4 +403,4 @@ def synthetic_backtest(scenario: Scenario, policy: str, seeds: Sequence[int], cu
                         seed=10_000 + s, progress=progress,
                         ledger_at=lambda at, run=truth: simulated_ledger(run, (at - scenario.horizon.start_date).days))
         frames.append(test.frame.assign(truth_seed=s))
-    return Backtest(pd.concat(frames, ignore_index=True), policy)
+    return Backtest(pd.concat(frames, ignore_index=True), policy, replications)
