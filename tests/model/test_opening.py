@@ -38,6 +38,17 @@ def test_an_open_invoice_is_never_paid_before_the_as_of_day(as_of, key, habit, i
     assert _open_day(as_of, key, habit, ignore) >= as_of
 
 
+def _assert_is_the_free_draw_kept_from(drawn, free, as_of: int) -> None:
+    """``drawn`` pays like the unconditional days ``free`` that fall on or after ``as_of`` (quartile, median and the
+    share never paid of its own accord)."""
+    free = np.array(free)
+    kept = free[free >= as_of]
+    for q in (0.25, 0.5):
+        assert abs(np.quantile(drawn, q) - np.quantile(kept, q)) <= 2
+    never = lambda x: np.mean(x == rules.NO_PAY_DAY)  # noqa: E731
+    assert abs(never(drawn) - never(kept)) < 0.04
+
+
 def test_the_payment_day_is_the_unconditional_one_given_that_it_is_not_before_as_of():
     """Rejection gives exactly the conditional distribution: compare with unconditional draws filtered on it."""
     as_of = 38  # 8 days past due, a habit of 5 days late: most invoices would have been paid by now
@@ -47,12 +58,7 @@ def test_the_payment_day_is_the_unconditional_one_given_that_it_is_not_before_as
         p = u(12, Purpose.OPEN_PAY_DAY, k, 0, np.arange(4, dtype=np.int64))
         free.append(rules.unchased_day(0, 30, 5.0, 6.0, rules.HEALTHY, 15.0, 0.0, 0.1, 0.0, p[0], p[3], p[1], p[2],
                                        *_ASIDE))
-    free = np.array(free)
-    kept = free[free >= as_of]
-    for q in (0.25, 0.5):
-        assert abs(np.quantile(conditional, q) - np.quantile(kept, q)) <= 2
-    never = lambda x: np.mean(x == rules.NO_PAY_DAY)  # noqa: E731
-    assert abs(never(conditional) - never(kept)) < 0.04
+    _assert_is_the_free_draw_kept_from(conditional, free, as_of)
 
 
 def test_a_customer_that_schedules_payments_for_the_due_date_does_so_for_an_open_invoice_not_yet_due():
@@ -137,12 +143,7 @@ def test_an_invoice_the_ledger_shows_open_may_have_been_paid_in_part_and_then_it
             day += rules.geometric_days(p[5 + 2 * m], gap)
             m += 1
         free.append(day)
-    free = np.array(free)
-    kept = free[free >= as_of]
-    for q in (0.25, 0.5):
-        assert abs(np.quantile(drawn, q) - np.quantile(kept, q)) <= 2
-    never = lambda x: np.mean(x == rules.NO_PAY_DAY)  # noqa: E731
-    assert abs(never(drawn) - never(kept)) < 0.04
+    _assert_is_the_free_draw_kept_from(drawn, free, as_of)
     without = np.array([_open_day(as_of, k) for k in range(3000)])
     soon = lambda x: np.mean(x < as_of + 14)  # noqa: E731
     assert soon(drawn) > soon(without) + 0.1  # the rests of unseen part payments come in the first two weeks
