@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import math
 import types
 import typing
@@ -111,6 +112,13 @@ def join(path: str, key: str | int) -> str:
 
 # --- building value objects from tables ---------------------------------------------------------
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """``typing.get_type_hints(cls)``, worked out once per class (it evaluates every annotation's text, which
+    made re-reading a scenario, as the dashboard does on every Run, cost about a tenth of a second)."""
+    return typing.get_type_hints(cls)
+
+
 def build(cls: type, data: Any, path: str, source: str) -> Any:
     """Validate a parsed table against ``cls``'s declared keys and return the frozen object.
 
@@ -120,7 +128,7 @@ def build(cls: type, data: Any, path: str, source: str) -> Any:
     """
     if not isinstance(data, Mapping):
         raise ScenarioError(source, path, data, "must be a table")
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     known = [f.name for f in dataclasses.fields(cls) if f.init]
     for key, value in data.items():
         if key not in known:
