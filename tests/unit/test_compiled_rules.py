@@ -198,30 +198,54 @@ def test_the_c_library_is_what_both_call():
     assert draws.lognormal(0.7, 10.0, 0.5) == 10.0 * math.exp(0.5 * draws.normal_ppf(0.7))
 
 
-def test_the_team_queue_gives_its_tasks_in_service_order_however_pushes_and_pops_interleave():
-    """The team's queue is a heap: whatever was pushed, the top is the first task in service order (class,
-    request day, customer, invoice, then arrival), as the SimPy engine's sorted list has it. Run as plain
-    Python over the kernel's own functions; the engines' equality tests cover the compiled version."""
+def _queue_world(size: int):
     from types import SimpleNamespace
 
     from collectsim.engines import compiled_kernel as K
 
+    counts = np.zeros(K.N_WIDTH, dtype=np.int64)
+    counts[K.N_QUEUE_FREE] = -1
+    return SimpleNamespace(Q=np.zeros((size, K.Q_WIDTH), dtype=np.int64), QF=np.zeros(size),
+                           QH=np.zeros((size, K.H_WIDTH), dtype=np.int64), counts=counts,
+                           R=np.zeros((size, K.R_WIDTH), dtype=np.int64))
+
+
+@pytest.mark.parametrize("highs", [(3, 20, 5, 4), (64, 1 << 26, 1 << 30, 1 << 23)], ids=["small", "widest"])
+def test_the_team_queue_gives_its_tasks_in_service_order_however_pushes_and_pops_interleave(highs):
+    """The team's queue is a heap: whatever was pushed, the top is the first task in service order (class,
+    request day, customer, invoice, then arrival), as the SimPy engine's sorted list has it, also with every
+    field at the widest its packed keys hold. Run as plain Python over the kernel's own functions; the
+    engines' equality tests cover the compiled version."""
+    from collectsim.engines import compiled_kernel as K
+
     rng = np.random.default_rng(7)
     for size in (1, 9, 40, 300):
-        w = SimpleNamespace(Q=np.zeros((size, K.Q_WIDTH), dtype=np.int64), QF=np.zeros(size),
-                            counts=np.zeros(K.N_WIDTH, dtype=np.int64), R=np.zeros((size, K.R_WIDTH), dtype=np.int64))
-        held, popped = [], 0
+        w = _queue_world(size)
+        held, popped, pushed = [], 0, 0
         for _ in range(3 * size):
             if held and (len(held) == size or rng.random() < 0.4):
-                top = tuple(w.Q[0, [K.Q_CLASS, K.Q_REQUESTED, K.Q_CUSTOMER, K.Q_SEQ, K.Q_ORDER]])
-                assert top == min(held), (size, popped)
-                held.remove(top)
+                first = min(held)
+                task = w.QH[0, K.H_TASK]
+                assert (w.Q[task, K.Q_ACTION], w.Q[task, K.Q_REQUESTED]) == (first[-1], first[1]), (size, popped)
+                held.remove(first)
                 K._queue_pop(w)
                 popped += 1
             else:
-                work, requested, customer, seq = (int(rng.integers(0, h)) for h in (3, 20, 5, 4))
-                held.append((work, requested, customer, seq, int(w.counts[K.N_QUEUED_EVER])))
-                K._queue_push(w, work, requested, customer, seq, int(rng.integers(0, size)), 0, 1.0)
+                work, requested, customer, seq = (int(rng.integers(0, h)) for h in highs)
+                held.append((work, requested, customer, seq, int(w.counts[K.N_QUEUED_EVER]), pushed))
+                K._queue_push(w, work, requested, customer, seq, int(rng.integers(0, size)), pushed, 1.0)
+                pushed += 1
             assert w.counts[K.N_QUEUE] == len(held)
+            assert w.counts[K.N_QUEUE_TOP] <= size  # rows of tasks served are used again
         assert popped > size // 3
         assert w.R[:, K.R_QUEUED].sum() == len(held)  # every row's count of queued tasks is kept
+
+
+@pytest.mark.parametrize("field", range(4))
+def test_a_task_beyond_the_queue_keys_range_is_an_error_not_a_wrong_order(field):
+    from collectsim.engines import compiled_kernel as K
+
+    values = [1, 1, 1, 1]
+    values[field] = (64, 1 << 26, 1 << 30, 1 << 23)[field]
+    with pytest.raises(ValueError, match="team queue"):
+        K._queue_push(_queue_world(4), *values, 0, 0, 1.0)

@@ -162,7 +162,7 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
            "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_court_decides",
            "_disputed_part", "_insolvency",
            "_serve", "_queue_push", "_decide", "_do", "_within_cap", "_account_change", "_invoice_change",
-           "_release", "_write_out", "_order_key", "_action_channel", "_action_kind", "_queue_before", "_queue_swap",
+           "_release", "_write_out", "_order_key", "_action_channel", "_action_kind", "_queue_before",
            "_queue_pop", "_new_row", "_open_book",
            "liquidity_kernel")
 
@@ -251,13 +251,16 @@ X_END, X_ISSUE_END, X_BLOCK_DAYS, X_LAST_BLOCK, X_START, X_WIDTH = range(6)  # X
 
 # Counters, and what ran out of room (the run is then repeated with more: see compiled_engine.run_one).
 (N_ROWS, N_LOG, N_QUEUE, N_DH, N_QUEUED_EVER, N_OVERFLOW, N_DAY, N_FREE, N_TOP, N_PAST, N_ROW_FREE, N_ROW_TOP, N_GEN,
- N_WIDTH) = range(14)
+ N_QUEUE_FREE, N_QUEUE_TOP, N_WIDTH) = range(16)
 OVER_ROWS, OVER_LOG, OVER_HEAP, OVER_QUEUE = 1, 2, 4, 8
 
 # Columns of the log (integer and float parts) and of the team's queue.
 L_DAY, L_KIND, L_CUSTOMER, L_INVOICE, L_AMOUNT, L_CHANNEL, L_TONE, L_COST, L_WAIT, L_WIDTH = range(10)
 LF_BEFORE, LF_AFTER, LF_MINUTES, LF_WIDTH = range(4)
-Q_CLASS, Q_REQUESTED, Q_CUSTOMER, Q_SEQ, Q_INVOICE, Q_ACTION, Q_ORDER, Q_WIDTH = range(8)
+# A task's row in Q (Q_NEXT links free rows), and its entry in the queue's heap QH: the service order as two
+# keys (see _queue_before) and the task's row.
+Q_REQUESTED, Q_INVOICE, Q_ACTION, Q_NEXT, Q_WIDTH = range(5)
+H_FIRST, H_SECOND, H_TASK, H_WIDTH = range(4)
 # Wake-ups (E): one row each, on its day's list (E_NEXT) until the day comes, then in today's heap (DH).
 E_KEY, E_KIND, E_INDEX, E_GEN, E_NEXT, E_WIDTH = range(6)
 
@@ -285,7 +288,7 @@ class World(structref.StructRefProxy):
 WORLD_FIELDS = ("SG", "BH", "T", "members", "starts", "liq", "runs", "eom", "pref", "X",
                 "p_ints", "p_floats", "p_offsets", "p_costs", "p_channels", "p_tones", "m_days", "m_shares",
                 "p_selectors",
-                "C", "CF", "R", "RF", "L", "LF", "Q", "QF", "E", "DH", "head", "out", "counts", "OI", "OF")
+                "C", "CF", "R", "RF", "L", "LF", "Q", "QF", "QH", "E", "DH", "head", "out", "counts", "OI", "OF")
 structref.define_proxy(World, WorldType, list(WORLD_FIELDS))
 
 
@@ -414,53 +417,68 @@ def _record(w, day: int, kind: int, customer: int, invoice: int, amount: int, ch
 
 def _queue_push(w, work: int, requested: int, customer: int, seq: int, row: int, action: int,
                 minutes: float) -> None:
-    """Put a task on the team's queue, a binary heap in service order (see :func:`_queue_before`)."""
-    queue, queuef, counts = w.Q, w.QF, w.counts
+    """Put a task on the team's queue: its details in a free row of Q, its keys into the heap (service order,
+    see :func:`_queue_before`)."""
+    queue, queuef, heap, counts = w.Q, w.QF, w.QH, w.counts
     n = counts[N_QUEUE]
-    if n == queue.shape[0]:
+    if n == heap.shape[0]:
         counts[N_OVERFLOW] |= OVER_QUEUE
         return
-    queue[n, Q_CLASS], queue[n, Q_REQUESTED], queue[n, Q_CUSTOMER], queue[n, Q_SEQ] = work, requested, customer, seq
-    queue[n, Q_INVOICE], queue[n, Q_ACTION], queue[n, Q_ORDER] = row, action, counts[N_QUEUED_EVER]
-    queuef[n] = minutes
+    if not (0 <= work < 1 << 6 and 0 <= requested < 1 << 26 and 0 <= customer < 1 << 30 and 0 <= seq < 1 << 23):
+        raise ValueError("compiled engine: a task beyond the range of the team queue's keys")
+    task = counts[N_QUEUE_FREE]
+    if task >= 0:
+        counts[N_QUEUE_FREE] = queue[task, Q_NEXT]
+    else:
+        task = counts[N_QUEUE_TOP]
+        counts[N_QUEUE_TOP] = task + 1
+    queue[task, Q_REQUESTED], queue[task, Q_INVOICE], queue[task, Q_ACTION] = requested, row, action
+    queuef[task] = minutes
+    first = (work << 56) + (requested << 30) + customer
+    second = (seq << 40) + counts[N_QUEUED_EVER]
     w.R[row, R_QUEUED] += 1  # the row is kept until the queue is done with it
     counts[N_QUEUE] = n + 1
     counts[N_QUEUED_EVER] += 1
     while n > 0:  # sift up
         parent = (n - 1) // 2
-        if not _queue_before(queue, n, parent):
+        if heap[parent, H_FIRST] < first or (heap[parent, H_FIRST] == first and heap[parent, H_SECOND] < second):
             break
-        _queue_swap(queue, queuef, n, parent)
+        heap[n, H_FIRST], heap[n, H_SECOND], heap[n, H_TASK] = (heap[parent, H_FIRST], heap[parent, H_SECOND],
+                                                                 heap[parent, H_TASK])
         n = parent
+    heap[n, H_FIRST], heap[n, H_SECOND], heap[n, H_TASK] = first, second, task
 
 
-def _queue_swap(queue, queuef, a: int, b: int) -> None:
-    for col in range(Q_WIDTH):
-        queue[a, col], queue[b, col] = queue[b, col], queue[a, col]
-    queuef[a], queuef[b] = queuef[b], queuef[a]
+def _queue_before(heap, a: int, b: int) -> bool:
+    """Whether the heap's entry ``a`` is served before ``b``: by class, request day, customer, invoice, then
+    arrival, the first three packed into one key and the last two into another."""
+    return heap[a, H_FIRST] < heap[b, H_FIRST] or (heap[a, H_FIRST] == heap[b, H_FIRST]
+                                                   and heap[a, H_SECOND] < heap[b, H_SECOND])
 
 
 def _queue_pop(w) -> None:
-    """Take the first task in service order off the team's queue (the heap's top)."""
-    queue, queuef, counts = w.Q, w.QF, w.counts
+    """Take the first task in service order off the team's queue (the heap's top); its row is free again."""
+    queue, heap, counts = w.Q, w.QH, w.counts
+    task = heap[0, H_TASK]
+    w.R[queue[task, Q_INVOICE], R_QUEUED] -= 1  # out of the queue
+    queue[task, Q_NEXT] = counts[N_QUEUE_FREE]
+    counts[N_QUEUE_FREE] = task
     n = counts[N_QUEUE] - 1
     counts[N_QUEUE] = n
-    w.R[queue[0, Q_INVOICE], R_QUEUED] -= 1  # out of the queue
     if n == 0:
         return
-    for col in range(Q_WIDTH):
-        queue[0, col] = queue[n, col]
-    queuef[0] = queuef[n]
+    heap[0, H_FIRST], heap[0, H_SECOND], heap[0, H_TASK] = heap[n, H_FIRST], heap[n, H_SECOND], heap[n, H_TASK]
     i = 0
     while True:  # sift down
         first, left, right = i, 2 * i + 1, 2 * i + 2
-        if left < n and _queue_before(queue, left, first):
+        if left < n and _queue_before(heap, left, first):
             first = left
-        if right < n and _queue_before(queue, right, first):
+        if right < n and _queue_before(heap, right, first):
             first = right
         if first == i:
             return
-        _queue_swap(queue, queuef, i, first)
+        for col in range(H_WIDTH):
+            heap[i, col], heap[first, col] = heap[first, col], heap[i, col]
         i = first
 
 
@@ -1494,14 +1512,6 @@ def _insolvency(w, c: int, day: int) -> None:
 
 # --- the team -------------------------------------------------------------------------------------------
 
-def _queue_before(queue, a: int, b: int) -> bool:
-    """Whether queue item ``a`` is served before ``b``: by class, request day, customer, invoice, then arrival."""
-    for col in (Q_CLASS, Q_REQUESTED, Q_CUSTOMER, Q_SEQ, Q_ORDER):
-        if queue[a, col] != queue[b, col]:
-            return queue[a, col] < queue[b, col]
-    return False
-
-
 def _serve(w, day: int) -> None:
     """Serve the day's queue from the team's minutes (as SimpyEngine._serve).
 
@@ -1509,13 +1519,14 @@ def _serve(w, day: int) -> None:
     and a backlog of thousands (a team overloaded for months) is not walked once a day."""
     T = w.T
     counts = w.counts
-    queue, queuef = w.Q, w.QF
+    queue, queuef, heap = w.Q, w.QF, w.QH
     daily = T[T_DAILY_MINUTES]
     left = daily
     while counts[N_QUEUE] > 0:
-        row = queue[0, Q_INVOICE]
-        action = queue[0, Q_ACTION]
-        minutes = queuef[0]
+        task = heap[0, H_TASK]
+        row = queue[task, Q_INVOICE]
+        action = queue[task, Q_ACTION]
+        minutes = queuef[task]
         R = w.R
         if action < 0:
             needed = R[row, R_DISPUTED] != 0 and R[row, R_TAKEN_UP] == 0
@@ -1537,7 +1548,7 @@ def _serve(w, day: int) -> None:
         if needed > left and left < daily:
             return  # strict priority: nothing overtakes the first item that does not fit; the rest wait
         left -= needed  # a task longer than a whole day takes a day nobody has touched yet
-        wait = day - queue[0, Q_REQUESTED]
+        wait = day - queue[task, Q_REQUESTED]
         _queue_pop(w)
         if action < 0:
             R[row, R_TAKEN_UP] = 1
@@ -1599,11 +1610,13 @@ def run_kernel(M, P, C, CF, capacity):
     counts[N_DAY] = -1
     counts[N_FREE] = -1
     counts[N_ROW_FREE] = -1
+    counts[N_QUEUE_FREE] = -1
     w = World(M[0], M[1], M[2], M[3], M[4], M[5], M[6], M[7], M[8], X,
               P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7], P[8],
               C, CF, R, np.empty((capacity[0], RF_WIDTH), dtype=np.float64), L,
               np.empty((capacity[1], LF_WIDTH), dtype=np.float64), np.empty((capacity[3], Q_WIDTH), dtype=np.int64),
-              np.empty(capacity[3], dtype=np.float64), np.empty((capacity[2], E_WIDTH), dtype=np.int64),
+              np.empty(capacity[3], dtype=np.float64), np.empty((capacity[3], H_WIDTH), dtype=np.int64),
+              np.empty((capacity[2], E_WIDTH), dtype=np.int64),
               np.empty((capacity[2], 2), dtype=np.int64), np.full(end + 1, -1, dtype=np.int64),
               np.zeros(8, dtype=np.int64), counts, np.empty((capacity[0], OI_WIDTH), dtype=np.int64),
               np.empty(capacity[0], dtype=np.float64))
