@@ -169,6 +169,7 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
 __jit_entry__ = ("run_kernel", "draw", "liquidity_kernel")  # called from Python; the others only from compiled code
 
 NEVER = 1 << 62
+UNLINKED = -2  # R_PREV_OPEN of a closed invoice no longer in its customer's list
 _PRIORITY_BASE = 2
 PHASE_ORDER, PHASE_RESOLVE, PHASE_PAY, PHASE_DISPUTE, PHASE_REVIEW = range(5)
 EV_ORDER, EV_INSOLVENCY, EV_INVOICE = range(3)  # what a wake-up wakes
@@ -572,23 +573,28 @@ def _schedule(w, i: int) -> None:
 
 
 def _release(w, i: int) -> None:
-    """A closed invoice (nothing left to collect) leaves its row: its final state goes to the invoice table, and
-    the row is unlinked from its customer's invoices and freed for the next one (unless the team's queue still
-    holds an item for it: then when that item leaves the queue)."""
+    """A closed invoice (nothing left to collect): its final state goes to the invoice table and it leaves its
+    customer's open invoices at once; its row is freed for the next invoice then, or when the team's queue no
+    longer holds an item for it. (Closed invoices kept in the list made a busy team's customers' lists long:
+    every look at a customer's standing walked them.)"""
     R, C, counts = w.R, w.C, w.counts
-    inv = R[i, R_ID]
-    if inv < 0 or R[i, R_QUEUED] > 0:
+    if R[i, R_ID] < 0:
         return
-    _write_out(w, i)
-    prev, nxt, c = R[i, R_PREV_OPEN], R[i, R_NEXT_OPEN], R[i, R_CUSTOMER]
-    if prev >= 0:
-        R[prev, R_NEXT_OPEN] = nxt
-    else:
-        C[c, C_OPEN_HEAD] = nxt
-    if nxt >= 0:
-        R[nxt, R_PREV_OPEN] = prev
-    else:
-        C[c, C_OPEN_TAIL] = prev
+    prev = R[i, R_PREV_OPEN]
+    if prev != UNLINKED:
+        _write_out(w, i)
+        nxt, c = R[i, R_NEXT_OPEN], R[i, R_CUSTOMER]
+        if prev >= 0:
+            R[prev, R_NEXT_OPEN] = nxt
+        else:
+            C[c, C_OPEN_HEAD] = nxt
+        if nxt >= 0:
+            R[nxt, R_PREV_OPEN] = prev
+        else:
+            C[c, C_OPEN_TAIL] = prev
+        R[i, R_PREV_OPEN] = UNLINKED
+    if R[i, R_QUEUED] > 0:
+        return
     R[i, R_ID] = -1
     R[i, R_NEXT_OPEN] = counts[N_ROW_FREE]
     counts[N_ROW_FREE] = i
