@@ -162,7 +162,7 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
            "_offer_settlement", "_mediate", "_escalate", "_spill_over", "_end_escalation", "_court_decides",
            "_disputed_part", "_insolvency",
            "_serve", "_queue_push", "_decide", "_do", "_within_cap", "_account_change", "_invoice_change",
-           "_release", "_write_out", "_order_key", "_action_channel", "_action_kind", "_queue_before",
+           "_release", "_write_out", "_order_key", "_action_channel", "_action_kind", "_queue_before", "_queue_swap",
            "_queue_pop", "_new_row", "_open_book",
            "liquidity_kernel")
 
@@ -435,19 +435,18 @@ def _queue_push(w, work: int, requested: int, customer: int, seq: int, row: int,
         counts[N_QUEUE_TOP] = task + 1
     queue[task, Q_REQUESTED], queue[task, Q_INVOICE], queue[task, Q_ACTION] = requested, row, action
     queuef[task] = minutes
-    first = (work << 56) + (requested << 30) + customer
-    second = (seq << 40) + counts[N_QUEUED_EVER]
+    heap[n, H_FIRST] = (work << 56) + (requested << 30) + customer
+    heap[n, H_SECOND] = (seq << 40) + counts[N_QUEUED_EVER]
+    heap[n, H_TASK] = task
     w.R[row, R_QUEUED] += 1  # the row is kept until the queue is done with it
     counts[N_QUEUE] = n + 1
     counts[N_QUEUED_EVER] += 1
     while n > 0:  # sift up
         parent = (n - 1) // 2
-        if heap[parent, H_FIRST] < first or (heap[parent, H_FIRST] == first and heap[parent, H_SECOND] < second):
+        if not _queue_before(heap, n, parent):
             break
-        heap[n, H_FIRST], heap[n, H_SECOND], heap[n, H_TASK] = (heap[parent, H_FIRST], heap[parent, H_SECOND],
-                                                                 heap[parent, H_TASK])
+        _queue_swap(heap, n, parent)
         n = parent
-    heap[n, H_FIRST], heap[n, H_SECOND], heap[n, H_TASK] = first, second, task
 
 
 def _queue_before(heap, a: int, b: int) -> bool:
@@ -455,6 +454,11 @@ def _queue_before(heap, a: int, b: int) -> bool:
     arrival, the first three packed into one key and the last two into another."""
     return heap[a, H_FIRST] < heap[b, H_FIRST] or (heap[a, H_FIRST] == heap[b, H_FIRST]
                                                    and heap[a, H_SECOND] < heap[b, H_SECOND])
+
+
+def _queue_swap(heap, a: int, b: int) -> None:
+    for col in range(H_WIDTH):
+        heap[a, col], heap[b, col] = heap[b, col], heap[a, col]
 
 
 def _queue_pop(w) -> None:
@@ -478,8 +482,7 @@ def _queue_pop(w) -> None:
             first = right
         if first == i:
             return
-        for col in range(H_WIDTH):
-            heap[i, col], heap[first, col] = heap[first, col], heap[i, col]
+        _queue_swap(heap, i, first)
         i = first
 
 
