@@ -28,7 +28,8 @@ from collectsim.model.opening import opening_gone, opening_invoices
 from collectsim.model.policy_tables import PolicyTables
 from collectsim.model.portfolio import Customers, make_customers
 from collectsim.model.standing import NO_DISPUTE, RECENT_INVOICES
-from collectsim.results.eventlog import COLUMN_DTYPES, EventKind, EventLog
+from collectsim.results.eventlog import COLUMN_DTYPES, COLUMNS, EventKind, EventLog
+from collectsim.results.invoices import COLUMNS as INVOICE_COLUMNS
 from collectsim.results.invoices import InvoiceTable
 
 Outputs = tuple[Customers, InvoiceTable, EventLog, np.ndarray]
@@ -151,6 +152,39 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     end = horizon.total_days
     customers = make_customers(scenario, seed)
     liquidity = _liquidity(scenario, seed, customers.segment)
+    book = scenario.opening
+    opening = opening_invoices(scenario, seed, customers.segment, customers.habit_days_late, liquidity)
+    members = np.argsort(customers.segment, kind="stable").astype(np.int64)
+    starts = np.searchsorted(customers.segment[members], np.arange(len(scenario.portfolio.segments) + 1)).astype(
+        np.int64)
+    prefix = np.asarray(_prefixes(int(seed)), dtype=np.uint64)
+    X = np.asarray([end, horizon.measured_end, BLOCK_DAYS, liquidity.states.shape[1] - 1,
+                    book.day if book is not None else 0], dtype=np.int64)
+    M = (SG, BH, T, members, starts, liquidity.states, runs, eom, prefix, X, opening)
+    capacity = _capacity(scenario, customers) + np.asarray([1, 3, 1, 0], dtype=np.int64) * len(opening)
+    if room is not None:
+        capacity = room.start(key, capacity)
+    while True:  # the arrays are sized from the expected number of invoices; a run that needs more is repeated
+        C, CF = _customer_state(scenario, seed, customers, liquidity)  # made afresh: the loop changes them
+        table, log, counts = kernels().run_kernel(M, policy_arrays(tables), C, CF, capacity)
+        over = int(counts[K.N_OVERFLOW])
+        if not over:
+            if room is not None:
+                room.sufficed(key, capacity)
+            break
+        capacity = capacity * np.where(np.asarray([over & flag for flag in (K.OVER_ROWS, K.OVER_LOG, K.OVER_HEAP,
+                                                                            K.OVER_QUEUE)]) != 0, 2, 1)
+        table = log = C = CF = None  # the stopped run's arrays go before the next run makes its own
+    if counts[K.N_PAST]:
+        raise RuntimeError("compiled engine: a wake-up was queued for a day already past (a bug)")
+    columns, log = list(log), None  # _event_log lets each column go once it is copied
+    invoices = InvoiceTable(**dict(zip(INVOICE_COLUMNS, table)))  # the loop's columns, in the table's dtypes
+    return customers, invoices, _event_log(columns, C, end), CF[:, K.CF_GOODWILL].copy()
+
+
+def _customer_state(scenario: Scenario, seed: int, customers: Customers, liquidity: Liquidity
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The customers' state at the start of a run: the loop's C (integers) and CF (floats) tables."""
     n = len(customers)
     C = np.zeros((n, K.C_WIDTH), dtype=np.int64)
     C[:, K.C_SEGMENT] = customers.segment
@@ -177,34 +211,7 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
             C[:m, K.C_LATE:K.C_LATE + RECENT_INVOICES] = book.late_ring
         gone = opening_gone(scenario, seed)  # customers gone before the as-of day start as churned
         C[:book.customers, K.C_CHURN_DAY] = np.where(gone >= 0, gone, K.NEVER)
-    opening = opening_invoices(scenario, seed, customers.segment, customers.habit_days_late, liquidity)
-    members = np.argsort(customers.segment, kind="stable").astype(np.int64)
-    starts = np.searchsorted(customers.segment[members], np.arange(len(scenario.portfolio.segments) + 1)).astype(
-        np.int64)
-    prefix = np.asarray(_prefixes(int(seed)), dtype=np.uint64)
-    X = np.asarray([end, horizon.measured_end, BLOCK_DAYS, liquidity.states.shape[1] - 1,
-                    book.day if book is not None else 0], dtype=np.int64)
-    M = (SG, BH, T, members, starts, liquidity.states, runs, eom, prefix, X, opening)
-    capacity = _capacity(scenario, customers) + np.asarray([1, 3, 1, 0], dtype=np.int64) * len(opening)
-    if room is not None:
-        capacity = room.start(key, capacity)
-    while True:  # the arrays are sized from the expected number of invoices; a run that needs more is repeated
-        C_run, CF_run = C.copy(), CF.copy()
-        OI, OF, L, LF, counts = kernels().run_kernel(M, policy_arrays(tables), C_run, CF_run, capacity)
-        over = int(counts[K.N_OVERFLOW])
-        if not over:
-            if room is not None:
-                room.sufficed(key, capacity)
-            break
-        capacity = capacity * np.where(np.asarray([over & flag for flag in (K.OVER_ROWS, K.OVER_LOG, K.OVER_HEAP,
-                                                                            K.OVER_QUEUE)]) != 0, 2, 1)
-    if counts[K.N_PAST]:
-        raise RuntimeError("compiled engine: a wake-up was queued for a day already past (a bug)")
-    C, CF = C_run, CF_run
-    invoices = InvoiceTable(customer=OI[:, K.OI_CUSTOMER], seq=OI[:, K.OI_SEQ], segment=OI[:, K.OI_SEGMENT],
-                            issue_day=OI[:, K.OI_ISSUE], due_day=OI[:, K.OI_DUE], amount=OI[:, K.OI_AMOUNT],
-                            discount_rate=OF, discount_deadline=OI[:, K.OI_DEADLINE], balance=OI[:, K.OI_BALANCE])
-    return customers, invoices, _event_log(L, LF, C, end), CF[:, K.CF_GOODWILL].copy()
+    return C, CF
 
 
 def _liquidity(scenario: Scenario, seed: int, segment: np.ndarray) -> Liquidity:
@@ -241,32 +248,30 @@ def _capacity(scenario: Scenario, customers: Customers) -> np.ndarray:
     return np.asarray([invoices, 3 * invoices + 2 * n + 256, n + invoices // 2 + 64, queue], dtype=np.int64)
 
 
-def _event_log(L: np.ndarray, LF: np.ndarray, C: np.ndarray, end: int) -> EventLog:
-    """The log's columns, with churn placed at the start of its day (it is found when a customer is next touched).
+def _event_log(columns: list[np.ndarray], C: np.ndarray, end: int) -> EventLog:
+    """The log's columns (in ``COLUMNS`` order; emptied as they are used), with churn placed at the start of its day
+    (it is found when a customer is next touched).
 
     The loop records events day by day, so the log is ordered by day, and a churn row goes in before the first
-    event of its day (churns of one day by customer), as SimpyEngine's stable reordering puts it.
+    event of its day (churns of one day by customer), as SimpyEngine's stable reordering puts it. The loop's
+    columns have the event log's dtypes; each is let go as soon as its copy with the churn rows is made, so a
+    large run holds one extra column at a time, not a second log.
     """
     churn_day = C[:, K.C_CHURN_DAY]
     churned = np.flatnonzero(churn_day < np.minimum(end, C[:, K.C_INSOLVENT_DAY]))
     churned = churned[np.lexsort((churned, churn_day[churned]))]
     days = churn_day[churned]
-    at = np.searchsorted(L[:, K.L_DAY], days, side="left")
-    k = len(churned)
-
-    def column(values: np.ndarray, extra, name: str) -> np.ndarray:
-        values = values.astype(COLUMN_DTYPES[name])
-        return np.insert(values, at, extra) if k else values
-
-    nan = np.full(k, np.nan)
-    return EventLog.from_columns(
-        day=column(L[:, K.L_DAY], days, "day"), kind=column(L[:, K.L_KIND], int(EventKind.CHURNED), "kind"),
-        customer=column(L[:, K.L_CUSTOMER], churned, "customer"), invoice=column(L[:, K.L_INVOICE], -1, "invoice"),
-        amount=column(L[:, K.L_AMOUNT], 0, "amount"), channel=column(L[:, K.L_CHANNEL], -1, "channel"),
-        tone=column(L[:, K.L_TONE], -1, "tone"), cost=column(L[:, K.L_COST], 0, "cost"),
-        goodwill_before=column(LF[:, K.LF_BEFORE], nan, "goodwill_before"),
-        goodwill_after=column(LF[:, K.LF_AFTER], nan, "goodwill_after"),
-        minutes=column(LF[:, K.LF_MINUTES], 0.0, "minutes"), wait=column(L[:, K.L_WAIT], 0, "wait"))
+    at = np.searchsorted(columns[0], days, side="left")
+    churn_row = {"day": days, "kind": int(EventKind.CHURNED), "customer": churned, "invoice": -1, "amount": 0,
+                 "channel": -1, "tone": -1, "cost": 0, "goodwill_before": np.nan, "goodwill_after": np.nan,
+                 "minutes": 0.0, "wait": 0}
+    out = {}
+    for j, name in enumerate(COLUMNS):
+        values, columns[j] = columns[j], None
+        assert values.dtype == COLUMN_DTYPES[name], name
+        out[name] = np.insert(values, at, churn_row[name]) if len(churned) else values
+        del values
+    return EventLog.from_columns(**out)
 
 
 def run_batch(scenario: Scenario, tables: Sequence[PolicyTables], seeds: Sequence[int],

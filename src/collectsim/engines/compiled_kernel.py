@@ -205,8 +205,7 @@ NAN = math.nan
  R_LEGAL_COSTS, R_PROFILE, R_WIDTH) = range(56)
 (RF_DISCOUNT_RATE, RF_UNMOVED, RF_FEE_RATE, RF_INTEREST, RF_SETTLE_FORGIVE, RF_AGENCY_FEE, RF_RECOVERABLE,
  RF_WIDTH) = range(8)
-# Columns of the invoice table the run returns (OI; the discount rate in OF), one row per invoice issued.
-OI_CUSTOMER, OI_SEQ, OI_SEGMENT, OI_ISSUE, OI_DUE, OI_AMOUNT, OI_DEADLINE, OI_BALANCE, OI_WIDTH = range(9)
+# The invoice table the run returns is kept as InvoiceTable's columns (World's inv_* fields), one row per invoice.
 
 # R_PROFILE: the row of the policy's tables that applies to the invoice (its segment's, for the target its
 # customer's standing met at issue).
@@ -255,10 +254,9 @@ X_END, X_ISSUE_END, X_BLOCK_DAYS, X_LAST_BLOCK, X_START, X_WIDTH = range(6)  # X
  N_QUEUE_FREE, N_QUEUE_TOP, N_WIDTH) = range(16)
 OVER_ROWS, OVER_LOG, OVER_HEAP, OVER_QUEUE = 1, 2, 4, 8
 
-# Columns of the log (integer and float parts) and of the team's queue.
-L_DAY, L_KIND, L_CUSTOMER, L_INVOICE, L_AMOUNT, L_CHANNEL, L_TONE, L_COST, L_WAIT, L_WIDTH = range(10)
-LF_BEFORE, LF_AFTER, LF_MINUTES, LF_WIDTH = range(4)
-# A task's row in Q (Q_NEXT links free rows), and its entry in the queue's heap QH: the service order as two
+# The log is kept as the event log's columns (World's log_* fields, in EventLog's dtypes: a row is 63 bytes, and the
+# columns become the run's event log without a copy). The team's queue:
+# a task's row in Q (Q_NEXT links free rows), and its entry in the queue's heap QH: the service order as two
 # keys (see _queue_before) and the task's row.
 Q_REQUESTED, Q_INVOICE, Q_ACTION, Q_NEXT, Q_WIDTH = range(5)
 H_FIRST, H_SECOND, H_TASK, H_WIDTH = range(4)
@@ -289,7 +287,11 @@ class World(structref.StructRefProxy):
 WORLD_FIELDS = ("SG", "BH", "T", "members", "starts", "liq", "runs", "eom", "pref", "X",
                 "p_ints", "p_floats", "p_offsets", "p_costs", "p_channels", "p_tones", "m_days", "m_shares",
                 "p_selectors",
-                "C", "CF", "R", "RF", "L", "LF", "Q", "QF", "QH", "E", "DH", "head", "out", "counts", "OI", "OF")
+                "C", "CF", "R", "RF", "Q", "QF", "QH", "E", "DH", "head", "out", "counts",
+                "inv_customer", "inv_seq", "inv_segment", "inv_issue", "inv_due", "inv_amount", "inv_rate",
+                "inv_deadline", "inv_balance",
+                "log_day", "log_kind", "log_customer", "log_invoice", "log_amount", "log_channel", "log_tone",
+                "log_cost", "log_before", "log_after", "log_minutes", "log_wait")
 structref.define_proxy(World, WorldType, list(WORLD_FIELDS))
 
 
@@ -402,17 +404,17 @@ def _next_day(w, end: int) -> int:
 
 def _record(w, day: int, kind: int, customer: int, invoice: int, amount: int, channel: int,
             tone: int, cost: int, before: float, after: float, minutes: float, wait: int) -> None:
-    log, logf, counts = w.L, w.LF, w.counts
+    """Append one row to the log, straight into the columns (and dtypes) of the run's event log."""
+    counts = w.counts
     n = counts[N_LOG]
-    if n == log.shape[0]:
+    if n == w.log_day.shape[0]:
         counts[N_OVERFLOW] |= OVER_LOG
         return
     if invoice >= 0:
         invoice = w.R[invoice, R_ID]  # the invoice's number (``invoice`` is its row of state)
-    log[n, L_DAY], log[n, L_KIND], log[n, L_CUSTOMER], log[n, L_INVOICE] = day, kind, customer, invoice
-    log[n, L_AMOUNT], log[n, L_CHANNEL], log[n, L_TONE], log[n, L_COST], log[n, L_WAIT] = (
-        amount, channel, tone, cost, wait)
-    logf[n, LF_BEFORE], logf[n, LF_AFTER], logf[n, LF_MINUTES] = before, after, minutes
+    w.log_day[n], w.log_kind[n], w.log_customer[n], w.log_invoice[n] = day, kind, customer, invoice
+    w.log_amount[n], w.log_channel[n], w.log_tone[n], w.log_cost[n], w.log_wait[n] = amount, channel, tone, cost, wait
+    w.log_before[n], w.log_after[n], w.log_minutes[n] = before, after, minutes
     counts[N_LOG] = n + 1
 
 
@@ -607,9 +609,9 @@ def _write_out(w, i: int) -> None:
     """The invoice's state that the invoice table shows and that may change after issue."""
     R = w.R
     inv = R[i, R_ID]
-    w.OI[inv, OI_BALANCE] = R[i, R_BALANCE]
-    w.OI[inv, OI_DEADLINE] = R[i, R_DISCOUNT_DEADLINE]
-    w.OF[inv] = w.RF[i, RF_DISCOUNT_RATE]
+    w.inv_balance[inv] = R[i, R_BALANCE]
+    w.inv_deadline[inv] = R[i, R_DISCOUNT_DEADLINE]
+    w.inv_rate[inv] = w.RF[i, RF_DISCOUNT_RATE]
 
 
 # --- orders ------------------------------------------------------------------------------------------------
@@ -783,7 +785,7 @@ def _new_row(w, c: int, seq: int, s: int, amount: int, day: int, due: int, profi
     counts = w.counts
     R, RF = w.R, w.RF
     inv = counts[N_ROWS]
-    if inv == w.OI.shape[0]:
+    if inv == w.inv_customer.shape[0]:
         counts[N_OVERFLOW] |= OVER_ROWS
         return -1
     i = counts[N_ROW_FREE]
@@ -801,9 +803,8 @@ def _new_row(w, c: int, seq: int, s: int, amount: int, day: int, due: int, profi
     R[i, R_ISSUE], R[i, R_DUE] = day, due
     R[i, R_ID] = inv
     R[i, R_PROFILE] = profile
-    OI = w.OI
-    OI[inv, OI_CUSTOMER], OI[inv, OI_SEQ], OI[inv, OI_SEGMENT], OI[inv, OI_ISSUE] = c, seq, s, day
-    OI[inv, OI_DUE], OI[inv, OI_AMOUNT] = due, amount
+    w.inv_customer[inv], w.inv_seq[inv], w.inv_segment[inv], w.inv_issue[inv] = c, seq, s, day
+    w.inv_due[inv], w.inv_amount[inv] = due, amount
     for col in (R_PAY_DAY, R_DISPUTE_DAY, R_RESOLVE_DAY, R_REVIEW_DAY, R_PLAN_DAY, R_ESCALATION_DAY, R_HELD_DAY):
         R[i, col] = NEVER
     R[i, R_DISCOUNT_DEADLINE] = -1
@@ -1604,9 +1605,10 @@ def run_kernel(M, P, C, CF, capacity):
     ``capacity`` = rows of (invoices, log, heap, queue); the open invoices' state takes at most as many rows as
     the invoices (only those ever open at once are touched).
 
-    Returns the invoice table (OI columns, and the discount rates), the log (integer and float parts) and the
-    counters; when ``counters[N_OVERFLOW]`` is not 0 an array ran out of room and the run stopped early, to be repeated
-    with more.
+    Returns the invoice table and the log, each a tuple of columns in the order and dtypes of ``InvoiceTable`` and
+    ``EventLog`` (the loop writes them so, one row per invoice and per event: no copy is made of them afterwards),
+    and the counters; when ``counters[N_OVERFLOW]`` is not 0 an array ran out of room and the run stopped early,
+    to be repeated with more.
     """
     X = M[9]
     end = X[X_END]
@@ -1614,7 +1616,7 @@ def run_kernel(M, P, C, CF, capacity):
     for c in range(n):
         CF[c, CF_THRESHOLD] = churn_threshold(draw(M[8], U_CHURN, c, 0, 0))
     R = np.empty((capacity[0], R_WIDTH), dtype=np.int64)
-    L = np.empty((capacity[1], L_WIDTH), dtype=np.int64)
+    invoices, rows = capacity[0], capacity[1]
     counts = np.zeros(N_WIDTH, dtype=np.int64)
     counts[N_DAY] = -1
     counts[N_FREE] = -1
@@ -1622,13 +1624,21 @@ def run_kernel(M, P, C, CF, capacity):
     counts[N_QUEUE_FREE] = -1
     w = World(M[0], M[1], M[2], M[3], M[4], M[5], M[6], M[7], M[8], X,
               P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7], P[8],
-              C, CF, R, np.empty((capacity[0], RF_WIDTH), dtype=np.float64), L,
-              np.empty((capacity[1], LF_WIDTH), dtype=np.float64), np.empty((capacity[3], Q_WIDTH), dtype=np.int64),
+              C, CF, R, np.empty((capacity[0], RF_WIDTH), dtype=np.float64),
+              np.empty((capacity[3], Q_WIDTH), dtype=np.int64),
               np.empty(capacity[3], dtype=np.float64), np.empty((capacity[3], H_WIDTH), dtype=np.int64),
               np.empty((capacity[2], E_WIDTH), dtype=np.int64),
               np.empty((capacity[2], 2), dtype=np.int64), np.full(end + 1, -1, dtype=np.int64),
-              np.zeros(8, dtype=np.int64), counts, np.empty((capacity[0], OI_WIDTH), dtype=np.int64),
-              np.empty(capacity[0], dtype=np.float64))
+              np.zeros(8, dtype=np.int64), counts,
+              np.empty(invoices, dtype=np.int32), np.empty(invoices, dtype=np.int32),
+              np.empty(invoices, dtype=np.int32), np.empty(invoices, dtype=np.int32),
+              np.empty(invoices, dtype=np.int32), np.empty(invoices, dtype=np.int64),
+              np.empty(invoices, dtype=np.float64), np.empty(invoices, dtype=np.int32),
+              np.empty(invoices, dtype=np.int64),
+              np.empty(rows, dtype=np.int32), np.empty(rows, dtype=np.int8), np.empty(rows, dtype=np.int32),
+              np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int8),
+              np.empty(rows, dtype=np.int8), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.float64),
+              np.empty(rows, dtype=np.float64), np.empty(rows, dtype=np.float64), np.empty(rows, dtype=np.int32))
     for c in range(n):
         C[c, C_OPEN_HEAD] = -1
         C[c, C_OPEN_TAIL] = -1
@@ -1671,4 +1681,10 @@ def run_kernel(M, P, C, CF, capacity):
     for i in range(counts[N_ROW_TOP]):
         if R[i, R_ID] >= 0:
             _write_out(w, i)  # still open at the end
-    return w.OI[:counts[N_ROWS]], w.OF[:counts[N_ROWS]], L[:counts[N_LOG]], w.LF[:counts[N_LOG]], counts
+    m = counts[N_LOG]
+    log = (w.log_day[:m], w.log_kind[:m], w.log_customer[:m], w.log_invoice[:m], w.log_amount[:m], w.log_channel[:m],
+           w.log_tone[:m], w.log_cost[:m], w.log_before[:m], w.log_after[:m], w.log_minutes[:m], w.log_wait[:m])
+    k = counts[N_ROWS]
+    table = (w.inv_customer[:k], w.inv_seq[:k], w.inv_segment[:k], w.inv_issue[:k], w.inv_due[:k], w.inv_amount[:k],
+             w.inv_rate[:k], w.inv_deadline[:k], w.inv_balance[:k])
+    return table, log, counts
