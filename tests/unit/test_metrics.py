@@ -40,16 +40,21 @@ on B (50 on day 68), less that future margin; no fees, no team, no new customers
 """
 
 import dataclasses
+from unittest import mock
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import collectsim
+from collectsim.results import metrics as metrics_module
 from collectsim.results.eventlog import EventKind, EventLog
 from collectsim.results.invoices import InvoiceTable
 from collectsim.results.metrics import (
     NET_VALUE_COMPONENTS,
     aging_by_day,
+    balance_changes,
     cei,
     collectability_by_age,
     compute_metrics,
@@ -249,6 +254,45 @@ def test_aging_buckets_by_day(example):
     daily = daily_series(scenario, invoices, events, np.array([0.5, 0.7]))
     assert (daily["receivables"] == aging.sum(axis=0)).all()
     assert daily["cash"].sum() == 10000 + 42400
+
+
+def _aging_by_definition(invoices: InvoiceTable, events: EventLog, total_days: int) -> np.ndarray:
+    """Each day's open balance of each invoice, put in the bucket of its age that day (slow, plain)."""
+    bounds = ((-10**9, 0), (1, 30), (31, 60), (61, 90), (91, 10**9))
+    rows, days, deltas = balance_changes(invoices, events)
+    out = np.zeros((len(bounds), total_days), dtype=np.int64)
+    for t in range(total_days):
+        balance = np.zeros(len(invoices), dtype=np.int64)
+        np.add.at(balance, rows[days <= t], deltas[days <= t])
+        age = t - invoices["due_day"].astype(np.int64)
+        for b, (lo, hi) in enumerate(bounds):
+            out[b, t] = balance[(age >= lo) & (age <= hi)].sum()
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(-150, 150), st.integers(1, 10**6)), min_size=1,
+                max_size=12),
+       st.lists(st.tuples(st.integers(0, 11), st.integers(0, 90), st.integers(1, 10**6),
+                          st.sampled_from([P, R, W])), max_size=20),
+       st.integers(1, 100), st.integers(1, 8))
+def test_aging_by_day_matches_its_definition(issued, reductions, total_days, part_rows):
+    """The (day, due day) table's running sums equal bucketing every invoice's balance day by day, including
+    invoices due long before day 0 or after the last day, changes after the last day, events that change no
+    balance, and a log taken a few rows at a time."""
+    issue = [i for i, _, _ in issued]
+    invoices = InvoiceTable(customer=np.zeros(len(issued)), seq=np.arange(len(issued)), segment=np.zeros(len(issued)),
+                            issue_day=issue, due_day=[i + terms for i, terms, _ in issued],
+                            amount=[a for _, _, a in issued], discount_rate=np.zeros(len(issued)),
+                            discount_deadline=issue, balance=np.zeros(len(issued)))
+    picked = sorted((issue[row % len(issued)] + later, row % len(issued), amount, int(kind))
+                    for row, later, amount, kind in reductions)
+    events = EventLog.from_columns(day=[d for d, _, _, _ in picked], kind=[k for _, _, _, k in picked],
+                                   customer=[0] * len(picked), invoice=[r for _, r, _, _ in picked],
+                                   amount=[a for _, _, a, _ in picked])
+    with mock.patch.object(metrics_module, "_PART_ROWS", part_rows):
+        aging = aging_by_day(invoices, events, total_days)
+    assert np.array_equal(aging, _aging_by_definition(invoices, events, total_days))
 
 
 def test_count_back_dso_walks_back_through_months():

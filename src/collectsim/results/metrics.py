@@ -237,19 +237,51 @@ def balance_changes(invoices: InvoiceTable, events: EventLog) -> tuple[np.ndarra
     return rows, days, deltas
 
 
+_PART_ROWS = 1 << 22  # events handled at a time where a whole column's temporary copies would cost too much memory
+
+
+def _parts(length: int) -> list[slice]:
+    """Consecutive slices of at most ``_PART_ROWS`` rows covering ``length`` rows."""
+    return [slice(start, min(start + _PART_ROWS, length)) for start in range(0, length, _PART_ROWS)]
+
+
 def aging_by_day(invoices: InvoiceTable, events: EventLog, total_days: int) -> np.ndarray:
-    """Receivables at the end of each day by aging bucket: array (buckets, days) of cents."""
-    rows, days, deltas = balance_changes(invoices, events)
-    due = invoices["due_day"].astype(np.int64)[rows]
-    out = np.zeros((len(AGING_BUCKETS), total_days + 1), dtype=np.int64)
+    """Receivables at the end of each day by aging bucket: array (buckets, days) of cents.
+
+    A balance change on day d of an invoice due on day u counts in a bucket on every day t >= d whose age
+    t - u falls in the bucket's range. The changes are summed into a table by (d, u) once; a running sum over d
+    gives each day's balances by due day, and a running sum over u each bucket's range of due days. The cost
+    grows with the changes plus days x due days, not with changes x buckets. Due days before -91 or after the
+    last day are moved to them: every day of the run puts them in the same bucket.
+    """
+    n = total_days
+    oldest = -_BUCKET_RANGES[-1][0]  # due this long before day 0: 90+ on every day of the run
+    width = n - oldest + 1  # due days oldest..n, shifted to 0..width-1
+    due = np.clip(invoices["due_day"].astype(np.int64), oldest, n) - oldest
+    by_day_due = np.zeros(n * width, dtype=np.int64)
+
+    def add(days: np.ndarray, due: np.ndarray, deltas: np.ndarray) -> None:
+        inside = days < n
+        start = np.maximum(days[inside].astype(np.int64), 0)  # an opening balance counts from day 0
+        by_day_due[:] += add_at(n * width, start * width + due[inside], deltas[inside])
+
+    add(invoices["issue_day"], due, invoices["amount"])
+    reducing = is_kind(events["kind"], BALANCE_REDUCING)
+    for part in _parts(len(events)):  # a part at a time: a large log is not copied whole
+        rows = np.flatnonzero(reducing[part]) + part.start
+        add(events["day"][rows], due[events["invoice"][rows]], -events["amount"][rows])
+    by_day_due = by_day_due.reshape(n, width)
+    open_by_due = np.cumsum(by_day_due, axis=0)  # [t, u]: balances at the end of day t of invoices due on u
+    upto = np.zeros((n, width + 1), dtype=np.int64)
+    np.cumsum(open_by_due, axis=1, out=upto[:, 1:])  # [t, j]: summed over the due days before j
+    t = np.arange(n)
+    out = np.empty((len(AGING_BUCKETS), n), dtype=np.int64)
     for b, (lo, hi) in enumerate(_BUCKET_RANGES):
-        start = days if lo is None else np.maximum(days, due + lo)
-        stop = np.full_like(days, total_days) if hi is None else due + hi + 1
-        keep = start < np.minimum(stop, total_days)
-        inside = keep & (stop < total_days)
-        out[b] = add_at(total_days + 1, np.concatenate([start[keep], stop[inside]]),
-                        np.concatenate([deltas[keep], -deltas[inside]]))
-    return np.cumsum(out, axis=1)[:, :total_days]
+        # Due days u with lo <= t - u <= hi, i.e. t - hi <= u <= t - lo (open ends: all of them), as columns.
+        first = np.zeros(n, dtype=np.int64) if hi is None else np.clip(t - hi - oldest, 0, width)
+        stop = np.full(n, width) if lo is None else np.clip(t - lo - oldest + 1, 0, width)
+        out[b] = upto[t, stop] - upto[t, first]
+    return out
 
 
 def goodwill_gap_path(jumps: np.ndarray, recovery_days: float) -> np.ndarray:
@@ -299,11 +331,13 @@ def discount_factors(rate: float, days: np.ndarray) -> np.ndarray:
     both. It can still differ with and without FMA, rarely (see README, "Randomness";
     ``tests/test_portability.py`` checks both switches).
     """
-    days = np.asarray(days, dtype=np.int64)
+    days = np.asarray(days)
+    if days.dtype.kind not in "iu":
+        days = days.astype(np.int64)
     if len(days) == 0:
         return np.empty(0)
     first, last = int(days.min()), int(days.max())
-    return _discount_table(float(rate), first, last)[days - first]
+    return _discount_table(float(rate), first, last)[days - first]  # days keep their integer type: no copy
 
 
 def daily_series(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
@@ -318,7 +352,7 @@ def daily_series(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
     cash = np.bincount(day[is_cash], weights=events["amount"][is_cash], minlength=n)[:n]
     aging = aging_by_day(invoices, events, n)
     moved = ~np.isnan(events["goodwill_before"])
-    jumps = np.bincount(day[moved], weights=(events["goodwill_after"] - events["goodwill_before"])[moved],
+    jumps = np.bincount(day[moved], weights=events["goodwill_after"][moved] - events["goodwill_before"][moved],
                         minlength=n)[:n]
     customers = max(len(goodwill_baseline), 1)
     mean_goodwill = (goodwill_baseline.sum() + goodwill_gap_path(jumps, scenario.behaviour.goodwill_recovery_days)
@@ -477,9 +511,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
 
     # The cohort: invoices issued in the measured period, followed to the end of the run.
     cohort = (invoices["issue_day"] >= w) & (invoices["issue_day"] < e)
-    on_invoice = events["invoice"] >= 0  # customer events (churn) carry invoice -1
-    in_cohort = np.zeros(len(events), dtype=bool)
-    in_cohort[on_invoice] = cohort[events["invoice"][on_invoice]]
+    in_cohort = np.append(cohort, False)[events["invoice"]]  # customer events (churn) carry invoice -1: False
     kind, amount = events["kind"], events["amount"]
 
     def total(k: EventKind) -> int:
@@ -517,18 +549,23 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     econ = scenario.economics
     rate = econ.cost_of_capital
     is_cash = in_cohort & is_kind(kind, CASH_KINDS)
-    factor = discount_factors(rate, events["day"] - w)
-    npv = float((amount[is_cash] * factor[is_cash]).sum())
+
+    def factor(where: np.ndarray) -> np.ndarray:
+        """The discount factors of the events ``where`` is true (made for those rows only: a log can be large)."""
+        return discount_factors(rate, events["day"][where] - w)
 
     def discounted(values: np.ndarray, where: np.ndarray) -> float:
-        return float((values[where] * factor[where]).sum())
+        factors = factor(where)
+        return float(np.multiply(values[where], factors, out=factors).sum())  # in place: one array less
+
+    npv = discounted(amount, is_cash)
 
     # Net value: the cohort's cash, less what the goods cost and what collecting and acquiring customers cost,
     # less the margin customers lost in the period would have brought after it. Discounted to the period's start.
     is_fee = in_cohort & is_kind(kind, FEE_KINDS)
     goods = (1.0 - econ.gross_margin) * float(
         (invoices["amount"][cohort] * discount_factors(rate, invoices["issue_day"][cohort] - w)).sum())
-    acquired = round(econ.acquisition_cost * 100) * float(factor[onboarded].sum())
+    acquired = round(econ.acquisition_cost * 100) * float(factor(onboarded).sum())
     components = {
         "cash_collected": discounted(amount, is_cash & ~is_fee),
         "fees": discounted(amount, is_fee),
