@@ -275,9 +275,9 @@ def _aging_by_definition(invoices: InvoiceTable, events: EventLog, total_days: i
                 max_size=12),
        st.lists(st.tuples(st.integers(0, 11), st.integers(0, 90), st.integers(1, 10**6),
                           st.sampled_from([P, R, W])), max_size=20),
-       st.integers(1, 100), st.integers(1, 8))
-def test_aging_by_day_matches_its_definition(issued, reductions, total_days, part_rows):
-    """The (day, due day) table's running sums equal bucketing every invoice's balance day by day, including
+       st.integers(1, 100), st.integers(1, 8), st.sampled_from(["moves", "table", None]))
+def test_aging_by_day_matches_its_definition(issued, reductions, total_days, part_rows, method):
+    """Both ways of summing (and the default choice) equal bucketing every invoice's balance day by day, including
     invoices due long before day 0 or after the last day, changes after the last day, events that change no
     balance, and a log taken a few rows at a time."""
     issue = [i for i, _, _ in issued]
@@ -291,7 +291,7 @@ def test_aging_by_day_matches_its_definition(issued, reductions, total_days, par
                                    customer=[0] * len(picked), invoice=[r for _, r, _, _ in picked],
                                    amount=[a for _, _, a, _ in picked])
     with mock.patch.object(metrics_module, "_PART_ROWS", part_rows):
-        aging = aging_by_day(invoices, events, total_days)
+        aging = aging_by_day(invoices, events, total_days, method)
     assert np.array_equal(aging, _aging_by_definition(invoices, events, total_days))
 
 

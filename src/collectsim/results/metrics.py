@@ -117,6 +117,8 @@ FEE_KINDS = (EventKind.FEES_PAID, EventKind.COSTS_RECOVERED)
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 #: Inclusive ranges of days past due for each aging bucket (None: open-ended).
 _BUCKET_RANGES = ((None, 0), (1, 30), (31, 60), (61, 90), (91, None))
+#: Days past due at which a balance moves from one aging bucket to the next.
+_MOVE_AGES = np.asarray([lo for lo, _ in _BUCKET_RANGES[1:]], dtype=np.int64)
 _EXACT = 2**53  # integers of float64 up to here are exact, and so are sums that stay below it
 
 
@@ -245,37 +247,52 @@ def _parts(length: int) -> list[slice]:
     return [slice(start, min(start + _PART_ROWS, length)) for start in range(0, length, _PART_ROWS)]
 
 
-def aging_by_day(invoices: InvoiceTable, events: EventLog, total_days: int) -> np.ndarray:
+def aging_by_day(invoices: InvoiceTable, events: EventLog, total_days: int, method: str | None = None) -> np.ndarray:
     """Receivables at the end of each day by aging bucket: array (buckets, days) of cents.
 
-    A balance change on day d of an invoice due on day u counts in a bucket on every day t >= d whose age
-    t - u falls in the bucket's range. The changes are summed into a table by (d, u) once; a running sum over d
-    gives each day's balances by due day, and a running sum over u each bucket's range of due days. The cost
-    grows with the changes plus days x due days, not with changes x buckets. Due days before -91 or after the
-    last day are moved to them: every day of the run puts them in the same bucket.
+    A balance change on day d of an invoice due on day u counts in a bucket on every day t >= d whose age t - u
+    falls in the bucket's range. Two ways to sum that, with the same result: ``"moves"`` (a change enters the
+    bucket of its age on day d and moves on to the next bucket on each later day u + 1, u + 31, u + 61, u + 91)
+    costs a few entries per change; ``"table"`` (the changes summed by day and due day, then running sums over
+    both) costs one entry per change plus days x due days. By default the cheaper one for the run's size.
+    The changes are taken a part at a time, so a large log is not copied whole.
     """
     n = total_days
     oldest = -_BUCKET_RANGES[-1][0]  # due this long before day 0: 90+ on every day of the run
-    width = n - oldest + 1  # due days oldest..n, shifted to 0..width-1
-    due = np.clip(invoices["due_day"].astype(np.int64), oldest, n) - oldest
-    by_day_due = np.zeros(n * width, dtype=np.int64)
+    width = n - oldest + 1  # the table's due days: oldest..n (earlier and later ones are put at its edges)
+    if method is None:
+        method = "table" if 4 * (len(invoices) + len(events)) > n * width else "moves"
+    buckets = len(AGING_BUCKETS)
+    cells = buckets * n if method == "moves" else n * width
+    sums = np.zeros(cells, dtype=np.int64)
+    due_of = invoices["due_day"].astype(np.int64)
 
     def add(days: np.ndarray, due: np.ndarray, deltas: np.ndarray) -> None:
         inside = days < n
-        start = np.maximum(days[inside].astype(np.int64), 0)  # an opening balance counts from day 0
-        by_day_due[:] += add_at(n * width, start * width + due[inside], deltas[inside])
+        days = np.maximum(days[inside].astype(np.int64), 0)  # an opening balance counts from day 0
+        due, deltas = due[inside], deltas[inside].astype(np.int64)
+        if method == "table":
+            index, values = [days * width + np.clip(due, oldest, n) - oldest], [deltas]
+        else:
+            index, values = [np.searchsorted(_MOVE_AGES, days - due, side="right") * n + days], [deltas]
+            for bucket, age in enumerate(_MOVE_AGES):
+                moves = due + age
+                moving = (moves > days) & (moves < n)
+                index += [bucket * n + moves[moving], (bucket + 1) * n + moves[moving]]
+                values += [-deltas[moving], deltas[moving]]
+        sums[:] += add_at(cells, np.concatenate(index), np.concatenate(values))
 
-    add(invoices["issue_day"], due, invoices["amount"])
+    add(invoices["issue_day"], due_of, invoices["amount"])
     reducing = is_kind(events["kind"], BALANCE_REDUCING)
-    for part in _parts(len(events)):  # a part at a time: a large log is not copied whole
+    for part in _parts(len(events)):
         rows = np.flatnonzero(reducing[part]) + part.start
-        add(events["day"][rows], due[events["invoice"][rows]], -events["amount"][rows])
-    by_day_due = by_day_due.reshape(n, width)
-    open_by_due = np.cumsum(by_day_due, axis=0)  # [t, u]: balances at the end of day t of invoices due on u
-    upto = np.zeros((n, width + 1), dtype=np.int64)
-    np.cumsum(open_by_due, axis=1, out=upto[:, 1:])  # [t, j]: summed over the due days before j
+        add(events["day"][rows], due_of[events["invoice"][rows]], -events["amount"][rows])
+    if method == "moves":
+        return np.cumsum(sums.reshape(buckets, n), axis=1)
+    upto = np.zeros((n, width + 1), dtype=np.int64)  # [t, j]: balances at the end of day t, due before column j
+    np.cumsum(np.cumsum(sums.reshape(n, width), axis=0), axis=1, out=upto[:, 1:])
     t = np.arange(n)
-    out = np.empty((len(AGING_BUCKETS), n), dtype=np.int64)
+    out = np.empty((buckets, n), dtype=np.int64)
     for b, (lo, hi) in enumerate(_BUCKET_RANGES):
         # Due days u with lo <= t - u <= hi, i.e. t - hi <= u <= t - lo (open ends: all of them), as columns.
         first = np.zeros(n, dtype=np.int64) if hi is None else np.clip(t - hi - oldest, 0, width)
