@@ -249,3 +249,40 @@ def test_a_task_beyond_the_queue_keys_range_is_an_error_not_a_wrong_order(field)
     values[field] = (64, 1 << 26, 1 << 30, 1 << 23)[field]
     with pytest.raises(ValueError, match="team queue"):
         K._queue_push(_queue_world(4), *values, 0, 0, 1.0)
+
+
+def test_a_settled_invoice_lets_its_row_go_while_the_queue_still_holds_tasks_for_it(monkeypatch):
+    """With firm-and-fair's calls and a small team the queue stays thousands of tasks long, most of them for
+    invoices settled since they were queued. Their rows of state are let go at settlement all the same (the
+    queue finds those tasks void by the invoice number), so the rows in use stay near the most invoices open
+    at once; rows kept until the queue reached their tasks were about six times as many."""
+    from collectsim import simulate
+    from collectsim.config.scaled import scaled_scenario
+    from collectsim.engines import compiled_kernel as K
+    from collectsim.results.eventlog import BALANCE_REDUCING
+    from helpers import ROOT
+
+    scenario = scaled_scenario(ROOT / "scenarios" / "baseline.toml", 300)
+    ns, seen = kernels(), {}
+    kernel = ns.run_kernel
+
+    def spy(*args):
+        out = kernel(*args)
+        seen["counts"] = out[-1].copy()
+        return out
+
+    monkeypatch.setattr(ns, "run_kernel", spy)
+    result = simulate(scenario, "firm-and-fair", seed=3, engine="compiled")
+    counts = seen["counts"]
+    invoices, events = result.invoices, result.events
+    end = scenario.horizon.total_days
+    reducing = np.isin(events["kind"], BALANCE_REDUCING)
+    closed = np.full(len(invoices), end, dtype=np.int64)  # open to the end unless settled
+    settled = invoices["balance"] == 0
+    last = np.zeros(len(invoices), dtype=np.int64)
+    np.maximum.at(last, events["invoice"][reducing], events["day"][reducing])
+    closed[settled] = last[settled]
+    open_on = np.cumsum(np.bincount(invoices["issue_day"], minlength=end + 2)[:end + 1]
+                        - np.bincount(closed + 1, minlength=end + 2)[:end + 1])  # open during day t
+    assert counts[K.N_QUEUE_TOP] > 5 * open_on.max()  # the queue is long: the case this is about
+    assert counts[K.N_ROW_TOP] <= 1.1 * open_on.max() + 10

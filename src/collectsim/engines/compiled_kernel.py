@@ -256,9 +256,10 @@ OVER_ROWS, OVER_LOG, OVER_HEAP, OVER_QUEUE = 1, 2, 4, 8
 
 # The log is kept as the event log's columns (World's log_* fields, in EventLog's dtypes: a row is 63 bytes, and the
 # columns become the run's event log without a copy). The team's queue:
-# a task's row in Q (Q_NEXT links free rows), and its entry in the queue's heap QH: the service order as two
+# a task's row in Q (Q_INVOICE its invoice's row of state, Q_ID the invoice's number: when the row has been let go
+# the two no longer match; Q_NEXT links free rows), and its entry in the queue's heap QH: the service order as two
 # keys (see _queue_before) and the task's row.
-Q_REQUESTED, Q_INVOICE, Q_ACTION, Q_NEXT, Q_WIDTH = range(5)
+Q_REQUESTED, Q_INVOICE, Q_ACTION, Q_NEXT, Q_ID, Q_WIDTH = range(6)
 H_FIRST, H_SECOND, H_TASK, H_WIDTH = range(4)
 # Wake-ups (E): one row each, on its day's list (E_NEXT) until the day comes, then in today's heap (DH).
 E_KEY, E_KIND, E_INDEX, E_GEN, E_NEXT, E_WIDTH = range(6)
@@ -436,6 +437,7 @@ def _queue_push(w, work: int, requested: int, customer: int, seq: int, row: int,
         task = counts[N_QUEUE_TOP]
         counts[N_QUEUE_TOP] = task + 1
     queue[task, Q_REQUESTED], queue[task, Q_INVOICE], queue[task, Q_ACTION] = requested, row, action
+    queue[task, Q_ID] = w.R[row, R_ID]
     queuef[task] = minutes
     heap[n, H_FIRST] = (work << 56) + (requested << 30) + customer
     heap[n, H_SECOND] = (seq << 40) + counts[N_QUEUED_EVER]
@@ -467,7 +469,9 @@ def _queue_pop(w) -> None:
     """Take the first task in service order off the team's queue (the heap's top); its row is free again."""
     queue, heap, counts = w.Q, w.QH, w.counts
     task = heap[0, H_TASK]
-    w.R[queue[task, Q_INVOICE], R_QUEUED] -= 1  # out of the queue
+    row = queue[task, Q_INVOICE]
+    if w.R[row, R_ID] == queue[task, Q_ID]:
+        w.R[row, R_QUEUED] -= 1  # out of the queue (unless the row was let go: see _release)
     queue[task, Q_NEXT] = counts[N_QUEUE_FREE]
     counts[N_QUEUE_FREE] = task
     n = counts[N_QUEUE] - 1
@@ -579,9 +583,11 @@ def _schedule(w, i: int) -> None:
 
 def _release(w, i: int) -> None:
     """A closed invoice (nothing left to collect): its final state goes to the invoice table and it leaves its
-    customer's open invoices at once; its row is freed for the next invoice then, or when the team's queue no
-    longer holds an item for it. (Closed invoices kept in the list made a busy team's customers' lists long:
-    every look at a customer's standing walked them.)"""
+    customer's open invoices at once. Its row is freed for the next invoice then too: the team's queue finds its
+    tasks for the invoice void (no action is still needed on a settled invoice; see ``still_needed``) by the row's
+    invoice number. Only an open dispute the queue may still take up keeps the row until the queue is done with
+    it. (Closed invoices kept in the list made a busy team's customers' lists long, and rows kept for a long
+    queue made the rows in use several times the open invoices.)"""
     R, C, counts = w.R, w.C, w.counts
     if R[i, R_ID] < 0:
         return
@@ -598,9 +604,9 @@ def _release(w, i: int) -> None:
         else:
             C[c, C_OPEN_TAIL] = prev
         R[i, R_PREV_OPEN] = UNLINKED
-    if R[i, R_QUEUED] > 0:
-        return
-    R[i, R_ID] = -1
+    if R[i, R_QUEUED] > 0 and R[i, R_DISPUTED] != 0 and R[i, R_TAKEN_UP] == 0:
+        return  # the queue may still take up its dispute (see _serve): the row stays until the queue is done
+    R[i, R_ID] = -1  # the queue's other tasks for it are void (nothing is still needed on a settled invoice)
     R[i, R_NEXT_OPEN] = counts[N_ROW_FREE]
     counts[N_ROW_FREE] = i
 
@@ -1535,9 +1541,12 @@ def _serve(w, day: int) -> None:
     while counts[N_QUEUE] > 0:
         task = heap[0, H_TASK]
         row = queue[task, Q_INVOICE]
+        R = w.R
+        if R[row, R_ID] != queue[task, Q_ID]:
+            _queue_pop(w)  # its invoice closed with nothing left for the team to do, and its row was let go
+            continue
         action = queue[task, Q_ACTION]
         minutes = queuef[task]
-        R = w.R
         if action < 0:
             needed = R[row, R_DISPUTED] != 0 and R[row, R_TAKEN_UP] == 0
         else:
