@@ -295,6 +295,12 @@ def test_aging_by_day_matches_its_definition(issued, reductions, total_days, par
     assert np.array_equal(aging, _aging_by_definition(invoices, events, total_days))
 
 
+def test_aging_by_day_names_an_unknown_method(example):
+    _, invoices, events, _ = example
+    with pytest.raises(ValueError, match="'moves', 'table' or None, not 'fast'"):
+        aging_by_day(invoices, events, 120, "fast")
+
+
 def test_count_back_dso_walks_back_through_months():
     # AR 150 against months (newest first) of sales 100 over 30 days, then 100 over 31 days.
     assert count_back_dso(150, [(100, 30), (100, 31)]) == pytest.approx(30 + 0.5 * 31)

@@ -262,6 +262,8 @@ def aging_by_day(invoices: InvoiceTable, events: EventLog, total_days: int, meth
     width = n - oldest + 1  # the table's due days: oldest..n (earlier and later ones are put at its edges)
     if method is None:
         method = "table" if 4 * (len(invoices) + len(events)) > n * width else "moves"
+    elif method not in ("moves", "table"):
+        raise ValueError(f"aging_by_day: method must be 'moves', 'table' or None, not {method!r}")
     buckets = len(AGING_BUCKETS)
     cells = buckets * n if method == "moves" else n * width
     sums = np.zeros(cells, dtype=np.int64)
