@@ -17,7 +17,8 @@ Modes:
              100k customers, 1,000,000 customers extrapolated along the 10k-100k line (labelled as such);
   --full     also times 1,000,000 customers, with 3 runs of the dashboard unit and updates;
   --smoke    tiny sizes, one run each: checks that the script works and writes every key (tests);
-  --size N   only one run at N customers (time and peak memory), e.g. --size 100000.
+  --size N   only one run at N customers (time and peak memory), e.g. --size 100000; with --apart, the baseline
+             without its team (customers who never meet: the run goes in parts).
 """
 
 from __future__ import annotations
@@ -169,9 +170,14 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
 
 
-def one_size(customers: int, seed: int) -> dict:
-    """Time one default run (``simulate``) of the baseline at ``customers`` customers in this process."""
-    scenario = scaled_scenario(BASELINE, customers)
+#: The baseline with no limit on the team's time: its customers never meet, so a large run goes in parts.
+APART = {"team": {"staff": 0}}
+
+
+def one_size(customers: int, seed: int, apart: bool = False) -> dict:
+    """Time one default run (``simulate``) of the baseline at ``customers`` customers in this process (``apart``:
+    without its team)."""
+    scenario = scaled_scenario(BASELINE, customers, APART if apart else None)
     start = time.perf_counter()
     result = collectsim.simulate(scenario, scenario.policy(), seed=seed)
     seconds = time.perf_counter() - start
@@ -179,10 +185,10 @@ def one_size(customers: int, seed: int) -> dict:
             "invoices": len(result.invoices), "events": len(result.events)}
 
 
-def size_in_child(customers: int, seed: int) -> dict:
+def size_in_child(customers: int, seed: int, apart: bool = False) -> dict:
     """``one_size`` in a fresh process, so its peak memory is that run's alone."""
-    out = subprocess.run([sys.executable, __file__, "--size", str(customers), "--seed", str(seed)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, __file__, "--size", str(customers), "--seed", str(seed)]
+                         + (["--apart"] if apart else []), check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -385,6 +391,16 @@ def measure(mode: str) -> dict:
                                    f"through the {n0:,}- and {n1:,}-customer runs to 1,000,000 (an estimate; "
                                    f"null when the two timings do not rise with size)")
 
+    # The same sizes without the team: no customer's events depend on another's, so the run goes in parts.
+    for n in ([5000] if smoke else [100_000] + ([1_000_000] if full else [])):  # smoke: two parts
+        label = {5000: "5k", 100_000: "100k", 1_000_000: "1m"}[n]
+        row = size_in_child(n, seed, apart=True)
+        res[f"customers_{label}_apart_s"], res[f"customers_{label}_apart_peak_mb"] = row["seconds"], row["peak_mb"]
+        runs_of[f"customers_{label}_apart_s"] = runs_of[f"customers_{label}_apart_peak_mb"] = 1
+    notes["customers_<n>_apart_s"] = ("as customers_<n>_s, the baseline with [team] staff 0 (no limit on the "
+                                       "team's time, so customers never meet and the run goes in parts of "
+                                       "4,096 customers on both cores; no target)")
+
     # Parallel efficiency of the compiled engine's threads: serial / (2 x two threads), 40 replications.
     par_customers = 20 if smoke else 400
     par_reps = 4 if smoke else 40
@@ -488,7 +504,9 @@ def table(res: dict) -> str:
             "app_first_result_s", "app_levers_live_s",
             "customers_1k_s", "customers_1k_peak_mb", "customers_10k_s", "customers_10k_peak_mb",
             "customers_100k_s", "customers_100k_peak_mb", "customers_1m_s", "customers_1m_peak_mb",
-            "customers_1m_s_extrapolated", "customers_1m_peak_mb_extrapolated", "parallel_efficiency_2",
+            "customers_1m_s_extrapolated", "customers_1m_peak_mb_extrapolated", "customers_100k_apart_s",
+            "customers_100k_apart_peak_mb", "customers_1m_apart_s", "customers_1m_apart_peak_mb",
+            "parallel_efficiency_2",
             "parallel_efficiency_2_processes_warm", "optimise_s", "bench_s"]
     lines = [f"{'figure':40} {'value':>14} {'runs':>5}  target", "-" * 75]
     for key in keys:
@@ -519,10 +537,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, metavar="CUSTOMERS",
                         help="only time one default run of the baseline at this many customers, in this process; "
                              "prints {customers, seconds, peak_mb, invoices, events} as JSON")
+    parser.add_argument("--apart", action="store_true", help="with --size: the baseline without its team")
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.size:
-        print(json.dumps(one_size(args.size, args.seed)))
+        print(json.dumps(one_size(args.size, args.seed, args.apart)))
         return 0
     started = time.perf_counter()
     res = measure("full" if args.full else "smoke" if args.smoke else "default")

@@ -33,4 +33,5 @@ def test_benchmark_smoke_run_writes_every_key(tmp_path):
     extrapolated = res["customers_1m_s_extrapolated"]
     assert res["customers_1m_s"] is None and (extrapolated is None or extrapolated > 0)
     assert 0 < res["parallel_efficiency_2"]
+    assert res["customers_5k_apart_s"] > 0 and res["customers_5k_apart_peak_mb"] > 0  # the baseline in parts
     assert "simpy_vs_bare_simpy_ratio" in proc.stdout  # the printed table

@@ -120,8 +120,8 @@ def test_a_run_that_outgrows_its_arrays_is_repeated_with_more(monkeypatch):
     sizes = []
     real = compiled_engine._capacity
 
-    def tiny(scenario, customers):
-        sizes.append(real(scenario, customers))
+    def tiny(scenario, segment, arrival_day):
+        sizes.append(real(scenario, segment, arrival_day))
         return sizes[-1] // sizes[-1] * 4  # four rows of each: every array overflows at first
 
     monkeypatch.setattr(compiled_engine, "_capacity", tiny)
@@ -141,13 +141,13 @@ def test_a_batch_pays_for_outgrown_arrays_once_per_policy(monkeypatch):
     seeds, policy_of = [21, 22, 23, 24, 25, 26], [0, 1, 0, 1, 0, 1]
     alone = [compiled_engine.run_one(scenario, tables[p], seed) for seed, p in zip(seeds, policy_of)]
     real = compiled_engine._capacity
-    monkeypatch.setattr(compiled_engine, "_capacity", lambda scn, customers: real(scn, customers) // real(
-        scn, customers) * 4)  # four rows of each: every array overflows at first
+    monkeypatch.setattr(compiled_engine, "_capacity", lambda scn, *customers: real(scn, *customers) // real(
+        scn, *customers) * 4)  # four rows of each: every array overflows at first
     ns, calls = kernels(), []
     kernel = ns.run_kernel
 
     def counted(*args):
-        calls.append(args[-1].copy())
+        calls.append(args[4].copy())  # the capacity
         return kernel(*args)
 
     monkeypatch.setattr(ns, "run_kernel", counted)

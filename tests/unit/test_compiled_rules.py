@@ -268,7 +268,7 @@ def test_a_settled_invoice_lets_its_row_go_while_the_queue_still_holds_tasks_for
 
     def spy(*args):
         out = kernel(*args)
-        seen["counts"] = out[-1].copy()
+        seen["counts"] = out[2].copy()
         return out
 
     monkeypatch.setattr(ns, "run_kernel", spy)

@@ -10,7 +10,10 @@ batch go to a pool of threads: the compiled loop releases the interpreter's lock
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,11 +23,12 @@ import numpy as np
 from collectsim.config import business_calendar
 from collectsim.config.scenario import Scenario, terms_choices, weekday_cumulative, weekday_mask
 from collectsim.engines import compiled_kernel as K
+from collectsim.engines import parts
 from collectsim.engines.jit import kernels
 from collectsim.model import behaviour as rules
 from collectsim.model.draws import _prefixes
 from collectsim.model.liquidity import BLOCK_DAYS, NEVER, Liquidity, block_probabilities
-from collectsim.model.opening import opening_gone, opening_invoices
+from collectsim.model.opening import O_CUSTOMER, opening_gone, opening_invoices
 from collectsim.model.policy_tables import PolicyTables
 from collectsim.model.portfolio import Customers, make_customers
 from collectsim.model.standing import NO_DISPUTE, RECENT_INVOICES
@@ -144,9 +148,12 @@ class Room:
 
 
 def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple | None = None,
-            room: Room | None = None, key: int = 0) -> Outputs:
+            room: Room | None = None, key: int = 0, threads: int = 1,
+            part_customers: int = parts.PART_CUSTOMERS) -> Outputs:
     """One run of the compiled engine; equal to ``SimpyEngine(scenario, RuleBasedPolicy(...), seed).run()``.
-    ``room`` (with this run's policy as ``key``) holds the rows earlier runs of the batch needed."""
+    ``room`` (with this run's policy as ``key``) holds the rows earlier runs of the batch needed. A run of more than
+    ``part_customers`` customers who never meet runs in parts of that many (see :mod:`collectsim.engines.parts`),
+    on ``threads`` threads."""
     SG, BH, T, runs, eom = prepared if prepared is not None else scenario_tables(scenario)
     horizon = scenario.horizon
     end = horizon.total_days
@@ -161,12 +168,18 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     X = np.asarray([end, horizon.measured_end, BLOCK_DAYS, liquidity.states.shape[1] - 1,
                     book.day if book is not None else 0], dtype=np.int64)
     M = (SG, BH, T, members, starts, liquidity.states, runs, eom, prefix, X, opening)
-    capacity = _capacity(scenario, customers) + np.asarray([1, 3, 1, 0], dtype=np.int64) * len(opening)
+    if customers_never_meet(scenario) and len(customers) > part_customers:
+        invoices, events, CF = run_parts(scenario, seed, customers, liquidity, M, policy_arrays(tables),
+                                         part_customers, threads)
+        return customers, invoices, events, CF[:, K.CF_GOODWILL].copy()
+    capacity = (_capacity(scenario, customers.segment, customers.arrival_day)
+                + np.asarray([1, 3, 1, 0], dtype=np.int64) * len(opening))
     if room is not None:
         capacity = room.start(key, capacity)
     while True:  # the arrays are sized from the expected number of invoices; a run that needs more is repeated
         C, CF = _customer_state(scenario, seed, customers, liquidity)  # made afresh: the loop changes them
-        table, log, counts = kernels().run_kernel(M, policy_arrays(tables), C, CF, capacity)
+        table, log, counts, _ = kernels().run_kernel(M, policy_arrays(tables), C, CF, capacity, 0, len(customers),
+                                                     False)
         over = int(counts[K.N_OVERFLOW])
         if not over:
             if room is not None:
@@ -233,19 +246,161 @@ def _liquidity(scenario: Scenario, seed: int, segment: np.ndarray) -> Liquidity:
     return Liquidity(states, insolvent_day)
 
 
-def _capacity(scenario: Scenario, customers: Customers) -> np.ndarray:
-    """Rows to reserve for (invoices, log, heap, queue): somewhat more than the run is expected to need (a run
-    that needs more is repeated with twice the room; the rows are not touched until used)."""
+def _capacity(scenario: Scenario, segment: np.ndarray, arrival_day: np.ndarray) -> np.ndarray:
+    """Rows to reserve for (invoices, log, heap, queue) for these customers: somewhat more than the run is
+    expected to need (a run that needs more is repeated with twice the room; the rows are not touched until used)."""
     segs = scenario.portfolio.segments
-    rate = np.asarray([s.orders_per_year for s in segs])[customers.segment]
-    days = np.maximum(scenario.horizon.measured_end - customers.arrival_day, 0)
+    rate = np.asarray([s.orders_per_year for s in segs])[segment]
+    days = np.maximum(scenario.horizon.measured_end - arrival_day, 0)
     invoices = int(1.3 * float((rate * days).sum()) / 365.0) + 64
-    n = len(customers)
+    n = len(segment)
     # A team overloaded all run (a policy of calls with few staff) holds more than one task per invoice waiting:
     # firm-and-fair on the dashboard's 1,000 customers queued up to 22,000 with 21,500 invoices expected, and
     # every such batch ran one of its runs twice. Rows not used are never touched, so room costs no memory.
     queue = 256 + 2 * invoices if scenario.team.daily_minutes is not None else 16
     return np.asarray([invoices, 3 * invoices + 2 * n + 256, n + invoices // 2 + 64, queue], dtype=np.int64)
+
+
+def customers_never_meet(scenario: Scenario) -> bool:
+    """Whether no customer's events depend on another's: no limited team (a queue they share) and no reputation
+    spill-over. Then a run can go in parts (see :mod:`collectsim.engines.parts`)."""
+    return scenario.team.daily_minutes is None and scenario.behaviour.reputation_spillover == 0
+
+
+def run_parts(scenario: Scenario, seed: int, customers: Customers, liquidity: Liquidity, M: tuple, P: tuple,
+              size: int, threads: int) -> tuple[InvoiceTable, EventLog, np.ndarray]:
+    """A run whose customers never meet, ``size`` customers at a time on ``threads`` threads, merged into the whole
+    run's invoice table and event log (equal to running them all at once); also the customers' float state CF."""
+    n = len(customers)
+    size = max(size, -(-n // 32_000))  # the merge numbers the parts in 16 bits
+    C, CF = _customer_state(scenario, seed, customers, liquidity)
+    opening = M[10]
+    bounds = list(range(0, n, size)) + [n]
+
+    def part(j: int):
+        first, last = bounds[j], bounds[j + 1]
+        rows = np.flatnonzero((opening[:, O_CUSTOMER] >= first) & (opening[:, O_CUSTOMER] < last))
+        model = M[:10] + (np.ascontiguousarray(opening[rows]),)
+        capacity = (_capacity(scenario, customers.segment[first:last], customers.arrival_day[first:last])
+                    + np.asarray([1, 3, 1, 0], dtype=np.int64) * len(rows))
+        while True:
+            table, log, counts, phases = kernels().run_kernel(model, P, C, CF, capacity, first, last, True)
+            over = int(counts[K.N_OVERFLOW])
+            if not over:
+                break
+            capacity = capacity * np.where(np.asarray([over & flag for flag in (K.OVER_ROWS, K.OVER_LOG, K.OVER_HEAP,
+                                                                                K.OVER_QUEUE)]) != 0, 2, 1)
+            fresh_C, fresh_CF = _customer_state(scenario, seed, customers, liquidity)  # the part's start, again
+            C[first:last], CF[first:last] = fresh_C[first:last], fresh_CF[first:last]
+            del fresh_C, fresh_CF
+        if counts[K.N_PAST]:
+            raise RuntimeError("compiled engine: a wake-up was queued for a day already past (a bug)")
+        # Copies of the rows used: the loop's arrays have room to spare, which a million customers' parts would
+        # otherwise keep (the allocator hands out pages other arrays have touched).
+        return [[c.copy() for c in table], [c.copy() for c in log], phases.copy(), rows]
+
+    if threads <= 1:
+        done = [part(j) for j in range(len(bounds) - 1)]
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            done = list(pool.map(part, range(len(bounds) - 1)))
+    numbers = _number_invoices(done, len(opening))
+    tables = [d[0] for d in done]
+    invoices = InvoiceTable(**{name: _place(tables, j, numbers) for j, name in enumerate(INVOICE_COLUMNS)})
+    return invoices, _merge_logs(done, numbers, C, scenario.horizon.total_days), CF
+
+
+def _merged(sizes: list[int], keys_of: Callable[[int], np.ndarray], what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where each part's rows go when the parts (part p has ``sizes[p]`` rows, sorted by ``keys_of(p)``) are merged;
+    and the parts' starts in the merged rows' numbering."""
+    starts = np.zeros(len(sizes) + 1, dtype=np.int64)
+    starts[1:] = np.cumsum(sizes)
+    keys = np.empty(starts[-1], dtype=np.int64)
+    for p in range(len(sizes)):
+        keys[starts[p]:starts[p + 1]] = keys_of(p)
+    positions = np.empty(starts[-1], dtype=np.int64)
+    if not kernels().merge_positions(keys, starts, positions):
+        raise RuntimeError(f"compiled engine: a part's {what} are not in the order one loop makes (a bug)")
+    return positions, starts
+
+
+def _number_invoices(done: list, book: int) -> list[np.ndarray]:
+    """Each part's invoices' numbers in the whole run: the opening book's by their place in the book, then the
+    others in the order the whole run issues them (by issue day, then customer)."""
+    issue, customer = INVOICE_COLUMNS.index("issue_day"), INVOICE_COLUMNS.index("customer")
+    opening = [len(rows) for *_, rows in done]
+    positions, starts = _merged([len(d[0][0]) - k for d, k in zip(done, opening, strict=True)],
+                                lambda p: parts.issue_keys(done[p][0][issue][opening[p]:],
+                                                           done[p][0][customer][opening[p]:]), "invoices")
+    positions += book
+    return [np.concatenate([rows, positions[starts[j]:starts[j + 1]]]) for j, (*_, rows) in enumerate(done)]
+
+
+def _place(tables: list[list], j: int, positions: list[np.ndarray]) -> np.ndarray:
+    """Column j of the parts' tables (lists of columns) as one column, each part's row k at ``positions[part][k]``.
+    The parts' column j is let go, and the memory it held given back to the system."""
+    out = np.empty(sum(len(table[j]) for table in tables), dtype=tables[0][j].dtype)
+    for table, where in zip(tables, positions, strict=True):
+        out[where] = table[j]
+        table[j] = None
+    give_back_freed_memory()
+    return out
+
+
+def _libc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to call
+        return None
+
+
+_MALLOC_TRIM = _libc_trim() if sys.platform.startswith("linux") else None
+
+
+def give_back_freed_memory() -> None:
+    """Have the C allocator return the memory of freed arrays to the system. A part's arrays are small, so they
+    come from the allocator's own heap, which keeps freed memory for later use: merging a million customers'
+    parts into new columns doubled the process's memory without this."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _merge_logs(done: list, numbers: list[np.ndarray], C: np.ndarray, end: int) -> EventLog:
+    """The parts' logs and the churn rows (each before its day's events, by customer) as the whole run's log, in
+    the order one loop writes it. Each part's column is let go once it is placed."""
+    churned, days = _churned(C, end)
+    churn = _churn_rows(churned, days)
+    logs = [[churn[name] for name in COLUMNS]] + [d[1] for d in done]
+    phases = [np.full(len(churned), -1, dtype=np.int8)] + [d[2] for d in done]
+    for d in done:
+        d[1] = d[2] = None
+    day, customer, invoice = COLUMNS.index("day"), COLUMNS.index("customer"), COLUMNS.index("invoice")
+    positions, starts = _merged([len(log[0]) for log in logs],
+                                lambda p: parts.log_keys(logs[p][day], phases[p], logs[p][customer]), "logs")
+    phases.clear()  # the parts' phases are used up
+    for log, number in zip(logs[1:], numbers, strict=True):  # the parts' invoices by their numbers in the run
+        local = log[invoice]
+        has = local >= 0
+        local[has] = number[local[has]]  # in place: the part's column is its own
+    where = [positions[starts[p]:starts[p + 1]] for p in range(len(logs))]
+    return EventLog.from_columns(**{name: _place(logs, j, where) for j, name in enumerate(COLUMNS)})
+
+
+def _churned(C: np.ndarray, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """The customers who churned before the end (and before failing), by day then customer, and their days."""
+    churn_day = C[:, K.C_CHURN_DAY]
+    churned = np.flatnonzero(churn_day < np.minimum(end, C[:, K.C_INSOLVENT_DAY]))
+    churned = churned[np.lexsort((churned, churn_day[churned]))]
+    return churned, churn_day[churned]
+
+
+def _churn_rows(churned: np.ndarray, days: np.ndarray) -> dict[str, np.ndarray]:
+    """The log's churn rows, column by column in the log's dtypes."""
+    values = {"day": days, "kind": int(EventKind.CHURNED), "customer": churned, "invoice": -1, "amount": 0,
+              "channel": -1, "tone": -1, "cost": 0, "goodwill_before": np.nan, "goodwill_after": np.nan,
+              "minutes": 0.0, "wait": 0}
+    return {name: np.broadcast_to(np.asarray(values[name]), len(churned)).astype(COLUMN_DTYPES[name])
+            for name in COLUMNS}
 
 
 def _event_log(columns: list[np.ndarray], C: np.ndarray, end: int) -> EventLog:
@@ -257,14 +412,9 @@ def _event_log(columns: list[np.ndarray], C: np.ndarray, end: int) -> EventLog:
     columns have the event log's dtypes; each is let go as soon as its copy with the churn rows is made, so a
     large run holds one extra column at a time, not a second log.
     """
-    churn_day = C[:, K.C_CHURN_DAY]
-    churned = np.flatnonzero(churn_day < np.minimum(end, C[:, K.C_INSOLVENT_DAY]))
-    churned = churned[np.lexsort((churned, churn_day[churned]))]
-    days = churn_day[churned]
+    churned, days = _churned(C, end)
     at = np.searchsorted(columns[0], days, side="left")
-    churn_row = {"day": days, "kind": int(EventKind.CHURNED), "customer": churned, "invoice": -1, "amount": 0,
-                 "channel": -1, "tone": -1, "cost": 0, "goodwill_before": np.nan, "goodwill_after": np.nan,
-                 "minutes": 0.0, "wait": 0}
+    churn_row = _churn_rows(churned, days)
     out = {}
     for j, name in enumerate(COLUMNS):
         values, columns[j] = columns[j], None
@@ -278,6 +428,7 @@ def run_batch(scenario: Scenario, tables: Sequence[PolicyTables], seeds: Sequenc
               policy_of: Sequence[int] | None = None, threads: int | None = None,
               finish: Callable[[int, Outputs], object] | None = None) -> list:
     """Run seed i under ``tables[policy_of[i]]`` for every i, on a pool of threads; results in the seeds' order.
+    A single run that goes in parts (see :func:`run_one`) runs its parts on the threads instead.
 
     With ``finish``, each thread hands its run's outputs to ``finish(i, outputs)`` and the list holds what that
     returns: a run's metrics are then worked out while other runs are still in the compiled loop.
@@ -286,9 +437,10 @@ def run_batch(scenario: Scenario, tables: Sequence[PolicyTables], seeds: Sequenc
     prepared = scenario_tables(scenario)
     kernels()
     room = Room()
+    part_threads = (threads or os.cpu_count() or 1) if len(seeds) <= 1 else 1
 
     def job(i: int):
-        out = run_one(scenario, tables[which[i]], seeds[i], prepared, room, which[i])
+        out = run_one(scenario, tables[which[i]], seeds[i], prepared, room, which[i], part_threads)
         return out if finish is None else finish(i, out)
 
     threads = threads or min(len(seeds), os.cpu_count() or 1)

@@ -251,7 +251,7 @@ X_END, X_ISSUE_END, X_BLOCK_DAYS, X_LAST_BLOCK, X_START, X_WIDTH = range(6)  # X
 
 # Counters, and what ran out of room (the run is then repeated with more: see compiled_engine.run_one).
 (N_ROWS, N_LOG, N_QUEUE, N_DH, N_QUEUED_EVER, N_OVERFLOW, N_DAY, N_FREE, N_TOP, N_PAST, N_ROW_FREE, N_ROW_TOP, N_GEN,
- N_QUEUE_FREE, N_QUEUE_TOP, N_WIDTH) = range(16)
+ N_QUEUE_FREE, N_QUEUE_TOP, N_LATEST, N_WIDTH) = range(17)  # N_LATEST: the day's largest key handled so far
 OVER_ROWS, OVER_LOG, OVER_HEAP, OVER_QUEUE = 1, 2, 4, 8
 
 # The log is kept as the event log's columns (World's log_* fields, in EventLog's dtypes: a row is 63 bytes, and the
@@ -292,7 +292,7 @@ WORLD_FIELDS = ("SG", "BH", "T", "members", "starts", "liq", "runs", "eom", "pre
                 "inv_customer", "inv_seq", "inv_segment", "inv_issue", "inv_due", "inv_amount", "inv_rate",
                 "inv_deadline", "inv_balance",
                 "log_day", "log_kind", "log_customer", "log_invoice", "log_amount", "log_channel", "log_tone",
-                "log_cost", "log_before", "log_after", "log_minutes", "log_wait")
+                "log_cost", "log_before", "log_after", "log_minutes", "log_wait", "log_phase")
 structref.define_proxy(World, WorldType, list(WORLD_FIELDS))
 
 
@@ -416,6 +416,8 @@ def _record(w, day: int, kind: int, customer: int, invoice: int, amount: int, ch
     w.log_day[n], w.log_kind[n], w.log_customer[n], w.log_invoice[n] = day, kind, customer, invoice
     w.log_amount[n], w.log_channel[n], w.log_tone[n], w.log_cost[n], w.log_wait[n] = amount, channel, tone, cost, wait
     w.log_before[n], w.log_after[n], w.log_minutes[n] = before, after, minutes
+    if w.log_phase.shape[0]:  # a part of a run (see compiled_engine.run_parts): what its rows are merged by
+        w.log_phase[n] = counts[N_LATEST] >> 60
     counts[N_LOG] = n + 1
 
 
@@ -1604,8 +1606,10 @@ def liquidity_kernel(pref, segment, p_strain, p_distress, recover, undistress, i
 
 # --- the run ------------------------------------------------------------------------------------------------
 
-def run_kernel(M, P, C, CF, capacity):
-    """One run: ``M`` the model's tables, ``P`` the policy's, ``C``/``CF`` the customers' state (changed in place).
+def run_kernel(M, P, C, CF, capacity, first, last, part):
+    """One run: ``M`` the model's tables, ``P`` the policy's, ``C``/``CF`` the customers' state (changed in place),
+    for the customers ``first`` to ``last - 1``: all of them, or (``part`` true) a part of a run whose customers do
+    not meet (see :func:`collectsim.engines.compiled_engine.run_parts`); a part's log also records each row's phase.
 
     ``M`` = (segment parameters, behaviour, team, segment members, members' starts, liquidity states,
     payment-run days, end-of-month days, the seed's draw prefixes, run scalars, the opening book's invoices as
@@ -1616,13 +1620,12 @@ def run_kernel(M, P, C, CF, capacity):
 
     Returns the invoice table and the log, each a tuple of columns in the order and dtypes of ``InvoiceTable`` and
     ``EventLog`` (the loop writes them so, one row per invoice and per event: no copy is made of them afterwards),
-    and the counters; when ``counters[N_OVERFLOW]`` is not 0 an array ran out of room and the run stopped early,
-    to be repeated with more.
+    the counters, and (a part only; else empty) each log row's phase; when ``counters[N_OVERFLOW]`` is not 0 an
+    array ran out of room and the run stopped early, to be repeated with more.
     """
     X = M[9]
     end = X[X_END]
-    n = C.shape[0]
-    for c in range(n):
+    for c in range(first, last):
         CF[c, CF_THRESHOLD] = churn_threshold(draw(M[8], U_CHURN, c, 0, 0))
     R = np.empty((capacity[0], R_WIDTH), dtype=np.int64)
     invoices, rows = capacity[0], capacity[1]
@@ -1631,6 +1634,7 @@ def run_kernel(M, P, C, CF, capacity):
     counts[N_FREE] = -1
     counts[N_ROW_FREE] = -1
     counts[N_QUEUE_FREE] = -1
+    phase_rows = rows if part else 0
     w = World(M[0], M[1], M[2], M[3], M[4], M[5], M[6], M[7], M[8], X,
               P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7], P[8],
               C, CF, R, np.empty((capacity[0], RF_WIDTH), dtype=np.float64),
@@ -1647,8 +1651,9 @@ def run_kernel(M, P, C, CF, capacity):
               np.empty(rows, dtype=np.int32), np.empty(rows, dtype=np.int8), np.empty(rows, dtype=np.int32),
               np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int8),
               np.empty(rows, dtype=np.int8), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.float64),
-              np.empty(rows, dtype=np.float64), np.empty(rows, dtype=np.float64), np.empty(rows, dtype=np.int32))
-    for c in range(n):
+              np.empty(rows, dtype=np.float64), np.empty(rows, dtype=np.float64), np.empty(rows, dtype=np.int32),
+              np.empty(phase_rows, dtype=np.int8))
+    for c in range(first, last):
         C[c, C_OPEN_HEAD] = -1
         C[c, C_OPEN_TAIL] = -1
         if C[c, C_INSOLVENT_DAY] < end:
@@ -1671,10 +1676,12 @@ def run_kernel(M, P, C, CF, capacity):
             break
         if counts[N_DH] == 0:
             _load_day(w, next_day)
+            counts[N_LATEST] = 0
         slot = _day_pop(w)
         day, key, kind, index, gen = next_day, E[slot, E_KEY], E[slot, E_KIND], E[slot, E_INDEX], E[slot, E_GEN]
         E[slot, E_NEXT] = counts[N_FREE]  # the row is free for the next wake-up
         counts[N_FREE] = slot
+        counts[N_LATEST] = max(counts[N_LATEST], key)  # a wake-up queued for today below it is handled next
         if kind == EV_INVOICE:
             if gen != R[index, R_GEN]:
                 continue  # superseded: the invoice was rescheduled
@@ -1684,7 +1691,7 @@ def run_kernel(M, P, C, CF, capacity):
             _order(w, index, day)
         else:
             _insolvency(w, index, day)
-    for c in range(n):
+    for c in range(first, last):
         if not C[c, C_REFUSED]:
             _advance(w, c, end - 1)  # churns after the last touch, goodwill at the end
     for i in range(counts[N_ROW_TOP]):
@@ -1696,4 +1703,4 @@ def run_kernel(M, P, C, CF, capacity):
     k = counts[N_ROWS]
     table = (w.inv_customer[:k], w.inv_seq[:k], w.inv_segment[:k], w.inv_issue[:k], w.inv_due[:k], w.inv_amount[:k],
              w.inv_rate[:k], w.inv_deadline[:k], w.inv_balance[:k])
-    return table, log, counts
+    return table, log, counts, w.log_phase[:m]

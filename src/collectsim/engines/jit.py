@@ -2,12 +2,12 @@
 
 The behaviour rules (:mod:`collectsim.model.behaviour`), the variates (:mod:`collectsim.model.draws`), a customer's
 standing on the ledger (:mod:`collectsim.model.standing`), the rule-based policy's choice of target and decision
-(:mod:`collectsim.model.policy_tables`) and the compiled engine's event loop
-(:mod:`collectsim.engines.compiled_kernel`) each list in ``__jit__`` the functions to compile (and in
-``__jit_entry__``, when not all of them, those that Python calls directly). :func:`kernels`
-compiles each of them with ``numba.njit`` from its own source, in a copy of its module's namespace in which
-every other listed function is the compiled one, so compiled code calls compiled code all the way down,
-while the SimPy engine goes on calling the very same functions as plain Python.
+(:mod:`collectsim.model.policy_tables`), the compiled engine's event loop
+(:mod:`collectsim.engines.compiled_kernel`) and the merge of a run's parts (:mod:`collectsim.engines.parts`) each
+list in ``__jit__`` the functions to compile (and in ``__jit_entry__``, when not all of them, those that Python
+calls directly). :func:`kernels` compiles each of them with ``numba.njit`` from its own source, in a copy of its
+module's namespace in which every other listed function is the compiled one, so compiled code calls compiled code
+all the way down, while the SimPy engine goes on calling the very same functions as plain Python.
 
 Compiled code is cached on disk (``cache=True``) in a folder named after a digest of these modules' source,
 so a changed rule never meets a stale cache: ``$NUMBA_CACHE_DIR`` when it is set, the user's cache folder
@@ -26,7 +26,7 @@ import types
 from pathlib import Path
 
 _MODULES = ("model.draws", "model.behaviour", "model.liquidity", "model.standing", "model.policy_tables",
-            "engines.compiled_kernel")
+            "engines.compiled_kernel", "engines.parts")
 _lock = threading.Lock()
 _compiled: types.SimpleNamespace | None = None
 
