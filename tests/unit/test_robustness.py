@@ -176,3 +176,18 @@ def test_an_interrupted_check_is_marked_partial_and_keeps_the_settings_that_fini
     assert json.loads(comp.to_json())["robustness_settings"]["partial"] is True
     ran = {len(lab.verdicts) for lab in comp.robustness.labels}  # the settings with replications to judge
     assert len(ran) == 1 and 1 < ran.pop() < len(comp.robustness.settings)
+
+
+def test_every_setting_of_a_run_from_an_open_ledger_still_starts_from_it():
+    """The settings vary behaviour only, so runs from an open ledger keep their opening book at every setting
+    (rebuilding a scenario from its tables drops the book)."""
+    from collectsim.experiments.robustness import at_setting
+    from helpers import small_history
+
+    scenario, ledger = small_history(seed=3, days=300)
+    opened = collectsim.from_open_ledger(scenario, ledger, measured_days=60, runoff_days=30)
+    for setting in settings_of(opened):
+        changed = at_setting(opened, setting)
+        assert changed.opening is opened.opening, setting.name
+        for key, value in setting.values:
+            assert scenario_value(changed, key)[0] == pytest.approx(value), (setting.name, key)

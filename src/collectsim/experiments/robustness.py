@@ -219,6 +219,15 @@ def settings(scenario: Scenario, dimensions: Sequence[Dimension] = DIMENSIONS) -
     return [Setting("", "central", tuple(central_values.items())), *varied]
 
 
+def at_setting(scenario: Scenario, setting: Setting) -> Scenario:
+    """The scenario with the setting's values; runs from an open ledger still start from it (the settings
+    change behaviour, not the customers or the calendar the book fits)."""
+    if setting.level == "central":
+        return scenario
+    changed = scenario.with_values(dict(setting.values), setting.name)
+    return changed.with_opening(scenario.opening) if scenario.opening is not None else changed
+
+
 def robustness(scenario: Scenario, policies: Sequence[str | PolicySpec] | None = None, reps: int = 10,
                seed: int | None = None, executor: ExecutorSpec = None, workers: int | None = None,
                progress: bool = True, engine: str = "auto", dimensions: Sequence[Dimension] = DIMENSIONS,
@@ -243,8 +252,7 @@ def robustness(scenario: Scenario, policies: Sequence[str | PolicySpec] | None =
     # A setting whose values are the central ones is the central run again: run each distinct one once.
     runs_of = {s.name: ("central" if set(s.values) <= set(central_values) else s.name) for s in every}
     distinct = [s for s in every if runs_of[s.name] == s.name]
-    scenarios = {s.name: scenario.with_values(dict(s.values), s.name) if s.level != "central" else scenario
-                 for s in distinct}
+    scenarios = {s.name: at_setting(scenario, s) for s in distinct}
     done: dict[str, dict[tuple[str, int], Replication]] = {s.name: {} for s in distinct}
     if central is not None and central.seed == seed and list(central.policies) == labels:
         done["central"].update({(r.label, r.rep): r for r in central.replications if r.rep < reps})
