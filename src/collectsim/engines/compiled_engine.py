@@ -115,7 +115,7 @@ def scenario_tables(scenario: Scenario) -> tuple:
     T[K.T_MINUTES_EMAIL], T[K.T_MINUTES_LETTER] = team.minutes_email, team.minutes_letter
     T[K.T_MINUTES_CALL], T[K.T_MINUTES_DISPUTE] = team.minutes_call, team.minutes_dispute
     eom = np.asarray([business_calendar.due_day(day, 0, True, start) for day in range(end + 1)], dtype=np.int64)
-    return SG, BH, T, runs, eom
+    return SG, BH, T, runs, eom, block_probabilities(scenario)
 
 
 def policy_arrays(tables: PolicyTables) -> tuple:
@@ -154,11 +154,11 @@ def run_one(scenario: Scenario, tables: PolicyTables, seed: int, prepared: tuple
     ``room`` (with this run's policy as ``key``) holds the rows earlier runs of the batch needed. A run of more than
     ``part_customers`` customers who never meet runs in parts of that many (see :mod:`collectsim.engines.parts`),
     on ``threads`` threads."""
-    SG, BH, T, runs, eom = prepared if prepared is not None else scenario_tables(scenario)
+    SG, BH, T, runs, eom, blocks = prepared if prepared is not None else scenario_tables(scenario)
     horizon = scenario.horizon
     end = horizon.total_days
     customers = make_customers(scenario, seed)
-    liquidity = _liquidity(scenario, seed, customers.segment)
+    liquidity = _liquidity(scenario, seed, customers.segment, blocks)
     book = scenario.opening
     opening = opening_invoices(scenario, seed, customers.segment, customers.habit_days_late, liquidity)
     members = np.argsort(customers.segment, kind="stable").astype(np.int64)
@@ -227,12 +227,13 @@ def _customer_state(scenario: Scenario, seed: int, customers: Customers, liquidi
     return C, CF
 
 
-def _liquidity(scenario: Scenario, seed: int, segment: np.ndarray) -> Liquidity:
+def _liquidity(scenario: Scenario, seed: int, segment: np.ndarray,
+               blocks: tuple[np.ndarray, np.ndarray] | None = None) -> Liquidity:
     """``collectsim.model.liquidity.liquidity_paths(scenario, seed, segment)``, walked by the compiled loop with
     the same rule and the same block probabilities (tests/equivalence check that the paths are identical)."""
     assert BLOCK_DAYS == 30  # the loop's block length
     segs = scenario.portfolio.segments
-    p_strain, p_distress = block_probabilities(scenario)
+    p_strain, p_distress = block_probabilities(scenario) if blocks is None else blocks  # the batch's, made once
 
     def per_segment(name: str) -> np.ndarray:
         return np.array([getattr(s, name) for s in segs], dtype=np.float64)
@@ -413,13 +414,19 @@ def _event_log(columns: list[np.ndarray], C: np.ndarray, end: int) -> EventLog:
     large run holds one extra column at a time, not a second log.
     """
     churned, days = _churned(C, end)
-    at = np.searchsorted(columns[0], days, side="left")
+    if len(churned) == 0:
+        return EventLog.from_columns(**dict(zip(COLUMNS, columns, strict=True)))
+    where = np.searchsorted(columns[0], days, side="left") + np.arange(len(churned))  # their rows in the new log
+    kept = np.ones(len(columns[0]) + len(churned), dtype=bool)
+    kept[where] = False
     churn_row = _churn_rows(churned, days)
     out = {}
     for j, name in enumerate(COLUMNS):
         values, columns[j] = columns[j], None
         assert values.dtype == COLUMN_DTYPES[name], name
-        out[name] = np.insert(values, at, churn_row[name]) if len(churned) else values
+        out[name] = column = np.empty(len(kept), dtype=values.dtype)
+        column[where] = churn_row[name]
+        column[kept] = values
         del values
     return EventLog.from_columns(**out)
 
