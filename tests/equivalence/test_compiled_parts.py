@@ -57,7 +57,7 @@ def test_every_bundled_strategy_in_parts_is_the_whole_run(path):
 def test_every_golden_case_in_parts_is_the_whole_run():
     """The golden cases switch every lever on (fees, settlements, mediation, agency, court, credit hold,
     onboarding, plans, extended terms, payment runs, end-of-month terms, arrivals), here without a team."""
-    for name, scenario, spec in golden.cases(50):
+    for _name, scenario, spec in golden.cases(50):
         apart = scenario.with_values({"team.staff": 0, "behaviour.reputation_spillover": 0})
         for seed in golden.SEEDS[:2]:
             whole = run(apart, spec, seed, WHOLE)
