@@ -25,6 +25,7 @@ from numba.core import types
 from numba.experimental import structref
 
 from collectsim.config.scenario import MAX_TERMS_MIX
+from collectsim.engines.borrowed import borrowed, unowned
 from collectsim.model.behaviour import (
     CAP_PERIOD_DAYS,
     DISTRESSED,
@@ -163,7 +164,7 @@ __jit__ = ("draw", "_mix", "run_kernel", "_heap_push", "_day_push", "_day_pop", 
            "_disputed_part", "_insolvency",
            "_serve", "_queue_push", "_decide", "_do", "_within_cap", "_account_change", "_invoice_change",
            "_release", "_write_out", "_order_key", "_action_channel", "_action_kind", "_queue_before", "_queue_swap",
-           "_queue_pop", "_new_row", "_open_book",
+           "_queue_pop", "_new_row", "_open_book", "_still_alive",
            "liquidity_kernel")
 
 __jit_entry__ = ("run_kernel", "draw", "liquidity_kernel")  # called from Python; the others only from compiled code
@@ -294,6 +295,12 @@ WORLD_FIELDS = ("SG", "BH", "T", "members", "starts", "liq", "runs", "eom", "pre
                 "log_day", "log_kind", "log_customer", "log_invoice", "log_amount", "log_channel", "log_tone",
                 "log_cost", "log_before", "log_after", "log_minutes", "log_wait", "log_phase")
 structref.define_proxy(World, WorldType, list(WORLD_FIELDS))
+
+
+
+def _still_alive(world, state) -> None:
+    """Nothing: a use of the run's world and state at its end, so that they outlive the references borrowed from
+    them."""
 
 
 # --- draws -----------------------------------------------------------------------------------------------------
@@ -1635,24 +1642,31 @@ def run_kernel(M, P, C, CF, capacity, first, last, part):
     counts[N_ROW_FREE] = -1
     counts[N_QUEUE_FREE] = -1
     phase_rows = rows if part else 0
-    w = World(M[0], M[1], M[2], M[3], M[4], M[5], M[6], M[7], M[8], X,
-              P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7], P[8],
-              C, CF, R, np.empty((capacity[0], RF_WIDTH), dtype=np.float64),
-              np.empty((capacity[3], Q_WIDTH), dtype=np.int64),
-              np.empty(capacity[3], dtype=np.float64), np.empty((capacity[3], H_WIDTH), dtype=np.int64),
-              np.empty((capacity[2], E_WIDTH), dtype=np.int64),
-              np.empty((capacity[2], 2), dtype=np.int64), np.full(end + 1, -1, dtype=np.int64),
-              np.zeros(8, dtype=np.int64), counts,
-              np.empty(invoices, dtype=np.int32), np.empty(invoices, dtype=np.int32),
-              np.empty(invoices, dtype=np.int32), np.empty(invoices, dtype=np.int32),
-              np.empty(invoices, dtype=np.int32), np.empty(invoices, dtype=np.int64),
-              np.empty(invoices, dtype=np.float64), np.empty(invoices, dtype=np.int32),
-              np.empty(invoices, dtype=np.int64),
-              np.empty(rows, dtype=np.int32), np.empty(rows, dtype=np.int8), np.empty(rows, dtype=np.int32),
-              np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int8),
-              np.empty(rows, dtype=np.int8), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.float64),
-              np.empty(rows, dtype=np.float64), np.empty(rows, dtype=np.float64), np.empty(rows, dtype=np.int32),
-              np.empty(phase_rows, dtype=np.int8))
+    # The arrays the run owns (its state, the invoice table's and the log's columns): alive until it returns.
+    state = (R, np.empty((capacity[0], RF_WIDTH), dtype=np.float64), np.empty((capacity[3], Q_WIDTH), dtype=np.int64),
+             np.empty(capacity[3], dtype=np.float64), np.empty((capacity[3], H_WIDTH), dtype=np.int64),
+             np.empty((capacity[2], E_WIDTH), dtype=np.int64), np.empty((capacity[2], 2), dtype=np.int64),
+             np.full(end + 1, -1, dtype=np.int64), np.zeros(8, dtype=np.int64), counts)
+    table = (np.empty(invoices, dtype=np.int32), np.empty(invoices, dtype=np.int32),
+             np.empty(invoices, dtype=np.int32), np.empty(invoices, dtype=np.int32),
+             np.empty(invoices, dtype=np.int32), np.empty(invoices, dtype=np.int64),
+             np.empty(invoices, dtype=np.float64), np.empty(invoices, dtype=np.int32),
+             np.empty(invoices, dtype=np.int64))
+    log = (np.empty(rows, dtype=np.int32), np.empty(rows, dtype=np.int8), np.empty(rows, dtype=np.int32),
+           np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int8),
+           np.empty(rows, dtype=np.int8), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.float64),
+           np.empty(rows, dtype=np.float64), np.empty(rows, dtype=np.float64), np.empty(rows, dtype=np.int32),
+           np.empty(phase_rows, dtype=np.int8))
+    b = borrowed
+    world = World(b(M[0]), b(M[1]), b(M[2]), b(M[3]), b(M[4]), b(M[5]), b(M[6]), b(M[7]), b(M[8]), b(X),
+              b(P[0]), b(P[1]), b(P[2]), b(P[3]), b(P[4]), b(P[5]), b(P[6]), b(P[7]), b(P[8]),
+              b(C), b(CF), b(state[0]), b(state[1]), b(state[2]), b(state[3]), b(state[4]), b(state[5]),
+              b(state[6]), b(state[7]), b(state[8]), b(state[9]),
+              b(table[0]), b(table[1]), b(table[2]), b(table[3]), b(table[4]), b(table[5]), b(table[6]),
+              b(table[7]), b(table[8]),
+              b(log[0]), b(log[1]), b(log[2]), b(log[3]), b(log[4]), b(log[5]), b(log[6]), b(log[7]), b(log[8]),
+              b(log[9]), b(log[10]), b(log[11]), b(log[12]))
+    w = unowned(world)  # what the handlers are given: see collectsim.engines.borrowed
     for c in range(first, last):
         C[c, C_OPEN_HEAD] = -1
         C[c, C_OPEN_TAIL] = -1
@@ -1698,9 +1712,9 @@ def run_kernel(M, P, C, CF, capacity, first, last, part):
         if R[i, R_ID] >= 0:
             _write_out(w, i)  # still open at the end
     m = counts[N_LOG]
-    log = (w.log_day[:m], w.log_kind[:m], w.log_customer[:m], w.log_invoice[:m], w.log_amount[:m], w.log_channel[:m],
-           w.log_tone[:m], w.log_cost[:m], w.log_before[:m], w.log_after[:m], w.log_minutes[:m], w.log_wait[:m])
     k = counts[N_ROWS]
-    table = (w.inv_customer[:k], w.inv_seq[:k], w.inv_segment[:k], w.inv_issue[:k], w.inv_due[:k], w.inv_amount[:k],
-             w.inv_rate[:k], w.inv_deadline[:k], w.inv_balance[:k])
-    return table, log, counts, w.log_phase[:m]
+    _still_alive(world, state)  # the world and its state's arrays, which the handlers borrow, outlive them
+    return ((table[0][:k], table[1][:k], table[2][:k], table[3][:k], table[4][:k], table[5][:k], table[6][:k],
+             table[7][:k], table[8][:k]),
+            (log[0][:m], log[1][:m], log[2][:m], log[3][:m], log[4][:m], log[5][:m], log[6][:m], log[7][:m],
+             log[8][:m], log[9][:m], log[10][:m], log[11][:m]), counts, log[12][:m])

@@ -26,7 +26,7 @@ import types
 from pathlib import Path
 
 _MODULES = ("model.draws", "model.behaviour", "model.liquidity", "model.standing", "model.policy_tables",
-            "engines.compiled_kernel", "engines.parts")
+            "engines.borrowed", "engines.compiled_kernel", "engines.parts")
 _lock = threading.Lock()
 _compiled: types.SimpleNamespace | None = None
 
@@ -72,55 +72,6 @@ def kernels() -> types.SimpleNamespace:
         if _compiled is None:
             _compiled = _compile()
         return _compiled
-
-
-def count_references_plainly() -> bool:
-    """Make numba count its arrays' references with plain adds instead of atomic ones, in this process.
-
-    About 40% of the compiled loop's time went to the atomic adds (a dashboard run: 31 ms, 18.5 ms with plain
-    ones). Plain counts are safe when no array's count is changed by two threads at once: true of collectsim's
-    compiled code, whose every array is made in the call or unboxed for the call (numba gives an array passed
-    from Python a count of its own per call) and stays on its thread, but not of numba code in general (a
-    ``parallel=True`` loop shares its arrays' counts between threads). So only processes that run nothing else
-    call this: the worker processes collectsim starts for itself (:mod:`collectsim.experiments.executors`).
-    Setting ``COLLECTSIM_ATOMIC_REFCOUNTS=1`` keeps the atomic adds there too.
-
-    It must come before numba's runtime starts (its first compiled call); returns whether it took effect (False
-    too when this numba's internals are not the ones this was written for: then the counts stay atomic).
-    (numba's own switch for measuring this, ``nrtdynmod._disable_atomicity``, returns the count before the
-    subtraction, so nothing would ever be freed; hence the function below.)
-    """
-    if os.environ.get("COLLECTSIM_ATOMIC_REFCOUNTS", "") not in ("", "0"):
-        return False
-    try:
-        from llvmlite import ir
-        from numba.core.runtime import nrt, nrtdynmod
-    except ImportError:
-        return False
-    if nrt.rtsys._init or not callable(getattr(nrtdynmod, "_define_atomic_inc_dec", None)) or not hasattr(
-            nrtdynmod, "_word_type"):
-        return False
-    word = nrtdynmod._word_type
-
-    def plain_inc_dec(module, op: str, ordering: str):
-        """``nrt_atomic_add``/``_sub`` as numba defines them (returning the new count), without the atomicity."""
-        fn = ir.Function(module, ir.FunctionType(word, [word.as_pointer()]), name=f"nrt_atomic_{op}")
-        [ptr] = fn.args
-        builder = ir.IRBuilder(fn.append_basic_block())
-        new = getattr(builder, op)(builder.load(ptr), ir.Constant(word, 1))
-        builder.store(new, ptr)
-        builder.ret(new)
-        return fn
-
-    nrtdynmod._define_atomic_inc_dec = plain_inc_dec
-    return True
-
-
-def references_counted_plainly() -> bool:
-    """Whether this process's numba runtime counts references with plain adds (see count_references_plainly)."""
-    from numba.core.runtime import nrtdynmod
-
-    return getattr(nrtdynmod._define_atomic_inc_dec, "__name__", "") == "plain_inc_dec"
 
 
 def _unliteral_dispatcher(dispatcher):

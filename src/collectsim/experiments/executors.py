@@ -19,7 +19,6 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from collectsim.engines.jit import count_references_plainly
 from collectsim.files.safe_output import interrupts_held
 
 ExecutorSpec = cf.Executor | str | None
@@ -67,13 +66,6 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _start_worker() -> None:
-    """A worker's first instruction: Ctrl-C ignored, and numba's reference counts plain (the worker runs nothing
-    but collectsim's compiled code; see :func:`collectsim.engines.jit.count_references_plainly`)."""
-    _ignore_sigint()
-    count_references_plainly()
-
-
 def spawn_pool(workers: int) -> cf.ProcessPoolExecutor:
     """``workers`` local processes, spawned (not forked): safe alongside threads such as the progress bar's.
 
@@ -82,7 +74,7 @@ def spawn_pool(workers: int) -> cf.ProcessPoolExecutor:
     the moment it takes, so that they inherit that from their first instruction.
     """
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=_start_worker)
+                                  initializer=_ignore_sigint)
     try:
         with _sigint_ignored():
             for _ in range(workers):
