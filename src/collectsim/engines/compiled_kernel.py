@@ -255,7 +255,7 @@ X_END, X_ISSUE_END, X_BLOCK_DAYS, X_LAST_BLOCK, X_START, X_WIDTH = range(6)  # X
  N_QUEUE_FREE, N_QUEUE_TOP, N_LATEST, N_WIDTH) = range(17)  # N_LATEST: the day's largest key handled so far
 OVER_ROWS, OVER_LOG, OVER_HEAP, OVER_QUEUE = 1, 2, 4, 8
 
-# The log is kept as the event log's columns (World's log_* fields, in EventLog's dtypes: a row is 63 bytes, and the
+# The log is kept as the event log's columns (World's log_* fields, in EventLog's dtypes: a row is 59 bytes, and the
 # columns become the run's event log without a copy). The team's queue:
 # a task's row in Q (Q_INVOICE its invoice's row of state, Q_ID the invoice's number: when the row has been let go
 # the two no longer match; Q_NEXT links free rows), and its entry in the queue's heap QH: the service order as two
@@ -1653,7 +1653,7 @@ def run_kernel(M, P, C, CF, capacity, first, last, part):
              np.empty(invoices, dtype=np.float64), np.empty(invoices, dtype=np.int32),
              np.empty(invoices, dtype=np.int64))
     log = (np.empty(rows, dtype=np.int32), np.empty(rows, dtype=np.int8), np.empty(rows, dtype=np.int32),
-           np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int8),
+           np.empty(rows, dtype=np.int32), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int8),
            np.empty(rows, dtype=np.int8), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.float64),
            np.empty(rows, dtype=np.float64), np.empty(rows, dtype=np.float64), np.empty(rows, dtype=np.int32),
            np.empty(phase_rows, dtype=np.int8))

@@ -66,7 +66,7 @@ BALANCE_REDUCING = (EventKind.PAYMENT, EventKind.DISCOUNT, EventKind.CREDIT_NOTE
 
 COLUMNS = ("day", "kind", "customer", "invoice", "amount", "channel", "tone", "cost",
            "goodwill_before", "goodwill_after", "minutes", "wait")
-_DTYPES = (np.int32, np.int8, np.int32, np.int64, np.int64, np.int8, np.int8, np.int64,
+_DTYPES = (np.int32, np.int8, np.int32, np.int32, np.int64, np.int8, np.int8, np.int64,
            np.float64, np.float64, np.float64, np.int32)
 #: Each column's dtype in a frozen log.
 COLUMN_DTYPES = dict(zip(COLUMNS, (np.dtype(d) for d in _DTYPES)))

@@ -239,7 +239,7 @@ def balance_changes(invoices: InvoiceTable, events: EventLog) -> tuple[np.ndarra
     return rows, days, deltas
 
 
-_PART_ROWS = 1 << 22  # events handled at a time where a whole column's temporary copies would cost too much memory
+_PART_ROWS = 1 << 19  # rows handled at a time where a whole column's temporary copies would cost too much memory
 
 
 def _parts(length: int) -> list[slice]:
@@ -284,7 +284,8 @@ def aging_by_day(invoices: InvoiceTable, events: EventLog, total_days: int, meth
                 values += [-deltas[moving], deltas[moving]]
         sums[:] += add_at(cells, np.concatenate(index), np.concatenate(values))
 
-    add(invoices["issue_day"], due_of, invoices["amount"])
+    for part in _parts(len(invoices)):
+        add(invoices["issue_day"][part], due_of[part], invoices["amount"][part])
     reducing = is_kind(events["kind"], BALANCE_REDUCING)
     for part in _parts(len(events)):
         rows = np.flatnonzero(reducing[part]) + part.start
@@ -359,24 +360,33 @@ def discount_factors(rate: float, days: np.ndarray) -> np.ndarray:
     return _discount_table(float(rate), first, last)[days - first]  # days keep their integer type: no copy
 
 
+def _daily_event_sums(events: EventLog, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per day of ``n``: cash received, the sum of goodwill's jumps, and reminders sent. The log is taken a part
+    at a time (a part's selections are copies: a whole large log's would be gigabytes)."""
+    sums = None
+    for part in _parts(len(events)) or [slice(0, 0)]:
+        day, kind = events["day"][part], events["kind"][part]
+        is_cash = is_kind(kind, CASH_KINDS)
+        before, after = events["goodwill_before"][part], events["goodwill_after"][part]
+        moved = ~np.isnan(before)
+        these = (np.bincount(day[is_cash], weights=events["amount"][part][is_cash], minlength=n)[:n],
+                 np.bincount(day[moved], weights=after[moved] - before[moved], minlength=n)[:n],
+                 np.bincount(day[kind == EventKind.REMINDER], minlength=n)[:n])
+        sums = these if sums is None else tuple(total + more for total, more in zip(sums, these))
+    return sums
+
+
 def daily_series(scenario: Scenario, invoices: InvoiceTable, events: EventLog,
                  goodwill_baseline: np.ndarray) -> pd.DataFrame:
     """One row per day: credit sales, cash, receivables by aging bucket, mean goodwill, reminders."""
     horizon = scenario.horizon
     n = horizon.total_days
-    day = events["day"]
-    kind = events["kind"]
     sales = np.bincount(invoices["issue_day"], weights=invoices["amount"], minlength=n)[:n]
-    is_cash = is_kind(kind, CASH_KINDS)
-    cash = np.bincount(day[is_cash], weights=events["amount"][is_cash], minlength=n)[:n]
+    cash, jumps, reminders = _daily_event_sums(events, n)
     aging = aging_by_day(invoices, events, n)
-    moved = ~np.isnan(events["goodwill_before"])
-    jumps = np.bincount(day[moved], weights=events["goodwill_after"][moved] - events["goodwill_before"][moved],
-                        minlength=n)[:n]
     customers = max(len(goodwill_baseline), 1)
     mean_goodwill = (goodwill_baseline.sum() + goodwill_gap_path(jumps, scenario.behaviour.goodwill_recovery_days)
                      ) / customers
-    reminders = np.bincount(day[kind == EventKind.REMINDER], minlength=n)[:n]
     frame = pd.DataFrame({
         "day": np.arange(n),
         "date": pd.date_range(horizon.start_date, periods=n, freq="D"),
@@ -550,7 +560,7 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
     in_measured = (events["day"] >= w) & (events["day"] < e)
     onboarded = in_measured & (kind == EventKind.CUSTOMER_ONBOARDED)
     onboarding = in_measured & is_kind(kind, (EventKind.CUSTOMER_ONBOARDED, EventKind.CUSTOMER_REFUSED))
-    action_costs = int(events["cost"][in_cohort].sum()) + int(events["cost"][onboarding].sum())
+    action_costs = int(events["cost"].sum(where=in_cohort)) + int(events["cost"].sum(where=onboarding))
     team = scenario.team
     daily_staff_cost = round(team.staff * team.hours_per_day * team.hourly_cost * 100)
     staff_cost = daily_staff_cost * m
@@ -574,8 +584,15 @@ def compute_metrics(scenario: Scenario, invoices: InvoiceTable, events: EventLog
         return discount_factors(rate, events["day"][where] - w)
 
     def discounted(values: np.ndarray, where: np.ndarray) -> float:
-        factors = factor(where)
-        return float(np.multiply(values[where], factors, out=factors).sum())  # in place: one array less
+        """The sum of ``values`` where ``where`` is true, each discounted from its day (a part of the log at a
+        time: the selections are copies)."""
+        total = None
+        for part in _parts(len(values)) or [slice(0, 0)]:
+            rows = where[part]
+            factors = discount_factors(rate, events["day"][part][rows] - w)
+            subtotal = float(np.multiply(values[part][rows], factors, out=factors).sum())  # in place: one array less
+            total = subtotal if total is None else total + subtotal
+        return total
 
     npv = discounted(amount, is_cash)
 
